@@ -1,0 +1,3 @@
+from escalate.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,37 @@
+"""Rich consoles for the CLI, created on first use (Rich is not free to import)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any
+
+
+@lru_cache(maxsize=None)
+def out() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, no_color=bool(os.environ.get("NO_COLOR")))
+
+
+@lru_cache(maxsize=None)
+def err() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, no_color=bool(os.environ.get("NO_COLOR")))
+
+
+def print_error(exc: Any) -> None:
+    from rich.markup import escape
+
+    console = err()
+    console.print(f"[bold red]{escape(exc.title)}:[/] {escape(exc.message)}")
+    if getattr(exc, "hint", None):
+        console.print(f"[dim]Hint: {escape(exc.hint)}[/]")
+
+
+def plain(text: str) -> None:
+    """Print exactly ``text`` (no markup), for machine-readable output such as JSON."""
+    import sys
+
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")

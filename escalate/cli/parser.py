@@ -1,0 +1,88 @@
+"""The command-line grammar. Handlers are imported only when their command runs."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Callable
+
+
+def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], Any]:
+    def run(args: argparse.Namespace) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(args)
+
+    return run
+
+
+def _common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    p.add_argument("--data-dir", metavar="DIR", default=default,
+                   help="folder for the store and settings (overrides ESCALATE_HOME)")
+    p.add_argument("--procedures", metavar="PATH", action="append", default=default,
+                   help="procedure file or folder to load first (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from escalate import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="escalate",
+        description="Professional challenge and escalation for safeguarding leads. "
+        "With no command, opens the terminal app.",
+    )
+    parser.add_argument("--version", action="version", version=f"escalate {__version__}")
+    _common(parser, suppress=False)
+    parser.set_defaults(handler=_lazy("escalate.cli.app_cmd", "run_tui"))
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(name: str, help: str, module: str, func: str, **kw: Any) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help, **kw)
+        _common(p, suppress=True)
+        p.set_defaults(handler=_lazy(module, func))
+        return p
+
+    # procedures ----------------------------------------------------------------------
+    procs = sub.add_parser("procedures", help="list, show, validate procedures; print the schema",
+                           description="Work with procedure files.")
+    _common(procs, suppress=True)
+    procs.set_defaults(handler=_lazy("escalate.cli.procedures_cmd", "cmd_list"))
+    psub = procs.add_subparsers(title="actions", metavar="ACTION")
+
+    def pcommand(name: str, help: str, func: str) -> argparse.ArgumentParser:
+        p = psub.add_parser(name, help=help, description=help)
+        _common(p, suppress=True)
+        p.set_defaults(handler=_lazy("escalate.cli.procedures_cmd", func))
+        return p
+
+    p = pcommand("list", "list the loaded procedures with source and fingerprint", "cmd_list")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = pcommand("show", "show one procedure: stages, deadlines, skip rules", "cmd_show")
+    p.add_argument("id", help="procedure id (see `escalate procedures list`)")
+    p = pcommand("validate", "check procedure files; exit 0 if all valid, 2 otherwise", "cmd_validate")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="procedure files or folders")
+    pcommand("schema", "print the JSON Schema of the procedure format", "cmd_schema")
+
+    command("locate", "print every folder and file escalate uses", "escalate.cli.procedures_cmd", "cmd_locate")
+
+    p = command("due", "compute a due date: N working-days | hours | calendar-days from a time",
+                "escalate.cli.procedures_cmd", "cmd_due")
+    p.add_argument("amount", help="how many (a whole number, 0 or more)")
+    p.add_argument("unit", help="working-days, hours or calendar-days")
+    p.add_argument("--from", dest="start", metavar="ISO-8601",
+                   help="start time, e.g. 2026-12-18T10:00 (UK local time unless an offset is given); default now")
+    p.add_argument("--region", default="england-and-wales",
+                   help="england-and-wales (default), scotland or northern-ireland")
+    p.add_argument("--cutoff", default="17:00", metavar="HH:MM", help="end of the working day (default 17:00)")
+
+    _log_commands(command)
+    return parser
+
+
+def _log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
+    """Commands over the challenge log; defined in escalate.cli.log_cmd."""
+    try:
+        from escalate.cli.log_parser import add_log_commands
+    except ImportError:  # the log commands are optional while the log is being built
+        return
+    add_log_commands(command)

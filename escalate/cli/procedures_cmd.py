@@ -1,0 +1,199 @@
+"""CLI handlers: procedures list/show/validate/schema, locate, due."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+
+from escalate.cli.console import err, out, plain
+from escalate.errors import ProcedureFileError, UsageError
+from escalate.exit_codes import ExitCode
+
+
+def _catalogue(args: argparse.Namespace):
+    from escalate.catalogue import discover
+
+    return discover(getattr(args, "procedures", None))
+
+
+def _report_problems(catalogue) -> None:
+    from rich.markup import escape
+
+    for problem in catalogue.problems:
+        err().print(f"[yellow]warning:[/] {escape(str(problem))}")
+    for winner, loser in catalogue.overridden:
+        err().print(f"[dim]note: {escape(winner.id)} from {escape(winner.path)} overrides {escape(loser.path)}[/]")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    catalogue = _catalogue(args)
+    if getattr(args, "json", False):
+        rows = [
+            {
+                "id": lp.id,
+                "name": lp.procedure.name,
+                "partnership": lp.procedure.partnership,
+                "version": lp.procedure.version,
+                "region": lp.procedure.region,
+                "source": catalogue.origin[lp.id],
+                "path": lp.path,
+                "fingerprint": lp.fingerprint,
+            }
+            for lp in catalogue.procedures.values()
+        ]
+        plain(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        from rich.table import Table
+
+        table = Table(title="Procedures", title_justify="left", caption="`escalate procedures show ID` for details",
+                      caption_justify="left")
+        table.add_column("id", no_wrap=True)
+        table.add_column("name and partnership", ratio=1)
+        table.add_column("from", no_wrap=True)
+        table.add_column("fingerprint", no_wrap=True)
+        for lp in catalogue.procedures.values():
+            table.add_row(lp.id, f"{lp.procedure.name}\n[dim]{lp.procedure.partnership}[/]",
+                          catalogue.origin[lp.id], lp.fingerprint[:12])
+        if not catalogue.procedures:
+            out().print("No procedures loaded. `escalate locate` shows where to put procedure files.")
+        else:
+            out().print(table)
+    _report_problems(catalogue)
+    return ExitCode.OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
+    from escalate.wording import describe_timescale
+
+    catalogue = _catalogue(args)
+    lp = catalogue.get(args.id)
+    p = lp.procedure
+    console = out()
+    console.print(f"[bold]{escape(p.name)}[/] ({escape(p.id)})")
+    console.print(f"{escape(p.partnership)} · version {escape(p.version)} · {p.applies_to} · region {p.region}")
+    console.print(f"File: {escape(lp.path)}\nFingerprint: {lp.fingerprint}")
+    console.print(f"Source: {escape(p.source.title)}" + (f" <{escape(p.source.url)}>" if p.source.url else ""))
+    if p.source.coverage:
+        console.print(f"Coverage: {escape(p.source.coverage)}")
+    console.print(f"[italic]{escape(p.check_note)}[/]\n")
+    routes = [("main", "Main ladder")] + [(r.id, f"Route: {r.name} (when {r.when})") for r in p.routes]
+    for route_id, title in routes:
+        console.print(f"[bold underline]{escape(title)}[/]")
+        for stage in p.ladder(route_id):
+            group = f" [{escape(stage.group)}]" if stage.group else ""
+            console.print(f"[bold]{escape(p.stage_label)} {stage.number}: {escape(stage.title)}[/]{group}")
+            console.print(f"  raised by: {escape('; '.join(stage.raised_by) or 'not stated')}")
+            console.print(f"  received by: {escape('; '.join(stage.received_by) or 'not stated')}")
+            if stage.medium:
+                console.print(f"  how: {', '.join(stage.medium)}")
+            for d in stage.deadlines:
+                console.print(f"  deadline {escape(d.id)} ({d.owner}): {escape(d.what)} — "
+                              f"{escape(describe_timescale(d.timescale))} from {d.starts}")
+            for n in stage.notify:
+                console.print(f"  notify: {escape(n.to)}" + (f" ({escape(n.how)})" if n.how else ""))
+        console.print()
+    for rule in p.skip_rules:
+        console.print(f"[bold red]Skip rule[/] {escape(rule.id)}: when {escape(rule.when)}: {escape(rule.instruction)}")
+    for ex in p.exclusions:
+        console.print(f"Not covered: {escape(ex.matter)} → {escape(ex.go_to)}")
+    return ExitCode.OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rich.markup import escape
+
+    from escalate.catalogue import files_in
+    from escalate.procedure_file import load
+
+    problems = 0
+    checked = 0
+    for raw in args.paths:
+        path = Path(raw)
+        as_folder = path.is_dir() and path.suffix != ".toml"
+        targets = files_in(path, include_template=True) if as_folder else [path]
+        if as_folder and not targets:
+            err().print(f"[red]{escape(raw)}: folder has no .toml procedure files[/]")
+            problems += 1
+        for target in targets:
+            checked += 1
+            try:
+                loaded = load(target)
+            except ProcedureFileError as exc:
+                for problem in exc.problems:
+                    problems += 1
+                    err().print(f"[red]error[/] {escape(str(problem))}")
+                continue
+            out().print(f"[green]ok[/] {escape(str(target))}: {escape(loaded.id)} ({loaded.fingerprint[:16]})")
+    if problems:
+        err().print(f"{problems} problem{'s' if problems != 1 else ''} found in {checked} file(s).")
+        return ExitCode.BAD_INPUT
+    out().print(f"All {checked} file(s) valid.")
+    return ExitCode.OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from escalate.schema import procedure_schema
+
+    plain(json.dumps(procedure_schema(), indent=2, ensure_ascii=False))
+    return ExitCode.OK
+
+
+def cmd_locate(args: argparse.Namespace) -> int:
+    from escalate import paths
+    from escalate.catalogue import source_dirs
+
+    where = paths.locations()
+    console = out()
+    rows = [
+        ("data folder", where.data_dir),
+        ("store", where.store),
+        ("config folder", where.config_dir),
+        ("settings", where.settings),
+        ("user procedures", where.user_procedures),
+        ("bundled procedures", where.bundled_procedures),
+    ]
+    for label, path in rows:
+        state = "" if path.exists() else "  (not created yet)"
+        console.print(f"{label + ':':<20} {path}{state}", soft_wrap=True)
+    console.print("procedure search order (nearest first; a nearer file with the same id wins):")
+    for source in source_dirs(getattr(args, "procedures", None)):
+        console.print(f"  {source.label + ':':<21} {source.path}", soft_wrap=True)
+    return ExitCode.OK
+
+
+def cmd_due(args: argparse.Namespace) -> int:
+    from escalate import clock, workcalendar
+
+    try:
+        amount = int(args.amount)
+    except ValueError:
+        raise UsageError(f"amount {args.amount!r} is not a whole number", hint="e.g. escalate due 5 working-days") from None
+    if amount < 0:
+        raise UsageError(f"amount {amount} is negative: expected 0 or more")
+    unit = args.unit.strip().lower().replace("_", "-")
+    aliases = {"working-day": "working-days", "hour": "hours", "calendar-day": "calendar-days", "days": "calendar-days"}
+    unit = aliases.get(unit, unit)
+    if unit not in workcalendar.UNITS:
+        raise UsageError(f"unit {args.unit!r} is not known", hint="Expected working-days, hours or calendar-days.")
+    if args.region not in workcalendar.REGION_SUBDIVISIONS:
+        raise UsageError(f"region {args.region!r} has no calendar",
+                         hint="Expected " + ", ".join(workcalendar.REGION_SUBDIVISIONS) + ".")
+    try:
+        cutoff = dt.time.fromisoformat(args.cutoff)
+    except ValueError:
+        raise UsageError(f"cutoff {args.cutoff!r} is not a time", hint="Expected HH:MM, e.g. 17:00.") from None
+    start = clock.parse_time(args.start, what="--from") if args.start else clock.now()
+    due = workcalendar.add(start, amount, unit, args.region, cutoff)
+    console = out()
+    console.print(f"From: {clock.show(start)}")
+    if unit != "hours":
+        counted = workcalendar.effective_day(start, args.region, cutoff) if unit == "working-days" else None
+        if counted and counted != start.astimezone(workcalendar.UK).date():
+            console.print(f"Counts from: {counted:%a %d %b %Y} (after the {cutoff:%H:%M} cut-off or not a working day)")
+    console.print(f"Due:  {clock.show(due)}  ({amount} {unit}, {args.region})")
+    return ExitCode.OK

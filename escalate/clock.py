@@ -1,0 +1,68 @@
+"""Time: the system clock, and reading times users type.
+
+``recorded_at`` always comes from :func:`now` (the system clock, UTC). Tests replace
+``now`` by monkeypatching; there is deliberately no environment variable that fakes
+the clock, because a recording time an operator could set would not be evidence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from escalate.errors import UsageError
+
+UTC = dt.timezone.utc
+DEFAULT_TZ = "Europe/London"
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise UsageError(f"unknown time zone {name!r}", hint="Use an IANA name such as Europe/London.") from None
+
+
+def parse_time(text: str, tz: str = DEFAULT_TZ, *, what: str = "time") -> dt.datetime:
+    """Read an ISO-8601 date or date-time; without an offset it is local time in ``tz``.
+
+    A bare date means the start of that day. Returns an aware UTC datetime.
+    """
+    raw = (text or "").strip()
+    if not raw:
+        raise UsageError(f"{what} is empty", hint="Give a date and time like 2026-12-18T10:00.")
+    try:
+        value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
+    except ValueError:
+        raise UsageError(
+            f"{what} {raw!r} is not an ISO-8601 date or date-time",
+            hint="Expected e.g. 2026-12-18T10:00, 2026-12-18 10:00 or 2026-12-18.",
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone(tz))
+    if not 2000 <= value.year <= 2099:
+        raise UsageError(f"{what} {raw!r} is outside the years 2000 to 2099")
+    return value.astimezone(UTC)
+
+
+def iso(instant: dt.datetime) -> str:
+    """Canonical UTC text for storage: 2026-12-18T10:00:00.000000Z (fixed width, sorts as text)."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_iso(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def show(instant: dt.datetime | None, tz: str = DEFAULT_TZ, *, seconds: bool = False) -> str:
+    """A time for people: local time with its offset, e.g. 'Fri 18 Dec 2026 10:00 +00:00'."""
+    if instant is None:
+        return "-"
+    local = instant.astimezone(zone(tz))
+    offset = local.strftime("%z")
+    fmt = "%a %d %b %Y %H:%M:%S" if seconds else "%a %d %b %Y %H:%M"
+    return f"{local.strftime(fmt)} {offset[:3]}:{offset[3:]}"

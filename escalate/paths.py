@@ -1,0 +1,70 @@
+"""Every path the app uses comes from here.
+
+Order of precedence: an explicit ``--data-dir`` (set with :func:`configure`), then
+``ESCALATE_HOME`` (one folder holding data and config), then the platform's user
+directories from platformdirs. Tests point ``ESCALATE_HOME`` at a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+APP_NAME = "escalate"
+_override: Path | None = None
+
+
+def configure(data_dir: str | os.PathLike[str] | None) -> None:
+    """Use ``data_dir`` for data and config (the ``--data-dir`` option)."""
+    global _override
+    _override = Path(data_dir).expanduser() if data_dir else None
+
+
+@dataclass(frozen=True)
+class Locations:
+    data_dir: Path
+    config_dir: Path
+    store: Path
+    settings: Path
+    user_procedures: Path
+    bundled_procedures: Path
+
+
+def bundled_procedures_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    # A source checkout or editable install keeps procedures/ beside the package;
+    # a wheel installs it as the escalate.procedures package directory.
+    for candidate in (here.parent / "procedures", here / "procedures"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "procedures"
+
+
+def locations() -> Locations:
+    if _override is not None:
+        data = config = _override
+    elif os.environ.get("ESCALATE_HOME"):
+        data = config = Path(os.environ["ESCALATE_HOME"]).expanduser()
+    else:
+        import platformdirs
+
+        data = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+        config = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    return Locations(
+        data_dir=data,
+        config_dir=config,
+        store=data / "escalate.sqlite3",
+        settings=config / "settings.toml",
+        user_procedures=config / "procedures",
+        bundled_procedures=bundled_procedures_dir(),
+    )
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create ``path`` (and parents) readable by the owner only: the log holds sensitive data."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.chmod(path, 0o700)
+    except OSError:
+        pass

@@ -1,0 +1,373 @@
+"""The procedure model: one partnership's escalation procedure, validated and frozen.
+
+A procedure file is TOML (see ``procedures/TEMPLATE.toml`` and the README's format
+reference). These pydantic models are the single definition of the format: the JSON
+Schema shipped at ``procedures/schema.json`` is generated from them, and the loader in
+:mod:`escalate.procedure_file` reports their validation errors with file and line.
+
+Published procedures are often vague, so every role, medium and timescale may be
+"not stated" without failing validation: the record then says so, honestly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from escalate.triggers import TRIGGER_IDS
+
+FORMAT_VERSION = 1
+
+#: Bank-holiday calendars we have; the value is the ``holidays`` package subdivision.
+REGIONS: dict[str, str] = {
+    "england-and-wales": "ENG",
+    "scotland": "SCT",
+    "northern-ireland": "NIR",
+}
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", min_length=1, max_length=64)]
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+
+#: What starts a deadline's clock. ``deadline:<id>`` names an earlier deadline of the same stage.
+CLOCK_STARTS = (
+    "disagreement",  # the challenge was opened: when the disagreement arose
+    "decision-received",  # when the decision being challenged was received
+    "stage-entered",  # when this stage was entered (opening, or stepping up)
+    "concern-raised",  # the first contact we made in this stage
+    "reply-received",  # the first response received in this stage
+)
+Medium = Literal["verbal", "phone", "email", "written", "letter", "meeting", "form", "not-stated"]
+Owner = Literal["us", "them", "both"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+# --- timescales ---------------------------------------------------------------------------
+
+
+class WorkingDays(_Model):
+    """N working days: weekends and the region's bank holidays do not count."""
+
+    kind: Literal["working-days"]
+    amount: int = Field(ge=0, le=365)
+    wording: str | None = Field(default=None, description="The procedure's own words, e.g. 'a working week'.")
+
+
+class Hours(_Model):
+    """N elapsed clock hours, weekends included ('48 hours')."""
+
+    kind: Literal["hours"]
+    amount: int = Field(ge=0, le=24 * 365)
+    wording: str | None = None
+
+
+class CalendarDays(_Model):
+    """N calendar days, weekends and holidays included."""
+
+    kind: Literal["calendar-days"]
+    amount: int = Field(ge=0, le=3650)
+    wording: str | None = None
+
+
+class Immediately(_Model):
+    """'Immediately' / 'without delay': due at the moment the clock starts."""
+
+    kind: Literal["immediately"]
+    wording: str | None = None
+
+
+class SameWorkingDay(_Model):
+    """By the end (cut-off) of the working day on which the clock starts."""
+
+    kind: Literal["same-working-day"]
+    wording: str | None = None
+
+
+class Agreed(_Model):
+    """'A timescale acceptable to both': the user records the agreed date for the case."""
+
+    kind: Literal["agreed"]
+    wording: str | None = None
+
+
+class NotStated(_Model):
+    """The published procedure gives no timescale (or the source was cut off)."""
+
+    kind: Literal["not-stated"]
+    wording: str | None = None
+
+
+FixedTimescale = Annotated[Union[WorkingDays, Hours, CalendarDays], Field(discriminator="kind")]
+
+
+class LesserOfProtective(_Model):
+    """A fixed limit or a protective timescale the user sets for the case, whichever is sooner."""
+
+    kind: Literal["lesser-of-protective"]
+    fixed: FixedTimescale
+    wording: str | None = None
+
+
+Timescale = Annotated[
+    Union[WorkingDays, Hours, CalendarDays, Immediately, SameWorkingDay, Agreed, NotStated, LesserOfProtective],
+    Field(discriminator="kind"),
+]
+
+
+# --- stages -------------------------------------------------------------------------------
+
+
+class Deadline(_Model):
+    id: Slug = Field(description="Unique within the stage; other deadlines may start from it.")
+    what: Text = Field(description="What must happen by the deadline.")
+    owner: Owner = Field(description="Whose action it is: us (the challenger), them (the agency challenged), both.")
+    starts: str = Field(
+        default="stage-entered",
+        description="Clock start: " + ", ".join(CLOCK_STARTS) + ", or deadline:<id> of this stage.",
+    )
+    timescale: Timescale
+    met_by: list[str] = Field(
+        default_factory=list,
+        description="Entry kinds that meet this deadline; default: contact (us), response (them), either (both).",
+    )
+
+    @field_validator("starts")
+    @classmethod
+    def _check_start(cls, value: str) -> str:
+        if value in CLOCK_STARTS or re.fullmatch(r"deadline:[a-z0-9][a-z0-9-]*", value):
+            return value
+        raise ValueError(f"expected one of {', '.join(CLOCK_STARTS)} or deadline:<id>, got {value!r}")
+
+    @field_validator("met_by")
+    @classmethod
+    def _check_met_by(cls, value: list[str]) -> list[str]:
+        allowed = ("contact", "response", "notification-sent", "stepped-up", "action-agreed", "resolved")
+        for kind in value:
+            if kind not in allowed:
+                raise ValueError(f"expected entry kinds from {', '.join(allowed)}, got {kind!r}")
+        return value
+
+    def meeting_kinds(self) -> tuple[str, ...]:
+        if self.met_by:
+            return tuple(self.met_by)
+        return {"us": ("contact",), "them": ("response",), "both": ("contact", "response")}[self.owner]
+
+
+class Notification(_Model):
+    to: Text = Field(description="Who must be told, e.g. 'Partnership business manager'.")
+    how: str | None = Field(default=None, description="e.g. 'email marked Formal escalation'.")
+    form: str | None = Field(default=None, description="Name of a form to send, if any.")
+    required: bool = True
+
+
+class Form(_Model):
+    name: Text
+    url: str | None = None
+    when: str | None = Field(default=None, description="e.g. 'at stage 3' or 'when resolved'.")
+    fields: list[str] = Field(default_factory=list, description="Headings of the form, used to pre-fill drafts.")
+
+
+class Stage(_Model):
+    number: int = Field(ge=0, le=20)
+    title: Text
+    group: str | None = Field(default=None, description="e.g. 'informal' or 'formal'.")
+    raised_by: list[str] = Field(default_factory=list, description="Roles who raise the concern; empty = not stated.")
+    received_by: list[str] = Field(default_factory=list, description="Roles who receive it; empty = not stated.")
+    medium: list[Medium] = Field(default_factory=list)
+    actions: list[str] = Field(default_factory=list)
+    record: list[str] = Field(default_factory=list, description="What must be recorded at this stage.")
+    notify: list[Notification] = Field(default_factory=list)
+    forms: list[str] = Field(default_factory=list, description="Names of forms (see [[forms]]) used at this stage.")
+    deadlines: list[Deadline] = Field(default_factory=list)
+    note: str | None = None
+
+
+class Route(_Model):
+    """A parallel route, e.g. disputes about a child protection conference decision."""
+
+    id: Slug
+    name: Text
+    when: Text = Field(description="When this route applies instead of the main ladder.")
+    started_by: str | None = None
+    stages: list[Stage] = Field(min_length=1)
+    exit: str | None = Field(default=None, description="Where the route ends, e.g. the complaints procedure.")
+
+
+class SkipRule(_Model):
+    id: Slug
+    when: Text = Field(description="e.g. 'The child is at risk of immediate harm'.")
+    instruction: Text = Field(description="What to do now, e.g. 'Call 999 or refer to children's social care now'.")
+    immediate_risk: bool = Field(default=True, description="Offered when the user says the child is at immediate risk.")
+    start_stage: int | None = Field(default=None, description="Stage to start at instead of the first.")
+    contact_directly: list[str] = Field(default_factory=list)
+
+
+class Exclusion(_Model):
+    matter: Text = Field(description="What this procedure does not cover, e.g. 'Allegations against staff'.")
+    go_to: Text = Field(description="Where to go instead, e.g. 'The LADO'.")
+
+
+class TriggerLocal(_Model):
+    wording: list[str] = Field(default_factory=list, description="The procedure's own words for this trigger.")
+    examples: list[str] = Field(default_factory=list)
+    checks: list[str] = Field(default_factory=list, description="Checks added to the built-in ones.")
+
+
+class Contact(_Model):
+    name: Text
+    role: Text
+    phone: str | None = None
+    email: str | None = None
+    review_by: dt.date | None = Field(default=None, description="Date by which this contact must be re-checked.")
+
+
+class Limit(_Model):
+    """An aggregate timescale over a range of stages ('steps 1 to 5 within 5 working days')."""
+
+    id: Slug
+    what: Text
+    from_stage: int
+    to_stage: int
+    timescale: Timescale
+
+
+class Source(_Model):
+    title: Text
+    url: str | None = None
+    retrieved: str | None = None
+    coverage: str | None = Field(default=None, description="What of the source this file covers, if partial.")
+
+
+class Procedure(_Model):
+    """One escalation (resolving professional differences) procedure."""
+
+    format: Literal[1] = Field(description="Format version of this file; currently 1.")
+    id: Slug
+    name: Text
+    partnership: Text
+    applies_to: Literal["children", "adults", "both"]
+    version: Text = Field(description="Version or date of the published procedure.")
+    region: str = Field(description="Bank-holiday calendar: " + ", ".join(REGIONS) + ".")
+    cutoff: dt.time = Field(
+        default=dt.time(17, 0),
+        description="End of the working day: later events count from the next working day.",
+    )
+    stage_label: str = Field(default="Stage", description="What the procedure calls a stage: Stage, Level, Step, Tier.")
+    check_note: str = Field(
+        default="Example transcription: check it against your partnership's current published procedure.",
+    )
+    source: Source
+    stages: list[Stage] = Field(min_length=1)
+    routes: list[Route] = Field(default_factory=list)
+    limits: list[Limit] = Field(default_factory=list)
+    skip_rules: list[SkipRule] = Field(default_factory=list)
+    exclusions: list[Exclusion] = Field(default_factory=list)
+    triggers: dict[str, TriggerLocal] = Field(default_factory=dict)
+    forms: list[Form] = Field(default_factory=list)
+    contacts: list[Contact] = Field(default_factory=list)
+    outcomes: list[str] = Field(default_factory=list)
+    complaints_route: str | None = Field(default=None, description="Where to go if still dissatisfied.")
+    notes: list[str] = Field(default_factory=list)
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value not in REGIONS:
+            raise ValueError(f"no bank-holiday calendar for region {value!r}; expected one of {', '.join(REGIONS)}")
+        return value
+
+    def problems(self) -> list[tuple[tuple[object, ...], str]]:
+        """Cross-references the field types cannot check, each with the key path it concerns.
+
+        Kept out of pydantic validators so that every problem is reported at once,
+        with its own key and line, instead of one error at the document root.
+        """
+        found: list[tuple[tuple[object, ...], str]] = []
+        for key in self.triggers:
+            if key not in TRIGGER_IDS:
+                found.append((("triggers", key), f"unknown trigger {key!r}; expected one of {', '.join(TRIGGER_IDS)}"))
+        found += _ladder_problems(self.stages, ("stages",))
+        numbers = sorted({s.number for s in self.stages})
+        listed = ", ".join(map(str, numbers))
+        for i, rule in enumerate(self.skip_rules):
+            if rule.start_stage is not None and rule.start_stage not in numbers:
+                found.append(((("skip_rules", i, "start_stage")),
+                              f"skip rule {rule.id!r} starts at stage {rule.start_stage}, which does not exist "
+                              f"(stages: {listed})"))
+        for i, limit in enumerate(self.limits):
+            for field in ("from_stage", "to_stage"):
+                n = getattr(limit, field)
+                if n not in numbers:
+                    found.append((("limits", i, field), f"limit {limit.id!r} names stage {n}, which does not exist "
+                                  f"(stages: {listed})"))
+            if limit.to_stage < limit.from_stage:
+                found.append((("limits", i, "to_stage"), f"to_stage {limit.to_stage} is before from_stage {limit.from_stage}"))
+        seen_routes: set[str] = set()
+        for i, route in enumerate(self.routes):
+            if route.id == "main" or route.id in seen_routes:
+                found.append((("routes", i, "id"), f"route id {route.id!r} is reserved or used twice"))
+            seen_routes.add(route.id)
+            found += _ladder_problems(route.stages, ("routes", i, "stages"))
+        return found
+
+    # --- helpers used by the challenge state and the faces ---
+
+    def ladder(self, route: str = "main") -> list[Stage]:
+        if route == "main":
+            return sorted(self.stages, key=lambda s: s.number)
+        for r in self.routes:
+            if r.id == route:
+                return sorted(r.stages, key=lambda s: s.number)
+        raise KeyError(route)
+
+    def stage(self, number: int, route: str = "main") -> Stage:
+        for s in self.ladder(route):
+            if s.number == number:
+                return s
+        raise KeyError(number)
+
+    def next_stage(self, number: int, route: str = "main") -> Stage | None:
+        later = [s for s in self.ladder(route) if s.number > number]
+        return later[0] if later else None
+
+    def first_stage(self, route: str = "main") -> Stage:
+        return self.ladder(route)[0]
+
+
+def _ladder_problems(stages: list[Stage], at: tuple[object, ...]) -> list[tuple[tuple[object, ...], str]]:
+    found: list[tuple[tuple[object, ...], str]] = []
+    seen_numbers: dict[int, int] = {}
+    for i, stage in enumerate(stages):
+        if stage.number in seen_numbers:
+            found.append((at + (i, "number"), f"stage number {stage.number} is used twice "
+                          f"(also by entry {seen_numbers[stage.number] + 1} of this list)"))
+        seen_numbers.setdefault(stage.number, i)
+        ids: list[str] = []
+        for j, d in enumerate(stage.deadlines):
+            if d.id in ids:
+                found.append((at + (i, "deadlines", j, "id"), f"deadline id {d.id!r} is used twice in stage {stage.number}"))
+            ids.append(d.id)
+        starts = {d.id: d.starts.split(":", 1)[1] for d in stage.deadlines if d.starts.startswith("deadline:")}
+        for j, d in enumerate(stage.deadlines):
+            target = starts.get(d.id)
+            if target is None:
+                continue
+            if target not in ids:
+                found.append((at + (i, "deadlines", j, "starts"),
+                              f"deadline {d.id!r} starts from deadline {target!r}, which stage {stage.number} does not "
+                              f"have (its deadlines: {', '.join(ids)})"))
+                continue
+            walk, node = {d.id}, target
+            while node in starts:
+                if node in walk:
+                    found.append((at + (i, "deadlines", j, "starts"),
+                                  f"deadline {d.id!r}: deadlines of stage {stage.number} start from each other in a loop"))
+                    break
+                walk.add(node)
+                node = starts[node]
+    return found

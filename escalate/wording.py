@@ -1,0 +1,35 @@
+"""Words for people: how timescales, deadlines and statuses read in every view and export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+UNIT_WORDS = {"working-days": "working day", "hours": "hour", "calendar-days": "calendar day"}
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def describe_timescale(t: Any) -> str:
+    kind = t.kind
+    if kind in UNIT_WORDS:
+        text = plural(t.amount, UNIT_WORDS[kind])
+    elif kind == "immediately":
+        text = "immediately"
+    elif kind == "same-working-day":
+        text = "the same working day"
+    elif kind == "agreed":
+        text = "a timescale agreed with the other agency"
+    elif kind == "not-stated":
+        text = "timescale not stated"
+    elif kind == "lesser-of-protective":
+        text = f"{describe_timescale(t.fixed)} or a protective timescale, whichever is sooner"
+    else:  # pragma: no cover - the model admits no other kinds
+        text = kind
+    if getattr(t, "wording", None):
+        text += f' ("{t.wording}")'
+    return text
+
+
+OWNER_WORDS = {"us": "our action", "them": "their action", "both": "both sides"}

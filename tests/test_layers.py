@@ -1,0 +1,43 @@
+"""The core never imports Textual; the package root stays lazy; the README and CI agree."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+CORE = sorted(p.stem for p in (ROOT / "escalate").glob("*.py") if p.stem not in ("__main__",))
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_core_module_does_not_import_textual(module):
+    code = f"import sys, escalate.{module}; print('textual' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_cli_commands_do_not_import_textual():
+    code = ("import sys\nfrom escalate.cli import main\nmain(['procedures', 'validate', 'procedures'])\n"
+            "sys.stderr.write(str('textual' in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.stderr.strip().endswith("False")
+
+
+def test_package_root_is_lazy():
+    code = "import sys, escalate; print(sorted(m for m in ('pydantic', 'rich', 'textual') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.stdout.strip() == "[]"
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```(?:sh|bash|console)?\n(.*?)```", quick, re.S)
+    lines = [line.strip() for block in commands for line in block.strip().splitlines() if line.strip()]
+    assert len(lines) == 2, lines
+    assert lines[1] in (ROOT / ".ci" / "run").read_text()
