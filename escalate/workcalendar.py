@@ -105,10 +105,11 @@ def add_working_days(start: dt.datetime, n: int, region: str, cutoff: dt.time = 
 def add_hours(start: dt.datetime, n: int) -> dt.datetime:
     if n < 0:
         raise CalendarError(f"cannot add {n} hours: expected 0 or more")
-    local = _as_local(start)
-    result = local + dt.timedelta(hours=n)
+    _as_local(start)  # refuses a naive time
+    # Elapsed hours are added in UTC: local wall-clock arithmetic is an hour out across a clock change.
+    result = start.astimezone(dt.timezone.utc) + dt.timedelta(hours=n)
     _holidays_in("england-and-wales", result.year)  # range check only
-    return result.astimezone(dt.timezone.utc)
+    return result
 
 
 def add_calendar_days(start: dt.datetime, n: int, cutoff: dt.time = DEFAULT_CUTOFF) -> dt.datetime:
