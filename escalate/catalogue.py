@@ -10,7 +10,7 @@ used. Two files with the same id in the same source are a problem naming both.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from typing import NamedTuple
 from pathlib import Path
 
 from escalate import paths
@@ -21,19 +21,20 @@ from escalate.procedure_file import LoadedProcedure, load
 SKIPPED_NAMES = {"TEMPLATE.toml"}
 
 
-@dataclass(frozen=True)
-class SourceDir:
+class SourceDir(NamedTuple):
     label: str  # "--procedures", "ESCALATE_PROCEDURES", "user", "bundled"
     path: Path
 
 
-@dataclass
 class Catalogue:
-    procedures: dict[str, LoadedProcedure] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    overridden: list[tuple[LoadedProcedure, LoadedProcedure]] = field(default_factory=list)  # (winner, loser)
-    sources: list[SourceDir] = field(default_factory=list)
-    origin: dict[str, str] = field(default_factory=dict)  # procedure id -> source label
+    """The loaded procedures, the problems met on the way, and which file overrode which."""
+
+    def __init__(self, sources: list[SourceDir] | None = None) -> None:
+        self.procedures: dict[str, LoadedProcedure] = {}
+        self.problems: list[Problem] = []
+        self.overridden: list[tuple[LoadedProcedure, LoadedProcedure]] = []  # (winner, loser)
+        self.sources: list[SourceDir] = list(sources or [])
+        self.origin: dict[str, str] = {}  # procedure id -> source label
 
     def get(self, procedure_id: str) -> LoadedProcedure:
         try:

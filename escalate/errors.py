@@ -6,7 +6,7 @@ optionally a hint (what to do). The faces print them; a traceback is a bug.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from escalate.exit_codes import ExitCode
 
@@ -35,8 +35,7 @@ class CalendarError(EscalateError):
     title = "Calendar problem"
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing wrong with one procedure file."""
 
     path: str

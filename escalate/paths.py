@@ -8,7 +8,7 @@ directories from platformdirs. Tests point ``ESCALATE_HOME`` at a temporary fold
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 from pathlib import Path
 
 APP_NAME = "escalate"
@@ -21,8 +21,7 @@ def configure(data_dir: str | os.PathLike[str] | None) -> None:
     _override = Path(data_dir).expanduser() if data_dir else None
 
 
-@dataclass(frozen=True)
-class Locations:
+class Locations(NamedTuple):
     data_dir: Path
     config_dir: Path
     store: Path

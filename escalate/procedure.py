@@ -44,7 +44,7 @@ Owner = Literal["us", "them", "both"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 # --- timescales ---------------------------------------------------------------------------

@@ -11,9 +11,8 @@ import difflib
 import hashlib
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,8 +25,7 @@ from escalate.errors import ProcedureFileError, Problem
 MAX_BYTES = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class LoadedProcedure:
+class LoadedProcedure(NamedTuple):
     procedure: Any  # escalate.procedure.Procedure (imported lazily: pydantic is not free)
     path: str
     fingerprint: str  # sha256 of the file's bytes, hex

@@ -7,11 +7,10 @@ learning in case reviews and statutory guidance.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Trigger:
+class Trigger(NamedTuple):
     id: str
     title: str
     plain: str

@@ -21,9 +21,12 @@ def err() -> Any:
     return Console(stderr=True, highlight=False, no_color=bool(os.environ.get("NO_COLOR")))
 
 
-def print_error(exc: Any) -> None:
-    from rich.markup import escape
+def escape(text: str) -> str:
+    """Make ``text`` print literally inside Rich markup (rich.markup costs an import we avoid)."""
+    return str(text).replace("\\", "\\\\").replace("[", "\\[")
 
+
+def print_error(exc: Any) -> None:
     console = err()
     console.print(f"[bold red]{escape(exc.title)}:[/] {escape(exc.message)}")
     if getattr(exc, "hint", None):

@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import json
 
-from escalate.cli.console import err, out, plain
+from escalate.cli.console import err, escape, out, plain
 from escalate.errors import ProcedureFileError, UsageError
 from escalate.exit_codes import ExitCode
 
@@ -18,8 +18,6 @@ def _catalogue(args: argparse.Namespace):
 
 
 def _report_problems(catalogue) -> None:
-    from rich.markup import escape
-
     for problem in catalogue.problems:
         err().print(f"[yellow]warning:[/] {escape(str(problem))}")
     for winner, loser in catalogue.overridden:
@@ -64,8 +62,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from rich.markup import escape
-
     from escalate.wording import describe_timescale
 
     catalogue = _catalogue(args)
@@ -104,8 +100,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from pathlib import Path
-
-    from rich.markup import escape
 
     from escalate.catalogue import files_in
     from escalate.procedure_file import load
