@@ -80,9 +80,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
-    """Commands over the challenge log; defined in escalate.cli.log_cmd."""
-    try:
-        from escalate.cli.log_parser import add_log_commands
-    except ImportError:  # the log commands are optional while the log is being built
-        return
+    from escalate.cli.log_parser import add_log_commands
+
     add_log_commands(command)

@@ -1,0 +1,264 @@
+"""Challenge state: a fold over the entries, and what it means today.
+
+Two steps, both pure:
+
+* :func:`fold_step` folds one entry into a small JSON-able summary (stage history, clock
+  events, extensions, pauses, agreed dates, actions, counters). :func:`fold` runs it over a
+  whole challenge. The store caches the summary so a list of 10,000 challenges does not
+  re-read a million entries, and rebuilds it from the log whenever it is not current.
+* :func:`derive` turns a summary, the procedure snapshot and "now" into deadlines with due
+  times (computed only by :mod:`escalate.workcalendar`), their status, missed timescales
+  by side, and what the procedure says to do next.
+
+Nothing here writes anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+
+from escalate import clock, workcalendar
+
+LATE_AFTER = dt.timedelta(hours=24)
+KEEP_EARLIEST = 8
+
+
+def _new_stage(number: int, route: str, at: str, seq: int) -> dict[str, Any]:
+    return {"stage": number, "route": route, "entered_at": at, "entered_seq": seq, "left_at": None,
+            "events": {}, "extended": {}, "paused": {}, "pause_total": {}, "agreed": {}, "notified": []}
+
+
+def _event(st: dict[str, Any], kind: str, at: str, seq: int) -> None:
+    ev = st["events"].setdefault(kind, {"first": [], "max": None})
+    ev["first"].append([at, seq])
+    ev["first"].sort()
+    del ev["first"][KEEP_EARLIEST:]
+    if ev["max"] is None or at >= ev["max"][0]:
+        ev["max"] = [at, seq]
+
+
+def fold_step(state: dict[str, Any] | None, e: Any, content: dict[str, Any]) -> dict[str, Any]:
+    """Fold one stored entry (``e``: StoredEntry; ``content``: its JSON) into the summary."""
+    data = content["data"]
+    at, rec = e.occurred_at, e.recorded_at
+    if e.kind == "opened":
+        stage = data["start_stage"]
+        state = {
+            "challenge": e.challenge, "opened_seq": e.seq, "procedure_id": data["procedure_id"],
+            "procedure_version": data["procedure_version"], "fingerprint": data["procedure_fingerprint"],
+            "case_ref_sd": (data.get("case_ref") or {}).get("_sd"), "agency": data["agency"],
+            "team": data.get("team"), "decision": data["decision"], "decision_at": data.get("decision_at"),
+            "triggers": data["triggers"], "immediate_risk": data["immediate_risk"],
+            "skip_rule": data.get("skip_rule"), "route": data["route"], "stage": stage, "highest_stage": stage,
+            "status": "open", "outcome": None, "opened_at": at, "resolved_at": None,
+            "protective_by": data.get("protective_by"), "stages": [_new_stage(stage, data["route"], at, e.seq)],
+            "actions": [], "late": [], "backwards": 0, "last_recorded": rec, "last_at": at, "entries": 0,
+            "amendments": 0, "exports": 0, "no_further": None,
+        }
+    assert state is not None, "the first entry of a challenge must be 'opened'"
+    state["cseq"] = e.cseq
+    state["entries"] += 1
+    if clock.from_iso(rec) - clock.from_iso(at) > LATE_AFTER:
+        state["late"].append(e.cseq)
+    if rec < state["last_recorded"]:
+        state["backwards"] += 1
+    state["last_recorded"] = max(rec, state["last_recorded"])
+    state["last_at"] = max(at, state["last_at"])
+    st = state["stages"][-1]
+    kind = e.kind
+    if kind == "contact":
+        _event(st, "contact" if data["direction"] == "made" else "contact-received", at, e.seq)
+    elif kind in ("response", "notification-sent", "action-agreed", "resolved"):
+        _event(st, kind, at, e.seq)
+    if kind == "action-agreed":
+        state["actions"].append({"cseq": e.cseq, "action": data["action"], "due": data["due"],
+                                 "owner": data.get("owner"), "stage": st["stage"]})
+    elif kind == "notification-sent":
+        st["notified"].append(data["to"])
+    elif kind == "deadline-extended":
+        st["extended"][data["deadline"]] = data["new_due"]
+    elif kind == "deadline-paused":
+        st["paused"].setdefault(data["deadline"], at)
+    elif kind == "deadline-resumed":
+        since = st["paused"].pop(data["deadline"], None)
+        if since is not None:
+            seconds = int((clock.from_iso(at) - clock.from_iso(since)).total_seconds())
+            st["pause_total"][data["deadline"]] = st["pause_total"].get(data["deadline"], 0) + max(0, seconds)
+    elif kind == "timescale-agreed":
+        st["agreed"][data["deadline"]] = data["due"]
+    elif kind == "stepped-up":
+        _event(st, "stepped-up", at, e.seq)
+        st["left_at"] = at
+        state["stage"] = data["to_stage"]
+        state["highest_stage"] = max(state["highest_stage"], data["to_stage"])
+        state["stages"].append(_new_stage(data["to_stage"], state["route"], at, e.seq))
+    elif kind == "no-further-escalation":
+        state["no_further"] = {"at": at, "cseq": e.cseq}
+    elif kind == "resolved":
+        state["status"] = "withdrawn" if data["outcome"] == "withdrawn" else "resolved"
+        state["outcome"] = data["outcome"]
+        state["resolved_at"] = at
+    elif kind == "reopened":
+        state["status"] = "open"
+        state["outcome"] = None
+        state["resolved_at"] = None
+    elif kind == "amendment":
+        state["amendments"] += 1
+    elif kind == "exported":
+        state["exports"] += 1
+    return state
+
+
+def fold(entries: Iterable[Any]) -> dict[str, Any]:
+    state: dict[str, Any] | None = None
+    for e in entries:
+        state = fold_step(state, e, e.content())
+    if state is None:
+        raise ValueError("a challenge with no entries")
+    return state
+
+
+# --- derivation -------------------------------------------------------------------------
+
+
+def _t(text: str | None) -> dt.datetime | None:
+    return clock.from_iso(text) if text else None
+
+
+def _due(timescale: Any, start: dt.datetime, procedure: Any) -> dt.datetime | None:
+    kind = timescale.kind
+    region, cutoff = procedure.region, procedure.cutoff
+    if kind in ("working-days", "hours", "calendar-days"):
+        return workcalendar.add(start, timescale.amount, kind, region, cutoff)
+    if kind == "immediately":
+        return start
+    if kind == "same-working-day":
+        return workcalendar.same_working_day(start, region, cutoff)
+    return None
+
+
+def _first_after(st: dict[str, Any], kinds: tuple[str, ...], start: str, exclude_seq: int | None) -> str | None:
+    best: str | None = None
+    for kind in kinds:
+        ev = st["events"].get(kind)
+        if not ev:
+            continue
+        for at, seq in ev["first"] + ([ev["max"]] if ev["max"] else []):
+            if at >= start and seq != exclude_seq and (best is None or at < best):
+                best = at
+    return best
+
+
+def stage_deadlines(state: dict[str, Any], st: dict[str, Any], stage: Any, procedure: Any,
+                    now: dt.datetime) -> list[dict[str, Any]]:
+    """Every deadline of one visited stage with its start, due time and status."""
+    current = st["left_at"] is None and state["status"] == "open"
+    end = _t(st["left_at"]) or _t(state["resolved_at"]) or now
+    rows: dict[str, dict[str, Any]] = {}
+
+    def start_of(d: Any) -> tuple[dt.datetime | None, int | None]:
+        s = d.starts
+        if s == "disagreement":
+            return _t(state["opened_at"]), None
+        if s == "decision-received":
+            return _t(state["decision_at"] or state["opened_at"]), None
+        if s == "stage-entered":
+            return _t(st["entered_at"]), None
+        if s in ("concern-raised", "reply-received"):
+            ev = st["events"].get("contact" if s == "concern-raised" else "response")
+            first = ev["first"][0] if ev and ev["first"] else None
+            return (_t(first[0]), first[1]) if first else (None, None)
+        target = s.split(":", 1)[1]
+        return (compute(next(x for x in stage.deadlines if x.id == target))["due"], None)
+
+    def compute(d: Any) -> dict[str, Any]:
+        if d.id in rows:
+            return rows[d.id]
+        start, start_seq = start_of(d)
+        row: dict[str, Any] = {"id": d.id, "what": d.what, "owner": d.owner, "starts": d.starts,
+                               "timescale": d.timescale, "stage": st["stage"], "start": start, "due": None,
+                               "met_at": None, "status": "", "extended": False, "paused": False}
+        rows[d.id] = row
+        t = d.timescale
+        if start is None:
+            row["status"] = "waiting"
+            return row
+        due = None
+        if st["extended"].get(d.id):
+            due, row["extended"] = _t(st["extended"][d.id]), True
+        elif t.kind == "agreed":
+            due = _t(st["agreed"].get(d.id))
+        elif t.kind == "lesser-of-protective":
+            fixed = _due(t.fixed, start, procedure)
+            protective = _t(st["agreed"].get(d.id) or state.get("protective_by"))
+            due = min(fixed, protective) if protective else fixed
+        else:
+            due = _due(t, start, procedure)
+        if due is not None and st["pause_total"].get(d.id):
+            due += dt.timedelta(seconds=st["pause_total"][d.id])
+        row["due"] = due
+        met = _first_after(st, d.meeting_kinds(), clock.iso(start), start_seq)
+        row["met_at"] = _t(met)
+        if met is not None:
+            row["status"] = "met late" if due is not None and _t(met) > due else "met"
+        elif d.id in st["paused"]:
+            row["status"], row["paused"] = "paused", True
+        elif due is None:
+            row["status"] = "no timescale" if t.kind == "not-stated" else "date needed"
+        elif not current:
+            row["status"] = "missed" if due < end else "not reached"
+        elif now > due:
+            row["status"] = "overdue"
+        elif workcalendar.working_days_between(now, due, procedure.region) <= 1:
+            row["status"] = "due soon"
+        else:
+            row["status"] = "due"
+        return row
+
+    for d in stage.deadlines:
+        compute(d)
+    return [rows[d.id] for d in stage.deadlines]
+
+
+def derive(state: dict[str, Any], procedure: Any, now: dt.datetime) -> dict[str, Any]:
+    """The challenge as of ``now``: current stage, deadlines, missed timescales, next steps."""
+    route = state["route"]
+    ladder = procedure.ladder(route)
+    current = state["stages"][-1]
+    stage = procedure.stage(state["stage"], route)
+    history = []
+    missed = []
+    for st in state["stages"]:
+        model = procedure.stage(st["stage"], route)
+        rows = stage_deadlines(state, st, model, procedure, now)
+        for r in rows:
+            if r["status"] in ("missed", "met late", "overdue"):
+                missed.append(r)
+        history.append({"stage": st["stage"], "title": model.title, "entered_at": _t(st["entered_at"]),
+                        "left_at": _t(st["left_at"]), "deadlines": rows})
+    deadlines = history[-1]["deadlines"]
+    live = [r for r in deadlines if r["due"] is not None and r["status"] in ("overdue", "due soon", "due")]
+    next_deadline = min(live, key=lambda r: r["due"]) if live and state["status"] == "open" else None
+    overdue_actions = [a for a in state["actions"] if state["status"] == "open" and _t(a["due"]) < now]
+    required = [n for n in stage.notify if n.required]
+    nxt = procedure.next_stage(state["stage"], route)
+    return {
+        "state": state,
+        "procedure": procedure,
+        "stage": stage,
+        "stage_count": len(ladder),
+        "stage_index": [s.number for s in ladder].index(state["stage"]) + 1,
+        "deadlines": deadlines,
+        "history": history,
+        "missed": missed,
+        "missed_by": {side: sum(1 for r in missed if r["owner"] == side) for side in ("us", "them", "both")},
+        "next_deadline": next_deadline,
+        "overdue": state["status"] == "open" and (any(r["status"] == "overdue" for r in deadlines)
+                                                  or bool(overdue_actions)),
+        "overdue_actions": overdue_actions,
+        "notifications_required": required,
+        "notifications_sent": current["notified"],
+        "next_stage": nxt,
+        "late_entries": state["late"],
+    }

@@ -1,0 +1,364 @@
+"""CLI handlers over the challenge log: open, record, step-up, resolve, amend, list, show, verify, config."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from escalate.cli.console import err, escape, out, plain
+from escalate.errors import UsageError
+from escalate.exit_codes import ExitCode
+
+
+def _settings():
+    from escalate import settings
+
+    return settings.load()
+
+
+def _catalogue(args: argparse.Namespace):
+    from escalate.catalogue import discover
+
+    return discover(getattr(args, "procedures", None))
+
+
+def _person(text: str | None) -> dict[str, str] | None:
+    from escalate.entry import parse_person
+
+    return parse_person(text) if text else None
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    from escalate import journal
+
+    settings = _settings()
+    catalogue = _catalogue(args)
+    with journal.open_store() as store:
+        stored = journal.open_challenge(
+            store, catalogue, settings, procedure_id=args.procedure, triggers=args.trigger, case_ref=args.case_ref,
+            agency=args.agency, decision=args.decision, concern=args.concern, outcome_sought=args.outcome_sought,
+            immediate_risk=args.immediate_risk, at=args.at, decision_at=args.decision_at,
+            decision_by=_person(args.decision_by), evidence=args.evidence, route=args.route,
+            protective_by=args.protective_by)
+        view = journal.view(store, catalogue, stored.challenge)
+    plain(stored.challenge)
+    if args.immediate_risk:
+        procedure = view["procedure"]
+        rules = [r for r in procedure.skip_rules if r.immediate_risk]
+        text = rules[0].instruction if rules else ("This procedure states no skip rule. Do not wait for escalation: "
+                                                   "call the police on 999 or refer to social care now.")
+        err().print(f"[bold red]Immediate risk:[/] {escape(text)}")
+    return ExitCode.OK
+
+
+FIELD_OPTIONS = {
+    "summary": "summary", "direction": "direction", "medium": "medium", "decision": "decision",
+    "rationale": "rationale", "action": "action", "owner": "owner", "due": "due", "deadline": "deadline",
+    "new_due": "new_due", "reason": "reason", "to": "to", "form": "form",
+}
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from escalate import journal
+    from escalate.entry import KINDS
+
+    spec = KINDS[args.kind]
+    data: dict[str, Any] = {}
+    given = []
+    for option, field in FIELD_OPTIONS.items():
+        value = getattr(args, option)
+        if option == "direction" and args.kind != "contact":
+            continue
+        if value is None:
+            continue
+        if field not in spec:
+            given.append("--" + option.replace("_", "-"))
+            continue
+        data[field] = value
+    if args.with_:
+        if "with" not in spec:
+            given.append("--with")
+        else:
+            data["with"] = _person(args.with_)
+    if args.agreed_by:
+        if "agreed_by" not in spec:
+            given.append("--agreed-by")
+        else:
+            data["agreed_by"] = _person(args.agreed_by)
+    if given:
+        raise UsageError(f"{args.kind} does not take {', '.join(given)}",
+                         hint=f"{args.kind} fields: " + ", ".join(spec))
+    if args.kind == "contact":
+        data.setdefault("medium", "phone")
+    settings = _settings()
+    with journal.open_store(create=False) as store:
+        challenge = store.resolve_id(args.challenge)
+        stored = journal.record(store, settings, challenge, args.kind, data, args.at)
+    plain(f"{stored.challenge} #{stored.cseq} {stored.kind} recorded")
+    return ExitCode.OK
+
+
+def cmd_step_up(args: argparse.Namespace) -> int:
+    from escalate import journal
+
+    settings = _settings()
+    catalogue = _catalogue(args)
+    with journal.open_store(create=False) as store:
+        challenge = store.resolve_id(args.challenge)
+        stored = journal.step_up(store, settings, challenge, args.reason, args.at)
+        view = journal.view(store, catalogue, challenge)
+    stage = view["stage"]
+    plain(f"{stored.challenge} stepped up to stage {stage.number}: {stage.title}")
+    _print_stage_requirements(view)
+    return ExitCode.OK
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from escalate import journal
+
+    settings = _settings()
+    with journal.open_store(create=False) as store:
+        challenge = store.resolve_id(args.challenge)
+        stored = journal.record(store, settings, challenge, "resolved",
+                                {"outcome": args.outcome, "rationale": args.rationale, "impact": args.impact,
+                                 "lessons": args.lessons}, args.at)
+    plain(f"{stored.challenge} #{stored.cseq} {args.outcome}")
+    return ExitCode.OK
+
+
+def cmd_amend(args: argparse.Namespace) -> int:
+    from escalate import journal
+
+    try:
+        target = int(args.seq)
+    except ValueError:
+        raise UsageError(f"entry number {args.seq!r} is not a whole number") from None
+    settings = _settings()
+    with journal.open_store(create=False) as store:
+        challenge = store.resolve_id(args.challenge)
+        stored = journal.amend(store, settings, challenge, target, args.field, args.value, args.reason)
+    plain(f"{stored.challenge} #{stored.cseq} amendment of #{target} recorded")
+    return ExitCode.OK
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def _deadline_json(row: dict[str, Any]) -> dict[str, Any]:
+    from escalate import clock
+    from escalate.wording import describe_timescale
+
+    return {"id": row["id"], "stage": row["stage"], "what": row["what"], "owner": row["owner"],
+            "starts": row["starts"], "timescale": describe_timescale(row["timescale"]),
+            "start": clock.iso(row["start"]) if row["start"] else None,
+            "due": clock.iso(row["due"]) if row["due"] else None,
+            "met_at": clock.iso(row["met_at"]) if row["met_at"] else None, "status": row["status"]}
+
+
+def _summary_json(view: dict[str, Any]) -> dict[str, Any]:
+    state = view["state"]
+    nd = view["next_deadline"]
+    return {
+        "id": state["challenge"], "case_ref": view["case_ref"], "status": state["status"], "outcome": state["outcome"],
+        "procedure": state["procedure_id"], "procedure_version": state["procedure_version"],
+        "procedure_fingerprint": state["fingerprint"], "agency": state["agency"], "triggers": state["triggers"],
+        "stage": state["stage"], "stage_title": view["stage"].title, "stage_count": view["stage_count"],
+        "route": state["route"], "overdue": view["overdue"],
+        "next_deadline": _deadline_json(nd) if nd else None, "entries": state["entries"],
+    }
+
+
+def _when(view: dict[str, Any], tz: str) -> str:
+    from escalate import clock, workcalendar
+    from escalate.wording import plural
+
+    nd = view["next_deadline"]
+    if not nd:
+        return "-"
+    n = workcalendar.working_days_between(clock.now(), nd["due"], view["procedure"].region)
+    rel = f"in {plural(n, 'working day')}" if n > 0 else ("today" if n == 0 else f"OVERDUE by {plural(-n, 'working day')}")
+    if nd["status"] == "overdue" and n == 0:
+        rel = "OVERDUE today"
+    return f"{clock.show(nd['due'], tz)} ({rel})"
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from escalate import journal
+
+    settings = _settings()
+    catalogue = _catalogue(args)
+    with journal.open_store() as store:
+        views = journal.summaries(store, catalogue)
+    if args.open:
+        views = [v for v in views if v["state"]["status"] == "open"]
+    if args.overdue:
+        views = [v for v in views if v["overdue"]]
+    if args.json:
+        plain(json.dumps([_summary_json(v) for v in views], indent=2, ensure_ascii=False))
+        return ExitCode.OK
+    if not views:
+        out().print("No challenges" + (" match." if args.open or args.overdue else " yet: `escalate open --help`."))
+        return ExitCode.OK
+    from rich.table import Table
+
+    table = Table(caption=f"{len(views)} challenge(s); {sum(1 for v in views if v['overdue'])} with something overdue",
+                  caption_justify="left")
+    for col in ("id", "case", "agency", "stage", "status", "next deadline"):
+        table.add_column(col, overflow="fold")
+    for v in sorted(views, key=lambda v: (v["next_deadline"] is None, v["next_deadline"]["due"] if v["next_deadline"] else 0)):
+        state = v["state"]
+        status = "OVERDUE" if v["overdue"] else state["status"]
+        table.add_row(state["challenge"], escape(v["case_ref"]), escape(state["agency"]),
+                      f"{v['stage_index']}/{v['stage_count']}", status, _when(v, settings.timezone))
+    out().print(table)
+    return ExitCode.OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from escalate import clock, journal
+    from escalate.wording import describe_timescale
+
+    settings = _settings()
+    catalogue = _catalogue(args)
+    tz = settings.timezone
+    with journal.open_store(create=False) as store:
+        challenge = store.resolve_id(args.challenge)
+        view = journal.view(store, catalogue, challenge)
+        rows = journal.chronology(store, challenge)
+    state = view["state"]
+    if args.json:
+        data = _summary_json(view)
+        data.update({
+            "deadlines": [_deadline_json(r) for r in view["deadlines"]],
+            "missed": [_deadline_json(r) for r in view["missed"]],
+            "missed_by": view["missed_by"], "late_entries": view["late_entries"],
+            "newer_procedure_version": view["newer_version"],
+            "next_stage": ({"number": view["next_stage"].number, "title": view["next_stage"].title,
+                            "raised_by": view["next_stage"].raised_by, "received_by": view["next_stage"].received_by}
+                           if view["next_stage"] else None),
+            "chronology": [{"seq": r["cseq"], "kind": r["kind"], "occurred_at": clock.iso(r["occurred_at"]),
+                            "recorded_at": clock.iso(r["recorded_at"]), "author": r["author"], "data": r["data"],
+                            "late": r["late"], "amended_by": r["amended_by"], "corrected": r["corrected"],
+                            "text": journal.describe(r)} for r in rows],
+        })
+        data["chronology"][0]["data"].pop("procedure_text", None)  # the snapshot is long; `export` carries it
+        plain(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        return ExitCode.OK
+    console = out()
+    p = view["procedure"]
+    console.print(f"[bold]{state['challenge']}[/] · case {escape(view['case_ref'])} · {escape(state['agency'])}")
+    console.print(f"Procedure: {escape(p.name)} ({p.id}, version {escape(p.version)})"
+                  + (" · [yellow]a newer version of this procedure is loaded; this challenge keeps the version it "
+                     "was opened under[/]" if view["newer_version"] else ""))
+    status = state["status"] + (f" ({state['outcome']})" if state["outcome"] else "")
+    console.print(f"{p.stage_label} {view['stage_index']} of {view['stage_count']}: {escape(view['stage'].title)} · "
+                  f"status: {status} · next: {_when(view, tz)}")
+    console.print("\n[bold]Deadlines of this stage[/]")
+    for r in view["deadlines"]:
+        due = clock.show(r["due"], tz) if r["due"] else "-"
+        console.print(f"  [{r['status'].upper()}] {escape(r['what'])} ({r['owner']}; "
+                      f"{escape(describe_timescale(r['timescale']))}) due {due}")
+    if view["missed"]:
+        console.print(f"\n[bold]Timescales missed so far[/]: ours {view['missed_by']['us']}, "
+                      f"theirs {view['missed_by']['them']}, shared {view['missed_by']['both']}")
+    if view["next_stage"] and state["status"] == "open":
+        _print_stage_requirements(view, next_only=True)
+    console.print("\n[bold]Chronology[/] (occurred · recorded · by)")
+    for r in rows:
+        late = " [LATE ENTRY]" if r["late"] else ""
+        amended = f" [amended by #{', #'.join(map(str, r['amended_by']))}]" if r["amended_by"] else ""
+        author = r["author"].get("name", "?")
+        console.print(f"#{r['cseq']:<3} {clock.show(r['occurred_at'], tz)} · recorded "
+                      f"{clock.show(r['recorded_at'], tz)} · {escape(author)}{late}{amended}")
+        console.print(f"     {escape(journal.describe(r))}")
+    return ExitCode.OK
+
+
+def _print_stage_requirements(view: dict[str, Any], next_only: bool = False) -> None:
+    console = out()
+    if not next_only:
+        stage = view["stage"]
+        for n in view["notifications_required"]:
+            console.print(f"Required: notify {escape(n.to)}" + (f" ({escape(n.how)})" if n.how else ""))
+        for a in stage.actions:
+            console.print(f"  - {escape(a)}")
+        return
+    nxt = view["next_stage"]
+    console.print(f"\n[bold]If not resolved, next:[/] {view['procedure'].stage_label} {nxt.number}: {escape(nxt.title)}")
+    console.print(f"  raised by: {escape('; '.join(nxt.raised_by) or 'not stated')}; "
+                  f"received by: {escape('; '.join(nxt.received_by) or 'not stated')}")
+    for n in nxt.notify:
+        console.print(f"  notify: {escape(n.to)}" + (f" ({escape(n.how)})" if n.how else ""))
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from escalate import verify
+
+    expect = verify.parse_fingerprint(args.expect) if args.expect else None
+    if args.file and args.store:
+        raise UsageError("give a FILE or --store, not both")
+    if args.file:
+        from escalate.export import verify_file
+
+        report = verify_file(args.file, expect)
+    else:
+        from escalate import journal
+
+        with journal.open_store(create=False, readonly=True) as store:
+            report = verify.verify_store(store, expect)
+    for warning in report.warnings:
+        err().print(f"[yellow]warning:[/] {escape(warning)}")
+    if report.ok:
+        withheld = f"; {report.withheld} personal field(s) withheld" if report.withheld else ""
+        plain(f"OK {report.count} entries; head fingerprint {report.fingerprint}{withheld}")
+        return ExitCode.OK
+    plain(f"FAILED at {report.problem}")
+    return ExitCode.CHECK_FAILED
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from escalate import journal
+    from escalate.export import export_jsonl
+
+    if args.all and args.challenges:
+        raise UsageError("give challenge ids or --all, not both")
+    if not args.all and not args.challenges:
+        raise UsageError("nothing selected", hint="Give challenge ids, or --all.")
+    settings = _settings()
+    with journal.open_store(create=False) as store:
+        if args.all:
+            states = store.states()
+            if args.open:
+                states = [s for s in states if s["status"] == "open"]
+            if args.resolved:
+                states = [s for s in states if s["status"] != "open"]
+            ids = [s["challenge"] for s in states]
+            scope = "all" if not (args.open or args.resolved) else ("open" if args.open else "resolved")
+        else:
+            ids = [store.resolve_id(c) for c in args.challenges]
+            scope = "selection"
+        sha, count = export_jsonl(store, settings, ids, Path(args.output), redact=args.redact, force=args.force,
+                                  scope=scope)
+    plain(f"exported {count} entries of {len(ids)} challenge(s) to {args.output} (sha256 {sha[:16]}...)")
+    return ExitCode.OK
+
+
+def cmd_config_show(args: argparse.Namespace) -> int:
+    from escalate import paths, settings
+
+    current = settings.load()
+    for key, value in current._asdict().items():
+        plain(f"{key} = {value if value else '(not set)'}")
+    plain(f"# file: {paths.locations().settings}")
+    return ExitCode.OK
+
+
+def cmd_config_set(args: argparse.Namespace) -> int:
+    from escalate import settings
+
+    updated = settings.set_value(args.key, args.value)
+    plain(f"{args.key} = {getattr(updated, args.key)}")
+    return ExitCode.OK

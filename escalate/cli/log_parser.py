@@ -1,0 +1,108 @@
+"""Arguments of the commands over the challenge log."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Callable
+
+M = "escalate.cli.log_cmd"
+
+
+def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
+    from escalate.entry import OUTCOMES, RECORDABLE
+    from escalate.settings import KEYS
+
+    p = command("open", "open a challenge; prints its id", M, "cmd_open")
+    p.add_argument("--procedure", required=True, metavar="ID", help="procedure id (`escalate procedures list`)")
+    p.add_argument("--trigger", required=True, action="append", metavar="ID",
+                   help="unrecognised-harm, disputed-referral, threshold-misapplied, no-information-sharing, "
+                        "non-cooperation (repeatable)")
+    p.add_argument("--case-ref", required=True, metavar="REF", help="case reference (a pseudonymous one is preferred)")
+    p.add_argument("--agency", required=True, metavar="TEXT", help="agency and team challenged")
+    p.add_argument("--decision", required=True, metavar="TEXT", help="the decision being challenged")
+    p.add_argument("--decision-at", metavar="ISO-8601", help="when that decision was received")
+    p.add_argument("--decision-by", metavar='"Name, Role, Agency"', help="who made the decision")
+    p.add_argument("--concern", required=True, metavar="TEXT", help="the concern, with evidence-based reasons")
+    p.add_argument("--evidence", action="append", metavar="TEXT", help="one piece of evidence (repeatable)")
+    p.add_argument("--outcome-sought", default="", metavar="TEXT")
+    p.add_argument("--immediate-risk", action="store_true", help="the child is at risk of immediate harm")
+    p.add_argument("--route", default="main", help="a parallel route of the procedure (default main)")
+    p.add_argument("--protective-by", metavar="ISO-8601", help="case-specific protective timescale")
+    p.add_argument("--at", metavar="ISO-8601", help="when the disagreement arose (default now)")
+
+    p = command("record", "record an entry on a challenge", M, "cmd_record")
+    p.add_argument("challenge", help="challenge id, e.g. C-0001 (or 1)")
+    p.add_argument("kind", choices=RECORDABLE + ("reopened",), metavar="KIND", help=", ".join(RECORDABLE) + ", reopened")
+    p.add_argument("--at", metavar="ISO-8601", help="when it happened (default now)")
+    p.add_argument("--with", dest="with_", metavar='"Name, Role, Agency"', help="the other person")
+    p.add_argument("--summary", metavar="TEXT", help="what was said or done")
+    p.add_argument("--direction", choices=("made", "received"), default="made", help="contact: made (default) or received")
+    p.add_argument("--medium", default=None, help="contact or notification: phone, email, meeting, letter, form, verbal")
+    p.add_argument("--decision", metavar="TEXT", help="response: their decision")
+    p.add_argument("--rationale", metavar="TEXT", help="response: their reasons")
+    p.add_argument("--action", metavar="TEXT", help="action-agreed: the action")
+    p.add_argument("--owner", metavar="TEXT", help="action-agreed: who does it")
+    p.add_argument("--due", metavar="ISO-8601", help="action-agreed / timescale-agreed: due date")
+    p.add_argument("--deadline", metavar="ID", help="deadline id of the current stage")
+    p.add_argument("--new-due", metavar="ISO-8601", help="deadline-extended: the new due time")
+    p.add_argument("--reason", metavar="TEXT", help="reason (extensions, pauses, decisions, reopening)")
+    p.add_argument("--agreed-by", metavar='"Name, Role, Agency"')
+    p.add_argument("--to", metavar="TEXT", help="notification-sent: who was notified")
+    p.add_argument("--form", metavar="TEXT", help="notification-sent: form sent")
+
+    p = command("step-up", "step up to the next stage of the procedure", M, "cmd_step_up")
+    p.add_argument("challenge")
+    p.add_argument("--reason", required=True, metavar="TEXT")
+    p.add_argument("--at", metavar="ISO-8601")
+
+    p = command("resolve", "record the outcome of a challenge", M, "cmd_resolve")
+    p.add_argument("challenge")
+    p.add_argument("--outcome", required=True, choices=OUTCOMES)
+    p.add_argument("--rationale", required=True, metavar="TEXT")
+    p.add_argument("--impact", metavar="TEXT", help="impact on the child")
+    p.add_argument("--lessons", metavar="TEXT")
+    p.add_argument("--at", metavar="ISO-8601")
+
+    p = command("amend", "correct a field of an earlier entry (the original is kept)", M, "cmd_amend")
+    p.add_argument("challenge")
+    p.add_argument("seq", help="the entry's number within the challenge (as `escalate show` prints it)")
+    p.add_argument("--field", required=True, help="the field to correct, e.g. summary or with.name")
+    p.add_argument("--value", required=True, metavar="TEXT", help="the corrected value")
+    p.add_argument("--reason", required=True, metavar="TEXT")
+
+    p = command("list", "list challenges with their next deadline", M, "cmd_list")
+    p.add_argument("--open", action="store_true", help="open challenges only")
+    p.add_argument("--overdue", action="store_true", help="challenges with something overdue")
+    p.add_argument("--json", action="store_true")
+
+    p = command("show", "show a challenge: state, deadlines and chronology", M, "cmd_show")
+    p.add_argument("challenge")
+    p.add_argument("--json", action="store_true")
+
+    p = command("verify", "check the log's hashes and links (the store, or an exported file)", M, "cmd_verify")
+    p.add_argument("file", nargs="?", help="an exported .jsonl file (default: the store)")
+    p.add_argument("--store", action="store_true", help="verify the store (the default)")
+    p.add_argument("--expect", metavar="FINGERPRINT", help="the head fingerprint you hold, e.g. 12:ab12-...: catches "
+                                                          "entries removed from the end")
+
+    p = command("export", "export challenges for an auditor (jsonl: verifiable with `escalate verify FILE`)", M,
+                "cmd_export")
+    p.add_argument("challenges", nargs="*", metavar="CHALLENGE")
+    p.add_argument("--all", action="store_true", help="every challenge in the store")
+    p.add_argument("--open", action="store_true", help="with --all: open challenges only")
+    p.add_argument("--resolved", action="store_true", help="with --all: resolved or withdrawn only")
+    p.add_argument("--format", default="jsonl", choices=("jsonl",))
+    p.add_argument("--redact", action="store_true", help="withhold personal fields (the file still verifies)")
+    p.add_argument("-o", "--output", required=True, metavar="PATH")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+
+    cfg = command("config", "show or change your settings", M, "cmd_config_show")
+    csub = cfg.add_subparsers(title="actions", metavar="ACTION")
+    p = csub.add_parser("show", help="print the settings")
+    p.set_defaults(handler=cfg.get_default("handler"))
+    p = csub.add_parser("set", help="set one of: " + ", ".join(KEYS))
+    p.add_argument("key", choices=KEYS, metavar="KEY", help=", ".join(KEYS))
+    p.add_argument("value")
+    from escalate.cli.parser import _lazy
+
+    p.set_defaults(handler=_lazy(M, "cmd_config_set"))

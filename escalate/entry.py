@@ -1,0 +1,219 @@
+"""One log entry: its kinds, its fields, and the exact bytes that are stored and hashed.
+
+Entry bytes (documented in the README so anyone can write a verifier):
+
+    E1 <seq> <challenge> <cseq> <kind> <prev> <cprev>\\n<json>
+
+* line 1 is ASCII, fields separated by one space: format tag ``E1``, the store-wide sequence
+  number, the challenge id, the entry's number within its challenge, the kind, the sha256 (hex)
+  of the previous entry of the store and of the previous entry of the same challenge (64 zeros
+  for none);
+* ``<json>`` is the entry's content: JSON, keys sorted, no spaces, UTF-8 (not ASCII-escaped),
+  with ``occurred_at``, ``recorded_at``, ``author`` and ``data``; no floats anywhere;
+* the entry's hash is sha256 of all those bytes. The store keeps exactly these bytes.
+
+Personal fields (any key named ``case_ref``, ``subject_name`` or ``name``, or ``corrected_`` + one of those) are never in the
+bytes in clear: each is replaced by ``{"_sd": "<sha256 hex of the disclosure>"}``, and the
+disclosure, the bytes of the JSON array ``["<salt hex>", "<value>"]``, is stored beside the
+entry. A redacted export leaves disclosures out; the entry still verifies (selective
+disclosure, as in SD-JWT).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from typing import Any
+
+from escalate.errors import UsageError
+
+FORMAT_TAG = "E1"
+ZERO_HASH = "0" * 64
+PERSONAL_KEYS = frozenset({"case_ref", "subject_name", "name"})
+OUTCOMES = ("resolved", "partly-resolved", "unresolved", "withdrawn")
+MEDIA = ("phone", "email", "meeting", "letter", "form", "verbal", "video", "in-person")
+
+#: kind -> {field: (type, required)}; types: str, int, bool, list, person, instant
+KINDS: dict[str, dict[str, tuple[str, bool]]] = {
+    "opened": {
+        "procedure_id": ("str", True), "procedure_version": ("str", True), "procedure_fingerprint": ("str", True),
+        "procedure_text": ("str", True), "procedure_path": ("str", False),
+        "case_ref": ("str", True), "subject_name": ("str", False), "setting": ("str", False),
+        "agency": ("str", True), "team": ("str", False),
+        "decision": ("str", True), "decision_at": ("instant", False), "decision_by": ("person", False),
+        "decision_ref": ("str", False),
+        "triggers": ("list", True), "checks": ("list", False), "concern": ("str", True), "evidence": ("list", False),
+        "outcome_sought": ("str", False), "immediate_risk": ("bool", True), "skip_rule": ("str", False),
+        "route": ("str", True), "start_stage": ("int", True), "protective_by": ("instant", False),
+    },
+    "contact": {"direction": ("str", True), "medium": ("str", True), "with": ("person", False), "summary": ("str", True)},
+    "response": {"with": ("person", False), "decision": ("str", True), "rationale": ("str", False),
+                 "summary": ("str", False)},
+    "action-agreed": {"action": ("str", True), "owner": ("str", False), "due": ("instant", True),
+                      "with": ("person", False), "summary": ("str", False)},
+    "deadline-extended": {"deadline": ("str", True), "new_due": ("instant", True), "reason": ("str", True),
+                          "agreed_by": ("person", False)},
+    "deadline-paused": {"deadline": ("str", True), "reason": ("str", True), "agreed_by": ("person", False)},
+    "deadline-resumed": {"deadline": ("str", True), "reason": ("str", False)},
+    "timescale-agreed": {"deadline": ("str", True), "due": ("instant", True), "reason": ("str", False),
+                         "agreed_by": ("person", False)},
+    "notification-sent": {"to": ("str", True), "medium": ("str", False), "form": ("str", False),
+                          "summary": ("str", False)},
+    "advice-sought": {"with": ("person", True), "summary": ("str", True)},
+    "stepped-up": {"from_stage": ("int", True), "to_stage": ("int", True), "reason": ("str", True)},
+    "no-further-escalation": {"reason": ("str", True)},
+    "note": {"summary": ("str", True)},
+    "amendment": {"target_seq": ("int", True), "field": ("str", True), "new_value": ("str", True),
+                  "reason": ("str", True), "corrected_case_ref": ("str", False),
+                  "corrected_subject_name": ("str", False), "corrected_name": ("str", False)},
+    "resolved": {"outcome": ("str", True), "rationale": ("str", True), "impact": ("str", False),
+                 "lessons": ("str", False)},
+    "reopened": {"reason": ("str", True)},
+    "exported": {"scope": ("str", True), "format": ("str", True), "redacted": ("bool", True),
+                 "sha256": ("str", True), "entries": ("int", True)},
+}
+
+#: What a person can add with `escalate record` (the others have their own commands).
+RECORDABLE = ("contact", "response", "action-agreed", "deadline-extended", "deadline-paused", "deadline-resumed",
+              "timescale-agreed", "notification-sent", "advice-sought", "no-further-escalation", "note")
+
+MAX_TEXT = 20_000
+
+
+def check_data(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Validate an entry's data against its kind; returns a clean copy or raises UsageError."""
+    if kind not in KINDS:
+        raise UsageError(f"unknown entry kind {kind!r}", hint="Expected one of: " + ", ".join(KINDS))
+    spec = KINDS[kind]
+    clean: dict[str, Any] = {}
+    for key in data:
+        if key not in spec:
+            raise UsageError(f"{kind} entry has no field {key!r}", hint="Fields: " + ", ".join(spec))
+    for key, (kind_of, required) in spec.items():
+        value = data.get(key)
+        if value is None or value == "" or value == []:
+            if required:
+                raise UsageError(f"{kind} entry needs {key.replace('_', ' ')}", hint=f"Give a value for {key}.")
+            continue
+        clean[key] = _check_value(kind, key, kind_of, value)
+    if kind == "contact" and clean["direction"] not in ("made", "received"):
+        raise UsageError(f"direction {clean['direction']!r} is not known", hint="Expected made or received.")
+    if "medium" in clean and clean["medium"] not in MEDIA:
+        raise UsageError(f"medium {clean['medium']!r} is not known", hint="Expected one of: " + ", ".join(MEDIA))
+    if kind == "resolved" and clean["outcome"] not in OUTCOMES:
+        raise UsageError(f"outcome {clean['outcome']!r} is not known", hint="Expected one of: " + ", ".join(OUTCOMES))
+    return clean
+
+
+def _check_value(kind: str, key: str, kind_of: str, value: Any) -> Any:
+    where = f"{kind} {key.replace('_', ' ')}"
+    if kind_of in ("str", "instant"):
+        if not isinstance(value, str):
+            raise UsageError(f"{where} must be text")
+        value = value.strip()
+        if len(value) > MAX_TEXT:
+            raise UsageError(f"{where} is {len(value):,} characters; at most {MAX_TEXT:,}")
+        if "\x00" in value:
+            raise UsageError(f"{where} contains a NUL character")
+        return value
+    if kind_of == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UsageError(f"{where} must be a whole number")
+        return value
+    if kind_of == "bool":
+        if not isinstance(value, bool):
+            raise UsageError(f"{where} must be true or false")
+        return value
+    if kind_of == "list":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise UsageError(f"{where} must be a list of text")
+        return [v.strip() for v in value if v.strip()]
+    if kind_of == "person":
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise UsageError(f"{where} must name a person (name, role, agency)")
+        allowed = {"name", "role", "agency"}
+        extra = set(value) - allowed
+        if extra:
+            raise UsageError(f"{where} has unknown parts {sorted(extra)}")
+        person = {k: v.strip() for k, v in value.items() if v and v.strip()}
+        if not person:
+            raise UsageError(f"{where} is empty")
+        return person
+    raise AssertionError(kind_of)  # pragma: no cover - the table above is fixed
+
+
+def parse_person(text: str) -> dict[str, str]:
+    """'Name, Role, Agency' -> {'name':..., 'role':..., 'agency':...}; parts may be left empty."""
+    parts = [p.strip() for p in (text or "").split(",")]
+    if len(parts) > 3 or not any(parts):
+        raise UsageError(f"person {text!r} is not 'Name, Role, Agency'",
+                         hint='e.g. --with "Sam Fictional, Social worker, Northtown CSC" (role and agency optional)')
+    keys = ("name", "role", "agency")
+    return {k: v for k, v in zip(keys, parts) if v}
+
+
+def is_personal(key: str) -> bool:
+    """Personal keys: case_ref, subject_name, name, and their corrections (corrected_name ...)."""
+    return key in PERSONAL_KEYS or (key.startswith("corrected_") and key[len("corrected_"):] in PERSONAL_KEYS)
+
+
+def canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def seal(value: str) -> tuple[str, bytes]:
+    """Return (digest, disclosure bytes) for a personal value."""
+    disclosure = canonical([secrets.token_hex(16), value])
+    return hashlib.sha256(disclosure).hexdigest(), disclosure
+
+
+def conceal(obj: Any, disclosures: list[tuple[str, bytes]]) -> Any:
+    """Replace personal fields in ``obj`` by digests, collecting their disclosures."""
+    if isinstance(obj, dict):
+        out: dict[str, Any] = {}
+        for key, value in obj.items():
+            if is_personal(key) and isinstance(value, str) and value:
+                digest, disclosure = seal(value)
+                disclosures.append((digest, disclosure))
+                out[key] = {"_sd": digest}
+            else:
+                out[key] = conceal(value, disclosures)
+        return out
+    if isinstance(obj, list):
+        return [conceal(v, disclosures) for v in obj]
+    return obj
+
+
+def reveal(obj: Any, known: dict[str, str], withheld: str | None = None) -> Any:
+    """Put disclosed values back in place of digests; unknown digests become ``withheld``."""
+    if isinstance(obj, dict):
+        if len(obj) == 1 and "_sd" in obj:
+            return known.get(obj["_sd"], withheld)
+        return {k: reveal(v, known, withheld) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [reveal(v, known, withheld) for v in obj]
+    return obj
+
+
+def disclosed_value(disclosure: bytes) -> str:
+    salt, value = json.loads(disclosure)
+    return value
+
+
+def header(seq: int, challenge: str, cseq: int, kind: str, prev: str, cprev: str) -> bytes:
+    return f"{FORMAT_TAG} {seq} {challenge} {cseq} {kind} {prev} {cprev}\n".encode("ascii")
+
+
+def build(seq: int, challenge: str, cseq: int, kind: str, prev: str, cprev: str, content: dict[str, Any]) -> bytes:
+    return header(seq, challenge, cseq, kind, prev, cprev) + canonical(content)
+
+
+def split(body: bytes) -> tuple[list[str], dict[str, Any]]:
+    """(header fields, content) of stored entry bytes."""
+    head, _, rest = body.partition(b"\n")
+    return head.decode("ascii").split(" "), json.loads(rest)
+
+
+def digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()

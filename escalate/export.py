@@ -1,0 +1,195 @@
+"""Exports of the log, and verification of exported files.
+
+The ``jsonl`` format (version 1):
+
+* line 1, the header: ``{"escalate_export": 1, "created_at": ..., "scope": ..., "challenges": [...],
+  "redacted": bool, "entries": N, "store_fingerprint": "COUNT:HEX..."}``;
+* then one line per entry, in store order: ``{"seq", "challenge", "cseq", "kind", "hash", "body",
+  "disclosures"}`` where ``body`` is the stored entry bytes as UTF-8 text (exactly the bytes
+  that were hashed) and ``disclosures`` maps digest to disclosure text. A redacted export
+  leaves the disclosures out: the file still verifies and says how many fields were withheld.
+
+Files are written atomically (a temporary file in the same folder, fsync, rename), and every
+export appends an ``exported`` entry to each challenge it covers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from escalate import clock, entry
+from escalate.errors import ExportError
+from escalate.verify import Report, fingerprint
+
+FORMAT_VERSION = 1
+
+
+def write_atomic(path: Path, chunks: Any) -> str:
+    """Write byte chunks to ``path`` via a temporary file; return the sha256 of what was written."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    sha = hashlib.sha256()
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                sha.update(chunk)
+                fh.write(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}", hint="Check the folder exists and is "
+                          "writable. Nothing was exported.") from None
+    return sha.hexdigest()
+
+
+def export_jsonl(store: Any, settings: Any, challenges: list[str], output: Path, *, redact: bool = False,
+                 force: bool = False, scope: str = "selection") -> tuple[str, int]:
+    """Export the entries of ``challenges``; returns (sha256 of the file, entries written)."""
+    from escalate import journal
+
+    output = Path(output)
+    if output.exists() and not force:
+        raise ExportError(f"{output} already exists", hint="Choose another name, or add --force to replace it.")
+    if output.is_dir():
+        raise ExportError(f"{output} is a folder; give a file name")
+    if not output.parent.exists():
+        raise ExportError(f"folder {output.parent} does not exist")
+    if not challenges:
+        raise ExportError("nothing to export: the selection has no challenges")
+    wanted = set(challenges)
+    count, head = store.head()
+    rows = [e for e in store.entries() if e.challenge in wanted]
+    shown = {} if redact else {d: b.decode("utf-8") for d, b in store.disclosures([e.seq for e in rows]).items()}
+    header = {"escalate_export": FORMAT_VERSION, "created_at": clock.iso(clock.now()), "scope": scope,
+              "challenges": sorted(wanted), "redacted": redact, "entries": len(rows),
+              "store_fingerprint": fingerprint(count, head)}
+
+    def lines():
+        yield entry.canonical(header) + b"\n"
+        for e in rows:
+            body = bytes(e.body)
+            mine = {}
+            pos = body.find(b'"_sd":"')
+            while pos != -1:
+                d = body[pos + 7:pos + 71].decode("ascii")
+                if d in shown:
+                    mine[d] = shown[d]
+                pos = body.find(b'"_sd":"', pos + 71)
+            yield entry.canonical({"seq": e.seq, "challenge": e.challenge, "cseq": e.cseq, "kind": e.kind,
+                                   "hash": e.hash, "body": body.decode("utf-8"), "disclosures": mine}) + b"\n"
+
+    sha = write_atomic(output, lines())
+    for challenge in sorted(wanted):
+        journal.record(store, settings, challenge, "exported",
+                       {"scope": scope, "format": "jsonl", "redacted": redact, "sha256": sha, "entries": len(rows)})
+    return sha, len(rows)
+
+
+def read_jsonl(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ExportError(f"{p}: file not found") from None
+    except IsADirectoryError:
+        raise ExportError(f"{p} is a folder, expected an exported .jsonl file") from None
+    except OSError as exc:
+        raise ExportError(f"{p}: cannot be read: {exc.strerror}") from None
+    lines = raw.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    try:
+        header = json.loads(lines[0]) if lines else None
+    except (ValueError, UnicodeDecodeError):
+        header = None
+    if not isinstance(header, dict) or header.get("escalate_export") != FORMAT_VERSION:
+        raise ExportError(f"{p} is not an escalate export (its first line is not an export header)",
+                          hint="Export with `escalate export ... --format jsonl`.")
+    records = []
+    for number, line in enumerate(lines[1:], start=2):
+        try:
+            rec = json.loads(line)
+            if not isinstance(rec, dict):
+                raise ValueError
+            for key, typ in (("seq", int), ("challenge", str), ("cseq", int), ("kind", str), ("hash", str),
+                             ("body", str), ("disclosures", dict)):
+                if not isinstance(rec.get(key), typ):
+                    raise ValueError(key)
+        except (ValueError, UnicodeDecodeError):
+            raise ExportError(f"{p}:{number}: not a valid entry line (the file is damaged or truncated)") from None
+        records.append(rec)
+    return header, records
+
+
+def verify_file(path: str | Path, expect: tuple[int, str] | None = None) -> Report:
+    """Verify an exported jsonl file: every hash, every link it can check, every disclosure."""
+    header, records = read_jsonl(path)
+    sha = hashlib.sha256
+    last_seq, last_hash = None, None
+    last_of: dict[str, tuple[int, str]] = {}
+    withheld = disclosed = 0
+    count = 0
+    for rec in records:
+        body = rec["body"].encode("utf-8")
+        seq, kind = rec["seq"], rec["kind"]
+
+        def fail(message: str) -> Report:
+            return Report(False, count, last_hash or entry.ZERO_HASH, f"entry {seq} ({kind}): {message}", seq,
+                          disclosed, withheld, [])
+
+        head = body.split(b"\n", 1)[0].split(b" ")
+        if len(head) != 7 or head[0] != b"E1":
+            return fail("header line is not in the E1 format")
+        if [h.decode("ascii", "replace") for h in head[1:5]] != [str(seq), rec["challenge"], str(rec["cseq"]), kind]:
+            return fail("header does not match the line (sequence, challenge, number or kind changed)")
+        actual = sha(body).hexdigest()
+        if actual != rec["hash"]:
+            return fail("content does not match its hash (the entry was changed)")
+        if last_seq is not None and seq <= last_seq:
+            return fail("entries are out of order")
+        if last_seq is not None and seq == last_seq + 1 and head[5].decode() != last_hash:
+            return fail("does not link to the previous entry of the store")
+        if last_seq is None and header.get("scope") == "all" and seq != 1:
+            return fail("a whole-store export must start at entry 1")
+        if header.get("scope") == "all" and last_seq is not None and seq != last_seq + 1:
+            return fail("an entry is missing before this one")
+        prev = last_of.get(rec["challenge"])
+        want = (prev[1], prev[0] + 1) if prev else (entry.ZERO_HASH, 1)
+        if (head[6].decode(), rec["cseq"]) != want:
+            return fail(f"does not link to the previous entry of challenge {rec['challenge']}")
+        for d in _digests(body):
+            value = rec["disclosures"].get(d)
+            if value is None:
+                withheld += 1
+            elif sha(value.encode("utf-8")).hexdigest() != d:
+                return fail("a disclosed personal field does not match its digest")
+            else:
+                disclosed += 1
+        last_of[rec["challenge"]] = (rec["cseq"], actual)
+        last_seq, last_hash = seq, actual
+        count += 1
+    if count != header.get("entries"):
+        return Report(False, count, last_hash or entry.ZERO_HASH, f"the header says {header.get('entries')} entries "
+                      f"but the file holds {count}: it was truncated or extended", None, disclosed, withheld, [])
+    if expect and (count < expect[0]):
+        return Report(False, count, last_hash or entry.ZERO_HASH, "fewer entries than the fingerprint you hold",
+                      None, disclosed, withheld, [])
+    return Report(True, count, last_hash or entry.ZERO_HASH, None, None, disclosed, withheld, [])
+
+
+def _digests(body: bytes) -> list[str]:
+    out = []
+    pos = body.find(b'"_sd":"')
+    while pos != -1:
+        out.append(body[pos + 7:pos + 71].decode("ascii", "replace"))
+        pos = body.find(b'"_sd":"', pos + 71)
+    return out

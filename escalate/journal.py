@@ -1,0 +1,299 @@
+"""What a user does to the log: open a challenge, record, step up, resolve, reopen, amend.
+
+The CLI and the TUI call these functions and nothing lower: every rule about what may be
+recorded when (no recording on a resolved challenge, no step past the last stage, no time
+in the future) lives here, and is checked inside the store's write transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from escalate import clock, entry
+from escalate.challenge import derive
+from escalate.errors import ChallengeError, ConfigError, UsageError
+from escalate.settings import Settings
+from escalate.store import Store, StoredEntry
+from escalate.triggers import TRIGGER_IDS
+
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+#: kinds that may be recorded on a resolved or withdrawn challenge
+AFTER_RESOLUTION = ("reopened", "exported", "amendment", "note")
+
+
+def open_store(*, create: bool = True, readonly: bool = False) -> Store:
+    from escalate import paths
+
+    return Store.open(paths.locations().store, create=create, readonly=readonly)
+
+
+def _author(settings: Settings) -> dict[str, str]:
+    if not settings.name or not settings.role:
+        raise ConfigError("your name and role are not set: every entry records who made it",
+                          hint='Run `escalate config set name "Your Name"` and `escalate config set role "DSL"` '
+                               "(or use Settings in the app).")
+    return settings.author()
+
+
+def occurred(text: str | None, settings: Settings, *, what: str = "--at") -> str:
+    """Check a user-given time (default now) and return it as stored text."""
+    now = clock.now()
+    when = clock.parse_time(text, settings.timezone, what=what) if text else now
+    if when > now + FUTURE_TOLERANCE:
+        raise UsageError(f"{what} {clock.show(when, settings.timezone)} is in the future",
+                         hint="Record things that have happened; deadlines are computed for you.")
+    return clock.iso(when)
+
+
+def _instant(text: str | None, settings: Settings, what: str) -> str | None:
+    return clock.iso(clock.parse_time(text, settings.timezone, what=what)) if text else None
+
+
+# --- procedures of existing challenges ---------------------------------------------------
+
+_snapshots: dict[str, Any] = {}
+
+
+def procedure_of(store: Store, state: dict[str, Any]) -> Any:
+    """The procedure snapshot a challenge was opened under (parsed once per fingerprint)."""
+    fp = state["fingerprint"]
+    if fp not in _snapshots:
+        from escalate.procedure_file import parse
+
+        opened = store.entry(state["challenge"], 1)
+        text = opened.content()["data"]["procedure_text"]
+        _snapshots[fp] = parse(text.encode("utf-8"), f"snapshot of {state['procedure_id']}").procedure
+    return _snapshots[fp]
+
+
+# --- opening -----------------------------------------------------------------------------
+
+
+def open_challenge(store: Store, catalogue: Any, settings: Settings, *, procedure_id: str, triggers: list[str],
+                   case_ref: str, agency: str, decision: str, concern: str, outcome_sought: str = "",
+                   immediate_risk: bool = False, at: str | None = None, team: str = "", decision_at: str | None = None,
+                   decision_by: dict[str, str] | None = None, decision_ref: str = "", evidence: list[str] | None = None,
+                   checks: list[str] | None = None, subject_name: str = "", route: str = "main",
+                   protective_by: str | None = None) -> StoredEntry:
+    author = _author(settings)
+    loaded = catalogue.get(procedure_id)
+    procedure = loaded.procedure
+    if not triggers:
+        raise UsageError("choose at least one trigger", hint="Triggers: " + ", ".join(TRIGGER_IDS))
+    for t in triggers:
+        if t not in TRIGGER_IDS:
+            raise UsageError(f"unknown trigger {t!r}", hint="Triggers: " + ", ".join(TRIGGER_IDS))
+    try:
+        procedure.ladder(route)
+    except KeyError:
+        routes = ", ".join(["main"] + [r.id for r in procedure.routes])
+        raise UsageError(f"procedure {procedure_id} has no route {route!r}", hint=f"Routes: {routes}") from None
+    start = procedure.first_stage(route).number
+    skip = None
+    if immediate_risk:
+        rules = [r for r in procedure.skip_rules if r.immediate_risk]
+        if rules:
+            skip = rules[0]
+            if skip.start_stage is not None and route == "main":
+                start = skip.start_stage
+    data = {
+        "procedure_id": procedure.id, "procedure_version": procedure.version,
+        "procedure_fingerprint": loaded.fingerprint, "procedure_text": loaded.text, "procedure_path": loaded.path,
+        "case_ref": case_ref, "subject_name": subject_name, "setting": settings.setting, "agency": agency,
+        "team": team, "decision": decision, "decision_at": _instant(decision_at, settings, "decision time"),
+        "decision_by": decision_by or None, "decision_ref": decision_ref, "triggers": list(dict.fromkeys(triggers)),
+        "checks": checks or [], "concern": concern, "evidence": evidence or [], "outcome_sought": outcome_sought,
+        "immediate_risk": immediate_risk, "skip_rule": skip.id if skip else "", "route": route,
+        "start_stage": start, "protective_by": _instant(protective_by, settings, "protective timescale"),
+    }
+    data = entry.check_data("opened", data)
+    return store.append(None, "opened", occurred(at, settings), author, data)
+
+
+# --- recording ---------------------------------------------------------------------------
+
+
+def record(store: Store, settings: Settings, challenge: str, kind: str, data: dict[str, Any],
+           at: str | None = None) -> StoredEntry:
+    """Append one entry of ``kind`` to an existing challenge, after checking it makes sense now."""
+    if kind == "opened":
+        raise UsageError("use `escalate open` to open a challenge")
+    author = _author(settings)
+    for key in ("due", "new_due"):
+        if data.get(key):
+            data = {**data, key: _instant(data[key], settings, key.replace("_", " "))}
+    clean = entry.check_data(kind, data)
+    when = occurred(at, settings)
+
+    def check(state: dict[str, Any] | None) -> None:
+        assert state is not None
+        if state["status"] != "open" and kind not in AFTER_RESOLUTION:
+            raise ChallengeError(f"challenge {challenge} is {state['status']}: reopen it before recording a {kind}",
+                                 hint=f"`escalate record {challenge} reopened --reason ...` or the app's Reopen.")
+        if kind == "reopened" and state["status"] == "open":
+            raise ChallengeError(f"challenge {challenge} is already open")
+        if kind == "resolved" and state["status"] != "open":
+            raise ChallengeError(f"challenge {challenge} is already {state['status']}")
+        if kind.startswith("deadline-") or kind == "timescale-agreed":
+            procedure = procedure_of(store, state)
+            stage = procedure.stage(state["stage"], state["route"])
+            ids = [d.id for d in stage.deadlines]
+            if clean["deadline"] not in ids:
+                raise UsageError(f"stage {stage.number} has no deadline {clean['deadline']!r}",
+                                 hint="Deadlines of this stage: " + (", ".join(ids) or "none"))
+            st = state["stages"][-1]
+            if kind == "deadline-resumed" and clean["deadline"] not in st["paused"]:
+                raise ChallengeError(f"deadline {clean['deadline']!r} is not paused")
+            if kind == "deadline-paused" and clean["deadline"] in st["paused"]:
+                raise ChallengeError(f"deadline {clean['deadline']!r} is already paused")
+        if kind == "stepped-up":
+            procedure = procedure_of(store, state)
+            nxt = procedure.next_stage(state["stage"], state["route"])
+            if nxt is None:
+                raise ChallengeError(f"challenge {challenge} is at the last stage ({state['stage']}) of "
+                                     f"{procedure.id}: there is no stage to step up to",
+                                     hint=procedure.complaints_route or "Record the outcome or the decision not to "
+                                     "escalate further.")
+            if clean["from_stage"] != state["stage"] or clean["to_stage"] != nxt.number:
+                raise ChallengeError("the challenge moved on meanwhile; look again before stepping up")
+        if kind == "amendment":
+            target = store.entry(challenge, clean["target_seq"])
+            if target is None or target.kind == "amendment":
+                raise UsageError(f"challenge {challenge} has no entry {clean['target_seq']} that can be amended")
+
+    return store.append(challenge, kind, when, author, clean, check=check)
+
+
+def step_up(store: Store, settings: Settings, challenge: str, reason: str, at: str | None = None) -> StoredEntry:
+    state = store.state(challenge)
+    procedure = procedure_of(store, state)
+    nxt = procedure.next_stage(state["stage"], state["route"])
+    to = nxt.number if nxt else state["stage"] + 1  # refused inside record() with a clear message
+    return record(store, settings, challenge, "stepped-up",
+                  {"from_stage": state["stage"], "to_stage": to, "reason": reason}, at)
+
+
+def amend(store: Store, settings: Settings, challenge: str, target: int, field: str, value: str, reason: str,
+          at: str | None = None) -> StoredEntry:
+    """Record a correction of one field of an earlier entry; the original stays as it was."""
+    leaf = field.rsplit(".", 1)[-1]
+    data: dict[str, Any] = {"target_seq": target, "field": field, "reason": reason}
+    original = store.entry(challenge, target)
+    if original is not None:
+        content = original.content()
+        known = set(content["data"]) | {"occurred_at"}
+        top = field.split(".", 1)[0]
+        if top not in known and top not in entry.KINDS.get(original.kind, {}):
+            raise UsageError(f"entry {target} ({original.kind}) has no field {field!r}",
+                             hint="Fields: " + ", ".join(sorted(known)))
+    if leaf in entry.PERSONAL_KEYS:
+        # A corrected name is personal too: it goes in a concealed field, never in clear.
+        data["new_value"] = "(personal field: see disclosure)"
+        data["corrected_" + leaf] = value
+    else:
+        data["new_value"] = value
+    return record(store, settings, challenge, "amendment", data, at)
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def view(store: Store, catalogue: Any, challenge: str, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Everything about one challenge as of ``now``: derived state plus what the user needs to read it."""
+    state = store.state(challenge)
+    procedure = procedure_of(store, state)
+    out = derive(state, procedure, now or clock.now())
+    values = store.disclosure_values([state["case_ref_sd"]] if state["case_ref_sd"] else [])
+    out["case_ref"] = values.get(state["case_ref_sd"], "(withheld)")
+    current = catalogue.procedures.get(state["procedure_id"]) if catalogue is not None else None
+    out["newer_version"] = bool(current and current.fingerprint != state["fingerprint"])
+    return out
+
+
+def summaries(store: Store, catalogue: Any, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Every challenge, derived as of ``now``, with case references revealed."""
+    now = now or clock.now()
+    states = store.states()
+    refs = store.disclosure_values([s["case_ref_sd"] for s in states if s["case_ref_sd"]])
+    out = []
+    for state in states:
+        item = derive(state, procedure_of(store, state), now)
+        item["case_ref"] = refs.get(state["case_ref_sd"], "(withheld)")
+        out.append(item)
+    return out
+
+
+def chronology(store: Store, challenge: str) -> list[dict[str, Any]]:
+    """Every entry of a challenge with personal fields revealed and amendments shown against their targets."""
+    rows = store.entries(challenge)
+    values = {d: entry.disclosed_value(b) for d, b in store.disclosures([e.seq for e in rows]).items()}
+    out: list[dict[str, Any]] = []
+    by_cseq: dict[int, dict[str, Any]] = {}
+    for e in rows:
+        content = entry.reveal(e.content(), values, withheld="(withheld)")
+        item = {"seq": e.seq, "cseq": e.cseq, "kind": e.kind, "occurred_at": clock.from_iso(e.occurred_at),
+                "recorded_at": clock.from_iso(e.recorded_at), "author": content["author"], "data": content["data"],
+                "hash": e.hash, "late": clock.from_iso(e.recorded_at) - clock.from_iso(e.occurred_at) >
+                dt.timedelta(hours=24), "amended_by": [], "corrected": {}}
+        if e.kind == "amendment":
+            d = content["data"]
+            target = by_cseq.get(d["target_seq"])
+            if target is not None:
+                target["amended_by"].append(e.cseq)
+                leaf = d["field"].rsplit(".", 1)[-1]
+                target["corrected"][d["field"]] = d.get("corrected_" + leaf, d["new_value"])
+        by_cseq[e.cseq] = item
+        out.append(item)
+    return out
+
+
+def describe(item: dict[str, Any]) -> str:
+    """One line saying what an entry records, with corrections applied and marked."""
+    d = dict(item["data"])
+    for field, value in item["corrected"].items():
+        if "." not in field:
+            d[field] = f"{value} [corrected]"
+    kind = item["kind"]
+    who = d.get("with") or {}
+    person = ", ".join(v for v in (who.get("name"), who.get("role"), who.get("agency")) if v) if who else ""
+    if kind == "opened":
+        return (f"Opened under {d['procedure_id']} ({d['procedure_version']}): {d['agency']}; decision "
+                f"challenged: {d['decision']}. Concern: {d['concern']}")
+    if kind == "contact":
+        return f"Contact {d['direction']} by {d['medium']}" + (f" with {person}" if person else "") + f": {d['summary']}"
+    if kind == "response":
+        return "Response" + (f" from {person}" if person else "") + f": {d['decision']}" + (
+            f" Rationale: {d['rationale']}" if d.get("rationale") else "")
+    if kind == "action-agreed":
+        return f"Action agreed: {d['action']} (due {clock.show(clock.from_iso(d['due']))})"
+    if kind == "deadline-extended":
+        return f"Deadline {d['deadline']} extended to {clock.show(clock.from_iso(d['new_due']))}: {d['reason']}"
+    if kind == "deadline-paused":
+        return f"Deadline {d['deadline']} paused: {d['reason']}"
+    if kind == "deadline-resumed":
+        return f"Deadline {d['deadline']} resumed" + (f": {d['reason']}" if d.get("reason") else "")
+    if kind == "timescale-agreed":
+        return f"Timescale for {d['deadline']} set to {clock.show(clock.from_iso(d['due']))}" + (
+            f": {d['reason']}" if d.get("reason") else "")
+    if kind == "notification-sent":
+        return f"Notification sent to {d['to']}" + (f" ({d['form']})" if d.get("form") else "") + (
+            f": {d['summary']}" if d.get("summary") else "")
+    if kind == "advice-sought":
+        return f"Advice sought from {person}: {d['summary']}"
+    if kind == "stepped-up":
+        return f"Stepped up from stage {d['from_stage']} to stage {d['to_stage']}: {d['reason']}"
+    if kind == "no-further-escalation":
+        return f"Decided not to escalate further: {d['reason']}"
+    if kind == "note":
+        return f"Note: {d['summary']}"
+    if kind == "amendment":
+        leaf = d["field"].rsplit(".", 1)[-1]
+        return f"Correction of entry {d['target_seq']}, {d['field']} -> {d.get('corrected_' + leaf, d['new_value'])}: {d['reason']}"
+    if kind == "resolved":
+        return f"Outcome: {d['outcome']}. {d['rationale']}" + (f" Impact: {d['impact']}" if d.get("impact") else "")
+    if kind == "reopened":
+        return f"Reopened: {d['reason']}"
+    if kind == "exported":
+        return f"Exported {d['scope']} as {d['format']}" + (" (redacted)" if d["redacted"] else "")
+    return kind

@@ -1,0 +1,114 @@
+"""The user's settings: who records entries, and how times and deadlines are shown.
+
+Stored as a small TOML file in the config folder, written atomically (temporary file,
+fsync, rename) so a crash never leaves half a settings file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from escalate import paths
+from escalate.errors import ConfigError, UsageError
+
+KEYS = ("name", "role", "setting", "region", "timezone", "theme")
+THEMES = ("dark", "light", "high-contrast")
+REGIONS = ("england-and-wales", "scotland", "northern-ireland")
+
+
+class Settings(NamedTuple):
+    name: str = ""
+    role: str = ""
+    setting: str = ""
+    region: str = "england-and-wales"
+    timezone: str = "Europe/London"
+    theme: str = "dark"
+
+    def author(self) -> dict[str, str]:
+        """Who is recording: from the settings, plus the operating-system user."""
+        import getpass
+
+        try:
+            os_user = getpass.getuser()
+        except Exception:  # no user name in some containers
+            os_user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+        return {k: v for k, v in (("name", self.name), ("role", self.role), ("setting", self.setting),
+                                  ("os_user", os_user)) if v}
+
+
+def check(key: str, value: str) -> str:
+    if key not in KEYS:
+        raise UsageError(f"unknown setting {key!r}", hint="Settings: " + ", ".join(KEYS))
+    value = (value or "").strip()
+    if key in ("name", "role") and not value:
+        raise UsageError(f"{key} cannot be empty")
+    if len(value) > 200:
+        raise UsageError(f"{key} is {len(value)} characters; at most 200")
+    if any(ord(ch) < 32 for ch in value):
+        raise UsageError(f"{key} contains control characters")
+    if key == "region" and value not in REGIONS:
+        raise UsageError(f"region {value!r} has no calendar", hint="Expected " + ", ".join(REGIONS))
+    if key == "timezone":
+        from escalate.clock import zone
+
+        zone(value)
+    if key == "theme" and value not in THEMES:
+        raise UsageError(f"theme {value!r} is not known", hint="Expected " + ", ".join(THEMES))
+    return value
+
+
+def load(path: Path | None = None) -> Settings:
+    path = path or paths.locations().settings
+    if not path.exists():
+        return Settings()
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"settings file {path} cannot be read: {exc}",
+                          hint="Fix or delete it, then set values with `escalate config set`.") from None
+    values = {}
+    for key, value in document.items():
+        if key not in KEYS or not isinstance(value, str):
+            raise ConfigError(f"settings file {path}: unexpected key or value {key!r}",
+                              hint="Keys: " + ", ".join(KEYS) + " (all text).")
+        if not value:
+            continue  # an unset value is saved as ""
+        try:
+            values[key] = check(key, value)
+        except UsageError as exc:
+            raise ConfigError(f"settings file {path}: {exc.message}", hint=exc.hint) from None
+    return Settings(**values)
+
+
+def save(settings: Settings, path: Path | None = None) -> Path:
+    path = path or paths.locations().settings
+    paths.ensure_private_dir(path.parent)
+    # JSON strings are valid TOML basic strings, so json.dumps quotes safely.
+    text = "".join(f"{k} = {json.dumps(v, ensure_ascii=False)}\n" for k, v in settings._asdict().items())
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ConfigError(f"cannot save settings to {path}: {exc.strerror}") from None
+    return path
+
+
+def set_value(key: str, value: str) -> Settings:
+    current = load()
+    updated = current._replace(**{key: check(key, value)})
+    save(updated)
+    return updated

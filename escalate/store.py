@@ -1,0 +1,345 @@
+"""The embedded store: one SQLite file holding the append-only, hash-chained log.
+
+* WAL with ``synchronous=FULL``: an entry the user was told is saved survives a crash or
+  power loss. Every append runs in ``BEGIN IMMEDIATE`` so the head it chains to cannot
+  move underneath it when several processes write at once.
+* Append-only twice over: this class has no update or delete of entries, and triggers
+  abort any UPDATE or DELETE on ``entries``, ``disclosures`` and ``challenges``.
+* ``state_cache`` holds each challenge's folded state *as of* a given entry number. It is a
+  cache, not a record: it is rebuilt from the entries whenever its number does not match
+  the challenge's last entry, and nothing is ever read from it that the log cannot rebuild.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any, Callable, Iterator, NamedTuple
+
+from escalate import clock, entry
+from escalate.errors import ChallengeError, StoreError
+
+SCHEMA_VERSION = 1
+
+MIGRATIONS: list[str] = [
+    # 1: the first release
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE entries (
+        seq INTEGER PRIMARY KEY,
+        challenge TEXT NOT NULL,
+        cseq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        body BLOB NOT NULL,
+        hash TEXT NOT NULL,
+        UNIQUE (challenge, cseq)
+    );
+    CREATE TABLE disclosures (digest TEXT PRIMARY KEY, seq INTEGER NOT NULL, bytes BLOB NOT NULL);
+    CREATE INDEX disclosures_seq ON disclosures (seq);
+    CREATE TABLE challenges (id TEXT PRIMARY KEY, opened_seq INTEGER NOT NULL);
+    CREATE TABLE state_cache (challenge TEXT PRIMARY KEY, cseq INTEGER NOT NULL, state TEXT NOT NULL);
+    CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END;
+    CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END;
+    CREATE TRIGGER disclosures_no_update BEFORE UPDATE ON disclosures BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+    CREATE TRIGGER disclosures_no_delete BEFORE DELETE ON disclosures BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+    CREATE TRIGGER challenges_no_update BEFORE UPDATE ON challenges BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+    CREATE TRIGGER challenges_no_delete BEFORE DELETE ON challenges BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+    """,
+]
+
+
+class StoredEntry(NamedTuple):
+    seq: int
+    challenge: str
+    cseq: int
+    kind: str
+    occurred_at: str
+    recorded_at: str
+    body: bytes
+    hash: str
+
+    def content(self) -> dict[str, Any]:
+        return entry.split(self.body)[1]
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return StoreError(f"the store {path} is locked by another program",
+                          hint="Close other escalate windows or wait, then try again. Nothing was saved.")
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"the store {path} is read-only", hint="Check the file's permissions. Nothing was saved.")
+    if "disk is full" in text or "database or disk is full" in text:
+        return StoreError(f"the disk holding {path} is full", hint="Free some space, then try again. Nothing was saved.")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StoreError(f"the store {path} is damaged or is not an escalate store ({exc})",
+                          hint="Keep the file for investigation; `escalate verify` says what it can read.")
+    if "unable to open" in text:
+        return StoreError(f"cannot open the store {path}", hint="Check the folder exists and is writable.")
+    return StoreError(f"store error in {path}: {exc}")
+
+
+class Store:
+    """The log. Open with :meth:`open`; use as a context manager to close it."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    # --- opening -----------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, create: bool = True, readonly: bool = False) -> Store:
+        from escalate.paths import ensure_private_dir
+
+        p = Path(path)
+        if p.is_dir():
+            raise StoreError(f"the store path {p} is a folder, expected a file")
+        if not p.exists():
+            if not create or readonly:
+                raise StoreError(f"no store at {p}", hint="Open a challenge first, or check --data-dir.")
+            try:
+                ensure_private_dir(p.parent)
+                fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+                os.close(fd)
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise StoreError(f"cannot create the store {p}: {exc.strerror}") from None
+        old_umask = os.umask(0o077)  # the -wal and -shm files hold entries too: owner only
+        try:
+            uri = f"file:{p}?mode=ro" if readonly else f"file:{p}"
+            conn = sqlite3.connect(uri, uri=True, timeout=10.0, isolation_level=None, check_same_thread=False)
+            store = cls(conn, p)
+            store._configure(readonly)
+        except sqlite3.Error as exc:
+            raise _translate(exc, p) from None
+        finally:
+            os.umask(old_umask)
+        return store
+
+    def _configure(self, readonly: bool) -> None:
+        c = self.conn
+        c.execute("PRAGMA busy_timeout = 10000")
+        if not readonly:
+            c.execute("PRAGMA journal_mode = WAL")
+            c.execute("PRAGMA synchronous = FULL")
+        c.execute("PRAGMA foreign_keys = ON")
+        version = c.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"the store {self.path} was written by a newer escalate (schema {version})",
+                             hint="Upgrade escalate to open it.")
+        if version < SCHEMA_VERSION:
+            if readonly:
+                raise StoreError(f"the store {self.path} needs upgrading and was opened read-only")
+            self._migrate(version)
+
+    def _migrate(self, current: int) -> None:
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            version = c.execute("PRAGMA user_version").fetchone()[0]  # another process may have done it
+            for number in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[number].split(";\n"):
+                    if statement.strip():
+                        c.execute(statement)
+                c.execute(f"PRAGMA user_version = {number + 1}")
+            if version == 0:
+                import secrets
+
+                c.execute("INSERT INTO meta VALUES ('store_id', ?)", (secrets.token_hex(8),))
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- writing -----------------------------------------------------------------------
+
+    def append(
+        self,
+        challenge: str | None,
+        kind: str,
+        occurred_at: str,
+        author: dict[str, Any],
+        data: dict[str, Any],
+        *,
+        check: Callable[[dict[str, Any] | None], None] | None = None,
+    ) -> StoredEntry:
+        """Append one entry (``challenge=None`` opens a new challenge) and return it as stored.
+
+        ``check`` sees the challenge's folded state inside the write transaction and may raise
+        to refuse the entry; nothing is written then.
+        """
+        from escalate.challenge import fold_step
+
+        c = self.conn
+        try:
+            c.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+        try:
+            head = c.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+            seq, prev = (head[0] + 1, head[1]) if head else (1, entry.ZERO_HASH)
+            if challenge is None:
+                if kind != "opened":
+                    raise ChallengeError("only an 'opened' entry starts a challenge")
+                count = c.execute("SELECT count(*) FROM challenges").fetchone()[0]
+                challenge = f"C-{count + 1:04d}"
+                cseq, cprev, state = 1, entry.ZERO_HASH, None
+            else:
+                last = c.execute("SELECT cseq, hash FROM entries WHERE challenge = ? ORDER BY cseq DESC LIMIT 1",
+                                 (challenge,)).fetchone()
+                if last is None:
+                    raise ChallengeError(f"no challenge {challenge!r} in this store",
+                                         hint="`escalate list` shows the challenges.")
+                if kind == "opened":
+                    raise ChallengeError("a challenge is opened only once")
+                cseq, cprev = last[0] + 1, last[1]
+                state = self._state_in_tx(challenge, last[0])
+            if check is not None:
+                check(state)
+            disclosures: list[tuple[str, bytes]] = []
+            content = {
+                "author": entry.conceal(author, disclosures),
+                "data": entry.conceal(data, disclosures),
+                "occurred_at": occurred_at,
+                "recorded_at": clock.iso(clock.now()),
+            }
+            body = entry.build(seq, challenge, cseq, kind, prev, cprev, content)
+            digest = entry.digest(body)
+            stored = StoredEntry(seq, challenge, cseq, kind, occurred_at, content["recorded_at"], body, digest)
+            c.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", stored)
+            c.executemany("INSERT INTO disclosures VALUES (?, ?, ?)", [(d, seq, b) for d, b in disclosures])
+            if kind == "opened":
+                c.execute("INSERT INTO challenges VALUES (?, ?)", (challenge, seq))
+            new_state = fold_step(state, stored, content)
+            c.execute("INSERT OR REPLACE INTO state_cache VALUES (?, ?, ?)",
+                      (challenge, cseq, json.dumps(new_state, separators=(",", ":"))))
+            c.execute("COMMIT")
+            return stored
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise _translate(exc, self.path) from None
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        try:
+            self.conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+    # --- reading -----------------------------------------------------------------------
+
+    def _q(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+
+    def head(self) -> tuple[int, str]:
+        row = self._q("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")
+        return (row[0][0], row[0][1]) if row else (0, entry.ZERO_HASH)
+
+    def count(self) -> int:
+        return self._q("SELECT count(*) FROM entries")[0][0]
+
+    def challenge_ids(self) -> list[str]:
+        return [r[0] for r in self._q("SELECT id FROM challenges ORDER BY opened_seq")]
+
+    def resolve_id(self, text: str) -> str:
+        """Accept C-0001, c-0001 or 1 for a challenge id; raise if there is none."""
+        raw = (text or "").strip().upper()
+        candidate = f"C-{int(raw):04d}" if raw.isdigit() else raw
+        if self._q("SELECT 1 FROM challenges WHERE id = ?", (candidate,)):
+            return candidate
+        raise ChallengeError(f"no challenge {text!r} in this store", hint="`escalate list` shows the challenges.")
+
+    def entries(self, challenge: str | None = None, *, after: int = 0, limit: int | None = None) -> list[StoredEntry]:
+        lim = f" LIMIT {int(limit)}" if limit else ""
+        if challenge is None:
+            rows = self._q(f"SELECT * FROM entries WHERE seq > ? ORDER BY seq{lim}", (after,))
+        else:
+            rows = self._q(f"SELECT * FROM entries WHERE challenge = ? AND cseq > ? ORDER BY cseq{lim}",
+                           (challenge, after))
+        return [StoredEntry(*r) for r in rows]
+
+    def entry(self, challenge: str, cseq: int) -> StoredEntry | None:
+        rows = self._q("SELECT * FROM entries WHERE challenge = ? AND cseq = ?", (challenge, cseq))
+        return StoredEntry(*rows[0]) if rows else None
+
+    def iter_rows(self, batch: int = 5000) -> Iterator[tuple[Any, ...]]:
+        """(seq, challenge, cseq, kind, body, hash) for every entry, in order: for verification."""
+        last = 0
+        while True:
+            rows = self._q("SELECT seq, challenge, cseq, kind, body, hash FROM entries WHERE seq > ? ORDER BY seq "
+                           "LIMIT ?", (last, batch))
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1][0]
+
+    def disclosures(self, seqs: list[int] | None = None) -> dict[str, bytes]:
+        if seqs is None:
+            rows = self._q("SELECT digest, bytes FROM disclosures")
+        else:
+            rows = []
+            for i in range(0, len(seqs), 500):
+                chunk = seqs[i:i + 500]
+                rows += self._q(f"SELECT digest, bytes FROM disclosures WHERE seq IN ({','.join('?' * len(chunk))})",
+                                tuple(chunk))
+        return {d: b for d, b in rows}
+
+    def disclosure_values(self, digests: list[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for i in range(0, len(digests), 500):
+            chunk = digests[i:i + 500]
+            for d, b in self._q(f"SELECT digest, bytes FROM disclosures WHERE digest IN ({','.join('?' * len(chunk))})",
+                                tuple(chunk)):
+                out[d] = entry.disclosed_value(b)
+        return out
+
+    def state(self, challenge: str) -> dict[str, Any]:
+        """The folded state of one challenge (from the cache when it is current)."""
+        last = self._q("SELECT max(cseq) FROM entries WHERE challenge = ?", (challenge,))[0][0]
+        if last is None:
+            raise ChallengeError(f"no challenge {challenge!r} in this store")
+        return self._state_in_tx(challenge, last)
+
+    def states(self) -> list[dict[str, Any]]:
+        """Folded state of every challenge, oldest first; stale cache rows are rebuilt."""
+        rows = self._q(
+            "SELECT c.id, s.cseq, s.state, (SELECT max(e.cseq) FROM entries e WHERE e.challenge = c.id) "
+            "FROM challenges c LEFT JOIN state_cache s ON s.challenge = c.id ORDER BY c.opened_seq")
+        out = []
+        for cid, cached_cseq, text, last in rows:
+            if text is not None and cached_cseq == last:
+                out.append(json.loads(text))
+            else:
+                out.append(self._rebuild(cid))
+        return out
+
+    def _state_in_tx(self, challenge: str, last_cseq: int) -> dict[str, Any]:
+        row = self.conn.execute("SELECT cseq, state FROM state_cache WHERE challenge = ?", (challenge,)).fetchone()
+        if row is not None and row[0] == last_cseq:
+            return json.loads(row[1])
+        return self._rebuild(challenge)
+
+    def _rebuild(self, challenge: str) -> dict[str, Any]:
+        from escalate.challenge import fold
+
+        return fold(self.entries(challenge))
