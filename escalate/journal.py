@@ -128,13 +128,14 @@ def record(store: Store, settings: Settings, challenge: str, kind: str, data: di
 
     def check(state: dict[str, Any] | None) -> None:
         assert state is not None
-        if state["status"] != "open" and kind not in AFTER_RESOLUTION:
-            raise ChallengeError(f"challenge {challenge} is {state['status']}: reopen it before recording a {kind}",
-                                 hint=f"`escalate record {challenge} reopened --reason ...` or the app's Reopen.")
         if kind == "reopened" and state["status"] == "open":
             raise ChallengeError(f"challenge {challenge} is already open")
         if kind == "resolved" and state["status"] != "open":
-            raise ChallengeError(f"challenge {challenge} is already {state['status']}")
+            raise ChallengeError(f"challenge {challenge} is already {state['status']}",
+                                 hint="Reopen it first if the outcome has changed.")
+        if state["status"] != "open" and kind not in AFTER_RESOLUTION:
+            raise ChallengeError(f"challenge {challenge} is {state['status']}: reopen it before recording a {kind}",
+                                 hint=f"`escalate record {challenge} reopened --reason ...` or the app's Reopen.")
         if kind.startswith("deadline-") or kind == "timescale-agreed":
             procedure = procedure_of(store, state)
             stage = procedure.stage(state["stage"], state["route"])

@@ -28,9 +28,10 @@ def escape(text: str) -> str:
 
 def print_error(exc: Any) -> None:
     console = err()
-    console.print(f"[bold red]{escape(exc.title)}:[/] {escape(exc.message)}")
+    # soft_wrap: the terminal wraps long messages; Rich would split them mid-phrase.
+    console.print(f"[bold red]{escape(exc.title)}:[/] {escape(exc.message)}", soft_wrap=True)
     if getattr(exc, "hint", None):
-        console.print(f"[dim]Hint: {escape(exc.hint)}[/]")
+        console.print(f"[dim]Hint: {escape(exc.hint)}[/]", soft_wrap=True)
 
 
 def plain(text: str) -> None:

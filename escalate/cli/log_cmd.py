@@ -48,7 +48,7 @@ def cmd_open(args: argparse.Namespace) -> int:
         rules = [r for r in procedure.skip_rules if r.immediate_risk]
         text = rules[0].instruction if rules else ("This procedure states no skip rule. Do not wait for escalation: "
                                                    "call the police on 999 or refer to social care now.")
-        err().print(f"[bold red]Immediate risk:[/] {escape(text)}")
+        err().print(f"[bold red]Immediate risk:[/] {escape(text)}", soft_wrap=True)
     return ExitCode.OK
 
 
@@ -308,7 +308,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         with journal.open_store(create=False, readonly=True) as store:
             report = verify.verify_store(store, expect)
     for warning in report.warnings:
-        err().print(f"[yellow]warning:[/] {escape(warning)}")
+        err().print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     if report.ok:
         withheld = f"; {report.withheld} personal field(s) withheld" if report.withheld else ""
         plain(f"OK {report.count} entries; head fingerprint {report.fingerprint}{withheld}")

@@ -19,9 +19,9 @@ def _catalogue(args: argparse.Namespace):
 
 def _report_problems(catalogue) -> None:
     for problem in catalogue.problems:
-        err().print(f"[yellow]warning:[/] {escape(str(problem))}")
+        err().print(f"[yellow]warning:[/] {escape(str(problem))}", soft_wrap=True)
     for winner, loser in catalogue.overridden:
-        err().print(f"[dim]note: {escape(winner.id)} from {escape(winner.path)} overrides {escape(loser.path)}[/]")
+        err().print(f"[dim]note: {escape(winner.id)} from {escape(winner.path)} overrides {escape(loser.path)}[/]", soft_wrap=True)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -111,7 +111,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         as_folder = path.is_dir() and path.suffix != ".toml"
         targets = files_in(path, include_template=True) if as_folder else [path]
         if as_folder and not targets:
-            err().print(f"[red]{escape(raw)}: folder has no .toml procedure files[/]")
+            err().print(f"[red]{escape(raw)}: folder has no .toml procedure files[/]", soft_wrap=True)
             problems += 1
         for target in targets:
             checked += 1
@@ -120,11 +120,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
             except ProcedureFileError as exc:
                 for problem in exc.problems:
                     problems += 1
-                    err().print(f"[red]error[/] {escape(str(problem))}")
+                    err().print(f"[red]error[/] {escape(str(problem))}", soft_wrap=True)
                 continue
             out().print(f"[green]ok[/] {escape(str(target))}: {escape(loaded.id)} ({loaded.fingerprint[:16]})")
     if problems:
-        err().print(f"{problems} problem{'s' if problems != 1 else ''} found in {checked} file(s).")
+        err().print(f"{problems} problem{'s' if problems != 1 else ''} found in {checked} file(s).", soft_wrap=True)
         return ExitCode.BAD_INPUT
     out().print(f"All {checked} file(s) valid.")
     return ExitCode.OK

@@ -1,0 +1,205 @@
+"""Derived state: deadlines on fixed dates across weekends, Christmas and the Scottish New Year,
+with extensions and pauses; missed timescales by side; late entries; newer procedure versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pytest
+
+from conftest import DATA, ROOT
+from escalate import clock, journal
+from escalate.catalogue import discover
+from escalate.errors import ChallengeError, ConfigError, UsageError
+from escalate.settings import Settings
+from escalate.store import Store
+from logtools import SETTINGS, open_fictional
+
+UK = clock.zone("Europe/London")
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(tmp_path / "s.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def procs(tmp_path):
+    """The minimal fictional procedure plus a Scottish copy."""
+    folder = tmp_path / "procs"
+    folder.mkdir()
+    text = (DATA / "minimal.toml").read_text()
+    (folder / "ew.toml").write_text(text)
+    (folder / "sc.toml").write_text(text.replace('id = "fictional-test"', 'id = "fictional-scotland"')
+                                    .replace('region = "england-and-wales"', 'region = "scotland"'))
+    return discover([str(folder)])
+
+
+def local(instant):
+    return instant.astimezone(UK).replace(tzinfo=None)
+
+
+def open_in(store, catalogue, procedure, at):
+    return journal.open_challenge(store, catalogue, SETTINGS, procedure_id=procedure, triggers=["disputed-referral"],
+                                  case_ref="Child Z", agency="Fictional CSC", decision="NFA", concern="c", at=at)
+
+
+def at(text):
+    return clock.parse_time(text)
+
+
+def test_deadlines_over_christmas(store, procs, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: at("2026-12-18T12:00"))
+    open_in(store, procs, "fictional-test", "2026-12-18T10:00")
+    view = journal.view(store, procs, "C-0001", now=at("2026-12-18T12:00"))
+    raise_, reply = view["deadlines"]
+    assert local(raise_["due"]) == dt.datetime(2026, 12, 22, 17, 0)  # 2 working days from Friday
+    assert raise_["status"] == "due"
+    assert reply["status"] == "waiting"  # starts when we raise the concern
+    journal.record(store, SETTINGS, "C-0001", "contact", {"direction": "made", "medium": "phone", "summary": "s"},
+                   "2026-12-18T11:00")
+    view = journal.view(store, procs, "C-0001", now=at("2026-12-18T12:00"))
+    raise_, reply = view["deadlines"]
+    assert raise_["status"] == "met"
+    assert local(reply["due"]) == dt.datetime(2026, 12, 23, 17, 0)
+    later = journal.view(store, procs, "C-0001", now=at("2026-12-29T09:00"))
+    assert later["deadlines"][1]["status"] == "overdue" and later["overdue"]
+    assert later["missed_by"]["them"] == 1
+
+
+def test_scottish_new_year(store, procs, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: at("2026-12-31T12:00"))
+    open_in(store, procs, "fictional-test", "2026-12-31T10:00")
+    open_in(store, procs, "fictional-scotland", "2026-12-31T10:00")
+    ew = journal.view(store, procs, "C-0001", now=at("2026-12-31T12:00"))["deadlines"][0]["due"]
+    sc = journal.view(store, procs, "C-0002", now=at("2026-12-31T12:00"))["deadlines"][0]["due"]
+    assert local(ew).date() == dt.date(2027, 1, 5)  # 1 Jan holiday; Mon 4, Tue 5
+    assert local(sc).date() == dt.date(2027, 1, 6)  # 1 Jan, 4 Jan (2 Jan observed) holidays in Scotland
+
+
+def test_extension_and_pause(store, procs, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: at("2026-11-30T12:00"))
+    open_in(store, procs, "fictional-test", "2026-11-23T10:00")
+    journal.record(store, SETTINGS, "C-0001", "deadline-extended",
+                   {"deadline": "raise", "new_due": "2026-12-04T17:00", "reason": "agreed by phone",
+                    "agreed_by": {"name": "Sam Fictional", "role": "Team manager"}}, "2026-11-24T10:00")
+    d = journal.view(store, procs, "C-0001", now=at("2026-11-30T12:00"))["deadlines"][0]
+    assert local(d["due"]) == dt.datetime(2026, 12, 4, 17, 0) and d["status"] == "due" and d["extended"]
+    journal.record(store, SETTINGS, "C-0001", "deadline-paused", {"deadline": "raise", "reason": "family moved"},
+                   "2026-11-30T10:00")
+    d = journal.view(store, procs, "C-0001", now=at("2026-12-10T12:00"))["deadlines"][0]
+    assert d["status"] == "paused"
+    monkeypatch.setattr(clock, "now", lambda: at("2026-12-02T12:00"))
+    journal.record(store, SETTINGS, "C-0001", "deadline-resumed", {"deadline": "raise"}, "2026-12-02T10:00")
+    d = journal.view(store, procs, "C-0001", now=at("2026-12-02T12:00"))["deadlines"][0]
+    assert local(d["due"]) == dt.datetime(2026, 12, 6, 17, 0)  # the two paused days added back
+    with pytest.raises(ChallengeError, match="not paused"):
+        journal.record(store, SETTINGS, "C-0001", "deadline-resumed", {"deadline": "raise"})
+
+
+def test_protective_timescale_whichever_is_less(store, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: at("2026-11-23T12:00"))
+    catalogue = discover()
+    journal.open_challenge(store, catalogue, SETTINGS, procedure_id="london-children", triggers=["unrecognised-harm"],
+                           case_ref="Child P", agency="CSC", decision="No s47", concern="c", at="2026-11-23T09:00",
+                           protective_by="2026-11-25T12:00")
+    d = journal.view(store, catalogue, "C-0001", now=at("2026-11-23T12:00"))["deadlines"][0]
+    assert local(d["due"]) == dt.datetime(2026, 11, 25, 12, 0)  # sooner than a working week
+
+
+def test_step_up_shows_next_stage_and_refuses_past_the_last(store, procs, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: at("2026-11-30T12:00"))
+    open_in(store, procs, "fictional-test", "2026-11-23T10:00")
+    journal.step_up(store, SETTINGS, "C-0001", "no reply", "2026-11-27T10:00")
+    view = journal.view(store, procs, "C-0001", now=at("2026-11-30T12:00"))
+    assert view["state"]["stage"] == 2 and view["next_stage"] is None
+    assert {r["id"] for r in view["missed"]} == {"raise"}  # stage 1's raise was never met
+    with pytest.raises(ChallengeError, match="last stage"):
+        journal.step_up(store, SETTINGS, "C-0001", "again")
+
+
+def test_resolved_challenge_refuses_entries_until_reopened(store, procs, monkeypatch):
+    open_in(store, procs, "fictional-test", "2026-11-23T10:00")
+    journal.record(store, SETTINGS, "C-0001", "resolved", {"outcome": "resolved", "rationale": "agreed plan"})
+    with pytest.raises(ChallengeError, match="reopen it"):
+        journal.record(store, SETTINGS, "C-0001", "contact", {"direction": "made", "medium": "phone", "summary": "x"})
+    journal.record(store, SETTINGS, "C-0001", "reopened", {"reason": "new bruising"})
+    journal.record(store, SETTINGS, "C-0001", "contact", {"direction": "made", "medium": "phone", "summary": "x"})
+    assert store.state("C-0001")["status"] == "open"
+
+
+def test_amendment_keeps_the_original_and_marks_the_correction(store, procs):
+    open_in(store, procs, "fictional-test", "2026-11-23T10:00")
+    journal.record(store, SETTINGS, "C-0001", "contact", {"direction": "made", "medium": "phone", "summary": "Spoke to SW",
+                                                          "with": {"name": "Sam Fictonal"}}, "2026-11-23T11:00")
+    journal.amend(store, SETTINGS, "C-0001", 2, "summary", "Spoke to the duty social worker", "wrong person")
+    journal.amend(store, SETTINGS, "C-0001", 2, "with.name", "Sam Fictional", "misspelt")
+    rows = journal.chronology(store, "C-0001")
+    assert rows[1]["data"]["summary"] == "Spoke to SW"  # the original stays
+    assert rows[1]["amended_by"] == [3, 4]
+    assert "Spoke to the duty social worker [corrected]" in journal.describe(rows[1])
+    body = b"".join(bytes(e.body) for e in store.entries("C-0001"))
+    assert b"Sam Fictional" not in body  # a corrected name is concealed too
+    with pytest.raises(UsageError, match="no field"):
+        journal.amend(store, SETTINGS, "C-0001", 2, "colour", "x", "y")
+
+
+def test_late_entries_and_future_times(store, procs, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: at("2026-11-30T12:00"))
+    open_in(store, procs, "fictional-test", "2026-11-23T10:00")
+    assert store.state("C-0001")["late"] == [1]
+    with pytest.raises(UsageError, match="in the future"):
+        journal.record(store, SETTINGS, "C-0001", "note", {"summary": "x"}, "2026-12-01T10:00")
+
+
+def test_newer_procedure_version_is_flagged_and_snapshot_kept(store, tmp_path, monkeypatch):
+    folder = tmp_path / "p"
+    folder.mkdir()
+    shutil.copy(DATA / "minimal.toml", folder / "m.toml")
+    catalogue = discover([str(folder)])
+    open_in(store, catalogue, "fictional-test", "2026-11-23T10:00")
+    (folder / "m.toml").write_text((DATA / "minimal.toml").read_text().replace("amount = 2", "amount = 9"))
+    newer = discover([str(folder)])
+    view = journal.view(store, newer, "C-0001", now=at("2026-11-23T12:00"))
+    assert view["newer_version"]
+    assert view["deadlines"][0]["timescale"].amount == 2  # the snapshot, not the edited file
+
+
+def test_immediate_risk_uses_the_skip_rule(store, tmp_path):
+    folder = tmp_path / "p"
+    folder.mkdir()
+    text = (DATA / "minimal.toml").read_text() + (
+        '\n[[skip_rules]]\nid = "now"\nwhen = "Immediate risk"\ninstruction = "Call 999"\nstart_stage = 2\n')
+    (folder / "m.toml").write_text(text)
+    catalogue = discover([str(folder)])
+    journal.open_challenge(store, catalogue, SETTINGS, procedure_id="fictional-test", triggers=["unrecognised-harm"],
+                           case_ref="Child R", agency="CSC", decision="d", concern="c", immediate_risk=True)
+    state = store.state("C-0001")
+    assert state["stage"] == 2 and state["skip_rule"] == "now"
+
+
+def test_settings_required_before_recording(store, procs):
+    with pytest.raises(ConfigError, match="name and role"):
+        journal.open_challenge(store, procs, Settings(), procedure_id="fictional-test", triggers=["non-cooperation"],
+                               case_ref="x", agency="a", decision="d", concern="c")
+    assert store.count() == 0
+
+
+@pytest.mark.parametrize("kw,words", [
+    ({"triggers": ["bad-vibes"]}, "unknown trigger"),
+    ({"triggers": []}, "at least one trigger"),
+    ({"procedure_id": "nowhere"}, "no procedure"),
+    ({"case_ref": ""}, "needs case ref"),
+    ({"at": "not a time"}, "not an ISO-8601"),
+    ({"route": "side-door"}, "no route"),
+])
+def test_open_bad_input(store, procs, kw, words):
+    fields = dict(procedure_id="fictional-test", triggers=["disputed-referral"], case_ref="Child", agency="CSC",
+                  decision="d", concern="c")
+    fields.update(kw)
+    with pytest.raises(Exception, match=words):
+        journal.open_challenge(store, procs, SETTINGS, **fields)
+    assert store.count() == 0

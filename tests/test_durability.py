@@ -1,0 +1,84 @@
+"""Crash safety and concurrent writers: no acknowledged entry is lost, the chain stays one line."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+from conftest import ROOT
+from escalate import verify
+from escalate.store import Store
+from logtools import open_fictional
+
+WRITER = r"""
+import sys
+from escalate.store import Store
+store = Store.open(sys.argv[1])
+n = 0
+while True:
+    e = store.append(sys.argv[2], "note", "2026-11-20T10:00:00.000000Z", {"name": "Writer", "role": "DSL"},
+                     {"summary": f"{sys.argv[3]} {n}"})
+    # only after append returned (committed with synchronous=FULL) do we say it is saved
+    sys.stdout.write(f"{e.seq}\n")
+    sys.stdout.flush()
+    n += 1
+    if len(sys.argv) > 4 and n >= int(sys.argv[4]):
+        break
+"""
+
+
+def seeded(tmp_path):
+    path = tmp_path / "s.db"
+    with Store.open(path) as store:
+        open_fictional(store)
+    return path
+
+
+def test_sigkill_never_loses_an_acknowledged_entry(tmp_path):
+    path = seeded(tmp_path)
+    rng = random.Random(1234)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for round_ in range(25):
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), "C-0001", f"r{round_}"],
+                                stdout=subprocess.PIPE, text=True, env=env)
+        acknowledged = []
+        deadline = time.monotonic() + rng.uniform(0.25, 0.6)
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            acknowledged.append(int(line))
+        os.kill(proc.pid, signal.SIGKILL)
+        rest, _ = proc.communicate()
+        acknowledged += [int(x) for x in rest.split()]
+        with Store.open(path) as store:
+            report = verify.verify_store(store)
+            assert report.ok, report.problem
+            present = {e.seq for e in store.entries("C-0001")}
+        assert set(acknowledged) <= present, f"round {round_}: lost {sorted(set(acknowledged) - present)[:5]}"
+
+
+def test_concurrent_writers_keep_one_chain(tmp_path):
+    path = seeded(tmp_path)
+    with Store.open(path) as store:
+        open_fictional(store)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), f"C-000{1 + i % 2}", f"w{i}", "60"],
+                              stdout=subprocess.PIPE, text=True, env=env) for i in range(3)]
+    acknowledged = []
+    for p in procs:
+        out, _ = p.communicate(timeout=120)
+        assert p.returncode == 0
+        acknowledged += [int(x) for x in out.split()]
+    assert len(acknowledged) == 180 and len(set(acknowledged)) == 180
+    with Store.open(path) as store:
+        report = verify.verify_store(store)
+        assert report.ok, report.problem
+        assert report.count == 182
+        summaries = [e.content()["data"]["summary"] for e in store.entries() if e.kind == "note"]
+    for i in range(3):
+        assert [s for s in summaries if s.startswith(f"w{i} ")] == [f"w{i} {n}" for n in range(60)]

@@ -1,0 +1,222 @@
+"""Tamper evidence: verify catches each kind of change at the right entry."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from escalate import journal, verify
+from escalate.store import Store
+from logtools import SETTINGS, open_fictional
+
+
+def build(path, n_notes=6):
+    with Store.open(path) as store:
+        open_fictional(store)
+        open_fictional(store, procedure="london-children")
+        for i in range(n_notes):
+            journal.record(store, SETTINGS, f"C-000{1 + i % 2}", "contact",
+                           {"direction": "made", "medium": "phone", "with": {"name": f"Worker {i}"},
+                            "summary": f"call {i}"}, f"2026-11-17T1{i}:00")
+    return path
+
+
+def raw(path):
+    conn = sqlite3.connect(path, isolation_level=None)
+    for t in ("entries_no_update", "entries_no_delete", "disclosures_no_update", "disclosures_no_delete"):
+        conn.execute(f"DROP TRIGGER {t}")
+    return conn
+
+
+def check(path, expect=None):
+    with Store.open(path, readonly=True) as store:
+        return verify.verify_store(store, expect)
+
+
+def test_clean_store_verifies(tmp_path):
+    report = check(build(tmp_path / "s.db"))
+    assert report.ok and report.count == 8 and report.problem is None
+
+
+def test_changed_byte_is_caught_at_that_entry(tmp_path):
+    path = build(tmp_path / "s.db")
+    conn = raw(path)
+    body = bytes(conn.execute("SELECT body FROM entries WHERE seq = 5").fetchone()[0])
+    conn.execute("UPDATE entries SET body = ? WHERE seq = 5", (body.replace(b"call", b"cell"),))
+    report = check(path)
+    assert not report.ok and report.problem_seq == 5 and "changed" in report.problem
+
+
+def test_rewritten_hash_is_caught_at_the_next_entry(tmp_path):
+    import hashlib
+
+    path = build(tmp_path / "s.db")
+    conn = raw(path)
+    body = bytes(conn.execute("SELECT body FROM entries WHERE seq = 5").fetchone()[0]).replace(b"call", b"cell")
+    conn.execute("UPDATE entries SET body = ?, hash = ? WHERE seq = 5", (body, hashlib.sha256(body).hexdigest()))
+    report = check(path)
+    assert not report.ok and report.problem_seq == 6 and "previous entry" in report.problem
+
+
+def test_deleted_entry_is_caught(tmp_path):
+    path = build(tmp_path / "s.db")
+    raw(path).execute("DELETE FROM entries WHERE seq = 4")
+    report = check(path)
+    assert not report.ok and report.problem_seq == 5 and "missing" in report.problem
+
+
+def test_reordered_entries_are_caught(tmp_path):
+    path = build(tmp_path / "s.db")
+    conn = raw(path)
+    conn.execute("UPDATE entries SET seq = -3 WHERE seq = 3")
+    conn.execute("UPDATE entries SET seq = 3 WHERE seq = 4")
+    conn.execute("UPDATE entries SET seq = 4 WHERE seq = -3")
+    report = check(path)
+    assert not report.ok and report.problem_seq == 3
+
+
+def test_changed_disclosure_is_caught(tmp_path):
+    path = build(tmp_path / "s.db")
+    conn = raw(path)
+    digest, seq = conn.execute("SELECT digest, seq FROM disclosures ORDER BY seq DESC LIMIT 1").fetchone()
+    conn.execute("UPDATE disclosures SET bytes = ? WHERE digest = ?", (b'["00","Someone Else"]', digest))
+    report = check(path)
+    assert not report.ok and report.problem_seq == seq and "personal field" in report.problem
+
+
+def test_truncated_tail_is_caught_with_the_expected_fingerprint(tmp_path):
+    path = build(tmp_path / "s.db")
+    held = check(path)
+    expect = verify.parse_fingerprint(held.fingerprint)
+    raw(path).execute("DELETE FROM entries WHERE seq >= 7")
+    assert check(path).ok  # from inside the file a clean truncation cannot be seen ...
+    report = check(path, expect)
+    assert not report.ok and "removed from the end" in report.problem  # ... but the fingerprint catches it
+
+
+def test_expected_fingerprint_still_passes_after_more_appends(tmp_path):
+    path = build(tmp_path / "s.db")
+    expect = verify.parse_fingerprint(check(path).fingerprint)
+    with Store.open(path) as store:
+        journal.record(store, SETTINGS, "C-0001", "note", {"summary": "later"})
+    assert check(path, expect).ok
+
+
+def test_cli_verify_exit_codes(tmp_path, run_cli, isolated_home):
+    build(isolated_home / "escalate.sqlite3")
+    code, out, _ = run_cli("verify")
+    assert code == 0 and out.startswith("OK 8 entries; head fingerprint 8:")
+    fp = out.split("fingerprint ")[1].strip()
+    code, out, _ = run_cli("verify", "--expect", fp)
+    assert code == 0
+    raw(isolated_home / "escalate.sqlite3").execute("DELETE FROM entries WHERE seq = 8")
+    code, out, _ = run_cli("verify", "--expect", fp)
+    assert code == 1 and out.startswith("FAILED")
+    code, _, err = run_cli("verify", "--expect", "not-a-fingerprint")
+    assert code == 2 and "COUNT:HEX" in err
+
+
+def test_independent_verifier_agrees(tmp_path):
+    path = build(tmp_path / "s.db")
+    report = check(path)
+    script = ROOT / "tests" / "independent_verifier.py"
+    assert len(script.read_text().splitlines()) < 60
+    assert "import escalate" not in script.read_text() and "from escalate" not in script.read_text()
+    result = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True)
+    assert result.stdout.strip() == f"OK {report.count} {report.head}"
+    raw(path).execute("UPDATE entries SET body = CAST(replace(CAST(body AS TEXT), 'call 3', 'call 9') AS BLOB) "
+                      "WHERE seq = 6")
+    result = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True)
+    assert result.stdout.strip() == "entry 6: hash mismatch"
+
+
+def test_readme_documents_the_independent_verifier():
+    readme = (ROOT / "README.md").read_text()
+    assert (ROOT / "tests" / "independent_verifier.py").read_text().strip() in readme
+
+
+def test_export_round_trip_and_byte_flips(tmp_path, isolated_home, run_cli):
+    from escalate import settings
+
+    settings.save(SETTINGS)
+    build(isolated_home / "escalate.sqlite3")
+    out_file = tmp_path / "all.jsonl"
+    code, out, err = run_cli("export", "--all", "--format", "jsonl", "-o", out_file)
+    assert code == 0, err
+    code, out, _ = run_cli("verify", out_file)
+    assert code == 0 and "OK 8 entries" in out
+    data = out_file.read_bytes()
+    lines = data.split(b"\n")
+    # flip one byte inside the body of entry 5 (line 6 of the file): caught at entry 5
+    target = lines[5]
+    i = target.index(b"call") + 1
+    lines[5] = target[:i] + b"X" + target[i + 1:]
+    (tmp_path / "flipped.jsonl").write_bytes(b"\n".join(lines))
+    code, out, _ = run_cli("verify", tmp_path / "flipped.jsonl")
+    assert code == 1 and "entry 5" in out
+    # truncated file: caught by the header's count
+    (tmp_path / "cut.jsonl").write_bytes(b"\n".join(data.split(b"\n")[:4]) + b"\n")
+    code, out, _ = run_cli("verify", tmp_path / "cut.jsonl")
+    assert code == 1 and "truncated" in out
+    # export appended an exported entry to each challenge
+    with Store.open(isolated_home / "escalate.sqlite3") as store:
+        assert [e.kind for e in store.entries()][-2:] == ["exported", "exported"]
+
+
+def test_redacted_export_verifies_and_hides_names(tmp_path, isolated_home, run_cli):
+    from escalate import settings
+
+    settings.save(SETTINGS)
+    build(isolated_home / "escalate.sqlite3")
+    out_file = tmp_path / "red.jsonl"
+    code, _, err = run_cli("export", "C-0001", "--redact", "-o", out_file)
+    assert code == 0, err
+    data = out_file.read_bytes()
+    for secret in (b"Child Q", b"Worker 0", b"Alex Example"):
+        assert secret not in data
+    code, out, _ = run_cli("verify", out_file)
+    assert code == 0 and "withheld" in out
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["export", "C-0042", "-o", "x.jsonl"], "no challenge"),
+    (["export", "-o", "x.jsonl"], "nothing selected"),
+    (["export", "--all", "--open", "--resolved", "-o", "x.jsonl"], "nothing to export"),
+])
+def test_export_bad_input_writes_nothing(tmp_path, isolated_home, run_cli, monkeypatch, argv, words):
+    from escalate import settings
+
+    settings.save(SETTINGS)
+    build(isolated_home / "escalate.sqlite3")
+    monkeypatch.chdir(tmp_path)
+    before = check(isolated_home / "escalate.sqlite3").count
+    code, _, err = run_cli(*argv)
+    assert code == 2 and words in err
+    assert not (tmp_path / "x.jsonl").exists()
+    assert check(isolated_home / "escalate.sqlite3").count == before
+
+
+def test_export_refuses_to_overwrite_and_unwritable_folder(tmp_path, isolated_home, run_cli):
+    from escalate import settings
+
+    settings.save(SETTINGS)
+    build(isolated_home / "escalate.sqlite3")
+    existing = tmp_path / "e.jsonl"
+    existing.write_text("keep me")
+    code, _, err = run_cli("export", "1", "-o", existing)
+    assert code == 2 and "already exists" in err and existing.read_text() == "keep me"
+    code, _, err = run_cli("export", "1", "-o", tmp_path / "no" / "such" / "dir.jsonl")
+    assert code == 2 and "does not exist" in err
+
+
+@pytest.mark.parametrize("content,words", [(b"", "not an escalate export"), (b"hello\n", "not an escalate export"),
+                                           (b'{"escalate_export": 1, "entries": 1}\n{"seq": 1}\n', "not a valid entry")])
+def test_verify_of_non_export_files(tmp_path, run_cli, content, words):
+    f = tmp_path / "x.jsonl"
+    f.write_bytes(content)
+    code, _, err = run_cli("verify", f)
+    assert code == 2 and words in err

@@ -1,0 +1,147 @@
+"""The scripting CLI over the log: happy path, and every error path with exit code and message."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from escalate.store import Store
+
+OPEN = ["open", "--procedure", "lincolnshire-joint", "--trigger", "disputed-referral", "--case-ref", "Child Q",
+        "--agency", "Northtown CSC", "--decision", "Referral NFA", "--concern", "Bruising seen twice",
+        "--at", "2026-11-16T09:00"]
+
+
+@pytest.fixture
+def configured(run_cli):
+    assert run_cli("config", "set", "name", "Alex Example")[0] == 0
+    assert run_cli("config", "set", "role", "DSL")[0] == 0
+    return run_cli
+
+
+def test_full_journey(configured, isolated_home):
+    run = configured
+    code, out, _ = run(*OPEN)
+    assert code == 0 and out.strip() == "C-0001"
+    assert run("record", "C-0001", "contact", "--with", "Sam Fictional, Social worker, Northtown CSC",
+               "--summary", "Raised it", "--at", "2026-11-16T10:00")[0] == 0
+    assert run("record", "1", "response", "--decision", "Still NFA", "--rationale", "Below threshold",
+               "--at", "2026-11-17T10:00")[0] == 0
+    code, out, _ = run("step-up", "1", "--reason", "Not resolved")
+    assert code == 0 and "stage 2" in out
+    assert run("resolve", "1", "--outcome", "resolved", "--rationale", "Strategy meeting held")[0] == 0
+    code, out, _ = run("show", "1", "--json")
+    data = json.loads(out)
+    assert data["status"] == "resolved" and data["stage"] == 2 and data["case_ref"] == "Child Q"
+    kinds = [e["kind"] for e in data["chronology"]]
+    assert kinds == ["opened", "contact", "response", "stepped-up", "resolved"]
+    assert data["chronology"][1]["data"]["with"]["name"] == "Sam Fictional"
+    code, out, _ = run("list", "--json")
+    assert json.loads(out)[0]["id"] == "C-0001"
+    code, out, _ = run("list", "--open", "--json")
+    assert json.loads(out) == []
+    code, out, _ = run("verify")
+    assert code == 0 and out.startswith("OK 5 entries")
+
+
+def test_list_overdue(configured):
+    run = configured
+    run(*OPEN)  # Lincolnshire: stage 1 clocks start only when the concern is raised, so nothing is overdue
+    london = list(OPEN)
+    london[london.index("lincolnshire-joint")] = "london-children"
+    london[london.index("2026-11-16T09:00")] = "2026-10-05T09:00"  # a working week from 5 October has passed
+    run(*london)
+    code, out, _ = run("list", "--overdue", "--json")
+    assert [c["id"] for c in json.loads(out)] == ["C-0002"]
+    code, out, _ = run("list")
+    assert "OVERDUE" in out
+
+
+def entries_in(home):
+    path = home / "escalate.sqlite3"
+    if not path.exists():
+        return 0
+    with Store.open(path) as s:
+        return s.count()
+
+
+@pytest.mark.parametrize("argv,words,code", [
+    (["record", "C-0042", "note", "--summary", "x"], "no challenge 'C-0042'", 2),
+    (["record", "1", "note"], "note entry needs summary", 2),
+    (["record", "1", "note", "--summary", "x", "--at", "2099-01-01T10:00"], "in the future", 2),
+    (["record", "1", "note", "--summary", "x", "--at", "soon"], "not an ISO-8601", 2),
+    (["record", "1", "note", "--summary", "x", "--decision", "y"], "does not take --decision", 2),
+    (["record", "1", "contact", "--summary", "x", "--medium", "pigeon"], "medium 'pigeon'", 2),
+    (["record", "1", "contact", "--summary", "x", "--with", "a,b,c,d"], "not 'Name, Role, Agency'", 2),
+    (["record", "1", "deadline-extended", "--deadline", "nope", "--new-due", "2026-12-01", "--reason", "r"],
+     "no deadline 'nope'", 2),
+    (["amend", "1", "x", "--field", "summary", "--value", "v", "--reason", "r"], "not a whole number", 2),
+    (["amend", "1", "9", "--field", "summary", "--value", "v", "--reason", "r"], "no entry 9", 2),
+])
+def test_record_errors_leave_the_store_as_it_was(configured, isolated_home, argv, words, code):
+    configured(*OPEN)
+    before = entries_in(isolated_home)
+    got, out, err = configured(*argv)
+    assert got == code, err
+    assert words in err
+    assert "Traceback" not in err
+    assert entries_in(isolated_home) == before
+
+
+def test_open_errors(configured, isolated_home):
+    bad = list(OPEN)
+    bad[bad.index("disputed-referral")] = "bad-vibes"
+    code, _, err = configured(*bad)
+    assert code == 2 and "unknown trigger 'bad-vibes'" in err
+    assert entries_in(isolated_home) == 0
+
+
+def test_step_up_past_last_stage_and_resolved_challenge(configured, isolated_home):
+    run = configured
+    run(*OPEN)
+    for _ in range(3):
+        assert run("step-up", "1", "--reason", "r")[0] == 0
+    code, _, err = run("step-up", "1", "--reason", "r")
+    assert code == 2 and "last stage" in err
+    run("resolve", "1", "--outcome", "unresolved", "--rationale", "no agreement")
+    code, _, err = run("record", "1", "note", "--summary", "late thought")
+    assert code == 0  # notes are allowed after resolution
+    code, _, err = run("record", "1", "contact", "--summary", "x")
+    assert code == 2 and "reopen it" in err
+    code, _, err = run("resolve", "1", "--outcome", "resolved", "--rationale", "x")
+    assert code == 2 and "already resolved" in err
+
+
+def test_commands_without_settings_explain(run_cli):
+    code, _, err = run_cli(*OPEN)
+    assert code == 2 and "config set name" in err
+
+
+def test_config(run_cli):
+    assert run_cli("config", "set", "timezone", "Europe/Belfast")[0] == 0
+    code, out, _ = run_cli("config", "show")
+    assert "timezone = Europe/Belfast" in out
+    for key, value, words in [("timezone", "Mars/Olympus", "unknown time zone"), ("region", "wales", "no calendar"),
+                              ("name", "  ", "cannot be empty"), ("theme", "neon", "not known")]:
+        code, _, err = run_cli("config", "set", key, value)
+        assert code == 2 and words in err
+
+
+def test_corrupt_settings_file(run_cli, isolated_home):
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    (isolated_home / "settings.toml").write_text("name = [1, 2]\n")
+    code, _, err = run_cli("config", "show")
+    assert code == 2 and "settings.toml" in err
+
+
+def test_verify_without_a_store(run_cli):
+    code, _, err = run_cli("verify")
+    assert code == 3 and "no store" in err
+
+
+def test_corrupt_store_via_cli(run_cli, isolated_home):
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    (isolated_home / "escalate.sqlite3").write_bytes(b"garbage" * 1000)
+    code, _, err = run_cli("list")
+    assert code == 3 and "damaged" in err

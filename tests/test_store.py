@@ -1,0 +1,162 @@
+"""The store: append-only, private, durable, and its errors."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from escalate import journal
+from escalate.errors import ChallengeError, StoreError, UsageError
+from escalate.store import Store
+from logtools import SETTINGS, open_fictional
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(tmp_path / "data" / "log.sqlite3")
+    yield s
+    s.close()
+
+
+def test_created_private_with_wal_and_full_sync(store, tmp_path):
+    assert stat.S_IMODE(os.stat(tmp_path / "data").st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+def test_wal_file_is_private_too(store, tmp_path):
+    open_fictional(store)
+    wal = store.path.with_name(store.path.name + "-wal")
+    assert wal.exists()
+    assert stat.S_IMODE(os.stat(wal).st_mode) & 0o077 == 0
+
+
+@pytest.mark.parametrize("sql", ["UPDATE entries SET kind = 'note'", "DELETE FROM entries",
+                                 "UPDATE disclosures SET bytes = x'00'", "DELETE FROM disclosures",
+                                 "DELETE FROM challenges"])
+def test_triggers_refuse_update_and_delete(store, sql):
+    open_fictional(store)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store.conn.execute(sql)
+
+
+def test_api_has_no_update_or_delete():
+    public = {name for name in dir(Store) if not name.startswith("_")}
+    assert not {n for n in public if any(w in n for w in ("update", "delete", "remove", "edit", "replace"))}
+
+
+def test_personal_fields_are_not_in_clear_in_entries(store):
+    open_fictional(store)
+    journal.record(store, SETTINGS, "C-0001", "contact",
+                   {"direction": "made", "medium": "phone", "with": {"name": "Sam Fictional", "role": "Social worker"},
+                    "summary": "Raised it"}, "2026-11-16T10:00")
+    bodies = b"".join(bytes(r[0]) for r in store.conn.execute("SELECT body FROM entries"))
+    for secret in (b"Child Q", b"Sam Fictional", b"Alex Example"):
+        assert secret not in bodies
+    assert b"Social worker" in bodies  # roles are not personal
+    rows = journal.chronology(store, "C-0001")
+    assert rows[1]["data"]["with"]["name"] == "Sam Fictional"
+    assert rows[0]["author"]["name"] == "Alex Example"
+
+
+def test_failed_append_leaves_store_unchanged(store):
+    open_fictional(store)
+    before = store.head()
+    with pytest.raises(UsageError):
+        journal.record(store, SETTINGS, "C-0001", "deadline-extended",
+                       {"deadline": "nope", "new_due": "2026-12-01", "reason": "x"})
+    assert store.head() == before
+
+
+def test_challenge_ids_are_sequential_and_accept_short_forms(store):
+    open_fictional(store)
+    open_fictional(store)
+    assert store.challenge_ids() == ["C-0001", "C-0002"]
+    assert store.resolve_id("2") == "C-0002" and store.resolve_id("c-0001") == "C-0001"
+    with pytest.raises(ChallengeError, match="no challenge"):
+        store.resolve_id("C-0099")
+
+
+def test_corrupt_store_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.sqlite3"
+    bad.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="damaged or is not an escalate store"):
+        Store.open(bad)
+
+
+def test_store_path_that_is_a_folder(tmp_path):
+    with pytest.raises(StoreError, match="is a folder"):
+        Store.open(tmp_path)
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(StoreError, match="newer escalate"):
+        Store.open(path)
+
+
+def test_locked_store_is_a_clear_error_and_nothing_is_written(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    store = Store.open(path)
+    open_fictional(store)
+    store.conn.execute("PRAGMA busy_timeout = 100")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreError, match="locked"):
+            journal.record(store, SETTINGS, "C-0001", "note", {"summary": "x"})
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert store.count() == 1
+
+
+def test_read_only_store_refuses_writes(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    with Store.open(path) as s:
+        open_fictional(s)
+    with Store.open(path, readonly=True) as ro:
+        with pytest.raises(StoreError, match="read-only"):
+            journal.record(ro, SETTINGS, "C-0001", "note", {"summary": "x"})
+
+
+def test_full_disk_is_a_clear_error(store, monkeypatch):
+    open_fictional(store)
+    real = store.conn
+
+    class Full:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def execute(self, sql, *args):
+            if sql.startswith("INSERT INTO entries"):
+                raise sqlite3.OperationalError("database or disk is full")
+            return real.execute(sql, *args)
+
+    store.conn = Full()
+    with pytest.raises(StoreError, match="disk .* is full"):
+        journal.record(store, SETTINGS, "C-0001", "note", {"summary": "x"})
+    store.conn = real
+    assert store.count() == 1 and not real.in_transaction
+
+
+def test_cached_state_equals_full_fold(store):
+    from escalate.challenge import fold
+
+    open_fictional(store)
+    journal.record(store, SETTINGS, "C-0001", "contact", {"direction": "made", "medium": "email", "summary": "a"},
+                   "2026-11-16T10:00")
+    journal.record(store, SETTINGS, "C-0001", "response", {"decision": "no"}, "2026-11-17T10:00")
+    journal.step_up(store, SETTINGS, "C-0001", "unresolved", "2026-11-18T10:00")
+    assert store.state("C-0001") == fold(store.entries("C-0001"))
+    store.conn.execute("DELETE FROM state_cache")  # the cache is not the record: it rebuilds
+    assert store.states()[0] == fold(store.entries("C-0001"))
