@@ -225,27 +225,31 @@ def summaries(store: Store, catalogue: Any, now: dt.datetime | None = None) -> l
     return out
 
 
-def chronology(store: Store, challenge: str) -> list[dict[str, Any]]:
-    """Every entry of a challenge with personal fields revealed and amendments shown against their targets."""
-    rows = store.entries(challenge)
+def chronology(store: Store, challenge: str, *, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+    """Entries of a challenge (a page of them, from ``after``) with personal fields revealed and every
+    amendment shown against the entry it corrects. The original entries are never changed."""
+    corrections = _revealed(store, store.entries(challenge, kind="amendment"))
+    rows = _revealed(store, store.entries(challenge, after=after, limit=limit))
+    by_cseq = {r["cseq"]: r for r in rows}
+    for amendment in corrections:
+        d = amendment["data"]
+        target = by_cseq.get(d["target_seq"])
+        if target is not None:
+            target["amended_by"].append(amendment["cseq"])
+            leaf = d["field"].rsplit(".", 1)[-1]
+            target["corrected"][d["field"]] = d.get("corrected_" + leaf, d["new_value"])
+    return rows
+
+
+def _revealed(store: Store, rows: list[StoredEntry]) -> list[dict[str, Any]]:
     values = {d: entry.disclosed_value(b) for d, b in store.disclosures([e.seq for e in rows]).items()}
-    out: list[dict[str, Any]] = []
-    by_cseq: dict[int, dict[str, Any]] = {}
+    out = []
     for e in rows:
         content = entry.reveal(e.content(), values, withheld="(withheld)")
-        item = {"seq": e.seq, "cseq": e.cseq, "kind": e.kind, "occurred_at": clock.from_iso(e.occurred_at),
-                "recorded_at": clock.from_iso(e.recorded_at), "author": content["author"], "data": content["data"],
-                "hash": e.hash, "late": clock.from_iso(e.recorded_at) - clock.from_iso(e.occurred_at) >
-                dt.timedelta(hours=24), "amended_by": [], "corrected": {}}
-        if e.kind == "amendment":
-            d = content["data"]
-            target = by_cseq.get(d["target_seq"])
-            if target is not None:
-                target["amended_by"].append(e.cseq)
-                leaf = d["field"].rsplit(".", 1)[-1]
-                target["corrected"][d["field"]] = d.get("corrected_" + leaf, d["new_value"])
-        by_cseq[e.cseq] = item
-        out.append(item)
+        occurred_at, recorded_at = clock.from_iso(e.occurred_at), clock.from_iso(e.recorded_at)
+        out.append({"seq": e.seq, "cseq": e.cseq, "kind": e.kind, "occurred_at": occurred_at,
+                    "recorded_at": recorded_at, "author": content["author"], "data": content["data"], "hash": e.hash,
+                    "late": recorded_at - occurred_at > dt.timedelta(hours=24), "amended_by": [], "corrected": {}})
     return out
 
 

@@ -269,10 +269,14 @@ class Store:
             return candidate
         raise ChallengeError(f"no challenge {text!r} in this store", hint="`escalate list` shows the challenges.")
 
-    def entries(self, challenge: str | None = None, *, after: int = 0, limit: int | None = None) -> list[StoredEntry]:
+    def entries(self, challenge: str | None = None, *, after: int = 0, limit: int | None = None,
+                kind: str | None = None) -> list[StoredEntry]:
         lim = f" LIMIT {int(limit)}" if limit else ""
         if challenge is None:
             rows = self._q(f"SELECT * FROM entries WHERE seq > ? ORDER BY seq{lim}", (after,))
+        elif kind is not None:
+            rows = self._q(f"SELECT * FROM entries WHERE challenge = ? AND kind = ? AND cseq > ? ORDER BY cseq{lim}",
+                           (challenge, kind, after))
         else:
             rows = self._q(f"SELECT * FROM entries WHERE challenge = ? AND cseq > ? ORDER BY cseq{lim}",
                            (challenge, after))

@@ -1,4 +1,4 @@
-"""`escalate` with no command."""
+"""`escalate` with no command: the terminal app."""
 
 from __future__ import annotations
 
@@ -6,10 +6,7 @@ import argparse
 
 
 def run_tui(args: argparse.Namespace) -> int:
-    from escalate.cli.procedures_cmd import cmd_list
+    from escalate.tui.app import run
 
-    cmd_list(args)
-    from escalate.cli.console import out
-
-    out().print("\nThe terminal app is not built yet: use the commands above (`escalate --help`).")
+    run(getattr(args, "procedures", None))
     return 0

@@ -1,0 +1,90 @@
+"""Issue 3 benchmark: durable append latency, verify speed vs a bare sha256 chain, list --overdue.
+
+Run: python benchmarks/bench_log.py [--challenges 10000] [--per 100]
+(builds benchmarks/out/big.sqlite3 with make_store.py first if it is missing)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--challenges", type=int, default=10_000)
+    ap.add_argument("--per", type=int, default=100)
+    ap.add_argument("--appends", type=int, default=2000)
+    args = ap.parse_args()
+    home = HERE / "out" / f"home-{args.challenges}x{args.per}"
+    home.mkdir(parents=True, exist_ok=True)
+    db = home / "escalate.sqlite3"
+    if not db.exists():
+        t = time.perf_counter()
+        subprocess.run([sys.executable, str(HERE / "make_store.py"), str(db), "--challenges", str(args.challenges),
+                        "--per", str(args.per)], check=True)
+        print(f"generated in {time.perf_counter() - t:.1f} s")
+    env = dict(os.environ, ESCALATE_HOME=str(home))
+    py = sys.executable
+
+    # 1. bare sha256 chain over the same bytes, and escalate verify (whole process), side by side
+    conn = sqlite3.connect(db)
+    bodies = [bytes(r[0]) for r in conn.execute("SELECT body FROM entries ORDER BY seq")]
+    conn.close()
+    bare, full = [], []
+    for _ in range(3):
+        t = time.perf_counter()
+        prev = b""
+        for b in bodies:
+            prev = hashlib.sha256(prev + b).digest()
+        bare.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        r = subprocess.run([py, "-m", "escalate", "verify"], env=env, capture_output=True, text=True)
+        full.append(time.perf_counter() - t)
+        assert r.returncode == 0, r.stdout + r.stderr
+    bare_t, verify_t = statistics.median(bare), statistics.median(full)
+    print(f"entries: {len(bodies):,} ({sum(map(len, bodies)) / 1e6:.0f} MB of entry bytes)")
+    print(f"bare sha256 chain: {bare_t:.2f} s; escalate verify: {verify_t:.2f} s; "
+          f"speed ratio {bare_t / verify_t:.0%} (target >= 35%)")
+    del bodies
+
+    # 2. list --overdue, whole process
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        r = subprocess.run([py, "-m", "escalate", "list", "--overdue", "--json"], env=env, capture_output=True)
+        times.append(time.perf_counter() - t)
+        assert r.returncode == 0, r.stderr
+    print(f"escalate list --overdue: median {statistics.median(times):.2f} s (target < 1 s)")
+
+    # 3. durable append latency (synchronous=FULL) on the big store, through the journal API
+    from escalate import clock, journal, paths
+    from escalate.settings import Settings
+
+    paths.configure(home)
+    settings = Settings(name="Alex Example", role="DSL")
+    with journal.open_store() as store:
+        lat = []
+        ids = store.challenge_ids()
+        for i in range(args.appends):
+            t = time.perf_counter()
+            journal.record(store, settings, ids[i % len(ids)], "note", {"summary": f"bench note {i}"})
+            lat.append(time.perf_counter() - t)
+    lat.sort()
+    p50, p99 = lat[len(lat) // 2], lat[int(len(lat) * 0.99)]
+    print(f"durable append (journal.record, synchronous=FULL): p50 {p50 * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms "
+          f"(target p99 < 1 ms)")
+
+
+if __name__ == "__main__":
+    main()

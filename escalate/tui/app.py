@@ -1,0 +1,145 @@
+"""The Textual application: a thin face over the core (journal, store, catalogue, settings)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable, Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.theme import Theme
+
+from escalate import clock
+from escalate.errors import EscalateError
+
+HIGH_CONTRAST = Theme(
+    name="escalate-high-contrast",
+    primary="#ffff00",
+    secondary="#00ffff",
+    accent="#ff00ff",
+    warning="#ffff00",
+    error="#ff5555",
+    success="#00ff00",
+    foreground="#ffffff",
+    background="#000000",
+    surface="#000000",
+    panel="#1a1a1a",
+    dark=True,
+)
+THEMES = {"dark": "textual-dark", "light": "textual-light", "high-contrast": "escalate-high-contrast"}
+
+
+class EscalateApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "escalate"
+    SUB_TITLE = "professional challenge and escalation"
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Help", id="help", tooltip="Help for this screen and its keys"),
+        Binding("f2", "settings", "Settings", id="settings", tooltip="Your name, role, region, theme"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Quit escalate", priority=True),
+    ]
+
+    def __init__(self, *, procedures: list[str] | None = None, now: Callable[[], dt.datetime] | None = None,
+                 readonly: bool = False) -> None:
+        super().__init__()
+        from escalate import settings as settings_mod
+        from escalate.catalogue import discover
+
+        self.procedure_paths = procedures or []
+        self.catalogue = discover(self.procedure_paths)
+        self.settings = settings_mod.load()
+        self.now = now or clock.now
+        self.readonly = readonly
+        self._store: Any = None
+        self.register_theme(HIGH_CONTRAST)
+        self.theme = THEMES.get(self.settings.theme, "textual-dark")
+
+    @property
+    def store(self) -> Any:
+        if self._store is None:
+            from escalate import journal
+
+            self._store = journal.open_store(create=not self.readonly, readonly=self.readonly)
+        return self._store
+
+    def on_mount(self) -> None:
+        from escalate.tui.screens.dashboard import DashboardScreen
+
+        self.push_screen(DashboardScreen())
+
+    def on_unmount(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+    # --- everywhere ------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from escalate.tui.dialogs import HelpScreen
+
+        screen = self.screen
+        keys: list[tuple[str, str, str]] = []
+        seen: set[str] = set()
+        for holder in (screen, self):
+            for b in getattr(holder, "BINDINGS", []):
+                if isinstance(b, Binding) and b.id and b.id not in seen:
+                    seen.add(b.id)
+                    keys.append((b.key.replace("question_mark", "?"), b.description or b.tooltip, b.id))
+        self.push_screen(HelpScreen(getattr(screen, "HELP_TITLE", "escalate"),
+                                    getattr(screen, "HELP", "Keyboard first; the mouse works too."), keys))
+
+    def action_settings(self) -> None:
+        from escalate import settings as settings_mod
+        from escalate.tui.dialogs import Field, FormDialog
+
+        s = self.settings
+
+        def save(values: dict[str, str]) -> Any:
+            updated = s
+            for key in ("name", "role", "setting", "region", "timezone", "theme"):
+                updated = updated._replace(**{key: settings_mod.check(key, values[key]) if values[key] else
+                                              getattr(settings_mod.Settings(), key)})
+            settings_mod.save(updated)
+            return updated
+
+        def done(result: Any) -> None:
+            if result:
+                self.settings = result
+                self.theme = THEMES.get(result.theme, "textual-dark")
+                self.notify("Settings saved.")
+                if hasattr(self.screen, "refresh_data"):
+                    self.screen.refresh_data()
+
+        regions = [(r, r) for r in settings_mod.REGIONS]
+        themes = [(t, t) for t in settings_mod.THEMES]
+        self.push_screen(FormDialog("Settings", [
+            _f("name", "Your name", required=True, default=s.name, help="Recorded as the author of every entry."),
+            _f("role", "Your role", required=True, default=s.role, placeholder="e.g. Designated safeguarding lead"),
+            _f("setting", "Your setting", default=s.setting, placeholder="e.g. Fictional Primary School"),
+            _f("region", "Region", kind="select", options=regions, default=s.region, required=True),
+            _f("timezone", "Time zone", default=s.timezone, required=True),
+            _f("theme", "Theme", kind="select", options=themes, default=s.theme, required=True),
+        ], save), done)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("App: settings", "Your name, role, setting, region, time zone, theme",
+                            self.action_settings)
+        yield SystemCommand("App: help", "Help for this screen", self.action_help)
+        for title, help_text, callback in getattr(screen, "commands", lambda: [])():
+            yield SystemCommand(title, help_text, callback)
+
+    def show_error(self, exc: EscalateError) -> None:
+        self.notify(exc.message + (f"\n{exc.hint}" if exc.hint else ""), title=exc.title, severity="error",
+                    timeout=10)
+
+
+def _f(*args: Any, **kw: Any) -> Any:
+    from escalate.tui.dialogs import Field
+
+    return Field(*args, **kw)
+
+
+def run(procedures: list[str] | None = None) -> None:
+    EscalateApp(procedures=procedures).run()
+

@@ -1,0 +1,187 @@
+"""Dialogs: one form dialog for every "record something" action, a confirmation, and help.
+
+The form dialog checks each field before anything is saved and shows what is wrong next to
+the field. Saving calls the core; if the core refuses (a locked store, a full disk, a rule)
+the message is shown in the dialog and everything typed is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
+
+from escalate.errors import EscalateError
+
+
+@dataclass
+class Field:
+    name: str
+    label: str
+    kind: str = "text"  # text | textarea | select | time
+    required: bool = False
+    options: list[tuple[str, str]] = field(default_factory=list)  # (label, value) for selects
+    default: str = ""
+    help: str = ""
+    placeholder: str = ""
+
+
+class FormDialog(ModalScreen[Any]):
+    """A titled form. ``save(values)`` does the work; it may raise EscalateError to refuse."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="form_cancel", tooltip="Close without saving"),
+        Binding("ctrl+s", "save", "Save", id="form_save", tooltip="Check the form and save it"),
+    ]
+
+    def __init__(self, title: str, fields: list[Field], save: Callable[[dict[str, str]], Any], *,
+                 intro: str = "", timezone: str = "Europe/London") -> None:
+        super().__init__()
+        self.form_title = title
+        self.fields = fields
+        self.save_callback = save
+        self.intro = intro
+        self.timezone = timezone
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form", classes="dialog"):
+            yield Label(self.form_title, classes="dialog-title")
+            with VerticalScroll(id="form-body", can_focus=False):
+                if self.intro:
+                    yield Static(self.intro, classes="intro", markup=False)
+                for f in self.fields:
+                    yield Label(f.label + (" *" if f.required else ""), classes="field-label")
+                    if f.kind == "textarea":
+                        area = TextArea(f.default, id=f"f-{f.name}", classes="field")
+                        area.show_line_numbers = False
+                        yield area
+                    elif f.kind == "select":
+                        yield Select(f.options, value=f.default if f.default else Select.NULL, id=f"f-{f.name}",
+                                     allow_blank=not f.required, classes="field")
+                    else:
+                        yield Input(f.default, placeholder=f.placeholder or ("YYYY-MM-DD HH:MM (blank = now)"
+                                                                             if f.kind == "time" else ""),
+                                    id=f"f-{f.name}", classes="field")
+                    if f.help:
+                        yield Static(f.help, classes="field-help", markup=False)
+                    yield Static("", id=f"err-{f.name}", classes="field-error")
+            yield Static("", id="form-error", classes="form-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Save (ctrl+s)", variant="primary", id="save")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        if self.fields:
+            self.query_one(f"#f-{self.fields[0].name}").focus()
+
+    def values(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for f in self.fields:
+            widget = self.query_one(f"#f-{f.name}")
+            if isinstance(widget, TextArea):
+                out[f.name] = widget.text.strip()
+            elif isinstance(widget, Select):
+                out[f.name] = "" if widget.value in (Select.NULL, None) else str(widget.value)
+            else:
+                out[f.name] = widget.value.strip()
+        return out
+
+    def check(self, values: dict[str, str]) -> dict[str, str]:
+        from escalate import clock
+
+        errors: dict[str, str] = {}
+        for f in self.fields:
+            value = values[f.name]
+            if f.required and not value:
+                errors[f.name] = f"{f.label} is required."
+            elif f.kind == "time" and value:
+                try:
+                    clock.parse_time(value, self.timezone, what=f.label)
+                except EscalateError as exc:
+                    errors[f.name] = exc.message + (f" {exc.hint}" if exc.hint else "")
+        return errors
+
+    def action_save(self) -> None:
+        values = self.values()
+        errors = self.check(values)
+        for f in self.fields:
+            self.query_one(f"#err-{f.name}", Static).update(errors.get(f.name, ""))
+        if errors:
+            first = next(f for f in self.fields if f.name in errors)
+            self.query_one(f"#f-{first.name}").focus()
+            self.query_one("#form-error", Static).update("Please correct the fields marked above.")
+            return
+        try:
+            result = self.save_callback(values)
+        except EscalateError as exc:
+            # Keep everything typed; say what went wrong where the user is looking.
+            self.query_one("#form-error", Static).update(f"Not saved: {exc.message}" +
+                                                         (f"\n{exc.hint}" if exc.hint else ""))
+            return
+        self.dismiss(result if result is not None else True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.action_cancel()
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm_yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm_no"),
+    ]
+
+    def __init__(self, question: str, yes: str = "Yes", no: str = "No") -> None:
+        super().__init__()
+        self.question, self.yes, self.no = question, yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog confirm"):
+            yield Static(self.question, markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button(f"{self.yes} (y)", variant="error", id="yes")
+                yield Button(f"{self.no} (n)", id="no")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class HelpScreen(ModalScreen[None]):
+    """Help for the screen it was opened from: what it is for, and every key."""
+
+    BINDINGS = [Binding("escape,q,f1,question_mark", "close", "Close", id="help_close")]
+
+    def __init__(self, title: str, text: str, bindings: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.help_title, self.text, self.keys = title, text, bindings
+
+    def compose(self) -> ComposeResult:
+        from rich.table import Table
+
+        table = Table(box=None, show_header=True, header_style="bold")
+        table.add_column("key")
+        table.add_column("does")
+        table.add_column("id", style="dim")
+        for key, description, binding_id in self.keys:
+            table.add_row(key, description, binding_id)
+        with VerticalScroll(classes="dialog help"):
+            yield Label(f"Help: {self.help_title}", classes="dialog-title")
+            yield Static(self.text, markup=False)
+            yield Static(table)
+            yield Static("Ctrl+P opens the command palette. Esc closes this help.", classes="field-help")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

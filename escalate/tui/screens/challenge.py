@@ -1,0 +1,282 @@
+"""One challenge: where it stands, the ladder, the chronology, and every action a DSL takes."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+
+from escalate import clock, journal
+from escalate.entry import MEDIA, OUTCOMES
+from escalate.errors import EscalateError
+from escalate.tui.dialogs import Field, FormDialog
+from escalate.tui.screens.dashboard import when_text
+from escalate.tui.widgets import Chronology, ladder_text
+from escalate.wording import OWNER_WORDS, describe_timescale
+
+ACTIONS: list[tuple[str, str, str, str]] = [  # key, action, description, id
+    ("c", "contact", "Contact", "record_contact"),
+    ("r", "response", "Their response", "record_response"),
+    ("a", "action_agreed", "Agree action", "agree_action"),
+    ("e", "extend", "Extend deadline", "extend_deadline"),
+    ("p", "pause", "Pause/resume", "pause_deadline"),
+    ("t", "timescale", "Set timescale", "set_timescale"),
+    ("n", "notification", "Notification", "send_notification"),
+    ("v", "advice", "Advice sought", "seek_advice"),
+    ("u", "step_up", "Step up", "step_up"),
+    ("x", "no_further", "No further escalation", "no_further"),
+    ("m", "note", "Note", "add_note"),
+    ("f", "amend", "Amend entry", "amend_entry"),
+    ("s", "resolve", "Resolve", "resolve"),
+    ("o", "reopen", "Reopen", "reopen"),
+]
+
+
+class ChallengeScreen(Screen[None]):
+    HELP_TITLE = "Challenge"
+    HELP = ("Where this challenge stands: the current stage, each deadline with its due time and whose action "
+            "it is, the procedure's ladder, and the chronology of everything recorded (when it happened and when "
+            "it was recorded). Every action opens a short form; nothing is saved until you press ctrl+s, and a "
+            "refused save keeps what you typed. Corrections are amendments: the original entry always stays.")
+    BINDINGS = [Binding(key, action, description, id=bid, tooltip=description) for key, action, description, bid
+                in ACTIONS] + [Binding("escape,backspace", "back", "Back", id="challenge_back", tooltip="Dashboard")]
+
+    def __init__(self, challenge: str) -> None:
+        super().__init__()
+        self.challenge = challenge
+        self.view: dict[str, Any] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="challenge-header")
+        with TabbedContent(initial="tab-now"):
+            with TabPane("Now", id="tab-now"):
+                yield Static("", id="deadlines")
+            with TabPane("Ladder", id="tab-ladder"):
+                yield Static("", id="ladder", markup=False)
+            with TabPane("Chronology", id="tab-chronology"):
+                yield Chronology(self.app.store, self.challenge, self.app.settings.timezone, id="chronology")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        try:
+            self.view = journal.view(self.app.store, self.app.catalogue, self.challenge, self.app.now())
+        except EscalateError as exc:
+            self.app.show_error(exc)
+            return
+        v, tz = self.view, self.app.settings.timezone
+        state, p = v["state"], v["procedure"]
+        due, rel = when_text(v, self.app.now(), tz)
+        status = state["status"].upper() + (f" ({state['outcome']})" if state["outcome"] else "")
+        newer = "\n[b]A newer version of this procedure is loaded; this challenge keeps its own.[/]" \
+            if v["newer_version"] else ""
+        self.query_one("#challenge-header", Static).update(
+            f"[b]{_esc(v['case_ref'])}[/] · {state['challenge']} · {_esc(state['agency'])} · {status}\n"
+            f"{_esc(p.name)} ({p.id}, {_esc(p.version)}) · {p.stage_label} {v['stage_index']} of "
+            f"{v['stage_count']}: {_esc(v['stage'].title)}\nNext deadline: {due} · {rel}{newer}")
+        self.query_one("#deadlines", Static).update(self.deadlines_text())
+        self.query_one("#ladder", Static).update(ladder_text(v, tz))
+        self.query_one(Chronology).reload(state["cseq"])
+
+    def deadlines_text(self) -> str:
+        v, tz = self.view, self.app.settings.timezone
+        lines = [f"[b]Deadlines of this stage[/]"]
+        for r in v["deadlines"]:
+            due = clock.show(r["due"], tz) if r["due"] else "-"
+            lines.append(f"  [{r['status'].upper()}] {_esc(r['what'])} · {OWNER_WORDS[r['owner']]} · "
+                         f"{_esc(describe_timescale(r['timescale']))} · id {r['id']} · due {due}")
+        if not v["deadlines"]:
+            lines.append("  none stated")
+        for n in v["notifications_required"]:
+            sent = any(n.to.lower() in s.lower() or s.lower() in n.to.lower() for s in v["notifications_sent"])
+            lines.append(f"  [{'SENT' if sent else 'REQUIRED'}] notify {_esc(n.to)}" +
+                         (f" ({_esc(n.how)})" if n.how else ""))
+        for a in v["overdue_actions"]:
+            lines.append(f"  [OVERDUE ACTION] {_esc(a['action'])} (due {clock.show(clock.from_iso(a['due']), tz)})")
+        if v["missed"]:
+            m = v["missed_by"]
+            lines.append(f"\nTimescales missed so far: ours {m['us']}, theirs {m['them']}, shared {m['both']}")
+        stage = v["stage"]
+        lines.append(f"\n[b]This stage[/]: raised by {_esc('; '.join(stage.raised_by) or 'not stated')}; "
+                     f"contact {_esc('; '.join(stage.received_by) or 'not stated')}")
+        for a in stage.actions:
+            lines.append(f"  - {_esc(a)}")
+        nxt = v["next_stage"]
+        if nxt and v["state"]["status"] == "open":
+            lines.append(f"\n[b]If not resolved, next[/]: {v['procedure'].stage_label} {nxt.number}: {_esc(nxt.title)}"
+                         " (u steps up)")
+        elif v["state"]["status"] == "open":
+            lines.append("\nThis is the last stage." + (f" {_esc(v['procedure'].complaints_route)}"
+                                                         if v["procedure"].complaints_route else ""))
+        return "\n".join(lines)
+
+    # --- forms ---------------------------------------------------------------------------
+
+    def form(self, title: str, fields: list[Field], kind: str, build: Callable[[dict[str, str]], dict[str, Any]],
+             intro: str = "", at_field: bool = True) -> None:
+        if at_field:
+            fields = fields + [Field("at", "When it happened", kind="time")]
+
+        def save(values: dict[str, str]) -> Any:
+            return journal.record(self.app.store, self.app.settings, self.challenge, kind, build(values),
+                                  values.get("at") or None)
+
+        self.app.push_screen(FormDialog(title, fields, save, intro=intro, timezone=self.app.settings.timezone),
+                             self._saved)
+
+    def _saved(self, result: Any) -> None:
+        if result:
+            self.app.notify(f"Saved: #{result.cseq} {result.kind}.")
+            self.refresh_data()
+
+    def deadline_options(self) -> list[tuple[str, str]]:
+        return [(f"{r['id']}: {r['what']}", r["id"]) for r in self.view.get("deadlines", [])]
+
+    def action_contact(self) -> None:
+        self.form("Record a contact", [
+            Field("direction", "Made or received", kind="select", options=[("made", "made"), ("received", "received")],
+                  default="made", required=True),
+            Field("medium", "How", kind="select", options=[(m, m) for m in MEDIA], default="phone", required=True),
+            Field("with", "With (Name, Role, Agency)", placeholder="e.g. Sam Fictional, Social worker, Northtown CSC"),
+            Field("summary", "What was said or asked", kind="textarea", required=True),
+        ], "contact", lambda v: {"direction": v["direction"], "medium": v["medium"], "summary": v["summary"],
+                                 "with": _person(v["with"])})
+
+    def action_response(self) -> None:
+        self.form("Record their response", [
+            Field("with", "From (Name, Role, Agency)"),
+            Field("decision", "Their decision", required=True),
+            Field("rationale", "Their reasons", kind="textarea"),
+        ], "response", lambda v: {"decision": v["decision"], "rationale": v["rationale"], "with": _person(v["with"])})
+
+    def action_action_agreed(self) -> None:
+        self.form("Agree an action", [
+            Field("action", "Action", required=True), Field("owner", "Who does it"),
+            Field("due", "Due", kind="time", required=True),
+        ], "action-agreed", lambda v: {"action": v["action"], "owner": v["owner"], "due": v["due"]})
+
+    def action_extend(self) -> None:
+        self.form("Extend a deadline", [
+            Field("deadline", "Deadline", kind="select", options=self.deadline_options(), required=True),
+            Field("new_due", "New due time", kind="time", required=True),
+            Field("reason", "Reason", required=True, help="A reason is required: auditors read it."),
+            Field("agreed_by", "Agreed by (Name, Role, Agency)"),
+        ], "deadline-extended", lambda v: {"deadline": v["deadline"], "new_due": v["new_due"], "reason": v["reason"],
+                                           "agreed_by": _person(v["agreed_by"])})
+
+    def action_pause(self) -> None:
+        paused = self.view["state"]["stages"][-1]["paused"]
+        kind = "deadline-resumed" if paused else "deadline-paused"
+        options = [(d, d) for d in paused] if paused else self.deadline_options()
+        self.form("Resume a paused deadline" if paused else "Pause a deadline", [
+            Field("deadline", "Deadline", kind="select", options=options, required=True),
+            Field("reason", "Reason", required=not paused),
+        ], kind, lambda v: {"deadline": v["deadline"], "reason": v["reason"]})
+
+    def action_timescale(self) -> None:
+        self.form("Set an agreed or protective timescale", [
+            Field("deadline", "Deadline", kind="select", options=self.deadline_options(), required=True),
+            Field("due", "Due", kind="time", required=True),
+            Field("reason", "Reason"),
+        ], "timescale-agreed", lambda v: {"deadline": v["deadline"], "due": v["due"], "reason": v["reason"]},
+            intro="For timescales 'agreed with the other agency' or 'a timescale that protects the child'.")
+
+    def action_notification(self) -> None:
+        required = ", ".join(n.to for n in self.view["notifications_required"]) or "none at this stage"
+        self.form("Record a notification sent", [
+            Field("to", "To", required=True, default=self.view["notifications_required"][0].to
+                  if self.view["notifications_required"] else ""),
+            Field("medium", "How", kind="select", options=[(m, m) for m in MEDIA], default="email"),
+            Field("form", "Form sent"), Field("summary", "Summary"),
+        ], "notification-sent", lambda v: {"to": v["to"], "medium": v["medium"], "form": v["form"],
+                                           "summary": v["summary"]}, intro=f"Required here: {required}")
+
+    def action_advice(self) -> None:
+        self.form("Record advice sought", [
+            Field("with", "From (Name, Role, Agency)", required=True),
+            Field("summary", "Advice sought and given", kind="textarea", required=True),
+        ], "advice-sought", lambda v: {"with": _person(v["with"]), "summary": v["summary"]})
+
+    def action_step_up(self) -> None:
+        v = self.view
+        nxt = v["next_stage"]
+        if nxt is None:
+            self.app.notify("This is the last stage: record the outcome, or a decision not to escalate further.",
+                            severity="warning")
+            return
+        p = v["procedure"]
+        intro = [f"Step up to {p.stage_label} {nxt.number}: {nxt.title}",
+                 "Raised by: " + ("; ".join(nxt.raised_by) or "not stated"),
+                 "Contact: " + ("; ".join(nxt.received_by) or "not stated")]
+        intro += [f"- {a}" for a in nxt.actions]
+        intro += [f"Required: notify {n.to}" + (f" ({n.how})" if n.how else "") for n in nxt.notify]
+        intro += [f"Deadline: {d.what} ({describe_timescale(d.timescale)})" for d in nxt.deadlines]
+
+        def save(values: dict[str, str]) -> Any:
+            return journal.step_up(self.app.store, self.app.settings, self.challenge, values["reason"],
+                                   values.get("at") or None)
+
+        self.app.push_screen(FormDialog("Step up", [Field("reason", "Why you are stepping up", kind="textarea",
+                                                          required=True), Field("at", "When", kind="time")],
+                                        save, intro="\n".join(intro), timezone=self.app.settings.timezone),
+                             self._saved)
+
+    def action_no_further(self) -> None:
+        self.form("Decide not to escalate further", [Field("reason", "Reasons", kind="textarea", required=True)],
+                  "no-further-escalation", lambda v: {"reason": v["reason"]},
+                  intro="A decision not to escalate needs its reasons recorded.")
+
+    def action_note(self) -> None:
+        self.form("Add a note", [Field("summary", "Note", kind="textarea", required=True)], "note",
+                  lambda v: {"summary": v["summary"]})
+
+    def action_amend(self) -> None:
+        def save(values: dict[str, str]) -> Any:
+            try:
+                target = int(values["target"])
+            except ValueError:
+                raise EscalateError(f"entry number {values['target']!r} is not a whole number") from None
+            return journal.amend(self.app.store, self.app.settings, self.challenge, target, values["field"],
+                                 values["value"], values["reason"])
+
+        self.app.push_screen(FormDialog("Amend an entry", [
+            Field("target", "Entry number (#)", required=True),
+            Field("field", "Field to correct", required=True, placeholder="e.g. summary, decision, with.name"),
+            Field("value", "Corrected value", required=True),
+            Field("reason", "Why", required=True),
+        ], save, intro="The original entry stays; views show the corrected value, marked.",
+            timezone=self.app.settings.timezone), self._saved)
+
+    def action_resolve(self) -> None:
+        self.form("Resolve", [
+            Field("outcome", "Outcome", kind="select", options=[(o, o) for o in OUTCOMES], required=True),
+            Field("rationale", "Rationale", kind="textarea", required=True),
+            Field("impact", "Impact on the child"), Field("lessons", "Lessons"),
+        ], "resolved", lambda v: {"outcome": v["outcome"], "rationale": v["rationale"], "impact": v["impact"],
+                                  "lessons": v["lessons"]})
+
+    def action_reopen(self) -> None:
+        self.form("Reopen", [Field("reason", "Reason", required=True)], "reopened", lambda v: {"reason": v["reason"]})
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def commands(self) -> list[tuple[str, str, Any]]:
+        return [(f"Challenge: {description.lower()}", f"key {key}", getattr(self, f"action_{action}"))
+                for key, action, description, _ in ACTIONS]
+
+
+def _person(text: str) -> dict[str, str] | None:
+    from escalate.entry import parse_person
+
+    return parse_person(text) if text.strip() else None
+
+
+def _esc(text: str) -> str:
+    return str(text).replace("[", "\\[")

@@ -1,0 +1,223 @@
+"""The dashboard: open challenges by next deadline, overdue count always in view, filters and search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from escalate import clock, workcalendar
+from escalate.wording import plural
+
+FILTERS = ("open", "overdue", "due this week", "resolved", "all")
+PAGE = 200  # DataTable measures every cell: show a bounded page, refine with search
+
+
+def when_text(view: dict[str, Any], now: Any, tz: str) -> tuple[str, str]:
+    """(due date, relative words) for a challenge's next deadline; words never rely on colour."""
+    nd = view["next_deadline"]
+    if view["state"]["status"] != "open":
+        return "-", view["state"]["outcome"] or view["state"]["status"]
+    if nd is None:
+        return "-", "no timed deadline"
+    n = workcalendar.working_days_between(now, nd["due"], view["procedure"].region)
+    if nd["status"] == "overdue":
+        rel = f"OVERDUE by {plural(max(n * -1, 0), 'working day')}" if n < 0 else "OVERDUE today"
+    else:
+        rel = "due today" if n == 0 else f"in {plural(n, 'working day')}"
+    return clock.show(nd["due"], tz), rel
+
+
+class DashboardScreen(Screen[None]):
+    HELP_TITLE = "Dashboard"
+    HELP = ("Your challenges, soonest deadline first. Each row shows the case reference, the agency challenged, "
+            "the trigger(s), the current stage, the next deadline and whose action it is. 'f' changes the filter "
+            "(open, overdue, due this week, resolved, all); '/' searches case reference, agency and trigger. "
+            "Enter opens a challenge; 'n' starts a new one.")
+    BINDINGS = [
+        Binding("n", "new", "New challenge", id="new_challenge", tooltip="Walk through opening a challenge"),
+        Binding("f", "cycle_filter", "Filter", id="cycle_filter", tooltip="open / overdue / due this week / resolved / all"),
+        Binding("slash", "search", "Search", id="search", tooltip="Search case reference, agency, trigger"),
+        Binding("r", "refresh", "Refresh", id="refresh", tooltip="Re-read the store"),
+        Binding("escape", "clear_search", "Clear search", id="clear_search", show=False),
+        Binding("q", "app.quit", "Quit", id="dashboard_quit"),
+    ]
+
+    AUTO_FOCUS = "#challenges"  # letters are commands here; the search box takes focus only on "/"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.views: list[dict[str, Any]] = []
+        self.filter = "open"
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="dashboard"):
+            yield Static("", id="status-line")
+            yield Static("", id="problems", markup=False)
+            yield Static("", id="intro", markup=False)
+            yield Input(placeholder="/ search: case reference, agency or trigger", id="search")
+            yield DataTable(id="challenges", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for label, key in (("Case", "case"), ("Agency", "agency"), ("Trigger", "trigger"), ("Stage", "stage"),
+                           ("Next deadline", "due"), ("When", "when"), ("Whose", "whose")):
+            table.add_column(label, key=key)
+        self.show_problems()
+        self.query_one("#status-line", Static).update("Loading challenges...")
+        self.query_one("#search", Input).display = False
+        self.refresh_data()
+
+    def show_problems(self) -> None:
+        problems = self.app.catalogue.problems
+        panel = self.query_one("#problems", Static)
+        if problems:
+            lines = [f"{len(problems)} problem(s) in procedure files (valid procedures are still usable):"]
+            lines += [f"  {p}" for p in problems]
+            panel.update("\n".join(lines))
+            panel.display = True
+        else:
+            panel.display = False
+
+    @work(thread=True, exclusive=True)
+    def refresh_data(self) -> None:
+        from escalate import journal
+        from escalate.errors import EscalateError
+
+        try:
+            views = journal.summaries(self.app.store, self.app.catalogue, self.app.now())
+        except EscalateError as exc:
+            self.app.call_from_thread(self.app.show_error, exc)
+            views = []
+        self.app.call_from_thread(self._loaded, views)
+
+    def _loaded(self, views: list[dict[str, Any]]) -> None:
+        self.views = views
+        self.loaded = True
+        self.render_table()
+
+    def matching(self) -> list[dict[str, Any]]:
+        now = self.app.now()
+        query = self.query_one("#search", Input).value.strip().lower()
+        out = []
+        for v in self.views:
+            state = v["state"]
+            if self.filter == "open" and state["status"] != "open":
+                continue
+            if self.filter == "overdue" and not v["overdue"]:
+                continue
+            if self.filter == "resolved" and state["status"] == "open":
+                continue
+            if self.filter == "due this week":
+                nd = v["next_deadline"]
+                if not nd or workcalendar.working_days_between(now, nd["due"], v["procedure"].region) > 5:
+                    continue
+            if query and query not in " ".join([v["case_ref"], state["agency"], *state["triggers"]]).lower():
+                continue
+            out.append(v)
+        far = clock.from_iso("2099-12-31T00:00:00.000000Z")
+        out.sort(key=lambda v: (not v["overdue"], v["next_deadline"]["due"] if v["next_deadline"] else far))
+        return out
+
+    def render_table(self) -> None:
+        now, tz = self.app.now(), self.app.settings.timezone
+        table = self.query_one(DataTable)
+        table.clear()
+        rows = self.matching()
+        for v in rows[:PAGE]:
+            state = v["state"]
+            due, rel = when_text(v, now, tz)
+            nd = v["next_deadline"]
+            whose = {"us": "ours", "them": "theirs", "both": "both"}.get(nd["owner"], "") if nd else ""
+            triggers = ", ".join(state["triggers"])
+            table.add_row(v["case_ref"], state["agency"], triggers, f"{v['stage_index']} of {v['stage_count']}",
+                          due, ("! " if v["overdue"] else "") + rel, whose, key=state["challenge"])
+        open_n = sum(1 for v in self.views if v["state"]["status"] == "open")
+        overdue = sum(1 for v in self.views if v["overdue"])
+        shown = f"showing {min(len(rows), PAGE)} of {len(rows)}" + (" (search to narrow)" if len(rows) > PAGE else "")
+        self.query_one("#status-line", Static).update(
+            f"[b]{open_n}[/] open · [b]{overdue}[/] OVERDUE · filter: [b]{self.filter}[/] · {shown}")
+        self.query_one("#intro", Static).update(self.intro_text())
+        self.query_one("#intro", Static).display = not self.views
+        table.display = bool(self.views)
+        self.query_one("#search", Input).display = bool(self.views)
+        if self.views and self.focused is None:
+            table.focus()
+
+    def intro_text(self) -> str:
+        from escalate import paths
+
+        cat = self.app.catalogue
+        where = paths.locations()
+        lines = ["No challenges yet. Press n to start one; F1 explains every key.", ""]
+        s = self.app.settings
+        if not s.name or not s.role:
+            lines += ["Your name and role are not set: press F2 (Settings) first. Every entry records who made it.",
+                      ""]
+        lines.append("Procedures loaded:")
+        for lp in cat.procedures.values():
+            lines.append(f"  {lp.id} ({cat.origin[lp.id]})")
+        if not cat.procedures:
+            lines.append("  none")
+        lines += ["", f"Your own partnership's procedure: copy TEMPLATE.toml from {where.bundled_procedures} "
+                  f"into {where.user_procedures} and fill it in."]
+        return "\n".join(lines)
+
+    # --- actions -----------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if self.loaded:
+            self.render_table()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(DataTable).focus()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.value = ""
+        self.query_one(DataTable).focus()
+
+    def action_cycle_filter(self) -> None:
+        self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
+        self.render_table()
+
+    def action_refresh(self) -> None:
+        self.refresh_data()
+
+    def action_new(self) -> None:
+        from escalate.tui.screens.wizard import NewChallengeScreen
+
+        if not self.app.catalogue.procedures:
+            self.app.notify("No valid procedure is loaded: see the problems listed.", severity="error")
+            return
+        self.app.push_screen(NewChallengeScreen(), self._opened)
+
+    def _opened(self, challenge: str | None) -> None:
+        self.refresh_data()
+        if challenge:
+            self.open_challenge(challenge)
+
+    def open_challenge(self, challenge: str) -> None:
+        from escalate.tui.screens.challenge import ChallengeScreen
+
+        self.app.push_screen(ChallengeScreen(challenge), lambda _: self.refresh_data())
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.open_challenge(str(event.row_key.value))
+
+    def commands(self) -> list[tuple[str, str, Any]]:
+        return [("Challenge: new", "Open a new challenge", self.action_new),
+                ("Dashboard: filter", "Cycle the filter", self.action_cycle_filter),
+                ("Dashboard: search", "Search challenges", self.action_search),
+                ("Dashboard: refresh", "Re-read the store", self.action_refresh)]

@@ -1,0 +1,289 @@
+"""New challenge: a walk-through from the disagreement to the first stage. Nothing is saved until Confirm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import (Button, Checkbox, ContentSwitcher, Footer, Header, Input, Label, RadioButton, RadioSet,
+                             Select, SelectionList, Static, TextArea)
+
+from escalate import clock
+from escalate.errors import EscalateError
+from escalate.triggers import TRIGGERS
+
+STEPS = ("procedure", "decision", "triggers", "checks", "risk", "concern", "review")
+STEP_TITLES = {
+    "procedure": "Procedure and case", "decision": "The decision you challenge", "triggers": "Why escalate",
+    "checks": "Checks for your triggers", "risk": "Immediate risk", "concern": "Your concern and evidence",
+    "review": "Review and confirm",
+}
+
+
+class NewChallengeScreen(Screen[Any]):
+    HELP_TITLE = "New challenge"
+    HELP = ("Seven short steps. Next (ctrl+n) checks the page before moving on; Back (ctrl+b) keeps what you "
+            "typed. Nothing is saved until you confirm on the last page; Esc asks before discarding.")
+    BINDINGS = [
+        Binding("ctrl+n", "next", "Next", id="wizard_next", tooltip="Check this page and go on"),
+        Binding("ctrl+b", "back", "Back", id="wizard_back", tooltip="Previous page; nothing is lost"),
+        Binding("escape", "discard", "Discard", id="wizard_discard", tooltip="Leave without saving (asks first)"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.step = 0
+
+    def compose(self) -> ComposeResult:
+        cat = self.app.catalogue
+        yield Header()
+        with Vertical(id="wizard"):
+            yield Static("", id="wizard-progress")
+            with ContentSwitcher(initial="procedure", id="steps"):
+                with VerticalScroll(id="procedure", can_focus=False):
+                    yield Label("Procedure *")
+                    options = [(f"{lp.procedure.name} ({lp.id})", lp.id) for lp in cat.procedures.values()]
+                    yield Select(options, value=options[0][1], allow_blank=False, id="w-procedure")
+                    yield Label("Case reference *")
+                    yield Input(id="w-case-ref", placeholder="e.g. your setting's pupil reference")
+                    yield Static("A pseudonymous reference is preferred: the log is shared with auditors.",
+                                 classes="field-help")
+                    yield Label("Child's name (optional)")
+                    yield Input(id="w-subject")
+                    yield Static("", id="e-procedure", classes="field-error")
+                with VerticalScroll(id="decision", can_focus=False):
+                    yield Label("Agency and team challenged *")
+                    yield Input(id="w-agency", placeholder="e.g. Northtown children's social care, duty team")
+                    yield Label("The decision you challenge *")
+                    yield Input(id="w-decision", placeholder="e.g. Referral closed with no further action")
+                    yield Label("When you received the decision")
+                    yield Input(id="w-decision-at", placeholder="YYYY-MM-DD HH:MM (optional)")
+                    yield Label("Who made it (Name, Role)")
+                    yield Input(id="w-decision-by", placeholder="optional")
+                    yield Static("", id="e-decision", classes="field-error")
+                with VerticalScroll(id="triggers", can_focus=False):
+                    yield Static("Choose one or more (space to tick). The text below explains the highlighted one.",
+                                 classes="field-help")
+                    yield SelectionList[str](*[(f"{t.title}: {t.plain}", t.id) for t in TRIGGERS.values()],
+                                             id="w-triggers")
+                    yield Static("", id="trigger-explain", markup=False)
+                    yield Static("", id="e-triggers", classes="field-error")
+                with VerticalScroll(id="checks", can_focus=False):
+                    yield Static("", id="checks-guidance", markup=False)
+                    yield Vertical(id="checks-list")
+                with VerticalScroll(id="risk", can_focus=False):
+                    yield Label("Is the child at risk of immediate harm? *")
+                    with RadioSet(id="w-risk"):
+                        yield RadioButton("No", id="risk-no")
+                        yield RadioButton("Yes", id="risk-yes")
+                    yield Static("", id="skip-rule", markup=False)
+                    yield Static("", id="e-risk", classes="field-error")
+                with VerticalScroll(id="concern", can_focus=False):
+                    yield Label("Your concern, with evidence-based reasons *")
+                    yield TextArea(id="w-concern")
+                    yield Label("Outcome you seek")
+                    yield Input(id="w-outcome", placeholder="e.g. a strategy discussion and section 47 enquiry")
+                    yield Label("When did the disagreement arise?")
+                    yield Input(id="w-at", placeholder="YYYY-MM-DD HH:MM (blank = now)")
+                    yield Static("", id="e-concern", classes="field-error")
+                with VerticalScroll(id="review", can_focus=False):
+                    yield Static("", id="review-text", markup=False)
+                    yield Static("", id="e-review", classes="field-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Back (ctrl+b)", id="back")
+                yield Button("Next (ctrl+n)", variant="primary", id="next")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_step()
+
+    def show_step(self) -> None:
+        name = STEPS[self.step]
+        self.query_one(ContentSwitcher).current = name
+        self.query_one("#wizard-progress", Static).update(
+            f"New challenge · step {self.step + 1} of {len(STEPS)}: [b]{STEP_TITLES[name]}[/]")
+        self.query_one("#next", Button).label = "Confirm and save" if name == "review" else "Next (ctrl+n)"
+        self.query_one("#back", Button).disabled = self.step == 0
+        if name == "checks":
+            self.build_checks()
+        if name == "review":
+            self.build_review()
+        focus = {"procedure": "#w-case-ref", "decision": "#w-agency", "triggers": "#w-triggers", "risk": "#w-risk",
+                 "concern": "#w-concern"}.get(name)
+        if focus:
+            self.query_one(focus).focus()
+
+    # --- values ---------------------------------------------------------------------------
+
+    def val(self, selector: str) -> str:
+        return self.query_one(selector, Input).value.strip()
+
+    def procedure(self) -> Any:
+        return self.app.catalogue.get(str(self.query_one("#w-procedure", Select).value))
+
+    def triggers(self) -> list[str]:
+        return list(self.query_one("#w-triggers", SelectionList).selected)
+
+    def immediate_risk(self) -> bool | None:
+        pressed = self.query_one("#w-risk", RadioSet).pressed_button
+        return None if pressed is None else pressed.id == "risk-yes"
+
+    def skip_rule(self) -> Any:
+        rules = [r for r in self.procedure().procedure.skip_rules if r.immediate_risk]
+        return rules[0] if rules else None
+
+    # --- validation per step --------------------------------------------------------------
+
+    def check_step(self) -> str:
+        name = STEPS[self.step]
+        tz = self.app.settings.timezone
+        try:
+            if name == "procedure" and not self.val("#w-case-ref"):
+                return "Give a case reference."
+            if name == "decision":
+                if not self.val("#w-agency"):
+                    return "Name the agency and team you are challenging."
+                if not self.val("#w-decision"):
+                    return "Say what decision you are challenging."
+                if self.val("#w-decision-at"):
+                    clock.parse_time(self.val("#w-decision-at"), tz, what="decision time")
+            if name == "triggers" and not self.triggers():
+                return "Choose at least one trigger (space ticks the highlighted one)."
+            if name == "risk" and self.immediate_risk() is None:
+                return "Answer yes or no: is the child at risk of immediate harm?"
+            if name == "concern":
+                if not self.query_one("#w-concern", TextArea).text.strip():
+                    return "Write the concern, with the evidence for it."
+                if self.val("#w-at"):
+                    clock.parse_time(self.val("#w-at"), tz, what="time the disagreement arose")
+        except EscalateError as exc:
+            return exc.message
+        return ""
+
+    def action_next(self) -> None:
+        name = STEPS[self.step]
+        error = self.check_step()
+        target = self.query(f"#e-{name}")
+        if target:
+            target.first(Static).update(error)
+        if error:
+            return
+        if name == "review":
+            self.save()
+            return
+        self.step += 1
+        self.show_step()
+
+    def action_back(self) -> None:
+        if self.step > 0:
+            self.step -= 1
+            self.show_step()
+
+    def action_discard(self) -> None:
+        from escalate.tui.dialogs import ConfirmDialog
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmDialog("Discard this new challenge? Nothing has been saved.", "Discard",
+                                           "Keep editing"), answer)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.action_next() if event.button.id == "next" else self.action_back()
+
+    def on_selection_list_selection_highlighted(self, event: SelectionList.SelectionHighlighted) -> None:
+        trigger = TRIGGERS[str(event.selection.value)]
+        local = self.procedure().procedure.triggers.get(trigger.id)
+        lines = [trigger.title, trigger.plain, ""] + [f"- {g}" for g in trigger.guidance]
+        if local and (local.wording or local.examples):
+            lines += ["", "This procedure's wording:"] + [f'  "{w}"' for w in local.wording + local.examples]
+        self.query_one("#trigger-explain", Static).update("\n".join(lines))
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        text = ""
+        if self.immediate_risk():
+            rule = self.skip_rule()
+            if rule:
+                text = f"!! {rule.when}: {rule.instruction}"
+                if rule.start_stage:
+                    text += f"\nThe challenge will start at stage {rule.start_stage}."
+            else:
+                text = ("!! Do not wait for escalation: call the police on 999 or refer to children's social care "
+                        "now. This procedure's transcription states no skip rule.")
+        self.query_one("#skip-rule", Static).update(text)
+
+    def build_checks(self) -> None:
+        box = self.query_one("#checks-list", Vertical)
+        box.remove_children()
+        procedure = self.procedure().procedure
+        guidance = []
+        widgets = []
+        for tid in self.triggers():
+            t = TRIGGERS[tid]
+            guidance += [f"{t.title}:"] + [f"  - {g}" for g in t.guidance]
+            local = procedure.triggers.get(tid)
+            for i, question in enumerate(list(t.checks) + (list(local.checks) if local else [])):
+                widgets.append(Checkbox(question, id=f"check-{tid}-{i}", classes="check"))
+        self.query_one("#checks-guidance", Static).update(
+            "\n".join(guidance) + "\n\nTick each check you have done. Your answers are recorded.")
+        box.mount_all(widgets)
+
+    def checks(self) -> list[str]:
+        return [f"{'yes' if c.value else 'no'}: {c.label}" for c in self.query(".check").results(Checkbox)]
+
+    def build_review(self) -> None:
+        from escalate import workcalendar
+        from escalate.wording import describe_timescale
+
+        lp = self.procedure()
+        p = lp.procedure
+        risk = bool(self.immediate_risk())
+        rule = self.skip_rule() if risk else None
+        start = p.stage(rule.start_stage) if rule and rule.start_stage else p.first_stage()
+        tz = self.app.settings.timezone
+        at = clock.parse_time(self.val("#w-at"), tz) if self.val("#w-at") else self.app.now()
+        lines = [f"Procedure: {p.name} ({p.id}, version {p.version})", f"Case: {self.val('#w-case-ref')}",
+                 f"Agency: {self.val('#w-agency')}", f"Decision: {self.val('#w-decision')}",
+                 "Triggers: " + ", ".join(TRIGGERS[t].title for t in self.triggers()),
+                 f"Immediate risk: {'YES' if risk else 'no'}", "",
+                 f"You start at {p.stage_label} {start.number}: {start.title}",
+                 "  Raised by: " + ("; ".join(start.raised_by) or "not stated"),
+                 "  Contact: " + ("; ".join(start.received_by) or "not stated"),
+                 "  How: " + (", ".join(start.medium) or "not stated")]
+        for d in start.deadlines:
+            due = ""
+            if d.starts in ("disagreement", "stage-entered") and d.timescale.kind in ("working-days", "hours",
+                                                                                     "calendar-days"):
+                due = " -> due " + clock.show(workcalendar.add(at, d.timescale.amount, d.timescale.kind, p.region,
+                                                               p.cutoff), tz)
+            lines.append(f"  Deadline: {d.what} ({describe_timescale(d.timescale)}, from {d.starts}){due}")
+        for a in start.actions:
+            lines.append(f"  - {a}")
+        lines += ["", "Confirm saves the challenge to the log (ctrl+n or the button)."]
+        self.query_one("#review-text", Static).update("\n".join(lines))
+
+    def save(self) -> None:
+        from escalate import journal
+        from escalate.entry import parse_person
+
+        try:
+            by = self.val("#w-decision-by")
+            stored = journal.open_challenge(
+                self.app.store, self.app.catalogue, self.app.settings, procedure_id=self.procedure().id,
+                triggers=self.triggers(), case_ref=self.val("#w-case-ref"), subject_name=self.val("#w-subject"),
+                agency=self.val("#w-agency"), decision=self.val("#w-decision"),
+                decision_at=self.val("#w-decision-at") or None, decision_by=parse_person(by) if by else None,
+                concern=self.query_one("#w-concern", TextArea).text.strip(),
+                outcome_sought=self.val("#w-outcome"), immediate_risk=bool(self.immediate_risk()),
+                checks=self.checks(), at=self.val("#w-at") or None)
+        except EscalateError as exc:
+            # Keep every page as typed; say why it was not saved.
+            self.query_one("#e-review", Static).update(f"Not saved: {exc.message}" +
+                                                       (f" {exc.hint}" if exc.hint else ""))
+            return
+        self.app.notify(f"Challenge {stored.challenge} opened.")
+        self.dismiss(stored.challenge)

@@ -1,0 +1,108 @@
+"""Widgets: the stage ladder, and a chronology that reads only the entries on screen.
+
+A DataTable measures every cell of every row; a challenge with 10,000 entries would stall.
+:class:`Chronology` uses Textual's line API instead: it knows how many entries there are,
+and fetches a page of them from the store when a line of that page is first drawn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from escalate import clock
+
+PAGE = 100
+LINES_PER_ENTRY = 3  # header, what happened, blank
+
+
+class Chronology(ScrollView, can_focus=True):
+    """Every entry of one challenge: occurred and recorded times, author, text, amendments, late marks."""
+
+    BINDINGS = [
+        Binding("up,k", "scroll_up", "Up", show=False, id="chron_up"),
+        Binding("down,j", "scroll_down", "Down", show=False, id="chron_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="chron_page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="chron_page_down"),
+        Binding("home", "scroll_home", "First", show=False, id="chron_home"),
+        Binding("end", "scroll_end", "Last", show=False, id="chron_end"),
+    ]
+
+    def __init__(self, store: Any, challenge: str, timezone: str, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.store, self.challenge, self.timezone = store, challenge, timezone
+        self.total = 0
+        self.pages: dict[int, list[dict[str, Any]]] = {}
+
+    def reload(self, total: int) -> None:
+        self.total = total
+        self.pages.clear()
+        self.virtual_size = Size(self.size.width, total * LINES_PER_ENTRY)
+        self.refresh()
+
+    def item(self, index: int) -> dict[str, Any]:
+        from escalate import journal
+
+        page = index // PAGE
+        if page not in self.pages:
+            self.pages[page] = journal.chronology(self.store, self.challenge, after=page * PAGE, limit=PAGE)
+        rows = self.pages[page]
+        return rows[index % PAGE] if index % PAGE < len(rows) else {}
+
+    def render_line(self, y: int) -> Strip:
+        from escalate import journal
+
+        width = self.size.width
+        line = self.scroll_offset.y + y
+        index, part = divmod(line, LINES_PER_ENTRY)
+        if index >= self.total or part == 2:
+            return Strip.blank(width)
+        item = self.item(index)
+        if not item:
+            return Strip.blank(width)
+        if part == 0:
+            marks = ""
+            if item["late"]:
+                marks += " [LATE ENTRY]"
+            if item["amended_by"]:
+                marks += " [amended by #" + ", #".join(map(str, item["amended_by"])) + "]"
+            author = item["author"].get("name", "?")
+            text = (f"#{item['cseq']} {clock.show(item['occurred_at'], self.timezone)} · recorded "
+                    f"{clock.show(item['recorded_at'], self.timezone)} · {author}{marks}")
+            style = Style(bold=True)
+        else:
+            text = "   " + journal.describe(item)
+            style = Style()
+        text = text[self.scroll_offset.x:self.scroll_offset.x + width]
+        return Strip([Segment(text.ljust(width), style)], width)
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, self.total * LINES_PER_ENTRY)
+
+
+def ladder_text(view: dict[str, Any], tz: str) -> str:
+    """All stages of the route, the current one marked, with time spent and each stage's timescales."""
+    from escalate.wording import describe_timescale
+
+    procedure = view["procedure"]
+    state = view["state"]
+    visited = {h["stage"]: h for h in view["history"]}
+    lines = []
+    for stage in procedure.ladder(state["route"]):
+        mark = ">>" if stage.number == state["stage"] else ("ok" if stage.number in visited else "  ")
+        current = " (current)" if stage.number == state["stage"] else ""
+        lines.append(f"{mark} {procedure.stage_label} {stage.number}: {stage.title}{current}")
+        timescales = "; ".join(f"{d.id}: {describe_timescale(d.timescale)}" for d in stage.deadlines)
+        if timescales:
+            lines.append(f"     {timescales}")
+        h = visited.get(stage.number)
+        if h:
+            left = clock.show(h["left_at"], tz) if h["left_at"] else "now"
+            lines.append(f"     entered {clock.show(h['entered_at'], tz)}, until {left}")
+    return "\n".join(lines)
