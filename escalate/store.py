@@ -297,6 +297,17 @@ class Store:
             yield from rows
             last = rows[-1][0]
 
+    def iter_disclosures(self, batch: int = 20000) -> Iterator[tuple[str, int, bytes]]:
+        cursor = self.conn.execute("SELECT digest, seq, bytes FROM disclosures")
+        while True:
+            try:
+                rows = cursor.fetchmany(batch)
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from None
+            if not rows:
+                return
+            yield from rows
+
     def disclosures(self, seqs: list[int] | None = None) -> dict[str, bytes]:
         if seqs is None:
             rows = self._q("SELECT digest, bytes FROM disclosures")

@@ -89,16 +89,16 @@ class ChallengeScreen(Screen[None]):
         lines = [f"[b]Deadlines of this stage[/]"]
         for r in v["deadlines"]:
             due = clock.show(r["due"], tz) if r["due"] else "-"
-            lines.append(f"  [{r['status'].upper()}] {_esc(r['what'])} · {OWNER_WORDS[r['owner']]} · "
+            lines.append(f"  \\[{r['status'].upper()}] {_esc(r['what'])} · {OWNER_WORDS[r['owner']]} · "
                          f"{_esc(describe_timescale(r['timescale']))} · id {r['id']} · due {due}")
         if not v["deadlines"]:
             lines.append("  none stated")
         for n in v["notifications_required"]:
             sent = any(n.to.lower() in s.lower() or s.lower() in n.to.lower() for s in v["notifications_sent"])
-            lines.append(f"  [{'SENT' if sent else 'REQUIRED'}] notify {_esc(n.to)}" +
+            lines.append(f"  \\[{'SENT' if sent else 'REQUIRED'}] notify {_esc(n.to)}" +
                          (f" ({_esc(n.how)})" if n.how else ""))
         for a in v["overdue_actions"]:
-            lines.append(f"  [OVERDUE ACTION] {_esc(a['action'])} (due {clock.show(clock.from_iso(a['due']), tz)})")
+            lines.append(f"  \\[OVERDUE ACTION] {_esc(a['action'])} (due {clock.show(clock.from_iso(a['due']), tz)})")
         if v["missed"]:
             m = v["missed_by"]
             lines.append(f"\nTimescales missed so far: ours {m['us']}, theirs {m['them']}, shared {m['both']}")

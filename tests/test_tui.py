@@ -1,0 +1,278 @@
+"""TUI journeys with Textual's Pilot: what the screen shows, and what the store holds afterwards."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import DATA
+from escalate import settings as settings_mod
+from escalate.settings import Settings
+from escalate.store import Store
+from escalate.tui.app import EscalateApp
+from escalate.tui.dialogs import FormDialog, HelpScreen
+from logtools import open_fictional
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.fixture
+def dsl(isolated_home):
+    settings_mod.save(Settings(name="Alex Example", role="DSL", setting="Fictional School"))
+    return isolated_home
+
+
+def count(home) -> int:
+    path = home / "escalate.sqlite3"
+    if not path.exists():
+        return 0
+    with Store.open(path) as s:
+        return s.count()
+
+
+def text_of(app, selector) -> str:
+    return str(app.screen.query_one(selector).render())
+
+
+async def settle(pilot):
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_first_run_explains_itself(isolated_home, size):
+    app = EscalateApp()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        intro = text_of(app, "#intro")
+        assert "No challenges yet" in intro and "Press n" in intro
+        assert "london-children" in intro and "TEMPLATE.toml" in intro
+        assert "name and role are not set" in intro
+        assert "0 OVERDUE" in text_of(app, "#status-line")
+
+
+async def test_invalid_procedure_panel_lists_problems_and_valid_ones_still_load(isolated_home, tmp_path):
+    folder = tmp_path / "p"
+    folder.mkdir()
+    shutil.copy(DATA / "bad_procedures" / "unknown_region.toml", folder / "bad.toml")
+    app = EscalateApp(procedures=[str(folder)])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        panel = text_of(app, "#problems")
+        assert "bad.toml:7" in panel and "region" in panel
+        assert "london-children" in text_of(app, "#intro")
+
+
+async def test_settings_form_validates_and_saves(isolated_home):
+    app = EscalateApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, FormDialog)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "Your name is required." in text_of(app, "#err-name")
+        await pilot.press(*"Alex", "tab", *"DSL", "ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, FormDialog)
+    assert settings_mod.load().name == "Alex" and settings_mod.load().role == "DSL"
+
+
+async def test_wizard_opens_a_challenge(dsl):
+    app = EscalateApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("ctrl+n")  # no case reference yet
+        await pilot.pause()
+        assert "case reference" in text_of(app, "#e-procedure")
+        await pilot.press(*"Child Q", "ctrl+n")
+        await pilot.pause()
+        await pilot.press(*"Northtown CSC", "tab", *"Referral closed NFA", "ctrl+n")
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert "at least one trigger" in text_of(app, "#e-triggers")
+        await pilot.press("down", "space", "ctrl+n")  # disputed-referral
+        await pilot.pause()
+        assert "Referral not accepted" in text_of(app, "#checks-guidance")
+        await pilot.press("ctrl+n")  # checks may be left unticked: the answers are recorded either way
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert "yes or no" in text_of(app, "#e-risk")
+        await pilot.press("down", "space")  # Yes: immediate risk
+        await pilot.pause()
+        assert "Call the police" in text_of(app, "#skip-rule") or "999" in text_of(app, "#skip-rule")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press(*"Bruising seen twice", "ctrl+n")
+        await pilot.pause()
+        review = text_of(app, "#review-text")
+        assert "You start at" in review and "Child Q" in review
+        assert count(dsl) == 0  # nothing saved before confirming
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert count(dsl) == 1
+        assert "Child Q" in text_of(app, "#challenge-header")
+    with Store.open(dsl / "escalate.sqlite3") as s:
+        data = s.entries("C-0001")[0].content()["data"]
+        assert data["triggers"] == ["disputed-referral"] and data["immediate_risk"] is True
+        assert any(c.startswith("no: ") for c in data["checks"])
+
+
+async def test_wizard_escape_asks_and_saves_nothing(dsl):
+    app = EscalateApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"Child Q", "escape")
+        await pilot.pause()
+        await pilot.press("n")  # "keep editing"
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "NewChallengeScreen"
+        await pilot.press("escape", "y")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "DashboardScreen"
+    assert count(dsl) == 0
+
+
+async def open_view(pilot, dsl):
+    with Store.open(dsl / "escalate.sqlite3") as s:
+        open_fictional(s)
+    pilot.app.screen.refresh_data()
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_record_contact_then_cancel_and_required_fields(dsl, size):
+    app = EscalateApp()
+    async with app.run_test(size=size) as pilot:
+        await open_view(pilot, dsl)
+        assert "Step 1 of 4" in text_of(app, "#challenge-header")
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("ctrl+s")  # summary missing
+        await pilot.pause()
+        assert "required" in text_of(app, "#err-summary")
+        assert count(dsl) == 1
+        await pilot.press("escape")
+        await pilot.pause()
+        assert count(dsl) == 1  # cancel appends nothing
+        await pilot.press("c")
+        await pilot.pause()
+        app.screen.query_one("#f-with").value = "Sam Fictional, Social worker, Northtown CSC"
+        app.screen.query_one("#f-summary").text = "Raised the disagreement"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert count(dsl) == 2
+        deadlines = text_of(app, "#deadlines")
+        # acknowledgement was due "immediately" when the concern was raised; resolving has 2 working days
+        assert "[OVERDUE] The other professional acknowledges" in deadlines
+        assert "[DUE] Resolve" in deadlines or "[DUE SOON] Resolve" in deadlines
+
+
+async def test_step_up_and_resolve(dsl):
+    app = EscalateApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_view(pilot, dsl)
+        await pilot.press("u")
+        await pilot.pause()
+        assert "Direct manager to manager" in str(app.screen.query_one(".intro").render())
+        app.screen.query_one("#f-reason").text = "No agreement at step 1"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Step 2 of 4" in text_of(app, "#challenge-header")
+        await pilot.press("s")
+        await pilot.pause()
+        app.screen.query_one("#f-outcome").value = "resolved"
+        app.screen.query_one("#f-rationale").text = "Strategy discussion agreed"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "RESOLVED" in text_of(app, "#challenge-header")
+    with Store.open(dsl / "escalate.sqlite3") as s:
+        assert [e.kind for e in s.entries("C-0001")] == ["opened", "stepped-up", "resolved"]
+
+
+async def test_failed_save_keeps_the_input(dsl, monkeypatch):
+    from escalate import journal
+    from escalate.errors import StoreError
+
+    app = EscalateApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_view(pilot, dsl)
+        await pilot.press("m")
+        await pilot.pause()
+        app.screen.query_one("#f-summary").text = "Important note"
+
+        def locked(*a, **k):
+            raise StoreError("the store is locked by another program", hint="Nothing was saved.")
+
+        monkeypatch.setattr(journal, "record", locked)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, FormDialog)
+        assert "locked" in text_of(app, "#form-error")
+        assert app.screen.query_one("#f-summary").text == "Important note"
+    assert count(dsl) == 1
+
+
+async def test_help_lists_bindings_with_ids(dsl):
+    app = EscalateApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_view(pilot, dsl)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        ids = {k[2] for k in app.screen.keys}
+        assert {"record_contact", "step_up", "resolve", "help", "settings"} <= ids
+        await pilot.press("escape")
+
+
+def test_every_binding_has_an_id_and_description():
+    from escalate.tui.screens.challenge import ChallengeScreen
+    from escalate.tui.screens.dashboard import DashboardScreen
+    from escalate.tui.screens.wizard import NewChallengeScreen
+
+    for holder in (EscalateApp, DashboardScreen, ChallengeScreen, NewChallengeScreen, FormDialog, HelpScreen):
+        for b in holder.BINDINGS:
+            assert b.id and b.description, (holder.__name__, b.key)
+
+
+async def test_high_contrast_theme_from_settings(isolated_home):
+    settings_mod.save(Settings(name="A", role="B", theme="high-contrast"))
+    app = EscalateApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.theme == "escalate-high-contrast"
+
+
+async def test_chronology_with_many_entries_reads_pages(dsl):
+    from escalate import journal
+    from logtools import SETTINGS
+
+    with Store.open(dsl / "escalate.sqlite3") as s:
+        open_fictional(s)
+        for i in range(450):
+            journal.record(s, SETTINGS, "C-0001", "note", {"summary": f"note {i}"}, "2026-11-17T10:00")
+    app = EscalateApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        from escalate.tui.widgets import Chronology
+
+        chron = app.screen.query_one(Chronology)
+        assert chron.total == 451
+        assert len(chron.pages) <= 1  # only what was drawn has been read
+        chron.scroll_end(animate=False)
+        await pilot.pause()
+        chron.render_line(0)
+        assert chron.item(450)["data"]["summary"] == "note 449"
