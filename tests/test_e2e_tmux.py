@@ -1,0 +1,122 @@
+"""End to end in a real terminal: tmux runs escalate; we type like a DSL and read the screen."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from conftest import ROOT, run_escalate
+
+pytestmark = pytest.mark.e2e
+
+if shutil.which("tmux") is None:  # .ci/run installs tmux; a developer machine may lack it
+    pytest.skip("tmux is not installed (apt-get install -y tmux); the end-to-end test needs a real terminal",
+                allow_module_level=True)
+
+
+class Terminal:
+    def __init__(self, home, width=100, height=30):
+        self.name = f"escalate-{uuid.uuid4().hex[:8]}"
+        self.socket = ["-L", self.name]
+        command = f"cd {ROOT} && ESCALATE_HOME={home} {sys.executable} -m escalate; echo ESCALATE-EXITED $?; sleep 30"
+        subprocess.run(["tmux", *self.socket, "new-session", "-d", "-x", str(width), "-y", str(height), "-s",
+                        self.name, command], check=True, env={**os.environ, "TERM": "xterm-256color"})
+
+    def screen(self) -> str:
+        return subprocess.run(["tmux", *self.socket, "capture-pane", "-p", "-t", self.name], capture_output=True,
+                              text=True).stdout
+
+    def wait_for(self, text: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} did not appear; the screen shows:\n{self.screen()}")
+
+    def keys(self, *keys: str) -> None:
+        for key in keys:
+            subprocess.run(["tmux", *self.socket, "send-keys", "-t", self.name, key], check=True)
+            time.sleep(0.15)
+
+    def type(self, text: str) -> None:
+        subprocess.run(["tmux", *self.socket, "send-keys", "-t", self.name, "-l", text], check=True)
+        time.sleep(0.15)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", *self.socket, "kill-server"], capture_output=True)
+
+
+def test_a_dsl_runs_a_challenge_from_concern_to_resolution(tmp_path):
+    home = tmp_path / "home"
+    env = {"ESCALATE_HOME": str(home)}
+    assert run_escalate("config", "set", "name", "Alex Example", env=env).returncode == 0
+    assert run_escalate("config", "set", "role", "DSL", env=env).returncode == 0
+    term = Terminal(home)
+    try:
+        term.wait_for("No challenges yet")
+        term.keys("n")
+        term.wait_for("step 1 of 7")
+        term.type("Child Q")
+        term.keys("C-n")
+        term.wait_for("step 2 of 7")
+        term.type("Northtown CSC")
+        term.keys("Tab")
+        term.type("Referral closed with no further action")
+        term.keys("C-n")
+        term.wait_for("step 3 of 7")
+        term.keys("Down", "Space", "C-n")
+        term.wait_for("step 4 of 7")
+        term.keys("C-n")
+        term.wait_for("step 5 of 7")
+        term.keys("Space", "C-n")
+        term.wait_for("step 6 of 7")
+        term.type("Bruising seen twice in one week")
+        term.keys("C-n")
+        term.wait_for("You start at")
+        term.keys("C-n")
+        term.wait_for("Stage 1 of 4")
+        term.keys("c")
+        term.wait_for("Record a contact")
+        term.keys("Tab", "Tab")
+        term.type("Sam Fictional, Social worker, Northtown CSC")
+        term.keys("Tab")
+        term.type("Raised the disagreement by phone")
+        term.keys("C-s")
+        term.wait_for("Saved: #2 contact")
+        term.keys("r")
+        term.wait_for("Record their response")
+        term.keys("Tab")
+        term.type("Still no further action")
+        term.keys("C-s")
+        term.wait_for("Saved: #3 response")
+        term.keys("u")
+        term.wait_for("Why you are stepping up")
+        term.type("Not resolved at step 1")
+        term.keys("C-s")
+        term.wait_for("Stage 2 of 4")
+        term.keys("s")
+        term.wait_for("Rationale")
+        term.keys("Tab")
+        term.type("Strategy discussion agreed")
+        term.keys("C-s")
+        term.wait_for("RESOLVED")
+        term.keys("C-q")
+        term.wait_for("ESCALATE-EXITED 0")
+    finally:
+        term.close()
+    verified = run_escalate("verify", env=env)
+    assert verified.returncode == 0 and verified.stdout.startswith("OK 5 entries"), verified.stdout + verified.stderr
+    shown = json.loads(run_escalate("show", "C-0001", "--json", env=env).stdout)
+    assert [e["kind"] for e in shown["chronology"]] == ["opened", "contact", "response", "stepped-up", "resolved"]
+    assert shown["case_ref"] == "Child Q" and shown["status"] == "resolved" and shown["stage"] == 2
+    assert shown["chronology"][1]["data"]["with"]["name"] == "Sam Fictional"
+    assert shown["chronology"][2]["data"]["decision"] == "Still no further action"
