@@ -221,23 +221,28 @@ def stage_deadlines(state: dict[str, Any], st: dict[str, Any], stage: Any, proce
     return [rows[d.id] for d in stage.deadlines]
 
 
-def derive(state: dict[str, Any], procedure: Any, now: dt.datetime) -> dict[str, Any]:
-    """The challenge as of ``now``: current stage, deadlines, missed timescales, next steps."""
+def derive(state: dict[str, Any], procedure: Any, now: dt.datetime, *, history: bool = True) -> dict[str, Any]:
+    """The challenge as of ``now``: current stage, deadlines, missed timescales, next steps.
+
+    ``history=False`` derives the current stage only (lists of many challenges need no more);
+    ``missed`` then covers the current stage alone.
+    """
     route = state["route"]
     ladder = procedure.ladder(route)
     current = state["stages"][-1]
     stage = procedure.stage(state["stage"], route)
-    history = []
     missed = []
-    for st in state["stages"]:
+    visited = state["stages"] if history else state["stages"][-1:]
+    history_rows = []
+    for st in visited:
         model = procedure.stage(st["stage"], route)
         rows = stage_deadlines(state, st, model, procedure, now)
         for r in rows:
             if r["status"] in ("missed", "met late", "overdue"):
                 missed.append(r)
-        history.append({"stage": st["stage"], "title": model.title, "entered_at": _t(st["entered_at"]),
-                        "left_at": _t(st["left_at"]), "deadlines": rows})
-    deadlines = history[-1]["deadlines"]
+        history_rows.append({"stage": st["stage"], "title": model.title, "entered_at": _t(st["entered_at"]),
+                             "left_at": _t(st["left_at"]), "deadlines": rows})
+    deadlines = history_rows[-1]["deadlines"]
     live = [r for r in deadlines if r["due"] is not None and r["status"] in ("overdue", "due soon", "due")]
     next_deadline = min(live, key=lambda r: r["due"]) if live and state["status"] == "open" else None
     overdue_actions = [a for a in state["actions"] if state["status"] == "open" and _t(a["due"]) < now]
@@ -250,7 +255,7 @@ def derive(state: dict[str, Any], procedure: Any, now: dt.datetime) -> dict[str,
         "stage_count": len(ladder),
         "stage_index": [s.number for s in ladder].index(state["stage"]) + 1,
         "deadlines": deadlines,
-        "history": history,
+        "history": history_rows,
         "missed": missed,
         "missed_by": {side: sum(1 for r in missed if r["owner"] == side) for side in ("us", "them", "both")},
         "next_deadline": next_deadline,

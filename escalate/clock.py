@@ -55,7 +55,8 @@ def iso(instant: dt.datetime) -> str:
 
 
 def from_iso(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    # fromisoformat is C code; strptime took most of the time of listing 10,000 challenges.
+    return dt.datetime.fromisoformat(text[:-1] + "+00:00")
 
 
 def show(instant: dt.datetime | None, tz: str = DEFAULT_TZ, *, seconds: bool = False) -> str:

@@ -213,13 +213,13 @@ def view(store: Store, catalogue: Any, challenge: str, now: dt.datetime | None =
 
 
 def summaries(store: Store, catalogue: Any, now: dt.datetime | None = None) -> list[dict[str, Any]]:
-    """Every challenge, derived as of ``now``, with case references revealed."""
+    """Every challenge, derived as of ``now`` (current stage only), with case references revealed."""
     now = now or clock.now()
     states = store.states()
     refs = store.disclosure_values([s["case_ref_sd"] for s in states if s["case_ref_sd"]])
     out = []
     for state in states:
-        item = derive(state, procedure_of(store, state), now)
+        item = derive(state, procedure_of(store, state), now, history=False)
         item["case_ref"] = refs.get(state["case_ref_sd"], "(withheld)")
         out.append(item)
     return out

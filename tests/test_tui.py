@@ -276,3 +276,17 @@ async def test_chronology_with_many_entries_reads_pages(dsl):
         await pilot.pause()
         chron.render_line(0)
         assert chron.item(450)["data"]["summary"] == "note 449"
+
+
+async def test_chronology_renders_under_no_color(dsl, monkeypatch):
+    """NO_COLOR turns on Textual's monochrome filter, which needs a style on every segment."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = EscalateApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_view(pilot, dsl)
+        app.screen.query_one("TabbedContent").active = "tab-chronology"
+        await settle(pilot)
+        from escalate.tui.widgets import Chronology
+
+        chron = app.screen.query_one(Chronology)
+        assert "Opened under" in "".join(seg.text for seg in chron.render_line(1))

@@ -62,10 +62,10 @@ class Chronology(ScrollView, can_focus=True):
         line = self.scroll_offset.y + y
         index, part = divmod(line, LINES_PER_ENTRY)
         if index >= self.total or part == 2:
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         item = self.item(index)
         if not item:
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         if part == 0:
             marks = ""
             if item["late"]:
@@ -75,10 +75,10 @@ class Chronology(ScrollView, can_focus=True):
             author = item["author"].get("name", "?")
             text = (f"#{item['cseq']} {clock.show(item['occurred_at'], self.timezone)} · recorded "
                     f"{clock.show(item['recorded_at'], self.timezone)} · {author}{marks}")
-            style = Style(bold=True)
+            style = self.rich_style + Style(bold=True)
         else:
             text = "   " + journal.describe(item)
-            style = Style()
+            style = self.rich_style
         text = text[self.scroll_offset.x:self.scroll_offset.x + width]
         return Strip([Segment(text.ljust(width), style)], width)
 

@@ -1,0 +1,95 @@
+"""Snapshots of the main screens at 80x24 and 120x40, the high-contrast theme and the problems panel.
+
+Review changes in snapshot_report.html before accepting them with --snapshot-update.
+Everything shown is pinned: the recording clock, "now", the data and the procedure paths.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from escalate import clock, journal
+from escalate import settings as settings_mod
+from escalate.settings import Settings
+from escalate.store import Store
+from escalate.tui.app import EscalateApp
+from logtools import SETTINGS, open_fictional
+
+NOW = clock.parse_time("2026-11-25T12:00")
+BAD = "tests/data/bad_procedures/unknown_region.toml"  # relative: the same path on every machine
+
+
+@pytest.fixture
+def home(isolated_home, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    with Store.open(isolated_home / "escalate.sqlite3") as s:
+        open_fictional(s, at="2026-11-16T09:00")
+        journal.record(s, SETTINGS, "C-0001", "contact",
+                       {"direction": "made", "medium": "phone", "with": {"name": "Sam Fictional", "role": "SW"},
+                        "summary": "Raised the disagreement"}, "2026-11-16T10:00")
+        journal.record(s, SETTINGS, "C-0001", "response", {"decision": "Still NFA"}, "2026-11-17T10:00")
+        open_fictional(s, procedure="london-children", at="2026-11-02T09:00", case_ref="Child R (fictional)",
+                       agency="Southby MASH", triggers=["no-information-sharing"])
+        open_fictional(s, procedure="bcp-dorset-adults", at="2026-11-24T09:00", case_ref="Adult S (fictional)",
+                       agency="Eastham adult social care", triggers=["non-cooperation"])
+    settings_mod.save(Settings(name="Alex Example", role="DSL", setting="Fictional School"))
+    return isolated_home
+
+
+def app(theme: str = "dark", procedures: list[str] | None = None) -> EscalateApp:
+    if theme != "dark":
+        settings_mod.save(Settings(name="Alex Example", role="DSL", theme=theme))
+    return EscalateApp(procedures=procedures, now=lambda: NOW)
+
+
+async def quiet(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    from textual.widgets import Input
+
+    for widget in pilot.app.screen.query(Input):
+        widget.cursor_blink = False
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_dashboard(home, snap_compare, size):
+    assert snap_compare(app(), terminal_size=size, run_before=quiet)
+
+
+def test_dashboard_high_contrast(home, snap_compare):
+    assert snap_compare(app("high-contrast"), terminal_size=(80, 24), run_before=quiet)
+
+
+def test_dashboard_with_invalid_procedure_panel(home, snap_compare):
+    assert snap_compare(app(procedures=[BAD]), terminal_size=(120, 40), run_before=quiet)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_challenge_view(home, snap_compare, size):
+    async def open_first(pilot):
+        await quiet(pilot)
+        await pilot.press("enter")
+        await quiet(pilot)
+
+    assert snap_compare(app(), terminal_size=size, run_before=open_first)
+
+
+def test_challenge_chronology_tab(home, snap_compare):
+    async def open_chronology(pilot):
+        await quiet(pilot)
+        await pilot.press("enter")
+        await quiet(pilot)
+        pilot.app.screen.query_one("TabbedContent").active = "tab-chronology"
+        await quiet(pilot)
+
+    assert snap_compare(app(), terminal_size=(120, 40), run_before=open_chronology)
+
+
+def test_wizard_first_page(home, snap_compare):
+    async def start(pilot):
+        await quiet(pilot)
+        await pilot.press("n")
+        await quiet(pilot)
+
+    assert snap_compare(app(), terminal_size=(80, 24), run_before=start)
