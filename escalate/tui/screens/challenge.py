@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
@@ -54,9 +55,11 @@ class ChallengeScreen(Screen[None]):
         yield Static("", id="challenge-header")
         with TabbedContent(initial="tab-now"):
             with TabPane("Now", id="tab-now"):
-                yield Static("", id="deadlines")
+                with VerticalScroll():
+                    yield Static("", id="deadlines")
             with TabPane("Ladder", id="tab-ladder"):
-                yield Static("", id="ladder", markup=False)
+                with VerticalScroll():
+                    yield Static("", id="ladder", markup=False)
             with TabPane("Chronology", id="tab-chronology"):
                 yield Chronology(self.app.store, self.challenge, self.app.settings.timezone, id="chronology")
         yield Footer()

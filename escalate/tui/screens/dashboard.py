@@ -30,7 +30,7 @@ def when_text(view: dict[str, Any], now: Any, tz: str) -> tuple[str, str]:
         rel = f"OVERDUE by {plural(max(n * -1, 0), 'working day')}" if n < 0 else "OVERDUE today"
     else:
         rel = "due today" if n == 0 else f"in {plural(n, 'working day')}"
-    return clock.show(nd["due"], tz), rel
+    return nd["due"].astimezone(clock.zone(tz)).strftime("%a %d %b %H:%M"), rel
 
 
 class DashboardScreen(Screen[None]):
@@ -68,8 +68,9 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label, key in (("Case", "case"), ("Agency", "agency"), ("Trigger", "trigger"), ("Stage", "stage"),
-                           ("Next deadline", "due"), ("When", "when"), ("Whose", "whose")):
+        # Most important first, so an 80-column terminal shows what is due, when and whose it is.
+        for label, key in (("Case", "case"), ("When", "when"), ("Due", "due"), ("Whose", "whose"),
+                           ("Stage", "stage"), ("Agency", "agency"), ("Trigger", "trigger")):
             table.add_column(label, key=key)
         self.show_problems()
         self.query_one("#status-line", Static).update("Loading challenges...")
@@ -138,8 +139,9 @@ class DashboardScreen(Screen[None]):
             nd = v["next_deadline"]
             whose = {"us": "ours", "them": "theirs", "both": "both"}.get(nd["owner"], "") if nd else ""
             triggers = ", ".join(state["triggers"])
-            table.add_row(v["case_ref"], state["agency"], triggers, f"{v['stage_index']} of {v['stage_count']}",
-                          due, ("! " if v["overdue"] else "") + rel, whose, key=state["challenge"])
+            table.add_row(v["case_ref"], ("! " if v["overdue"] else "") + rel, due, whose,
+                          f"{v['stage_index']} of {v['stage_count']}", state["agency"], triggers,
+                          key=state["challenge"])
         open_n = sum(1 for v in self.views if v["state"]["status"] == "open")
         overdue = sum(1 for v in self.views if v["overdue"])
         shown = f"showing {min(len(rows), PAGE)} of {len(rows)}" + (" (search to narrow)" if len(rows) > PAGE else "")
