@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from textual.app import App, SystemCommand
@@ -31,7 +32,7 @@ THEMES = {"dark": "textual-dark", "light": "textual-light", "high-contrast": "es
 
 
 class EscalateApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere still find it
     TITLE = "escalate"
     SUB_TITLE = "professional challenge and escalation"
     BINDINGS = [
@@ -44,16 +45,24 @@ class EscalateApp(App[None]):
                  readonly: bool = False) -> None:
         super().__init__()
         from escalate import settings as settings_mod
-        from escalate.catalogue import discover
 
         self.procedure_paths = procedures or []
-        self.catalogue = discover(self.procedure_paths)
+        # Procedures are validated after the first frame (see ensure_catalogue): pydantic is not free.
+        self.catalogue: Any = None
         self.settings = settings_mod.load()
         self.now = now or clock.now
         self.readonly = readonly
         self._store: Any = None
         self.register_theme(HIGH_CONTRAST)
         self.theme = THEMES.get(self.settings.theme, "textual-dark")
+
+    def ensure_catalogue(self) -> Any:
+        """Load and validate the procedures once (called from the dashboard's loading worker)."""
+        if self.catalogue is None:
+            from escalate.catalogue import discover
+
+            self.catalogue = discover(self.procedure_paths)
+        return self.catalogue
 
     @property
     def store(self) -> Any:

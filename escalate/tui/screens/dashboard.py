@@ -72,8 +72,8 @@ class DashboardScreen(Screen[None]):
         for label, key in (("Case", "case"), ("When", "when"), ("Due", "due"), ("Whose", "whose"),
                            ("Stage", "stage"), ("Agency", "agency"), ("Trigger", "trigger")):
             table.add_column(label, key=key)
-        self.show_problems()
-        self.query_one("#status-line", Static).update("Loading challenges...")
+        self.query_one("#problems", Static).display = False
+        self.query_one("#status-line", Static).update("Loading procedures and challenges...")
         self.query_one("#search", Input).display = False
         self.refresh_data()
 
@@ -94,7 +94,8 @@ class DashboardScreen(Screen[None]):
         from escalate.errors import EscalateError
 
         try:
-            views = journal.summaries(self.app.store, self.app.catalogue, self.app.now())
+            catalogue = self.app.ensure_catalogue()
+            views = journal.summaries(self.app.store, catalogue, self.app.now())
         except EscalateError as exc:
             self.app.call_from_thread(self.app.show_error, exc)
             views = []
@@ -103,6 +104,7 @@ class DashboardScreen(Screen[None]):
     def _loaded(self, views: list[dict[str, Any]]) -> None:
         self.views = views
         self.loaded = True
+        self.show_problems()
         self.render_table()
 
     def matching(self) -> list[dict[str, Any]]:
@@ -200,6 +202,9 @@ class DashboardScreen(Screen[None]):
     def action_new(self) -> None:
         from escalate.tui.screens.wizard import NewChallengeScreen
 
+        if self.app.catalogue is None:
+            self.app.notify("Still loading the procedures; try again in a moment.")
+            return
         if not self.app.catalogue.procedures:
             self.app.notify("No valid procedure is loaded: see the problems listed.", severity="error")
             return
