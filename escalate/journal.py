@@ -212,7 +212,7 @@ def view(store: Store, catalogue: Any, challenge: str, now: dt.datetime | None =
     return out
 
 
-def summaries(store: Store, catalogue: Any, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+def summaries(store: Store, catalogue: Any = None, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Every challenge, derived as of ``now`` (current stage only), with case references revealed."""
     now = now or clock.now()
     states = store.states()

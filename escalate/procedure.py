@@ -318,12 +318,20 @@ class Procedure(_Model):
     # --- helpers used by the challenge state and the faces ---
 
     def ladder(self, route: str = "main") -> list[Stage]:
+        # Sorted once per procedure and route: deriving 10,000 challenges asks thousands of times.
+        holder = _LADDERS.setdefault(id(self), (self, {}))
+        ladders = holder[1]
+        if route in ladders:
+            return ladders[route]
         if route == "main":
-            return sorted(self.stages, key=lambda s: s.number)
-        for r in self.routes:
-            if r.id == route:
-                return sorted(r.stages, key=lambda s: s.number)
-        raise KeyError(route)
+            stages = self.stages
+        else:
+            found = [r for r in self.routes if r.id == route]
+            if not found:
+                raise KeyError(route)
+            stages = found[0].stages
+        ladders[route] = sorted(stages, key=lambda s: s.number)
+        return ladders[route]
 
     def stage(self, number: int, route: str = "main") -> Stage:
         for s in self.ladder(route):
@@ -337,6 +345,10 @@ class Procedure(_Model):
 
     def first_stage(self, route: str = "main") -> Stage:
         return self.ladder(route)[0]
+
+
+#: id(procedure) -> (procedure, {route: sorted stages}); holding the procedure keeps its id from being reused.
+_LADDERS: dict[int, tuple[Procedure, dict[str, list[Stage]]]] = {}
 
 
 def _ladder_problems(stages: list[Stage], at: tuple[object, ...]) -> list[tuple[tuple[object, ...], str]]:

@@ -60,7 +60,9 @@ def holiday_name(day: dt.date, region: str) -> str | None:
     return _holidays_in(region, day.year).get(day)
 
 
+@lru_cache(maxsize=65536)
 def is_working_day(day: dt.date, region: str) -> bool:
+    # Cached: listing thousands of challenges asks about the same few hundred days.
     if day.weekday() >= 5:
         _holidays_in(region, day.year)  # still range-check weekends
         return False

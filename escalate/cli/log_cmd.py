@@ -195,9 +195,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     from escalate import journal
 
     settings = _settings()
-    catalogue = _catalogue(args)
     with journal.open_store() as store:
-        views = journal.summaries(store, catalogue)
+        # Each challenge is derived from the procedure snapshot it was opened under: no discovery needed.
+        views = journal.summaries(store)
     if args.open:
         views = [v for v in views if v["state"]["status"] == "open"]
     if args.overdue:
