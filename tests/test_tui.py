@@ -290,3 +290,79 @@ async def test_chronology_renders_under_no_color(dsl, monkeypatch):
 
         chron = app.screen.query_one(Chronology)
         assert "Opened under" in "".join(seg.text for seg in chron.render_line(1))
+
+
+async def test_dashboard_filters_search_and_counts(dsl):
+    from escalate import journal
+    from logtools import SETTINGS
+
+    with Store.open(dsl / "escalate.sqlite3") as s:
+        open_fictional(s, procedure="london-children", at="2026-10-05T09:00", case_ref="Child Old",
+                       agency="Southby MASH", triggers=["no-information-sharing"])
+        open_fictional(s, case_ref="Child New", agency="Northtown CSC")
+        open_fictional(s, case_ref="Child Done", agency="Eastham CSC")
+        journal.record(s, SETTINGS, "C-0003", "resolved", {"outcome": "resolved", "rationale": "agreed"})
+    app = EscalateApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("DataTable")
+        status = text_of(app, "#status-line")
+        assert "2 open" in status and "1 OVERDUE" in status
+        assert table.row_count == 2  # filter "open"
+        assert str(table.get_cell_at((0, 0))) == "Child Old"  # overdue first
+        assert "OVERDUE" in str(table.get_cell_at((0, 1)))  # in words, not only colour
+        await pilot.press("f")  # overdue
+        await pilot.pause()
+        assert table.row_count == 1
+        await pilot.press("f", "f")  # resolved
+        await pilot.pause()
+        assert [str(table.get_cell_at((0, 0)))] == ["Child Done"]
+        await pilot.press("f")  # all
+        await pilot.pause()
+        assert table.row_count == 3
+        await pilot.press("slash", *"information")  # search by trigger
+        await pilot.pause()
+        assert table.row_count == 1 and str(table.get_cell_at((0, 0))) == "Child Old"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert table.row_count == 3
+
+
+async def test_palette_offers_context_commands(dsl):
+    app = EscalateApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_view(pilot, dsl)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Challenge: step up" in titles and "Challenge: contact" in titles and "App: settings" in titles
+        await pilot.press("escape")
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Challenge: new" in titles and "Challenge: step up" not in titles
+
+
+async def test_extend_pause_and_amend_from_the_challenge_view(dsl):
+    app = EscalateApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_view(pilot, dsl)
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#f-deadline").value = "resolve"
+        app.screen.query_one("#f-new_due").value = "next tuesday"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "not an ISO-8601" in text_of(app, "#err-new_due")  # explained next to the field
+        assert "required" in text_of(app, "#err-reason")
+        app.screen.query_one("#f-new_due").value = "2026-12-04 17:00"
+        app.screen.query_one("#f-reason").value = "Agreed by phone with the team manager"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("f")
+        await pilot.pause()
+        app.screen.query_one("#f-target").value = "1"
+        app.screen.query_one("#f-field").value = "agency"
+        app.screen.query_one("#f-value").value = "Northtown CSC duty team"
+        app.screen.query_one("#f-reason").value = "Team name was incomplete"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    with Store.open(dsl / "escalate.sqlite3") as s:
+        assert [e.kind for e in s.entries("C-0001")] == ["opened", "deadline-extended", "amendment"]
