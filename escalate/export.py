@@ -1,6 +1,7 @@
 """Exports of the log, and verification of exported files.
 
-The ``jsonl`` format (version 1):
+Formats: ``jsonl`` (verifiable), and ``csv``, ``md`` and ``html`` for people (see
+:mod:`escalate.report`). The ``jsonl`` format (version 1):
 
 * line 1, the header: ``{"escalate_export": 1, "created_at": ..., "scope": ..., "challenges": [...],
   "redacted": bool, "entries": N, "store_fingerprint": "COUNT:HEX..."}``;
@@ -51,47 +52,60 @@ def write_atomic(path: Path, chunks: Any) -> str:
     return sha.hexdigest()
 
 
-def export_jsonl(store: Any, settings: Any, challenges: list[str], output: Path, *, redact: bool = False,
-                 force: bool = False, scope: str = "selection") -> tuple[str, int]:
-    """Export the entries of ``challenges``; returns (sha256 of the file, entries written)."""
-    from escalate import journal
+FORMATS = ("jsonl", "csv", "md", "html")
+
+
+def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], output: Path, *, fmt: str = "jsonl",
+           redact: bool = False, force: bool = False, scope: str = "selection") -> tuple[str, int]:
+    """Write an export of ``challenges``; returns (sha256 of the file, entries covered).
+
+    The file is written atomically, then an ``exported`` entry is appended to each challenge.
+    """
+    from escalate import journal, report
 
     output = Path(output)
-    if output.exists() and not force:
-        raise ExportError(f"{output} already exists", hint="Choose another name, or add --force to replace it.")
+    if fmt not in FORMATS:
+        raise ExportError(f"format {fmt!r} is not known", hint="Formats: " + ", ".join(FORMATS))
     if output.is_dir():
         raise ExportError(f"{output} is a folder; give a file name")
+    if output.exists() and not force:
+        raise ExportError(f"{output} already exists", hint="Choose another name, or add --force to replace it.")
     if not output.parent.exists():
         raise ExportError(f"folder {output.parent} does not exist")
     if not challenges:
         raise ExportError("nothing to export: the selection has no challenges")
-    wanted = set(challenges)
+    wanted = sorted(set(challenges))
     count, head = store.head()
-    rows = [e for e in store.entries() if e.challenge in wanted]
-    shown = {} if redact else {d: b.decode("utf-8") for d, b in store.disclosures([e.seq for e in rows]).items()}
     header = {"escalate_export": FORMAT_VERSION, "created_at": clock.iso(clock.now()), "scope": scope,
-              "challenges": sorted(wanted), "redacted": redact, "entries": len(rows),
-              "store_fingerprint": fingerprint(count, head)}
-
-    def lines():
-        yield entry.canonical(header) + b"\n"
-        for e in rows:
-            body = bytes(e.body)
-            mine = {}
-            pos = body.find(b'"_sd":"')
-            while pos != -1:
-                d = body[pos + 7:pos + 71].decode("ascii")
-                if d in shown:
-                    mine[d] = shown[d]
-                pos = body.find(b'"_sd":"', pos + 71)
-            yield entry.canonical({"seq": e.seq, "challenge": e.challenge, "cseq": e.cseq, "kind": e.kind,
-                                   "hash": e.hash, "body": body.decode("utf-8"), "disclosures": mine}) + b"\n"
-
-    sha = write_atomic(output, lines())
-    for challenge in sorted(wanted):
+              "challenges": wanted, "redacted": redact, "store_fingerprint": fingerprint(count, head)}
+    if fmt == "jsonl":
+        rows = [e for e in store.entries() if e.challenge in set(wanted)]
+        header["entries"] = len(rows)
+        chunks = _jsonl_lines(store, rows, header, redact)
+        covered = len(rows)
+    else:
+        names = report.Pseudonyms() if redact else None
+        reports = [report.challenge_report(store, catalogue, c, names) for c in wanted]
+        covered = sum(len(r["rows"]) for r in reports)
+        tz = settings.timezone
+        chunks = {"csv": lambda: report.csv_chunks(reports, tz),
+                  "md": lambda: report.markdown_chunks(reports, tz, header),
+                  "html": lambda: report.html_chunks(reports, tz, header)}[fmt]()
+    sha = write_atomic(output, chunks)
+    for challenge in wanted:
         journal.record(store, settings, challenge, "exported",
-                       {"scope": scope, "format": "jsonl", "redacted": redact, "sha256": sha, "entries": len(rows)})
-    return sha, len(rows)
+                       {"scope": scope, "format": fmt, "redacted": redact, "sha256": sha, "entries": covered})
+    return sha, covered
+
+
+def _jsonl_lines(store: Any, rows: list[Any], header: dict[str, Any], redact: bool) -> Any:
+    shown = {} if redact else {d: b.decode("utf-8") for d, b in store.disclosures([e.seq for e in rows]).items()}
+    yield entry.canonical(header) + b"\n"
+    for e in rows:
+        body = bytes(e.body)
+        mine = {d: shown[d] for d in _digests(body) if d in shown}
+        yield entry.canonical({"seq": e.seq, "challenge": e.challenge, "cseq": e.cseq, "kind": e.kind,
+                               "hash": e.hash, "body": body.decode("utf-8"), "disclosures": mine}) + b"\n"
 
 
 def read_jsonl(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -329,7 +329,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from escalate import journal
-    from escalate.export import export_jsonl
+    from escalate.export import export
 
     if args.all and args.challenges:
         raise UsageError("give challenge ids or --all, not both")
@@ -348,8 +348,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         else:
             ids = [store.resolve_id(c) for c in args.challenges]
             scope = "selection"
-        sha, count = export_jsonl(store, settings, ids, Path(args.output), redact=args.redact, force=args.force,
-                                  scope=scope)
+        sha, count = export(store, settings, _catalogue(args), ids, Path(args.output), fmt=args.format,
+                            redact=args.redact, force=args.force, scope=scope)
     plain(f"exported {count} entries of {len(ids)} challenge(s) to {args.output} (sha256 {sha[:16]}...)")
     return ExitCode.OK
 

@@ -85,13 +85,14 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--expect", metavar="FINGERPRINT", help="the head fingerprint you hold, e.g. 12:ab12-...: catches "
                                                           "entries removed from the end")
 
-    p = command("export", "export challenges for an auditor (jsonl: verifiable with `escalate verify FILE`)", M,
+    p = command("export", "export challenges for an auditor or a meeting (jsonl, csv, md, html)", M,
                 "cmd_export")
     p.add_argument("challenges", nargs="*", metavar="CHALLENGE")
     p.add_argument("--all", action="store_true", help="every challenge in the store")
     p.add_argument("--open", action="store_true", help="with --all: open challenges only")
     p.add_argument("--resolved", action="store_true", help="with --all: resolved or withdrawn only")
-    p.add_argument("--format", default="jsonl", choices=("jsonl",))
+    p.add_argument("--format", default="jsonl", choices=("jsonl", "csv", "md", "html"),
+                   help="jsonl (verifiable with `escalate verify FILE`), csv, md or html (printable, self-contained)")
     p.add_argument("--redact", action="store_true", help="withhold personal fields (the file still verifies)")
     p.add_argument("-o", "--output", required=True, metavar="PATH")
     p.add_argument("--force", action="store_true", help="replace an existing file")

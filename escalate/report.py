@@ -1,0 +1,186 @@
+"""Human-readable exports: CSV, Markdown and a self-contained printable HTML file.
+
+They are built from the same derived state and chronology as every view (nothing here
+computes a deadline). With ``redact`` the personal fields are replaced by stable
+pseudonyms: the case reference by "Child A" (or "Adult A"), people by their role and a
+number ("Social worker 1"), authors by "Recorder 1".
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from typing import Any, Iterator
+
+from escalate import clock, entry, journal
+from escalate.store import Store
+
+CSV_COLUMNS = ("challenge", "seq", "cseq", "kind", "occurred_at", "recorded_at", "occurred_local", "author",
+               "author_role", "text", "data", "late", "amended_by", "hash")
+
+
+class Pseudonyms:
+    """Stable stand-ins for personal values within one export."""
+
+    def __init__(self) -> None:
+        self.subjects: dict[str, str] = {}
+        self.people: dict[str, str] = {}
+        self.counts: dict[str, int] = {}
+
+    def subject(self, value: str, adults: bool) -> str:
+        if value not in self.subjects:
+            letter = chr(ord("A") + len(self.subjects) % 26) + ("" if len(self.subjects) < 26 else str(len(self.subjects) // 26))
+            self.subjects[value] = f"{'Adult' if adults else 'Child'} {letter}"
+        return self.subjects[value]
+
+    def person(self, value: str, role: str | None) -> str:
+        if value not in self.people:
+            label = (role or "Person").strip() or "Person"
+            self.counts[label] = self.counts.get(label, 0) + 1
+            self.people[value] = f"{label} {self.counts[label]}"
+        return self.people[value]
+
+
+def _redact(node: Any, names: Pseudonyms, adults: bool, role: str | None = None) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if entry.is_personal(key) and isinstance(value, str) and value:
+                leaf = key.removeprefix("corrected_")
+                if leaf in ("case_ref", "subject_name"):
+                    out[key] = names.subject(value, adults)
+                else:
+                    out[key] = names.person(value, node.get("role") or role)
+            else:
+                out[key] = _redact(value, names, adults, role)
+        return out
+    if isinstance(node, list):
+        return [_redact(v, names, adults, role) for v in node]
+    return node
+
+
+def challenge_report(store: Store, catalogue: Any, challenge: str, names: Pseudonyms | None) -> dict[str, Any]:
+    """Everything the human formats print about one challenge."""
+    view = journal.view(store, catalogue, challenge)
+    rows = journal.chronology(store, challenge)
+    adults = view["procedure"].applies_to == "adults"
+    case_ref = view["case_ref"]
+    if names is not None:
+        case_ref = names.subject(case_ref, adults)
+        for r in rows:
+            r["data"] = _redact(r["data"], names, adults)
+            r["author"] = dict(r["author"])
+            if r["author"].get("name"):
+                r["author"]["name"] = names.person(r["author"]["name"], "Recorder")
+            r["corrected"] = {k: (names.person(v, None) if entry.is_personal(k.rsplit(".", 1)[-1]) else v)
+                              for k, v in r["corrected"].items()}
+    return {"view": view, "rows": rows, "case_ref": case_ref}
+
+
+def csv_chunks(reports: list[dict[str, Any]], tz: str) -> Iterator[bytes]:
+    """UTF-8 with a BOM (so Excel reads it as UTF-8), ISO times, one row per entry, quoted line breaks."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow(CSV_COLUMNS)
+    for rep in reports:
+        for r in rep["rows"]:
+            data = dict(r["data"])
+            data.pop("procedure_text", None)
+            writer.writerow([
+                rep["view"]["state"]["challenge"], r["seq"], r["cseq"], r["kind"], clock.iso(r["occurred_at"]),
+                clock.iso(r["recorded_at"]), clock.show(r["occurred_at"], tz), r["author"].get("name", ""),
+                r["author"].get("role", ""), journal.describe(r), json.dumps(data, ensure_ascii=False, sort_keys=True),
+                "yes" if r["late"] else "", " ".join(map(str, r["amended_by"])), r["hash"]])
+        yield buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def markdown_chunks(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -> Iterator[bytes]:
+    yield (f"# Escalation log export\n\nExported {clock.show(clock.from_iso(header['created_at']), tz)}; "
+           f"scope: {header['scope']}; {'redacted' if header['redacted'] else 'not redacted'}; store fingerprint "
+           f"`{header['store_fingerprint']}`.\n\n").encode("utf-8")
+    for rep in reports:
+        v = rep["view"]
+        s, p = v["state"], v["procedure"]
+        lines = [f"## {s['challenge']}: {rep['case_ref']}", "",
+                 f"- Procedure: {p.name} ({p.id}, version {p.version})",
+                 f"- Agency challenged: {s['agency']}", f"- Decision challenged: {s['decision']}",
+                 f"- Triggers: {', '.join(s['triggers'])}",
+                 f"- Stage: {p.stage_label} {v['stage_index']} of {v['stage_count']}: {v['stage'].title}",
+                 f"- Status: {s['status']}" + (f" ({s['outcome']})" if s["outcome"] else ""),
+                 f"- Timescales missed: ours {v['missed_by']['us']}, theirs {v['missed_by']['them']}, "
+                 f"shared {v['missed_by']['both']}", "", "### Chronology", ""]
+        for r in rep["rows"]:
+            marks = (" *(late entry)*" if r["late"] else "") + (
+                f" *(amended by #{', #'.join(map(str, r['amended_by']))})*" if r["amended_by"] else "")
+            text = journal.describe(r).replace("\n", " ")
+            lines.append(f"- **#{r['cseq']} {clock.show(r['occurred_at'], tz)}** (recorded "
+                         f"{clock.show(r['recorded_at'], tz)} by {r['author'].get('name', '?')}){marks}: {text}")
+        yield ("\n".join(lines) + "\n\n").encode("utf-8")
+
+
+def _ladder_svg(view: dict[str, Any]) -> str:
+    """A bar per stage: visited stages filled, days spent, missed timescales counted. No scripts."""
+    p = view["procedure"]
+    stages = p.ladder(view["state"]["route"])
+    visited = {h["stage"]: h for h in view["history"]}
+    width, bar = 640, 26
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{len(stages) * (bar + 8) + 8}" '
+             f'role="img" aria-label="Stage ladder">']
+    for i, stage in enumerate(stages):
+        y = 8 + i * (bar + 8)
+        h = visited.get(stage.number)
+        current = stage.number == view["state"]["stage"]
+        fill = "#1f4e79" if current else ("#9dc3e6" if h else "#eeeeee")
+        text_fill = "#ffffff" if current else "#000000"
+        label = f"{p.stage_label} {stage.number}: {stage.title}"[:70]
+        extra = ""
+        if h:
+            end = h["left_at"] or clock.now()
+            days = (end - h["entered_at"]).days
+            missed = sum(1 for d in h["deadlines"] if d["status"] in ("missed", "met late", "overdue"))
+            extra = f" · {days} day(s)" + (f" · {missed} timescale(s) missed" if missed else " · timescales met")
+            if current:
+                extra += " · CURRENT"
+        parts.append(f'<rect x="0" y="{y}" width="{width}" height="{bar}" fill="{fill}" stroke="#333"/>')
+        parts.append(f'<text x="8" y="{y + 17}" font-size="12" fill="{text_fill}">{html.escape(label + extra)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def html_chunks(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -> Iterator[bytes]:
+    e = html.escape
+    yield ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Escalation log export</title>"
+           "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#111}"
+           "h1,h2{color:#1f4e79}table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;"
+           "padding:4px;vertical-align:top;font-size:0.9em}th{background:#eee}.late{font-weight:bold}"
+           ".cover{border:2px solid #1f4e79;padding:1em;margin-bottom:2em}"
+           "@media print{.challenge{page-break-before:always}}</style></head><body>").encode("utf-8")
+    yield (f"<div class=\"cover\"><h1>Escalation log export</h1><p>Exported "
+           f"{e(clock.show(clock.from_iso(header['created_at']), tz))}. Scope: {e(header['scope'])} "
+           f"({len(reports)} challenge(s)). {'Personal details are redacted.' if header['redacted'] else ''}</p>"
+           f"<p>Store head fingerprint: <strong>{e(header['store_fingerprint'])}</strong> — compare it with the "
+           f"fingerprint the DSL gave you (`escalate verify --expect`).</p></div>").encode("utf-8")
+    for rep in reports:
+        v = rep["view"]
+        s, p = v["state"], v["procedure"]
+        rows = "".join(
+            f"<tr><td>#{r['cseq']}</td><td>{e(clock.show(r['occurred_at'], tz))}</td>"
+            f"<td>{e(clock.show(r['recorded_at'], tz))}</td><td>{e(r['author'].get('name', '?'))}</td>"
+            f"<td{' class=late' if r['late'] else ''}>{e(journal.describe(r))}"
+            f"{' (late entry)' if r['late'] else ''}"
+            f"{(' (amended by #' + ', #'.join(map(str, r['amended_by'])) + ')') if r['amended_by'] else ''}</td></tr>"
+            for r in rep["rows"])
+        yield (f"<section class=\"challenge\"><h2>{e(s['challenge'])}: {e(rep['case_ref'])}</h2>"
+               f"<p>Procedure: {e(p.name)} ({e(p.id)}, version {e(p.version)})<br>Agency challenged: "
+               f"{e(s['agency'])}<br>Decision challenged: {e(s['decision'])}<br>Triggers: "
+               f"{e(', '.join(s['triggers']))}<br>Status: {e(s['status'])}"
+               f"{(' (' + e(s['outcome']) + ')') if s['outcome'] else ''}<br>Timescales missed: ours "
+               f"{v['missed_by']['us']}, theirs {v['missed_by']['them']}, shared {v['missed_by']['both']}</p>"
+               f"{_ladder_svg(v)}<h3>Chronology</h3><table><tr><th>#</th><th>Happened</th><th>Recorded</th>"
+               f"<th>By</th><th>What</th></tr>{rows}</table></section>").encode("utf-8")
+    yield b"</body></html>\n"

@@ -1,0 +1,105 @@
+"""Human-readable exports: CSV parses back, redaction leaves no personal string in any format,
+every export is recorded in the log, and HTML is self-contained."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+
+import pytest
+
+from escalate import journal
+from escalate import settings as settings_mod
+from escalate.store import Store
+from logtools import SETTINGS, open_fictional
+
+SECRETS = ("Child Q (fictional)", "Sam Fictional", "Alex Example", "Robin Madeup")
+
+
+@pytest.fixture
+def store_home(isolated_home):
+    settings_mod.save(SETTINGS)
+    with Store.open(isolated_home / "escalate.sqlite3") as s:
+        open_fictional(s, decision_by={"name": "Robin Madeup", "role": "Team manager"})
+        journal.record(s, SETTINGS, "C-0001", "contact",
+                       {"direction": "made", "medium": "phone", "with": {"name": "Sam Fictional", "role": "Social worker"},
+                        "summary": "Raised the disagreement\nand asked for reasons in writing"}, "2026-11-16T10:00")
+        journal.record(s, SETTINGS, "C-0001", "response", {"decision": "Still NFA", "with": {"name": "Sam Fictional"}},
+                       "2026-11-17T10:00")
+        journal.amend(s, SETTINGS, "C-0001", 2, "with.name", "Sam Fictional", "spelling check")
+    return isolated_home
+
+
+def test_csv_parses_back_to_the_same_entries(store_home, tmp_path, run_cli):
+    out = tmp_path / "log.csv"
+    code, _, err = run_cli("export", "1", "--format", "csv", "-o", out)
+    assert code == 0, err
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    with Store.open(store_home / "escalate.sqlite3") as s:
+        stored = [e for e in s.entries("C-0001") if e.kind != "exported"]
+    assert [(int(r["seq"]), r["kind"], r["hash"]) for r in rows] == [(e.seq, e.kind, e.hash) for e in stored]
+    assert "\n" in rows[1]["text"]  # a line break inside a field survives quoting
+    assert rows[0]["occurred_at"].endswith("Z")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "md", "html"])
+def test_redacted_exports_contain_no_personal_strings(store_home, tmp_path, run_cli, fmt):
+    out = tmp_path / f"log.{fmt}"
+    code, _, err = run_cli("export", "1", "--format", fmt, "--redact", "-o", out)
+    assert code == 0, err
+    data = out.read_bytes()
+    for secret in SECRETS:
+        assert secret.encode() not in data, (fmt, secret)
+    if fmt != "jsonl":
+        text = data.decode("utf-8-sig")
+        assert "Child A" in text and "Social worker 1" in text  # stable pseudonyms, with roles
+
+
+@pytest.mark.parametrize("fmt", ["csv", "md", "html"])
+def test_unredacted_exports_show_names_and_are_recorded(store_home, tmp_path, run_cli, fmt):
+    out = tmp_path / f"log.{fmt}"
+    assert run_cli("export", "1", "--format", fmt, "-o", out)[0] == 0
+    assert b"Sam Fictional" in out.read_bytes()
+    with Store.open(store_home / "escalate.sqlite3") as s:
+        last = s.entries("C-0001")[-1]
+    data = last.content()["data"]
+    import hashlib
+
+    assert last.kind == "exported" and data["format"] == fmt
+    assert data["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+
+
+def test_html_is_self_contained(store_home, tmp_path, run_cli):
+    out = tmp_path / "log.html"
+    assert run_cli("export", "--all", "--format", "html", "-o", out)[0] == 0
+    text = out.read_text()
+    assert "<script" not in text and "http://" not in text.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in text
+    assert "<svg" in text and "Store head fingerprint" in text
+
+
+def test_html_renders_in_a_real_browser(store_home, tmp_path, run_cli):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("no Chromium installed (apt-get install -y chromium); the HTML render check needs a browser")
+    out = tmp_path / "log.html"
+    assert run_cli("export", "1", "--format", "html", "-o", out)[0] == 0
+    shot = tmp_path / "shot.png"
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+                    f"--screenshot={shot}", "--window-size=1000,1400", out.as_uri()],
+                   capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 10_000  # a blank page compresses to far less
+    png = shot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_unknown_format_is_refused(store_home, tmp_path, run_cli):
+    with pytest.raises(SystemExit) as info:
+        run_cli("export", "1", "--format", "docx", "-o", tmp_path / "x.docx")
+    assert info.value.code == 2
+    assert not (tmp_path / "x.docx").exists()
