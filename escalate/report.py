@@ -143,7 +143,8 @@ def _ladder_svg(view: dict[str, Any]) -> str:
             end = h["left_at"] or clock.now()
             days = (end - h["entered_at"]).days
             missed = sum(1 for d in h["deadlines"] if d["status"] in ("missed", "met late", "overdue"))
-            extra = f" · {days} day(s)" + (f" · {missed} timescale(s) missed" if missed else " · timescales met")
+            settled = " · timescales met" if h["left_at"] else " · no timescale missed yet"
+            extra = f" · {days} day(s)" + (f" · {missed} timescale(s) missed" if missed else settled)
             if current:
                 extra += " · CURRENT"
         parts.append(f'<rect x="0" y="{y}" width="{width}" height="{bar}" fill="{fill}" stroke="#333"/>')
