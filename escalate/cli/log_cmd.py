@@ -354,6 +354,67 @@ def cmd_export(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from escalate import audit
+
+    if not args.files and not args.store:
+        raise UsageError("nothing to audit", hint="Give exported .jsonl files, or --store.")
+    if args.store:
+        from escalate import journal
+
+        with journal.open_store(create=False, readonly=True) as store:
+            result = audit.summarise(args.files, store)
+    else:
+        result = audit.summarise(args.files)
+    failed = [i for i in result["inputs"] if not i.ok]
+    if args.json:
+        data = dict(result, inputs=[i._asdict() for i in result["inputs"]])
+        plain(_dumps(data))
+        return ExitCode.CHECK_FAILED if failed else ExitCode.OK
+    from rich.table import Table
+
+    console = out()
+    inputs = Table(title="Inputs (each verified first)", title_justify="left")
+    for col in ("input", "verified", "entries", "problem"):
+        inputs.add_column(col, overflow="fold")
+    for i in result["inputs"]:
+        inputs.add_row(escape(i.label), "OK" if i.ok else "FAILED: left out", str(i.entries), escape(i.problem or ""))
+    console.print(inputs)
+    console.print(f"\n[bold]{result['challenges']} challenge(s)[/] from verified inputs\n")
+
+    def counts(title: str, data: dict[str, Any]) -> None:
+        table = Table(title=title, title_justify="left")
+        table.add_column(title.split(" by ")[-1] if " by " in title else "value", overflow="fold")
+        table.add_column("challenges", justify="right")
+        for key, n in data.items():
+            table.add_row(escape(str(key)), str(n))
+        console.print(table)
+
+    counts("Challenges by trigger", result["by_trigger"])
+    counts("Challenges by agency", result["by_agency"])
+    counts("Challenges by procedure", result["by_procedure"])
+    counts("Challenges by highest stage reached", result["highest_stage"])
+    counts("Challenges by outcome", result["outcomes"])
+    w = result["working_days_to_resolution"]
+    m = result["timescales_missed"]
+    if w["resolved"]:
+        console.print(f"Working days to resolution: {w['resolved']} resolved; median {w['median']}, "
+                      f"90th percentile {w['p90']}")
+    else:
+        console.print("Working days to resolution: none resolved yet")
+    console.print(f"Timescales missed: by us {m['us']}, by them {m['them']}, shared {m['both']}")
+    console.print(f"Open challenges past a deadline: {len(result['open_past_deadline'])}"
+                  + (f" ({', '.join(result['open_past_deadline'][:10])}"
+                     f"{' ...' if len(result['open_past_deadline']) > 10 else ''})"
+                     if result["open_past_deadline"] else ""))
+    console.print(f"Late entries (recorded over 24 hours after they happened): {result['late_entries']}")
+    console.print(f"Exports made: {result['exports']}")
+    if failed:
+        err().print(f"[red]{len(failed)} input(s) failed verification and are not counted.[/]", soft_wrap=True)
+        return ExitCode.CHECK_FAILED
+    return ExitCode.OK
+
+
 def cmd_config_show(args: argparse.Namespace) -> int:
     from escalate import paths, settings
 

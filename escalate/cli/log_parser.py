@@ -97,6 +97,11 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("-o", "--output", required=True, metavar="PATH")
     p.add_argument("--force", action="store_true", help="replace an existing file")
 
+    p = command("audit", "verify exported files (or the store) and summarise them for an auditor", M, "cmd_audit")
+    p.add_argument("files", nargs="*", metavar="FILE", help="exported .jsonl files")
+    p.add_argument("--store", action="store_true", help="summarise the store instead of (or as well as) files")
+    p.add_argument("--json", action="store_true")
+
     cfg = command("config", "show or change your settings", M, "cmd_config_show")
     csub = cfg.add_subparsers(title="actions", metavar="ACTION")
     p = csub.add_parser("show", help="print the settings")

@@ -1,0 +1,63 @@
+"""The auditor's summary: inputs verified first, failures left out and reported, figures right."""
+
+from __future__ import annotations
+
+import json
+
+from escalate import journal
+from escalate import settings as settings_mod
+from escalate.store import Store
+from logtools import SETTINGS, open_fictional
+
+
+def build(home):
+    settings_mod.save(SETTINGS)
+    with Store.open(home / "escalate.sqlite3") as s:
+        open_fictional(s, at="2026-11-02T09:00")  # Mon 2 Nov
+        journal.record(s, SETTINGS, "C-0001", "contact", {"direction": "made", "medium": "phone", "summary": "x"},
+                       "2026-11-02T10:00")
+        journal.step_up(s, SETTINGS, "C-0001", "no reply", "2026-11-05T10:00")
+        journal.record(s, SETTINGS, "C-0001", "resolved", {"outcome": "resolved", "rationale": "plan agreed"},
+                       "2026-11-09T10:00")  # Mon 9 Nov: 5 working days
+        open_fictional(s, procedure="london-children", at="2026-10-05T09:00", agency="Southby MASH",
+                       triggers=["no-information-sharing", "non-cooperation"])
+
+
+def test_store_audit_figures(isolated_home, run_cli):
+    build(isolated_home)
+    code, out, err = run_cli("audit", "--store", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["challenges"] == 2
+    assert data["by_trigger"] == {"disputed-referral": 1, "no-information-sharing": 1, "non-cooperation": 1}
+    assert data["by_agency"] == {"Northtown CSC": 1, "Southby MASH": 1}
+    assert data["outcomes"] == {"resolved": 1, "open": 1}
+    assert data["working_days_to_resolution"] == {"resolved": 1, "median": 5, "p90": 5}
+    assert data["highest_stage"] == {"Stage 1": 1, "Step 2": 1}
+    assert len(data["open_past_deadline"]) == 1 and data["open_past_deadline"][0].endswith("C-0002")
+    assert data["late_entries"] == 5  # every entry here was recorded days after it happened
+
+
+def test_failed_inputs_are_reported_and_left_out(isolated_home, run_cli, tmp_path):
+    build(isolated_home)
+    good = tmp_path / "good.jsonl"
+    assert run_cli("export", "--all", "-o", good)[0] == 0
+    lines = good.read_bytes().split(b"\n")
+    lines[3] = lines[3].replace(b"no reply", b"no replx")
+    tampered = tmp_path / "tampered.jsonl"
+    tampered.write_bytes(b"\n".join(lines))
+    truncated = tmp_path / "truncated.jsonl"
+    truncated.write_bytes(b"\n".join(good.read_bytes().split(b"\n")[:3]) + b"\n")
+    other = tmp_path / "notes.txt"
+    other.write_text("not an export")
+    code, out, err = run_cli("audit", good, tampered, truncated, other, "--json")
+    assert code == 1
+    data = json.loads(out)
+    verdicts = {i["label"].rsplit("/", 1)[-1]: i["ok"] for i in data["inputs"]}
+    assert verdicts == {"good.jsonl": True, "tampered.jsonl": False, "truncated.jsonl": False, "notes.txt": False}
+    assert data["challenges"] == 2  # only the good file counted
+
+
+def test_audit_needs_something(run_cli):
+    code, _, err = run_cli("audit")
+    assert code == 2 and "nothing to audit" in err
