@@ -52,7 +52,7 @@ def write_atomic(path: Path, chunks: Any) -> str:
     return sha.hexdigest()
 
 
-FORMATS = ("jsonl", "csv", "md", "html")
+FORMATS = ("jsonl", "csv", "md", "html", "pdf")
 
 
 def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], output: Path, *, fmt: str = "jsonl",
@@ -88,14 +88,48 @@ def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], out
         reports = [report.challenge_report(store, catalogue, c, names) for c in wanted]
         covered = sum(len(r["rows"]) for r in reports)
         tz = settings.timezone
-        chunks = {"csv": lambda: report.csv_chunks(reports, tz),
-                  "md": lambda: report.markdown_chunks(reports, tz, header),
-                  "html": lambda: report.html_chunks(reports, tz, header)}[fmt]()
+        if fmt == "pdf":
+            from escalate import pdf
+
+            chunks = pdf.export_pdf(reports, tz, header)
+        else:
+            chunks = {"csv": lambda: report.csv_chunks(reports, tz),
+                      "md": lambda: report.markdown_chunks(reports, tz, header),
+                      "html": lambda: report.html_chunks(reports, tz, header)}[fmt]()
     sha = write_atomic(output, chunks)
     for challenge in wanted:
         journal.record(store, settings, challenge, "exported",
                        {"scope": scope, "format": fmt, "redacted": redact, "sha256": sha, "entries": covered})
     return sha, covered
+
+
+def pack(store: Any, settings: Any, catalogue: Any, challenge: str, output: Path, *, fmt: str = "html",
+         force: bool = False) -> str:
+    """Write the dispute pack of one challenge; returns the file's sha256 and records the export."""
+    from escalate import journal, report
+
+    output = Path(output)
+    if fmt not in ("html", "md", "pdf"):
+        raise ExportError(f"format {fmt!r} is not known for a pack", hint="Formats: html, md, pdf")
+    if output.is_dir():
+        raise ExportError(f"{output} is a folder; give a file name")
+    if output.exists() and not force:
+        raise ExportError(f"{output} already exists", hint="Choose another name, or add --force to replace it.")
+    if not output.parent.exists():
+        raise ExportError(f"folder {output.parent} does not exist")
+    rep = report.challenge_report(store, catalogue, challenge, None)
+    tz = settings.timezone
+    if fmt == "pdf":
+        from escalate import pdf
+
+        chunks = pdf.pack_pdf(rep, tz)
+    else:
+        chunks = report.pack_html(rep, tz) if fmt == "html" else report.pack_markdown(rep, tz)
+    sha = write_atomic(output, chunks)
+    journal.record(store, settings, challenge, "exported",
+                   {"scope": "dispute pack", "format": fmt, "redacted": False, "sha256": sha,
+                    "entries": len(rep["rows"])})
+    return sha
 
 
 def _jsonl_lines(store: Any, rows: list[Any], header: dict[str, Any], redact: bool) -> Any:

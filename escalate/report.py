@@ -185,3 +185,113 @@ def html_chunks(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) 
                f"{_ladder_svg(v)}<h3>Chronology</h3><table><tr><th>#</th><th>Happened</th><th>Recorded</th>"
                f"<th>By</th><th>What</th></tr>{rows}</table></section>").encode("utf-8")
     yield b"</body></html>\n"
+
+
+# --- the dispute pack ---------------------------------------------------------------------
+
+
+def _draft_value(heading: str, rep: dict[str, Any]) -> str:
+    """Pre-fill a form heading from the record where the heading makes the meaning plain."""
+    v = rep["view"]
+    s = v["state"]
+    h = heading.lower()
+    opened = rep["rows"][0]["data"]
+    if "reference" in h or "child" in h or "name" in h:
+        return rep["case_ref"]
+    if "agenc" in h:
+        return s["agency"]
+    if "disagree" in h or "concern" in h or "nature" in h:
+        return opened.get("concern", "")
+    if "decision" in h:
+        return s["decision"]
+    if "action" in h or "taken" in h:
+        return "; ".join(f"{clock.show(r['occurred_at'])[:15]} {journal.describe(r)}"
+                         for r in rep["rows"][1:] if r["kind"] in ("contact", "response", "stepped-up"))
+    if "outcome" in h or "sought" in h:
+        return opened.get("outcome_sought", "")
+    return "(to complete)"
+
+
+def pack_sections(rep: dict[str, Any], tz: str) -> list[tuple[str, list[str]]]:
+    """The dispute pack as (heading, lines): shared by the Markdown, HTML and PDF forms."""
+    from escalate.wording import OWNER_WORDS, describe_timescale
+
+    v = rep["view"]
+    s, p = v["state"], v["procedure"]
+    opened = rep["rows"][0]["data"]
+    sections: list[tuple[str, list[str]]] = []
+    sections.append(("The challenge", [
+        f"Case: {rep['case_ref']} ({s['challenge']})", f"Agency challenged: {s['agency']}",
+        f"Decision challenged: {s['decision']}" + (f" (received {clock.show(clock.from_iso(s['decision_at']), tz)})"
+                                                    if s["decision_at"] else ""),
+        f"Triggers: {', '.join(s['triggers'])}", f"Procedure: {p.name} ({p.id}, version {p.version})",
+        f"Immediate risk stated: {'yes' if s['immediate_risk'] else 'no'}"]))
+    evidence = [f"Concern: {opened.get('concern', '')}"] + [f"- {e}" for e in opened.get("evidence", [])]
+    evidence += [f"Check: {c}" for c in opened.get("checks", [])]
+    sections.append(("The concern and the evidence", evidence))
+    timeline = []
+    for r in rep["rows"]:
+        if r["kind"] in ("exported",):
+            continue
+        timeline.append(f"{clock.show(r['occurred_at'], tz)}: {journal.describe(r)}" +
+                        (" (recorded late)" if r["late"] else ""))
+    sections.append(("Timeline: what was asked of whom, and what came back", timeline))
+    timescales = []
+    for h in v["history"]:
+        for d in h["deadlines"]:
+            due = clock.show(d["due"], tz) if d["due"] else "no date"
+            met = f", met {clock.show(d['met_at'], tz)}" if d["met_at"] else ""
+            timescales.append(f"{p.stage_label} {h['stage']}: {d['what']} ({OWNER_WORDS[d['owner']]}; "
+                              f"{describe_timescale(d['timescale'])}; due {due}{met}): {d['status'].upper()}")
+    m = v["missed_by"]
+    timescales.append(f"Missed so far: by us {m['us']}, by them {m['them']}, shared {m['both']}")
+    sections.append(("Timescales of the procedure: met or missed, and by whom", timescales))
+    nxt = v["next_stage"]
+    now_lines = [f"Current: {p.stage_label} {v['stage_index']} of {v['stage_count']}: {v['stage'].title}",
+                 f"Status: {s['status']}" + (f" ({s['outcome']})" if s["outcome"] else "")]
+    if nxt:
+        now_lines += [f"Next if not resolved: {p.stage_label} {nxt.number}: {nxt.title}",
+                      "Raised by: " + ("; ".join(nxt.raised_by) or "not stated"),
+                      "Received by: " + ("; ".join(nxt.received_by) or "not stated")]
+    elif p.complaints_route:
+        now_lines.append(f"If still dissatisfied: {p.complaints_route}")
+    sections.append(("Where it stands and what the procedure says next", now_lines))
+    sections.append(("Outcome sought", [opened.get("outcome_sought") or "(not stated when the challenge was opened)"]))
+    drafts: list[str] = []
+    for n in v["stage"].notify:
+        drafts += [f"Draft notification to {n.to}" + (f" ({n.how})" if n.how else ""),
+                   f"  Subject: Formal escalation - {rep['case_ref']} - {s['agency']}",
+                   f"  We are escalating under {p.name}, {p.stage_label.lower()} {v['stage'].number}. "
+                   f"Decision challenged: {s['decision']}. Concern: {opened.get('concern', '')}. "
+                   f"Outcome sought: {opened.get('outcome_sought') or 'to be agreed'}."]
+    forms = {f.name: f for f in p.forms}
+    for name in list(v["stage"].forms) + [n.form for n in v["stage"].notify if n.form]:
+        form = forms.get(name)
+        drafts.append(f"Draft form: {name}" + (f" ({form.url})" if form and form.url else ""))
+        for heading in (form.fields if form else []):
+            drafts.append(f"  {heading}: {_draft_value(heading, rep)}")
+    sections.append(("Drafts for this stage", drafts or ["The procedure names no notification or form for this "
+                                                         "stage."]))
+    return sections
+
+
+def pack_markdown(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
+    lines = [f"# Dispute pack: {rep['case_ref']} ({rep['view']['state']['challenge']})", "",
+             f"Prepared {clock.show(clock.now(), tz)} from the escalate log.", ""]
+    for heading, body in pack_sections(rep, tz):
+        lines += [f"## {heading}", ""] + [line if line.startswith(("-", "  ")) else f"- {line}" for line in body] + [""]
+    yield "\n".join(lines).encode("utf-8")
+
+
+def pack_html(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
+    e = html.escape
+    yield ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Dispute pack</title><style>"
+           "body{font-family:sans-serif;max-width:55em;margin:2em auto;color:#111}h1,h2{color:#1f4e79}"
+           "li{margin:0.2em 0}</style></head><body>").encode("utf-8")
+    yield (f"<h1>Dispute pack: {e(rep['case_ref'])} ({e(rep['view']['state']['challenge'])})</h1>"
+           f"<p>Prepared {e(clock.show(clock.now(), tz))} from the escalate log.</p>").encode("utf-8")
+    yield _ladder_svg(rep["view"]).encode("utf-8")
+    for heading, body in pack_sections(rep, tz):
+        items = "".join(f"<li>{e(line.strip())}</li>" for line in body)
+        yield f"<h2>{e(heading)}</h2><ul>{items}</ul>".encode("utf-8")
+    yield b"</body></html>\n"

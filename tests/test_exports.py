@@ -103,3 +103,43 @@ def test_unknown_format_is_refused(store_home, tmp_path, run_cli):
         run_cli("export", "1", "--format", "docx", "-o", tmp_path / "x.docx")
     assert info.value.code == 2
     assert not (tmp_path / "x.docx").exists()
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "pdf"])
+def test_dispute_pack(store_home, tmp_path, run_cli, fmt):
+    out = tmp_path / f"pack.{fmt}"
+    code, _, err = run_cli("pack", "1", "--format", fmt, "-o", out)
+    assert code == 0, err
+    with Store.open(store_home / "escalate.sqlite3") as s:
+        last = s.entries("C-0001")[-1]
+    assert last.kind == "exported" and last.content()["data"]["scope"] == "dispute pack"
+    if fmt == "pdf":
+        assert out.read_bytes().startswith(b"%PDF")
+        if shutil.which("pdftotext") is None:
+            pytest.skip("pdftotext is not installed (apt-get install -y poppler-utils)")
+        text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True).stdout
+    else:
+        text = out.read_text()
+    for words in ("The concern and the evidence", "Timescales of the procedure", "Still NFA", "Outcome sought",
+                  "Sam Fictional"):
+        assert words in text, words
+
+
+def test_pack_refuses_to_overwrite(store_home, tmp_path, run_cli):
+    out = tmp_path / "pack.html"
+    out.write_text("keep")
+    code, _, err = run_cli("pack", "1", "-o", out)
+    assert code == 2 and "already exists" in err and out.read_text() == "keep"
+
+
+def test_pdf_export_has_fingerprint_and_chronology(store_home, tmp_path, run_cli):
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext is not installed (apt-get install -y poppler-utils)")
+    out = tmp_path / "log.pdf"
+    code, out_text, err = run_cli("export", "1", "--format", "pdf", "-o", out)
+    assert code == 0, err
+    code, verify_out, _ = run_cli("verify")
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    flat = " ".join(text.split())
+    assert "Store head fingerprint" in flat and "Page 1 of" in flat
+    assert "Raised the disagreement" in flat and "Response from Sam Fictional: Still NFA" in flat

@@ -354,6 +354,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def cmd_pack(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from escalate import journal
+    from escalate.export import pack
+
+    settings = _settings()
+    with journal.open_store(create=False) as store:
+        challenge = store.resolve_id(args.challenge)
+        output = Path(args.output or f"pack-{challenge}.{args.format}")
+        sha = pack(store, settings, _catalogue(args), challenge, output, fmt=args.format, force=args.force)
+    plain(f"dispute pack for {challenge} written to {output} (sha256 {sha[:16]}...)")
+    return ExitCode.OK
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from escalate import audit
 

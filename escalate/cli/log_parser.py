@@ -91,10 +91,16 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--all", action="store_true", help="every challenge in the store")
     p.add_argument("--open", action="store_true", help="with --all: open challenges only")
     p.add_argument("--resolved", action="store_true", help="with --all: resolved or withdrawn only")
-    p.add_argument("--format", default="jsonl", choices=("jsonl", "csv", "md", "html"),
-                   help="jsonl (verifiable with `escalate verify FILE`), csv, md or html (printable, self-contained)")
+    p.add_argument("--format", default="jsonl", choices=("jsonl", "csv", "md", "html", "pdf"),
+                   help="jsonl (verifiable with `escalate verify FILE`), csv, md, html or pdf (printable)")
     p.add_argument("--redact", action="store_true", help="withhold personal fields (the file still verifies)")
     p.add_argument("-o", "--output", required=True, metavar="PATH")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+
+    p = command("pack", "the dispute pack of one challenge, for a professional dispute meeting", M, "cmd_pack")
+    p.add_argument("challenge")
+    p.add_argument("--format", default="html", choices=("html", "md", "pdf"))
+    p.add_argument("-o", "--output", metavar="PATH", help="default: pack-<challenge>.<format> in this folder")
     p.add_argument("--force", action="store_true", help="replace an existing file")
 
     p = command("audit", "verify exported files (or the store) and summarise them for an auditor", M, "cmd_audit")

@@ -1,0 +1,94 @@
+"""PDF output with fpdf2, imported only when a PDF is made.
+
+fpdf2's built-in fonts cover Latin-1 only; characters outside it are transliterated where a
+plain equivalent exists (dashes, quotes, arrows) and otherwise shown as "?". The log itself
+always keeps the exact text; only the PDF rendering is affected.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from escalate import clock, journal
+
+_PLAIN = str.maketrans({"\u2014": "-", "\u2013": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                        "\u2192": "->", "\u2026": "...", "\u2022": "-", "\u00a0": " "})
+
+
+def _latin(text: str) -> str:
+    return str(text).translate(_PLAIN).encode("latin-1", "replace").decode("latin-1")
+
+
+def _document(footer_text: str) -> Any:
+    from fpdf import FPDF
+
+    class Document(FPDF):
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font("Helvetica", size=8)
+            self.cell(0, 8, _latin(f"Page {self.page_no()} of {{nb}}  -  {footer_text}"), align="C")
+
+    doc = Document(format="A4")
+    doc.set_auto_page_break(auto=True, margin=16)
+    doc.set_margins(15, 15, 15)
+    return doc
+
+
+def _heading(doc: Any, text: str, size: int = 13) -> None:
+    doc.set_font("Helvetica", style="B", size=size)
+    doc.multi_cell(0, 7, _latin(text), new_x="LMARGIN", new_y="NEXT")
+    doc.set_font("Helvetica", size=10)
+
+
+def _para(doc: Any, text: str) -> None:
+    doc.multi_cell(0, 5, _latin(text), new_x="LMARGIN", new_y="NEXT")
+
+
+def pack_pdf(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
+    from escalate.report import pack_sections
+
+    doc = _document(f"Dispute pack {rep['view']['state']['challenge']}, prepared {clock.show(clock.now(), tz)}")
+    doc.add_page()
+    _heading(doc, f"Dispute pack: {rep['case_ref']} ({rep['view']['state']['challenge']})", 16)
+    for heading, body in pack_sections(rep, tz):
+        doc.ln(2)
+        _heading(doc, heading)
+        for line in body:
+            _para(doc, line if line.startswith(("-", " ")) else f"- {line}")
+    yield bytes(doc.output())
+
+
+def export_pdf(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -> Iterator[bytes]:
+    doc = _document(f"store fingerprint {header['store_fingerprint']}")
+    doc.add_page()
+    _heading(doc, "Escalation log export", 18)
+    _para(doc, f"Exported {clock.show(clock.from_iso(header['created_at']), tz)}. Scope: {header['scope']} "
+               f"({len(reports)} challenge(s)). {'Personal details are redacted.' if header['redacted'] else ''}")
+    _para(doc, f"Store head fingerprint: {header['store_fingerprint']}")
+    for rep in reports:
+        v = rep["view"]
+        s, p = v["state"], v["procedure"]
+        doc.add_page()
+        _heading(doc, f"{s['challenge']}: {rep['case_ref']}", 15)
+        _para(doc, f"Procedure: {p.name} ({p.id}, version {p.version})")
+        _para(doc, f"Agency challenged: {s['agency']}. Decision challenged: {s['decision']}.")
+        _para(doc, f"Triggers: {', '.join(s['triggers'])}. Status: {s['status']}"
+                   + (f" ({s['outcome']})" if s["outcome"] else "") + ".")
+        doc.ln(2)
+        _heading(doc, "Stage ladder", 12)
+        visited = {h["stage"]: h for h in v["history"]}
+        for stage in p.ladder(s["route"]):
+            h = visited.get(stage.number)
+            mark = ">> " if stage.number == s["stage"] else ("ok " if h else "   ")
+            missed = sum(1 for d in h["deadlines"] if d["status"] in ("missed", "met late", "overdue")) if h else 0
+            extra = f" - {missed} timescale(s) missed" if missed else ""
+            _para(doc, f"{mark}{p.stage_label} {stage.number}: {stage.title}{extra}")
+        doc.ln(2)
+        _heading(doc, "Chronology", 12)
+        for r in rep["rows"]:
+            doc.set_font("Helvetica", style="B", size=9)
+            _para(doc, f"#{r['cseq']} {clock.show(r['occurred_at'], tz)} (recorded {clock.show(r['recorded_at'], tz)} "
+                       f"by {r['author'].get('name', '?')})" + (" LATE ENTRY" if r["late"] else ""))
+            doc.set_font("Helvetica", size=9)
+            _para(doc, journal.describe(r))
+    yield bytes(doc.output())
