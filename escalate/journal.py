@@ -166,6 +166,14 @@ def record(store: Store, settings: Settings, challenge: str, kind: str, data: di
     return store.append(challenge, kind, when, author, clean, check=check)
 
 
+def record_exports(store: Store, settings: Settings, challenges: list[str], data: dict[str, Any]) -> None:
+    """Record one export on every challenge it covered, in one transaction (all or none)."""
+    author = _author(settings)
+    clean = entry.check_data("exported", data)
+    when = clock.iso(clock.now())
+    store.append_many([(c, "exported", when, author, clean, None) for c in challenges])
+
+
 def step_up(store: Store, settings: Settings, challenge: str, reason: str, at: str | None = None) -> StoredEntry:
     state = store.state(challenge)
     procedure = procedure_of(store, state)

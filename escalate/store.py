@@ -183,51 +183,20 @@ class Store:
         ``check`` sees the challenge's folded state inside the write transaction and may raise
         to refuse the entry; nothing is written then.
         """
-        from escalate.challenge import fold_step
+        return self.append_many([(challenge, kind, occurred_at, author, data, check)])[0]
 
+    def append_many(self, items: list[tuple[Any, ...]]) -> list[StoredEntry]:
+        """Append several entries in one transaction: all of them are saved, or none.
+
+        Each item is (challenge, kind, occurred_at, author, data, check) as for :meth:`append`.
+        """
         c = self.conn
         try:
             c.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from None
         try:
-            head = c.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, prev = (head[0] + 1, head[1]) if head else (1, entry.ZERO_HASH)
-            if challenge is None:
-                if kind != "opened":
-                    raise ChallengeError("only an 'opened' entry starts a challenge")
-                count = c.execute("SELECT count(*) FROM challenges").fetchone()[0]
-                challenge = f"C-{count + 1:04d}"
-                cseq, cprev, state = 1, entry.ZERO_HASH, None
-            else:
-                last = c.execute("SELECT cseq, hash FROM entries WHERE challenge = ? ORDER BY cseq DESC LIMIT 1",
-                                 (challenge,)).fetchone()
-                if last is None:
-                    raise ChallengeError(f"no challenge {challenge!r} in this store",
-                                         hint="`escalate list` shows the challenges.")
-                if kind == "opened":
-                    raise ChallengeError("a challenge is opened only once")
-                cseq, cprev = last[0] + 1, last[1]
-                state = self._state_in_tx(challenge, last[0])
-            if check is not None:
-                check(state)
-            disclosures: list[tuple[str, bytes]] = []
-            content = {
-                "author": entry.conceal(author, disclosures),
-                "data": entry.conceal(data, disclosures),
-                "occurred_at": occurred_at,
-                "recorded_at": clock.iso(clock.now()),
-            }
-            body = entry.build(seq, challenge, cseq, kind, prev, cprev, content)
-            digest = entry.digest(body)
-            stored = StoredEntry(seq, challenge, cseq, kind, occurred_at, content["recorded_at"], body, digest)
-            c.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", stored)
-            c.executemany("INSERT INTO disclosures VALUES (?, ?, ?)", [(d, seq, b) for d, b in disclosures])
-            if kind == "opened":
-                c.execute("INSERT INTO challenges VALUES (?, ?)", (challenge, seq))
-            new_state = fold_step(state, stored, content)
-            c.execute("INSERT OR REPLACE INTO state_cache VALUES (?, ?, ?)",
-                      (challenge, cseq, json.dumps(new_state, separators=(",", ":"))))
+            stored = [self._append_in_tx(*item) for item in items]
             c.execute("COMMIT")
             return stored
         except sqlite3.Error as exc:
@@ -236,6 +205,50 @@ class Store:
         except BaseException:
             self._rollback()
             raise
+
+    def _append_in_tx(self, challenge: str | None, kind: str, occurred_at: str, author: dict[str, Any],
+                      data: dict[str, Any], check: Callable[[dict[str, Any] | None], None] | None) -> StoredEntry:
+        from escalate.challenge import fold_step
+
+        c = self.conn
+        head = c.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (head[0] + 1, head[1]) if head else (1, entry.ZERO_HASH)
+        if challenge is None:
+            if kind != "opened":
+                raise ChallengeError("only an 'opened' entry starts a challenge")
+            count = c.execute("SELECT count(*) FROM challenges").fetchone()[0]
+            challenge = f"C-{count + 1:04d}"
+            cseq, cprev, state = 1, entry.ZERO_HASH, None
+        else:
+            last = c.execute("SELECT cseq, hash FROM entries WHERE challenge = ? ORDER BY cseq DESC LIMIT 1",
+                             (challenge,)).fetchone()
+            if last is None:
+                raise ChallengeError(f"no challenge {challenge!r} in this store",
+                                     hint="`escalate list` shows the challenges.")
+            if kind == "opened":
+                raise ChallengeError("a challenge is opened only once")
+            cseq, cprev = last[0] + 1, last[1]
+            state = self._state_in_tx(challenge, last[0])
+        if check is not None:
+            check(state)
+        disclosures: list[tuple[str, bytes]] = []
+        content = {
+            "author": entry.conceal(author, disclosures),
+            "data": entry.conceal(data, disclosures),
+            "occurred_at": occurred_at,
+            "recorded_at": clock.iso(clock.now()),
+        }
+        body = entry.build(seq, challenge, cseq, kind, prev, cprev, content)
+        digest = entry.digest(body)
+        stored = StoredEntry(seq, challenge, cseq, kind, occurred_at, content["recorded_at"], body, digest)
+        c.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", stored)
+        c.executemany("INSERT INTO disclosures VALUES (?, ?, ?)", [(d, seq, b) for d, b in disclosures])
+        if kind == "opened":
+            c.execute("INSERT INTO challenges VALUES (?, ?)", (challenge, seq))
+        new_state = fold_step(state, stored, content)
+        c.execute("INSERT OR REPLACE INTO state_cache VALUES (?, ?, ?)",
+                  (challenge, cseq, json.dumps(new_state, separators=(",", ":"))))
+        return stored
 
     def _rollback(self) -> None:
         try:

@@ -4,6 +4,7 @@ every export is recorded in the log, and HTML is self-contained."""
 from __future__ import annotations
 
 import csv
+import json
 import io
 import shutil
 import subprocess
@@ -143,3 +144,13 @@ def test_pdf_export_has_fingerprint_and_chronology(store_home, tmp_path, run_cli
     flat = " ".join(text.split())
     assert "Store head fingerprint" in flat and "Page 1 of" in flat
     assert "Raised the disagreement" in flat and "Response from Sam Fictional: Still NFA" in flat
+
+
+def test_jsonl_lines_are_canonical(store_home, tmp_path, run_cli):
+    """The export's entry lines are built by hand for speed: they must equal the canonical form."""
+    from escalate.entry import canonical
+
+    out = tmp_path / "log.jsonl"
+    assert run_cli("export", "1", "-o", out)[0] == 0
+    for line in out.read_bytes().splitlines()[1:]:
+        assert canonical(json.loads(line)) == line

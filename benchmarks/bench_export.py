@@ -1,0 +1,70 @@
+"""Issue 5 benchmark: export of 100,000 entries (jsonl, csv), a PDF of a 1,000-entry chronology, and
+`escalate audit` over 10,000 challenges. Whole processes, medians of --runs.
+
+Run: python benchmarks/bench_export.py [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def store(name: str, challenges: int, per: int) -> Path:
+    home = HERE / "out" / name
+    home.mkdir(parents=True, exist_ok=True)
+    db = home / "escalate.sqlite3"
+    if not db.exists():
+        subprocess.run([sys.executable, str(HERE / "make_store.py"), str(db), "--challenges", str(challenges),
+                        "--per", str(per)], check=True)
+    (home / "settings.toml").write_text('name = "Bench"\nrole = "DSL"\n')
+    return home
+
+
+def timed(argv: list[str], home: Path, runs: int) -> float:
+    samples = []
+    for i in range(runs):
+        out = HERE / "out" / f"result-{i}"
+        for f in out.parent.glob(f"result-{i}.*"):
+            f.unlink()
+        start = time.perf_counter()
+        result = subprocess.run([sys.executable, "-m", "escalate", *[a.replace("OUT", str(out)) for a in argv]],
+                                env={**os.environ, "ESCALATE_HOME": str(home)}, capture_output=True, text=True)
+        samples.append(time.perf_counter() - start)
+        if result.returncode not in (0, 1):
+            sys.exit(result.stderr[-1000:])
+    return statistics.median(samples)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    hundred_k = store("export-1000x100", 1000, 100)
+    one_k = store("export-1x1000", 1, 1000)
+    ten_k = store("audit-10000x10", 10000, 10)
+    rows = [
+        ("export 100,000 entries to jsonl", timed(["export", "--all", "--format", "jsonl", "-o", "OUT.jsonl"],
+                                                 hundred_k, args.runs), "< 1 s"),
+        ("export 100,000 entries to csv", timed(["export", "--all", "--format", "csv", "-o", "OUT.csv"], hundred_k,
+                                               args.runs), "(no target)"),
+        ("PDF of a 1,000-entry chronology", timed(["export", "1", "--format", "pdf", "-o", "OUT.pdf"], one_k,
+                                                 args.runs), "< 5 s"),
+        ("audit --store over 10,000 challenges (100,000 entries)", timed(["audit", "--store", "--json"], ten_k,
+                                                                         args.runs), "< 3 s"),
+    ]
+    print("| measure | median (s) | target |")
+    print("|---|---|---|")
+    for name, seconds, target in rows:
+        print(f"| {name} | {seconds:.2f} | {target} |")
+
+
+if __name__ == "__main__":
+    main()
