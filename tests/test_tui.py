@@ -366,3 +366,19 @@ async def test_extend_pause_and_amend_from_the_challenge_view(dsl):
         await settle(pilot)
     with Store.open(dsl / "escalate.sqlite3") as s:
         assert [e.kind for e in s.entries("C-0001")] == ["opened", "deadline-extended", "amendment"]
+
+
+async def test_wizard_skips_the_procedure_choice_when_there_is_one(dsl, tmp_path, monkeypatch):
+    from escalate import paths
+
+    folder = tmp_path / "only"
+    folder.mkdir()
+    shutil.copy(DATA / "minimal.toml", folder / "m.toml")
+    monkeypatch.setattr(paths, "bundled_procedures_dir", lambda: tmp_path / "no-bundled")
+    app = EscalateApp(procedures=[str(folder)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        assert not app.screen.query_one("#w-procedure").display
+        assert app.focused.id == "w-case-ref"

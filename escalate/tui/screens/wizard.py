@@ -44,9 +44,13 @@ class NewChallengeScreen(Screen[Any]):
             yield Static("", id="wizard-progress")
             with ContentSwitcher(initial="procedure", id="steps"):
                 with VerticalScroll(id="procedure", can_focus=False):
-                    yield Label("Procedure *")
                     options = [(f"{lp.procedure.name} ({lp.id})", lp.id) for lp in cat.procedures.values()]
-                    yield Select(options, value=options[0][1], allow_blank=False, id="w-procedure")
+                    # With one procedure there is nothing to choose: it is named, not asked.
+                    single = len(options) == 1
+                    yield Label(f"Procedure: {options[0][0]}" if single else "Procedure *")
+                    select = Select(options, value=options[0][1], allow_blank=False, id="w-procedure")
+                    select.display = not single
+                    yield select
                     yield Label("Case reference *")
                     yield Input(id="w-case-ref", placeholder="e.g. your setting's pupil reference")
                     yield Static("A pseudonymous reference is preferred: the log is shared with auditors.",
