@@ -126,7 +126,7 @@ class Store:
         c = self.conn
         c.execute("PRAGMA busy_timeout = 10000")
         if not readonly:
-            c.execute("PRAGMA journal_mode = WAL")
+            self._enable_wal()
             c.execute("PRAGMA synchronous = FULL")
         c.execute("PRAGMA foreign_keys = ON")
         version = c.execute("PRAGMA user_version").fetchone()[0]
@@ -137,6 +137,23 @@ class Store:
             if readonly:
                 raise StoreError(f"the store {self.path} needs upgrading and was opened read-only")
             self._migrate(version)
+
+    def _enable_wal(self) -> None:
+        """WAL is a property of the file: set it once. Switching can fail at once with "locked" (the busy
+        timeout does not apply) while another process is creating the same new store, so retry briefly."""
+        import time
+
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if self.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                    return
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _migrate(self, current: int) -> None:
         c = self.conn

@@ -160,3 +160,22 @@ def test_cached_state_equals_full_fold(store):
     assert store.state("C-0001") == fold(store.entries("C-0001"))
     store.conn.execute("DELETE FROM state_cache")  # the cache is not the record: it rebuilds
     assert store.states()[0] == fold(store.entries("C-0001"))
+
+
+def test_many_processes_opening_a_new_store_at_once(tmp_path):
+    """Opening a brand-new store from several processes at once must not fail with 'locked'."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    path = tmp_path / "fresh.sqlite3"
+    code = "import sys\nfrom escalate.store import Store\nStore.open(sys.argv[1]).close()\n"
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+             for _ in range(6)]
+    for p in procs:
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+    with Store.open(path) as s:
+        assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == 1
