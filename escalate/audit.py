@@ -15,6 +15,7 @@ from typing import Any, Iterable, NamedTuple
 
 from escalate import clock, entry, workcalendar
 from escalate.challenge import derive, fold
+from escalate.store import StoredEntry
 
 
 class Input(NamedTuple):
@@ -22,21 +23,6 @@ class Input(NamedTuple):
     ok: bool
     problem: str | None
     entries: int
-
-
-class _Entry(NamedTuple):
-    """An entry read from an export, shaped like a stored one for the fold."""
-
-    seq: int
-    challenge: str
-    cseq: int
-    kind: str
-    occurred_at: str
-    recorded_at: str
-    body: bytes
-
-    def content(self) -> dict[str, Any]:
-        return entry.split(self.body)[1]
 
 
 def _from_file(path: str) -> tuple[Input, dict[str, list[Any]]]:
@@ -55,8 +41,8 @@ def _from_file(path: str) -> tuple[Input, dict[str, list[Any]]]:
         body = rec["body"].encode("utf-8")
         content = entry.split(body)[1]
         groups.setdefault(rec["challenge"], []).append(
-            _Entry(rec["seq"], rec["challenge"], rec["cseq"], rec["kind"], content["occurred_at"],
-                   content["recorded_at"], body))
+            StoredEntry(rec["seq"], rec["challenge"], rec["cseq"], rec["kind"], content["occurred_at"],
+                        content["recorded_at"], body, rec["hash"]))
     return Input(path, True, None, report.count), groups
 
 

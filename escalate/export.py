@@ -55,6 +55,16 @@ def write_atomic(path: Path, chunks: Any) -> str:
 FORMATS = ("jsonl", "csv", "md", "html", "pdf")
 
 
+def _check_output(output: Path, force: bool) -> None:
+    """Refuse, before anything is written or recorded, an output that cannot or must not be written."""
+    if output.is_dir():
+        raise ExportError(f"{output} is a folder; give a file name")
+    if output.exists() and not force:
+        raise ExportError(f"{output} already exists", hint="Choose another name, or add --force to replace it.")
+    if not output.parent.exists():
+        raise ExportError(f"folder {output.parent} does not exist")
+
+
 def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], output: Path, *, fmt: str = "jsonl",
            redact: bool = False, force: bool = False, scope: str = "selection") -> tuple[str, int]:
     """Write an export of ``challenges``; returns (sha256 of the file, entries covered).
@@ -66,12 +76,7 @@ def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], out
     output = Path(output)
     if fmt not in FORMATS:
         raise ExportError(f"format {fmt!r} is not known", hint="Formats: " + ", ".join(FORMATS))
-    if output.is_dir():
-        raise ExportError(f"{output} is a folder; give a file name")
-    if output.exists() and not force:
-        raise ExportError(f"{output} already exists", hint="Choose another name, or add --force to replace it.")
-    if not output.parent.exists():
-        raise ExportError(f"folder {output.parent} does not exist")
+    _check_output(output, force)
     if not challenges:
         raise ExportError("nothing to export: the selection has no challenges")
     wanted = sorted(set(challenges))
@@ -111,12 +116,7 @@ def pack(store: Any, settings: Any, catalogue: Any, challenge: str, output: Path
     output = Path(output)
     if fmt not in ("html", "md", "pdf"):
         raise ExportError(f"format {fmt!r} is not known for a pack", hint="Formats: html, md, pdf")
-    if output.is_dir():
-        raise ExportError(f"{output} is a folder; give a file name")
-    if output.exists() and not force:
-        raise ExportError(f"{output} already exists", hint="Choose another name, or add --force to replace it.")
-    if not output.parent.exists():
-        raise ExportError(f"folder {output.parent} does not exist")
+    _check_output(output, force)
     rep = report.challenge_report(store, catalogue, challenge, None)
     tz = settings.timezone
     if fmt == "pdf":
