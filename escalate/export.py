@@ -55,7 +55,7 @@ def write_atomic(path: Path, chunks: Any) -> str:
 FORMATS = ("jsonl", "csv", "md", "html", "pdf")
 
 
-def _check_output(output: Path, force: bool) -> None:
+def check_output(output: Path, force: bool) -> None:
     """Refuse, before anything is written or recorded, an output that cannot or must not be written."""
     if output.is_dir():
         raise ExportError(f"{output} is a folder; give a file name")
@@ -76,7 +76,7 @@ def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], out
     output = Path(output)
     if fmt not in FORMATS:
         raise ExportError(f"format {fmt!r} is not known", hint="Formats: " + ", ".join(FORMATS))
-    _check_output(output, force)
+    check_output(output, force)
     if not challenges:
         raise ExportError("nothing to export: the selection has no challenges")
     wanted = sorted(set(challenges))
@@ -116,7 +116,7 @@ def pack(store: Any, settings: Any, catalogue: Any, challenge: str, output: Path
     output = Path(output)
     if fmt not in ("html", "md", "pdf"):
         raise ExportError(f"format {fmt!r} is not known for a pack", hint="Formats: html, md, pdf")
-    _check_output(output, force)
+    check_output(output, force)
     rep = report.challenge_report(store, catalogue, challenge, None)
     tz = settings.timezone
     if fmt == "pdf":

@@ -295,3 +295,51 @@ def pack_html(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
         items = "".join(f"<li>{e(line.strip())}</li>" for line in body)
         yield f"<h2>{e(heading)}</h2><ul>{items}</ul>".encode("utf-8")
     yield b"</body></html>\n"
+
+
+# --- the auditor's HTML report --------------------------------------------------------------
+
+
+def _bar_chart(title: str, data: dict[str, int]) -> str:
+    """A horizontal bar chart in plain SVG (no scripts, no network), values written beside each bar."""
+    e = html.escape
+    if not data:
+        return f"<h3>{e(title)}</h3><p>None.</p>"
+    top = max(data.values()) or 1
+    row, width, label_w = 22, 640, 260
+    parts = [f"<h3>{e(title)}</h3><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" "
+             f"height=\"{len(data) * row + 6}\" role=\"img\" aria-label=\"{e(title)}\">"]
+    for i, (label, value) in enumerate(data.items()):
+        y = 3 + i * row
+        bar = int((width - label_w - 60) * value / top)
+        parts.append(f'<text x="0" y="{y + 15}" font-size="12">{e(str(label)[:40])}</text>'
+                     f'<rect x="{label_w}" y="{y + 3}" width="{bar}" height="{row - 8}" fill="#1f4e79"/>'
+                     f'<text x="{label_w + bar + 6}" y="{y + 15}" font-size="12">{value}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def audit_html(result: dict[str, Any], tz: str) -> Iterator[bytes]:
+    e = html.escape
+    inputs = "".join(f"<tr><td>{e(i.label)}</td><td>{'OK' if i.ok else 'FAILED: left out'}</td><td>{i.entries}</td>"
+                     f"<td>{e(i.problem or '')}</td></tr>" for i in result["inputs"])
+    w, m = result["working_days_to_resolution"], result["timescales_missed"]
+    resolution = (f"{w['resolved']} resolved; median {w['median']} working days, 90th percentile {w['p90']}"
+                  if w["resolved"] else "none resolved yet")
+    yield ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Escalation audit</title><style>"
+           "body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#111}h1,h2,h3{color:#1f4e79}"
+           "table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px}</style></head><body>"
+           f"<h1>Escalation audit</h1><p>Produced {e(clock.show(clock.now(), tz))}.</p>"
+           "<h2>Inputs (each verified first)</h2><table><tr><th>input</th><th>verified</th><th>entries</th>"
+           f"<th>problem</th></tr>{inputs}</table>"
+           f"<h2>{result['challenges']} challenge(s) from verified inputs</h2>"
+           f"<p>Working days to resolution: {resolution}.<br>Timescales missed: by us {m['us']}, by them "
+           f"{m['them']}, shared {m['both']}.<br>Open challenges past a deadline: "
+           f"{len(result['open_past_deadline'])}.<br>Late entries: {result['late_entries']}.<br>Exports made: "
+           f"{result['exports']}.</p>").encode("utf-8")
+    for title, key in (("By trigger", "by_trigger"), ("By agency challenged", "by_agency"),
+                       ("By partnership and procedure", "by_procedure"), ("Highest stage reached", "highest_stage"),
+                       ("Outcome", "outcomes")):
+        yield _bar_chart(title, result[key]).encode("utf-8")
+    yield _bar_chart("Timescales missed, by side", {"us": m["us"], "them": m["them"], "both": m["both"]}).encode()
+    yield b"</body></html>\n"

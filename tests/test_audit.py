@@ -61,3 +61,15 @@ def test_failed_inputs_are_reported_and_left_out(isolated_home, run_cli, tmp_pat
 def test_audit_needs_something(run_cli):
     code, _, err = run_cli("audit")
     assert code == 2 and "nothing to audit" in err
+
+
+def test_audit_html_report_with_charts(isolated_home, run_cli, tmp_path):
+    build(isolated_home)
+    out = tmp_path / "audit.html"
+    code, _, err = run_cli("audit", "--store", "--html", out)
+    assert code == 0, err
+    text = out.read_text()
+    assert text.count("<svg") >= 6 and "<script" not in text
+    assert "no-information-sharing" in text and "Northtown CSC" in text
+    code, _, err = run_cli("audit", "--store", "--html", out)
+    assert code == 2 and "already exists" in err

@@ -382,6 +382,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
     else:
         result = audit.summarise(args.files)
     failed = [i for i in result["inputs"] if not i.ok]
+    if args.html:
+        from pathlib import Path
+
+        from escalate import report
+        from escalate.export import check_output, write_atomic
+
+        target = Path(args.html)
+        check_output(target, args.force)
+        write_atomic(target, report.audit_html(result, _settings().timezone))
+        err().print(f"audit report written to {escape(str(target))}", soft_wrap=True)
     if args.json:
         data = dict(result, inputs=[i._asdict() for i in result["inputs"]])
         plain(_dumps(data))

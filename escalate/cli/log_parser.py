@@ -107,6 +107,8 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("files", nargs="*", metavar="FILE", help="exported .jsonl files")
     p.add_argument("--store", action="store_true", help="summarise the store instead of (or as well as) files")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--html", metavar="OUT", help="also write a report with charts (SVG, no network) to OUT")
+    p.add_argument("--force", action="store_true", help="with --html: replace an existing file")
 
     cfg = command("config", "show or change your settings", M, "cmd_config_show")
     csub = cfg.add_subparsers(title="actions", metavar="ACTION")
