@@ -382,3 +382,25 @@ async def test_wizard_skips_the_procedure_choice_when_there_is_one(dsl, tmp_path
         await pilot.pause()
         assert not app.screen.query_one("#w-procedure").display
         assert app.focused.id == "w-case-ref"
+
+
+async def test_export_from_the_challenge_view(dsl, tmp_path):
+    app = EscalateApp()
+    target = tmp_path / "out.html"
+    target.write_text("keep me")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_view(pilot, dsl)
+        await pilot.press("w")
+        await pilot.pause()
+        app.screen.query_one("#f-path").value = str(target)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "already exists" in text_of(app, "#form-error")  # refused, input kept
+        assert target.read_text() == "keep me"
+        app.screen.query_one("#f-force").value = "yes"
+        app.screen.query_one("#f-redact").value = "yes"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    assert "Child A" in target.read_text() and "Child Q" not in target.read_text()
+    with Store.open(dsl / "escalate.sqlite3") as s:
+        assert s.entries("C-0001")[-1].kind == "exported"

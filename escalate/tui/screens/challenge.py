@@ -33,6 +33,7 @@ ACTIONS: list[tuple[str, str, str, str]] = [  # key, action, description, id
     ("f", "amend", "Amend entry", "amend_entry"),
     ("s", "resolve", "Resolve", "resolve"),
     ("o", "reopen", "Reopen", "reopen"),
+    ("w", "export", "Export / pack", "export_challenge"),
 ]
 
 
@@ -266,6 +267,41 @@ class ChallengeScreen(Screen[None]):
 
     def action_reopen(self) -> None:
         self.form("Reopen", [Field("reason", "Reason", required=True)], "reopened", lambda v: {"reason": v["reason"]})
+
+    def action_export(self) -> None:
+        from pathlib import Path
+
+        from escalate.export import export, pack
+
+        def save(values: dict[str, str]) -> Any:
+            output = Path(values["path"]).expanduser()
+            force = values["force"] == "yes"
+            if values["what"] == "pack":
+                fmt = values["format"] if values["format"] in ("html", "md", "pdf") else "html"
+                pack(self.app.store, self.app.settings, self.app.catalogue, self.challenge, output, fmt=fmt,
+                     force=force)
+            else:
+                export(self.app.store, self.app.settings, self.app.catalogue, [self.challenge], output,
+                       fmt=values["format"], redact=values["redact"] == "yes", force=force)
+            return output
+
+        def done(result: Any) -> None:
+            if result:
+                self.app.notify(f"Written to {result}; the export is recorded in the log.")
+                self.refresh_data()
+
+        formats = [(f, f) for f in ("html", "pdf", "md", "csv", "jsonl")]
+        yes_no = [("no", "no"), ("yes", "yes")]
+        self.app.push_screen(FormDialog("Export this challenge", [
+            Field("what", "What", kind="select", required=True, default="export",
+                  options=[("export for an auditor", "export"), ("dispute pack for a meeting", "pack")]),
+            Field("format", "Format", kind="select", options=formats, default="html", required=True),
+            Field("redact", "Redact personal details (export only)", kind="select", options=yes_no, default="no",
+                  required=True, help="Case reference and names become 'Child A', 'Social worker 1'."),
+            Field("path", "Save to", required=True, default=f"{self.challenge}.html",
+                  help="Set the extension to match the format. An existing file is kept unless you choose to replace it."),
+            Field("force", "Replace an existing file", kind="select", options=yes_no, default="no", required=True),
+        ], save, timezone=self.app.settings.timezone), done)
 
     def action_back(self) -> None:
         self.dismiss(None)
