@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from escalate import clock, entry
 from escalate.errors import ExportError
@@ -66,10 +66,12 @@ def check_output(output: Path, force: bool) -> None:
 
 
 def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], output: Path, *, fmt: str = "jsonl",
-           redact: bool = False, force: bool = False, scope: str = "selection") -> tuple[str, int]:
+           redact: bool = False, force: bool = False, scope: str = "selection",
+           progress: Callable[[int, int], None] | None = None) -> tuple[str, int]:
     """Write an export of ``challenges``; returns (sha256 of the file, entries covered).
 
     The file is written atomically, then an ``exported`` entry is appended to each challenge.
+    ``progress(done, total)`` is called as the file is written (a face draws a bar with it).
     """
     from escalate import journal, report
 
@@ -102,6 +104,8 @@ def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], out
             chunks = {"csv": lambda: report.csv_chunks(reports, tz),
                       "md": lambda: report.markdown_chunks(reports, tz, header),
                       "html": lambda: report.html_chunks(reports, tz, header)}[fmt]()
+    if progress is not None:
+        chunks = _reporting(chunks, len(rows) + 1 if fmt == "jsonl" else len(reports), progress)
     sha = write_atomic(output, chunks)
     journal.record_exports(store, settings, wanted, {"scope": scope, "format": fmt, "redacted": redact,
                                                      "sha256": sha, "entries": covered})
@@ -130,6 +134,13 @@ def pack(store: Any, settings: Any, catalogue: Any, challenge: str, output: Path
                    {"scope": "dispute pack", "format": fmt, "redacted": False, "sha256": sha,
                     "entries": len(rep["rows"])})
     return sha
+
+
+def _reporting(chunks: Any, total: int, progress: Callable[[int, int], None]) -> Any:
+    for done, chunk in enumerate(chunks, start=1):
+        yield chunk
+        if done % 500 == 0 or done == total:
+            progress(done, total)
 
 
 def _jsonl_lines(store: Any, rows: list[Any], header: dict[str, Any], redact: bool) -> Any:

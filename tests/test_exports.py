@@ -154,3 +154,13 @@ def test_jsonl_lines_are_canonical(store_home, tmp_path, run_cli):
     assert run_cli("export", "1", "-o", out)[0] == 0
     for line in out.read_bytes().splitlines()[1:]:
         assert canonical(json.loads(line)) == line
+
+
+def test_export_reports_progress_to_the_end(store_home, tmp_path):
+    from escalate.catalogue import discover
+    from escalate.export import export
+
+    seen = []
+    with Store.open(store_home / "escalate.sqlite3") as s:
+        export(s, SETTINGS, discover(), ["C-0001"], tmp_path / "p.jsonl", progress=lambda d, t: seen.append((d, t)))
+    assert seen and seen[-1][0] == seen[-1][1] == 5  # header + 4 entries

@@ -348,10 +348,36 @@ def cmd_export(args: argparse.Namespace) -> int:
         else:
             ids = [store.resolve_id(c) for c in args.challenges]
             scope = "selection"
-        sha, count = export(store, settings, _catalogue(args), ids, Path(args.output), fmt=args.format,
-                            redact=args.redact, force=args.force, scope=scope)
+        with _progress_bar("Exporting") as progress:
+            sha, count = export(store, settings, _catalogue(args), ids, Path(args.output), fmt=args.format,
+                                redact=args.redact, force=args.force, scope=scope, progress=progress)
     plain(f"exported {count} entries of {len(ids)} challenge(s) to {args.output} (sha256 {sha[:16]}...)")
     return ExitCode.OK
+
+
+class _progress_bar:
+    """A Rich progress bar on stderr when it is a terminal; a silent callback otherwise."""
+
+    def __init__(self, label: str) -> None:
+        import sys
+
+        self.label = label
+        self.bar: Any = None
+        if sys.stderr.isatty():
+            from rich.progress import Progress
+
+            self.bar = Progress(console=err(), transient=True)
+
+    def __enter__(self) -> Any:
+        if self.bar is None:
+            return None
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=None)
+        return lambda done, total: self.bar.update(task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def cmd_pack(args: argparse.Namespace) -> int:
