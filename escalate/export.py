@@ -107,8 +107,9 @@ def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], out
     if progress is not None:
         chunks = _reporting(chunks, len(rows) + 1 if fmt == "jsonl" else len(reports), progress)
     sha = write_atomic(output, chunks)
-    journal.record_exports(store, settings, wanted, {"scope": scope, "format": fmt, "redacted": redact,
-                                                     "sha256": sha, "entries": covered})
+    _recorded_or_removed(output, lambda: journal.record_exports(
+        store, settings, wanted, {"scope": scope, "format": fmt, "redacted": redact, "sha256": sha,
+                                  "entries": covered}))
     return sha, covered
 
 
@@ -130,10 +131,22 @@ def pack(store: Any, settings: Any, catalogue: Any, challenge: str, output: Path
     else:
         chunks = report.pack_html(rep, tz) if fmt == "html" else report.pack_markdown(rep, tz)
     sha = write_atomic(output, chunks)
-    journal.record(store, settings, challenge, "exported",
-                   {"scope": "dispute pack", "format": fmt, "redacted": False, "sha256": sha,
-                    "entries": len(rep["rows"])})
+    _recorded_or_removed(output, lambda: journal.record(
+        store, settings, challenge, "exported",
+        {"scope": "dispute pack", "format": fmt, "redacted": False, "sha256": sha, "entries": len(rep["rows"])}))
     return sha
+
+
+def _recorded_or_removed(output: Path, record: Callable[[], Any]) -> None:
+    """Record the export; if that fails, remove the file so nothing leaves the system unrecorded."""
+    try:
+        record()
+    except BaseException:
+        try:
+            output.unlink()
+        except OSError:
+            pass
+        raise
 
 
 def _reporting(chunks: Any, total: int, progress: Callable[[int, int], None]) -> Any:

@@ -164,3 +164,20 @@ def test_export_reports_progress_to_the_end(store_home, tmp_path):
     with Store.open(store_home / "escalate.sqlite3") as s:
         export(s, SETTINGS, discover(), ["C-0001"], tmp_path / "p.jsonl", progress=lambda d, t: seen.append((d, t)))
     assert seen and seen[-1][0] == seen[-1][1] == 5  # header + 4 entries
+
+
+@pytest.mark.parametrize("argv", [["export", "1", "--format", "html"], ["pack", "1", "--format", "md"]])
+def test_export_that_cannot_be_recorded_leaves_no_file(store_home, tmp_path, run_cli, monkeypatch, argv):
+    """If the log cannot record the export (e.g. a locked store), the file is removed: nothing leaves unrecorded."""
+    from escalate.errors import StoreError
+    from escalate.store import Store as StoreClass
+
+    def locked(self, *a, **k):
+        raise StoreError("the store is locked by another program")
+
+    monkeypatch.setattr(StoreClass, "append_many", locked)
+    out = tmp_path / "out.file"
+    code, _, err = run_cli(*argv, "-o", out)
+    assert code == 3 and "locked" in err
+    assert not out.exists()
+    assert not list(tmp_path.glob(".out.file*"))  # no temporary file left either
