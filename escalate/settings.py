@@ -6,6 +6,7 @@ fsync, rename) so a crash never leaves half a settings file.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -35,14 +36,8 @@ class Settings(NamedTuple):
 
     def author(self) -> dict[str, str]:
         """Who is recording: from the settings, plus the operating-system user."""
-        import getpass
-
-        try:
-            os_user = getpass.getuser()
-        except Exception:  # no user name in some containers
-            os_user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
         return {k: v for k, v in (("name", self.name), ("role", self.role), ("setting", self.setting),
-                                  ("os_user", os_user)) if v}
+                                  ("os_user", _os_user())) if v}
 
 
 def check(key: str, value: str) -> str:
@@ -112,3 +107,14 @@ def set_value(key: str, value: str) -> Settings:
     updated = current._replace(**{key: check(key, value)})
     save(updated)
     return updated
+
+
+@functools.lru_cache(maxsize=1)
+def _os_user() -> str:
+    # looked up once per process: it cannot change while we run, and it sits on the append path
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in some containers
+        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"

@@ -5,6 +5,10 @@
   move underneath it when several processes write at once.
 * Append-only twice over: this class has no update or delete of entries, and triggers
   abort any UPDATE or DELETE on ``entries``, ``disclosures`` and ``challenges``.
+* Checkpoints are kept off the append path: SQLite's automatic checkpoint copies the WAL
+  into the database inside whichever commit crosses its threshold, which was the slow tail
+  of append latency. A background thread checkpoints when appends pause (passive: it never
+  blocks a writer), and closing a store that wrote checkpoints too.
 * ``state_cache`` holds each challenge's folded state *as of* a given entry number. It is a
   cache, not a record: it is rebuilt from the entries whenever its number does not match
   the challenge's last entry, and nothing is ever read from it that the log cannot rebuild.
@@ -15,6 +19,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, NamedTuple
 
@@ -22,6 +28,8 @@ from escalate import clock, entry
 from escalate.errors import ChallengeError, StoreError
 
 SCHEMA_VERSION = 1
+#: WAL pages after which a writer that never pauses checkpoints itself (SQLite's default is 1000)
+AUTOCHECKPOINT_PAGES = 4000
 
 MIGRATIONS: list[str] = [
     # 1: the first release
@@ -89,6 +97,8 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
+        self._checkpointer: _Checkpointer | None = None
+        self._wrote = False
 
     # --- opening -----------------------------------------------------------------------
 
@@ -128,6 +138,7 @@ class Store:
         if not readonly:
             self._enable_wal()
             c.execute("PRAGMA synchronous = FULL")
+            c.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")  # see _Checkpointer
         c.execute("PRAGMA foreign_keys = ON")
         version = c.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
@@ -141,7 +152,6 @@ class Store:
     def _enable_wal(self) -> None:
         """WAL is a property of the file: set it once. Switching can fail at once with "locked" (the busy
         timeout does not apply) while another process is creating the same new store, so retry briefly."""
-        import time
 
         deadline = time.monotonic() + 10
         while True:
@@ -175,6 +185,13 @@ class Store:
             raise
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+        if self._wrote:
+            try:  # keep the WAL short even when other connections stay open (the app and a CLI)
+                self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                pass  # a busy checkpoint is retried by the next writer; nothing is lost
         self.conn.close()
 
     def __enter__(self) -> Store:
@@ -215,13 +232,17 @@ class Store:
         try:
             stored = [self._append_in_tx(*item) for item in items]
             c.execute("COMMIT")
-            return stored
         except sqlite3.Error as exc:
             self._rollback()
             raise _translate(exc, self.path) from None
         except BaseException:
             self._rollback()
             raise
+        self._wrote = True
+        if self._checkpointer is None:
+            self._checkpointer = _Checkpointer(self.path)
+        self._checkpointer.appended()
+        return stored
 
     def _append_in_tx(self, challenge: str | None, kind: str, occurred_at: str, author: dict[str, Any],
                       data: dict[str, Any], check: Callable[[dict[str, Any] | None], None] | None) -> StoredEntry:
@@ -259,7 +280,8 @@ class Store:
         digest = entry.digest(body)
         stored = StoredEntry(seq, challenge, cseq, kind, occurred_at, content["recorded_at"], body, digest)
         c.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", stored)
-        c.executemany("INSERT INTO disclosures VALUES (?, ?, ?)", [(d, seq, b) for d, b in disclosures])
+        for d, b in disclosures:  # usually one (the author's name): execute beats executemany's set-up
+            c.execute("INSERT INTO disclosures VALUES (?, ?, ?)", (d, seq, b))
         if kind == "opened":
             c.execute("INSERT INTO challenges VALUES (?, ?)", (challenge, seq))
         new_state = fold_step(state, stored, content)
@@ -388,3 +410,49 @@ class Store:
         from escalate.challenge import fold
 
         return fold(self.entries(challenge))
+
+
+class _Checkpointer:
+    """Checkpoints on its own thread and connection once the writer has been idle for a moment.
+
+    A person records an entry every few minutes, so in practice every checkpoint happens here,
+    between appends, and the WAL starts again from its beginning. A program appending without
+    pause never leaves an idle moment: then SQLite's own checkpoint, set to a larger threshold
+    (``wal_autocheckpoint``), bounds the WAL.
+    """
+
+    IDLE = 0.05  # seconds without an append before checkpointing
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.last = 0.0
+        self.wake = threading.Event()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, name="escalate-checkpoint", daemon=True)
+        self.thread.start()
+
+    def appended(self) -> None:
+        self.last = time.monotonic()
+        self.wake.set()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=0.0, isolation_level=None, check_same_thread=False)
+        try:
+            while not self.stopping:
+                self.wake.wait()
+                self.wake.clear()
+                while not self.stopping and (quiet := time.monotonic() - self.last) < self.IDLE:
+                    time.sleep(self.IDLE - quiet)
+                if self.stopping:
+                    return
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:
+                    pass  # busy: the next idle moment, or the closing connection, checkpoints
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.wake.set()
+        self.thread.join()

@@ -82,3 +82,30 @@ def test_concurrent_writers_keep_one_chain(tmp_path):
         summaries = [e.content()["data"]["summary"] for e in store.entries() if e.kind == "note"]
     for i in range(3):
         assert [s for s in summaries if s.startswith(f"w{i} ")] == [f"w{i} {n}" for n in range(60)]
+
+
+def test_checkpoints_happen_while_the_writer_is_idle_not_inside_appends(tmp_path):
+    """After a pause the entries are in the main database file itself, so the WAL was copied
+    over by the background checkpointer, not by an append; the store stays open meanwhile."""
+    import shutil
+    import sqlite3
+
+    path = seeded(tmp_path)
+    store = Store.open(path)
+    try:
+        for n in range(20):
+            store.append("C-0001", "note", "2026-11-20T10:00:00.000000Z", {"name": "Writer", "role": "DSL"},
+                         {"summary": f"idle {n}"})
+        copy = tmp_path / "main-file-only.db"
+        deadline = time.monotonic() + 10
+        while True:
+            shutil.copyfile(path, copy)  # the database file without its -wal: only checkpointed pages
+            count = sqlite3.connect(copy).execute("SELECT count(*) FROM entries").fetchone()[0]
+            if count == 21 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert count == 21
+        assert store._checkpointer is not None and store._checkpointer.thread.is_alive()
+    finally:
+        store.close()
+    assert not store._checkpointer.thread.is_alive()  # closing stops the thread
