@@ -21,6 +21,9 @@ from typing import Any, Iterable
 from escalate import clock, workcalendar
 
 LATE_AFTER = dt.timedelta(hours=24)
+#: "due soon" is at most one working day away, which no run of holidays stretches past 8 calendar
+#: days: further than this needs no calendar (and a list need not load the holiday data at all)
+SOON_SPAN = dt.timedelta(days=8)
 KEEP_EARLIEST = 8
 
 
@@ -150,11 +153,10 @@ def _first_after(st: dict[str, Any], kinds: tuple[str, ...], start: str, exclude
     return best
 
 
-def stage_deadlines(state: dict[str, Any], st: dict[str, Any], stage: Any, procedure: Any,
-                    now: dt.datetime) -> list[dict[str, Any]]:
-    """Every deadline of one visited stage with its start, due time and status."""
-    current = st["left_at"] is None and state["status"] == "open"
-    end = _t(st["left_at"]) or _t(state["resolved_at"]) or now
+def plan_stage(state: dict[str, Any], st: dict[str, Any], stage: Any, procedure: Any) -> list[dict[str, Any]]:
+    """Every deadline of one visited stage with its start, due time and met time: what does not
+    depend on "now". Statuses that do (due, due soon, overdue, missed) are left empty for
+    :func:`judge` to fill in, so this part can be cached until the challenge's next entry."""
     rows: dict[str, dict[str, Any]] = {}
 
     def start_of(d: Any) -> tuple[dt.datetime | None, int | None]:
@@ -206,19 +208,38 @@ def stage_deadlines(state: dict[str, Any], st: dict[str, Any], stage: Any, proce
             row["status"], row["paused"] = "paused", True
         elif due is None:
             row["status"] = "no timescale" if t.kind == "not-stated" else "date needed"
-        elif not current:
-            row["status"] = "missed" if due < end else "not reached"
-        elif now > due:
-            row["status"] = "overdue"
-        elif workcalendar.working_days_between(now, due, procedure.region) <= 1:
-            row["status"] = "due soon"
-        else:
-            row["status"] = "due"
         return row
 
     for d in stage.deadlines:
         compute(d)
     return [rows[d.id] for d in stage.deadlines]
+
+
+def judge(rows: list[dict[str, Any]], now: dt.datetime, *, current: bool, end: dt.datetime | None,
+          region: str) -> list[dict[str, Any]]:
+    """Fill in the statuses that depend on "now" (rows from :func:`plan_stage`, changed in place).
+    ``current``: the stage is the open challenge's current one; else ``end`` is when it ended."""
+    for row in rows:
+        if row["status"]:
+            continue
+        due = row["due"]
+        if not current:
+            row["status"] = "missed" if end is not None and due < end else "not reached"
+        elif now > due:
+            row["status"] = "overdue"
+        elif due - now < SOON_SPAN and workcalendar.working_days_between(now, due, region) <= 1:
+            row["status"] = "due soon"
+        else:
+            row["status"] = "due"
+    return rows
+
+
+def stage_deadlines(state: dict[str, Any], st: dict[str, Any], stage: Any, procedure: Any,
+                    now: dt.datetime) -> list[dict[str, Any]]:
+    """Every deadline of one visited stage with its start, due time and status as of ``now``."""
+    current = st["left_at"] is None and state["status"] == "open"
+    end = _t(st["left_at"]) or _t(state["resolved_at"]) or now
+    return judge(plan_stage(state, st, stage, procedure), now, current=current, end=end, region=procedure.region)
 
 
 def derive(state: dict[str, Any], procedure: Any, now: dt.datetime, *, history: bool = True) -> dict[str, Any]:
@@ -251,7 +272,9 @@ def derive(state: dict[str, Any], procedure: Any, now: dt.datetime, *, history: 
     return {
         "state": state,
         "procedure": procedure,
+        "region": procedure.region,
         "stage": stage,
+        "stage_title": stage.title,
         "stage_count": len(ladder),
         "stage_index": [s.number for s in ladder].index(state["stage"]) + 1,
         "deadlines": deadlines,
@@ -266,4 +289,55 @@ def derive(state: dict[str, Any], procedure: Any, now: dt.datetime, *, history: 
         "notifications_sent": current["notified"],
         "next_stage": nxt,
         "late_entries": state["late"],
+    }
+
+
+# --- list rows ---------------------------------------------------------------------------
+
+#: what a list row keeps of the folded state
+LIST_FIELDS = ("challenge", "case_ref_sd", "status", "outcome", "procedure_id", "procedure_version", "fingerprint",
+               "agency", "team", "triggers", "stage", "highest_stage", "route", "entries", "opened_at",
+               "resolved_at", "immediate_risk")
+LISTING_FORMAT = "L1"
+
+
+def listing(state: dict[str, Any], procedure: Any) -> dict[str, Any]:
+    """A challenge's row in a list, less what depends on "now": small and JSON-able, so the store can
+    keep it until the challenge's next entry and a list of 10,000 challenges reads rows instead of
+    re-parsing folds and re-running the calendar. :func:`judge_listing` makes it a view."""
+    from escalate.wording import describe_timescale
+
+    route, st = state["route"], state["stages"][-1]
+    stage = procedure.stage(state["stage"], route)
+    ladder = procedure.ladder(route)
+    current = st["left_at"] is None and state["status"] == "open"
+    end = st["left_at"] or state["resolved_at"]
+
+    def iso(value: dt.datetime | None) -> str | None:
+        return clock.iso(value) if value else None
+
+    rows = [{**r, "timescale": describe_timescale(r["timescale"]), "start": iso(r["start"]), "due": iso(r["due"]),
+             "met_at": iso(r["met_at"])} for r in plan_stage(state, st, stage, procedure)]
+    return {
+        "format": LISTING_FORMAT, "state": {k: state.get(k) for k in LIST_FIELDS}, "region": procedure.region,
+        "stage_title": stage.title, "stage_count": len(ladder),
+        "stage_index": [s.number for s in ladder].index(state["stage"]) + 1,
+        "current": current, "end": end, "deadlines": rows, "action_dues": [a["due"] for a in state["actions"]],
+    }
+
+
+def judge_listing(item: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """A list row as of ``now``, with the keys of :func:`derive` that lists use (state, region,
+    stage_title, stage_count, stage_index, deadlines, next_deadline, overdue)."""
+    rows = [{**r, "start": _t(r["start"]), "due": _t(r["due"]), "met_at": _t(r["met_at"])} for r in item["deadlines"]]
+    judge(rows, now, current=item["current"], end=_t(item["end"]), region=item["region"])
+    state = item["state"]
+    is_open = state["status"] == "open"
+    live = [r for r in rows if r["due"] is not None and r["status"] in ("overdue", "due soon", "due")]
+    overdue_actions = is_open and any(_t(due) < now for due in item["action_dues"])
+    return {
+        "state": state, "region": item["region"], "stage_title": item["stage_title"],
+        "stage_count": item["stage_count"], "stage_index": item["stage_index"], "deadlines": rows,
+        "next_deadline": min(live, key=lambda r: r["due"]) if live and is_open else None,
+        "overdue": is_open and (any(r["status"] == "overdue" for r in rows) or overdue_actions),
     }

@@ -221,15 +221,31 @@ def view(store: Store, catalogue: Any, challenge: str, now: dt.datetime | None =
 
 
 def summaries(store: Store, catalogue: Any = None, now: dt.datetime | None = None) -> list[dict[str, Any]]:
-    """Every challenge, derived as of ``now`` (current stage only), with case references revealed."""
+    """Every challenge's list row as of ``now`` (see :func:`challenge.judge_listing`), with case
+    references revealed. Rows are cached in the store until a challenge's next entry, keyed by the
+    bank-holiday data, so a list reads small rows rather than folds and calendars."""
+    import json
+
+    from escalate import challenge as ch, workcalendar
+
     now = now or clock.now()
-    states = store.states()
-    refs = store.disclosure_values([s["case_ref_sd"] for s in states if s["case_ref_sd"]])
+    key = f"{ch.LISTING_FORMAT}/{workcalendar.data_version()}"
+    items, fresh = [], []
+    for cid, last, text in store.listings(key):
+        if text is not None:
+            items.append(json.loads(text))
+            continue
+        state = store.state(cid)
+        item = ch.listing(state, procedure_of(store, state))
+        fresh.append((cid, last, state, json.dumps(item, separators=(",", ":"), ensure_ascii=False)))
+        items.append(item)
+    store.keep_listings(key, fresh)
+    refs = store.disclosure_values([i["state"]["case_ref_sd"] for i in items if i["state"]["case_ref_sd"]])
     out = []
-    for state in states:
-        item = derive(state, procedure_of(store, state), now, history=False)
-        item["case_ref"] = refs.get(state["case_ref_sd"], "(withheld)")
-        out.append(item)
+    for item in items:
+        view = ch.judge_listing(item, now)
+        view["case_ref"] = refs.get(item["state"]["case_ref_sd"], "(withheld)")
+        out.append(view)
     return out
 
 

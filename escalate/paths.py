@@ -24,6 +24,7 @@ def configure(data_dir: str | os.PathLike[str] | None) -> None:
 class Locations(NamedTuple):
     data_dir: Path
     config_dir: Path
+    cache_dir: Path
     store: Path
     settings: Path
     user_procedures: Path
@@ -43,16 +44,20 @@ def bundled_procedures_dir() -> Path:
 def locations() -> Locations:
     if _override is not None:
         data = config = _override
+        cache = data / "cache"
     elif os.environ.get("ESCALATE_HOME"):
         data = config = Path(os.environ["ESCALATE_HOME"]).expanduser()
+        cache = data / "cache"
     else:
         import platformdirs
 
         data = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
         config = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+        cache = Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
     return Locations(
         data_dir=data,
         config_dir=config,
+        cache_dir=cache,
         store=data / "escalate.sqlite3",
         settings=config / "settings.toml",
         user_procedures=config / "procedures",

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 from escalate import clock, entry
 from escalate.errors import ChallengeError, StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: WAL pages after which a writer that never pauses checkpoints itself (SQLite's default is 1000)
 AUTOCHECKPOINT_PAGES = 4000
 
@@ -56,6 +56,11 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER disclosures_no_delete BEFORE DELETE ON disclosures BEGIN SELECT RAISE(ABORT, 'append-only'); END;
     CREATE TRIGGER challenges_no_update BEFORE UPDATE ON challenges BEGIN SELECT RAISE(ABORT, 'append-only'); END;
     CREATE TRIGGER challenges_no_delete BEFORE DELETE ON challenges BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+    """,
+    # 2: each challenge's list row, kept beside its cached fold (see challenge.listing)
+    """
+    ALTER TABLE state_cache ADD COLUMN listing_key TEXT;
+    ALTER TABLE state_cache ADD COLUMN listing TEXT;
     """,
 ]
 
@@ -285,7 +290,7 @@ class Store:
         if kind == "opened":
             c.execute("INSERT INTO challenges VALUES (?, ?)", (challenge, seq))
         new_state = fold_step(state, stored, content)
-        c.execute("INSERT OR REPLACE INTO state_cache VALUES (?, ?, ?)",
+        c.execute("INSERT OR REPLACE INTO state_cache VALUES (?, ?, ?, NULL, NULL)",
                   (challenge, cseq, json.dumps(new_state, separators=(",", ":"))))
         return stored
 
@@ -399,6 +404,40 @@ class Store:
             else:
                 out.append(self._rebuild(cid))
         return out
+
+    def listings(self, key: str) -> list[tuple[str, int, str | None]]:
+        """(challenge, last entry number, cached list row or None) for every challenge, oldest first.
+        A row is returned only when it is current: made with ``key`` for the challenge's last entry."""
+        rows = self._q(
+            "SELECT c.id, (SELECT max(e.cseq) FROM entries e WHERE e.challenge = c.id), s.cseq, s.listing_key, "
+            "s.listing FROM challenges c LEFT JOIN state_cache s ON s.challenge = c.id ORDER BY c.opened_seq")
+        return [(cid, last, text if cached == last and cached_key == key else None)
+                for cid, last, cached, cached_key, text in rows]
+
+    def keep_listings(self, key: str, rows: list[tuple[str, int, dict[str, Any], str]]) -> bool:
+        """Cache list rows: (challenge, last entry number, folded state, row JSON). Best effort, for
+        readers: a row is kept only if no entry has been added since, and if another program holds
+        the write lock nothing is kept (it is worked out again next time). Returns whether kept."""
+        if not rows:
+            return True
+        c = self.conn
+        try:
+            c.execute("PRAGMA busy_timeout = 0")
+            c.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error:
+            return False
+        finally:
+            c.execute("PRAGMA busy_timeout = 10000")
+        try:
+            for challenge, cseq, state, text in rows:
+                c.execute("INSERT OR REPLACE INTO state_cache SELECT ?, ?, ?, ?, ? WHERE "
+                          "(SELECT max(cseq) FROM entries WHERE challenge = ?) = ?",
+                          (challenge, cseq, json.dumps(state, separators=(",", ":")), key, text, challenge, cseq))
+            c.execute("COMMIT")
+        except sqlite3.Error:
+            self._rollback()
+            return False
+        return True
 
     def _state_in_tx(self, challenge: str, last_cseq: int) -> dict[str, Any]:
         row = self.conn.execute("SELECT cseq, state FROM state_cache WHERE challenge = ?", (challenge,)).fetchone()

@@ -19,7 +19,9 @@ The module is named ``workcalendar`` so it never shadows the standard library's 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from escalate.errors import CalendarError
@@ -42,17 +44,66 @@ def _check_region(region: str) -> str:
         ) from None
 
 
-@lru_cache(maxsize=None)
 def _holidays_in(region: str, year: int) -> dict[dt.date, str]:
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise CalendarError(
             f"{year} is outside the bank-holiday calendar ({FIRST_YEAR} to {LAST_YEAR})",
             hint="Check the date: deadlines are only computed for years the calendar covers.",
         )
-    import holidays  # imported here: ~0.2 s that most commands never need
+    return _region_holidays(region)
+
+
+@lru_cache(maxsize=None)
+def _region_holidays(region: str) -> dict[dt.date, str]:
+    """Every bank holiday of the region, 2000 to 2099. Kept in the cache folder as a small JSON
+    file named after the installed ``holidays`` data, because importing that package costs more
+    than most commands take (0.1-0.2 s); an upgrade of the package makes a new file."""
+    import json
 
     subdivision = _check_region(region)
-    return dict(holidays.country_holidays("GB", subdiv=subdivision, years=year).items())
+    version = data_version()
+    cache = _cache_file(region, version)
+    if cache is not None:
+        try:
+            return {dt.date.fromisoformat(k): v for k, v in json.loads(cache.read_text(encoding="utf-8")).items()}
+        except (OSError, ValueError, TypeError, AttributeError):
+            pass  # missing or damaged: worked out again below
+    import holidays
+
+    found = dict(holidays.country_holidays("GB", subdiv=subdivision, years=range(FIRST_YEAR, LAST_YEAR + 1)).items())
+    if cache is not None:
+        try:
+            from escalate.paths import ensure_private_dir
+
+            ensure_private_dir(cache.parent)
+            temp = cache.with_suffix(f".{os.getpid()}.tmp")
+            temp.write_text(json.dumps({d.isoformat(): n for d, n in sorted(found.items())}), encoding="utf-8")
+            os.replace(temp, cache)
+        except OSError:
+            pass  # a cache we cannot write is only slower
+    return found
+
+
+def _cache_file(region: str, version: str) -> Path | None:
+    if version == "unknown":
+        return None
+    from escalate.paths import locations
+
+    return locations().cache_dir / f"bank-holidays-{region}-{version}.json"
+
+
+@lru_cache(maxsize=1)
+def data_version() -> str:
+    """Identifies the installed bank-holiday data without importing it (~0.2 s), so that due times
+    kept in a cache are worked out again when the ``holidays`` package is upgraded."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("holidays")
+        st = (Path(spec.origin).parent / "countries" / "united_kingdom.py").stat()  # type: ignore[union-attr, arg-type]
+    except (ImportError, OSError, TypeError, ValueError):
+        return "unknown"
+    return f"{st.st_size}.{st.st_mtime_ns}"
 
 
 def holiday_name(day: dt.date, region: str) -> str | None:

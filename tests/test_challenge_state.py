@@ -203,3 +203,17 @@ def test_open_bad_input(store, procs, kw, words):
     with pytest.raises(Exception, match=words):
         journal.open_challenge(store, procs, SETTINGS, **fields)
     assert store.count() == 0
+
+
+def test_due_soon_never_reaches_past_the_span_that_skips_the_calendar():
+    """judge() skips the calendar for deadlines SOON_SPAN or more away, calling them "due": that is only
+    right if no date that far ahead is ever within one working day, in any region, across holidays."""
+    import datetime as dt
+
+    from escalate import challenge, workcalendar
+
+    start = dt.datetime(2026, 1, 1, 12, tzinfo=dt.timezone.utc)
+    for region in workcalendar.REGION_SUBDIVISIONS:
+        for day in range(365 * 4):
+            now = start + dt.timedelta(days=day)
+            assert workcalendar.working_days_between(now, now + challenge.SOON_SPAN, region) > 1, (region, now)

@@ -10,7 +10,7 @@ import pytest
 
 from escalate import journal
 from escalate.errors import ChallengeError, StoreError, UsageError
-from escalate.store import Store
+from escalate.store import MIGRATIONS, SCHEMA_VERSION, Store
 from logtools import SETTINGS, open_fictional
 
 
@@ -26,7 +26,7 @@ def test_created_private_with_wal_and_full_sync(store, tmp_path):
     assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
 
 
 def test_wal_file_is_private_too(store, tmp_path):
@@ -178,4 +178,82 @@ def test_many_processes_opening_a_new_store_at_once(tmp_path):
         assert p.returncode == 0, err
     with Store.open(path) as s:
         assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_first_release_store_is_upgraded_and_keeps_every_entry(tmp_path):
+    """A store written by schema 1 (no list-row columns) opens, migrates forward and still verifies."""
+    from escalate import verify
+
+    path = tmp_path / "v1.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    for statement in MIGRATIONS[0].split(";\n"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO meta VALUES ('store_id', 'abcdef0123456789')")
+    conn.close()
+    with Store.open(path) as s:  # the current code appends to it only after migrating
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        open_fictional(s)
+        assert [row[1] for row in s.conn.execute("PRAGMA table_info(state_cache)")][-2:] == ["listing_key", "listing"]
+    with Store.open(path) as s:
+        assert verify.verify_store(s).ok
+        assert s.count() == 1
+
+
+def test_list_rows_are_cached_until_the_next_entry_and_equal_a_fresh_derivation(store):
+    from escalate import challenge, clock
+
+    first, second = open_fictional(store), open_fictional(store, case_ref="Child R (fictional)")
+    journal.record(store, SETTINGS, first.challenge, "contact",
+                   {"direction": "made", "medium": "phone", "summary": "Raised the concern"}, at="2026-11-16T10:00")
+    now = clock.from_iso("2026-11-17T12:00:00.000000Z")
+    fresh = journal.summaries(store, now=now)
+    assert all(text is not None for _, _, text in store.listings(_listing_key()))
+    cached = journal.summaries(store, now=now)
+    assert _comparable(cached) == _comparable(fresh)
+    assert [bool(v["next_deadline"]) for v in cached] == [True, False]  # one timed deadline, one waiting
+    # the same answers as the full derivation, from the fold and the snapshot
+    for view in cached:
+        state = store.state(view["state"]["challenge"])
+        full = challenge.derive(state, journal.procedure_of(store, state), now, history=False)
+        assert view["overdue"] == full["overdue"]
+        assert (view["next_deadline"] or {}).get("due") == (full["next_deadline"] or {}).get("due")
+        assert [r["status"] for r in view["deadlines"]] == [r["status"] for r in full["deadlines"]]
+        assert (view["stage_index"], view["stage_count"], view["stage_title"]) == (
+            full["stage_index"], full["stage_count"], full["stage"].title)
+    # an entry makes that challenge's row stale (and only that one); the next list shows the change
+    journal.record(store, SETTINGS, second.challenge, "contact",
+                   {"direction": "made", "medium": "phone", "summary": "Called the team manager"},
+                   at="2026-11-17T10:00")
+    rows = {cid: text for cid, _, text in store.listings(_listing_key())}
+    assert rows[first.challenge] is not None and rows[second.challenge] is None
+    after = {v["state"]["challenge"]: v for v in journal.summaries(store, now=now)}
+    assert after[second.challenge]["state"]["entries"] == 2
+    # a row made under other bank-holiday data is never used
+    assert all(text is None for _, _, text in store.listings("L1/other-holiday-data"))
+
+
+def test_list_rows_are_not_kept_while_another_program_writes(store, tmp_path):
+    open_fictional(store)
+    other = Store.open(store.path)
+    other.conn.execute("BEGIN IMMEDIATE")
+    try:
+        views = journal.summaries(store)  # still answers, from the fold
+        assert len(views) == 1
+        assert [text for _, _, text in store.listings(_listing_key())] == [None]
+    finally:
+        other.conn.execute("ROLLBACK")
+        other.close()
+
+
+def _listing_key():
+    from escalate import challenge, workcalendar
+
+    return f"{challenge.LISTING_FORMAT}/{workcalendar.data_version()}"
+
+
+def _comparable(views):
+    return [{k: v[k] for k in ("state", "case_ref", "overdue", "next_deadline", "stage_index")} for v in views]

@@ -162,3 +162,28 @@ def test_due_command_bad_input(run_cli, argv, words):
     assert code == 2
     assert words in err
     assert "Traceback" not in err
+
+
+def test_bank_holidays_are_kept_in_the_cache_folder_and_a_damaged_cache_is_rebuilt(tmp_path, monkeypatch):
+    """The holiday list is cached per region and per installed holidays data; garbage in the cache
+    file is never believed: it is worked out again from the package."""
+    import datetime as dt
+
+    from escalate import paths, workcalendar
+
+    paths.configure(tmp_path)
+    try:
+        workcalendar._region_holidays.cache_clear()
+        workcalendar.is_working_day.cache_clear()
+        assert not workcalendar.is_working_day(dt.date(2026, 12, 28), "england-and-wales")  # Boxing Day moved
+        cached = list((tmp_path / "cache").glob("bank-holidays-england-and-wales-*.json"))
+        assert len(cached) == 1 and "2026-12-28" in cached[0].read_text()
+        cached[0].write_text("{not json", encoding="utf-8")
+        workcalendar._region_holidays.cache_clear()
+        workcalendar.is_working_day.cache_clear()
+        assert workcalendar.holiday_name(dt.date(2026, 12, 25), "england-and-wales")
+        assert "2026-12-25" in cached[0].read_text()  # rewritten whole
+    finally:
+        paths.configure(None)
+        workcalendar._region_holidays.cache_clear()
+        workcalendar.is_working_day.cache_clear()

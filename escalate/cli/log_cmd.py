@@ -158,7 +158,8 @@ def _deadline_json(row: dict[str, Any]) -> dict[str, Any]:
     from escalate.wording import describe_timescale
 
     return {"id": row["id"], "stage": row["stage"], "what": row["what"], "owner": row["owner"],
-            "starts": row["starts"], "timescale": describe_timescale(row["timescale"]),
+            "starts": row["starts"],
+            "timescale": row["timescale"] if isinstance(row["timescale"], str) else describe_timescale(row["timescale"]),
             "start": clock.iso(row["start"]) if row["start"] else None,
             "due": clock.iso(row["due"]) if row["due"] else None,
             "met_at": clock.iso(row["met_at"]) if row["met_at"] else None, "status": row["status"]}
@@ -171,7 +172,7 @@ def _summary_json(view: dict[str, Any]) -> dict[str, Any]:
         "id": state["challenge"], "case_ref": view["case_ref"], "status": state["status"], "outcome": state["outcome"],
         "procedure": state["procedure_id"], "procedure_version": state["procedure_version"],
         "procedure_fingerprint": state["fingerprint"], "agency": state["agency"], "triggers": state["triggers"],
-        "stage": state["stage"], "stage_title": view["stage"].title, "stage_count": view["stage_count"],
+        "stage": state["stage"], "stage_title": view["stage_title"], "stage_count": view["stage_count"],
         "route": state["route"], "overdue": view["overdue"],
         "next_deadline": _deadline_json(nd) if nd else None, "entries": state["entries"],
     }
@@ -184,7 +185,7 @@ def _when(view: dict[str, Any], tz: str) -> str:
     nd = view["next_deadline"]
     if not nd:
         return "-"
-    n = workcalendar.working_days_between(clock.now(), nd["due"], view["procedure"].region)
+    n = workcalendar.working_days_between(clock.now(), nd["due"], view["region"])
     rel = f"in {plural(n, 'working day')}" if n > 0 else ("today" if n == 0 else f"OVERDUE by {plural(-n, 'working day')}")
     if nd["status"] == "overdue" and n == 0:
         rel = "OVERDUE today"

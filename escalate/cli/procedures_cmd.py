@@ -149,6 +149,7 @@ def cmd_locate(args: argparse.Namespace) -> int:
         ("config folder", where.config_dir),
         ("settings", where.settings),
         ("user procedures", where.user_procedures),
+        ("cache folder", where.cache_dir),
         ("bundled procedures", where.bundled_procedures),
     ]
     for label, path in rows:

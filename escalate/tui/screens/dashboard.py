@@ -25,7 +25,7 @@ def when_text(view: dict[str, Any], now: Any, tz: str) -> tuple[str, str]:
         return "-", view["state"]["outcome"] or view["state"]["status"]
     if nd is None:
         return "-", "no timed deadline"
-    n = workcalendar.working_days_between(now, nd["due"], view["procedure"].region)
+    n = workcalendar.working_days_between(now, nd["due"], view["region"])
     if nd["status"] == "overdue":
         rel = f"OVERDUE by {plural(max(n * -1, 0), 'working day')}" if n < 0 else "OVERDUE today"
     else:
@@ -121,7 +121,7 @@ class DashboardScreen(Screen[None]):
                 continue
             if self.filter == "due this week":
                 nd = v["next_deadline"]
-                if not nd or workcalendar.working_days_between(now, nd["due"], v["procedure"].region) > 5:
+                if not nd or workcalendar.working_days_between(now, nd["due"], v["region"]) > 5:
                     continue
             if query and query not in " ".join([v["case_ref"], state["agency"], *state["triggers"]]).lower():
                 continue
