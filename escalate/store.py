@@ -354,8 +354,9 @@ class Store:
             yield from rows
             last = rows[-1][0]
 
-    def iter_disclosures(self, batch: int = 20000) -> Iterator[tuple[str, int, bytes]]:
-        cursor = self.conn.execute("SELECT digest, seq, bytes FROM disclosures")
+    def iter_disclosures(self, batch: int = 20000) -> Iterator[tuple[str, bytes]]:
+        """(digest, bytes) of every stored disclosure, in no particular order: for verification."""
+        cursor = self.conn.execute("SELECT digest, bytes FROM disclosures")
         while True:
             try:
                 rows = cursor.fetchmany(batch)
@@ -364,6 +365,10 @@ class Store:
             if not rows:
                 return
             yield from rows
+
+    def disclosure_seq(self, digest: str) -> int | None:
+        rows = self._q("SELECT seq FROM disclosures WHERE digest = ?", (digest,))
+        return rows[0][0] if rows else None
 
     def disclosures(self, seqs: list[int] | None = None) -> dict[str, bytes]:
         if seqs is None:

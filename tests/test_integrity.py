@@ -220,3 +220,48 @@ def test_verify_of_non_export_files(tmp_path, run_cli, content, words):
     f.write_bytes(content)
     code, _, err = run_cli("verify", f)
     assert code == 2 and words in err
+
+
+@pytest.mark.parametrize("tamper", ["none", "disclosure", "entry"])
+def test_large_store_path_checks_disclosures_in_a_second_process_with_the_same_answers(tmp_path, monkeypatch, tamper):
+    """Stores past PARALLEL_FROM entries check disclosures and warnings in a child process: it must
+    give exactly the answers of the in-process check, and catch the same tampering."""
+    path = build(tmp_path / "s.db")
+    if tamper == "disclosure":
+        conn = raw(path)
+        digest = conn.execute("SELECT digest FROM disclosures ORDER BY seq DESC LIMIT 1").fetchone()[0]
+        conn.execute("UPDATE disclosures SET bytes = ? WHERE digest = ?", (b'["00","Someone Else"]', digest))
+        conn.close()
+    elif tamper == "entry":
+        conn = raw(path)
+        body = bytes(conn.execute("SELECT body FROM entries WHERE seq = 5").fetchone()[0])
+        conn.execute("UPDATE entries SET body = ? WHERE seq = 5", (body.replace(b"call", b"cell"),))
+        conn.close()
+    inline = check(path)
+    monkeypatch.setattr(verify, "PARALLEL_FROM", 1)
+    spawned = []
+    real = verify._SideProcess.__init__
+
+    def counting(self, p):
+        spawned.append(p)
+        real(self, p)
+
+    monkeypatch.setattr(verify._SideProcess, "__init__", counting)
+    parallel = check(path)
+    assert spawned == [path]
+    assert parallel == inline
+    assert parallel.ok is (tamper == "none")
+    if tamper == "disclosure":
+        assert "disclosed personal field" in parallel.problem and parallel.problem_seq == 8
+
+
+def test_a_failing_second_process_is_never_taken_for_success(tmp_path, monkeypatch):
+    path = build(tmp_path / "s.db")
+    conn = raw(path)
+    digest = conn.execute("SELECT digest FROM disclosures ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    conn.execute("UPDATE disclosures SET bytes = ? WHERE digest = ?", (b'["00","Someone Else"]', digest))
+    conn.close()
+    monkeypatch.setattr(verify, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(verify._SideProcess, "CODE", "import sys; sys.exit(3)")
+    report = check(path)
+    assert not report.ok and "disclosed personal field" in report.problem  # checked in-process instead

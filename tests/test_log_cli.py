@@ -145,3 +145,16 @@ def test_corrupt_store_via_cli(run_cli, isolated_home):
     (isolated_home / "escalate.sqlite3").write_bytes(b"garbage" * 1000)
     code, _, err = run_cli("list")
     assert code == 3 and "damaged" in err
+
+
+def test_verify_sums_up_warnings_past_the_first_ten(configured):
+    """Each of 12 challenges opened a week after the event has a late entry: verify shows ten
+    warnings and says how many more, so the result line is not buried; --all-warnings shows all."""
+    for _ in range(12):
+        assert configured(*OPEN)[0] == 0
+    code, out, err = configured("verify")
+    assert code == 0 and out.startswith("OK 12 entries")
+    assert err.count("recorded more than 24 hours after") == 10
+    assert "and 2 more" in err and "--all-warnings" in err
+    code, out, err = configured("verify", "--all-warnings")
+    assert code == 0 and err.count("recorded more than 24 hours after") == 12 and "more (" not in err

@@ -316,8 +316,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
         with journal.open_store(create=False, readonly=True) as store:
             report = verify.verify_store(store, expect)
-    for warning in report.warnings:
+    from escalate.cli.log_parser import WARNINGS_SHOWN
+
+    shown = report.warnings if args.all_warnings else report.warnings[:WARNINGS_SHOWN]
+    for warning in shown:
         err().print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+    if len(shown) < len(report.warnings):
+        err().print(f"[yellow]warning:[/] ... and {len(report.warnings) - len(shown)} more "
+                    "(`escalate verify --all-warnings` prints them all)", soft_wrap=True)
     if report.ok:
         withheld = f"; {report.withheld} personal field(s) withheld" if report.withheld else ""
         plain(f"OK {report.count} entries; head fingerprint {report.fingerprint}{withheld}")

@@ -6,6 +6,8 @@ import argparse
 from typing import Any, Callable
 
 M = "escalate.cli.log_cmd"
+#: warnings `verify` prints before summing up the rest (a big store can have thousands)
+WARNINGS_SHOWN = 10
 
 
 def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
@@ -82,6 +84,8 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("verify", "check the log's hashes and links (the store, or an exported file)", M, "cmd_verify")
     p.add_argument("file", nargs="?", help="an exported .jsonl file (default: the store)")
     p.add_argument("--store", action="store_true", help="verify the store (the default)")
+    p.add_argument("--all-warnings", action="store_true",
+                   help=f"print every warning (otherwise the first {WARNINGS_SHOWN} and a count)")
     p.add_argument("--expect", metavar="FINGERPRINT", help="the head fingerprint you hold, e.g. 12:ab12-...: catches "
                                                           "entries removed from the end")
 
