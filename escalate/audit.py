@@ -23,53 +23,86 @@ class Input(NamedTuple):
     ok: bool
     problem: str | None
     entries: int
+    withheld: int = 0
 
 
-def _from_file(path: str) -> tuple[Input, dict[str, list[Any]]]:
+class Audited(NamedTuple):
+    """One challenge from a verified input: its folded state and procedure snapshot; for a file
+    also its entries and the personal values the file discloses (the store reads them on demand)."""
+
+    key: str
+    source: str
+    state: dict[str, Any]
+    procedure: Any
+    rows: list[StoredEntry]
+    values: dict[str, str]
+
+
+def _snapshot(text: str, procedure_id: str, cache: dict[str, Any], fingerprint: str) -> Any:
+    from escalate.procedure_file import parse
+
+    if fingerprint not in cache:
+        cache[fingerprint] = parse(text.encode("utf-8"), f"snapshot of {procedure_id}").procedure
+    return cache[fingerprint]
+
+
+def _from_file(path: str, snapshots: dict[str, Any]) -> tuple[Input, list[Audited]]:
     from escalate.errors import ExportError
     from escalate.export import read_jsonl, verify_file
 
     try:
         report = verify_file(path)
+        if not report.ok:
+            return Input(path, False, report.problem, report.count), []
+        _, records = read_jsonl(path)
     except ExportError as exc:
-        return Input(path, False, exc.message, 0), {}
-    if not report.ok:
-        return Input(path, False, report.problem, report.count), {}
-    _, records = read_jsonl(path)
-    groups: dict[str, list[Any]] = {}
+        return Input(path, False, exc.message, 0), []
+    groups: dict[str, list[StoredEntry]] = {}
+    values: dict[str, str] = {}
     for rec in records:
         body = rec["body"].encode("utf-8")
         content = entry.split(body)[1]
         groups.setdefault(rec["challenge"], []).append(
             StoredEntry(rec["seq"], rec["challenge"], rec["cseq"], rec["kind"], content["occurred_at"],
                         content["recorded_at"], body, rec["hash"]))
-    return Input(path, True, None, report.count), groups
+        for digest, text in rec["disclosures"].items():
+            values[digest] = entry.disclosed_value(text.encode("utf-8"))
+    out = []
+    for cid, rows in groups.items():
+        if rows[0].kind != "opened":  # a selection export always starts a challenge at entry 1
+            continue
+        state = fold(rows)
+        procedure = _snapshot(rows[0].content()["data"]["procedure_text"], state["procedure_id"], snapshots,
+                              state["fingerprint"])
+        out.append(Audited(f"{Path(path).name}:{cid}", path, state, procedure, rows, values))
+    return Input(path, True, None, report.count, report.withheld), out
 
 
-def _from_store(store: Any) -> tuple[Input, dict[str, list[Any]]]:
+def _from_store(store: Any) -> tuple[Input, list[Audited]]:
+    from escalate import journal
     from escalate.verify import verify_store
 
     report = verify_store(store)
     label = f"store {store.path}"
     if not report.ok:
-        return Input(label, False, report.problem, report.count), {}
-    return Input(label, True, None, report.count), {c: store.entries(c) for c in store.challenge_ids()}
+        return Input(label, False, report.problem, report.count), []
+    # the store's cached folds are rebuilt from the entries whenever they are not current
+    out = [Audited(f"store:{state['challenge']}", label, state, journal.procedure_of(store, state), [], {})
+           for state in store.states()]
+    return Input(label, True, None, report.count), out
+
+
+def load(files: Iterable[str] = (), store: Any = None) -> tuple[list[Input], list[Audited]]:
+    """Verify every input, then read the challenges of those that passed (and only those)."""
+    snapshots: dict[str, Any] = {}
+    loaded = [_from_store(store)] if store is not None else []
+    loaded += [_from_file(f, snapshots) for f in files]
+    return [info for info, _ in loaded], [c for _, challenges in loaded for c in challenges]
 
 
 def summarise(files: Iterable[str] = (), store: Any = None, now: dt.datetime | None = None) -> dict[str, Any]:
-    from escalate.procedure_file import parse
-
     now = now or clock.now()
-    inputs: list[Input] = []
-    challenges: list[tuple[str, list[Any]]] = []
-    loaded = [_from_store(store)] if store is not None else []
-    loaded += [_from_file(f) for f in files]
-    for info, groups in loaded:
-        inputs.append(info)
-        for cid, rows in groups.items():
-            if rows and rows[0].kind == "opened":  # a selection export always starts a challenge at entry 1
-                challenges.append((f"{Path(info.label).name}:{cid}", rows))
-    snapshots: dict[str, Any] = {}
+    inputs, challenges = load(files, store)
     by_trigger: Counter[str] = Counter()
     by_agency: Counter[str] = Counter()
     by_procedure: Counter[str] = Counter()
@@ -78,13 +111,8 @@ def summarise(files: Iterable[str] = (), store: Any = None, now: dt.datetime | N
     missed = Counter({"us": 0, "them": 0, "both": 0})
     days_to_resolution: list[int] = []
     overdue, late, exports = [], 0, 0
-    for key, rows in challenges:
-        state = fold(rows)
-        fp = state["fingerprint"]
-        if fp not in snapshots:
-            text = rows[0].content()["data"]["procedure_text"]
-            snapshots[fp] = parse(text.encode("utf-8"), f"snapshot of {state['procedure_id']}").procedure
-        procedure = snapshots[fp]
+    for item in challenges:
+        state, procedure = item.state, item.procedure
         view = derive(state, procedure, now)
         by_trigger.update(state["triggers"])
         by_agency[state["agency"]] += 1
@@ -97,7 +125,7 @@ def summarise(files: Iterable[str] = (), store: Any = None, now: dt.datetime | N
             days_to_resolution.append(workcalendar.working_days_between(
                 clock.from_iso(state["opened_at"]), clock.from_iso(state["resolved_at"]), procedure.region))
         if view["overdue"]:
-            overdue.append(key)
+            overdue.append(item.key)
         late += len(state["late"])
         exports += state["exports"]
     days = sorted(days_to_resolution)

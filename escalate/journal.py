@@ -252,28 +252,33 @@ def summaries(store: Store, catalogue: Any = None, now: dt.datetime | None = Non
 def chronology(store: Store, challenge: str, *, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
     """Entries of a challenge (a page of them, from ``after``) with personal fields revealed and every
     amendment shown against the entry it corrects. The original entries are never changed."""
-    corrections = _revealed(store, store.entries(challenge, kind="amendment"))
-    rows = _revealed(store, store.entries(challenge, after=after, limit=limit))
-    by_cseq = {r["cseq"]: r for r in rows}
-    for amendment in corrections:
-        d = amendment["data"]
-        target = by_cseq.get(d["target_seq"])
-        if target is not None:
-            target["amended_by"].append(amendment["cseq"])
-            leaf = d["field"].rsplit(".", 1)[-1]
-            target["corrected"][d["field"]] = d.get("corrected_" + leaf, d["new_value"])
-    return rows
+    corrections = store.entries(challenge, kind="amendment")
+    rows = store.entries(challenge, after=after, limit=limit)
+    values = {d: entry.disclosed_value(b) for d, b in store.disclosures([e.seq for e in rows + corrections]).items()}
+    return annotate(rows, corrections, values)
 
 
-def _revealed(store: Store, rows: list[StoredEntry]) -> list[dict[str, Any]]:
-    values = {d: entry.disclosed_value(b) for d, b in store.disclosures([e.seq for e in rows]).items()}
+def annotate(rows: list[StoredEntry], corrections: list[StoredEntry], values: dict[str, str]) -> list[dict[str, Any]]:
+    """Chronology items for ``rows``: personal fields revealed from ``values`` (digest -> value;
+    missing ones read "(withheld)"), and each amendment among ``corrections`` marked on the entry
+    it corrects. Pure: the store and exported files (the auditor's view) both use it."""
+    by_cseq = {}
     out = []
     for e in rows:
         content = entry.reveal(e.content(), values, withheld="(withheld)")
         occurred_at, recorded_at = clock.from_iso(e.occurred_at), clock.from_iso(e.recorded_at)
-        out.append({"seq": e.seq, "cseq": e.cseq, "kind": e.kind, "occurred_at": occurred_at,
-                    "recorded_at": recorded_at, "author": content["author"], "data": content["data"], "hash": e.hash,
-                    "late": recorded_at - occurred_at > dt.timedelta(hours=24), "amended_by": [], "corrected": {}})
+        item = {"seq": e.seq, "cseq": e.cseq, "kind": e.kind, "occurred_at": occurred_at, "recorded_at": recorded_at,
+                "author": content["author"], "data": content["data"], "hash": e.hash,
+                "late": recorded_at - occurred_at > dt.timedelta(hours=24), "amended_by": [], "corrected": {}}
+        by_cseq[e.cseq] = item
+        out.append(item)
+    for amendment in corrections:
+        d = entry.reveal(amendment.content(), values, withheld="(withheld)")["data"]
+        target = by_cseq.get(d["target_seq"])
+        if target is not None:
+            target["amended_by"].append(amendment.cseq)
+            leaf = d["field"].rsplit(".", 1)[-1]
+            target["corrected"][d["field"]] = d.get("corrected_" + leaf, d["new_value"])
     return out
 
 

@@ -126,13 +126,18 @@ class Store:
             except OSError as exc:
                 raise StoreError(f"cannot create the store {p}: {exc.strerror}") from None
         old_umask = os.umask(0o077)  # the -wal and -shm files hold entries too: owner only
+        conn = None
         try:
             uri = f"file:{p}?mode=ro" if readonly else f"file:{p}"
             conn = sqlite3.connect(uri, uri=True, timeout=10.0, isolation_level=None, check_same_thread=False)
             store = cls(conn, p)
             store._configure(readonly)
-        except sqlite3.Error as exc:
-            raise _translate(exc, p) from None
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise _translate(exc, p) from None
+            raise
         finally:
             os.umask(old_umask)
         return store
@@ -151,8 +156,16 @@ class Store:
                              hint="Upgrade escalate to open it.")
         if version < SCHEMA_VERSION:
             if readonly:
-                raise StoreError(f"the store {self.path} needs upgrading and was opened read-only")
-            self._migrate(version)
+                # Migrations only add tables and columns beside the log, never touch an entry, so a
+                # read-only command (verify, audit) upgrades the store once through a short-lived
+                # writable connection rather than refuse to read it.
+                try:
+                    Store.open(self.path, create=False).close()
+                except StoreError as exc:
+                    raise StoreError(f"the store {self.path} was written by an older escalate and cannot be "
+                                     f"upgraded: {exc.message}", hint=exc.hint) from None
+            else:
+                self._migrate(version)
 
     def _enable_wal(self) -> None:
         """WAL is a property of the file: set it once. Switching can fail at once with "locked" (the busy

@@ -181,11 +181,7 @@ def test_many_processes_opening_a_new_store_at_once(tmp_path):
         assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
-def test_a_first_release_store_is_upgraded_and_keeps_every_entry(tmp_path):
-    """A store written by schema 1 (no list-row columns) opens, migrates forward and still verifies."""
-    from escalate import verify
-
-    path = tmp_path / "v1.sqlite3"
+def _first_release_store(path):
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     for statement in MIGRATIONS[0].split(";\n"):
@@ -194,6 +190,14 @@ def test_a_first_release_store_is_upgraded_and_keeps_every_entry(tmp_path):
     conn.execute("PRAGMA user_version = 1")
     conn.execute("INSERT INTO meta VALUES ('store_id', 'abcdef0123456789')")
     conn.close()
+    return path
+
+
+def test_a_first_release_store_is_upgraded_and_keeps_every_entry(tmp_path):
+    """A store written by schema 1 (no list-row columns) opens, migrates forward and still verifies."""
+    from escalate import verify
+
+    path = _first_release_store(tmp_path / "v1.sqlite3")
     with Store.open(path) as s:  # the current code appends to it only after migrating
         assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         open_fictional(s)
@@ -257,3 +261,25 @@ def _listing_key():
 
 def _comparable(views):
     return [{k: v[k] for k in ("state", "case_ref", "overdue", "next_deadline", "stage_index")} for v in views]
+
+
+def test_a_read_only_command_upgrades_an_older_store_instead_of_refusing_it(tmp_path):
+    """After an upgrade of escalate, `verify` or `audit --store` (read-only) must still read the log."""
+    from escalate import verify
+
+    path = _first_release_store(tmp_path / "v1.sqlite3")
+    with Store.open(path, readonly=True) as ro:
+        assert ro.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert verify.verify_store(ro).ok
+        assert journal.summaries(ro) == []
+
+
+def test_an_older_store_that_cannot_be_upgraded_is_a_clear_error(tmp_path, monkeypatch):
+    path = _first_release_store(tmp_path / "v1.sqlite3")
+
+    def refuse(self, current):
+        raise StoreError(f"the store {self.path} is read-only", hint="Check the file's permissions.")
+
+    monkeypatch.setattr(Store, "_migrate", refuse)
+    with pytest.raises(StoreError, match="older escalate and cannot be upgraded: .*read-only"):
+        Store.open(path, readonly=True)
