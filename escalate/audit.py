@@ -24,6 +24,7 @@ class Input(NamedTuple):
     problem: str | None
     entries: int
     withheld: int = 0
+    challenges: int = 0  # read from this input (before duplicates across inputs are removed)
 
 
 class Audited(NamedTuple):
@@ -75,7 +76,7 @@ def _from_file(path: str, snapshots: dict[str, Any]) -> tuple[Input, list[Audite
         procedure = _snapshot(rows[0].content()["data"]["procedure_text"], state["procedure_id"], snapshots,
                               state["fingerprint"])
         out.append(Audited(f"{Path(path).name}:{cid}", path, state, procedure, rows, values))
-    return Input(path, True, None, report.count, report.withheld), out
+    return Input(path, True, None, report.count, report.withheld, len(out)), out
 
 
 def _from_store(store: Any) -> tuple[Input, list[Audited]]:
@@ -89,20 +90,38 @@ def _from_store(store: Any) -> tuple[Input, list[Audited]]:
     # the store's cached folds are rebuilt from the entries whenever they are not current
     out = [Audited(f"store:{state['challenge']}", label, state, journal.procedure_of(store, state), [], {})
            for state in store.states()]
-    return Input(label, True, None, report.count), out
+    return Input(label, True, None, report.count, 0, len(out)), out
 
 
 def load(files: Iterable[str] = (), store: Any = None) -> tuple[list[Input], list[Audited]]:
-    """Verify every input, then read the challenges of those that passed (and only those)."""
+    """Verify every input, then read the challenges of those that passed (and only those).
+
+    A challenge exported twice (two exports of the same store) is one challenge: files are
+    matched by the hash of its opening entry, and the copy with the most entries is kept."""
     snapshots: dict[str, Any] = {}
     loaded = [_from_store(store)] if store is not None else []
     loaded += [_from_file(f, snapshots) for f in files]
-    return [info for info, _ in loaded], [c for _, challenges in loaded for c in challenges]
+    unique: dict[str, Audited] = {}
+    for _, challenges in loaded:
+        for c in challenges:
+            key = c.rows[0].hash if c.rows else c.key
+            kept = unique.get(key)
+            if kept is None:
+                unique[key] = c
+                continue
+            # the same entries have the same digests: what any copy discloses, the kept one shows
+            longer = c if len(c.rows) > len(kept.rows) else kept
+            unique[key] = longer._replace(values={**kept.values, **c.values})
+    return [info for info, _ in loaded], list(unique.values())
 
 
 def summarise(files: Iterable[str] = (), store: Any = None, now: dt.datetime | None = None) -> dict[str, Any]:
-    now = now or clock.now()
+    """Verify the inputs, then the figures over the challenges of those that passed."""
     inputs, challenges = load(files, store)
+    return figures(inputs, challenges, now or clock.now())
+
+
+def figures(inputs: list[Input], challenges: list[Audited], now: dt.datetime) -> dict[str, Any]:
     by_trigger: Counter[str] = Counter()
     by_agency: Counter[str] = Counter()
     by_procedure: Counter[str] = Counter()
@@ -132,6 +151,7 @@ def summarise(files: Iterable[str] = (), store: Any = None, now: dt.datetime | N
     return {
         "inputs": inputs,
         "challenges": len(challenges),
+        "duplicates": sum(i.challenges for i in inputs) - len(challenges),
         "by_trigger": dict(by_trigger.most_common()),
         "by_agency": dict(by_agency.most_common()),
         "by_procedure": dict(by_procedure.most_common()),

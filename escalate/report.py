@@ -326,13 +326,14 @@ def audit_html(result: dict[str, Any], tz: str) -> Iterator[bytes]:
     w, m = result["working_days_to_resolution"], result["timescales_missed"]
     resolution = (f"{w['resolved']} resolved; median {w['median']} working days, 90th percentile {w['p90']}"
                   if w["resolved"] else "none resolved yet")
+    twice = f"<p>{result['duplicates']} found in more than one file, counted once.</p>" if result["duplicates"] else ""
     yield ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Escalation audit</title><style>"
            "body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#111}h1,h2,h3{color:#1f4e79}"
            "table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px}</style></head><body>"
            f"<h1>Escalation audit</h1><p>Produced {e(clock.show(clock.now(), tz))}.</p>"
            "<h2>Inputs (each verified first)</h2><table><tr><th>input</th><th>verified</th><th>entries</th>"
            f"<th>problem</th></tr>{inputs}</table>"
-           f"<h2>{result['challenges']} challenge(s) from verified inputs</h2>"
+           f"<h2>{result['challenges']} challenge(s) from verified inputs</h2>{twice}"
            f"<p>Working days to resolution: {resolution}.<br>Timescales missed: by us {m['us']}, by them "
            f"{m['them']}, shared {m['both']}.<br>Open challenges past a deadline: "
            f"{len(result['open_past_deadline'])}.<br>Late entries: {result['late_entries']}.<br>Exports made: "

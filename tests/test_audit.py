@@ -73,3 +73,17 @@ def test_audit_html_report_with_charts(isolated_home, run_cli, tmp_path):
     assert "no-information-sharing" in text and "Northtown CSC" in text
     code, _, err = run_cli("audit", "--store", "--html", out)
     assert code == 2 and "already exists" in err
+
+
+def test_a_challenge_in_two_files_is_counted_once(isolated_home, run_cli, tmp_path):
+    """Two exports of the same store overlap: the figures count each challenge once and say so."""
+    build(isolated_home)
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    assert run_cli("export", "C-0001", "-o", first)[0] == 0
+    assert run_cli("export", "--all", "-o", second)[0] == 0
+    code, out, err = run_cli("audit", first, second, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["challenges"] == 2 and data["duplicates"] == 1
+    assert data["outcomes"] == {"resolved": 1, "open": 1}
+    assert [i["challenges"] for i in data["inputs"]] == [1, 2]

@@ -407,6 +407,19 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     if not args.files and not args.store:
         raise UsageError("nothing to audit", hint="Give exported .jsonl files, or --store.")
+    if args.tui:
+        if args.store or args.json or args.html:
+            raise UsageError("--tui browses exported files only, on its own",
+                             hint="`escalate audit FILE... --tui`; without --store, --json or --html. Your own "
+                                  "store opens in the app: run `escalate`.")
+        import sys
+
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise UsageError("--tui needs a terminal", hint="Without --tui, audit prints its summary.")
+        from escalate.tui.audit_app import run
+
+        run(args.files)
+        return ExitCode.OK
     if args.store:
         from escalate import journal
 
@@ -438,7 +451,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     for i in result["inputs"]:
         inputs.add_row(escape(i.label), "OK" if i.ok else "FAILED: left out", str(i.entries), escape(i.problem or ""))
     console.print(inputs)
-    console.print(f"\n[bold]{result['challenges']} challenge(s)[/] from verified inputs\n")
+    twice = (f" ({result['duplicates']} found in more than one file, counted once)"
+             if result["duplicates"] else "")
+    console.print(f"\n[bold]{result['challenges']} challenge(s)[/] from verified inputs{twice}\n")
 
     def counts(title: str, data: dict[str, Any]) -> None:
         table = Table(title=title, title_justify="left")

@@ -113,6 +113,8 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--html", metavar="OUT", help="also write a report with charts (SVG, no network) to OUT")
     p.add_argument("--force", action="store_true", help="with --html: replace an existing file")
+    p.add_argument("--tui", action="store_true",
+                   help="browse the files' challenges and chronologies in a read-only terminal view")
 
     cfg = command("config", "show or change your settings", M, "cmd_config_show")
     csub = cfg.add_subparsers(title="actions", metavar="ACTION")

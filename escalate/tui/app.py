@@ -31,30 +31,65 @@ HIGH_CONTRAST = Theme(
 THEMES = {"dark": "textual-dark", "light": "textual-light", "high-contrast": "escalate-high-contrast"}
 
 
-class EscalateApp(App[None]):
+class BaseApp(App[None]):
+    """What both faces share: themes, help for every screen, errors shown as notifications."""
+
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere still find it
     TITLE = "escalate"
-    SUB_TITLE = "professional challenge and escalation"
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", id="help", tooltip="Help for this screen and its keys"),
-        Binding("f2", "settings", "Settings", id="settings", tooltip="Your name, role, region, theme"),
         Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Quit escalate", priority=True),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        from escalate import settings as settings_mod
+
+        self.settings = settings_mod.load()
+        self.register_theme(HIGH_CONTRAST)
+        self.theme = THEMES.get(self.settings.theme, "textual-dark")
+
+    def action_help(self) -> None:
+        from escalate.tui.dialogs import HelpScreen
+
+        screen = self.screen
+        keys: list[tuple[str, str, str]] = []
+        seen: set[str] = set()
+        for holder in (screen, self):
+            bindings = [b for cls in type(holder).__mro__ for b in cls.__dict__.get("BINDINGS", [])]
+            for b in bindings:
+                if isinstance(b, Binding) and b.id and b.id not in seen:
+                    seen.add(b.id)
+                    keys.append((b.key.replace("question_mark", "?"), b.description or b.tooltip, b.id))
+        self.push_screen(HelpScreen(getattr(screen, "HELP_TITLE", "escalate"),
+                                    getattr(screen, "HELP", "Keyboard first; the mouse works too."), keys))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("App: help", "Help for this screen", self.action_help)
+        for title, help_text, callback in getattr(screen, "commands", lambda: [])():
+            yield SystemCommand(title, help_text, callback)
+
+    def show_error(self, exc: EscalateError) -> None:
+        self.notify(exc.message + (f"\n{exc.hint}" if exc.hint else ""), title=exc.title, severity="error",
+                    timeout=10)
+
+
+class EscalateApp(BaseApp):
+    SUB_TITLE = "professional challenge and escalation"
+    BINDINGS = [
+        Binding("f2", "settings", "Settings", id="settings", tooltip="Your name, role, region, theme"),
     ]
 
     def __init__(self, *, procedures: list[str] | None = None, now: Callable[[], dt.datetime] | None = None,
                  readonly: bool = False) -> None:
         super().__init__()
-        from escalate import settings as settings_mod
-
         self.procedure_paths = procedures or []
         # Procedures are validated after the first frame (see ensure_catalogue): pydantic is not free.
         self.catalogue: Any = None
-        self.settings = settings_mod.load()
         self.now = now or clock.now
         self.readonly = readonly
         self._store: Any = None
-        self.register_theme(HIGH_CONTRAST)
-        self.theme = THEMES.get(self.settings.theme, "textual-dark")
 
     def ensure_catalogue(self) -> Any:
         """Load and validate the procedures once (called from the dashboard's loading worker)."""
@@ -80,22 +115,6 @@ class EscalateApp(App[None]):
     def on_unmount(self) -> None:
         if self._store is not None:
             self._store.close()
-
-    # --- everywhere ------------------------------------------------------------------
-
-    def action_help(self) -> None:
-        from escalate.tui.dialogs import HelpScreen
-
-        screen = self.screen
-        keys: list[tuple[str, str, str]] = []
-        seen: set[str] = set()
-        for holder in (screen, self):
-            for b in getattr(holder, "BINDINGS", []):
-                if isinstance(b, Binding) and b.id and b.id not in seen:
-                    seen.add(b.id)
-                    keys.append((b.key.replace("question_mark", "?"), b.description or b.tooltip, b.id))
-        self.push_screen(HelpScreen(getattr(screen, "HELP_TITLE", "escalate"),
-                                    getattr(screen, "HELP", "Keyboard first; the mouse works too."), keys))
 
     def action_settings(self) -> None:
         from escalate import settings as settings_mod
@@ -134,13 +153,6 @@ class EscalateApp(App[None]):
         yield from super().get_system_commands(screen)
         yield SystemCommand("App: settings", "Your name, role, setting, region, time zone, theme",
                             self.action_settings)
-        yield SystemCommand("App: help", "Help for this screen", self.action_help)
-        for title, help_text, callback in getattr(screen, "commands", lambda: [])():
-            yield SystemCommand(title, help_text, callback)
-
-    def show_error(self, exc: EscalateError) -> None:
-        self.notify(exc.message + (f"\n{exc.hint}" if exc.hint else ""), title=exc.title, severity="error",
-                    timeout=10)
 
 
 def _f(*args: Any, **kw: Any) -> Any:

@@ -2,12 +2,13 @@
 
 A DataTable measures every cell of every row; a challenge with 10,000 entries would stall.
 :class:`Chronology` uses Textual's line API instead: it knows how many entries there are,
-and fetches a page of them from the store when a line of that page is first drawn.
+and fetches a page of them (from the store, or an exported file) when a line of that page
+is first drawn.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from rich.segment import Segment
 from rich.style import Style
@@ -34,9 +35,10 @@ class Chronology(ScrollView, can_focus=True):
         Binding("end", "scroll_end", "Last", show=False, id="chron_end"),
     ]
 
-    def __init__(self, store: Any, challenge: str, timezone: str, **kw: Any) -> None:
+    def __init__(self, fetch: Callable[[int, int], list[dict[str, Any]]], timezone: str, **kw: Any) -> None:
+        """``fetch(after, limit)``: chronology items (see journal.annotate) after entry ``after``."""
         super().__init__(**kw)
-        self.store, self.challenge, self.timezone = store, challenge, timezone
+        self.fetch, self.timezone = fetch, timezone
         self.total = 0
         self.pages: dict[int, list[dict[str, Any]]] = {}
 
@@ -47,11 +49,9 @@ class Chronology(ScrollView, can_focus=True):
         self.refresh()
 
     def item(self, index: int) -> dict[str, Any]:
-        from escalate import journal
-
         page = index // PAGE
         if page not in self.pages:
-            self.pages[page] = journal.chronology(self.store, self.challenge, after=page * PAGE, limit=PAGE)
+            self.pages[page] = self.fetch(page * PAGE, PAGE)
         rows = self.pages[page]
         return rows[index % PAGE] if index % PAGE < len(rows) else {}
 
@@ -84,6 +84,11 @@ class Chronology(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.total * LINES_PER_ENTRY)
+
+
+def esc(text: str) -> str:
+    """Text shown inside Textual markup, with its square brackets kept literal."""
+    return str(text).replace("[", "\\[")
 
 
 def ladder_text(view: dict[str, Any], tz: str) -> str:

@@ -15,7 +15,7 @@ from escalate.entry import MEDIA, OUTCOMES
 from escalate.errors import EscalateError
 from escalate.tui.dialogs import Field, FormDialog
 from escalate.tui.screens.dashboard import when_text
-from escalate.tui.widgets import Chronology, ladder_text
+from escalate.tui.widgets import Chronology, esc, ladder_text
 from escalate.wording import OWNER_WORDS, describe_timescale
 
 ACTIONS: list[tuple[str, str, str, str]] = [  # key, action, description, id
@@ -62,11 +62,14 @@ class ChallengeScreen(Screen[None]):
                 with VerticalScroll():
                     yield Static("", id="ladder", markup=False)
             with TabPane("Chronology", id="tab-chronology"):
-                yield Chronology(self.app.store, self.challenge, self.app.settings.timezone, id="chronology")
+                yield Chronology(self.chronology_page, self.app.settings.timezone, id="chronology")
         yield Footer()
 
     def on_mount(self) -> None:
         self.refresh_data()
+
+    def chronology_page(self, after: int, limit: int) -> list[dict[str, Any]]:
+        return journal.chronology(self.app.store, self.challenge, after=after, limit=limit)
 
     def refresh_data(self) -> None:
         try:
@@ -81,44 +84,12 @@ class ChallengeScreen(Screen[None]):
         newer = "\n[b]A newer version of this procedure is loaded; this challenge keeps its own.[/]" \
             if v["newer_version"] else ""
         self.query_one("#challenge-header", Static).update(
-            f"[b]{_esc(v['case_ref'])}[/] · {state['challenge']} · {_esc(state['agency'])} · {status}\n"
-            f"{_esc(p.name)} ({p.id}, {_esc(p.version)}) · {p.stage_label} {v['stage_index']} of "
-            f"{v['stage_count']}: {_esc(v['stage'].title)}\nNext deadline: {due} · {rel}{newer}")
-        self.query_one("#deadlines", Static).update(self.deadlines_text())
+            f"[b]{esc(v['case_ref'])}[/] · {state['challenge']} · {esc(state['agency'])} · {status}\n"
+            f"{esc(p.name)} ({p.id}, {esc(p.version)}) · {p.stage_label} {v['stage_index']} of "
+            f"{v['stage_count']}: {esc(v['stage'].title)}\nNext deadline: {due} · {rel}{newer}")
+        self.query_one("#deadlines", Static).update(deadlines_text(v, tz))
         self.query_one("#ladder", Static).update(ladder_text(v, tz))
         self.query_one(Chronology).reload(state["cseq"])
-
-    def deadlines_text(self) -> str:
-        v, tz = self.view, self.app.settings.timezone
-        lines = [f"[b]Deadlines of this stage[/]"]
-        for r in v["deadlines"]:
-            due = clock.show(r["due"], tz) if r["due"] else "-"
-            lines.append(f"  \\[{r['status'].upper()}] {_esc(r['what'])} · {OWNER_WORDS[r['owner']]} · "
-                         f"{_esc(describe_timescale(r['timescale']))} · id {r['id']} · due {due}")
-        if not v["deadlines"]:
-            lines.append("  none stated")
-        for n in v["notifications_required"]:
-            sent = any(n.to.lower() in s.lower() or s.lower() in n.to.lower() for s in v["notifications_sent"])
-            lines.append(f"  \\[{'SENT' if sent else 'REQUIRED'}] notify {_esc(n.to)}" +
-                         (f" ({_esc(n.how)})" if n.how else ""))
-        for a in v["overdue_actions"]:
-            lines.append(f"  \\[OVERDUE ACTION] {_esc(a['action'])} (due {clock.show(clock.from_iso(a['due']), tz)})")
-        if v["missed"]:
-            m = v["missed_by"]
-            lines.append(f"\nTimescales missed so far: ours {m['us']}, theirs {m['them']}, shared {m['both']}")
-        stage = v["stage"]
-        lines.append(f"\n[b]This stage[/]: raised by {_esc('; '.join(stage.raised_by) or 'not stated')}; "
-                     f"contact {_esc('; '.join(stage.received_by) or 'not stated')}")
-        for a in stage.actions:
-            lines.append(f"  - {_esc(a)}")
-        nxt = v["next_stage"]
-        if nxt and v["state"]["status"] == "open":
-            lines.append(f"\n[b]If not resolved, next[/]: {v['procedure'].stage_label} {nxt.number}: {_esc(nxt.title)}"
-                         " (u steps up)")
-        elif v["state"]["status"] == "open":
-            lines.append("\nThis is the last stage." + (f" {_esc(v['procedure'].complaints_route)}"
-                                                         if v["procedure"].complaints_route else ""))
-        return "\n".join(lines)
 
     # --- forms ---------------------------------------------------------------------------
 
@@ -317,5 +288,35 @@ def _person(text: str) -> dict[str, str] | None:
     return parse_person(text) if text.strip() else None
 
 
-def _esc(text: str) -> str:
-    return str(text).replace("[", "\\[")
+def deadlines_text(v: dict[str, Any], tz: str, *, hints: bool = True) -> str:
+    """The Now tab: this stage's deadlines, notifications, overdue actions, missed timescales, and
+    what the procedure says comes next. ``hints`` names the keys that act (not in read-only views)."""
+    lines = ["[b]Deadlines of this stage[/]"]
+    for r in v["deadlines"]:
+        due = clock.show(r["due"], tz) if r["due"] else "-"
+        lines.append(f"  \\[{r['status'].upper()}] {esc(r['what'])} · {OWNER_WORDS[r['owner']]} · "
+                     f"{esc(describe_timescale(r['timescale']))} · id {r['id']} · due {due}")
+    if not v["deadlines"]:
+        lines.append("  none stated")
+    for n in v["notifications_required"]:
+        sent = any(n.to.lower() in s.lower() or s.lower() in n.to.lower() for s in v["notifications_sent"])
+        lines.append(f"  \\[{'SENT' if sent else 'REQUIRED'}] notify {esc(n.to)}" +
+                     (f" ({esc(n.how)})" if n.how else ""))
+    for a in v["overdue_actions"]:
+        lines.append(f"  \\[OVERDUE ACTION] {esc(a['action'])} (due {clock.show(clock.from_iso(a['due']), tz)})")
+    if v["missed"]:
+        m = v["missed_by"]
+        lines.append(f"\nTimescales missed so far: ours {m['us']}, theirs {m['them']}, shared {m['both']}")
+    stage = v["stage"]
+    lines.append(f"\n[b]This stage[/]: raised by {esc('; '.join(stage.raised_by) or 'not stated')}; "
+                 f"contact {esc('; '.join(stage.received_by) or 'not stated')}")
+    for a in stage.actions:
+        lines.append(f"  - {esc(a)}")
+    nxt = v["next_stage"]
+    if nxt and v["state"]["status"] == "open":
+        lines.append(f"\n[b]If not resolved, next[/]: {v['procedure'].stage_label} {nxt.number}: {esc(nxt.title)}"
+                     + (" (u steps up)" if hints else ""))
+    elif v["state"]["status"] == "open":
+        lines.append("\nThis is the last stage." + (f" {esc(v['procedure'].complaints_route)}"
+                                                     if v["procedure"].complaints_route else ""))
+    return "\n".join(lines)
