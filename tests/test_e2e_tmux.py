@@ -22,10 +22,11 @@ if shutil.which("tmux") is None:  # .ci/run installs tmux; a developer machine m
 
 
 class Terminal:
-    def __init__(self, home, width=100, height=30):
+    def __init__(self, home, width=100, height=30, args=""):
         self.name = f"escalate-{uuid.uuid4().hex[:8]}"
         self.socket = ["-L", self.name]
-        command = f"cd {ROOT} && ESCALATE_HOME={home} {sys.executable} -m escalate; echo ESCALATE-EXITED $?; sleep 30"
+        command = (f"cd {ROOT} && ESCALATE_HOME={home} {sys.executable} -m escalate {args}; "
+                   "echo ESCALATE-EXITED $?; sleep 30")
         subprocess.run(["tmux", *self.socket, "new-session", "-d", "-x", str(width), "-y", str(height), "-s",
                         self.name, command], check=True, env={**os.environ, "TERM": "xterm-256color"})
 
@@ -120,3 +121,30 @@ def test_a_dsl_runs_a_challenge_from_concern_to_resolution(tmp_path):
     assert shown["case_ref"] == "Child Q" and shown["status"] == "resolved" and shown["stage"] == 2
     assert shown["chronology"][1]["data"]["with"]["name"] == "Sam Fictional"
     assert shown["chronology"][2]["data"]["decision"] == "Still no further action"
+
+
+def test_an_auditor_opens_exported_files_read_only_in_a_real_terminal(tmp_path):
+    home = tmp_path / "home"
+    env = {"ESCALATE_HOME": str(home)}
+    for argv in (["config", "set", "name", "Alex Example"], ["config", "set", "role", "DSL"],
+                 ["open", "--procedure", "london-children", "--trigger", "unrecognised-harm", "--case-ref",
+                  "Child T (fictional)", "--agency", "Eastvale CSC", "--decision", "NFA", "--concern",
+                  "Repeated injuries", "--at", "2026-11-16T09:00"],
+                 ["export", "--all", "--redact", "-o", str(tmp_path / "for-audit.jsonl")]):
+        assert run_escalate(*argv, env=env).returncode == 0
+    before = (tmp_path / "for-audit.jsonl").read_bytes()
+    term = Terminal(tmp_path / "auditor-home", width=80, height=24, args=f"audit {tmp_path / 'for-audit.jsonl'} --tui")
+    try:
+        screen = term.wait_for("VERIFIED")
+        assert "1 challenge(s)" in screen and "(withheld)" in screen and "Child T" not in screen
+        term.keys("Enter")
+        screen = term.wait_for("read-only")
+        assert "Eastvale CSC" in screen
+        term.keys("m", "s", "Escape")  # recording keys in the DSL's view do nothing here
+        term.wait_for("VERIFIED")
+        term.keys("C-q")
+        term.wait_for("ESCALATE-EXITED 0")
+    finally:
+        term.close()
+    assert (tmp_path / "for-audit.jsonl").read_bytes() == before
+    assert not (tmp_path / "auditor-home" / "escalate.sqlite3").exists()
