@@ -394,6 +394,17 @@ class Store:
                                 tuple(chunk))
         return {d: b for d, b in rows}
 
+    def disclosures_by_seq(self, seqs: list[int] | None = None) -> list[tuple[str, int, bytes]]:
+        """(digest, entry sequence number, bytes) of the disclosures of the entries ``seqs`` (None: all)."""
+        if seqs is None:
+            return self._q("SELECT digest, seq, bytes FROM disclosures")
+        rows: list[tuple[Any, ...]] = []
+        for i in range(0, len(seqs), 500):
+            chunk = seqs[i:i + 500]
+            rows += self._q(f"SELECT digest, seq, bytes FROM disclosures WHERE seq IN ({','.join('?' * len(chunk))})",
+                            tuple(chunk))
+        return rows  # type: ignore[return-value]
+
     def disclosure_values(self, digests: list[str]) -> dict[str, str]:
         out: dict[str, str] = {}
         for i in range(0, len(digests), 500):

@@ -163,7 +163,19 @@ def test_export_reports_progress_to_the_end(store_home, tmp_path):
     seen = []
     with Store.open(store_home / "escalate.sqlite3") as s:
         export(s, SETTINGS, discover(), ["C-0001"], tmp_path / "p.jsonl", progress=lambda d, t: seen.append((d, t)))
-    assert seen and seen[-1][0] == seen[-1][1] == 5  # header + 4 entries
+    # jsonl is written as the header, then chunks of LINES_PER_CHUNK entries: here header + one chunk
+    assert seen and seen[-1][0] == seen[-1][1] == 2
+
+
+def test_large_export_reports_progress_in_steps(store_home, tmp_path, monkeypatch):
+    from escalate import export as export_mod
+
+    monkeypatch.setattr(export_mod, "LINES_PER_CHUNK", 1)
+    seen = []
+    with Store.open(store_home / "escalate.sqlite3") as s:
+        export_mod.export(s, SETTINGS, None, ["C-0001"], tmp_path / "p.jsonl", progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1] == (5, 5)  # header + 4 entries, one per chunk
+    assert export_mod.verify_file(tmp_path / "p.jsonl").ok  # chunking never changes the bytes that verify
 
 
 @pytest.mark.parametrize("argv", [["export", "1", "--format", "html"], ["pack", "1", "--format", "md"]])
@@ -181,3 +193,29 @@ def test_export_that_cannot_be_recorded_leaves_no_file(store_home, tmp_path, run
     assert code == 3 and "locked" in err
     assert not out.exists()
     assert not list(tmp_path.glob(".out.file*"))  # no temporary file left either
+
+
+@pytest.mark.parametrize("text", ['plain', 'quote " and \\ backslash', "line\nbreak", "tab\there", "bell\x07",
+                                  "é ü 中文 \u2028 emoji 🙂", "\x7f del", ""])
+def test_json_string_matches_the_json_module(text):
+    """The export's fast JSON string writer must give exactly json.dumps's bytes for any text."""
+    from escalate.export import _json_strings
+
+    texts = [text, "plain", text + "\x00 nul", "after"]  # a NUL, or any control character, takes the slow path
+    assert _json_strings([t.encode("utf-8") for t in texts]) == [
+        json.dumps(t, ensure_ascii=False).encode("utf-8") for t in texts]
+    assert _json_strings([text.encode("utf-8")]) == [json.dumps(text, ensure_ascii=False).encode("utf-8")]
+
+
+def test_json_string_matches_the_json_module_for_any_text():
+    from hypothesis import given, settings, strategies as st
+
+    from escalate.export import _json_strings
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.text(), min_size=1, max_size=5))
+    def check(texts):
+        assert _json_strings([t.encode("utf-8") for t in texts]) == [
+            json.dumps(t, ensure_ascii=False).encode("utf-8") for t in texts]
+
+    check()

@@ -356,7 +356,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             ids = [store.resolve_id(c) for c in args.challenges]
             scope = "selection"
         with _progress_bar("Exporting") as progress:
-            sha, count = export(store, settings, _catalogue(args), ids, Path(args.output), fmt=args.format,
+            sha, count = export(store, settings, lambda: _catalogue(args), ids, Path(args.output), fmt=args.format,
                                 redact=args.redact, force=args.force, scope=scope, progress=progress)
     plain(f"exported {count} entries of {len(ids)} challenge(s) to {args.output} (sha256 {sha[:16]}...)")
     return ExitCode.OK
