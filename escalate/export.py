@@ -91,16 +91,16 @@ def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], out
     header = {"escalate_export": FORMAT_VERSION, "created_at": clock.iso(clock.now()), "scope": scope,
               "challenges": wanted, "redacted": redact, "store_fingerprint": fingerprint(count, head)}
     if fmt == "jsonl":
-        selected = set(wanted)
-        if len(selected) == len(store.challenge_ids()):
-            rows, seqs = list(store.iter_rows()), None
+        everything = len(wanted) == len(store.challenge_ids())
+        covered = store.entry_count(None if everything else wanted)
+        header["entries"] = covered
+        total = 1 + -(-covered // LINES_PER_CHUNK)
+        if sqlite_json_matches(store):
+            chunks = _sql_jsonl_lines(store, None if everything else wanted, header, redact)
         else:
-            rows = [r for r in store.iter_rows() if r[1] in selected]
-            seqs = [r[0] for r in rows]
-        header["entries"] = len(rows)
-        chunks = _jsonl_lines(store, rows, header, redact, seqs)
-        covered = len(rows)
-        total = 1 + -(-len(rows) // LINES_PER_CHUNK)
+            selected = set(wanted)
+            rows = [r for r in store.iter_rows() if everything or r[1] in selected]
+            chunks = _jsonl_lines(store, rows, header, redact, None if everything else [r[0] for r in rows])
     else:
         names = report.Pseudonyms() if redact else None
         if callable(catalogue):
@@ -169,6 +169,35 @@ def _reporting(chunks: Any, total: int, progress: Callable[[int, int], None]) ->
             progress(done, total)
 
 
+def _sql_jsonl_lines(store: Any, challenges: list[str] | None, header: dict[str, Any], redact: bool) -> Any:
+    yield entry.canonical(header) + b"\n"
+    for lines in store.export_lines(challenges, redact, LINES_PER_CHUNK):
+        yield b"\n".join(lines) + b"\n"
+
+
+#: every character JSON treats specially, and some it does not: SQLite must write them as json does
+_PROBE = "".join(map(chr, range(32))) + '"\\/\x7f é中🙂\u2028\u2029\ufeff'
+
+
+def sqlite_json_matches(store: Any) -> bool:
+    """Whether this SQLite's JSON functions write strings and objects byte for byte as
+    ``json.dumps(..., ensure_ascii=False, separators=(",", ":"), sort_keys=True)`` does, so that export
+    lines can be built in SQL. Checked once per store connection, on a probe of every tricky
+    character; if not, the export builds its lines in Python."""
+    cached = getattr(store, "_json_matches", None)
+    if cached is None:
+        try:
+            quoted, grouped = store.conn.execute(
+                "SELECT json_quote(?), (SELECT json_group_object(k, v) FROM (SELECT 'a' AS k, ? AS v UNION ALL "
+                "SELECT 'b', ? ORDER BY k))", (_PROBE, _PROBE, "x")).fetchone()
+            cached = (quoted == json.dumps(_PROBE, ensure_ascii=False)
+                      and grouped == json.dumps({"a": _PROBE, "b": "x"}, ensure_ascii=False, separators=(",", ":")))
+        except Exception:  # an SQLite without JSON functions
+            cached = False
+        store._json_matches = cached
+    return bool(cached)
+
+
 def _jsonl_lines(store: Any, rows: list[tuple[Any, ...]], header: dict[str, Any], redact: bool,
                  seqs: list[int] | None) -> Any:
     """The header line, then one line per entry (``rows``: seq, challenge, cseq, kind, body, hash):
@@ -210,7 +239,7 @@ def _json_strings(texts: list[bytes]) -> list[bytes]:
     a 100,000-entry export. Texts holding any other control character, or a NUL, go through json."""
     joined = b"\0".join(texts)
     if len(joined.translate(None, _CONTROL)) != len(joined) or joined.count(b"\0") != len(texts) - 1:
-        return [json.dumps(t.decode("utf-8"), ensure_ascii=False).encode("utf-8") for t in texts]
+        return [json.dumps(t.decode("utf-8", "replace"), ensure_ascii=False).encode("utf-8") for t in texts]
     escaped = joined.replace(b"\\", b"\\\\").replace(b'"', b'\\"').replace(b"\n", b"\\n")
     return [b'"%s"' % t for t in escaped.split(b"\0")]
 

@@ -156,6 +156,28 @@ def test_jsonl_lines_are_canonical(store_home, tmp_path, run_cli):
         assert canonical(json.loads(line)) == line
 
 
+@pytest.mark.parametrize("redact", [False, True])
+@pytest.mark.parametrize("selection", [["C-0001"], ["C-0001", "C-0002"]])
+def test_lines_built_by_sqlite_equal_lines_built_in_python(store_home, tmp_path, monkeypatch, redact, selection):
+    """Export lines are built by SQLite's JSON functions when its output matches the json module's;
+    the Python path is the fallback: both must give the same bytes, for a selection and for all."""
+    from escalate import export as export_mod
+
+    with Store.open(store_home / "escalate.sqlite3") as s:
+        open_fictional(s, case_ref='Child "Z" \\ (fictional)\tü 中', concern="Line one\nline two \x07 bell")
+        assert export_mod.sqlite_json_matches(s)  # this machine's SQLite; CI's is checked the same way
+        outputs = []
+        for sql in (True, False):
+            monkeypatch.setattr(export_mod, "sqlite_json_matches", lambda store, sql=sql: sql)
+            out = tmp_path / f"{sql}.jsonl"
+            export_mod.export(s, SETTINGS, None, selection, out, redact=redact)
+            outputs.append(out.read_bytes().split(b"\n", 1)[1])  # the header holds the time of export
+            assert export_mod.verify_file(out).ok
+    # the Python export ran second, so it also holds the `exported` entries of the first
+    first, second = outputs
+    assert second.startswith(first) and len(second.splitlines()) == len(first.splitlines()) + len(selection)
+
+
 def test_export_reports_progress_to_the_end(store_home, tmp_path):
     from escalate.catalogue import discover
     from escalate.export import export
