@@ -80,7 +80,7 @@ def main() -> None:
             rows, discl = [], []
     c.executemany("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?)", rows)
     c.executemany("INSERT INTO disclosures VALUES (?,?,?)", discl)
-    c.executemany("INSERT INTO state_cache VALUES (?,?,?)", states)
+    c.executemany("INSERT INTO state_cache (challenge, cseq, state) VALUES (?,?,?)", states)
     c.execute("COMMIT")
     c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()

@@ -11,7 +11,8 @@ Formats: ``jsonl`` (verifiable), and ``csv``, ``md`` and ``html`` for people (se
   leaves the disclosures out: the file still verifies and says how many fields were withheld.
 
 Files are written atomically (a temporary file in the same folder, fsync, rename), and every
-export appends an ``exported`` entry to each challenge it covers.
+export appends an ``exported`` entry to each challenge it covers, after the bytes are on disk and
+before the file appears under its name: if that entry cannot be recorded, no file is made.
 """
 
 from __future__ import annotations
@@ -29,8 +30,12 @@ from escalate.verify import Report, fingerprint
 FORMAT_VERSION = 1
 
 
-def write_atomic(path: Path, chunks: Any) -> str:
-    """Write byte chunks to ``path`` via a temporary file; return the sha256 of what was written."""
+def write_atomic(path: Path, chunks: Any, before_rename: Callable[[str], Any] | None = None) -> str:
+    """Write byte chunks to ``path`` via a temporary file; return the sha256 of what was written.
+
+    ``before_rename(sha256)`` runs once the bytes are safely on disk and before the file appears
+    under its name: an export records itself there, so a file never leaves the system unrecorded
+    (if recording fails, the file is never made). Any failure removes the temporary file."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     sha = hashlib.sha256()
     try:
@@ -41,15 +46,20 @@ def write_atomic(path: Path, chunks: Any) -> str:
                 fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
+        digest = sha.hexdigest()
+        if before_rename is not None:
+            before_rename(digest)
         os.replace(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:
         try:
             tmp.unlink()
         except OSError:
             pass
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}", hint="Check the folder exists and is "
-                          "writable. Nothing was exported.") from None
-    return sha.hexdigest()
+        if isinstance(exc, OSError):
+            raise ExportError(f"cannot write {path}: {exc.strerror or exc}", hint="Check the folder exists and is "
+                              "writable. Nothing was exported.") from None
+        raise
+    return digest
 
 
 FORMATS = ("jsonl", "csv", "md", "html", "pdf")
@@ -74,7 +84,8 @@ def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], out
            progress: Callable[[int, int], None] | None = None) -> tuple[str, int]:
     """Write an export of ``challenges``; returns (sha256 of the file, entries covered).
 
-    The file is written atomically, then an ``exported`` entry is appended to each challenge.
+    The file is written atomically; an ``exported`` entry is appended to each challenge before the
+    file takes its name.
     ``catalogue`` may be a function returning it: a jsonl export never needs the procedures.
     ``progress(done, total)`` is called as the file is written (a face draws a bar with it).
     """
@@ -119,8 +130,7 @@ def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], out
                       "html": lambda: report.html_chunks(reports, tz, header)}[fmt]()
     if progress is not None:
         chunks = _reporting(chunks, total, progress)
-    sha = write_atomic(output, chunks)
-    _recorded_or_removed(output, lambda: journal.record_exports(
+    sha = write_atomic(output, chunks, lambda sha: journal.record_exports(
         store, settings, wanted, {"scope": scope, "format": fmt, "redacted": redact, "sha256": sha,
                                   "entries": covered}))
     return sha, covered
@@ -143,23 +153,9 @@ def pack(store: Any, settings: Any, catalogue: Any, challenge: str, output: Path
         chunks = pdf.pack_pdf(rep, tz)
     else:
         chunks = report.pack_html(rep, tz) if fmt == "html" else report.pack_markdown(rep, tz)
-    sha = write_atomic(output, chunks)
-    _recorded_or_removed(output, lambda: journal.record(
+    return write_atomic(output, chunks, lambda sha: journal.record(
         store, settings, challenge, "exported",
         {"scope": "dispute pack", "format": fmt, "redacted": False, "sha256": sha, "entries": len(rep["rows"])}))
-    return sha
-
-
-def _recorded_or_removed(output: Path, record: Callable[[], Any]) -> None:
-    """Record the export; if that fails, remove the file so nothing leaves the system unrecorded."""
-    try:
-        record()
-    except BaseException:
-        try:
-            output.unlink()
-        except OSError:
-            pass
-        raise
 
 
 def _reporting(chunks: Any, total: int, progress: Callable[[int, int], None]) -> Any:

@@ -241,3 +241,22 @@ def test_json_string_matches_the_json_module_for_any_text():
             json.dumps(t, ensure_ascii=False).encode("utf-8") for t in texts]
 
     check()
+
+
+@pytest.mark.parametrize("failure", ["while writing", "while recording"])
+def test_a_failed_write_leaves_no_file_not_even_a_temporary_one(tmp_path, failure):
+    from escalate.export import write_atomic
+
+    def chunks():
+        yield b"first part\n"
+        if failure == "while writing":
+            raise RuntimeError("the store went away")
+        yield b"second part\n"
+
+    def record(sha):
+        if failure == "while recording":
+            raise RuntimeError("the log refused the entry")
+
+    with pytest.raises(RuntimeError):
+        write_atomic(tmp_path / "out.jsonl", chunks(), record)
+    assert list(tmp_path.iterdir()) == []
