@@ -41,3 +41,30 @@ def test_ci_runs_the_readme_test_command():
     lines = [line.strip() for block in commands for line in block.strip().splitlines() if line.strip()]
     assert len(lines) == 2, lines
     assert lines[1] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_command_word_is_found_past_global_options():
+    from escalate.cli.parser import _command_of
+
+    assert _command_of(["--data-dir", "procedures", "list"]) == "list"  # a folder named like a command
+    assert _command_of(["--procedures", "x.toml", "procedures", "validate", "p"]) == "procedures"
+    assert _command_of(["-h"]) is None and _command_of([]) is None
+
+
+def test_procedure_commands_do_not_load_the_log(tmp_path):
+    """`procedures validate` builds only its own grammar: the log's entry format is never imported,
+    and the full help still lists every command."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = ("import sys; from escalate.cli import main; rc = main(['procedures', 'validate', sys.argv[1]]); "
+            "print('escalate.entry' in sys.modules, rc)")
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT / "procedures")], capture_output=True, text=True,
+                         cwd=ROOT, env={**__import__("os").environ, "ESCALATE_HOME": str(tmp_path)})
+    assert out.stdout.split()[-2:] == ["False", "0"], out.stderr
+    help_text = subprocess.run([sys.executable, "-m", "escalate", "--help"], capture_output=True, text=True,
+                               cwd=ROOT).stdout
+    for command in ("procedures", "open", "record", "verify", "export", "audit"):
+        assert command in help_text

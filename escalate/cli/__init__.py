@@ -12,7 +12,8 @@ def main(argv: list[str] | None = None) -> int:
     from escalate import paths
     from escalate.cli.parser import build_parser
 
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     paths.configure(args.data_dir)
     try:

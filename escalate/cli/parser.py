@@ -23,7 +23,27 @@ def _common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
                    help="procedure file or folder to load first (repeatable)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: commands defined here; the log's commands live in log_parser and are added unless one of these runs
+_OWN_COMMANDS = ("procedures", "locate", "due")
+_VALUED_OPTIONS = ("--data-dir", "--procedures")
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The command word in ``argv`` (skipping global options and their values), if any."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _VALUED_OPTIONS:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The whole grammar; given ``argv`` whose command is defined in this module, only what it needs
+    (the log's commands import the entry format, which `procedures validate` never uses)."""
     from escalate import __version__
 
     parser = argparse.ArgumentParser(
@@ -75,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="england-and-wales (default), scotland or northern-ireland")
     p.add_argument("--cutoff", default="17:00", metavar="HH:MM", help="end of the working day (default 17:00)")
 
-    _log_commands(command)
+    if argv is None or _command_of(argv) not in _OWN_COMMANDS:
+        _log_commands(command)
     return parser
 
 
