@@ -68,7 +68,17 @@ def main() -> None:
           " (target >= 35%)")
     del bodies
 
-    # 2. list --overdue, whole process
+    # 2. list --overdue, whole process: once with every cached list row dropped (as after the store is
+    # generated or the holidays package changes), then warm (rows are kept until a challenge's next entry)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE state_cache SET listing = NULL, listing_key = NULL")
+    conn.commit()
+    conn.close()
+    t = time.perf_counter()
+    r = subprocess.run([py, "-m", "escalate", "list", "--overdue", "--json"], env=env, capture_output=True)
+    cold = time.perf_counter() - t
+    assert r.returncode == 0, r.stderr
+    print(f"escalate list --overdue with no cached list rows: {cold:.2f} s")
     times = []
     for _ in range(5):
         t = time.perf_counter()
@@ -90,10 +100,20 @@ def main() -> None:
             t = time.perf_counter()
             journal.record(store, settings, ids[i % len(ids)], "note", {"summary": f"bench note {i}"})
             lat.append(time.perf_counter() - t)
-    lat.sort()
-    p50, p99 = lat[len(lat) // 2], lat[int(len(lat) * 0.99)]
-    print(f"durable append (journal.record, synchronous=FULL): p50 {p50 * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms "
-          f"(target p99 < 1 ms)")
+        lat.sort()
+        p50, p99 = lat[len(lat) // 2], lat[int(len(lat) * 0.99)]
+        print(f"durable append (journal.record, synchronous=FULL), back to back: p50 {p50 * 1000:.2f} ms, "
+              f"p99 {p99 * 1000:.2f} ms (target p99 < 1 ms)")
+        # the same with a 0.1 s pause between appends (still far faster than a person records)
+        paced = []
+        for i in range(args.appends // 4):
+            time.sleep(0.1)
+            t = time.perf_counter()
+            journal.record(store, settings, ids[i % len(ids)], "note", {"summary": f"paced note {i}"})
+            paced.append(time.perf_counter() - t)
+    paced.sort()
+    print(f"durable append with 0.1 s pauses: p50 {paced[len(paced) // 2] * 1000:.2f} ms, "
+          f"p99 {paced[int(len(paced) * 0.99)] * 1000:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -516,19 +516,24 @@ class Store:
 
 
 class _Checkpointer:
-    """Checkpoints on its own thread and connection once the writer has been idle for a moment.
+    """Checkpoints on its own thread and connection, once enough has been appended and the writer
+    has been idle for a moment.
 
-    A person records an entry every few minutes, so in practice every checkpoint happens here,
-    between appends, and the WAL starts again from its beginning. A program appending without
-    pause never leaves an idle moment: then SQLite's own checkpoint, set to a larger threshold
-    (``wal_autocheckpoint``), bounds the WAL.
+    Not after every append: a checkpoint lets the next commit start the WAL again from its
+    beginning, which costs that commit an extra sync, so it is worth doing only once a batch has
+    built up (about what SQLite's own threshold holds). A person records an entry every few
+    minutes, so in practice every checkpoint happens here, between appends. A program appending
+    without pause never leaves an idle moment: then SQLite's own checkpoint, set to a larger
+    threshold (``wal_autocheckpoint``), bounds the WAL.
     """
 
     IDLE = 0.05  # seconds without an append before checkpointing
+    BATCH = 100  # appends (about 1,000 WAL pages) worth a checkpoint
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.last = 0.0
+        self.pending = 0
         self.wake = threading.Event()
         self.stopping = False
         self.thread = threading.Thread(target=self._run, name="escalate-checkpoint", daemon=True)
@@ -536,7 +541,9 @@ class _Checkpointer:
 
     def appended(self) -> None:
         self.last = time.monotonic()
-        self.wake.set()
+        self.pending += 1
+        if self.pending >= self.BATCH:
+            self.wake.set()
 
     def _run(self) -> None:
         conn = sqlite3.connect(self.path, timeout=0.0, isolation_level=None, check_same_thread=False)
@@ -548,10 +555,11 @@ class _Checkpointer:
                     time.sleep(self.IDLE - quiet)
                 if self.stopping:
                     return
+                self.pending = 0
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except sqlite3.Error:
-                    pass  # busy: the next idle moment, or the closing connection, checkpoints
+                    pass  # busy: the next batch, or the closing connection, checkpoints
         finally:
             conn.close()
 

@@ -93,7 +93,9 @@ def test_checkpoints_happen_while_the_writer_is_idle_not_inside_appends(tmp_path
     path = seeded(tmp_path)
     store = Store.open(path)
     try:
-        for n in range(20):
+        from escalate.store import _Checkpointer
+
+        for n in range(_Checkpointer.BATCH):  # a batch worth checkpointing
             store.append("C-0001", "note", "2026-11-20T10:00:00.000000Z", {"name": "Writer", "role": "DSL"},
                          {"summary": f"idle {n}"})
         copy = tmp_path / "main-file-only.db"
@@ -101,10 +103,10 @@ def test_checkpoints_happen_while_the_writer_is_idle_not_inside_appends(tmp_path
         while True:
             shutil.copyfile(path, copy)  # the database file without its -wal: only checkpointed pages
             count = sqlite3.connect(copy).execute("SELECT count(*) FROM entries").fetchone()[0]
-            if count == 21 or time.monotonic() > deadline:
+            if count == 1 + _Checkpointer.BATCH or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
-        assert count == 21
+        assert count == 1 + _Checkpointer.BATCH
         assert store._checkpointer is not None and store._checkpointer.thread.is_alive()
     finally:
         store.close()
