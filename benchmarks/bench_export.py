@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -18,14 +20,29 @@ HERE = Path(__file__).resolve().parent
 
 
 def store(name: str, challenges: int, per: int) -> Path:
+    """A generated store, kept as a pristine copy: every timed run starts from the same entries (an
+    export appends its own `exported` entries, which would grow the store run after run)."""
     home = HERE / "out" / name
     home.mkdir(parents=True, exist_ok=True)
-    db = home / "escalate.sqlite3"
-    if not db.exists():
+    pristine = home / "pristine.sqlite3"
+    if not pristine.exists():
+        db = home / "escalate.sqlite3"
+        for f in home.glob("escalate.sqlite3*"):
+            f.unlink()
         subprocess.run([sys.executable, str(HERE / "make_store.py"), str(db), "--challenges", str(challenges),
                         "--per", str(per)], check=True)
+        conn = sqlite3.connect(db)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+        shutil.copyfile(db, pristine)
     (home / "settings.toml").write_text('name = "Bench"\nrole = "DSL"\n')
     return home
+
+
+def restore(home: Path) -> None:
+    for f in home.glob("escalate.sqlite3*"):
+        f.unlink()
+    shutil.copyfile(home / "pristine.sqlite3", home / "escalate.sqlite3")
 
 
 def timed(argv: list[str], home: Path, runs: int) -> float:
@@ -34,6 +51,7 @@ def timed(argv: list[str], home: Path, runs: int) -> float:
         out = HERE / "out" / f"result-{i}"
         for f in out.parent.glob(f"result-{i}.*"):
             f.unlink()
+        restore(home)
         start = time.perf_counter()
         result = subprocess.run([sys.executable, "-m", "escalate", *[a.replace("OUT", str(out)) for a in argv]],
                                 env={**os.environ, "ESCALATE_HOME": str(home)}, capture_output=True, text=True)

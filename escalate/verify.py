@@ -130,10 +130,11 @@ def _diagnose(seq: int, challenge: str, cseq: int, kind: str, body: bytes, expec
 PARALLEL_FROM = 50_000
 
 
-def verify_store(store: Any, expect: tuple[int, str] | None = None) -> Report:
-    """Verify a whole store: every entry (in this process) and every stored disclosure plus the
-    warnings (in a second process when the store is large, so both cores work)."""
-    side = _SideProcess(store.path) if store.head()[0] >= PARALLEL_FROM else None
+def verify_store(store: Any, expect: tuple[int, str] | None = None, *, warnings: bool = True) -> Report:
+    """Verify a whole store: every entry (in this process) and every stored disclosure plus, unless
+    ``warnings`` is false, the warnings (in a second process when the store is large, so both cores
+    work). The audit, which reports late entries its own way, needs no warnings."""
+    side = _SideProcess(store.path, warnings) if store.head()[0] >= PARALLEL_FROM else None
     report = check_rows(store.iter_rows(), None, expect)
     if not report.ok:
         if side is not None:
@@ -141,14 +142,14 @@ def verify_store(store: Any, expect: tuple[int, str] | None = None) -> Report:
         return report
     outcome = side.result() if side is not None else None
     if outcome is None:  # small store, or the second process could not answer: check here
-        outcome = side_checks(store)
+        outcome = side_checks(store, warnings)
     problem, problem_seq, checked, warnings = outcome
     if problem is not None:
         return report._replace(ok=False, problem=problem, problem_seq=problem_seq)
     return report._replace(disclosures=checked, warnings=warnings)
 
 
-def side_checks(store: Any) -> tuple[str | None, int | None, int, list[str]]:
+def side_checks(store: Any, warnings: bool = True) -> tuple[str | None, int | None, int, list[str]]:
     """Every stored disclosure against its digest, then the warnings: (problem, its entry, count, warnings).
 
     The digests are inside the hashed bodies, so for a store it is enough that each stored
@@ -160,7 +161,7 @@ def side_checks(store: Any) -> tuple[str | None, int | None, int, list[str]]:
             seq = store.disclosure_seq(digest)
             return f"entry {seq}: a disclosed personal field does not match its digest", seq, checked, []
         checked += 1
-    return None, None, checked, _warnings(store)
+    return None, None, checked, _warnings(store) if warnings else []
 
 
 class _SideProcess:
@@ -170,14 +171,15 @@ class _SideProcess:
             "from escalate.store import Store\n"
             "from escalate.verify import side_checks\n"
             "with Store.open(sys.argv[1], create=False, readonly=True) as store:\n"
-            "    print(json.dumps(side_checks(store)))\n")
+            "    print(json.dumps(side_checks(store, sys.argv[2] == 'warnings')))\n")
 
-    def __init__(self, path: Any) -> None:
+    def __init__(self, path: Any, warnings: bool = True) -> None:
         import subprocess
         import sys
 
         try:
-            self.proc: Any = subprocess.Popen([sys.executable, "-c", self.CODE, str(path)], stdout=subprocess.PIPE,
+            self.proc: Any = subprocess.Popen([sys.executable, "-c", self.CODE, str(path),
+                                               "warnings" if warnings else "none"], stdout=subprocess.PIPE,
                                               stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         except OSError:
             self.proc = None

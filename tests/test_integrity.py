@@ -242,9 +242,9 @@ def test_large_store_path_checks_disclosures_in_a_second_process_with_the_same_a
     spawned = []
     real = verify._SideProcess.__init__
 
-    def counting(self, p):
+    def counting(self, p, warnings=True):
         spawned.append(p)
-        real(self, p)
+        real(self, p, warnings)
 
     monkeypatch.setattr(verify._SideProcess, "__init__", counting)
     parallel = check(path)
