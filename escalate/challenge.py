@@ -44,7 +44,8 @@ def _event(st: dict[str, Any], kind: str, at: str, seq: int) -> None:
 def fold_step(state: dict[str, Any] | None, e: Any, content: dict[str, Any]) -> dict[str, Any]:
     """Fold one stored entry (``e``: StoredEntry; ``content``: its JSON) into the summary."""
     data = content["data"]
-    at, rec = e.occurred_at, e.recorded_at
+    # the times inside the hashed bytes, never the table's columns (an index that verify does not cover)
+    at, rec = content["occurred_at"], content["recorded_at"]
     if e.kind == "opened":
         stage = data["start_stage"]
         state = {

@@ -266,7 +266,8 @@ def annotate(rows: list[StoredEntry], corrections: list[StoredEntry], values: di
     out = []
     for e in rows:
         content = entry.reveal(e.content(), values, withheld="(withheld)")
-        occurred_at, recorded_at = clock.from_iso(e.occurred_at), clock.from_iso(e.recorded_at)
+        # times from the hashed bytes, not the table's columns
+        occurred_at, recorded_at = clock.from_iso(content["occurred_at"]), clock.from_iso(content["recorded_at"])
         item = {"seq": e.seq, "cseq": e.cseq, "kind": e.kind, "occurred_at": occurred_at, "recorded_at": recorded_at,
                 "author": content["author"], "data": content["data"], "hash": e.hash,
                 "late": recorded_at - occurred_at > dt.timedelta(hours=24), "amended_by": [], "corrected": {}}

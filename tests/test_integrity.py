@@ -265,3 +265,21 @@ def test_a_failing_second_process_is_never_taken_for_success(tmp_path, monkeypat
     monkeypatch.setattr(verify._SideProcess, "CODE", "import sys; sys.exit(3)")
     report = check(path)
     assert not report.ok and "disclosed personal field" in report.problem  # checked in-process instead
+
+
+def test_changed_time_columns_cannot_move_a_deadline(tmp_path):
+    """occurred_at / recorded_at are also table columns (an index). Views and deadlines read the times
+    inside the hashed bytes, so editing the columns changes nothing that is shown."""
+    path = build(tmp_path / "s.db")
+    with Store.open(path) as store:
+        before = store.state("C-0001")
+        chron_before = journal.chronology(store, "C-0001")
+    conn = raw(path)
+    conn.execute("UPDATE entries SET occurred_at = '2020-01-01T00:00:00.000000Z', "
+                 "recorded_at = '2020-01-02T00:00:00.000000Z' WHERE challenge = 'C-0001'")
+    conn.execute("DELETE FROM state_cache")  # the cache is rebuilt from the entries
+    conn.close()
+    with Store.open(path) as store:
+        assert store.state("C-0001") == before
+        assert [(c["occurred_at"], c["recorded_at"]) for c in journal.chronology(store, "C-0001")] == [
+            (c["occurred_at"], c["recorded_at"]) for c in chron_before]
