@@ -45,10 +45,15 @@ def write_atomic(path: Path, chunks: Any, before_rename: Callable[[str], Any] | 
                 sha.update(chunk)
                 fh.write(chunk)
             fh.flush()
-            os.fsync(fh.fileno())
-        digest = sha.hexdigest()
-        if before_rename is not None:
-            before_rename(digest)
+            digest = sha.hexdigest()
+            # The file's fsync runs beside the recording (both wait on the disk); the file is renamed
+            # only once both are done, so it never appears unrecorded or unsynced.
+            syncing = _Sync(fh.fileno())
+            try:
+                if before_rename is not None:
+                    before_rename(digest)
+            finally:
+                syncing.wait()
         os.replace(tmp, path)
     except BaseException as exc:
         try:
@@ -60,6 +65,28 @@ def write_atomic(path: Path, chunks: Any, before_rename: Callable[[str], Any] | 
                               "writable. Nothing was exported.") from None
         raise
     return digest
+
+
+class _Sync:
+    """os.fsync of a file descriptor on a thread; wait() re-raises its error here."""
+
+    def __init__(self, fd: int) -> None:
+        import threading
+
+        self.error: OSError | None = None
+        self.thread = threading.Thread(target=self._run, args=(fd,), name="escalate-fsync")
+        self.thread.start()
+
+    def _run(self, fd: int) -> None:
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            self.error = exc
+
+    def wait(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 FORMATS = ("jsonl", "csv", "md", "html", "pdf")
@@ -89,7 +116,7 @@ def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], out
     ``catalogue`` may be a function returning it: a jsonl export never needs the procedures.
     ``progress(done, total)`` is called as the file is written (a face draws a bar with it).
     """
-    from escalate import journal, report
+    from escalate import journal
 
     output = Path(output)
     if fmt not in FORMATS:
@@ -102,17 +129,20 @@ def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], out
     header = {"escalate_export": FORMAT_VERSION, "created_at": clock.iso(clock.now()), "scope": scope,
               "challenges": wanted, "redacted": redact, "store_fingerprint": fingerprint(count, head)}
     if fmt == "jsonl":
+        # everything up to the head announced in the header, whatever is appended meanwhile
         everything = len(wanted) == len(store.challenge_ids())
-        covered = store.entry_count(None if everything else wanted)
+        covered = store.entry_count(None if everything else wanted, upto=count)
         header["entries"] = covered
         total = 1 + -(-covered // LINES_PER_CHUNK)
         if sqlite_json_matches(store):
-            chunks = _sql_jsonl_lines(store, None if everything else wanted, header, redact)
+            chunks = _sql_jsonl_lines(store, None if everything else wanted, header, redact, count)
         else:
             selected = set(wanted)
-            rows = [r for r in store.iter_rows() if everything or r[1] in selected]
+            rows = [r for r in store.iter_rows() if r[0] <= count and (everything or r[1] in selected)]
             chunks = _jsonl_lines(store, rows, header, redact, None if everything else [r[0] for r in rows])
     else:
+        from escalate import report
+
         names = report.Pseudonyms() if redact else None
         if callable(catalogue):
             catalogue = catalogue()
@@ -165,9 +195,10 @@ def _reporting(chunks: Any, total: int, progress: Callable[[int, int], None]) ->
             progress(done, total)
 
 
-def _sql_jsonl_lines(store: Any, challenges: list[str] | None, header: dict[str, Any], redact: bool) -> Any:
+def _sql_jsonl_lines(store: Any, challenges: list[str] | None, header: dict[str, Any], redact: bool,
+                     upto: int) -> Any:
     yield entry.canonical(header) + b"\n"
-    for lines in store.export_lines(challenges, redact, LINES_PER_CHUNK):
+    for lines in store.export_lines(challenges, redact, LINES_PER_CHUNK, upto=upto):
         yield b"\n".join(lines) + b"\n"
 
 

@@ -328,15 +328,16 @@ class Store:
     def count(self) -> int:
         return self._q("SELECT count(*) FROM entries")[0][0]
 
-    def entry_count(self, challenges: list[str] | None = None) -> int:
-        """Entries of the store (None), or of the given challenges."""
+    def entry_count(self, challenges: list[str] | None = None, upto: int | None = None) -> int:
+        """Entries of the store (None), or of the given challenges; only up to entry ``upto`` if given."""
+        bound = self.head()[0] if upto is None else upto
         if challenges is None:
-            return self.count()
+            return self._q("SELECT count(*) FROM entries WHERE seq <= ?", (bound,))[0][0]
         total = 0
         for i in range(0, len(challenges), 500):
             chunk = challenges[i:i + 500]
-            total += self._q(f"SELECT count(*) FROM entries WHERE challenge IN ({','.join('?' * len(chunk))})",
-                             tuple(chunk))[0][0]
+            total += self._q(f"SELECT count(*) FROM entries WHERE seq <= ? AND challenge IN "
+                             f"({','.join('?' * len(chunk))})", (bound, *chunk))[0][0]
         return total
 
     def challenge_ids(self) -> list[str]:
@@ -405,22 +406,26 @@ class Store:
                                 tuple(chunk))
         return {d: b for d, b in rows}
 
-    def export_lines(self, challenges: list[str] | None, redact: bool, batch: int = 500) -> Iterator[list[bytes]]:
+    def export_lines(self, challenges: list[str] | None, redact: bool, batch: int = 500, *, upto: int | None = None,
+                     after: int = 0) -> Iterator[list[bytes]]:
         """Batches of jsonl export lines (no newline), in entry order, built by SQLite's JSON functions
         in C: the entry as stored, its challenge, numbers and hash, and (unless ``redact``) its own
         disclosures keyed by digest. The caller checks first that this SQLite writes JSON exactly as
-        the json module does (export.sqlite_json_matches). (Threads building slices on their own
-        connections were tried: no faster, as SQLite's allocator serialises them.)"""
+        the json module does (export.sqlite_json_matches). Only entries ``after`` < seq <= ``upto``:
+        an export stops at the head it announced, whatever is appended meanwhile. (Threads building
+        slices on their own connections were tried: no faster, as SQLite's allocator serialises them.)"""
         disclosed = ("'{}'" if redact else
                      "coalesce((SELECT json_group_object(digest, CAST(bytes AS TEXT)) FROM (SELECT digest, bytes "
                      "FROM disclosures d WHERE d.seq = e.seq ORDER BY digest)), '{}')")
-        where = "" if challenges is None else "WHERE e.challenge IN (SELECT value FROM json_each(?)) "
+        where = "WHERE e.seq > ? AND e.seq <= ? " + (
+            "" if challenges is None else "AND e.challenge IN (SELECT value FROM json_each(?)) ")
         sql = ("SELECT CAST('{\"body\":' || json_quote(CAST(e.body AS TEXT)) || ',\"challenge\":' || "
                "json_quote(e.challenge) || ',\"cseq\":' || e.cseq || ',\"disclosures\":' || " + disclosed +
                " || ',\"hash\":' || json_quote(e.hash) || ',\"kind\":' || json_quote(e.kind) || ',\"seq\":' || "
                "e.seq || '}' AS BLOB) FROM entries e " + where + "ORDER BY e.seq")
         try:
-            cursor = self.conn.execute(sql, () if challenges is None else (json.dumps(challenges),))
+            bounds = (after, self.head()[0] if upto is None else upto)
+            cursor = self.conn.execute(sql, bounds + (() if challenges is None else (json.dumps(challenges),)))
             while True:
                 rows = cursor.fetchmany(batch)
                 if not rows:

@@ -260,3 +260,29 @@ def test_a_failed_write_leaves_no_file_not_even_a_temporary_one(tmp_path, failur
     with pytest.raises(RuntimeError):
         write_atomic(tmp_path / "out.jsonl", chunks(), record)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_export_stops_at_the_head_it_announces(store_home, tmp_path, monkeypatch):
+    """Entries appended while an export runs (the app open beside the CLI) are not in the file, which
+    still verifies: its header's entry count and fingerprint describe exactly what it holds."""
+    from escalate import export as export_mod
+
+    with Store.open(store_home / "escalate.sqlite3") as s:
+        real_count = s.entry_count
+
+        def count_then_append(challenges=None, upto=None):
+            n = real_count(challenges, upto)
+            journal.record(s, SETTINGS, "C-0001", "note", {"summary": "written while exporting"})
+            return n
+
+        monkeypatch.setattr(s, "entry_count", count_then_append)
+        for sql in (True, False):
+            monkeypatch.setattr(export_mod, "sqlite_json_matches", lambda store, sql=sql: sql)
+            out = tmp_path / f"during-{sql}.jsonl"
+            export_mod.export(s, SETTINGS, None, ["C-0001"], out)
+            report = export_mod.verify_file(out)
+            assert report.ok, report.problem
+            header = json.loads(out.read_bytes().split(b"\n", 1)[0])
+            assert report.count == header["entries"]
+            assert all(json.loads(line)["seq"] <= int(header["store_fingerprint"].split(":")[0])
+                       for line in out.read_bytes().splitlines()[1:])
