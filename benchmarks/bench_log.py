@@ -88,7 +88,7 @@ def main() -> None:
     print(f"escalate list --overdue: median {statistics.median(times):.2f} s (target < 1 s)")
 
     # 3. durable append latency (synchronous=FULL) on the big store, through the journal API
-    from escalate import clock, journal, paths
+    from escalate import journal, paths
     from escalate.settings import Settings
 
     paths.configure(home)

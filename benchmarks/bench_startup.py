@@ -24,8 +24,8 @@ def main() -> None:
                                                      str(ROOT / "procedures")],
     }, runs=args.runs)
     floor = medians["dependency floor"]
-    print(f"| command | median (s) | vs floor |")
-    print(f"|---|---|---|")
+    print("| command | median (s) | vs floor |")
+    print("|---|---|---|")
     for name, value in medians.items():
         print(f"| {name} | {value:.3f} | {value / floor:.2f}x |")
     ratio = medians["escalate procedures validate procedures/"] / floor

@@ -8,13 +8,13 @@ import shutil
 
 import pytest
 
-from conftest import DATA, ROOT
+from conftest import DATA
 from escalate import clock, journal
 from escalate.catalogue import discover
 from escalate.errors import ChallengeError, ConfigError, UsageError
 from escalate.settings import Settings
 from escalate.store import Store
-from logtools import SETTINGS, open_fictional
+from logtools import SETTINGS
 
 UK = clock.zone("Europe/London")
 

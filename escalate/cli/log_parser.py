@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable
+from typing import Callable
 
 M = "escalate.cli.log_cmd"
 #: warnings `verify` prints before summing up the rest (a big store can have thousands)

@@ -118,7 +118,7 @@ class EscalateApp(BaseApp):
 
     def action_settings(self) -> None:
         from escalate import settings as settings_mod
-        from escalate.tui.dialogs import Field, FormDialog
+        from escalate.tui.dialogs import FormDialog
 
         s = self.settings
 

@@ -12,10 +12,13 @@ from typing import Any, Callable
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
 from escalate import clock
 
@@ -84,6 +87,40 @@ class Chronology(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.total * LINES_PER_ENTRY)
+
+
+def challenge_tabs(fetch: Callable[[int, int], list[dict[str, Any]]], timezone: str) -> ComposeResult:
+    """The tabs of a challenge (Now, Ladder, Chronology), for the DSL's view and the auditor's."""
+    with TabbedContent(initial="tab-now"):
+        with TabPane("Now", id="tab-now"):
+            with VerticalScroll():
+                yield Static("", id="deadlines")
+        with TabPane("Ladder", id="tab-ladder"):
+            with VerticalScroll():
+                yield Static("", id="ladder", markup=False)
+        with TabPane("Chronology", id="tab-chronology"):
+            yield Chronology(fetch, timezone, id="chronology")
+
+
+class SearchableTable:
+    """Screen mixin: a ``#search`` Input narrowing a DataTable. The screen provides ``loaded`` and
+    ``render_table()``; Enter in the search box goes back to the table, Esc clears the search."""
+
+    loaded: bool
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if self.loaded:
+            self.render_table()  # type: ignore[attr-defined]
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(DataTable).focus()  # type: ignore[attr-defined]
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()  # type: ignore[attr-defined]
+
+    def action_clear_search(self) -> None:
+        self.query_one("#search", Input).value = ""  # type: ignore[attr-defined]
+        self.query_one(DataTable).focus()  # type: ignore[attr-defined]
 
 
 def esc(text: str) -> str:

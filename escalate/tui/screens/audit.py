@@ -10,18 +10,17 @@ from typing import Any
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from escalate import clock, journal
 from escalate.tui.screens.challenge import deadlines_text
-from escalate.tui.widgets import Chronology, esc, ladder_text
+from escalate.tui.widgets import Chronology, SearchableTable, challenge_tabs, esc, ladder_text
 
 PAGE = 500  # rows drawn at once; search narrows the rest
 
 
-class AuditScreen(Screen[None]):
+class AuditScreen(SearchableTable, Screen[None]):
     HELP_TITLE = "Audit (read-only)"
     HELP = ("The exported logs you opened. Each file was verified before anything was read from it: a file that "
             "failed is listed with the reason and left out of the figures and the table. The table lists every "
@@ -111,21 +110,6 @@ class AuditScreen(Screen[None]):
         self.query_one("#search", Input).placeholder = (
             f"/ search {len(rows)} challenge(s): case reference, agency, trigger, procedure, file{more}")
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if self.loaded:
-            self.render_table()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_one(DataTable).focus()
-
-    def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
-
-    def action_clear_search(self) -> None:
-        search = self.query_one("#search", Input)
-        search.value = ""
-        self.query_one(DataTable).focus()
-
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         item = self.shown[int(event.row_key.value or 0)]
         self.app.push_screen(AuditChallengeScreen(item))
@@ -151,16 +135,8 @@ class AuditChallengeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="challenge-header")
-        with TabbedContent(initial="tab-now"):
-            with TabPane("Now", id="tab-now"):
-                with VerticalScroll():
-                    yield Static("", id="deadlines")
-            with TabPane("Ladder", id="tab-ladder"):
-                with VerticalScroll():
-                    yield Static("", id="ladder", markup=False)
-            with TabPane("Chronology", id="tab-chronology"):
-                yield Chronology(lambda after, limit: self.chronology[after:after + limit],
-                                 self.app.settings.timezone, id="chronology")
+        yield from challenge_tabs(lambda after, limit: self.chronology[after:after + limit],
+                                  self.app.settings.timezone)
         yield Footer()
 
     def on_mount(self) -> None:

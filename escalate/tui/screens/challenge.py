@@ -6,16 +6,15 @@ from typing import Any, Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Static
 
 from escalate import clock, journal
 from escalate.entry import MEDIA, OUTCOMES
 from escalate.errors import EscalateError
 from escalate.tui.dialogs import Field, FormDialog
 from escalate.tui.screens.dashboard import when_text
-from escalate.tui.widgets import Chronology, esc, ladder_text
+from escalate.tui.widgets import Chronology, challenge_tabs, esc, ladder_text
 from escalate.wording import OWNER_WORDS, describe_timescale
 
 ACTIONS: list[tuple[str, str, str, str]] = [  # key, action, description, id
@@ -54,15 +53,7 @@ class ChallengeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="challenge-header")
-        with TabbedContent(initial="tab-now"):
-            with TabPane("Now", id="tab-now"):
-                with VerticalScroll():
-                    yield Static("", id="deadlines")
-            with TabPane("Ladder", id="tab-ladder"):
-                with VerticalScroll():
-                    yield Static("", id="ladder", markup=False)
-            with TabPane("Chronology", id="tab-chronology"):
-                yield Chronology(self.chronology_page, self.app.settings.timezone, id="chronology")
+        yield from challenge_tabs(self.chronology_page, self.app.settings.timezone)
         yield Footer()
 
     def on_mount(self) -> None:

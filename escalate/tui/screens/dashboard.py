@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from escalate import clock, workcalendar
+from escalate.tui.widgets import SearchableTable
 from escalate.wording import plural
 
 FILTERS = ("open", "overdue", "due this week", "resolved", "all")
@@ -33,7 +34,7 @@ def when_text(view: dict[str, Any], now: Any, tz: str) -> tuple[str, str]:
     return nd["due"].astimezone(clock.zone(tz)).strftime("%a %d %b %H:%M"), rel
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(SearchableTable, Screen[None]):
     HELP_TITLE = "Dashboard"
     HELP = ("Your challenges, soonest deadline first. Each row shows the case reference, the agency challenged, "
             "the trigger(s), the current stage, the next deadline and whose action it is. 'f' changes the filter "
@@ -176,21 +177,6 @@ class DashboardScreen(Screen[None]):
         return "\n".join(lines)
 
     # --- actions -----------------------------------------------------------------------
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if self.loaded:
-            self.render_table()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_one(DataTable).focus()
-
-    def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
-
-    def action_clear_search(self) -> None:
-        search = self.query_one("#search", Input)
-        search.value = ""
-        self.query_one(DataTable).focus()
 
     def action_cycle_filter(self) -> None:
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
