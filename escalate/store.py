@@ -303,7 +303,9 @@ class Store:
         if kind == "opened":
             c.execute("INSERT INTO challenges VALUES (?, ?)", (challenge, seq))
         new_state = fold_step(state, stored, content)
-        c.execute("INSERT OR REPLACE INTO state_cache VALUES (?, ?, ?, NULL, NULL)",
+        # an upsert changes the cached row in place (same rowid, index untouched): fewer pages per commit
+        c.execute("INSERT INTO state_cache VALUES (?, ?, ?, NULL, NULL) ON CONFLICT (challenge) DO UPDATE SET "
+                  "cseq = excluded.cseq, state = excluded.state, listing_key = NULL, listing = NULL",
                   (challenge, cseq, json.dumps(new_state, separators=(",", ":"))))
         return stored
 
