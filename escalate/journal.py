@@ -231,13 +231,13 @@ def summaries(store: Store, catalogue: Any = None, now: dt.datetime | None = Non
     now = now or clock.now()
     key = f"{ch.LISTING_FORMAT}/{workcalendar.data_version()}"
     items, fresh = [], []
-    for cid, last, text in store.listings(key):
+    for cid, text in store.listings(key):
         if text is not None:
             items.append(json.loads(text))
             continue
         state = store.state(cid)
         item = ch.listing(state, procedure_of(store, state))
-        fresh.append((cid, last, state, json.dumps(item, separators=(",", ":"), ensure_ascii=False)))
+        fresh.append((cid, state["cseq"], state, json.dumps(item, separators=(",", ":"), ensure_ascii=False)))
         items.append(item)
     store.keep_listings(key, fresh)
     refs = store.disclosure_values([i["state"]["case_ref_sd"] for i in items if i["state"]["case_ref_sd"]])

@@ -448,6 +448,7 @@ class Store:
         return rows  # type: ignore[return-value]
 
     def disclosure_values(self, digests: list[str]) -> dict[str, str]:
+        """Disclosed values by digest (only those stored)."""
         out: dict[str, str] = {}
         for i in range(0, len(digests), 500):
             chunk = digests[i:i + 500]
@@ -476,14 +477,13 @@ class Store:
                 out.append(self._rebuild(cid))
         return out
 
-    def listings(self, key: str) -> list[tuple[str, int, str | None]]:
-        """(challenge, last entry number, cached list row or None) for every challenge, oldest first.
-        A row is returned only when it is current: made with ``key`` for the challenge's last entry."""
-        rows = self._q(
-            "SELECT c.id, (SELECT max(e.cseq) FROM entries e WHERE e.challenge = c.id), s.cseq, s.listing_key, "
-            "s.listing FROM challenges c LEFT JOIN state_cache s ON s.challenge = c.id ORDER BY c.opened_seq")
-        return [(cid, last, text if cached == last and cached_key == key else None)
-                for cid, last, cached, cached_key, text in rows]
+    def listings(self, key: str) -> list[tuple[str, str | None]]:
+        """(challenge, cached list row or None) for every challenge, oldest first. A row is returned
+        only when it was made with ``key``; it is current by construction: every append resets its
+        challenge's row in the same transaction, and keep_listings writes one only for the last entry."""
+        rows = self._q("SELECT c.id, s.listing_key, s.listing FROM challenges c LEFT JOIN state_cache s "
+                       "ON s.challenge = c.id ORDER BY c.opened_seq")
+        return [(cid, text if cached_key == key else None) for cid, cached_key, text in rows]
 
     def keep_listings(self, key: str, rows: list[tuple[str, int, dict[str, Any], str]]) -> bool:
         """Cache list rows: (challenge, last entry number, folded state, row JSON). Best effort, for

@@ -215,7 +215,7 @@ def test_list_rows_are_cached_until_the_next_entry_and_equal_a_fresh_derivation(
                    {"direction": "made", "medium": "phone", "summary": "Raised the concern"}, at="2026-11-16T10:00")
     now = clock.from_iso("2026-11-17T12:00:00.000000Z")
     fresh = journal.summaries(store, now=now)
-    assert all(text is not None for _, _, text in store.listings(_listing_key()))
+    assert all(text is not None for _, text in store.listings(_listing_key()))
     cached = journal.summaries(store, now=now)
     assert _comparable(cached) == _comparable(fresh)
     assert [bool(v["next_deadline"]) for v in cached] == [True, False]  # one timed deadline, one waiting
@@ -232,12 +232,12 @@ def test_list_rows_are_cached_until_the_next_entry_and_equal_a_fresh_derivation(
     journal.record(store, SETTINGS, second.challenge, "contact",
                    {"direction": "made", "medium": "phone", "summary": "Called the team manager"},
                    at="2026-11-17T10:00")
-    rows = {cid: text for cid, _, text in store.listings(_listing_key())}
+    rows = {cid: text for cid, text in store.listings(_listing_key())}
     assert rows[first.challenge] is not None and rows[second.challenge] is None
     after = {v["state"]["challenge"]: v for v in journal.summaries(store, now=now)}
     assert after[second.challenge]["state"]["entries"] == 2
     # a row made under other bank-holiday data is never used
-    assert all(text is None for _, _, text in store.listings("L1/other-holiday-data"))
+    assert all(text is None for _, text in store.listings("L1/other-holiday-data"))
 
 
 def test_list_rows_are_not_kept_while_another_program_writes(store, tmp_path):
@@ -247,7 +247,7 @@ def test_list_rows_are_not_kept_while_another_program_writes(store, tmp_path):
     try:
         views = journal.summaries(store)  # still answers, from the fold
         assert len(views) == 1
-        assert [text for _, _, text in store.listings(_listing_key())] == [None]
+        assert [text for _, text in store.listings(_listing_key())] == [None]
     finally:
         other.conn.execute("ROLLBACK")
         other.close()
