@@ -208,9 +208,12 @@ def amend(store: Store, settings: Settings, challenge: str, target: int, field: 
 # --- reading -----------------------------------------------------------------------------
 
 
-def view(store: Store, catalogue: Any, challenge: str, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Everything about one challenge as of ``now``: derived state plus what the user needs to read it."""
-    state = store.state(challenge)
+def view(store: Store, catalogue: Any, challenge: str, now: dt.datetime | None = None, *,
+         fresh: bool = False) -> dict[str, Any]:
+    """Everything about one challenge as of ``now``: derived state plus what the user needs to read it.
+    ``fresh``: fold the hashed entries again rather than trust the store's cache (for what leaves the
+    system: exports and packs)."""
+    state = store.state(challenge, fresh=fresh)
     procedure = procedure_of(store, state)
     out = derive(state, procedure, now or clock.now())
     values = store.disclosure_values([state["case_ref_sd"]] if state["case_ref_sd"] else [])

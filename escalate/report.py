@@ -63,7 +63,7 @@ def _redact(node: Any, names: Pseudonyms, adults: bool, role: str | None = None)
 
 def challenge_report(store: Store, catalogue: Any, challenge: str, names: Pseudonyms | None) -> dict[str, Any]:
     """Everything the human formats print about one challenge."""
-    view = journal.view(store, catalogue, challenge)
+    view = journal.view(store, catalogue, challenge, fresh=True)  # from the hashed entries, not the cache
     rows = journal.chronology(store, challenge)
     adults = view["procedure"].applies_to == "adults"
     case_ref = view["case_ref"]

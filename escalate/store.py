@@ -457,12 +457,13 @@ class Store:
                 out[d] = entry.disclosed_value(b)
         return out
 
-    def state(self, challenge: str) -> dict[str, Any]:
-        """The folded state of one challenge (from the cache when it is current)."""
+    def state(self, challenge: str, *, fresh: bool = False) -> dict[str, Any]:
+        """The folded state of one challenge: from the cache when it is current, unless ``fresh``, which
+        folds the entries again (the cache is not covered by verify; the entries are)."""
         last = self._q("SELECT max(cseq) FROM entries WHERE challenge = ?", (challenge,))[0][0]
         if last is None:
             raise ChallengeError(f"no challenge {challenge!r} in this store")
-        return self._state_in_tx(challenge, last)
+        return self._rebuild(challenge) if fresh else self._state_in_tx(challenge, last)
 
     def states(self) -> list[dict[str, Any]]:
         """Folded state of every challenge, oldest first; stale cache rows are rebuilt."""

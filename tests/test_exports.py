@@ -286,3 +286,22 @@ def test_an_export_stops_at_the_head_it_announces(store_home, tmp_path, monkeypa
             assert report.count == header["entries"]
             assert all(json.loads(line)["seq"] <= int(header["store_fingerprint"].split(":")[0])
                        for line in out.read_bytes().splitlines()[1:])
+
+
+def test_what_leaves_the_system_is_derived_from_the_entries_not_the_cache(store_home, tmp_path, run_cli):
+    """The store's cached folds are not covered by verify. A cache edited behind escalate's back (here:
+    a challenge marked resolved) must not reach an export or a dispute pack."""
+    import sqlite3
+
+    path = store_home / "escalate.sqlite3"
+    conn = sqlite3.connect(path)
+    state = json.loads(conn.execute("SELECT state FROM state_cache WHERE challenge = 'C-0001'").fetchone()[0])
+    state.update(status="resolved", outcome="resolved")
+    conn.execute("UPDATE state_cache SET state = ? WHERE challenge = 'C-0001'", (json.dumps(state),))
+    conn.commit()
+    conn.close()
+    assert run_cli("export", "1", "--format", "md", "-o", tmp_path / "c.md")[0] == 0
+    assert run_cli("pack", "1", "--format", "md", "-o", tmp_path / "p.md")[0] == 0
+    for name in ("c.md", "p.md"):
+        text = (tmp_path / name).read_text(encoding="utf-8")
+        assert "status: open" in text.lower() and "status: resolved" not in text.lower(), name
