@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-from collections import Counter
+from collections import ChainMap, Counter
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Iterable, Mapping, NamedTuple
 
 from escalate import clock, entry, workcalendar
-from escalate.challenge import derive, fold
+from escalate.challenge import derive, fold_step
 from escalate.store import StoredEntry
 
 
@@ -29,14 +29,27 @@ class Input(NamedTuple):
 
 class Audited(NamedTuple):
     """One challenge from a verified input: its folded state and procedure snapshot; for a file
-    also its entries and the personal values the file discloses (the store reads them on demand)."""
+    also its entries and the disclosures the file carries (digest -> disclosure text, shared by the
+    file's challenges; decoded only when shown). The store reads its entries on demand."""
 
     key: str
     source: str
     state: dict[str, Any]
     procedure: Any
     rows: list[StoredEntry]
-    values: dict[str, str]
+    disclosures: Mapping[str, str]
+
+    def value(self, digest: str | None) -> str:
+        """The disclosed value of a digest, or "(withheld)"."""
+        text = self.disclosures.get(digest or "")
+        return entry.disclosed_value(text.encode("utf-8")) if text is not None else "(withheld)"
+
+    def values(self) -> dict[str, str]:
+        """Disclosed values of every personal field in this challenge's entries."""
+        from escalate.export import _digests
+
+        return {d: entry.disclosed_value(self.disclosures[d].encode("utf-8"))
+                for e in self.rows for d in _digests(e.body) if d in self.disclosures}
 
 
 def _snapshot(text: str, procedure_id: str, cache: dict[str, Any], fingerprint: str) -> Any:
@@ -49,33 +62,43 @@ def _snapshot(text: str, procedure_id: str, cache: dict[str, Any], fingerprint: 
 
 def _from_file(path: str, snapshots: dict[str, Any]) -> tuple[Input, list[Audited]]:
     from escalate.errors import ExportError
-    from escalate.export import read_jsonl, verify_file
+    from escalate.export import read_jsonl, verify_records
 
     try:
-        report = verify_file(path)
-        if not report.ok:
-            return Input(path, False, report.problem, report.count), []
-        _, records = read_jsonl(path)
+        header, records = read_jsonl(path)  # read and parsed once, then verified, then folded
     except ExportError as exc:
         return Input(path, False, exc.message, 0), []
+    report = verify_records(header, records)
+    if not report.ok:
+        return Input(path, False, report.problem, report.count), []
     groups: dict[str, list[StoredEntry]] = {}
-    values: dict[str, str] = {}
+    states: dict[str, dict[str, Any]] = {}
+    opened: dict[str, str] = {}
+    disclosures: dict[str, str] = {}
     for rec in records:
         body = rec["body"].encode("utf-8")
-        content = entry.split(body)[1]
-        groups.setdefault(rec["challenge"], []).append(
-            StoredEntry(rec["seq"], rec["challenge"], rec["cseq"], rec["kind"], content["occurred_at"],
-                        content["recorded_at"], body, rec["hash"]))
-        for digest, text in rec["disclosures"].items():
-            values[digest] = entry.disclosed_value(text.encode("utf-8"))
+        content = entry.split(body)[1]  # each body is parsed once: folded here, kept as bytes
+        e = StoredEntry(rec["seq"], rec["challenge"], rec["cseq"], rec["kind"], content["occurred_at"],
+                        content["recorded_at"], body, rec["hash"])
+        cid = rec["challenge"]
+        if cid not in groups:
+            groups[cid] = []
+            if e.kind != "opened":  # a selection export always starts a challenge at entry 1
+                states[cid] = {}
+        groups[cid].append(e)
+        if states.get(cid) == {}:
+            continue
+        if e.kind == "opened":
+            opened[cid] = content["data"]["procedure_text"]
+        states[cid] = fold_step(states.get(cid), e, content)
+        disclosures.update(rec["disclosures"])
     out = []
     for cid, rows in groups.items():
-        if rows[0].kind != "opened":  # a selection export always starts a challenge at entry 1
+        state = states[cid]
+        if not state:
             continue
-        state = fold(rows)
-        procedure = _snapshot(rows[0].content()["data"]["procedure_text"], state["procedure_id"], snapshots,
-                              state["fingerprint"])
-        out.append(Audited(f"{Path(path).name}:{cid}", path, state, procedure, rows, values))
+        procedure = _snapshot(opened[cid], state["procedure_id"], snapshots, state["fingerprint"])
+        out.append(Audited(f"{Path(path).name}:{cid}", path, state, procedure, rows, disclosures))
     return Input(path, True, None, report.count, report.withheld, len(out)), out
 
 
@@ -112,7 +135,7 @@ def load(files: Iterable[str] = (), store: Any = None) -> tuple[list[Input], lis
                 continue
             # the same entries have the same digests: what any copy discloses, the kept one shows
             longer = c if len(c.rows) > len(kept.rows) else kept
-            unique[key] = longer._replace(values={**kept.values, **c.values})
+            unique[key] = longer._replace(disclosures=ChainMap(kept.disclosures, c.disclosures))  # no copying
     return [info for info, _ in loaded], list(unique.values())
 
 

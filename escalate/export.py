@@ -310,6 +310,12 @@ def read_jsonl(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 def verify_file(path: str | Path, expect: tuple[int, str] | None = None) -> Report:
     """Verify an exported jsonl file: every hash, every link it can check, every disclosure."""
     header, records = read_jsonl(path)
+    return verify_records(header, records, expect)
+
+
+def verify_records(header: dict[str, Any], records: list[dict[str, Any]],
+                   expect: tuple[int, str] | None = None) -> Report:
+    """:func:`verify_file` on a file already read with :func:`read_jsonl` (the audit reads it once)."""
     sha = hashlib.sha256
     last_seq, last_hash = None, None
     last_of: dict[str, tuple[int, str]] = {}

@@ -63,7 +63,7 @@ class AuditScreen(SearchableTable, Screen[None]):
         items = []
         for c in challenges:
             view = derive(c.state, c.procedure, now)
-            view["case_ref"] = c.values.get(c.state["case_ref_sd"] or "", "(withheld)")
+            view["case_ref"] = c.value(c.state["case_ref_sd"])
             items.append({"audited": c, "view": view})
         self.app.call_from_thread(self._loaded, inputs, figures, items)
 
@@ -130,7 +130,7 @@ class AuditChallengeScreen(Screen[None]):
         super().__init__()
         self.view, self.audited = item["view"], item["audited"]
         corrections = [e for e in self.audited.rows if e.kind == "amendment"]
-        self.chronology = journal.annotate(self.audited.rows, corrections, self.audited.values)
+        self.chronology = journal.annotate(self.audited.rows, corrections, self.audited.values())
 
     def compose(self) -> ComposeResult:
         yield Header()
