@@ -39,6 +39,9 @@ class Terminal:
         while time.monotonic() < deadline:
             screen = self.screen()
             if text in screen:
+                # a screen is drawn a moment before it takes focus: keys sent at once could land on
+                # the screen underneath (seen under load), as a person's would not
+                time.sleep(0.3)
                 return screen
             time.sleep(0.1)
         raise AssertionError(f"{text!r} did not appear; the screen shows:\n{self.screen()}")
