@@ -38,6 +38,7 @@ class Audited(NamedTuple):
     procedure: Any
     rows: list[StoredEntry]
     disclosures: Mapping[str, str]
+    also_in: tuple[str, ...] = ()  # other verified files holding the same challenge
 
     def value(self, digest: str | None) -> str:
         """The disclosed value of a digest, or "(withheld)"."""
@@ -135,7 +136,9 @@ def load(files: Iterable[str] = (), store: Any = None) -> tuple[list[Input], lis
                 continue
             # the same entries have the same digests: what any copy discloses, the kept one shows
             longer = c if len(c.rows) > len(kept.rows) else kept
-            unique[key] = longer._replace(disclosures=ChainMap(kept.disclosures, c.disclosures))  # no copying
+            other = kept if longer is c else c
+            unique[key] = longer._replace(disclosures=ChainMap(kept.disclosures, c.disclosures),  # no copying
+                                          also_in=(*longer.also_in, other.source, *other.also_in))
     return [info for info, _ in loaded], list(unique.values())
 
 

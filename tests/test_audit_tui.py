@@ -70,6 +70,8 @@ async def test_auditor_browses_verified_files_and_failed_ones_are_left_out(expor
         table = screen.query_one("DataTable")
         assert table.row_count == 2
         assert sorted(str(table.get_row_at(i)[2]) for i in range(2)) == ["Child Q (fictional)", "Child R (fictional)"]
+        # each row names the file kept (the one with more entries) and how many others hold it too
+        assert {str(table.get_row_at(i)[0]) for i in range(2)} == {"redacted.jsonl +1"}
         # search narrows the rows
         await pilot.press("slash", *"southby")
         await pilot.pause()

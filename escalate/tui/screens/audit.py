@@ -5,6 +5,7 @@ Nothing here can record anything: there is no store, and no key or command appen
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual import work
@@ -102,7 +103,8 @@ class AuditScreen(SearchableTable, Screen[None]):
             v, c = item["view"], item["audited"]
             state = v["state"]
             status = state["outcome"] or ("OVERDUE" if v["overdue"] else state["status"])
-            table.add_row(c.source.rsplit("/", 1)[-1], state["challenge"], v["case_ref"], status,
+            source = Path(c.source).name + (f" +{len(c.also_in)}" if c.also_in else "")
+            table.add_row(source, state["challenge"], v["case_ref"], status,
                           f"{v['stage_index']} of {v['stage_count']}", state["agency"], state["procedure_id"],
                           str(state["entries"]), key=str(n))
         self.shown = rows[:PAGE]
@@ -147,7 +149,9 @@ class AuditChallengeScreen(Screen[None]):
         self.query_one("#challenge-header", Static).update(
             f"[b]{esc(v['case_ref'])}[/] · {state['challenge']} · {esc(state['agency'])} · {status} · "
             f"opened {opened}\n{esc(p.name)} ({p.id}, {esc(p.version)}) · {p.stage_label} {v['stage_index']} of "
-            f"{v['stage_count']}: {esc(v['stage'].title)}\nFrom {esc(self.audited.source)} (verified; read-only)")
+            f"{v['stage_count']}: {esc(v['stage'].title)}\nFrom {esc(self.audited.source)}"
+            + (f" (also in {esc(', '.join(self.audited.also_in))})" if self.audited.also_in else "")
+            + " (verified; read-only)")
         self.query_one("#deadlines", Static).update(deadlines_text(v, tz, hints=False))
         self.query_one("#ladder", Static).update(ladder_text(v, tz))
         self.query_one(Chronology).reload(len(self.chronology))
