@@ -12,6 +12,7 @@ from escalate.settings import Settings
 from escalate.store import Store
 from escalate.tui.app import EscalateApp
 from escalate.tui.dialogs import FormDialog, HelpScreen
+from escalate.tui.screens.challenge import ChallengeScreen
 from logtools import open_fictional
 
 SIZES = [(80, 24), (120, 40)]
@@ -401,6 +402,47 @@ async def test_export_from_the_challenge_view(dsl, tmp_path):
         app.screen.query_one("#f-redact").value = "yes"
         await pilot.press("ctrl+s")
         await settle(pilot)
+        assert isinstance(app.screen, ChallengeScreen)  # the progress dialog closed itself
     assert "Child A" in target.read_text() and "Child Q" not in target.read_text()
     with Store.open(dsl / "escalate.sqlite3") as s:
         assert s.entries("C-0001")[-1].kind == "exported"
+
+
+async def test_a_long_export_shows_its_progress_and_a_failure_is_reported(dsl, tmp_path, monkeypatch):
+    """The export runs beside the interface with a progress bar fed by the core's progress calls; if it
+    fails half way, the error is shown and no file is left."""
+    import threading
+
+    from escalate import export as export_mod
+    from escalate.errors import ExportError
+    from escalate.tui.dialogs import ProgressDialog
+
+    release, reached = threading.Event(), threading.Event()
+
+    def slow_export(*args, progress=None, **kw):
+        progress(3, 10)
+        reached.set()
+        release.wait(10)
+        raise ExportError("the disk holding the export is full")
+
+    monkeypatch.setattr(export_mod, "export", slow_export)
+    app = EscalateApp()
+    target = tmp_path / "big.jsonl"
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_view(pilot, dsl)
+        await pilot.press("w")
+        await pilot.pause()
+        app.screen.query_one("#f-path").value = str(target)
+        app.screen.query_one("#f-format").value = "jsonl"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert reached.wait(10)
+        await pilot.pause()
+        assert isinstance(app.screen, ProgressDialog)
+        bar = app.screen.query_one("ProgressBar")
+        assert (bar.progress, bar.total) == (3, 10)
+        release.set()
+        await settle(pilot)
+        assert isinstance(app.screen, ChallengeScreen)
+        assert any("disk holding the export is full" in str(n.message) for n in app._notifications)
+    assert not target.exists()

@@ -1,4 +1,5 @@
-"""Dialogs: one form dialog for every "record something" action, a confirmation, and help.
+"""Dialogs: one form dialog for every "record something" action, a confirmation, a progress
+dialog for long work (exports), and help.
 
 The form dialog checks each field before anything is saved and shows what is wrong next to
 the field. Saving calls the core; if the core refuses (a locked store, a full disk, a rule)
@@ -10,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Input, Label, ProgressBar, Select, Static, TextArea
 
 from escalate.errors import EscalateError
 
@@ -133,6 +135,38 @@ class FormDialog(ModalScreen[Any]):
             self.action_save()
         else:
             self.action_cancel()
+
+
+class ProgressDialog(ModalScreen[Any]):
+    """Runs ``job(progress)`` on a worker thread with a progress bar; ``progress(done, total)`` may be
+    called from the job. Dismisses with the job's result, or with the EscalateError it raised. There
+    is nothing to cancel: an export either completes and is recorded, or leaves no file."""
+
+    def __init__(self, title: str, job: Callable[[Callable[[int, int], None]], Any]) -> None:
+        super().__init__()
+        self.job_title, self.job = title, job
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.job_title, classes="dialog-title")
+            yield ProgressBar(total=None, show_eta=False, id="progress")
+            yield Static("Working... the file is written first, then recorded in the log.", classes="field-help")
+
+    def on_mount(self) -> None:
+        self.run()
+
+    @work(thread=True, exclusive=True)
+    def run(self) -> None:
+        bar = self.query_one(ProgressBar)
+
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(bar.update, total=total, progress=done)
+
+        try:
+            result: Any = self.job(progress)
+        except EscalateError as exc:
+            result = exc
+        self.app.call_from_thread(self.dismiss, result)
 
 
 class ConfirmDialog(ModalScreen[bool]):

@@ -12,7 +12,7 @@ from textual.widgets import Footer, Header, Static
 from escalate import clock, journal
 from escalate.entry import MEDIA, OUTCOMES
 from escalate.errors import EscalateError
-from escalate.tui.dialogs import Field, FormDialog
+from escalate.tui.dialogs import Field, FormDialog, ProgressDialog
 from escalate.tui.screens.dashboard import when_text
 from escalate.tui.widgets import Chronology, challenge_tabs, esc, ladder_text
 from escalate.wording import OWNER_WORDS, describe_timescale
@@ -233,24 +233,36 @@ class ChallengeScreen(Screen[None]):
     def action_export(self) -> None:
         from pathlib import Path
 
-        from escalate.export import export, pack
+        from escalate.export import check_output, export, pack
 
-        def save(values: dict[str, str]) -> Any:
+        def check(values: dict[str, str]) -> Any:
+            # what can be refused at once is refused in the form, keeping what was typed
             output = Path(values["path"]).expanduser()
-            force = values["force"] == "yes"
+            check_output(output, values["force"] == "yes")
+            return {**values, "output": output}
+
+        def run(values: dict[str, Any], progress: Callable[[int, int], None]) -> Any:
+            output, force = values["output"], values["force"] == "yes"
             if values["what"] == "pack":
                 fmt = values["format"] if values["format"] in ("html", "md", "pdf") else "html"
                 pack(self.app.store, self.app.settings, self.app.catalogue, self.challenge, output, fmt=fmt,
                      force=force)
             else:
                 export(self.app.store, self.app.settings, self.app.catalogue, [self.challenge], output,
-                       fmt=values["format"], redact=values["redact"] == "yes", force=force)
+                       fmt=values["format"], redact=values["redact"] == "yes", force=force, progress=progress)
             return output
 
-        def done(result: Any) -> None:
-            if result:
+        def finished(result: Any) -> None:
+            if isinstance(result, EscalateError):
+                self.app.show_error(result)
+            elif result:
                 self.app.notify(f"Written to {result}; the export is recorded in the log.")
-                self.refresh_data()
+            self.refresh_data()
+
+        def checked(values: Any) -> None:
+            if values:
+                self.app.push_screen(ProgressDialog(f"Writing {values['output'].name}",
+                                                    lambda progress: run(values, progress)), finished)
 
         formats = [(f, f) for f in ("html", "pdf", "md", "csv", "jsonl")]
         yes_no = [("no", "no"), ("yes", "yes")]
@@ -263,7 +275,7 @@ class ChallengeScreen(Screen[None]):
             Field("path", "Save to", required=True, default=f"{self.challenge}.html",
                   help="Set the extension to match the format. An existing file is kept unless you choose to replace it."),
             Field("force", "Replace an existing file", kind="select", options=yes_no, default="no", required=True),
-        ], save, timezone=self.app.settings.timezone), done)
+        ], check, timezone=self.app.settings.timezone), checked)
 
     def action_back(self) -> None:
         self.dismiss(None)
