@@ -28,6 +28,13 @@ from escalate.errors import ExportError
 from escalate.verify import Report, fingerprint
 
 FORMAT_VERSION = 1
+#: the JSON Schema of one line of a jsonl export, shipped beside this module
+SCHEMA_PATH = Path(__file__).with_name("export-schema.json")
+
+
+def schema_text() -> str:
+    """The export's JSON Schema (printed by `escalate export --schema`)."""
+    return SCHEMA_PATH.read_text(encoding="utf-8")
 
 
 def write_atomic(path: Path, chunks: Any, before_rename: Callable[[str], Any] | None = None) -> str:

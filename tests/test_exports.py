@@ -305,3 +305,52 @@ def test_what_leaves_the_system_is_derived_from_the_entries_not_the_cache(store_
     for name in ("c.md", "p.md"):
         text = (tmp_path / name).read_text(encoding="utf-8")
         assert "status: open" in text.lower() and "status: resolved" not in text.lower(), name
+
+
+def test_export_schema_is_printed_and_every_line_of_real_exports_matches_it(store_home, tmp_path, run_cli):
+    import jsonschema
+
+    code, out, err = run_cli("export", "--schema")
+    assert code == 0, err
+    schema = json.loads(out)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for argv in (["--all"], ["--all", "--redact"], ["1"], ["--all", "--open", "--since", "2026-11-01"]):
+        out_file = tmp_path / f"{len(argv)}-{'-'.join(a.strip('-') for a in argv)}.jsonl"
+        assert run_cli("export", *argv, "-o", out_file)[0] == 0
+        lines = out_file.read_bytes().splitlines()
+        for line in lines:
+            errors = list(validator.iter_errors(json.loads(line)))
+            assert not errors, (argv, errors[0].message)
+    # and it tells a broken line from a good one
+    bad = json.loads(lines[1])
+    bad["hash"] = "not a hash"
+    assert list(validator.iter_errors(bad))
+
+
+def test_export_needs_an_output_unless_printing_the_schema(store_home, run_cli):
+    code, _, err = run_cli("export", "--all")
+    assert code == 2 and "no output file" in err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["1", "--since", "2026-11-01"], "narrow --all"),
+    (["--all", "--open", "--resolved"], "not both"),
+    (["--all", "--since", "last tuesday"], "not an ISO-8601 date"),
+])
+def test_export_filters_that_make_no_sense_are_refused(store_home, run_cli, tmp_path, argv, words):
+    code, _, err = run_cli("export", *argv, "-o", tmp_path / "x.jsonl")
+    assert code == 2 and words in err
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_export_since_keeps_whole_challenges_active_on_or_after_the_date(store_home, run_cli, tmp_path):
+    with Store.open(store_home / "escalate.sqlite3") as s:
+        open_fictional(s, at="2026-10-01T09:00", case_ref="Child Old (fictional)")  # C-0002, quiet since
+    out = tmp_path / "since.jsonl"
+    assert run_cli("export", "--all", "--since", "2026-11-01", "-o", out)[0] == 0
+    header = json.loads(out.read_bytes().splitlines()[0])
+    assert header["challenges"] == ["C-0001"] and header["scope"] == "since 2026-11-01"
+    assert run_cli("verify", out)[0] == 0
+    lines = [json.loads(x) for x in out.read_bytes().splitlines()[1:]]
+    assert [x["cseq"] for x in lines] == list(range(1, len(lines) + 1))  # from its opening entry

@@ -68,3 +68,21 @@ def test_procedure_commands_do_not_load_the_log(tmp_path):
                                cwd=ROOT).stdout
     for command in ("procedures", "open", "record", "verify", "export", "audit"):
         assert command in help_text
+
+
+def test_every_package_is_listed_for_installation():
+    """A plain (non-editable) install ships only the packages pyproject.toml lists: every folder of
+    escalate/ with an __init__.py must be there, and the data files beside the code."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    from conftest import ROOT
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "escalate").rglob("__init__.py")}
+    assert found <= listed, found - listed
+    assert "*.json" in config["package-data"]["escalate"]  # export-schema.json
+    assert (ROOT / "escalate" / "export-schema.json").exists()

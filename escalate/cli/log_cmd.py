@@ -338,11 +338,27 @@ def cmd_export(args: argparse.Namespace) -> int:
     from escalate import journal
     from escalate.export import export
 
+    if args.schema:
+        from escalate.export import schema_text
+
+        plain(schema_text())
+        return ExitCode.OK
+    if not args.output:
+        raise UsageError("no output file", hint="Add -o PATH (e.g. -o log.jsonl).")
     if args.all and args.challenges:
         raise UsageError("give challenge ids or --all, not both")
     if not args.all and not args.challenges:
         raise UsageError("nothing selected", hint="Give challenge ids, or --all.")
+    if (args.open or args.resolved or args.since) and not args.all:
+        raise UsageError("--open, --resolved and --since narrow --all", hint="Add --all, or give challenge ids only.")
+    if args.open and args.resolved:
+        raise UsageError("give --open or --resolved, not both")
     settings = _settings()
+    since = None
+    if args.since:
+        from escalate import clock
+
+        since = clock.iso(clock.parse_time(args.since, settings.timezone, what="--since"))
     with journal.open_store(create=False) as store:
         if args.all:
             states = store.states()
@@ -350,8 +366,12 @@ def cmd_export(args: argparse.Namespace) -> int:
                 states = [s for s in states if s["status"] == "open"]
             if args.resolved:
                 states = [s for s in states if s["status"] != "open"]
+            if since:  # whole challenges, so the file still verifies: active on or after the date
+                states = [s for s in states if s["last_at"] >= since]
             ids = [s["challenge"] for s in states]
-            scope = "all" if not (args.open or args.resolved) else ("open" if args.open else "resolved")
+            scope = "all" if not (args.open or args.resolved or since) else "+".join(
+                word for word, on in (("open", args.open), ("resolved", args.resolved),
+                                      (f"since {args.since.strip()}", since)) if on)
         else:
             ids = [store.resolve_id(c) for c in args.challenges]
             scope = "selection"

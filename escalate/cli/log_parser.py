@@ -89,17 +89,21 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--expect", metavar="FINGERPRINT", help="the head fingerprint you hold, e.g. 12:ab12-...: catches "
                                                           "entries removed from the end")
 
-    p = command("export", "export challenges for an auditor or a meeting (jsonl, csv, md, html)", M,
+    p = command("export", "export challenges for an auditor or a meeting (jsonl, csv, md, html, pdf)", M,
                 "cmd_export")
     p.add_argument("challenges", nargs="*", metavar="CHALLENGE")
     p.add_argument("--all", action="store_true", help="every challenge in the store")
     p.add_argument("--open", action="store_true", help="with --all: open challenges only")
     p.add_argument("--resolved", action="store_true", help="with --all: resolved or withdrawn only")
+    p.add_argument("--since", metavar="DATE", help="with --all: only challenges with something recorded as "
+                                                   "happening on or after DATE (each exported whole)")
     p.add_argument("--format", default="jsonl", choices=("jsonl", "csv", "md", "html", "pdf"),
                    help="jsonl (verifiable with `escalate verify FILE`), csv, md, html or pdf (printable)")
     p.add_argument("--redact", action="store_true", help="withhold personal fields (the file still verifies)")
-    p.add_argument("-o", "--output", required=True, metavar="PATH")
+    p.add_argument("-o", "--output", metavar="PATH", help="the file to write (required)")
     p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.add_argument("--schema", action="store_true",
+                   help="print the JSON Schema of a jsonl export's lines, and do nothing else")
 
     p = command("pack", "the dispute pack of one challenge, for a professional dispute meeting", M, "cmd_pack")
     p.add_argument("challenge")
