@@ -185,7 +185,7 @@ def test_redacted_export_verifies_and_hides_names(tmp_path, isolated_home, run_c
 @pytest.mark.parametrize("argv,words", [
     (["export", "C-0042", "-o", "x.jsonl"], "no challenge"),
     (["export", "-o", "x.jsonl"], "nothing selected"),
-    (["export", "--all", "--open", "--resolved", "-o", "x.jsonl"], "nothing to export"),
+    (["export", "--all", "--resolved", "-o", "x.jsonl"], "nothing to export"),  # none resolved yet
 ])
 def test_export_bad_input_writes_nothing(tmp_path, isolated_home, run_cli, monkeypatch, argv, words):
     from escalate import settings
