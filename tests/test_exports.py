@@ -354,3 +354,15 @@ def test_export_since_keeps_whole_challenges_active_on_or_after_the_date(store_h
     assert run_cli("verify", out)[0] == 0
     lines = [json.loads(x) for x in out.read_bytes().splitlines()[1:]]
     assert [x["cseq"] for x in lines] == list(range(1, len(lines) + 1))  # from its opening entry
+
+
+@pytest.mark.parametrize("filters, scope", [(["--open"], "open"), (["--resolved"], None),
+                                            (["--open", "--since", "2026-11-01"], "open+since 2026-11-01")])
+def test_export_scope_names_the_filters(store_home, run_cli, tmp_path, filters, scope):
+    out = tmp_path / "f.jsonl"
+    code, _, err = run_cli("export", "--all", *filters, "-o", out)
+    if scope is None:  # nothing resolved in this store
+        assert code == 2 and "nothing to export" in err and not out.exists()
+    else:
+        assert code == 0, err
+        assert json.loads(out.read_bytes().splitlines()[0])["scope"] == scope

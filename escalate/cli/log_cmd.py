@@ -369,9 +369,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             if since:  # whole challenges, so the file still verifies: active on or after the date
                 states = [s for s in states if s["last_at"] >= since]
             ids = [s["challenge"] for s in states]
-            scope = "all" if not (args.open or args.resolved or since) else "+".join(
-                word for word, on in (("open", args.open), ("resolved", args.resolved),
-                                      (f"since {args.since.strip()}", since)) if on)
+            filters = (["open"] if args.open else []) + (["resolved"] if args.resolved else []) + (
+                [f"since {args.since.strip()}"] if since else [])
+            scope = "+".join(filters) or "all"
         else:
             ids = [store.resolve_id(c) for c in args.challenges]
             scope = "selection"
