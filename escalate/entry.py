@@ -74,6 +74,11 @@ KINDS: dict[str, dict[str, tuple[str, bool]]] = {
                  "sha256": ("str", True), "entries": ("int", True)},
 }
 
+#: Free-text fields a person may choose to withhold from an export for people (csv, md, html, pdf). They
+#: are hashed in clear, so a jsonl export cannot withhold them and still verify.
+FREE_TEXT = ("concern", "evidence", "checks", "decision", "summary", "rationale", "reason", "action", "impact",
+             "lessons", "outcome_sought", "new_value")
+
 #: What a person can add with `escalate record` (the others have their own commands).
 RECORDABLE = ("contact", "response", "action-agreed", "deadline-extended", "deadline-paused", "deadline-resumed",
               "timescale-agreed", "notification-sent", "advice-sought", "no-further-escalation", "note")

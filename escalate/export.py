@@ -99,6 +99,21 @@ class _Sync:
 FORMATS = ("jsonl", "csv", "md", "html", "pdf")
 
 
+def check_withhold(fields: list[str], fmt: str) -> list[str]:
+    """The free-text fields to withhold, checked: known names, and a format for people."""
+    from escalate.errors import UsageError
+
+    chosen = [f.strip() for f in fields if f.strip()]
+    unknown = [f for f in chosen if f not in entry.FREE_TEXT]
+    if unknown:
+        raise UsageError(f"cannot withhold {', '.join(map(repr, unknown))}: not a free-text field",
+                         hint="Free-text fields: " + ", ".join(entry.FREE_TEXT))
+    if chosen and fmt == "jsonl":
+        raise UsageError("a jsonl export cannot withhold free-text fields and still verify (they are hashed in clear)",
+                         hint="Withhold them in a csv, md, html or pdf export; --redact withholds names in any format.")
+    return chosen
+
+
 def check_output(output: Path, force: bool) -> None:
     """Refuse, before anything is written or recorded, an output that cannot or must not be written."""
     if output.is_dir():
@@ -115,13 +130,14 @@ LINES_PER_CHUNK = 500
 
 def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], output: Path, *, fmt: str = "jsonl",
            redact: bool = False, force: bool = False, scope: str = "selection",
-           progress: Callable[[int, int], None] | None = None) -> tuple[str, int]:
+           progress: Callable[[int, int], None] | None = None, withhold: list[str] | None = None) -> tuple[str, int]:
     """Write an export of ``challenges``; returns (sha256 of the file, entries covered).
 
     The file is written atomically; an ``exported`` entry is appended to each challenge before the
     file takes its name.
     ``catalogue`` may be a function returning it: a jsonl export never needs the procedures.
     ``progress(done, total)`` is called as the file is written (a face draws a bar with it).
+    ``withhold``: free-text fields (entry.FREE_TEXT) to show as "(withheld)" in a format for people.
     """
     from escalate import journal
 
@@ -129,6 +145,7 @@ def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], out
     if fmt not in FORMATS:
         raise ExportError(f"format {fmt!r} is not known", hint="Formats: " + ", ".join(FORMATS))
     check_output(output, force)
+    withhold = check_withhold(withhold or [], fmt)
     if not challenges:
         raise ExportError("nothing to export: the selection has no challenges")
     wanted = sorted(set(challenges))
@@ -153,7 +170,7 @@ def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], out
         names = report.Pseudonyms() if redact else None
         if callable(catalogue):
             catalogue = catalogue()
-        reports = [report.challenge_report(store, catalogue, c, names) for c in wanted]
+        reports = [report.challenge_report(store, catalogue, c, names, withhold) for c in wanted]
         total = len(reports)
         covered = sum(len(r["rows"]) for r in reports)
         tz = settings.timezone

@@ -12,7 +12,7 @@ import csv
 import html
 import io
 import json
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from escalate import clock, entry, journal
 from escalate.store import Store
@@ -61,10 +61,32 @@ def _redact(node: Any, names: Pseudonyms, adults: bool, role: str | None = None)
     return node
 
 
-def challenge_report(store: Store, catalogue: Any, challenge: str, names: Pseudonyms | None) -> dict[str, Any]:
-    """Everything the human formats print about one challenge."""
+WITHHELD = "(withheld)"
+
+
+def _withhold(node: Any, fields: frozenset[str]) -> Any:
+    if isinstance(node, dict):
+        return {k: (WITHHELD if k in fields else _withhold(v, fields)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_withhold(v, fields) for v in node]
+    return node
+
+
+def challenge_report(store: Store, catalogue: Any, challenge: str, names: Pseudonyms | None,
+                     withhold: Iterable[str] = ()) -> dict[str, Any]:
+    """Everything the human formats print about one challenge; ``withhold``: free-text fields
+    (entry.FREE_TEXT) shown as "(withheld)" wherever they appear."""
     view = journal.view(store, catalogue, challenge, fresh=True)  # from the hashed entries, not the cache
     rows = journal.chronology(store, challenge)
+    fields = frozenset(withhold)
+    if fields:
+        view["state"] = _withhold(view["state"], fields)
+        for r in rows:
+            r["data"] = _withhold(r["data"], fields)
+            # a correction of a withheld field is withheld too, on the entry and in the amendment itself
+            r["corrected"] = {k: (WITHHELD if k.rsplit(".", 1)[-1] in fields else v) for k, v in r["corrected"].items()}
+            if r["kind"] == "amendment" and str(r["data"].get("field", "")).rsplit(".", 1)[-1] in fields:
+                r["data"]["new_value"] = WITHHELD
     adults = view["procedure"].applies_to == "adults"
     case_ref = view["case_ref"]
     if names is not None:

@@ -366,3 +366,40 @@ def test_export_scope_names_the_filters(store_home, run_cli, tmp_path, filters, 
     else:
         assert code == 0, err
         assert json.loads(out.read_bytes().splitlines()[0])["scope"] == scope
+
+
+WITHHELD_TEXT = "Bruising seen twice in a week"  # the fictional concern of open_fictional
+
+
+@pytest.mark.parametrize("fmt", ["csv", "md", "html", "pdf"])
+def test_chosen_free_text_fields_are_withheld_from_exports_for_people(store_home, run_cli, tmp_path, fmt):
+    with Store.open(store_home / "escalate.sqlite3") as s:
+        journal.amend(s, SETTINGS, "C-0001", 2, "summary", "Raised the disagreement and asked for reasons",
+                      "clearer wording")
+    out = tmp_path / f"w.{fmt}"
+    code, _, err = run_cli("export", "1", "--format", fmt, "--withhold", "concern", "--withhold", "summary",
+                           "-o", out)
+    assert code == 0, err
+    data = out.read_bytes()
+    if fmt == "pdf":
+        import shutil
+        import subprocess
+
+        if shutil.which("pdftotext") is None:
+            pytest.skip("pdftotext is not installed (apt-get install -y poppler-utils)")
+        data = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, check=True).stdout
+    text = data.decode("utf-8", "replace")
+    for secret in (WITHHELD_TEXT, "Raised the disagreement", "asked for reasons"):
+        assert secret not in text, secret
+    assert "(withheld)" in text
+    assert "Northtown CSC" in text  # what was not chosen is still there
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--withhold", "concern"], "cannot withhold free-text fields and still verify"),
+    (["--format", "csv", "--withhold", "agency"], "not a free-text field"),
+])
+def test_withholding_refused_where_it_cannot_work(store_home, run_cli, tmp_path, argv, words):
+    code, _, err = run_cli("export", "1", *argv, "-o", tmp_path / "x.out")
+    assert code == 2 and words in err
+    assert not (tmp_path / "x.out").exists()

@@ -446,3 +446,26 @@ async def test_a_long_export_shows_its_progress_and_a_failure_is_reported(dsl, t
         assert isinstance(app.screen, ChallengeScreen)
         assert any("disk holding the export is full" in str(n.message) for n in app._notifications)
     assert not target.exists()
+
+
+async def test_export_dialog_withholds_chosen_free_text_and_refuses_it_for_jsonl(dsl, tmp_path):
+    app = EscalateApp()
+    target = tmp_path / "withheld.html"
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_view(pilot, dsl)
+        await pilot.press("w")
+        await pilot.pause()
+        app.screen.query_one("#f-path").value = str(tmp_path / "x.jsonl")
+        app.screen.query_one("#f-format").value = "jsonl"
+        app.screen.query_one("#f-withhold").value = "concern"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "cannot withhold free-text fields" in text_of(app, "#form-error")  # refused, input kept
+        assert app.screen.query_one("#f-withhold").value == "concern"
+        app.screen.query_one("#f-format").value = "html"
+        app.screen.query_one("#f-path").value = str(target)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ChallengeScreen)
+    html = target.read_text(encoding="utf-8")
+    assert "(withheld)" in html and "Bruising" not in html

@@ -377,7 +377,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             scope = "selection"
         with _progress_bar("Exporting") as progress:
             sha, count = export(store, settings, lambda: _catalogue(args), ids, Path(args.output), fmt=args.format,
-                                redact=args.redact, force=args.force, scope=scope, progress=progress)
+                                redact=args.redact, force=args.force, scope=scope, progress=progress,
+                                withhold=args.withhold)
     plain(f"exported {count} entries of {len(ids)} challenge(s) to {args.output} (sha256 {sha[:16]}...)")
     return ExitCode.OK
 

@@ -11,7 +11,7 @@ WARNINGS_SHOWN = 10
 
 
 def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
-    from escalate.entry import OUTCOMES, RECORDABLE
+    from escalate.entry import FREE_TEXT, OUTCOMES, RECORDABLE
     from escalate.settings import KEYS
 
     p = command("open", "open a challenge; prints its id", M, "cmd_open")
@@ -100,6 +100,9 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--format", default="jsonl", choices=("jsonl", "csv", "md", "html", "pdf"),
                    help="jsonl (verifiable with `escalate verify FILE`), csv, md, html or pdf (printable)")
     p.add_argument("--redact", action="store_true", help="withhold personal fields (the file still verifies)")
+    p.add_argument("--withhold", action="append", metavar="FIELD", default=[],
+                   help="also show this free-text field as '(withheld)' (csv, md, html, pdf; repeatable): "
+                        + ", ".join(FREE_TEXT))
     p.add_argument("-o", "--output", metavar="PATH", help="the file to write (required)")
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.add_argument("--schema", action="store_true",

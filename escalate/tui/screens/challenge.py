@@ -233,13 +233,16 @@ class ChallengeScreen(Screen[None]):
     def action_export(self) -> None:
         from pathlib import Path
 
-        from escalate.export import check_output, export, pack
+        from escalate.entry import FREE_TEXT
+        from escalate.export import check_output, check_withhold, export, pack
 
         def check(values: dict[str, str]) -> Any:
             # what can be refused at once is refused in the form, keeping what was typed
             output = Path(values["path"]).expanduser()
             check_output(output, values["force"] == "yes")
-            return {**values, "output": output}
+            withhold = check_withhold(values["withhold"].replace(",", " ").split(), values["format"]) \
+                if values["what"] == "export" else []
+            return {**values, "output": output, "withhold": withhold}
 
         def run(values: dict[str, Any], progress: Callable[[int, int], None]) -> Any:
             output, force = values["output"], values["force"] == "yes"
@@ -249,7 +252,8 @@ class ChallengeScreen(Screen[None]):
                      force=force)
             else:
                 export(self.app.store, self.app.settings, self.app.catalogue, [self.challenge], output,
-                       fmt=values["format"], redact=values["redact"] == "yes", force=force, progress=progress)
+                       fmt=values["format"], redact=values["redact"] == "yes", force=force, progress=progress,
+                       withhold=values["withhold"])
             return output
 
         def finished(result: Any) -> None:
@@ -272,6 +276,8 @@ class ChallengeScreen(Screen[None]):
             Field("format", "Format", kind="select", options=formats, default="html", required=True),
             Field("redact", "Redact personal details (export only)", kind="select", options=yes_no, default="no",
                   required=True, help="Case reference and names become 'Child A', 'Social worker 1'."),
+            Field("withhold", "Also withhold these free-text fields (csv, md, html, pdf)",
+                  placeholder="e.g. concern, summary", help="Shown as '(withheld)'. Any of: " + ", ".join(FREE_TEXT)),
             Field("path", "Save to", required=True, default=f"{self.challenge}.html",
                   help="Set the extension to match the format. An existing file is kept unless you choose to replace it."),
             Field("force", "Replace an existing file", kind="select", options=yes_no, default="no", required=True),
