@@ -34,14 +34,14 @@ class Terminal:
         return subprocess.run(["tmux", *self.socket, "capture-pane", "-p", "-t", self.name], capture_output=True,
                               text=True).stdout
 
-    def wait_for(self, text: str, timeout: float = 20.0) -> str:
+    def wait_for(self, text: str, timeout: float = 20.0, settle: float = 0.3) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             screen = self.screen()
             if text in screen:
-                # a screen is drawn a moment before it takes focus: keys sent at once could land on
-                # the screen underneath (seen under load), as a person's would not
-                time.sleep(0.3)
+                # a screen is drawn a moment before its first field takes focus: keys sent at once
+                # could land elsewhere under load (seen in CI), as a person's would not
+                time.sleep(settle)
                 return screen
             time.sleep(0.1)
         raise AssertionError(f"{text!r} did not appear; the screen shows:\n{self.screen()}")
@@ -89,7 +89,7 @@ def test_a_dsl_runs_a_challenge_from_concern_to_resolution(tmp_path):
         term.keys("C-n")
         term.wait_for("Stage 1 of 4")
         term.keys("c")
-        term.wait_for("Record a contact")
+        term.wait_for("Record a contact", settle=1.0)
         term.keys("Tab", "Tab")
         term.type("Sam Fictional, Social worker, Northtown CSC")
         term.keys("Tab")
@@ -97,18 +97,18 @@ def test_a_dsl_runs_a_challenge_from_concern_to_resolution(tmp_path):
         term.keys("C-s")
         term.wait_for("Saved: #2 contact")
         term.keys("r")
-        term.wait_for("Record their response")
+        term.wait_for("Record their response", settle=1.0)
         term.keys("Tab")
         term.type("Still no further action")
         term.keys("C-s")
         term.wait_for("Saved: #3 response")
         term.keys("u")
-        term.wait_for("Why you are stepping up")
+        term.wait_for("Why you are stepping up", settle=1.0)
         term.type("Not resolved at step 1")
         term.keys("C-s")
         term.wait_for("Stage 2 of 4")
         term.keys("s")
-        term.wait_for("Rationale")
+        term.wait_for("Impact on the child", settle=1.0)  # a label only the resolve form has
         term.keys("Tab")
         term.type("Strategy discussion agreed")
         term.keys("C-s")
