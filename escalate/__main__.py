@@ -1,3 +1,3 @@
-from escalate.cli import main
+from escalate.cli import run
 
-raise SystemExit(main())
+raise SystemExit(run())

@@ -9,15 +9,39 @@ Published procedures are often vague, so every role, medium and timescale may be
 "not stated" without failing validation: the record then says so, honestly.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: pydantic would then evaluate every field's
+# annotation from a string (a compile per field, about 5 ms at every start).
 import datetime as dt
+import os
 import re
+import sys
+import types
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from escalate.triggers import TRIGGER_IDS
+def _without_pydantic_plugins() -> None:
+    """Turn pydantic's third-party plugins off before any model is built.
+
+    A pydantic plugin (an observability tool, say) is handed every value pydantic validates;
+    procedure files are not secret, but the same switch will guard anything personal we ever
+    validate, so escalate never loads one. ``PYDANTIC_DISABLE_PLUGINS`` is pydantic's own
+    switch, but pydantic reads it only after its plugin loader has imported
+    ``importlib.metadata`` (25-45 ms at every start here, a third of what a command may add
+    to its dependencies), so the loader's one function is provided up front instead.
+    Tested: ``tests/test_procedure_models.py`` checks plugins stay off and validation works.
+    """
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+    if "pydantic.plugin._loader" not in sys.modules:
+        loader = types.ModuleType("pydantic.plugin._loader", "escalate: pydantic plugins are turned off")
+        loader.get_plugins = lambda: ()  # type: ignore[attr-defined]
+        sys.modules["pydantic.plugin._loader"] = loader
+
+
+_without_pydantic_plugins()
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator  # noqa: E402
+
+from escalate.triggers import TRIGGER_IDS  # noqa: E402
 
 FORMAT_VERSION = 1
 

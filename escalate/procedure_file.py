@@ -7,7 +7,6 @@ Nothing else may escape: a property test feeds random bytes and TOML to :func:`p
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 import sys
@@ -211,6 +210,8 @@ def _did_you_mean(loc: tuple[Any, ...], document: Any) -> str | None:
         model = _field_model(model, part, node)
         if model is None:
             return None
+    import difflib  # only a misspelt key needs it
+
     fields = list(getattr(model, "model_fields", {}))
     match = difflib.get_close_matches(str(loc[-1]), fields, n=1, cutoff=0.6)
     return match[0] if match else None

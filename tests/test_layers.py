@@ -86,3 +86,29 @@ def test_every_package_is_listed_for_installation():
     assert found <= listed, found - listed
     assert "*.json" in config["package-data"]["escalate"]  # export-schema.json
     assert (ROOT / "escalate" / "export-schema.json").exists()
+
+
+def test_pydantic_plugins_stay_off_and_metadata_is_never_scanned(tmp_path):
+    """escalate turns pydantic's plugins off (a plugin sees every value validated) without paying for
+    pydantic's plugin discovery: validating every bundled file must work, find no plugin and never import
+    importlib.metadata (25-45 ms of every start)."""
+    code = ("import os, sys; from escalate.cli import main; rc = main(['procedures', 'validate', sys.argv[1]]); "
+            "from pydantic.plugin._loader import get_plugins; "
+            "print(rc, list(get_plugins()), 'importlib.metadata' in sys.modules, os.environ['PYDANTIC_DISABLE_PLUGINS'])")
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT / "procedures")], capture_output=True, text=True,
+                         cwd=ROOT, env={**__import__("os").environ, "ESCALATE_HOME": str(tmp_path)})
+    assert out.stdout.split("\n")[-2].split() == ["0", "[]", "False", "__all__"], out.stderr
+
+
+def test_installed_command_exits_with_the_commands_code(tmp_path):
+    """`python -m escalate` goes through run(), which freezes the collector before exit: the exit code and
+    the output must be those of main()."""
+    import os
+
+    env = {**os.environ, "ESCALATE_HOME": str(tmp_path)}
+    ok = subprocess.run([sys.executable, "-m", "escalate", "procedures", "validate", str(ROOT / "procedures")],
+                        capture_output=True, text=True, cwd=ROOT, env=env)
+    assert ok.returncode == 0 and ok.stdout.rstrip().endswith("file(s) valid.")
+    bad = subprocess.run([sys.executable, "-m", "escalate", "show", "C-9999"], capture_output=True, text=True,
+                         cwd=ROOT, env=env)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr and bad.stderr.strip()

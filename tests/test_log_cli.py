@@ -158,3 +158,14 @@ def test_verify_sums_up_warnings_past_the_first_ten(configured):
     assert "and 2 more" in err and "--all-warnings" in err
     code, out, err = configured("verify", "--all-warnings")
     assert code == 0 and err.count("recorded more than 24 hours after") == 12 and "more (" not in err
+
+
+def test_text_that_looks_like_emoji_codes_prints_as_written(configured):
+    """Rich would turn ':warning:' in a summary into a picture; the record must print as it was typed."""
+    run = configured
+    assert run(*OPEN)[0] == 0
+    summary = "Told 'not our remit :warning:' at 10:30:00 :ok:"
+    assert run("record", "1", "note", "--summary", summary, "--at", "2026-11-16T10:00")[0] == 0
+    code, out, _ = run("show", "1")
+    assert code == 0
+    assert ":warning:" in out and ":ok:" in out and "\u26a0" not in out

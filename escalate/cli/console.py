@@ -11,14 +11,14 @@ from typing import Any
 def out() -> Any:
     from rich.console import Console
 
-    return Console(highlight=False, no_color=bool(os.environ.get("NO_COLOR")))
+    return Console(highlight=False, emoji=False, no_color=bool(os.environ.get("NO_COLOR")))
 
 
 @lru_cache(maxsize=None)
 def err() -> Any:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, no_color=bool(os.environ.get("NO_COLOR")))
+    return Console(stderr=True, highlight=False, emoji=False, no_color=bool(os.environ.get("NO_COLOR")))
 
 
 def escape(text: str) -> str:
