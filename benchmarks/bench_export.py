@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import compile_bytecode
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -65,6 +67,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
+    compile_bytecode()  # as an installed package has it
     hundred_k = store("export-1000x100", 1000, 100)
     one_k = store("export-1x1000", 1, 1000)
     ten_k = store("audit-10000x10", 10000, 10)

@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import compile_bytecode
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
@@ -26,6 +28,7 @@ def main() -> None:
     ap.add_argument("--per", type=int, default=100)
     ap.add_argument("--appends", type=int, default=2000)
     args = ap.parse_args()
+    compile_bytecode()  # as an installed package has it
     home = HERE / "out" / f"home-{args.challenges}x{args.per}"
     home.mkdir(parents=True, exist_ok=True)
     db = home / "escalate.sqlite3"

@@ -7,23 +7,16 @@ Run: python benchmarks/bench_startup.py [--runs 20]
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 
-from common import ROOT, python, time_commands
+from common import ROOT, compile_bytecode, python, time_commands
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
-    # An installed package has its bytecode compiled (pip does it; an editable install writes it on first
-    # import). Compile it now, so that neither PYTHONDONTWRITEBYTECODE nor an edit since the last run makes
-    # escalate pay for compiling its source while its dependencies load their cached bytecode.
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run([python(), "-m", "compileall", "-q", str(ROOT / "escalate")], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
+    compile_bytecode()  # as an installed package has it
     toml = "tomllib" if sys.version_info >= (3, 11) else "tomli as tomllib"
     medians = time_commands({
         "python -c pass": [python(), "-c", "pass"],

@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import compile_bytecode
+
 HERE = Path(__file__).resolve().parent
 
 BARE = """
@@ -71,6 +73,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--big", default=str(HERE / "out" / "home-10000x100"))
     args = ap.parse_args()
+    compile_bytecode()  # as an installed package has it
     empty = tempfile.mkdtemp(prefix="escalate-empty-")
     cases = {"bare Textual app": (BARE, {}), "escalate, empty store": (ESCALATE, {"ESCALATE_HOME": empty}),
              "escalate, 10k challenges / 1M entries": (ESCALATE, {"ESCALATE_HOME": args.big})}

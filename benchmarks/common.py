@@ -29,3 +29,13 @@ def time_commands(commands: dict[str, list[str]], runs: int = 20, env: dict[str,
 
 def python() -> str:
     return sys.executable
+
+
+def compile_bytecode() -> None:
+    """Compile escalate's bytecode, as `pip install` does for an installed package (an editable install
+    writes it on first import). Without this, a machine that sets PYTHONDONTWRITEBYTECODE (this one
+    does) charges every timed escalate process for compiling its source, while its dependencies load
+    their cached bytecode."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([python(), "-m", "compileall", "-q", str(ROOT / "escalate")], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
