@@ -97,11 +97,15 @@ def check_data(kind: str, data: dict[str, Any]) -> dict[str, Any]:
             raise UsageError(f"{kind} entry has no field {key!r}", hint="Fields: " + ", ".join(spec))
     for key, (kind_of, required) in spec.items():
         value = data.get(key)
-        if value is None or value == "" or value == []:
+        if isinstance(value, str) and not value.strip():
+            value = None  # blank text says nothing: a required field left blank is missing
+        if value is None or value == []:
             if required:
                 raise UsageError(f"{kind} entry needs {key.replace('_', ' ')}", hint=f"Give a value for {key}.")
             continue
         clean[key] = _check_value(kind, key, kind_of, value)
+        if required and clean[key] == []:  # a list of blanks
+            raise UsageError(f"{kind} entry needs {key.replace('_', ' ')}", hint=f"Give a value for {key}.")
     if kind == "contact" and clean["direction"] not in ("made", "received"):
         raise UsageError(f"direction {clean['direction']!r} is not known", hint="Expected made or received.")
     if "medium" in clean and clean["medium"] not in MEDIA:

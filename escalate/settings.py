@@ -63,11 +63,15 @@ def check(key: str, value: str) -> str:
 
 def load(path: Path | None = None) -> Settings:
     path = path or paths.locations().settings
-    if not path.exists():
-        return Settings()
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        raise ConfigError(f"settings file {path} cannot be read: {exc.strerror or exc}",
+                          hint=f"Check that {path.parent} is a folder you may read (`escalate locate` lists "
+                               "the folders; --data-dir or ESCALATE_HOME choose another).") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"settings file {path} cannot be read: {exc}",
                           hint="Fix or delete it, then set values with `escalate config set`.") from None
     values = {}

@@ -69,6 +69,8 @@ def entries_in(home):
 @pytest.mark.parametrize("argv,words,code", [
     (["record", "C-0042", "note", "--summary", "x"], "no challenge 'C-0042'", 2),
     (["record", "1", "note"], "note entry needs summary", 2),
+    (["record", "1", "note", "--summary", "   "], "note entry needs summary", 2),  # blank is missing
+    (["resolve", "1", "--outcome", "resolved", "--rationale", " \t "], "resolved entry needs rationale", 2),
     (["record", "1", "note", "--summary", "x", "--at", "2099-01-01T10:00"], "in the future", 2),
     (["record", "1", "note", "--summary", "x", "--at", "soon"], "not an ISO-8601", 2),
     (["record", "1", "note", "--summary", "x", "--decision", "y"], "does not take --decision", 2),
@@ -94,6 +96,11 @@ def test_open_errors(configured, isolated_home):
     bad[bad.index("disputed-referral")] = "bad-vibes"
     code, _, err = configured(*bad)
     assert code == 2 and "unknown trigger 'bad-vibes'" in err
+    assert entries_in(isolated_home) == 0
+    blank = list(OPEN)
+    blank[blank.index("Child Q")] = "   "
+    code, _, err = configured(*blank)
+    assert code == 2 and "needs case ref" in err
     assert entries_in(isolated_home) == 0
 
 
@@ -169,3 +176,27 @@ def test_text_that_looks_like_emoji_codes_prints_as_written(configured):
     code, out, _ = run("show", "1")
     assert code == 0
     assert ":warning:" in out and ":ok:" in out and "\u26a0" not in out
+
+
+def test_data_folder_that_is_a_file(run_cli, tmp_path):
+    """--data-dir naming a file: every command says what is wrong with which path, no traceback."""
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("not a folder")
+    code, _, err = run_cli("--data-dir", not_a_folder, "list")
+    assert code == 2 and "notes.txt/settings.toml" in err and "Not a directory" in err
+    code, _, err = run_cli("--data-dir", not_a_folder, "config", "set", "name", "Alex Example")
+    assert code == 2 and "Not a directory" in err
+    assert not_a_folder.read_text() == "not a folder"
+
+
+def test_any_other_refusal_by_the_system_is_a_message(run_cli, monkeypatch):
+    """An OSError no command foresaw is still shown as a message naming the path, with exit code 2."""
+    from escalate.cli import log_cmd
+
+    def refuse(args):
+        raise PermissionError(13, "Permission denied", "/srv/escalate/escalate.sqlite3")
+
+    monkeypatch.setattr(log_cmd, "cmd_list", refuse)
+    code, _, err = run_cli("list")
+    assert code == 2
+    assert "File problem: /srv/escalate/escalate.sqlite3: Permission denied" in err and "Traceback" not in err

@@ -23,6 +23,17 @@ def main(argv: list[str] | None = None) -> int:
 
         print_error(exc)
         return int(exc.exit_code)
+    except OSError as exc:
+        # A file or folder the command needed could not be used (permissions, a full disk, a path
+        # through something that is not a folder). The specific cases have their own messages;
+        # this names whatever else the system refused, never as a traceback.
+        from escalate.cli.console import print_error
+
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print_error(EscalateError(f"{where}{exc.strerror or exc}", title="File problem",
+                                  hint="Check the path exists and that you may read and write it "
+                                       "(`escalate locate` lists the folders escalate uses)."))
+        return int(ExitCode.BAD_INPUT)
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
