@@ -200,3 +200,23 @@ def test_any_other_refusal_by_the_system_is_a_message(run_cli, monkeypatch):
     code, _, err = run_cli("list")
     assert code == 2
     assert "File problem: /srv/escalate/escalate.sqlite3: Permission denied" in err and "Traceback" not in err
+
+
+def test_locate_lists_folders_it_cannot_use(run_cli, tmp_path, monkeypatch):
+    """locate is where a user looks when a folder is wrong: a folder the system refuses is listed with
+    the reason, and the rest of the list still follows."""
+    import pathlib
+
+    forbidden = tmp_path / "forbidden"
+    real_exists = pathlib.Path.exists
+
+    def exists(self, *args, **kwargs):
+        if str(self).startswith(str(forbidden)):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_exists(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "exists", exists)
+    code, out, err = run_cli("--data-dir", forbidden, "locate")
+    assert code == 0, err
+    assert "store:" in out and "(cannot be used: Permission denied)" in out
+    assert "bundled procedures:" in out and "procedure search order" in out

@@ -153,7 +153,10 @@ def cmd_locate(args: argparse.Namespace) -> int:
         ("bundled procedures", where.bundled_procedures),
     ]
     for label, path in rows:
-        state = "" if path.exists() else "  (not created yet)"
+        try:
+            state = "" if path.exists() else "  (not created yet)"
+        except OSError as exc:  # locate is where a user looks when a folder is wrong: say why, keep listing
+            state = f"  (cannot be used: {exc.strerror or exc})"
         console.print(f"{label + ':':<20} {path}{state}", soft_wrap=True)
     console.print("procedure search order (nearest first; a nearer file with the same id wins):")
     for source in source_dirs(getattr(args, "procedures", None)):
