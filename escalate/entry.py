@@ -99,13 +99,13 @@ def check_data(kind: str, data: dict[str, Any]) -> dict[str, Any]:
         value = data.get(key)
         if isinstance(value, str) and not value.strip():
             value = None  # blank text says nothing: a required field left blank is missing
+        if value is not None and value != []:
+            value = _check_value(kind, key, kind_of, value)  # a list of blanks comes back empty
         if value is None or value == []:
             if required:
                 raise UsageError(f"{kind} entry needs {key.replace('_', ' ')}", hint=f"Give a value for {key}.")
             continue
-        clean[key] = _check_value(kind, key, kind_of, value)
-        if required and clean[key] == []:  # a list of blanks
-            raise UsageError(f"{kind} entry needs {key.replace('_', ' ')}", hint=f"Give a value for {key}.")
+        clean[key] = value
     if kind == "contact" and clean["direction"] not in ("made", "received"):
         raise UsageError(f"direction {clean['direction']!r} is not known", hint="Expected made or received.")
     if "medium" in clean and clean["medium"] not in MEDIA:

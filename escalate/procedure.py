@@ -28,7 +28,7 @@ def _without_pydantic_plugins() -> None:
     switch, but pydantic reads it only after its plugin loader has imported
     ``importlib.metadata`` (25-45 ms at every start here, a third of what a command may add
     to its dependencies), so the loader's one function is provided up front instead.
-    Tested: ``tests/test_procedure_models.py`` checks plugins stay off and validation works.
+    Tested in ``tests/test_layers.py``: plugins stay off and validation works.
     """
     os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
     if "pydantic.plugin._loader" not in sys.modules:

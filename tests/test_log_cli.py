@@ -220,3 +220,16 @@ def test_locate_lists_folders_it_cannot_use(run_cli, tmp_path, monkeypatch):
     assert code == 0, err
     assert "store:" in out and "(cannot be used: Permission denied)" in out
     assert "bundled procedures:" in out and "procedure search order" in out
+
+
+def test_a_required_list_of_blanks_is_missing():
+    """Blank text in a required list says nothing, like a blank required text field."""
+    from escalate import entry
+    from escalate.errors import UsageError
+
+    data = {key: {"str": "x", "instant": "2026-11-16T09:00:00.000000Z", "int": 1, "bool": False,
+                  "list": ["disputed-referral"], "person": {"name": "Sam Fictional"}}[kind_of]
+            for key, (kind_of, required) in entry.KINDS["opened"].items() if required}
+    assert entry.check_data("opened", data)["triggers"] == ["disputed-referral"]
+    with pytest.raises(UsageError, match="opened entry needs triggers"):
+        entry.check_data("opened", {**data, "triggers": ["  ", "\t"]})

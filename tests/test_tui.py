@@ -35,6 +35,15 @@ def count(home) -> int:
 def text_of(app, selector) -> str:
     return str(app.screen.query_one(selector).render())
 
+async def submit_export_dialog(pilot, app, **fields) -> None:
+    """Open the challenge's export dialog (w), fill the given fields (#f-<name>), and save (ctrl+s)."""
+    await pilot.press("w")
+    await pilot.pause()
+    for name, value in fields.items():
+        app.screen.query_one(f"#f-{name}").value = value
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+
 
 async def settle(pilot):
     await pilot.pause()
@@ -391,11 +400,7 @@ async def test_export_from_the_challenge_view(dsl, tmp_path):
     target.write_text("keep me")
     async with app.run_test(size=(100, 40)) as pilot:
         await open_view(pilot, dsl)
-        await pilot.press("w")
-        await pilot.pause()
-        app.screen.query_one("#f-path").value = str(target)
-        await pilot.press("ctrl+s")
-        await pilot.pause()
+        await submit_export_dialog(pilot, app, path=str(target))
         assert "already exists" in text_of(app, "#form-error")  # refused, input kept
         assert target.read_text() == "keep me"
         app.screen.query_one("#f-force").value = "yes"
@@ -430,12 +435,7 @@ async def test_a_long_export_shows_its_progress_and_a_failure_is_reported(dsl, t
     target = tmp_path / "big.jsonl"
     async with app.run_test(size=(100, 40)) as pilot:
         await open_view(pilot, dsl)
-        await pilot.press("w")
-        await pilot.pause()
-        app.screen.query_one("#f-path").value = str(target)
-        app.screen.query_one("#f-format").value = "jsonl"
-        await pilot.press("ctrl+s")
-        await pilot.pause()
+        await submit_export_dialog(pilot, app, path=str(target), format="jsonl")
         assert reached.wait(10)
         await pilot.pause()
         assert isinstance(app.screen, ProgressDialog)
@@ -453,13 +453,7 @@ async def test_export_dialog_withholds_chosen_free_text_and_refuses_it_for_jsonl
     target = tmp_path / "withheld.html"
     async with app.run_test(size=(100, 40)) as pilot:
         await open_view(pilot, dsl)
-        await pilot.press("w")
-        await pilot.pause()
-        app.screen.query_one("#f-path").value = str(tmp_path / "x.jsonl")
-        app.screen.query_one("#f-format").value = "jsonl"
-        app.screen.query_one("#f-withhold").value = "concern"
-        await pilot.press("ctrl+s")
-        await pilot.pause()
+        await submit_export_dialog(pilot, app, path=str(tmp_path / "x.jsonl"), format="jsonl", withhold="concern")
         assert "cannot withhold free-text fields" in text_of(app, "#form-error")  # refused, input kept
         assert app.screen.query_one("#f-withhold").value == "concern"
         app.screen.query_one("#f-format").value = "html"
