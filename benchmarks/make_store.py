@@ -39,6 +39,8 @@ def main() -> None:
     seq, prev = 0, entry.ZERO_HASH
     start = dt.datetime(2026, 1, 5, 9, tzinfo=dt.timezone.utc)
     rows, discl, states = [], [], []
+    key = store._disclosure_key()
+    seen: set[str] = set()
     c.execute("BEGIN")
     for n in range(1, args.challenges + 1):
         cid = f"C-{n:04d}"
@@ -63,13 +65,18 @@ def main() -> None:
                 data = {"direction": "made", "medium": "phone", "with": {"name": f"Worker {k}", "role": "SW"},
                         "summary": f"Follow-up call {k} about the referral outcome"}
             ds: list[tuple[str, bytes]] = []
-            content = {"author": entry.conceal(AUTHOR, ds), "data": entry.conceal(data, ds), "occurred_at": at,
+            salt = entry.keyed_salt(key, cid)  # as Store.append salts them: one disclosure per person per challenge
+            content = {"author": entry.conceal(AUTHOR, ds, salt), "data": entry.conceal(data, ds, salt),
+                       "occurred_at": at,
                        "recorded_at": at}
             body = entry.build(seq, cid, k, kind, prev, cprev, content)
             h = entry.digest(body)
             e = StoredEntry(seq, cid, k, kind, at, at, body, h)
             rows.append(e)
-            discl += [(d, seq, b) for d, b in ds]
+            for d, b in ds:
+                if d not in seen:
+                    seen.add(d)
+                    discl.append((d, seq, b))
             state = fold_step(state, e, content)
             prev = cprev = h
         states.append((cid, args.per, json.dumps(state, separators=(",", ":"))))

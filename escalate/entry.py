@@ -16,15 +16,19 @@ Personal fields (any key named ``case_ref``, ``subject_name`` or ``name``, or ``
 bytes in clear: each is replaced by ``{"_sd": "<sha256 hex of the disclosure>"}``, and the
 disclosure, the bytes of the JSON array ``["<salt hex>", "<value>"]``, is stored beside the
 entry. A redacted export leaves disclosures out; the entry still verifies (selective
-disclosure, as in SD-JWT).
+disclosure, as in SD-JWT). In a store the salt is keyed by the store's secret, the challenge
+and the value, so a person named again in the same challenge has the same digest and one
+disclosure (kept with the entry that first named them); another challenge gives another salt,
+so digests cannot be matched across challenges.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import secrets
-from typing import Any
+from typing import Any, Callable
 
 from escalate.errors import UsageError
 
@@ -171,26 +175,36 @@ def canonical(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def seal(value: str) -> tuple[str, bytes]:
-    """Return (digest, disclosure bytes) for a personal value."""
-    disclosure = canonical([secrets.token_hex(16), value])
+def seal(value: str, salt: str | None = None) -> tuple[str, bytes]:
+    """Return (digest, disclosure bytes) for a personal value; a random salt unless one is given."""
+    disclosure = canonical([salt or secrets.token_hex(16), value])
     return hashlib.sha256(disclosure).hexdigest(), disclosure
 
 
-def conceal(obj: Any, disclosures: list[tuple[str, bytes]]) -> Any:
-    """Replace personal fields in ``obj`` by digests, collecting their disclosures."""
+def keyed_salt(key: bytes, challenge: str) -> Callable[[str], str]:
+    """Salts for one challenge's personal values: HMAC of the challenge and value under the store's
+    secret key. Without the key a digest cannot be guessed from a list of likely names (the salt's
+    purpose); with it, the same person in the same challenge gets the same digest, so a store keeps
+    one disclosure per person per challenge rather than one per mention."""
+    prefix = challenge.encode("utf-8") + b"\x00"
+    return lambda value: hmac.new(key, prefix + value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def conceal(obj: Any, disclosures: list[tuple[str, bytes]], salt: Callable[[str], str] | None = None) -> Any:
+    """Replace personal fields in ``obj`` by digests, collecting their disclosures. ``salt`` gives
+    each value's salt (:func:`keyed_salt`); without it every value gets a random one."""
     if isinstance(obj, dict):
         out: dict[str, Any] = {}
         for key, value in obj.items():
             if is_personal(key) and isinstance(value, str) and value:
-                digest, disclosure = seal(value)
+                digest, disclosure = seal(value, salt(value) if salt else None)
                 disclosures.append((digest, disclosure))
                 out[key] = {"_sd": digest}
             else:
-                out[key] = conceal(value, disclosures)
+                out[key] = conceal(value, disclosures, salt)
         return out
     if isinstance(obj, list):
-        return [conceal(v, disclosures) for v in obj]
+        return [conceal(v, disclosures, salt) for v in obj]
     return obj
 
 

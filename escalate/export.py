@@ -7,7 +7,8 @@ Formats: ``jsonl`` (verifiable), and ``csv``, ``md`` and ``html`` for people (se
   "redacted": bool, "entries": N, "store_fingerprint": "COUNT:HEX..."}``;
 * then one line per entry, in store order: ``{"seq", "challenge", "cseq", "kind", "hash", "body",
   "disclosures"}`` where ``body`` is the stored entry bytes as UTF-8 text (exactly the bytes
-  that were hashed) and ``disclosures`` maps digest to disclosure text. A redacted export
+  that were hashed) and ``disclosures`` maps digest to disclosure text, for the digests this entry
+  is the first in the store to use (a person named again reuses theirs). A redacted export
   leaves the disclosures out: the file still verifies and says how many fields were withheld.
 
 Files are written atomically (a temporary file in the same folder, fsync, rename), and every
@@ -345,6 +346,7 @@ def verify_records(header: dict[str, Any], records: list[dict[str, Any]],
     last_of: dict[str, tuple[int, str]] = {}
     withheld = disclosed = 0
     count = 0
+    verified: set[str] = set()
     for rec in records:
         body = rec["body"].encode("utf-8")
         seq, kind = rec["seq"], rec["kind"]
@@ -373,14 +375,16 @@ def verify_records(header: dict[str, Any], records: list[dict[str, Any]],
         want = (prev[1], prev[0] + 1) if prev else (entry.ZERO_HASH, 1)
         if (head[6].decode(), rec["cseq"]) != want:
             return fail(f"does not link to the previous entry of challenge {rec['challenge']}")
+        for d, value in rec["disclosures"].items():  # each disclosure travels once, with the first entry naming it
+            if d not in verified:
+                if not isinstance(value, str) or sha(value.encode("utf-8")).hexdigest() != d:
+                    return fail("a disclosed personal field does not match its digest")
+                verified.add(d)
         for d in _digests(body):
-            value = rec["disclosures"].get(d)
-            if value is None:
-                withheld += 1
-            elif sha(value.encode("utf-8")).hexdigest() != d:
-                return fail("a disclosed personal field does not match its digest")
-            else:
+            if d in verified:
                 disclosed += 1
+            else:
+                withheld += 1
         last_of[rec["challenge"]] = (rec["cseq"], actual)
         last_seq, last_hash = seq, actual
         count += 1

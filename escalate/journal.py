@@ -257,7 +257,7 @@ def chronology(store: Store, challenge: str, *, after: int = 0, limit: int | Non
     amendment shown against the entry it corrects. The original entries are never changed."""
     corrections = store.entries(challenge, kind="amendment")
     rows = store.entries(challenge, after=after, limit=limit)
-    values = {d: entry.disclosed_value(b) for d, b in store.disclosures([e.seq for e in rows + corrections]).items()}
+    values = {d: entry.disclosed_value(b) for d, b in store.challenge_disclosures(challenge).items()}
     return annotate(rows, corrections, values)
 
 

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 from escalate import clock, entry
 from escalate.errors import ChallengeError, StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: WAL pages after which a writer that never pauses checkpoints itself (SQLite's default is 1000)
 AUTOCHECKPOINT_PAGES = 4000
 
@@ -61,6 +61,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE state_cache ADD COLUMN listing_key TEXT;
     ALTER TABLE state_cache ADD COLUMN listing TEXT;
+    """,
+    # 3: the secret that keys disclosure salts (see entry.keyed_salt); disclosures made before keep theirs
+    """
+    INSERT OR IGNORE INTO meta VALUES ('disclosure_key', lower(hex(randomblob(32))));
     """,
 ]
 
@@ -104,6 +108,7 @@ class Store:
         self.path = path
         self._checkpointer: _Checkpointer | None = None
         self._wrote = False
+        self._key: bytes | None = None
 
     # --- opening -----------------------------------------------------------------------
 
@@ -288,9 +293,10 @@ class Store:
         if check is not None:
             check(state)
         disclosures: list[tuple[str, bytes]] = []
+        salt = entry.keyed_salt(self._disclosure_key(), challenge)
         content = {
-            "author": entry.conceal(author, disclosures),
-            "data": entry.conceal(data, disclosures),
+            "author": entry.conceal(author, disclosures, salt),
+            "data": entry.conceal(data, disclosures, salt),
             "occurred_at": occurred_at,
             "recorded_at": clock.iso(clock.now()),
         }
@@ -298,8 +304,8 @@ class Store:
         digest = entry.digest(body)
         stored = StoredEntry(seq, challenge, cseq, kind, occurred_at, content["recorded_at"], body, digest)
         c.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", stored)
-        for d, b in disclosures:  # usually one (the author's name): execute beats executemany's set-up
-            c.execute("INSERT INTO disclosures VALUES (?, ?, ?)", (d, seq, b))
+        for d, b in disclosures:  # usually none new (people named before keep their disclosure) or one
+            c.execute("INSERT OR IGNORE INTO disclosures VALUES (?, ?, ?)", (d, seq, b))
         if kind == "opened":
             c.execute("INSERT INTO challenges VALUES (?, ?)", (challenge, seq))
         new_state = fold_step(state, stored, content)
@@ -308,6 +314,12 @@ class Store:
                   "cseq = excluded.cseq, state = excluded.state, listing_key = NULL, listing = NULL",
                   (challenge, cseq, json.dumps(new_state, separators=(",", ":"))))
         return stored
+
+    def _disclosure_key(self) -> bytes:
+        if self._key is None:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'disclosure_key'").fetchone()
+            self._key = bytes.fromhex(row[0])
+        return self._key
 
     def _rollback(self) -> None:
         try:
@@ -397,16 +409,12 @@ class Store:
         rows = self._q("SELECT seq FROM disclosures WHERE digest = ?", (digest,))
         return rows[0][0] if rows else None
 
-    def disclosures(self, seqs: list[int] | None = None) -> dict[str, bytes]:
-        if seqs is None:
-            rows = self._q("SELECT digest, bytes FROM disclosures")
-        else:
-            rows = []
-            for i in range(0, len(seqs), 500):
-                chunk = seqs[i:i + 500]
-                rows += self._q(f"SELECT digest, bytes FROM disclosures WHERE seq IN ({','.join('?' * len(chunk))})",
-                                tuple(chunk))
-        return {d: b for d, b in rows}
+    def challenge_disclosures(self, challenge: str) -> dict[str, bytes]:
+        """Every disclosure made by the entries of one challenge, by digest. A person named again
+        reuses the disclosure of the entry that first named them, so a page of entries needs its
+        challenge's disclosures, not only its own."""
+        return dict(self._q("SELECT d.digest, d.bytes FROM entries e JOIN disclosures d ON d.seq = e.seq "
+                            "WHERE e.challenge = ?", (challenge,)))
 
     def export_lines(self, challenges: list[str] | None, redact: bool, batch: int = 500, *, upto: int | None = None,
                      after: int = 0) -> Iterator[list[bytes]]:

@@ -283,3 +283,34 @@ def test_changed_time_columns_cannot_move_a_deadline(tmp_path):
         assert store.state("C-0001") == before
         assert [(c["occurred_at"], c["recorded_at"]) for c in journal.chronology(store, "C-0001")] == [
             (c["occurred_at"], c["recorded_at"]) for c in chron_before]
+
+
+def test_each_disclosure_travels_once_and_covers_every_mention(tmp_path, isolated_home, run_cli):
+    """A person named in several entries has one disclosure, on the line of the entry that first names
+    them; the file verifier counts every mention as disclosed (or, redacted, withheld), and a changed
+    disclosure is caught at the entry that carries it."""
+    from escalate import export, settings
+
+    settings.save(SETTINGS)
+    build(isolated_home / "escalate.sqlite3")
+    plain, red = tmp_path / "plain.jsonl", tmp_path / "red.jsonl"
+    assert run_cli("export", "--all", "-o", plain)[0] == 0
+    assert run_cli("export", "--all", "--redact", "-o", red)[0] == 0
+    _, records = export.read_jsonl(plain)
+    mentions = sum(r["body"].count('"_sd":"') for r in records)
+    carried = [d for r in records for d in r["disclosures"]]
+    assert len(carried) == len(set(carried)) < mentions  # the author is named by every entry, disclosed once
+    full, hidden = export.verify_file(plain), export.verify_file(red)
+    assert (full.ok, full.disclosures, full.withheld) == (True, mentions, 0)
+    # the second export also holds the first export's two `exported` entries, each naming its author
+    red_mentions = sum(r["body"].count('"_sd":"') for r in export.read_jsonl(red)[1])
+    assert red_mentions == mentions + 2
+    assert (hidden.ok, hidden.disclosures, hidden.withheld) == (True, 0, red_mentions)
+    lines = plain.read_bytes().split(b"\n")
+    # once per challenge: each challenge salts its own digests
+    assert [i for i, line in enumerate(lines) if b"Alex Example" in line] == [
+        i for i, r in enumerate(records, start=1) if r["cseq"] == 1] == [1, 2]
+    lines[1] = lines[1].replace(b"Alex Example", b"Alex Exampel")
+    (tmp_path / "changed.jsonl").write_bytes(b"\n".join(lines))
+    code, out, _ = run_cli("verify", tmp_path / "changed.jsonl")
+    assert code == 1 and "entry 1 (opened): a disclosed personal field does not match its digest" in out

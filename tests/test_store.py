@@ -26,7 +26,7 @@ def test_created_private_with_wal_and_full_sync(store, tmp_path):
     assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
 
 
 def test_wal_file_is_private_too(store, tmp_path):
@@ -283,3 +283,64 @@ def test_an_older_store_that_cannot_be_upgraded_is_a_clear_error(tmp_path, monke
     monkeypatch.setattr(Store, "_migrate", refuse)
     with pytest.raises(StoreError, match="older escalate and cannot be upgraded: .*read-only"):
         Store.open(path, readonly=True)
+
+
+def _contact(store, challenge, name, at):
+    return journal.record(store, SETTINGS, challenge, "contact",
+                          {"direction": "made", "medium": "phone", "with": {"name": name, "role": "Social worker"},
+                           "summary": "Asked for the strategy discussion notes"}, at=at)
+
+
+def test_a_person_named_again_in_a_challenge_keeps_one_disclosure_and_other_challenges_get_other_digests(store):
+    first = open_fictional(store)
+    again = _contact(store, first.challenge, "Sam Fictional", "2026-11-16T10:00")
+    twice = _contact(store, first.challenge, "Sam Fictional", "2026-11-16T11:00")
+    other = open_fictional(store, case_ref="Child R (fictional)")
+    elsewhere = _contact(store, other.challenge, "Sam Fictional", "2026-11-16T12:00")
+
+    def digests(e):
+        return {k: v["_sd"] for k, v in (("author", e.content()["author"]["name"]),
+                                          ("with", e.content()["data"].get("with", {}).get("name")))
+                if isinstance(v, dict)}
+
+    assert digests(again) == digests(twice)  # the same people, the same digests
+    assert digests(first)["author"] == digests(again)["author"]
+    assert digests(elsewhere)["with"] != digests(again)["with"]  # not linkable across challenges
+    assert digests(elsewhere)["author"] != digests(again)["author"]
+    per_entry = dict(store.conn.execute("SELECT seq, count(*) FROM disclosures GROUP BY seq").fetchall())
+    # opening: case ref + author; first contact: the social worker; second contact: nothing new
+    assert per_entry == {first.seq: 2, again.seq: 1, other.seq: 2, elsewhere.seq: 1}
+    # a page of the chronology that starts after the first naming still shows the names
+    page = journal.chronology(store, first.challenge, after=2)
+    assert [(i["author"]["name"], i["data"]["with"]["name"]) for i in page] == [("Alex Example", "Sam Fictional")]
+    from escalate import verify
+
+    report = verify.verify_store(store)
+    assert report.ok and report.disclosures == 6
+
+
+def test_disclosure_salts_are_keyed_by_a_secret_of_the_store(tmp_path):
+    """Two stores naming the same person in the same challenge id give different digests: without the
+    store's key, a digest cannot be matched against a list of likely names."""
+    with Store.open(tmp_path / "a.sqlite3") as a, Store.open(tmp_path / "b.sqlite3") as b:
+        ea, eb = open_fictional(a), open_fictional(b)
+        assert ea.challenge == eb.challenge
+        assert ea.content()["data"]["case_ref"] != eb.content()["data"]["case_ref"]
+        key_a = a.conn.execute("SELECT value FROM meta WHERE key = 'disclosure_key'").fetchone()[0]
+        assert len(bytes.fromhex(key_a)) == 32
+
+
+def test_an_older_store_gets_a_disclosure_key_and_its_old_entries_still_verify(tmp_path):
+    from escalate import verify
+
+    path = _first_release_store(tmp_path / "v1.sqlite3")
+    with Store.open(path) as s:
+        old = open_fictional(s)
+    with sqlite3.connect(path) as conn:  # as a schema-2 store left it: no key yet
+        conn.execute("DELETE FROM meta WHERE key = 'disclosure_key'")
+        conn.execute("PRAGMA user_version = 2")
+    with Store.open(path) as s:
+        assert s.conn.execute("SELECT count(*) FROM meta WHERE key = 'disclosure_key'").fetchone()[0] == 1
+        new = _contact(s, old.challenge, "Sam Fictional", "2026-11-16T10:00")
+        assert new.content()["data"]["with"]["name"]["_sd"]
+        assert verify.verify_store(s).ok
