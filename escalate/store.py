@@ -100,6 +100,12 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     return StoreError(f"store error in {path}: {exc}")
 
 
+def uri_of(path: str | os.PathLike[str], readonly: bool = False) -> str:
+    """SQLite URI of a path; '%', '?' and '#' in folder names are escaped (they would end the path)."""
+    text = os.fspath(path).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+    return f"file:{text}?mode=ro" if readonly else f"file:{text}"
+
+
 class Store:
     """The log. Open with :meth:`open`; use as a context manager to close it."""
 
@@ -133,7 +139,7 @@ class Store:
         old_umask = os.umask(0o077)  # the -wal and -shm files hold entries too: owner only
         conn = None
         try:
-            uri = f"file:{p}?mode=ro" if readonly else f"file:{p}"
+            uri = uri_of(p, readonly)
             conn = sqlite3.connect(uri, uri=True, timeout=10.0, isolation_level=None, check_same_thread=False)
             store = cls(conn, p)
             store._configure(readonly)
@@ -404,6 +410,30 @@ class Store:
             if not rows:
                 return
             yield from rows
+
+    def disclosure_rowids(self) -> int:
+        """The largest rowid of the disclosures (0 for none): verify splits them by rowid."""
+        return self._q("SELECT coalesce(max(rowid), 0) FROM disclosures")[0][0]
+
+    def entry_hash(self, seq: int) -> str:
+        rows = self._q("SELECT hash FROM entries WHERE seq = ?", (seq,))
+        return rows[0][0] if rows else ""
+
+    def warning_counts(self) -> list[tuple[str, int, int]]:
+        """(challenge, late entries, times the recording clock ran backwards) for every challenge,
+        oldest first: read from the cached folds by SQLite's JSON functions (a current fold holds
+        both), folding again only a challenge whose fold is not current."""
+        rows = self._q(
+            "SELECT c.id, s.cseq = (SELECT max(e.cseq) FROM entries e WHERE e.challenge = c.id), "
+            "json_array_length(s.state, '$.late'), json_extract(s.state, '$.backwards') "
+            "FROM challenges c LEFT JOIN state_cache s ON s.challenge = c.id ORDER BY c.opened_seq")
+        out = []
+        for cid, current, late, backwards in rows:
+            if not current or late is None or backwards is None:
+                state = self._rebuild(cid)
+                late, backwards = len(state["late"]), state["backwards"]
+            out.append((cid, late, backwards))
+        return out
 
     def disclosure_seq(self, digest: str) -> int | None:
         rows = self._q("SELECT seq FROM disclosures WHERE digest = ?", (digest,))

@@ -33,8 +33,17 @@ def raw(path):
 
 
 def check(path, expect=None):
+    """verify_store's answer, which must be the same whether the store is checked in one process or,
+    as a large store is, in two halves at once (the second by a child process)."""
     with Store.open(path, readonly=True) as store:
-        return verify.verify_store(store, expect)
+        whole = verify.verify_store(store, expect)
+        saved, verify.PARALLEL_FROM = verify.PARALLEL_FROM, 1
+        try:
+            halves = verify.verify_store(store, expect)
+        finally:
+            verify.PARALLEL_FROM = saved
+    assert halves == whole
+    return whole
 
 
 def test_clean_store_verifies(tmp_path):
@@ -222,37 +231,45 @@ def test_verify_of_non_export_files(tmp_path, run_cli, content, words):
     assert code == 2 and words in err
 
 
-@pytest.mark.parametrize("tamper", ["none", "disclosure", "entry"])
-def test_large_store_path_checks_disclosures_in_a_second_process_with_the_same_answers(tmp_path, monkeypatch, tamper):
-    """Stores past PARALLEL_FROM entries check disclosures and warnings in a child process: it must
-    give exactly the answers of the in-process check, and catch the same tampering."""
+@pytest.mark.parametrize("tamper", ["none", "disclosure", "entry", "first half"])
+def test_large_store_is_checked_in_two_halves_with_the_same_answers(tmp_path, monkeypatch, tamper):
+    """Stores past PARALLEL_FROM entries are checked in two halves at once, the second by a child
+    process: it must give exactly the answers of the one-process check and catch the same tampering."""
     path = build(tmp_path / "s.db")
     if tamper == "disclosure":
         conn = raw(path)
         digest = conn.execute("SELECT digest FROM disclosures ORDER BY seq DESC LIMIT 1").fetchone()[0]
         conn.execute("UPDATE disclosures SET bytes = ? WHERE digest = ?", (b'["00","Someone Else"]', digest))
         conn.close()
-    elif tamper == "entry":
+    elif tamper in ("entry", "first half"):
+        seq = 6 if tamper == "entry" else 3
         conn = raw(path)
-        body = bytes(conn.execute("SELECT body FROM entries WHERE seq = 5").fetchone()[0])
-        conn.execute("UPDATE entries SET body = ? WHERE seq = 5", (body.replace(b"call", b"cell"),))
+        body = bytes(conn.execute("SELECT body FROM entries WHERE seq = ?", (seq,)).fetchone()[0])
+        conn.execute("UPDATE entries SET body = ? WHERE seq = ?", (body.replace(b"call", b"cell"), seq))
         conn.close()
-    inline = check(path)
+    with Store.open(path, readonly=True) as store:
+        inline = verify.verify_store(store)
     monkeypatch.setattr(verify, "PARALLEL_FROM", 1)
     spawned = []
     real = verify._SideProcess.__init__
 
-    def counting(self, p, warnings=True):
-        spawned.append(p)
-        real(self, p, warnings)
+    def counting(self, p, *bounds):
+        spawned.append((p, bounds))
+        real(self, p, *bounds)
 
     monkeypatch.setattr(verify._SideProcess, "__init__", counting)
-    parallel = check(path)
-    assert spawned == [path]
+    with Store.open(path, readonly=True) as store:
+        parallel = verify.verify_store(store)
+        n_disclosures = store.disclosure_rowids()
+    assert spawned == [(path, (5, 8, n_disclosures // 2 + 1, n_disclosures))]  # entries 5-8 in the child
     assert parallel == inline
     assert parallel.ok is (tamper == "none")
+    if tamper == "none":
+        assert parallel.disclosures == n_disclosures and parallel.count == 8
     if tamper == "disclosure":
         assert "disclosed personal field" in parallel.problem and parallel.problem_seq == 8
+    if tamper == "entry":
+        assert parallel.problem_seq == 6 and "content does not match its hash" in parallel.problem
 
 
 def test_a_failing_second_process_is_never_taken_for_success(tmp_path, monkeypatch):
@@ -263,8 +280,27 @@ def test_a_failing_second_process_is_never_taken_for_success(tmp_path, monkeypat
     conn.close()
     monkeypatch.setattr(verify, "PARALLEL_FROM", 1)
     monkeypatch.setattr(verify._SideProcess, "CODE", "import sys; sys.exit(3)")
-    report = check(path)
-    assert not report.ok and "disclosed personal field" in report.problem  # checked in-process instead
+    with Store.open(path, readonly=True) as store:
+        report = verify.verify_store(store)
+    assert not report.ok and "disclosed personal field" in report.problem  # its half was checked here instead
+
+
+def test_halves_that_do_not_join_are_not_taken_for_success():
+    """The second half must continue the first: at the entry where they meet and at every challenge
+    it meets under way. Each half holding on its own is not enough."""
+    a, b, head = "a" * 64, "b" * 64, "c" * 64
+    first = verify.Span(True, 4, verify.ZERO_HASH, a, [], {"C-0001": (3, a), "C-0002": (3, b)}, 2)
+    second = verify.Span(True, 4, a, head, [("C-0001", 3, a), ("C-0002", 3, b)], {}, 2)
+    assert verify._joined(first, second, head)
+    assert not verify._joined(first, second._replace(first_prev=b), head)  # does not follow entry 4
+    assert not verify._joined(first, second._replace(junctions=[("C-0001", 3, b)]), head)  # wrong challenge link
+    assert not verify._joined(first, second._replace(junctions=[("C-0001", 4, a)]), head)  # an entry skipped
+    assert not verify._joined(first, second._replace(junctions=[("C-0003", 2, a)]), head)  # never opened
+    assert not verify._joined(first._replace(junctions=[("C-0001", 2, a)]), second, head)  # first half under way
+    assert not verify._joined(first, second, b)  # the head moved
+    empty = verify.Span(True, 0, None, None, [], {}, 0)  # a store of one entry: the first half is empty
+    assert verify._joined(empty, verify.Span(True, 1, verify.ZERO_HASH, head, [], {}, 1), head)
+    assert not verify._joined(empty, verify.Span(True, 1, a, head, [], {}, 1), head)
 
 
 def test_changed_time_columns_cannot_move_a_deadline(tmp_path):

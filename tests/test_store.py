@@ -344,3 +344,21 @@ def test_an_older_store_gets_a_disclosure_key_and_its_old_entries_still_verify(t
         new = _contact(s, old.challenge, "Sam Fictional", "2026-11-16T10:00")
         assert new.content()["data"]["with"]["name"]["_sd"]
         assert verify.verify_store(s).ok
+
+
+def test_a_store_in_a_folder_named_with_uri_characters_opens_and_verifies(tmp_path):
+    """'?', '#' and '%' in a folder name would end or change an SQLite URI: they are escaped."""
+    from escalate import verify
+
+    path = tmp_path / "odd ?#% name" / "log.sqlite3"
+    with Store.open(path) as s:
+        open_fictional(s)
+    assert path.exists() and not (tmp_path / "odd ").exists()
+    with Store.open(path, readonly=True) as s:
+        assert s.count() == 1
+        for parallel_from in (verify.PARALLEL_FROM, 1):
+            verify.PARALLEL_FROM, saved = parallel_from, verify.PARALLEL_FROM
+            try:
+                assert verify.verify_store(s).ok
+            finally:
+                verify.PARALLEL_FROM = saved
