@@ -252,6 +252,12 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int) -> Span:
             gc.enable()
 
 
+def first_share(n: int) -> int:
+    """How many of ``n`` entries (or disclosures) this process checks when a child checks the rest:
+    a little over half, since the child starts later and answers through a pipe."""
+    return n * 53 // 100
+
+
 def verify_store(store: Any, expect: tuple[int, str] | None = None, *, warnings: bool = True) -> Report:
     """Verify a whole store: every entry, every link and every stored disclosure, plus (unless
     ``warnings`` is false: the audit counts late entries its own way) the warnings.
@@ -263,7 +269,7 @@ def verify_store(store: Any, expect: tuple[int, str] | None = None, *, warnings:
     count, head = store.head()
     d_hi = store.disclosure_rowids()
     if count >= PARALLEL_FROM:
-        mid, d_mid = count // 2, d_hi // 2
+        mid, d_mid = first_share(count), first_share(d_hi)
         side: _SideProcess | None = _SideProcess(store.path, mid + 1, count, d_mid + 1, d_hi)
     else:
         mid, d_mid, side = count, d_hi, None
