@@ -8,6 +8,7 @@ view, from the procedure snapshot each one carries.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import statistics
 from collections import ChainMap, Counter
 from pathlib import Path
@@ -39,6 +40,8 @@ class Audited(NamedTuple):
     rows: list[StoredEntry]
     disclosures: Mapping[str, str]
     also_in: tuple[str, ...] = ()  # other verified files holding the same challenge
+    view: dict[str, Any] | None = None  # derived as of ``view_at`` when the file was checked
+    view_at: dt.datetime | None = None
 
     def value(self, digest: str | None) -> str:
         """The disclosed value of a digest, or "(withheld)"."""
@@ -53,15 +56,19 @@ class Audited(NamedTuple):
                 for e in self.rows for d in _digests(e.body) if d in self.disclosures}
 
 
-def _snapshot(text: str, procedure_id: str, cache: dict[str, Any], fingerprint: str) -> Any:
+def _snapshot(text: str, procedure_id: str, cache: dict[bytes, Any]) -> Any:
+    """The procedure a challenge carries, parsed once per distinct text. Keyed by the text itself (its
+    hash), not by the fingerprint the entry states: a file could state one and carry another."""
     from escalate.procedure_file import parse
 
-    if fingerprint not in cache:
-        cache[fingerprint] = parse(text.encode("utf-8"), f"snapshot of {procedure_id}").procedure
-    return cache[fingerprint]
+    raw = text.encode("utf-8")
+    key = hashlib.sha256(raw).digest()
+    if key not in cache:
+        cache[key] = parse(raw, f"snapshot of {procedure_id}").procedure
+    return cache[key]
 
 
-def _from_file(path: str, snapshots: dict[str, Any]) -> tuple[Input, list[Audited]]:
+def _from_file(path: str, snapshots: dict[bytes, Any], now: dt.datetime) -> tuple[Input, list[Audited]]:
     from escalate.errors import ExportError
     from escalate.export import read_jsonl, verify_records
 
@@ -72,35 +79,65 @@ def _from_file(path: str, snapshots: dict[str, Any]) -> tuple[Input, list[Audite
     report = verify_records(header, records)
     if not report.ok:
         return Input(path, False, report.problem, report.count), []
+    # A file can verify (nothing changed since it was written) and still not hold escalate entries,
+    # if whoever wrote it made them up: such a file is reported and left out like a broken one.
+    try:
+        out = _challenges(path, records, snapshots, now)
+    except _NotAnEntry as exc:
+        return Input(path, False, str(exc), report.count), []
+    return Input(path, True, None, report.count, report.withheld, len(out)), out
+
+
+class _NotAnEntry(Exception):
+    """An entry of a verified file whose content is not an escalate entry."""
+
+
+def _challenges(path: str, records: list[dict[str, Any]], snapshots: dict[bytes, Any],
+                now: dt.datetime) -> list[Audited]:
+    from escalate.errors import EscalateError
+
     groups: dict[str, list[StoredEntry]] = {}
     states: dict[str, dict[str, Any]] = {}
     opened: dict[str, str] = {}
     disclosures: dict[str, str] = {}
     for rec in records:
-        body = rec["body"].encode("utf-8")
-        content = entry.split(body)[1]  # each body is parsed once: folded here, kept as bytes
-        e = StoredEntry(rec["seq"], rec["challenge"], rec["cseq"], rec["kind"], content["occurred_at"],
-                        content["recorded_at"], body, rec["hash"])
-        cid = rec["challenge"]
-        if cid not in groups:
-            groups[cid] = []
-            if e.kind != "opened":  # a selection export always starts a challenge at entry 1
-                states[cid] = {}
-        groups[cid].append(e)
-        if states.get(cid) == {}:
-            continue
-        if e.kind == "opened":
-            opened[cid] = content["data"]["procedure_text"]
-        states[cid] = fold_step(states.get(cid), e, content)
+        try:
+            body = rec["body"].encode("utf-8")
+            content = entry.split(body)[1]  # each body is parsed once: folded here, kept as bytes
+            e = StoredEntry(rec["seq"], rec["challenge"], rec["cseq"], rec["kind"], content["occurred_at"],
+                            content["recorded_at"], body, rec["hash"])
+            cid = rec["challenge"]
+            if cid not in groups:
+                groups[cid] = []
+                if e.kind != "opened":  # a selection export always starts a challenge at entry 1
+                    states[cid] = {}
+            groups[cid].append(e)
+            if states.get(cid) == {}:
+                continue
+            if e.kind == "opened":
+                opened[cid] = content["data"]["procedure_text"]
+            states[cid] = fold_step(states.get(cid), e, content)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            raise _NotAnEntry(f"entry {rec['seq']} ({rec['kind']}): its content is not an escalate entry "
+                              f"({type(exc).__name__}: {exc})") from None
         disclosures.update(rec["disclosures"])
     out = []
     for cid, rows in groups.items():
         state = states[cid]
         if not state:
             continue
-        procedure = _snapshot(opened[cid], state["procedure_id"], snapshots, state["fingerprint"])
-        out.append(Audited(f"{Path(path).name}:{cid}", path, state, procedure, rows, disclosures))
-    return Input(path, True, None, report.count, report.withheld, len(out)), out
+        try:
+            procedure = _snapshot(opened[cid], state["procedure_id"], snapshots)
+            view = derive(state, procedure, now)
+        except EscalateError as exc:
+            raise _NotAnEntry(f"challenge {cid}: the procedure it was opened under cannot be read "
+                              f"({exc.message})") from None
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            raise _NotAnEntry(f"challenge {cid}: its entries do not fit the procedure it was opened under "
+                              f"({type(exc).__name__}: {exc})") from None
+        out.append(Audited(f"{Path(path).name}:{cid}", path, state, procedure, rows, disclosures, view=view,
+                           view_at=now))
+    return out
 
 
 def _from_store(store: Any) -> tuple[Input, list[Audited]]:
@@ -118,14 +155,16 @@ def _from_store(store: Any) -> tuple[Input, list[Audited]]:
     return Input(label, True, None, report.count, 0, len(out)), out
 
 
-def load(files: Iterable[str] = (), store: Any = None) -> tuple[list[Input], list[Audited]]:
+def load(files: Iterable[str] = (), store: Any = None, now: dt.datetime | None = None
+         ) -> tuple[list[Input], list[Audited]]:
     """Verify every input, then read the challenges of those that passed (and only those).
 
     A challenge exported twice (two exports of the same store) is one challenge: files are
     matched by the hash of its opening entry, and the copy with the most entries is kept."""
-    snapshots: dict[str, Any] = {}
+    snapshots: dict[bytes, Any] = {}
+    now = now or clock.now()
     loaded = [_from_store(store)] if store is not None else []
-    loaded += [_from_file(f, snapshots) for f in files]
+    loaded += [_from_file(f, snapshots, now) for f in files]
     unique: dict[str, Audited] = {}
     for _, challenges in loaded:
         for c in challenges:
@@ -144,8 +183,9 @@ def load(files: Iterable[str] = (), store: Any = None) -> tuple[list[Input], lis
 
 def summarise(files: Iterable[str] = (), store: Any = None, now: dt.datetime | None = None) -> dict[str, Any]:
     """Verify the inputs, then the figures over the challenges of those that passed."""
-    inputs, challenges = load(files, store)
-    return figures(inputs, challenges, now or clock.now())
+    now = now or clock.now()
+    inputs, challenges = load(files, store, now)
+    return figures(inputs, challenges, now)
 
 
 def figures(inputs: list[Input], challenges: list[Audited], now: dt.datetime) -> dict[str, Any]:
@@ -159,7 +199,7 @@ def figures(inputs: list[Input], challenges: list[Audited], now: dt.datetime) ->
     overdue, late, exports = [], 0, 0
     for item in challenges:
         state, procedure = item.state, item.procedure
-        view = derive(state, procedure, now)
+        view = item.view if item.view_at == now else derive(state, procedure, now)
         by_trigger.update(state["triggers"])
         by_agency[state["agency"]] += 1
         by_procedure[f"{procedure.partnership} ({state['procedure_id']})"] += 1

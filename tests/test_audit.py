@@ -87,3 +87,52 @@ def test_a_challenge_in_two_files_is_counted_once(isolated_home, run_cli, tmp_pa
     assert data["challenges"] == 2 and data["duplicates"] == 1
     assert data["outcomes"] == {"resolved": 1, "open": 1}
     assert [i["challenges"] for i in data["inputs"]] == [1, 2]
+
+
+def _made_up(good, tmp_path, name, change):
+    """A file that verifies (its hashes are recomputed) but whose first challenge's opening entry was
+    made up by ``change`` (content text -> content text): the chain is intact, the content is not ours."""
+    import hashlib
+
+    header, *records = [json.loads(line) for line in good.read_text().splitlines()]
+    records = [r for r in records if r["challenge"] == "C-0002"][:1]  # C-0002 has just its opening entry
+    head, content = records[0]["body"].split("\n", 1)
+    body = head + "\n" + change(content)
+    records[0]["body"], records[0]["hash"] = body, hashlib.sha256(body.encode()).hexdigest()
+    header.update(entries=1, challenges=["C-0002"], scope="selection")
+    path = tmp_path / name
+    path.write_text("\n".join(json.dumps(x) for x in [header, *records]) + "\n")
+    return path
+
+
+def test_a_verifying_file_whose_content_was_made_up_is_reported_and_left_out(isolated_home, run_cli, tmp_path):
+    build(isolated_home)
+    good = tmp_path / "good.jsonl"
+    assert run_cli("export", "--all", "-o", good)[0] == 0
+
+    def procedure(text):
+        content = json.loads(text)
+        content["data"]["procedure_text"] = "id = [not toml"
+        return json.dumps(content)
+
+    def stage(text):
+        content = json.loads(text)
+        content["data"]["start_stage"] = 99
+        return json.dumps(content)
+
+    files = {
+        "not-json.jsonl": (_made_up(good, tmp_path, "not-json.jsonl", lambda t: "{not json"), "not an escalate entry"),
+        "no-times.jsonl": (_made_up(good, tmp_path, "no-times.jsonl", lambda t: '{"author":{},"data":{}}'),
+                           "not an escalate entry"),
+        "procedure.jsonl": (_made_up(good, tmp_path, "procedure.jsonl", procedure), "cannot be read"),
+        "stage.jsonl": (_made_up(good, tmp_path, "stage.jsonl", stage), "do not fit the procedure"),
+    }
+    for name, (path, words) in files.items():
+        assert run_cli("verify", path)[0] == 0  # the chain itself is intact
+        code, out, err = run_cli("audit", good, path, "--json")
+        assert code == 1, err
+        data = json.loads(out)
+        verdicts = {i["label"].rsplit("/", 1)[-1]: (i["ok"], i["problem"] or "") for i in data["inputs"]}
+        assert verdicts["good.jsonl"] == (True, "")
+        assert verdicts[name][0] is False and words in verdicts[name][1], verdicts[name]
+        assert data["challenges"] == 2  # only the good file's

@@ -59,11 +59,11 @@ class AuditScreen(SearchableTable, Screen[None]):
         from escalate.challenge import derive
 
         now = self.app.now()
-        inputs, challenges = audit.load(self.files)
+        inputs, challenges = audit.load(self.files, now=now)
         figures = audit.figures(inputs, challenges, now)
         items = []
         for c in challenges:
-            view = derive(c.state, c.procedure, now)
+            view = dict(c.view) if c.view_at == now and c.view is not None else derive(c.state, c.procedure, now)
             view["case_ref"] = c.value(c.state["case_ref_sd"])
             items.append({"audited": c, "view": view})
         self.app.call_from_thread(self._loaded, inputs, figures, items)
