@@ -76,23 +76,91 @@ def _from_file(path: str, snapshots: dict[bytes, Any], now: dt.datetime) -> tupl
         header, records = read_jsonl(path)  # read and parsed once, then verified, then folded
     except ExportError as exc:
         return Input(path, False, exc.message, 0), []
-    report = verify_records(header, records)
+    bodies: list[bytes] = []
+    report = verify_records(header, records, bodies=bodies)
     if not report.ok:
         return Input(path, False, report.problem, report.count), []
     # A file can verify (nothing changed since it was written) and still not hold escalate entries,
     # if whoever wrote it made them up: such a file is reported and left out like a broken one.
     try:
-        out = _challenges(path, records, snapshots, now)
+        out = _challenges(path, records, bodies, snapshots, now)
     except _NotAnEntry as exc:
         return Input(path, False, str(exc), report.count), []
     return Input(path, True, None, report.count, report.withheld, len(out)), out
+
+
+_TEXT_KEY = '"procedure_text":"'
+_TEXT_END = '","procedure_version":'
+
+
+def _contents(bodies: list[str], texts: dict[str, str]) -> list[Any]:
+    """The content of each entry (its text after the header line), exactly as json.loads gives it.
+
+    Every opening entry carries its procedure's whole text (most of an export's bytes), and a file
+    holds the same few procedures many times. So the text's escaped form is cut out before parsing
+    and decoded once per distinct form (:func:`_cut`). Then all contents are parsed by one
+    json.loads, as one array (a call per entry costs more than most entries); if anything is amiss,
+    one by one, which raises at the first that is not JSON."""
+    import json
+
+    contents = [body[body.find("\n") + 1:] for body in bodies]
+    cuts = [_cut(content, texts) for content in contents]
+    try:
+        parsed = json.loads("[" + ",".join(c for c, _ in cuts) + "]")
+        if len(parsed) != len(cuts):  # a content of two values: they would not line up
+            raise ValueError
+    except (ValueError, RecursionError):
+        parsed = [json.loads(c) for c, _ in cuts]
+    return [value if text is None else _paste(value, text, content)
+            for value, (_, text), content in zip(parsed, cuts, contents)]
+
+
+def _content(body: str, texts: dict[str, str]) -> Any:
+    """One entry's content, as :func:`_contents` gives it."""
+    return _contents([body], texts)[0]
+
+
+def _cut(content: str, texts: dict[str, str]) -> tuple[str, str | None]:
+    """(content with its procedure text emptied, the text), or (content, None) to parse it as it is.
+    Keys are sorted, so procedure_version follows procedure_text; an unescaped
+    '","procedure_version":' cannot occur inside a JSON string, so the first after the key ends the
+    text, and decoding the cut-out part alone proves it is one JSON string."""
+    import json
+
+    start = content.find(_TEXT_KEY)
+    if start == -1 or content.count(_TEXT_KEY) != 1:
+        return content, None
+    start += len(_TEXT_KEY)
+    end = content.find(_TEXT_END, start)
+    if end == -1:
+        return content, None
+    escaped = content[start:end]
+    text = texts.get(escaped)
+    if text is None:
+        try:
+            text = texts[escaped] = json.loads('"' + escaped + '"')
+        except ValueError:
+            return content, None
+    return content[:start] + content[end:], text
+
+
+def _paste(value: Any, text: str, content: str) -> Any:
+    """Put the procedure text back where :func:`_cut` emptied it; if the emptied key was not the
+    opening's data.procedure_text, parse the content as it stands instead."""
+    import json
+
+    data = value.get("data") if isinstance(value, dict) else None
+    if not isinstance(data, dict) or data.get("procedure_text") != "":
+        return json.loads(content)
+    data["procedure_text"] = text
+    return value
 
 
 class _NotAnEntry(Exception):
     """An entry of a verified file whose content is not an escalate entry."""
 
 
-def _challenges(path: str, records: list[dict[str, Any]], snapshots: dict[bytes, Any],
+def _challenges(path: str, records: list[dict[str, Any]], bodies: list[bytes], snapshots: dict[bytes, Any],
                 now: dt.datetime) -> list[Audited]:
     from escalate.errors import EscalateError
 
@@ -100,10 +168,18 @@ def _challenges(path: str, records: list[dict[str, Any]], snapshots: dict[bytes,
     states: dict[str, dict[str, Any]] = {}
     opened: dict[str, str] = {}
     disclosures: dict[str, str] = {}
-    for rec in records:
+    try:  # each body is parsed once: folded here, kept as bytes
+        contents = _contents([rec["body"] for rec in records], {})
+    except (ValueError, RecursionError):
+        for rec in records:  # say which
+            try:
+                _content(rec["body"], {})
+            except (ValueError, RecursionError) as exc:
+                raise _NotAnEntry(f"entry {rec['seq']} ({rec['kind']}): its content is not an escalate entry "
+                                  f"({type(exc).__name__}: {exc})") from None
+        raise _NotAnEntry("the entries' contents cannot be read as JSON") from None
+    for rec, body, content in zip(records, bodies, contents):
         try:
-            body = rec["body"].encode("utf-8")
-            content = entry.split(body)[1]  # each body is parsed once: folded here, kept as bytes
             e = StoredEntry(rec["seq"], rec["challenge"], rec["cseq"], rec["kind"], content["occurred_at"],
                             content["recorded_at"], body, rec["hash"])
             cid = rec["challenge"]
@@ -161,10 +237,20 @@ def load(files: Iterable[str] = (), store: Any = None, now: dt.datetime | None =
 
     A challenge exported twice (two exports of the same store) is one challenge: files are
     matched by the hash of its opening entry, and the copy with the most entries is kept."""
+    import gc
+
     snapshots: dict[bytes, Any] = {}
     now = now or clock.now()
-    loaded = [_from_store(store)] if store is not None else []
-    loaded += [_from_file(f, snapshots, now) for f in files]
+    # Reading a file makes millions of small objects, none of them in a cycle: the collector would
+    # walk them again and again (it doubled the time) and free nothing.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        loaded = [_from_store(store)] if store is not None else []
+        loaded += [_from_file(f, snapshots, now) for f in files]
+    finally:
+        if collecting:
+            gc.enable()
     unique: dict[str, Audited] = {}
     for _, challenges in loaded:
         for c in challenges:

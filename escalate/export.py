@@ -316,20 +316,45 @@ def read_jsonl(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     if not isinstance(header, dict) or header.get("escalate_export") != FORMAT_VERSION:
         raise ExportError(f"{p} is not an escalate export (its first line is not an export header)",
                           hint="Export with `escalate export ... --format jsonl`.")
-    records = []
+    records = _parse_lines(lines[1:])
+    if records is not None:
+        return header, records
+    records = []  # something is wrong: read line by line to say which
     for number, line in enumerate(lines[1:], start=2):
         try:
             rec = json.loads(line)
             if not isinstance(rec, dict):
                 raise ValueError
-            for key, typ in (("seq", int), ("challenge", str), ("cseq", int), ("kind", str), ("hash", str),
-                             ("body", str), ("disclosures", dict)):
+            for key, typ in _FIELDS:
                 if not isinstance(rec.get(key), typ):
                     raise ValueError(key)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise ExportError(f"{p}:{number}: not a valid entry line (the file is damaged or truncated)") from None
         records.append(rec)
     return header, records
+
+
+_FIELDS = (("seq", int), ("challenge", str), ("cseq", int), ("kind", str), ("hash", str), ("body", str),
+           ("disclosures", dict))
+
+
+def _parse_lines(lines: list[bytes]) -> list[dict[str, Any]] | None:
+    """Every entry line parsed by one json.loads of them all as one array (a call per line costs more
+    than the parsing of most lines), or None if any line is not one entry object. A line holding
+    two values, or none, changes the count or breaks the array, so the lines cannot be misread."""
+    try:
+        records = json.loads(b"[" + b",".join(lines) + b"]")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if len(records) != len(lines):
+        return None
+    for rec in records:
+        if not isinstance(rec, dict):
+            return None
+        for key, typ in _FIELDS:
+            if not isinstance(rec.get(key), typ):
+                return None
+    return records
 
 
 def verify_file(path: str | Path, expect: tuple[int, str] | None = None) -> Report:
@@ -339,8 +364,10 @@ def verify_file(path: str | Path, expect: tuple[int, str] | None = None) -> Repo
 
 
 def verify_records(header: dict[str, Any], records: list[dict[str, Any]],
-                   expect: tuple[int, str] | None = None) -> Report:
-    """:func:`verify_file` on a file already read with :func:`read_jsonl` (the audit reads it once)."""
+                   expect: tuple[int, str] | None = None, *, bodies: list[bytes] | None = None) -> Report:
+    """:func:`verify_file` on a file already read with :func:`read_jsonl` (the audit reads it once).
+    ``bodies``, if given, receives each entry's bytes as checked (the audit folds them next)."""
+    keep = bodies.append if bodies is not None else None
     sha = hashlib.sha256
     last_seq, last_hash = None, None
     last_of: dict[str, tuple[int, str]] = {}
@@ -349,6 +376,8 @@ def verify_records(header: dict[str, Any], records: list[dict[str, Any]],
     verified: set[str] = set()
     for rec in records:
         body = rec["body"].encode("utf-8")
+        if keep is not None:
+            keep(body)
         seq, kind = rec["seq"], rec["kind"]
 
         def fail(message: str) -> Report:

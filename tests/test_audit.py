@@ -136,3 +136,40 @@ def test_a_verifying_file_whose_content_was_made_up_is_reported_and_left_out(iso
         assert verdicts["good.jsonl"] == (True, "")
         assert verdicts[name][0] is False and words in verdicts[name][1], verdicts[name]
         assert data["challenges"] == 2  # only the good file's
+
+
+def test_opening_entries_are_parsed_exactly_as_json_would_however_their_procedure_text_reads():
+    """The audit cuts each opening entry's procedure text out before parsing (decoding each distinct
+    text once): whatever the text holds, the result must be what json.loads gives for the whole."""
+    from hypothesis import given, settings, strategies as st
+
+    from escalate import audit, entry
+
+    tricky = st.sampled_from(['","procedure_version":', '\\', '"', '\\"', '"procedure_text":"', '\n', 'é', '\u2028'])
+    texts = st.lists(st.one_of(st.text(max_size=8), tricky), max_size=12).map("".join)
+
+    @settings(max_examples=300, deadline=None)
+    @given(texts, texts)
+    def check(text, concern):
+        content = {"author": {"name": {"_sd": "0" * 64}}, "data": {
+            "concern": concern, "procedure_id": "p", "procedure_text": text, "procedure_version": "1"},
+            "occurred_at": "2026-11-02T09:00:00.000000Z", "recorded_at": "2026-11-02T09:00:00.000000Z"}
+        body = ("E1 1 C-0001 1 opened " + "0" * 64 + " " + "0" * 64 + "\n") + entry.canonical(content).decode()
+        cache = {}
+        assert audit._content(body, cache) == content
+        assert audit._content(body, cache) == content  # and again, from the cache
+
+    check()
+    # made-up content: the same answer as json, or the same refusal
+    for content in ['{"data":{"procedure_text":"a\\","procedure_version":"1"}}',
+                    '{"data":{"x":1},"procedure_text":"t","procedure_version":"1"}',
+                    '{"data":{"procedure_text":"t","procedure_version":"1"},"procedure_text":"u"}']:
+        try:
+            want = json.loads(content)
+        except ValueError:
+            want = ValueError
+        try:
+            got = audit._content("E1 header\n" + content, {})
+        except ValueError:
+            got = ValueError
+        assert got == want
