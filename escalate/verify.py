@@ -146,7 +146,7 @@ class Span(NamedTuple):
     disclosures: int
 
 
-def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int) -> Span:
+def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = False) -> Span:
     """Check entries lo..hi and the disclosures whose rowid is in d_lo..d_hi, on a connection of
     their own, answering only whether everything holds (the caller re-checks a failure with
     :func:`check_rows`, which names the first broken entry).
@@ -154,7 +154,8 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int) -> Span:
     This is the hot path of verifying a million entries, written so that the work per entry runs
     in C: hashes through map(), every header built by one % format and compared by startswith.
     Only the per-challenge links need a Python loop. A challenge first met here at an entry past
-    its first is a junction: the caller checks its link against the span before."""
+    its first is a junction: the caller checks its link against the span before, for which the
+    span before is asked for its ``ends`` (where each challenge stands after it)."""
     import sqlite3
     try:  # Python's own sha256: less set-up per call than OpenSSL's, for short input
         from _sha256 import sha256 as small_sha
@@ -178,13 +179,13 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int) -> Span:
     conn.execute("PRAGMA mmap_size = 17179869184")  # pages read in place: no copy into SQLite's cache
     failed = Span(False, 0, None, None, [], {}, 0)
     try:
-        ends: dict[str, tuple[int, bytes]] = {}
+        last_of: dict[bytes, tuple[int, bytes]] = {}
         junctions: list[tuple[str, int, str]] = []
         first_prev = last = None
         seq = lo
         cursor = conn.execute("SELECT body, hash, challenge, cseq, kind FROM entries WHERE seq >= ? AND seq <= ? "
                               "ORDER BY seq", (lo, hi))
-        get = ends.get
+        get = last_of.get
         while True:
             rows = cursor.fetchmany(BATCH)
             if not rows:
@@ -212,7 +213,7 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int) -> Span:
                     return failed
                 else:
                     add(end[1])
-                ends[challenge] = (cseq + 1, h)
+                last_of[challenge] = (cseq + 1, h)
             if under_way:  # rare: only where a span starts; the caller checks these links
                 for i, cprev in enumerate(cprevs):
                     if cprev is None:
@@ -241,7 +242,8 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int) -> Span:
             if b"".join(map(digest, map(small_sha, pieces))).hex() != digests.decode("ascii"):
                 return failed
             checked += len(pieces)
-        text = {k.decode("ascii", "replace"): (v[0], v[1].decode("ascii")) for k, v in ends.items()}
+        text = ({k.decode("ascii", "replace"): (v[0], v[1].decode("ascii")) for k, v in last_of.items()}
+                if ends else {})
         return Span(True, hi - lo + 1, first_prev.decode("ascii") if first_prev else None,
                     last.decode("ascii") if last else None, junctions, text, checked)
     except (sqlite3.Error, ValueError, TypeError, UnicodeDecodeError):
@@ -273,7 +275,8 @@ def verify_store(store: Any, expect: tuple[int, str] | None = None, *, warnings:
         side: _SideProcess | None = _SideProcess(store.path, mid + 1, count, d_mid + 1, d_hi)
     else:
         mid, d_mid, side = count, d_hi, None
-    first = check_span(store.path, 1, mid, 1, d_mid)
+    first = check_span(store.path, 1, mid, 1, d_mid, ends=True)
+    notes = _warnings(store) if warnings and first.ok else []  # while the child finishes
     second = None
     if side is not None:
         second = side.result() if first.ok else side.cancel()
@@ -283,7 +286,7 @@ def verify_store(store: Any, expect: tuple[int, str] | None = None, *, warnings:
             if second is None else _joined(first, second, head)):
         return _precise(store, expect)
     disclosures = first.disclosures + (second.disclosures if second else 0)
-    report = Report(True, count, head, None, None, disclosures, 0, _warnings(store) if warnings else [])
+    report = Report(True, count, head, None, None, disclosures, 0, notes)
     if expect:
         want_count, want_hex = expect
         if count < want_count:
