@@ -27,15 +27,17 @@ def main() -> None:
     ap.add_argument("--challenges", type=int, default=10_000)
     ap.add_argument("--per", type=int, default=100)
     ap.add_argument("--appends", type=int, default=2000)
+    ap.add_argument("--verify-only", action="store_true", help="only the chain and verify, side by side")
+    ap.add_argument("--people", type=int, default=0, help="see make_store.py (0: the default worst case)")
     args = ap.parse_args()
     compile_bytecode()  # as an installed package has it
-    home = HERE / "out" / f"home-{args.challenges}x{args.per}"
+    home = HERE / "out" / (f"home-{args.challenges}x{args.per}" + (f"-{args.people}people" if args.people else ""))
     home.mkdir(parents=True, exist_ok=True)
     db = home / "escalate.sqlite3"
     if not db.exists():
         t = time.perf_counter()
-        subprocess.run([sys.executable, str(HERE / "make_store.py"), str(db), "--challenges", str(args.challenges),
-                        "--per", str(args.per)], check=True)
+        subprocess.run([sys.executable, str(HERE / "make_store.py"), str(db), "--people", str(args.people),
+                        "--challenges", str(args.challenges), "--per", str(args.per)], check=True)
         print(f"generated in {time.perf_counter() - t:.1f} s")
     env = dict(os.environ, ESCALATE_HOME=str(home))
     py = sys.executable
@@ -70,6 +72,8 @@ def main() -> None:
     print(f"speed ratio vs in-memory chain {bare_t / verify_t:.0%}; vs chain reading SQLite {bare_db_t / verify_t:.0%}"
           " (target >= 35%)")
     del bodies
+    if args.verify_only:
+        return
 
     # 2. list --overdue, whole process: once with every cached list row dropped (as after the store is
     # generated or the holidays package changes), then warm (rows are kept until a challenge's next entry)

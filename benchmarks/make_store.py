@@ -27,6 +27,9 @@ def main() -> None:
     ap.add_argument("out")
     ap.add_argument("--challenges", type=int, default=10_000)
     ap.add_argument("--per", type=int, default=100)
+    ap.add_argument("--people", type=int, default=0,
+                    help="people each challenge's contacts name, in turn (0: a new person every time, the worst "
+                         "case for disclosures)")
     args = ap.parse_args()
     out = Path(args.out)
     if out.exists():
@@ -39,6 +42,10 @@ def main() -> None:
     seq, prev = 0, entry.ZERO_HASH
     start = dt.datetime(2026, 1, 5, 9, tzinfo=dt.timezone.utc)
     rows, discl, states = [], [], []
+
+    def worker(k: int) -> str:
+        return f"Worker {k % args.people if args.people else k}"
+
     key = store._disclosure_key()
     seen: set[str] = set()
     c.execute("BEGIN")
@@ -59,10 +66,10 @@ def main() -> None:
                         "concern": "Fictional concern", "immediate_risk": False, "route": "main",
                         "start_stage": lp.procedure.first_stage().number}
             elif k % 10 == 0:
-                kind, data = "response", {"decision": "Under review", "with": {"name": f"Worker {k}", "role": "SW"}}
+                kind, data = "response", {"decision": "Under review", "with": {"name": worker(k), "role": "SW"}}
             else:
                 kind = "contact"
-                data = {"direction": "made", "medium": "phone", "with": {"name": f"Worker {k}", "role": "SW"},
+                data = {"direction": "made", "medium": "phone", "with": {"name": worker(k), "role": "SW"},
                         "summary": f"Follow-up call {k} about the referral outcome"}
             ds: list[tuple[str, bytes]] = []
             salt = entry.keyed_salt(key, cid)  # as Store.append salts them: one disclosure per person per challenge
