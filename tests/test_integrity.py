@@ -223,7 +223,12 @@ def test_export_refuses_to_overwrite_and_unwritable_folder(tmp_path, isolated_ho
 
 
 @pytest.mark.parametrize("content,words", [(b"", "not an escalate export"), (b"hello\n", "not an escalate export"),
-                                           (b'{"escalate_export": 1, "entries": 1}\n{"seq": 1}\n', "not a valid entry")])
+                                           (b'{"escalate_export": 1, "entries": 1}\n{"seq": 1}\n', "not a valid entry"),
+                                           # nested past the parser's recursion limit
+                                           (b'{"escalate_export": 1, "entries": 1}\n' + b"[" * 100_000 + b"\n",
+                                            "not a valid entry"),
+                                           (b'{"escalate_export": 1, "entries": 2}\n{"seq": 1}\n\xff\xfe\n',
+                                            "not a valid entry")])
 def test_verify_of_non_export_files(tmp_path, run_cli, content, words):
     f = tmp_path / "x.jsonl"
     f.write_bytes(content)
