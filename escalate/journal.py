@@ -335,3 +335,46 @@ def describe(item: dict[str, Any]) -> str:
     if kind == "exported":
         return f"Exported {d['scope']} as {d['format']}" + (" (redacted)" if d["redacted"] else "")
     return kind
+
+
+#: fields of an opening entry not listed in full: the procedure's text is long and shown as its ladder
+_NOT_LISTED = ("procedure_text", "procedure_path")
+
+
+def details(item: dict[str, Any], tz: str = clock.DEFAULT_TZ) -> list[tuple[str, str]]:
+    """Every field of one chronology item as (label, text), for reading an entry in full: who and when,
+    then each data field, corrections applied and marked, times in ``tz``, people as name, role, agency."""
+
+    def text(key: str, value: Any) -> str:
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, dict):
+            return ", ".join(str(v) for v in (value.get("name"), value.get("role"), value.get("agency")) if v)
+        if isinstance(value, list):
+            return "; ".join(map(str, value)) or "-"
+        if isinstance(value, str) and (key in ("due", "new_due", "decision_at", "protective_by")):
+            try:
+                return clock.show(clock.from_iso(value), tz)
+            except ValueError:
+                return value
+        return str(value)
+
+    author = item["author"]
+    rows = [("occurred", clock.show(item["occurred_at"], tz)),
+            ("recorded", clock.show(item["recorded_at"], tz) + ("  [LATE ENTRY]" if item["late"] else "")),
+            ("by", ", ".join(v for v in (author.get("name"), author.get("role"), author.get("setting")) if v))]
+    corrected = {field: value for field, value in item["corrected"].items() if "." not in field}
+    for key, value in item["data"].items():
+        if key in _NOT_LISTED:
+            continue
+        shown = text(key, value)
+        if key in corrected:
+            shown = f"{corrected[key]} [corrected; was: {shown}]"
+        rows.append((key.replace("_", " "), shown))
+    for field, value in item["corrected"].items():
+        if "." in field:
+            rows.append((f"{field.replace('_', ' ')} [corrected]", str(value)))
+    if item["amended_by"]:
+        rows.append(("amended by", ", ".join(f"#{n}" for n in item["amended_by"])))
+    rows.append(("hash", item["hash"]))
+    return rows

@@ -139,3 +139,25 @@ def test_cli_refuses_tui_with_the_store_or_without_a_terminal(exports, run_cli):
     assert code == 2 and "--tui browses exported files only" in err
     code, _, err = run_cli("audit", full, "--tui")  # pytest's stdin is not a terminal
     assert code == 2 and "--tui needs a terminal" in err
+
+
+async def test_the_auditor_reads_an_entry_in_full_and_withheld_names_stay_withheld(exports, isolated_home):
+    from escalate.tui.dialogs import EntryDialog
+
+    _, redacted, _ = exports
+    app = AuditApp([str(redacted)], now=lambda: NOW)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("DataTable")
+        table.move_cursor(row=next(i for i in range(table.row_count) if str(table.get_row_at(i)[1]) == "C-0001"))
+        await pilot.press("enter")
+        await pilot.pause()
+        app.screen.query_one("TabbedContent").active = "tab-chronology"
+        chronology = app.screen.query_one(Chronology)
+        chronology.focus()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, EntryDialog)
+        shown = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "(withheld)" in shown and "Sam Fictional" not in shown
+        assert "Asked for a strategy discussion [corrected" in shown

@@ -362,3 +362,22 @@ def test_a_store_in_a_folder_named_with_uri_characters_opens_and_verifies(tmp_pa
                 assert verify.verify_store(s).ok
             finally:
                 verify.PARALLEL_FROM = saved
+
+
+def test_details_list_every_field_of_an_entry_with_corrections_marked(store):
+    from escalate import clock
+
+    first = open_fictional(store)
+    contact = _contact(store, first.challenge, "Sam Fictional", "2026-11-16T10:00")
+    journal.amend(store, SETTINGS, first.challenge, contact.cseq, "summary", "Asked for the notes again",
+                  "typo", at="2026-11-16T11:00")
+    items = journal.chronology(store, first.challenge)
+    opened = dict(journal.details(items[0], "Europe/London"))
+    assert opened["concern"] == "Bruising seen twice in a week" and opened["case ref"] == "Child Q (fictional)"
+    assert "procedure text" not in opened  # shown as the ladder, not as 20,000 characters
+    assert opened["by"] == "Alex Example, DSL, Fictional Primary School"
+    assert opened["occurred"] == clock.show(clock.from_iso("2026-11-16T09:00:00.000000Z"), "Europe/London")
+    rows = dict(journal.details(items[1]))
+    assert rows["with"] == "Sam Fictional, Social worker"
+    assert rows["summary"] == "Asked for the notes again [corrected; was: Asked for the strategy discussion notes]"
+    assert rows["amended by"] == "#3" and rows["hash"] == contact.hash

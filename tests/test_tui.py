@@ -463,3 +463,48 @@ async def test_export_dialog_withholds_chosen_free_text_and_refuses_it_for_jsonl
         assert isinstance(app.screen, ChallengeScreen)
     html = target.read_text(encoding="utf-8")
     assert "(withheld)" in html and "Bruising" not in html
+
+
+async def test_an_entry_is_read_in_full_from_the_chronology(dsl):
+    """The chronology shows one line per entry, cut at the width; up and down choose an entry and
+    Enter shows every field of it, wrapped, in a dialog; Esc closes it."""
+    from escalate import journal
+    from escalate.tui.dialogs import EntryDialog
+    from escalate.tui.widgets import Chronology
+    from logtools import SETTINGS
+
+    long_summary = "Asked for the strategy discussion notes " * 6 + "END-OF-SUMMARY"
+    with Store.open(dsl / "escalate.sqlite3") as s:
+        open_fictional(s)
+        journal.record(s, SETTINGS, "C-0001", "contact", {"direction": "made", "medium": "phone", "summary": long_summary,
+                                                          "with": {"name": "Sam Fictional", "role": "Social worker"}},
+                       "2026-11-17T10:00")
+        for i in range(30):
+            journal.record(s, SETTINGS, "C-0001", "note", {"summary": f"note {i}"}, "2026-11-17T11:00")
+    app = EscalateApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        app.screen.query_one("TabbedContent").active = "tab-chronology"
+        chron = app.screen.query_one(Chronology)
+        chron.focus()
+        await pilot.pause()
+        line = "".join(seg.text for seg in chron.render_line(4))
+        assert "Contact made by phone" in line and "END-OF-SUMMARY" not in line  # cut at the width
+        await pilot.press("down")
+        assert chron.cursor == 1
+        await pilot.press("enter")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, EntryDialog)
+        shown = " ".join(str(w.render()) for w in dialog.query("Static"))
+        assert "END-OF-SUMMARY" in shown and "Sam Fictional, Social worker" in shown
+        assert "Entry #2: contact" in str(dialog.query_one(".dialog-title").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, EntryDialog)
+        await pilot.press("end")  # the last entry, scrolled into view
+        assert chron.cursor == 31 and chron.scroll_offset.y > 0
+        await pilot.press("home")
+        assert chron.cursor == 0 and chron.scroll_offset.y == 0

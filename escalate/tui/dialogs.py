@@ -1,5 +1,5 @@
 """Dialogs: one form dialog for every "record something" action, a confirmation, a progress
-dialog for long work (exports), and help.
+dialog for long work (exports), one chronology entry in full, and help.
 
 The form dialog checks each field before anything is saved and shows what is wrong next to
 the field. Saving calls the core; if the core refuses (a locked store, a full disk, a rule)
@@ -216,6 +216,35 @@ class HelpScreen(ModalScreen[None]):
             yield Static(self.text, markup=False)
             yield Static(table)
             yield Static("Ctrl+P opens the command palette. Esc closes this help.", classes="field-help")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class EntryDialog(ModalScreen[None]):
+    """One chronology entry in full, every field wrapped to the width (the chronology shows a line)."""
+
+    BINDINGS = [Binding("escape,enter,q", "close", "Close", id="entry_close")]
+
+    def __init__(self, item: dict[str, Any], timezone: str) -> None:
+        super().__init__()
+        self.item, self.timezone = item, timezone
+
+    def compose(self) -> ComposeResult:
+        from rich.table import Table
+
+        from escalate import journal
+
+        table = Table(box=None, show_header=False, expand=True)
+        table.add_column("field", style="bold", no_wrap=True)
+        table.add_column("value", overflow="fold")
+        for label, value in journal.details(self.item, self.timezone):
+            table.add_row(label, value)
+        with VerticalScroll(classes="dialog help", id="entry-detail"):
+            yield Label(f"Entry #{self.item['cseq']}: {self.item['kind']}", classes="dialog-title")
+            yield Static(journal.describe(self.item), markup=False)
+            yield Static(table)
+            yield Static("Esc or Enter closes.", classes="field-help")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -12,10 +12,12 @@ from typing import Any, Callable
 
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.geometry import Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
@@ -27,28 +29,72 @@ LINES_PER_ENTRY = 3  # header, what happened, blank
 
 
 class Chronology(ScrollView, can_focus=True):
-    """Every entry of one challenge: occurred and recorded times, author, text, amendments, late marks."""
+    """Every entry of one challenge: occurred and recorded times, author, text, amendments, late marks.
+    One entry is selected (shown reversed while the chronology has focus); Enter reads it in full."""
 
     BINDINGS = [
-        Binding("up,k", "scroll_up", "Up", show=False, id="chron_up"),
-        Binding("down,j", "scroll_down", "Down", show=False, id="chron_down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="chron_page_up"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="chron_page_down"),
-        Binding("home", "scroll_home", "First", show=False, id="chron_home"),
-        Binding("end", "scroll_end", "Last", show=False, id="chron_end"),
+        Binding("up,k", "move(-1)", "Previous entry", show=False, id="chron_up"),
+        Binding("down,j", "move(1)", "Next entry", show=False, id="chron_down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="chron_page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="chron_page_down"),
+        Binding("home", "move_to(0)", "First", show=False, id="chron_home"),
+        Binding("end", "move_to(-1)", "Last", show=False, id="chron_end"),
+        Binding("enter", "open", "Read entry", id="chron_open"),
     ]
+
+    class Opened(Message):
+        """Enter (or a double click) on an entry: the screen shows it in full."""
+
+        def __init__(self, item: dict[str, Any]) -> None:
+            super().__init__()
+            self.item = item
 
     def __init__(self, fetch: Callable[[int, int], list[dict[str, Any]]], timezone: str, **kw: Any) -> None:
         """``fetch(after, limit)``: chronology items (see journal.annotate) after entry ``after``."""
         super().__init__(**kw)
         self.fetch, self.timezone = fetch, timezone
         self.total = 0
+        self.cursor = 0
         self.pages: dict[int, list[dict[str, Any]]] = {}
 
     def reload(self, total: int) -> None:
         self.total = total
+        self.cursor = min(self.cursor, max(total - 1, 0))
         self.pages.clear()
         self.virtual_size = Size(self.size.width, total * LINES_PER_ENTRY)
+        self.refresh()
+
+    def action_move(self, step: int) -> None:
+        self.action_move_to(min(max(self.cursor + step, 0), max(self.total - 1, 0)))
+
+    def action_page(self, direction: int) -> None:
+        self.action_move(direction * max(self.size.height // LINES_PER_ENTRY, 1))
+
+    def action_move_to(self, index: int) -> None:
+        self.cursor = max(self.total - 1, 0) if index < 0 else index
+        top = self.cursor * LINES_PER_ENTRY
+        if top < self.scroll_offset.y:
+            self.scroll_to(y=top, animate=False)
+        elif top + LINES_PER_ENTRY - 1 > self.scroll_offset.y + self.size.height:
+            self.scroll_to(y=top + LINES_PER_ENTRY - 1 - self.size.height, animate=False)
+        self.refresh()
+
+    def action_open(self) -> None:
+        if self.total:
+            self.post_message(self.Opened(self.item(self.cursor)))
+
+    def on_click(self, event: events.Click) -> None:
+        index = (self.scroll_offset.y + event.y) // LINES_PER_ENTRY
+        if 0 <= index < self.total:
+            self.cursor = index
+            self.refresh()
+            if event.chain >= 2:
+                self.action_open()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
         self.refresh()
 
     def item(self, index: int) -> dict[str, Any]:
@@ -82,6 +128,8 @@ class Chronology(ScrollView, can_focus=True):
         else:
             text = "   " + journal.describe(item)
             style = self.rich_style
+        if index == self.cursor and self.has_focus:
+            style += Style(reverse=True)
         text = text[self.scroll_offset.x:self.scroll_offset.x + width]
         return Strip([Segment(text.ljust(width), style)], width)
 

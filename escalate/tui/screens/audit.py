@@ -124,8 +124,8 @@ class AuditChallengeScreen(Screen[None]):
     HELP_TITLE = "Challenge (read-only)"
     HELP = ("One challenge from a verified export: its deadlines as the procedure snapshot it was opened under "
             "says, the ladder, and the chronology (when each thing happened and when it was recorded; late "
-            "entries and amendments are marked). Personal fields the export withheld read '(withheld)'. "
-            "Esc goes back. Nothing can be recorded here.")
+            "entries and amendments are marked; up and down choose an entry, Enter reads it in full). Personal "
+            "fields the export withheld read '(withheld)'. Esc goes back. Nothing can be recorded here.")
     BINDINGS = [Binding("escape,backspace", "back", "Back", id="audit_back", tooltip="The list of challenges")]
 
     def __init__(self, item: dict[str, Any]) -> None:
@@ -155,6 +155,11 @@ class AuditChallengeScreen(Screen[None]):
         self.query_one("#deadlines", Static).update(deadlines_text(v, tz, hints=False))
         self.query_one("#ladder", Static).update(ladder_text(v, tz))
         self.query_one(Chronology).reload(len(self.chronology))
+
+    def on_chronology_opened(self, event: Chronology.Opened) -> None:
+        from escalate.tui.dialogs import EntryDialog
+
+        self.app.push_screen(EntryDialog(event.item, self.app.settings.timezone))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -40,8 +40,9 @@ class ChallengeScreen(Screen[None]):
     HELP_TITLE = "Challenge"
     HELP = ("Where this challenge stands: the current stage, each deadline with its due time and whose action "
             "it is, the procedure's ladder, and the chronology of everything recorded (when it happened and when "
-            "it was recorded). Every action opens a short form; nothing is saved until you press ctrl+s, and a "
-            "refused save keeps what you typed. Corrections are amendments: the original entry always stays.")
+            "it was recorded; up and down choose an entry, Enter reads it in full). Every action opens a short "
+            "form; nothing is saved until you press ctrl+s, and a refused save keeps what you typed. Corrections "
+            "are amendments: the original entry always stays.")
     BINDINGS = [Binding(key, action, description, id=bid, tooltip=description) for key, action, description, bid
                 in ACTIONS] + [Binding("escape,backspace", "back", "Back", id="challenge_back", tooltip="Dashboard")]
 
@@ -58,6 +59,11 @@ class ChallengeScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.refresh_data()
+
+    def on_chronology_opened(self, event: Chronology.Opened) -> None:
+        from escalate.tui.dialogs import EntryDialog
+
+        self.app.push_screen(EntryDialog(event.item, self.app.settings.timezone))
 
     def chronology_page(self, after: int, limit: int) -> list[dict[str, Any]]:
         return journal.chronology(self.app.store, self.challenge, after=after, limit=limit)
