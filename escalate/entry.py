@@ -219,6 +219,26 @@ def reveal(obj: Any, known: dict[str, str], withheld: str | None = None) -> Any:
     return obj
 
 
+def revealed(body: bytes, known: dict[str, str], withheld: str) -> dict[str, Any]:
+    """``reveal(split(body)[1], known, withheld)``, but with each ``{"_sd":"<digest>"}`` replaced in
+    the JSON text before it is parsed, so the content is never walked (a chronology of 100,000
+    entries spent most of its time walking). Exact: in the canonical bytes that pattern cannot occur
+    inside a string (its quotes would be escaped); anything else falls back to the walk."""
+    rest = body[body.find(b"\n") + 1:]
+    if b'"_sd"' not in rest:
+        return json.loads(rest)
+    text = rest
+    pos = rest.find(b'{"_sd":"')
+    while pos != -1:
+        digest = rest[pos + 8:pos + 72]
+        value = known.get(digest.decode("ascii", "replace"), withheld)
+        text = text.replace(b'{"_sd":"' + digest + b'"}', json.dumps(value, ensure_ascii=False).encode("utf-8"))
+        pos = rest.find(b'{"_sd":"', pos + 72)
+    if b'"_sd"' in text:  # not the canonical form: reveal it the long way
+        return reveal(json.loads(rest), known, withheld)
+    return json.loads(text)
+
+
 def disclosed_value(disclosure: bytes) -> str:
     salt, value = json.loads(disclosure)
     return value

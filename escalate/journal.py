@@ -268,7 +268,7 @@ def annotate(rows: list[StoredEntry], corrections: list[StoredEntry], values: di
     by_cseq = {}
     out = []
     for e in rows:
-        content = entry.reveal(e.content(), values, withheld="(withheld)")
+        content = entry.revealed(e.body, values, "(withheld)")
         # times from the hashed bytes, not the table's columns
         occurred_at, recorded_at = clock.from_iso(content["occurred_at"]), clock.from_iso(content["recorded_at"])
         item = {"seq": e.seq, "cseq": e.cseq, "kind": e.kind, "occurred_at": occurred_at, "recorded_at": recorded_at,
@@ -277,7 +277,7 @@ def annotate(rows: list[StoredEntry], corrections: list[StoredEntry], values: di
         by_cseq[e.cseq] = item
         out.append(item)
     for amendment in corrections:
-        d = entry.reveal(amendment.content(), values, withheld="(withheld)")["data"]
+        d = entry.revealed(amendment.body, values, "(withheld)")["data"]
         target = by_cseq.get(d["target_seq"])
         if target is not None:
             target["amended_by"].append(amendment.cseq)

@@ -381,3 +381,34 @@ def test_details_list_every_field_of_an_entry_with_corrections_marked(store):
     assert rows["with"] == "Sam Fictional, Social worker"
     assert rows["summary"] == "Asked for the notes again [corrected; was: Asked for the strategy discussion notes]"
     assert rows["amended by"] == "#3" and rows["hash"] == contact.hash
+
+
+def test_revealing_in_the_json_text_equals_walking_the_parsed_content():
+    """entry.revealed replaces digests in the JSON text before parsing; it must give what
+    entry.reveal gives on the parsed content, for any values (quotes, braces, the pattern itself),
+    known or withheld, and for content that is not in the canonical form."""
+    import json as json_mod
+
+    from hypothesis import given, settings, strategies as st
+
+    from escalate import entry
+
+    tricky = st.sampled_from(['{"_sd":"', '"}', '\\', '"', 'é', '\n', '(withheld)'])
+    values = st.lists(st.one_of(st.text(max_size=6), tricky), max_size=6).map("".join)
+
+    @settings(max_examples=300, deadline=None)
+    @given(values, values, values, st.booleans())
+    def check(author, worker, summary, know_worker):
+        disclosures = []
+        content = {"author": entry.conceal({"name": author or "x", "role": "DSL"}, disclosures),
+                   "data": entry.conceal({"summary": summary, "with": {"name": worker or "y"}}, disclosures),
+                   "occurred_at": "2026-11-02T09:00:00.000000Z", "recorded_at": "2026-11-02T09:00:00.000000Z"}
+        body = b"E1 1 C-0001 1 contact " + b"0" * 64 + b" " + b"0" * 64 + b"\n" + entry.canonical(content)
+        known = {d: entry.disclosed_value(b) for d, b in disclosures[:1 + know_worker]}
+        assert entry.revealed(body, known, "(withheld)") == entry.reveal(content, known, "(withheld)")
+
+    check()
+    for text in ['{"a":{"_sd":5}}', '{"a":{"_sd":"' + "f" * 64 + '","b":1}}', '{"a":[{"_sd":"' + "e" * 64 + '"}]}']:
+        body = b"E1 header\n" + text.encode()
+        assert entry.revealed(body, {"e" * 64: "Sam"}, "(withheld)") == entry.reveal(
+            json_mod.loads(text), {"e" * 64: "Sam"}, "(withheld)")
