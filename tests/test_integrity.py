@@ -355,3 +355,17 @@ def test_each_disclosure_travels_once_and_covers_every_mention(tmp_path, isolate
     (tmp_path / "changed.jsonl").write_bytes(b"\n".join(lines))
     code, out, _ = run_cli("verify", tmp_path / "changed.jsonl")
     assert code == 1 and "entry 1 (opened): a disclosed personal field does not match its digest" in out
+
+
+def test_digests_shifted_between_two_disclosures_are_caught(tmp_path):
+    """Two stored digests changed so that, end to end, they read as before (one a digit short, the
+    next a digit long): every disclosure is checked on its own, in one process or two."""
+    path = build(tmp_path / "s.db")
+    conn = raw(path)
+    (r1, d1), (r2, d2) = conn.execute("SELECT rowid, digest FROM disclosures ORDER BY rowid LIMIT 2").fetchall()
+    conn.execute("DROP INDEX IF EXISTS disclosures_seq")
+    conn.execute("UPDATE disclosures SET digest = ? WHERE rowid = ?", (d1[:-1], r1))
+    conn.execute("UPDATE disclosures SET digest = ? WHERE rowid = ?", (d1[-1] + d2, r2))
+    conn.close()
+    report = check(path)
+    assert not report.ok and "disclosed personal field does not match its digest" in report.problem
