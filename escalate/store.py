@@ -322,9 +322,20 @@ class Store:
         return stored
 
     def _disclosure_key(self) -> bytes:
+        """The store's secret for disclosure salts (called inside the write transaction). Should it be
+        missing or unreadable, a new one is kept: people named from then on get new digests (one more
+        disclosure each), and nothing written before changes."""
         if self._key is None:
             row = self.conn.execute("SELECT value FROM meta WHERE key = 'disclosure_key'").fetchone()
-            self._key = bytes.fromhex(row[0])
+            try:
+                self._key = bytes.fromhex(row[0])
+            except (TypeError, ValueError):
+                self._key = None
+            if not self._key:
+                import secrets
+
+                self._key = secrets.token_bytes(32)
+                self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('disclosure_key', ?)", (self._key.hex(),))
         return self._key
 
     def _rollback(self) -> None:

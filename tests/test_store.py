@@ -412,3 +412,25 @@ def test_revealing_in_the_json_text_equals_walking_the_parsed_content():
         body = b"E1 header\n" + text.encode()
         assert entry.revealed(body, {"e" * 64: "Sam"}, "(withheld)") == entry.reveal(
             json_mod.loads(text), {"e" * 64: "Sam"}, "(withheld)")
+
+
+@pytest.mark.parametrize("damage", ["DELETE FROM meta WHERE key = 'disclosure_key'",
+                                    "UPDATE meta SET value = 'not hex' WHERE key = 'disclosure_key'",
+                                    "UPDATE meta SET value = '' WHERE key = 'disclosure_key'"])
+def test_a_missing_or_damaged_disclosure_key_is_replaced_and_nothing_before_changes(tmp_path, damage):
+    from escalate import verify
+
+    path = tmp_path / "log.sqlite3"
+    with Store.open(path) as s:
+        first = open_fictional(s)
+        before = _contact(s, first.challenge, "Sam Fictional", "2026-11-16T10:00")
+    with sqlite3.connect(path) as conn:
+        conn.execute(damage)
+    with Store.open(path) as s:
+        after = _contact(s, first.challenge, "Sam Fictional", "2026-11-16T11:00")
+        key = s.conn.execute("SELECT value FROM meta WHERE key = 'disclosure_key'").fetchone()[0]
+        assert len(bytes.fromhex(key)) == 32
+        assert s.entry(first.challenge, before.cseq).body == before.body
+        assert verify.verify_store(s).ok
+        names = [i["data"]["with"]["name"] for i in journal.chronology(s, first.challenge)[1:]]
+        assert names == ["Sam Fictional", "Sam Fictional"] and after.seq == before.seq + 1
