@@ -1,4 +1,4 @@
-"""An independent verifier of an escalate store, written from the README alone (no escalate import)."""
+"""An independent verifier of an escalate store or export, written from the README alone (no escalate import)."""
 import hashlib
 import json
 import sqlite3
@@ -7,23 +7,31 @@ import sys
 ZERO = "0" * 64
 
 
-def verify(path):
+def read(path):  # (entries the header announces or None, disclosures by digest, rows)
+    if path.endswith(".jsonl"):
+        header, *records = [json.loads(line) for line in open(path, encoding="utf-8").read().splitlines()]
+        disclosures = {d: v.encode() for r in records for d, v in r["disclosures"].items()}
+        return header["entries"], disclosures, [
+            (r["seq"], r["challenge"], r["cseq"], r["kind"], r["body"].encode(), r["hash"]) for r in records]
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    disclosures = dict(db.execute("SELECT digest, bytes FROM disclosures"))
-    prev, last = ZERO, {}
-    count = 0
-    for seq, challenge, cseq, kind, body, stored in db.execute(
-            "SELECT seq, challenge, cseq, kind, body, hash FROM entries ORDER BY seq"):
+    return None, dict(db.execute("SELECT digest, bytes FROM disclosures")), db.execute(
+        "SELECT seq, challenge, cseq, kind, body, hash FROM entries ORDER BY seq")
+
+
+def verify(path):
+    announced, disclosures, rows = read(path)
+    prev, last, last_seq, count, withheld = ZERO, {}, 0, 0, 0
+    for seq, challenge, cseq, kind, body, stored in rows:
         head, content = bytes(body).split(b"\n", 1)
         tag, h_seq, h_challenge, h_cseq, h_kind, h_prev, h_cprev = head.decode("ascii").split(" ")
         if tag != "E1" or (int(h_seq), h_challenge, int(h_cseq), h_kind) != (seq, challenge, cseq, kind):
             return f"entry {seq}: header does not match its row"
-        if seq != count + 1:
-            return f"entry {seq}: expected entry {count + 1}"
+        if seq <= last_seq or (announced is None and seq != last_seq + 1):
+            return f"entry {seq}: expected entry {last_seq + 1}"
         digest = hashlib.sha256(body).hexdigest()
         if digest != stored:
             return f"entry {seq}: hash mismatch"
-        if h_prev != prev:
+        if seq == last_seq + 1 and h_prev != prev:  # an export of some challenges skips the others
             return f"entry {seq}: broken store chain"
         want = last.get(challenge, (0, ZERO))
         if (int(h_cseq), h_cprev) != (want[0] + 1, want[1]):
@@ -31,19 +39,18 @@ def verify(path):
         for sd in find_digests(json.loads(content)):
             if sd in disclosures and hashlib.sha256(disclosures[sd]).hexdigest() != sd:
                 return f"entry {seq}: disclosure mismatch"
-        prev, last[challenge], count = digest, (cseq, digest), count + 1
-    return f"OK {count} {prev}"
+            withheld += sd not in disclosures
+        prev, last[challenge], last_seq, count = digest, (cseq, digest), seq, count + 1
+    if announced is not None and count != announced:
+        return f"{count} entries, but the header announces {announced}"
+    return f"OK {count} {prev}" + (f" withheld {withheld}" if withheld else "")
 
 
 def find_digests(node):
-    if isinstance(node, dict):
-        if set(node) == {"_sd"}:
-            yield node["_sd"]
-        for value in node.values():
-            yield from find_digests(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from find_digests(value)
+    if isinstance(node, dict) and set(node) == {"_sd"}:
+        yield node["_sd"]
+    for value in node.values() if isinstance(node, dict) else node if isinstance(node, list) else ():
+        yield from find_digests(value)
 
 
 if __name__ == "__main__":

@@ -143,6 +143,30 @@ def test_independent_verifier_agrees(tmp_path):
     assert result.stdout.strip() == "entry 6: hash mismatch"
 
 
+def test_independent_verifier_accepts_exports_redacted_or_not(tmp_path, isolated_home, run_cli):
+    from escalate import export, settings
+
+    settings.save(SETTINGS)
+    build(isolated_home / "escalate.sqlite3")
+    script = ROOT / "tests" / "independent_verifier.py"
+    files = {"all.jsonl": ["--all"], "red.jsonl": ["--all", "--redact"], "one.jsonl": ["C-0002"],
+             "one-red.jsonl": ["C-0002", "--redact"]}
+    for name, args in files.items():
+        assert run_cli("export", *args, "-o", tmp_path / name)[0] == 0
+        report = export.verify_file(tmp_path / name)
+        assert report.ok
+        result = subprocess.run([sys.executable, str(script), str(tmp_path / name)], capture_output=True, text=True)
+        withheld = f" withheld {report.withheld}" if report.withheld else ""
+        assert result.stdout.strip() == f"OK {report.count} {report.head}{withheld}", result.stderr
+        assert ("red" in name) is (report.withheld > 0)
+    lines = (tmp_path / "red.jsonl").read_bytes().split(b"\n")
+    lines[5] = lines[5].replace(b"call", b"cell", 1)
+    (tmp_path / "flipped.jsonl").write_bytes(b"\n".join(lines))
+    result = subprocess.run([sys.executable, str(script), str(tmp_path / "flipped.jsonl")], capture_output=True,
+                            text=True)
+    assert result.stdout.strip() == "entry 5: hash mismatch"
+
+
 def test_readme_documents_the_independent_verifier():
     readme = (ROOT / "README.md").read_text()
     assert (ROOT / "tests" / "independent_verifier.py").read_text().strip() in readme
