@@ -112,3 +112,27 @@ def test_installed_command_exits_with_the_commands_code(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "escalate", "show", "C-9999"], capture_output=True, text=True,
                          cwd=ROOT, env=env)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr and bad.stderr.strip()
+
+
+def test_the_collector_is_off_for_a_command_and_on_for_the_apps(monkeypatch):
+    """run() turns Python's cyclic collector off for a command (short-lived, few cycles); the terminal
+    apps, which stay open, turn it back on before they start."""
+    import gc
+
+    from escalate import cli
+    from escalate.tui import app as dsl_app, audit_app
+
+    seen = {}
+    monkeypatch.setattr(cli, "main", lambda: seen.setdefault("command", gc.isenabled()) and 0)
+    monkeypatch.setattr(dsl_app.EscalateApp, "run", lambda self: seen.setdefault("app", gc.isenabled()))
+    monkeypatch.setattr(audit_app.AuditApp, "run", lambda self: seen.setdefault("audit", gc.isenabled()))
+    try:
+        assert cli.run() == 0
+        gc.disable()
+        dsl_app.run()
+        gc.disable()
+        audit_app.run([])
+    finally:
+        gc.unfreeze()
+        gc.enable()
+    assert seen == {"command": False, "app": True, "audit": True}

@@ -162,5 +162,8 @@ def _f(*args: Any, **kw: Any) -> Any:
 
 
 def run(procedures: list[str] | None = None) -> None:
+    import gc
+
+    gc.enable()  # the command line turns the collector off; an app that stays open needs it
     EscalateApp(procedures=procedures).run()
 

@@ -27,4 +27,7 @@ class AuditApp(BaseApp):
 
 
 def run(files: list[str]) -> None:
+    import gc
+
+    gc.enable()  # the command line turns the collector off; an app that stays open needs it
     AuditApp(files).run()
