@@ -316,7 +316,7 @@ def _precise(store: Any, expect: tuple[int, str] | None) -> Report:
     report = check_rows(store.iter_rows(), None, expect)
     if not report.ok:
         return report
-    problem, problem_seq, checked, _ = side_checks(store, warnings=False)
+    problem, problem_seq, checked = check_disclosures(store)
     if problem is not None:
         return report._replace(ok=False, problem=problem, problem_seq=problem_seq)
     # the quick check found something the precise one did not: never report success then
@@ -324,8 +324,8 @@ def _precise(store: Any, expect: tuple[int, str] | None) -> Report:
                            "consistently: run verify again", disclosures=checked)
 
 
-def side_checks(store: Any, warnings: bool = True) -> tuple[str | None, int | None, int, list[str]]:
-    """Every stored disclosure against its digest, then the warnings: (problem, its entry, count, warnings).
+def check_disclosures(store: Any) -> tuple[str | None, int | None, int]:
+    """Every stored disclosure against its digest, one by one: (problem, its entry, how many checked).
 
     The digests are inside the hashed bodies, so for a store it is enough that each stored
     disclosure hashes to its digest: one streamed pass, without searching each body."""
@@ -334,9 +334,9 @@ def side_checks(store: Any, warnings: bool = True) -> tuple[str | None, int | No
     for digest, value in store.iter_disclosures():
         if sha(value).hexdigest() != digest:
             seq = store.disclosure_seq(digest)
-            return f"entry {seq}: a disclosed personal field does not match its digest", seq, checked, []
+            return f"entry {seq}: a disclosed personal field does not match its digest", seq, checked
         checked += 1
-    return None, None, checked, _warnings(store) if warnings else []
+    return None, None, checked
 
 
 class _SideProcess:
