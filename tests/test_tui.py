@@ -264,19 +264,28 @@ async def test_high_contrast_theme_from_settings(isolated_home):
         assert app.theme == "escalate-high-contrast"
 
 
-async def test_chronology_with_many_entries_reads_pages(dsl):
+def add_notes(store, n, at):
     from escalate import journal
     from logtools import SETTINGS
 
+    for i in range(n):
+        journal.record(store, SETTINGS, "C-0001", "note", {"summary": f"note {i}"}, at)
+
+
+async def open_first(pilot):
+    """Start the app and open the first challenge of the dashboard."""
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_chronology_with_many_entries_reads_pages(dsl):
     with Store.open(dsl / "escalate.sqlite3") as s:
         open_fictional(s)
-        for i in range(450):
-            journal.record(s, SETTINGS, "C-0001", "note", {"summary": f"note {i}"}, "2026-11-17T10:00")
+        add_notes(s, 450, "2026-11-17T10:00")
     app = EscalateApp()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await open_first(pilot)
         from escalate.tui.widgets import Chronology
 
         chron = app.screen.query_one(Chronology)
@@ -479,13 +488,10 @@ async def test_an_entry_is_read_in_full_from_the_chronology(dsl):
         journal.record(s, SETTINGS, "C-0001", "contact", {"direction": "made", "medium": "phone", "summary": long_summary,
                                                           "with": {"name": "Sam Fictional", "role": "Social worker"}},
                        "2026-11-17T10:00")
-        for i in range(30):
-            journal.record(s, SETTINGS, "C-0001", "note", {"summary": f"note {i}"}, "2026-11-17T11:00")
+        add_notes(s, 30, "2026-11-17T11:00")
     app = EscalateApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await open_first(pilot)
         app.screen.query_one("TabbedContent").active = "tab-chronology"
         chron = app.screen.query_one(Chronology)
         chron.focus()
