@@ -89,28 +89,32 @@ def test_a_dsl_runs_a_challenge_from_concern_to_resolution(tmp_path):
         term.keys("C-n")
         term.wait_for("Stage 1 of 4")
         term.keys("c")
-        term.wait_for("Record a contact", settle=1.0)
+        term.wait_for("Record a contact", settle=2.0)
         term.keys("Tab", "Tab")
         term.type("Sam Fictional, Social worker, Northtown CSC")
         term.keys("Tab")
         term.type("Raised the disagreement by phone")
+        term.wait_for("Raised the disagreement by phone", timeout=10)  # typed into the form, not lost while it took focus
         term.keys("C-s")
         term.wait_for("Saved: #2 contact")
         term.keys("r")
-        term.wait_for("Record their response", settle=1.0)
+        term.wait_for("Record their response", settle=2.0)
         term.keys("Tab")
         term.type("Still no further action")
+        term.wait_for("Still no further action", timeout=10)  # typed into the form, not lost while it took focus
         term.keys("C-s")
         term.wait_for("Saved: #3 response")
         term.keys("u")
-        term.wait_for("Why you are stepping up", settle=1.0)
+        term.wait_for("Why you are stepping up", settle=2.0)
         term.type("Not resolved at step 1")
+        term.wait_for("Not resolved at step 1", timeout=10)  # typed into the form, not lost while it took focus
         term.keys("C-s")
         term.wait_for("Stage 2 of 4")
         term.keys("s")
-        term.wait_for("Impact on the child", settle=1.0)  # a label only the resolve form has
+        term.wait_for("Impact on the child", settle=2.0)  # a label only the resolve form has
         term.keys("Tab")
         term.type("Strategy discussion agreed")
+        term.wait_for("Strategy discussion agreed", timeout=10)  # typed into the form, not lost while it took focus
         term.keys("C-s")
         term.wait_for("RESOLVED")
         term.keys("C-q")
