@@ -8,11 +8,11 @@ view, from the procedure snapshot each one carries.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import statistics
 from collections import ChainMap, Counter
 from pathlib import Path
-from typing import Any, Iterable, Mapping, NamedTuple
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from escalate import clock, entry, workcalendar
 from escalate.challenge import derive, fold_step
@@ -56,19 +56,18 @@ class Audited(NamedTuple):
                 for e in self.rows for d in _digests(e.body) if d in self.disclosures}
 
 
-def _snapshot(text: str, procedure_id: str, cache: dict[bytes, Any]) -> Any:
-    """The procedure a challenge carries, parsed once per distinct text. Keyed by the text itself (its
-    hash), not by the fingerprint the entry states: a file could state one and carry another."""
+def _snapshot(text: str, procedure_id: str, cache: dict[str, Any]) -> Any:
+    """The procedure a challenge carries, parsed once per distinct text. Keyed by the text itself, not
+    by the fingerprint the entry states: a file could state one and carry another. (A file's copies of
+    one text are one string object (:func:`_cut`), whose hash Python computes once.)"""
     from escalate.procedure_file import parse
 
-    raw = text.encode("utf-8")
-    key = hashlib.sha256(raw).digest()
-    if key not in cache:
-        cache[key] = parse(raw, f"snapshot of {procedure_id}").procedure
-    return cache[key]
+    if text not in cache:
+        cache[text] = parse(text.encode("utf-8"), f"snapshot of {procedure_id}").procedure
+    return cache[text]
 
 
-def _from_file(path: str, snapshots: dict[bytes, Any], now: dt.datetime) -> tuple[Input, list[Audited]]:
+def _from_file(path: str, snapshots: dict[str, Any], now: dt.datetime) -> tuple[Input, list[Audited]]:
     from escalate.errors import ExportError
     from escalate.export import read_jsonl, verify_records
 
@@ -160,7 +159,7 @@ class _NotAnEntry(Exception):
     """An entry of a verified file whose content is not an escalate entry."""
 
 
-def _challenges(path: str, records: list[dict[str, Any]], bodies: list[bytes], snapshots: dict[bytes, Any],
+def _challenges(path: str, records: list[dict[str, Any]], bodies: list[bytes], snapshots: dict[str, Any],
                 now: dt.datetime) -> list[Audited]:
     from escalate.errors import EscalateError
 
@@ -198,6 +197,7 @@ def _challenges(path: str, records: list[dict[str, Any]], bodies: list[bytes], s
                               f"({type(exc).__name__}: {exc})") from None
         disclosures.update(rec["disclosures"])
     out = []
+    name = Path(path).name
     for cid, rows in groups.items():
         state = states[cid]
         if not state:
@@ -211,7 +211,7 @@ def _challenges(path: str, records: list[dict[str, Any]], bodies: list[bytes], s
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             raise _NotAnEntry(f"challenge {cid}: its entries do not fit the procedure it was opened under "
                               f"({type(exc).__name__}: {exc})") from None
-        out.append(Audited(f"{Path(path).name}:{cid}", path, state, procedure, rows, disclosures, view=view,
+        out.append(Audited(f"{name}:{cid}", path, state, procedure, rows, disclosures, view=view,
                            view_at=now))
     return out
 
@@ -237,20 +237,11 @@ def load(files: Iterable[str] = (), store: Any = None, now: dt.datetime | None =
 
     A challenge exported twice (two exports of the same store) is one challenge: files are
     matched by the hash of its opening entry, and the copy with the most entries is kept."""
-    import gc
-
-    snapshots: dict[bytes, Any] = {}
+    snapshots: dict[str, Any] = {}
     now = now or clock.now()
-    # Reading a file makes millions of small objects, none of them in a cycle: the collector would
-    # walk them again and again (it doubled the time) and free nothing.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with _collector_off():
         loaded = [_from_store(store)] if store is not None else []
         loaded += [_from_file(f, snapshots, now) for f in files]
-    finally:
-        if collecting:
-            gc.enable()
     unique: dict[str, Audited] = {}
     for _, challenges in loaded:
         for c in challenges:
@@ -267,14 +258,86 @@ def load(files: Iterable[str] = (), store: Any = None, now: dt.datetime | None =
     return [info for info, _ in loaded], list(unique.values())
 
 
+@contextmanager
+def _collector_off() -> Iterator[None]:
+    """Reading a file makes millions of small objects, none of them in a cycle: the collector would
+    walk them again and again (it doubled the time) and free nothing."""
+    import gc
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+class Facts(NamedTuple):
+    """What the figures take from one challenge: a few small values (a forked reader sends them back,
+    :mod:`escalate.audit_file`). ``same`` identifies the challenge across files (its opening entry's
+    hash) and ``entries`` says which copy is the longest."""
+
+    key: str
+    same: str
+    entries: int
+    triggers: list[str]
+    agency: str
+    procedure: str
+    highest: str
+    outcome: str
+    missed_by: dict[str, int]
+    days_to_resolution: int | None
+    overdue: bool
+    late: int
+    exports: int
+
+
+def facts(item: Audited, now: dt.datetime) -> Facts:
+    state, procedure = item.state, item.procedure
+    view = item.view if item.view_at == now else derive(state, procedure, now)
+    days = None
+    if state["resolved_at"]:
+        days = workcalendar.working_days_between(clock.from_iso(state["opened_at"]),
+                                                 clock.from_iso(state["resolved_at"]), procedure.region)
+    return Facts(item.key, item.rows[0].hash if item.rows else item.key, len(item.rows), state["triggers"],
+                 state["agency"], f"{procedure.partnership} ({state['procedure_id']})",
+                 f"{procedure.stage_label} {state['highest_stage']}", state["outcome"] or "open",
+                 dict(view["missed_by"]), days, bool(view["overdue"]), len(state["late"]), state["exports"])
+
+
 def summarise(files: Iterable[str] = (), store: Any = None, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Verify the inputs, then the figures over the challenges of those that passed."""
+    """Verify the inputs, then the figures over the challenges of those that passed. The same figures
+    as :func:`figures` over :func:`load`, with each big file read by two processes at once."""
+    from escalate import audit_file
+
     now = now or clock.now()
-    inputs, challenges = load(files, store, now)
-    return figures(inputs, challenges, now)
+    snapshots: dict[str, Any] = {}
+    loaded: list[tuple[Input, list[Facts]]] = []
+    with _collector_off():
+        if store is not None:
+            info, challenges = _from_store(store)
+            loaded.append((info, [facts(c, now) for c in challenges]))
+        for f in files:
+            split = audit_file.read(f, snapshots, now)
+            if split is None:  # small, unusual or broken: one process, which names what is wrong
+                info, challenges = _from_file(f, snapshots, now)
+                split = info, [facts(c, now) for c in challenges]
+            loaded.append(split)
+    unique: dict[str, Facts] = {}
+    for _, found in loaded:
+        for c in found:
+            kept = unique.get(c.same)
+            if kept is None or c.entries > kept.entries:
+                unique[c.same] = c  # a longer copy takes the first one's place in the order
+    return tally([info for info, _ in loaded], list(unique.values()))
 
 
 def figures(inputs: list[Input], challenges: list[Audited], now: dt.datetime) -> dict[str, Any]:
+    return tally(inputs, [facts(c, now) for c in challenges])
+
+
+def tally(inputs: list[Input], challenges: list[Facts]) -> dict[str, Any]:
     by_trigger: Counter[str] = Counter()
     by_agency: Counter[str] = Counter()
     by_procedure: Counter[str] = Counter()
@@ -283,23 +346,20 @@ def figures(inputs: list[Input], challenges: list[Audited], now: dt.datetime) ->
     missed = Counter({"us": 0, "them": 0, "both": 0})
     days_to_resolution: list[int] = []
     overdue, late, exports = [], 0, 0
-    for item in challenges:
-        state, procedure = item.state, item.procedure
-        view = item.view if item.view_at == now else derive(state, procedure, now)
-        by_trigger.update(state["triggers"])
-        by_agency[state["agency"]] += 1
-        by_procedure[f"{procedure.partnership} ({state['procedure_id']})"] += 1
-        highest[f"{procedure.stage_label} {state['highest_stage']}"] += 1
-        outcomes[state["outcome"] or "open"] += 1
-        for side, n in view["missed_by"].items():
+    for c in challenges:
+        by_trigger.update(c.triggers)
+        by_agency[c.agency] += 1
+        by_procedure[c.procedure] += 1
+        highest[c.highest] += 1
+        outcomes[c.outcome] += 1
+        for side, n in c.missed_by.items():
             missed[side] += n
-        if state["resolved_at"]:
-            days_to_resolution.append(workcalendar.working_days_between(
-                clock.from_iso(state["opened_at"]), clock.from_iso(state["resolved_at"]), procedure.region))
-        if view["overdue"]:
-            overdue.append(item.key)
-        late += len(state["late"])
-        exports += state["exports"]
+        if c.days_to_resolution is not None:
+            days_to_resolution.append(c.days_to_resolution)
+        if c.overdue:
+            overdue.append(c.key)
+        late += c.late
+        exports += c.exports
     days = sorted(days_to_resolution)
     return {
         "inputs": inputs,

@@ -342,10 +342,18 @@ def _parse_lines(lines: list[bytes]) -> list[dict[str, Any]] | None:
     """Every entry line parsed by one json.loads of them all as one array (a call per line costs more
     than the parsing of most lines), or None if any line is not one entry object. A line holding
     two values, or none, changes the count or breaks the array, so the lines cannot be misread."""
+    if not lines:
+        return []
+    # brackets on the end lines, not around the joined whole: one copy of the file instead of three
+    first, last = lines[0], lines[-1]
+    lines[0] = b"[" + first
+    lines[-1] = lines[-1] + b"]"
     try:
-        records = json.loads(b"[" + b",".join(lines) + b"]")
+        records = json.loads(b",".join(lines))
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
+    finally:
+        lines[0], lines[-1] = first, last
     if len(records) != len(lines):
         return None
     for rec in records:
@@ -368,62 +376,89 @@ def verify_records(header: dict[str, Any], records: list[dict[str, Any]],
     """:func:`verify_file` on a file already read with :func:`read_jsonl` (the audit reads it once).
     ``bodies``, if given, receives each entry's bytes as checked (the audit folds them next)."""
     keep = bodies.append if bodies is not None else None
-    sha = hashlib.sha256
     last_seq, last_hash = None, None
     last_of: dict[str, tuple[int, str]] = {}
-    withheld = disclosed = 0
+    tally = [0, 0]  # disclosed, withheld
     count = 0
     verified: set[str] = set()
+    whole = header.get("scope") == "all"
     for rec in records:
         body = rec["body"].encode("utf-8")
         if keep is not None:
             keep(body)
-        seq, kind = rec["seq"], rec["kind"]
-
-        def fail(message: str) -> Report:
-            return Report(False, count, last_hash or entry.ZERO_HASH, f"entry {seq} ({kind}): {message}", seq,
-                          disclosed, withheld, [])
-
-        head = body.split(b"\n", 1)[0].split(b" ")
-        if len(head) != 7 or head[0] != b"E1":
-            return fail("header line is not in the E1 format")
-        if [h.decode("ascii", "replace") for h in head[1:5]] != [str(seq), rec["challenge"], str(rec["cseq"]), kind]:
-            return fail("header does not match the line (sequence, challenge, number or kind changed)")
-        actual = sha(body).hexdigest()
-        if actual != rec["hash"]:
-            return fail("content does not match its hash (the entry was changed)")
-        if last_seq is not None and seq <= last_seq:
-            return fail("entries are out of order")
-        if last_seq is not None and seq == last_seq + 1 and head[5].decode() != last_hash:
-            return fail("does not link to the previous entry of the store")
-        if last_seq is None and header.get("scope") == "all" and seq != 1:
-            return fail("a whole-store export must start at entry 1")
-        if header.get("scope") == "all" and last_seq is not None and seq != last_seq + 1:
-            return fail("an entry is missing before this one")
-        prev = last_of.get(rec["challenge"])
-        want = (prev[1], prev[0] + 1) if prev else (entry.ZERO_HASH, 1)
-        if (head[6].decode(), rec["cseq"]) != want:
-            return fail(f"does not link to the previous entry of challenge {rec['challenge']}")
-        for d, value in rec["disclosures"].items():  # each disclosure travels once, with the first entry naming it
-            if d not in verified:
-                if not isinstance(value, str) or sha(value.encode("utf-8")).hexdigest() != d:
-                    return fail("a disclosed personal field does not match its digest")
-                verified.add(d)
-        for d in _digests(body):
-            if d in verified:
-                disclosed += 1
-            else:
-                withheld += 1
-        last_of[rec["challenge"]] = (rec["cseq"], actual)
-        last_seq, last_hash = seq, actual
+        head, actual, problem = entry_head(rec, body)
+        if problem is None:
+            problem = store_link(rec["seq"], head[5], last_seq, last_hash, whole)
+        if problem is None:
+            problem = challenge_link(rec, head, body, last_of, verified, tally)
+        if problem is not None:
+            return Report(False, count, last_hash or entry.ZERO_HASH, f"entry {rec['seq']} ({rec['kind']}): {problem}",
+                          rec["seq"], tally[0], tally[1], [])
+        last_seq, last_hash = rec["seq"], actual
         count += 1
     if count != header.get("entries"):
         return Report(False, count, last_hash or entry.ZERO_HASH, f"the header says {header.get('entries')} entries "
-                      f"but the file holds {count}: it was truncated or extended", None, disclosed, withheld, [])
+                      f"but the file holds {count}: it was truncated or extended", None, tally[0], tally[1], [])
     if expect and (count < expect[0]):
         return Report(False, count, last_hash or entry.ZERO_HASH, "fewer entries than the fingerprint you hold",
-                      None, disclosed, withheld, [])
-    return Report(True, count, last_hash or entry.ZERO_HASH, None, None, disclosed, withheld, [])
+                      None, tally[0], tally[1], [])
+    return Report(True, count, last_hash or entry.ZERO_HASH, None, None, tally[0], tally[1], [])
+
+
+# The checks of one entry line, in three parts: the split audit (escalate.audit_file) runs the first
+# and last in two processes, each over its own challenges, and the middle one over the whole file.
+
+def entry_head(rec: dict[str, Any], body: bytes) -> tuple[list[str], str, str | None]:
+    """(the header line's fields, the body's sha256, what is wrong with the entry by itself or None)."""
+    head = body.split(b"\n", 1)[0].decode("ascii", "replace").split(" ")
+    actual = hashlib.sha256(body).hexdigest()
+    if len(head) != 7 or head[0] != "E1":
+        return head, actual, "header line is not in the E1 format"
+    if head[1:5] != [str(rec["seq"]), rec["challenge"], str(rec["cseq"]), rec["kind"]]:
+        return head, actual, "header does not match the line (sequence, challenge, number or kind changed)"
+    if actual != rec["hash"]:
+        return head, actual, "content does not match its hash (the entry was changed)"
+    return head, actual, None
+
+
+def store_link(seq: int, prev: str, last_seq: int | None, last_hash: str | None, whole: bool) -> str | None:
+    """What is wrong with an entry's place in the file's run of store entries, or None."""
+    if last_seq is not None and seq <= last_seq:
+        return "entries are out of order"
+    if last_seq is not None and seq == last_seq + 1 and prev != last_hash:
+        return "does not link to the previous entry of the store"
+    if last_seq is None and whole and seq != 1:
+        return "a whole-store export must start at entry 1"
+    if whole and last_seq is not None and seq != last_seq + 1:
+        return "an entry is missing before this one"
+    return None
+
+
+def challenge_link(rec: dict[str, Any], head: list[str], body: bytes, last_of: dict[str, tuple[int, str]],
+                   verified: set[str], tally: list[int], missing: set[str] | None = None) -> str | None:
+    """What is wrong with an entry's link to its challenge's previous one or with its disclosures,
+    or None; then notes it as its challenge's last, and counts its fields disclosed and withheld
+    (adding the digests of those withheld to ``missing``, if given)."""
+    prev = last_of.get(rec["challenge"])
+    want = (prev[1], prev[0] + 1) if prev else (entry.ZERO_HASH, 1)
+    if (head[6], rec["cseq"]) != want:
+        return f"does not link to the previous entry of challenge {rec['challenge']}"
+    # Each disclosure travels once, with the first entry naming it; a copy on a later line is
+    # checked too (the audit shows the last copy it reads).
+    sha = hashlib.sha256
+    for d, value in rec["disclosures"].items():
+        if not isinstance(value, str) or sha(value.encode("utf-8")).hexdigest() != d:
+            return "a disclosed personal field does not match its digest"
+        verified.add(d)
+    for d in _digests(body):
+        if d in verified:
+            tally[0] += 1
+        else:
+            tally[1] += 1
+            if missing is not None:
+                missing.add(d)
+    last_of[rec["challenge"]] = (rec["cseq"], rec["hash"])
+    return None
 
 
 def _digests(body: bytes) -> list[str]:

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import json
 
-from escalate import journal
+import pytest
+
+from escalate import audit_file, journal
 from escalate import settings as settings_mod
 from escalate.store import Store
 from logtools import SETTINGS, open_fictional
+
+
+@pytest.fixture(autouse=True, params=["one process", "two processes"])
+def reader(request, monkeypatch):
+    """Every audit here runs both ways: files read by one process, and by two (:mod:`escalate.audit_file`,
+    which a file needs 20,000 entries to use otherwise)."""
+    if request.param == "two processes":
+        monkeypatch.setattr(audit_file, "SMALL", 1)
+    return request.param
 
 
 def build(home):

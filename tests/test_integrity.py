@@ -381,6 +381,33 @@ def test_each_disclosure_travels_once_and_covers_every_mention(tmp_path, isolate
     assert code == 1 and "entry 1 (opened): a disclosed personal field does not match its digest" in out
 
 
+def test_a_second_copy_of_a_disclosure_is_checked_too(isolated_home, tmp_path, run_cli):
+    """A file carrying a disclosure again on a later line, with another value: the first copy matched,
+    so the second was once skipped, and the audit (which keeps the last copy it reads) showed it."""
+    import json
+
+    from escalate import settings
+
+    settings.save(SETTINGS)
+    build(isolated_home / "escalate.sqlite3")
+    plain = tmp_path / "plain.jsonl"
+    assert run_cli("export", "--all", "-o", plain)[0] == 0
+    lines = plain.read_bytes().split(b"\n")
+    first = json.loads(lines[1])
+    digest, value = next(iter(first["disclosures"].items()))
+    later = json.loads(lines[3])
+    assert later["challenge"] == first["challenge"] and digest not in later["disclosures"]
+    later["disclosures"][digest] = json.dumps([json.loads(value)[0], "Someone Else"])
+    lines[3] = json.dumps(later, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    (tmp_path / "again.jsonl").write_bytes(b"\n".join(lines))
+    code, out, _ = run_cli("verify", tmp_path / "again.jsonl")
+    assert code == 1 and "entry 3 " in out and "does not match its digest" in out
+    later["disclosures"][digest] = value  # the same value again is no harm
+    lines[3] = json.dumps(later, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    (tmp_path / "same.jsonl").write_bytes(b"\n".join(lines))
+    assert run_cli("verify", tmp_path / "same.jsonl")[0] == 0
+
+
 def test_digests_shifted_between_two_disclosures_are_caught(tmp_path):
     """Two stored digests changed so that, end to end, they read as before (one a digit short, the
     next a digit long): every disclosure is checked on its own, in one process or two."""
