@@ -104,8 +104,11 @@ def _contents(bodies: list[str], texts: dict[str, str]) -> list[Any]:
 
     contents = [body[body.find("\n") + 1:] for body in bodies]
     cuts = [_cut(content, texts) for content in contents]
+    parts = [c for c, _ in cuts]
+    if parts:  # brackets on the end parts, not around the joined whole (one copy of it, not three)
+        parts[0], parts[-1] = "[" + parts[0], parts[-1] + "]"
     try:
-        parsed = json.loads("[" + ",".join(c for c, _ in cuts) + "]")
+        parsed = json.loads(",".join(parts)) if parts else []
         if len(parsed) != len(cuts):  # a content of two values: they would not line up
             raise ValueError
     except (ValueError, RecursionError):

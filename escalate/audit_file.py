@@ -66,9 +66,11 @@ def read(path: str, snapshots: dict[str, Any], now: dt.datetime) -> tuple[Input,
             owner[cid] = len(owner) % 2
         ours[owner[cid]].append(i)
 
+    view = memoryview(raw)  # the lines are parsed from the file's bytes where they lie, not copied out
+
     def share(which: int) -> Share | None:
         picked = ours[which]
-        return _share(path, [raw[lines[i][0]:lines[i][1]] for i in picked], [lines[i][2] for i in picked],
+        return _share(path, [view[lines[i][0]:lines[i][1]] for i in picked], [lines[i][2] for i in picked],
                       snapshots, now)
 
     child = _Child(lambda: share(1))
@@ -106,7 +108,7 @@ def _lines(raw: bytes, first: int) -> list[tuple[int, int, str]] | None:
     return out
 
 
-def _share(path: str, lines: list[bytes], cids: list[str], snapshots: dict[str, Any], now: dt.datetime
+def _share(path: str, lines: list[Any], cids: list[str], snapshots: dict[str, Any], now: dt.datetime
            ) -> Share | None:
     """Parse, check, fold and derive one share's lines (each line's own checks and its challenge's
     links: all of a challenge's lines are in one share). None if anything is amiss."""
@@ -197,16 +199,16 @@ class _Child:
 
         if not self.pid:
             return None
-        with os.fdopen(self.read_end, "rb") as pipe:  # read before waiting: the child blocks on a full pipe
+        with os.fdopen(self.read_end, "rb") as pipe:  # the pipe ends when the child has written all
             self.read_end = -1
             data = pipe.read()
-        _, status = os.waitpid(self.pid, 0)
+        # Not waiting for the child to end: handing back its memory takes the system a tenth of a
+        # second. A pickle that loads is a whole answer (the child writes only when it is done).
+        _later(self.pid)
         self.pid = 0
-        if status != 0 or not data:
-            return None
         try:
             share = pickle.loads(data)
-        except Exception:  # a child that died part way through writing
+        except Exception:  # a child that died part way through writing, or wrote nothing
             return None
         return share if isinstance(share, Share) else None
 
@@ -216,8 +218,23 @@ class _Child:
 
         if self.pid:
             os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
+            _later(self.pid)
             self.pid = 0
         if self.read_end != -1:
             os.close(self.read_end)
             self.read_end = -1
+
+
+_ended: list[int] = []  # children not yet waited for
+
+
+def _later(pid: int) -> None:
+    """Wait for a child's end later: each call waits for those that have ended (a process that exits
+    first leaves the rest to the system)."""
+    _ended.append(pid)
+    for earlier in list(_ended):
+        try:
+            if os.waitpid(earlier, os.WNOHANG)[0]:
+                _ended.remove(earlier)
+        except ChildProcessError:
+            _ended.remove(earlier)

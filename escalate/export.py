@@ -338,7 +338,7 @@ _FIELDS = (("seq", int), ("challenge", str), ("cseq", int), ("kind", str), ("has
            ("disclosures", dict))
 
 
-def _parse_lines(lines: list[bytes]) -> list[dict[str, Any]] | None:
+def _parse_lines(lines: list[Any]) -> list[dict[str, Any]] | None:
     """Every entry line parsed by one json.loads of them all as one array (a call per line costs more
     than the parsing of most lines), or None if any line is not one entry object. A line holding
     two values, or none, changes the count or breaks the array, so the lines cannot be misread."""
@@ -347,7 +347,7 @@ def _parse_lines(lines: list[bytes]) -> list[dict[str, Any]] | None:
     # brackets on the end lines, not around the joined whole: one copy of the file instead of three
     first, last = lines[0], lines[-1]
     lines[0] = b"[" + first
-    lines[-1] = lines[-1] + b"]"
+    lines[-1] = bytes(lines[-1]) + b"]"  # (lines may be memoryviews of a file read whole)
     try:
         records = json.loads(b",".join(lines))
     except (ValueError, UnicodeDecodeError, RecursionError):

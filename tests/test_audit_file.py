@@ -169,3 +169,18 @@ def test_small_files_are_read_in_one_process(exported, monkeypatch):
     assert audit_file.read(str(exported), {}, NOW) is None
     monkeypatch.setattr(audit_file, "SMALL", 15)
     assert audit_file.read(str(exported), {}, NOW) is not None
+
+
+def test_children_are_waited_for(exported):
+    """The child is not waited for when it answers (its memory takes a moment to hand back), but by a
+    later read: children do not pile up in a process that audits again and again."""
+    import os
+    import time
+
+    for _ in range(3):
+        assert audit_file.read(str(exported), {}, NOW) is not None
+        time.sleep(0.3)
+    assert len(audit_file._ended) <= 1
+    for pid in list(audit_file._ended):
+        os.waitpid(pid, 0)
+        audit_file._ended.remove(pid)
