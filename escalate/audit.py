@@ -107,12 +107,16 @@ def _contents(bodies: list[str], texts: dict[str, str]) -> list[Any]:
     parts = [c for c, _ in cuts]
     if parts:  # brackets on the end parts, not around the joined whole (one copy of it, not three)
         parts[0], parts[-1] = "[" + parts[0], parts[-1] + "]"
+    joined = ",".join(parts)
     try:
-        parsed = json.loads(",".join(parts)) if parts else []
+        parsed = json.loads(joined) if parts else []
         if len(parsed) != len(cuts):  # a content of two values: they would not line up
             raise ValueError
     except (ValueError, RecursionError):
         parsed = [json.loads(c) for c, _ in cuts]
+    if "\\ud" in joined or "\\uD" in joined:  # rare: look closer (parsing joins surrogate pairs)
+        for value in parsed:
+            entry.canonical(value)  # a lone surrogate raises UnicodeEncodeError: no escalate entry holds one
     return [value if text is None else _paste(value, text, content)
             for value, (_, text), content in zip(parsed, cuts, contents)]
 

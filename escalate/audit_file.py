@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from escalate.audit import Facts, Input, _challenges, _NotAnEntry, facts
-from escalate.export import FORMAT_VERSION, _parse_lines, challenge_link, entry_head, store_link
+from escalate.export import FORMAT_VERSION, _parse_lines, challenge_link, entry_bytes, entry_head, store_link
 
 #: entries: below this, starting a second process costs more than it saves
 SMALL = 20_000
@@ -125,7 +125,9 @@ def _share(path: str, lines: list[Any], cids: list[str], snapshots: dict[str, An
     for rec, cid in zip(records, cids):
         if rec["challenge"] != cid:  # the line's id is not where the split looked (two "body" keys, say)
             return None
-        body = rec["body"].encode("utf-8")
+        body = entry_bytes(rec)
+        if body is None:
+            return None
         bodies.append(body)
         head, actual, problem = entry_head(rec, body)
         if problem is None:

@@ -323,11 +323,8 @@ def read_jsonl(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     for number, line in enumerate(lines[1:], start=2):
         try:
             rec = json.loads(line)
-            if not isinstance(rec, dict):
+            if not _is_entry_line(rec):
                 raise ValueError
-            for key, typ in _FIELDS:
-                if not isinstance(rec.get(key), typ):
-                    raise ValueError(key)
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise ExportError(f"{p}:{number}: not a valid entry line (the file is damaged or truncated)") from None
         records.append(rec)
@@ -336,6 +333,17 @@ def read_jsonl(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 _FIELDS = (("seq", int), ("challenge", str), ("cseq", int), ("kind", str), ("hash", str), ("body", str),
            ("disclosures", dict))
+
+
+def _is_entry_line(rec: Any) -> bool:
+    if not isinstance(rec, dict):
+        return False
+    for key, typ in _FIELDS:
+        if not isinstance(rec.get(key), typ):
+            return False
+    # Messages name these, and escalate writes them in ASCII: JSON can spell a lone surrogate
+    # (\ud800), which no terminal can print.
+    return rec["challenge"].isascii() and rec["kind"].isascii() and rec["hash"].isascii()
 
 
 def _parse_lines(lines: list[Any]) -> list[dict[str, Any]] | None:
@@ -354,14 +362,8 @@ def _parse_lines(lines: list[Any]) -> list[dict[str, Any]] | None:
         return None
     finally:
         lines[0], lines[-1] = first, last
-    if len(records) != len(lines):
+    if len(records) != len(lines) or not all(map(_is_entry_line, records)):
         return None
-    for rec in records:
-        if not isinstance(rec, dict):
-            return None
-        for key, typ in _FIELDS:
-            if not isinstance(rec.get(key), typ):
-                return None
     return records
 
 
@@ -383,7 +385,11 @@ def verify_records(header: dict[str, Any], records: list[dict[str, Any]],
     verified: set[str] = set()
     whole = header.get("scope") == "all"
     for rec in records:
-        body = rec["body"].encode("utf-8")
+        body = entry_bytes(rec)
+        if body is None:
+            return Report(False, count, last_hash or entry.ZERO_HASH, f"entry {rec['seq']} ({rec['kind']}): its "
+                          "text holds a character that is not Unicode (a lone surrogate)", rec["seq"], tally[0],
+                          tally[1], [])
         if keep is not None:
             keep(body)
         head, actual, problem = entry_head(rec, body)
@@ -407,6 +413,15 @@ def verify_records(header: dict[str, Any], records: list[dict[str, Any]],
 
 # The checks of one entry line, in three parts: the split audit (escalate.audit_file) runs the first
 # and last in two processes, each over its own challenges, and the middle one over the whole file.
+
+def entry_bytes(rec: dict[str, Any]) -> bytes | None:
+    """The entry's bytes (its body as UTF-8), or None if the body is not Unicode text: JSON can
+    spell a lone surrogate (\\ud800), which no UTF-8 can hold, and escalate never writes one."""
+    try:
+        return rec["body"].encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+
 
 def entry_head(rec: dict[str, Any], body: bytes) -> tuple[list[str], str, str | None]:
     """(the header line's fields, the body's sha256, what is wrong with the entry by itself or None)."""
@@ -447,7 +462,7 @@ def challenge_link(rec: dict[str, Any], head: list[str], body: bytes, last_of: d
     # checked too (the audit shows the last copy it reads).
     sha = hashlib.sha256
     for d, value in rec["disclosures"].items():
-        if not isinstance(value, str) or sha(value.encode("utf-8")).hexdigest() != d:
+        if not isinstance(value, str) or sha(value.encode("utf-8", "surrogatepass")).hexdigest() != d:
             return "a disclosed personal field does not match its digest"
         verified.add(d)
     for d in _digests(body):

@@ -113,6 +113,11 @@ def _tampered(exported, tmp_path):
                                                       + b',"challenge"', 1)] + lines[3:]
     yield "a made-up opening", _rechained(lines, {1: lambda b: b.replace('"agency":', '"agenda":')})
     yield "an empty line", lines[:3] + [b""] + lines[3:]
+    # JSON can spell a lone surrogate, which no escalate entry holds (and no terminal prints)
+    yield "a lone surrogate in a content", _rechained(lines, {7: lambda b: b.replace('"summary":"', '"summary":"\\ud800', 1)})
+    assert b'"summary\\":\\"' in lines[7] and b'"kind":"' in lines[7]  # (a contact: the openings come first)
+    yield "a lone surrogate in a body", lines[:7] + [lines[7].replace(b'"summary\\":\\"', b'"summary\\":\\"\\ud800', 1)] + lines[8:]
+    yield "a lone surrogate as a kind", lines[:7] + [lines[7].replace(b'"kind":"', b'"kind":"\\udc00', 1)] + lines[8:]
 
 
 def test_a_file_that_one_process_finds_wrong_gets_no_answer_from_two(exported, tmp_path):
@@ -122,6 +127,7 @@ def test_a_file_that_one_process_finds_wrong_gets_no_answer_from_two(exported, t
         # and the caller's one-process reading says what is wrong
         inputs = audit.summarise([str(path)], now=NOW)["inputs"]
         assert not inputs[0].ok and inputs[0].problem, name
+        assert inputs[0].problem.isascii() or "surrogate" not in name, inputs[0].problem  # printable
     assert audit_file.read(str(_write(tmp_path / "t.jsonl", _rechained(_lines(exported), {}))), {}, NOW) is not None
 
 

@@ -408,6 +408,33 @@ def test_a_second_copy_of_a_disclosure_is_checked_too(isolated_home, tmp_path, r
     assert run_cli("verify", tmp_path / "same.jsonl")[0] == 0
 
 
+def test_lone_surrogates_in_a_file_are_refused_not_a_traceback(isolated_home, tmp_path, run_cli):
+    """JSON can spell a lone surrogate (\\ud800), which no UTF-8 holds and no terminal prints."""
+    import json
+
+    from escalate import settings
+
+    settings.save(SETTINGS)
+    build(isolated_home / "escalate.sqlite3")
+    plain = tmp_path / "plain.jsonl"
+    assert run_cli("export", "--all", "-o", plain)[0] == 0
+    lines = plain.read_text().split("\n")
+    rec = json.loads(lines[2])
+    rec["body"] = rec["body"].replace('"data":{', '"data":{"x":"\ud800",', 1)
+    body = list(lines)
+    body[2] = json.dumps(rec)
+    (tmp_path / "body.jsonl").write_text("\n".join(body), errors="surrogatepass")
+    code, out, err = run_cli("verify", tmp_path / "body.jsonl")
+    assert code == 1 and "entry 2 (opened): its text holds a character that is not Unicode" in out, out + err
+    rec = json.loads(lines[2])
+    rec["kind"] = "\udc00"
+    kind = list(lines)
+    kind[2] = json.dumps(rec)  # ensure_ascii: the surrogate is spelled \udc00
+    (tmp_path / "kind.jsonl").write_text("\n".join(kind))
+    code, out, err = run_cli("verify", tmp_path / "kind.jsonl")
+    assert code == 2 and "kind.jsonl:3: not a valid entry line" in err and "Traceback" not in err
+
+
 def test_digests_shifted_between_two_disclosures_are_caught(tmp_path):
     """Two stored digests changed so that, end to end, they read as before (one a digit short, the
     next a digit long): every disclosure is checked on its own, in one process or two."""

@@ -125,6 +125,24 @@ def test_commands_without_settings_explain(run_cli):
     assert code == 2 and "config set name" in err
 
 
+def test_arguments_that_are_not_utf8_are_refused(configured, isolated_home):
+    """A terminal not set to UTF-8 passes bytes Python keeps as lone surrogates, which no file can
+    hold: they are named and refused before anything runs (it once wrote half a settings change and
+    crashed)."""
+    import os
+
+    odd = os.fsdecode(b"North\xfftown")
+    code, _, err = configured("config", "set", "name", odd)
+    assert code == 2 and "argument 4 (North\ufffdtown) is not UTF-8 text" in err
+    assert "Traceback" not in err
+    assert "name = Alex Example" in configured("config", "show")[1]
+    bad = list(OPEN)
+    bad[bad.index("Northtown CSC")] = odd
+    code, _, err = configured(*bad)
+    assert code == 2 and "not UTF-8 text" in err
+    assert entries_in(isolated_home) == 0
+
+
 def test_config(run_cli):
     assert run_cli("config", "set", "timezone", "Europe/Belfast")[0] == 0
     code, out, _ = run_cli("config", "show")
