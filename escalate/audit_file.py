@@ -155,11 +155,15 @@ def _joined(path: str, header: dict[str, Any], ours: tuple[list[int], list[int]]
         for j, i in enumerate(picked):
             seqs[i], hashes[i], prevs[i] = got.seqs[j], got.hashes[j], got.prevs[j]
     whole = header.get("scope") == "all"
-    last_seq, last_hash = None, None
-    for seq, actual, prev in zip(seqs, hashes, prevs):
-        if store_link(seq, prev, last_seq, last_hash, whole) is not None:
+    if whole:  # the whole store: entries 1, 2, 3 ... each linking to the one before (store_link, in C)
+        if seqs != list(range(1, count + 1)) or prevs[1:] != hashes[:-1]:
             return None
-        last_seq, last_hash = seq, actual
+    else:
+        last_seq, last_hash = None, None
+        for seq, actual, prev in zip(seqs, hashes, prevs):
+            if store_link(seq, prev, last_seq, last_hash, whole) is not None:
+                return None
+            last_seq, last_hash = seq, actual
     # A digest named in one share and disclosed in the other: which came first decides how the
     # one-process reading counts it. Exports never do this (a digest belongs to one challenge).
     if count != header.get("entries") or mine.carried & theirs.missing or theirs.carried & mine.missing:
