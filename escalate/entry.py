@@ -129,7 +129,7 @@ def _check_value(kind: str, key: str, kind_of: str, value: Any) -> Any:
             raise UsageError(f"{where} is {len(value):,} characters; at most {MAX_TEXT:,}")
         if "\x00" in value:
             raise UsageError(f"{where} contains a NUL character")
-        return value
+        return unicode_text(where, value)
     if kind_of == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise UsageError(f"{where} must be a whole number")
@@ -141,7 +141,7 @@ def _check_value(kind: str, key: str, kind_of: str, value: Any) -> Any:
     if kind_of == "list":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise UsageError(f"{where} must be a list of text")
-        return [v.strip() for v in value if v.strip()]
+        return [unicode_text(where, v.strip()) for v in value if v.strip()]
     if kind_of == "person":
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise UsageError(f"{where} must name a person (name, role, agency)")
@@ -149,11 +149,23 @@ def _check_value(kind: str, key: str, kind_of: str, value: Any) -> Any:
         extra = set(value) - allowed
         if extra:
             raise UsageError(f"{where} has unknown parts {sorted(extra)}")
-        person = {k: v.strip() for k, v in value.items() if v and v.strip()}
+        person = {k: unicode_text(where, v.strip()) for k, v in value.items() if v and v.strip()}
         if not person:
             raise UsageError(f"{where} is empty")
         return person
     raise AssertionError(kind_of)  # pragma: no cover - the table above is fixed
+
+
+def unicode_text(where: str, value: str) -> str:
+    """``value``, if it can be stored: a terminal not set to UTF-8 hands Python bytes it keeps as
+    lone surrogates, which no UTF-8 (the log's and the settings' encoding) can hold."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = value.encode("utf-8", "replace").decode("utf-8")  # each one shown as ?
+        raise UsageError(f"{where} ({shown}) is not UTF-8 text",
+                         hint="Type it again, or set the terminal's character encoding to UTF-8.") from None
+    return value
 
 
 def parse_person(text: str) -> dict[str, str]:

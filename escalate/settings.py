@@ -50,6 +50,9 @@ def check(key: str, value: str) -> str:
         raise UsageError(f"{key} is {len(value)} characters; at most 200")
     if any(ord(ch) < 32 for ch in value):
         raise UsageError(f"{key} contains control characters")
+    from escalate.entry import unicode_text
+
+    unicode_text(key, value)
     if key == "region" and value not in REGIONS:
         raise UsageError(f"region {value!r} has no calendar", hint="Expected " + ", ".join(REGIONS))
     if key == "timezone":

@@ -125,22 +125,31 @@ def test_commands_without_settings_explain(run_cli):
     assert code == 2 and "config set name" in err
 
 
-def test_arguments_that_are_not_utf8_are_refused(configured, isolated_home):
-    """A terminal not set to UTF-8 passes bytes Python keeps as lone surrogates, which no file can
-    hold: they are named and refused before anything runs (it once wrote half a settings change and
-    crashed)."""
+def test_text_that_is_not_utf8_is_refused_and_paths_that_are_not_still_work(configured, isolated_home, tmp_path):
+    """A terminal not set to UTF-8 passes bytes Python keeps as lone surrogates, which the log and
+    the settings (UTF-8) cannot hold: a text value holding one is named and refused (it once crashed
+    `config set` with a traceback). A file name in such bytes is a file name like any other."""
     import os
 
     odd = os.fsdecode(b"North\xfftown")
     code, _, err = configured("config", "set", "name", odd)
-    assert code == 2 and "argument 4 (North\ufffdtown) is not UTF-8 text" in err
+    assert code == 2 and "name (North?town) is not UTF-8 text" in err
     assert "Traceback" not in err
     assert "name = Alex Example" in configured("config", "show")[1]
     bad = list(OPEN)
     bad[bad.index("Northtown CSC")] = odd
     code, _, err = configured(*bad)
-    assert code == 2 and "not UTF-8 text" in err
+    assert code == 2 and "opened agency (North?town) is not UTF-8 text" in err
     assert entries_in(isolated_home) == 0
+    configured(*OPEN)
+    code, _, err = configured("record", "1", "contact", "--with", f"{odd}, SW", "--summary", "call")
+    assert code == 2 and "contact with (North?town) is not UTF-8 text" in err
+    assert entries_in(isolated_home) == 1
+    folder = tmp_path / odd
+    folder.mkdir()
+    code, out, err = configured("export", "--all", "-o", folder / "log.jsonl")
+    assert code == 0 and "North\\udcfftown" in out, err  # printed, not a traceback after the work
+    assert configured("verify", folder / "log.jsonl")[0] == 0
 
 
 def test_config(run_cli):

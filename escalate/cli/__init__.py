@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from escalate.errors import EscalateError
@@ -14,17 +13,11 @@ def main(argv: list[str] | None = None) -> int:
     from escalate.cli.parser import build_parser
 
     argv = sys.argv[1:] if argv is None else argv
-    for number, arg in enumerate(argv, 1):
-        try:
-            arg.encode("utf-8")
-        except UnicodeEncodeError:  # bytes the terminal's encoding could not read, kept as surrogates
-            from escalate.cli.console import print_error
-            from escalate.errors import UsageError
-
-            shown = os.fsencode(arg).decode("utf-8", "replace")  # each unreadable byte shown as \ufffd
-            print_error(UsageError(f"argument {number} ({shown}) is not UTF-8 text",
-                                   hint="Type it again, or set the terminal's character encoding to UTF-8."))
-            return int(ExitCode.BAD_INPUT)
+    # A file name in bytes that are not UTF-8 reaches Python as lone surrogates; printing it (the
+    # file just exported, say) must not fail after the work is done. Standard error does the same.
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     paths.configure(args.data_dir)
