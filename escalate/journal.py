@@ -267,8 +267,9 @@ def annotate(rows: list[StoredEntry], corrections: list[StoredEntry], values: di
     it corrects. Pure: the store and exported files (the auditor's view) both use it."""
     by_cseq = {}
     out = []
+    encoded: dict[bytes, bytes] = {}
     for e in rows:
-        content = entry.revealed(e.body, values, "(withheld)")
+        content = entry.revealed(e.body, values, "(withheld)", encoded)
         # times from the hashed bytes, not the table's columns
         occurred_at, recorded_at = clock.from_iso(content["occurred_at"]), clock.from_iso(content["recorded_at"])
         item = {"seq": e.seq, "cseq": e.cseq, "kind": e.kind, "occurred_at": occurred_at, "recorded_at": recorded_at,
@@ -277,7 +278,7 @@ def annotate(rows: list[StoredEntry], corrections: list[StoredEntry], values: di
         by_cseq[e.cseq] = item
         out.append(item)
     for amendment in corrections:
-        d = entry.revealed(amendment.body, values, "(withheld)")["data"]
+        d = entry.revealed(amendment.body, values, "(withheld)", encoded)["data"]
         target = by_cseq.get(d["target_seq"])
         if target is not None:
             target["amended_by"].append(amendment.cseq)

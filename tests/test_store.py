@@ -406,6 +406,9 @@ def test_revealing_in_the_json_text_equals_walking_the_parsed_content():
         body = b"E1 1 C-0001 1 contact " + b"0" * 64 + b" " + b"0" * 64 + b"\n" + entry.canonical(content)
         known = {d: entry.disclosed_value(b) for d, b in disclosures[:1 + know_worker]}
         assert entry.revealed(body, known, "(withheld)") == entry.reveal(content, known, "(withheld)")
+        encoded = {}  # and with the values' JSON kept across calls, as a chronology keeps it
+        assert entry.revealed(body, known, "(withheld)", encoded) == entry.reveal(content, known, "(withheld)")
+        assert entry.revealed(body, known, "(withheld)", encoded) == entry.reveal(content, known, "(withheld)")
 
     check()
     for text in ['{"a":{"_sd":5}}', '{"a":{"_sd":"' + "f" * 64 + '","b":1}}', '{"a":[{"_sd":"' + "e" * 64 + '"}]}']:
