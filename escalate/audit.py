@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import ChainMap, Counter
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from escalate import clock, entry, workcalendar

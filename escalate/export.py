@@ -425,7 +425,8 @@ def entry_bytes(rec: dict[str, Any]) -> bytes | None:
 
 def entry_head(rec: dict[str, Any], body: bytes) -> tuple[list[str], str, str | None]:
     """(the header line's fields, the body's sha256, what is wrong with the entry by itself or None)."""
-    head = body.split(b"\n", 1)[0].decode("ascii", "replace").split(" ")
+    nl = body.find(b"\n")
+    head = (body if nl == -1 else body[:nl]).decode("ascii", "replace").split(" ")
     actual = hashlib.sha256(body).hexdigest()
     if len(head) != 7 or head[0] != "E1":
         return head, actual, "header line is not in the E1 format"
