@@ -117,6 +117,8 @@ def check_withhold(fields: list[str], fmt: str) -> list[str]:
 
 def check_output(output: Path, force: bool) -> None:
     """Refuse, before anything is written or recorded, an output that cannot or must not be written."""
+    if "\x00" in str(output):  # (the system refuses such a name; Python says so with a ValueError)
+        raise ExportError(f"the file name {str(output)!r} holds a NUL character, which no file name may")
     if output.is_dir():
         raise ExportError(f"{output} is a folder; give a file name")
     if output.exists() and not force:
@@ -306,6 +308,8 @@ def read_jsonl(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         raise ExportError(f"{p} is a folder, expected an exported .jsonl file") from None
     except OSError as exc:
         raise ExportError(f"{p}: cannot be read: {exc.strerror}") from None
+    except ValueError:  # a NUL in the name
+        raise ExportError(f"the file name {str(p)!r} holds a NUL character, which no file name may") from None
     lines = raw.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()

@@ -152,6 +152,25 @@ def test_text_that_is_not_utf8_is_refused_and_paths_that_are_not_still_work(conf
     assert configured("verify", folder / "log.jsonl")[0] == 0
 
 
+def test_a_nul_character_in_any_argument_or_file_name_is_refused(configured, isolated_home, tmp_path):
+    """No shell can pass a NUL, but a program calling escalate can, and a form field can hold one:
+    no file name or text may hold it. Each path says so instead of a traceback."""
+    from pathlib import Path
+
+    from escalate.errors import ExportError
+    from escalate.export import check_output, read_jsonl
+
+    configured(*OPEN)
+    for argv in (["verify", "a\x00b"], ["export", "--all", "-o", "a\x00b"], ["--data-dir", "a\x00b", "list"],
+                 ["record", "1", "contact", "--summary", "x\x00y"]):
+        code, _, err = configured(*argv)
+        assert code == 2 and "holds a NUL character" in err and "Traceback" not in err, argv
+    assert entries_in(isolated_home) == 1
+    for call in (lambda: check_output(Path(tmp_path / "a\x00b"), False), lambda: read_jsonl(tmp_path / "a\x00b")):
+        with pytest.raises(ExportError, match="holds a NUL character"):
+            call()
+
+
 def test_config(run_cli):
     assert run_cli("config", "set", "timezone", "Europe/Belfast")[0] == 0
     code, out, _ = run_cli("config", "show")

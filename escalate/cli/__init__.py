@@ -13,6 +13,13 @@ def main(argv: list[str] | None = None) -> int:
     from escalate.cli.parser import build_parser
 
     argv = sys.argv[1:] if argv is None else argv
+    for number, arg in enumerate(argv, 1):
+        if "\x00" in arg:  # no shell can pass one; a program calling us can, and no file name or text holds it
+            from escalate.cli.console import print_error
+            from escalate.errors import UsageError
+
+            print_error(UsageError(f"argument {number} holds a NUL character"))
+            return int(ExitCode.BAD_INPUT)
     # A file name in bytes that are not UTF-8 reaches Python as lone surrogates; printing it (the
     # file just exported, say) must not fail after the work is done. Standard error does the same.
     reconfigure = getattr(sys.stdout, "reconfigure", None)
