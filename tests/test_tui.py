@@ -246,6 +246,29 @@ async def test_help_lists_bindings_with_ids(dsl):
         await pilot.press("escape")
 
 
+async def test_help_opens_over_every_dialog_and_not_twice(dsl):
+    """Help asked for over a screen without its own help text (a form), or over the help itself
+    (from the palette), once crashed the app: Textual gives every screen a HELP of None, which was
+    shown as the text. Found by pressing random keys."""
+    app = EscalateApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_view(pilot, dsl)
+        await pilot.press("c")  # a contact form
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, FormDialog)
+        app.action_help()  # as the palette's "App: help" does
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen) and app.screen.text == "Keyboard first; the mouse works too."
+        help_screen = app.screen
+        app.action_help()
+        await pilot.pause()
+        assert app.screen is help_screen and sum(isinstance(s, HelpScreen) for s in app.screen_stack) == 1
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is form
+
+
 def test_every_binding_has_an_id_and_description():
     from escalate.tui.screens.challenge import ChallengeScreen
     from escalate.tui.screens.dashboard import DashboardScreen

@@ -53,6 +53,8 @@ class BaseApp(App[None]):
         from escalate.tui.dialogs import HelpScreen
 
         screen = self.screen
+        if isinstance(screen, HelpScreen):  # asked again from the palette: it is already open
+            return
         keys: list[tuple[str, str, str]] = []
         seen: set[str] = set()
         for holder in (screen, self):
@@ -61,8 +63,9 @@ class BaseApp(App[None]):
                 if isinstance(b, Binding) and b.id and b.id not in seen:
                     seen.add(b.id)
                     keys.append((b.key.replace("question_mark", "?"), b.description or b.tooltip, b.id))
+        # Textual gives every widget a HELP of None: a screen of ours without its own text gets ours
         self.push_screen(HelpScreen(getattr(screen, "HELP_TITLE", "escalate"),
-                                    getattr(screen, "HELP", "Keyboard first; the mouse works too."), keys))
+                                    getattr(screen, "HELP", None) or "Keyboard first; the mouse works too.", keys))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
