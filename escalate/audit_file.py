@@ -44,9 +44,12 @@ class Share(NamedTuple):
 
 def read(path: str, snapshots: dict[str, Any], now: dt.datetime) -> tuple[Input, list[Facts]] | None:
     """(the input's line, the facts of its challenges), or None to read the file in one process."""
+    import sys
     import threading
 
-    if not hasattr(os, "fork") or threading.active_count() > 1:  # forking a threaded process is unsafe
+    # Forking is safe on Linux for a process without threads. macOS's system libraries are not
+    # fork-safe (Python itself stopped forking there), and Windows cannot fork.
+    if not sys.platform.startswith("linux") or threading.active_count() > 1:
         return None
     try:
         raw = Path(path).read_bytes()
