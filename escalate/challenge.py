@@ -114,6 +114,14 @@ def fold_step(state: dict[str, Any] | None, e: Any, content: dict[str, Any]) -> 
     return state
 
 
+#: every key of a folded state (a cached fold without them all is folded again)
+STATE_KEYS = frozenset((
+    "challenge", "opened_seq", "procedure_id", "procedure_version", "fingerprint", "case_ref_sd", "agency", "team",
+    "decision", "decision_at", "triggers", "immediate_risk", "skip_rule", "route", "stage", "highest_stage",
+    "status", "outcome", "opened_at", "resolved_at", "protective_by", "stages", "actions", "late", "backwards",
+    "last_recorded", "last_at", "entries", "amendments", "exports", "no_further", "cseq"))
+
+
 def fold(entries: Iterable[Any]) -> dict[str, Any]:
     state: dict[str, Any] | None = None
     for e in entries:

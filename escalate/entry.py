@@ -270,6 +270,19 @@ def disclosed_value(disclosure: bytes) -> str:
     return value
 
 
+#: shown for a stored disclosure that cannot be read (changed outside escalate; verify names it)
+UNREADABLE = "(cannot be read: run escalate verify)"
+
+
+def readable_value(disclosure: bytes) -> str:
+    """:func:`disclosed_value`, or :data:`UNREADABLE` for bytes that are not a disclosure."""
+    try:
+        value = disclosed_value(disclosure)
+    except (ValueError, TypeError, RecursionError):
+        return UNREADABLE
+    return value if isinstance(value, str) else UNREADABLE
+
+
 def header(seq: int, challenge: str, cseq: int, kind: str, prev: str, cprev: str) -> bytes:
     return f"{FORMAT_TAG} {seq} {challenge} {cseq} {kind} {prev} {cprev}\n".encode("ascii")
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from escalate import clock, entry
-from escalate.errors import ExportError
+from escalate.errors import ExportError, StoreError
 from escalate.verify import Report, fingerprint
 
 FORMAT_VERSION = 1
@@ -226,6 +226,9 @@ def _sql_jsonl_lines(store: Any, challenges: list[str] | None, header: dict[str,
                      upto: int) -> Any:
     yield entry.canonical(header) + b"\n"
     for lines in store.export_lines(challenges, redact, LINES_PER_CHUNK, upto=upto):
+        if None in lines:  # SQLite could not make a line: a row changed outside escalate
+            raise StoreError("an entry cannot be exported: the store was changed outside escalate",
+                             hint="`escalate verify` names the first damaged entry. Nothing was written.")
         yield b"\n".join(lines) + b"\n"
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from escalate import clock, entry
 from escalate.challenge import derive
-from escalate.errors import ChallengeError, ConfigError, UsageError
+from escalate.errors import ChallengeError, ConfigError, StoreError, UsageError
 from escalate.settings import Settings
 from escalate.store import Store, StoredEntry
 from escalate.triggers import TRIGGER_IDS
@@ -213,9 +213,18 @@ def view(store: Store, catalogue: Any, challenge: str, now: dt.datetime | None =
     """Everything about one challenge as of ``now``: derived state plus what the user needs to read it.
     ``fresh``: fold the hashed entries again rather than trust the store's cache (for what leaves the
     system: exports and packs)."""
-    state = store.state(challenge, fresh=fresh)
-    procedure = procedure_of(store, state)
-    out = derive(state, procedure, now or clock.now())
+    for again in (False, True) if not fresh else (True,):
+        state = store.state(challenge, fresh=again)
+        try:
+            procedure = procedure_of(store, state)
+            out = derive(state, procedure, now or clock.now())
+            break
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            if again:  # folded from the log and still not readable
+                raise StoreError(f"challenge {challenge} cannot be read: the store was changed outside escalate",
+                                 hint="`escalate verify` names the first damaged entry. Keep the file as it "
+                                      "is.") from None
+            # else the cached fold was changed: fold the log again
     values = store.disclosure_values([state["case_ref_sd"]] if state["case_ref_sd"] else [])
     out["case_ref"] = values.get(state["case_ref_sd"], "(withheld)")
     current = catalogue.procedures.get(state["procedure_id"]) if catalogue is not None else None
@@ -233,32 +242,58 @@ def summaries(store: Store, catalogue: Any = None, now: dt.datetime | None = Non
 
     now = now or clock.now()
     key = f"{ch.LISTING_FORMAT}/{workcalendar.data_version()}"
-    items, fresh = [], []
+    items, views, fresh = [], [], []
     for cid, text in store.listings(key):
-        if text is not None:
-            items.append(json.loads(text))
-            continue
-        state = store.state(cid)
-        item = ch.listing(state, procedure_of(store, state))
-        fresh.append((cid, state["cseq"], state, json.dumps(item, separators=(",", ":"), ensure_ascii=False)))
+        try:  # a cached row that cannot be read (changed outside escalate) is worked out again
+            item = json.loads(text) if text is not None else None
+            view = ch.judge_listing(item, now) if item is not None else None
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError):
+            item = view = None
+        if item is None:
+            state, item, view = _listed(store, cid, now, suspect=text is not None)
+            fresh.append((cid, state["cseq"], state, json.dumps(item, separators=(",", ":"), ensure_ascii=False)))
         items.append(item)
+        views.append(view)
     store.keep_listings(key, fresh)
     refs = store.disclosure_values([i["state"]["case_ref_sd"] for i in items if i["state"]["case_ref_sd"]])
-    out = []
-    for item in items:
-        view = ch.judge_listing(item, now)
+    for item, view in zip(items, views):
         view["case_ref"] = refs.get(item["state"]["case_ref_sd"], "(withheld)")
-        out.append(view)
-    return out
+    return views
+
+
+def _listed(store: Store, cid: str, now: dt.datetime, *, suspect: bool) -> tuple[dict[str, Any], ...]:
+    """(state, list row, its view) of one challenge: from the cached fold, or, if that cannot be read
+    or is ``suspect`` (its cached row could not be), folded again from the log."""
+    from escalate import challenge as ch
+
+    for fresh in (True,) if suspect else (False, True):
+        state = store.state(cid, fresh=fresh)
+        try:
+            item = ch.listing(state, procedure_of(store, state))
+            return state, item, ch.judge_listing(item, now)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            if fresh:
+                raise StoreError(f"challenge {cid} cannot be read: the store was changed outside escalate",
+                                 hint="`escalate verify` names the first damaged entry. Keep the file as it is.") \
+                    from None
+    raise AssertionError("unreachable")  # pragma: no cover - the last pass returns or raises
 
 
 def chronology(store: Store, challenge: str, *, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
     """Entries of a challenge (a page of them, from ``after``) with personal fields revealed and every
     amendment shown against the entry it corrects. The original entries are never changed."""
+    from escalate.store import damaged_entry
+
     corrections = store.entries(challenge, kind="amendment")
     rows = store.entries(challenge, after=after, limit=limit)
-    values = {d: entry.disclosed_value(b) for d, b in store.challenge_disclosures(challenge).items()}
-    return annotate(rows, corrections, values)
+    values = {d: entry.readable_value(b) for d, b in store.challenge_disclosures(challenge).items()}
+    try:
+        return annotate(rows, corrections, values)
+    except _Unreadable as exc:
+        raise damaged_entry(exc.args[0]) from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):  # parses, but not as escalate wrote it
+        raise StoreError(f"challenge {challenge} cannot be read: the store was changed outside escalate",
+                         hint="`escalate verify` names the first damaged entry. Keep the file as it is.") from None
 
 
 def annotate(rows: list[StoredEntry], corrections: list[StoredEntry], values: dict[str, str]) -> list[dict[str, Any]]:
@@ -269,7 +304,7 @@ def annotate(rows: list[StoredEntry], corrections: list[StoredEntry], values: di
     out = []
     encoded: dict[bytes, bytes] = {}
     for e in rows:
-        content = entry.revealed(e.body, values, "(withheld)", encoded)
+        content = _revealed(e, values, encoded)
         # times from the hashed bytes, not the table's columns
         occurred_at, recorded_at = clock.from_iso(content["occurred_at"]), clock.from_iso(content["recorded_at"])
         item = {"seq": e.seq, "cseq": e.cseq, "kind": e.kind, "occurred_at": occurred_at, "recorded_at": recorded_at,
@@ -278,7 +313,7 @@ def annotate(rows: list[StoredEntry], corrections: list[StoredEntry], values: di
         by_cseq[e.cseq] = item
         out.append(item)
     for amendment in corrections:
-        d = entry.revealed(amendment.body, values, "(withheld)", encoded)["data"]
+        d = _revealed(amendment, values, encoded)["data"]
         target = by_cseq.get(d["target_seq"])
         if target is not None:
             target["amended_by"].append(amendment.cseq)
@@ -287,8 +322,30 @@ def annotate(rows: list[StoredEntry], corrections: list[StoredEntry], values: di
     return out
 
 
+class _Unreadable(Exception):
+    """An entry whose bytes are not what escalate wrote (args[0]: the entry)."""
+
+
+def _revealed(e: StoredEntry, values: dict[str, str], encoded: dict[bytes, bytes]) -> dict[str, Any]:
+    try:
+        content = entry.revealed(e.body, values, "(withheld)", encoded)
+        if not isinstance(content, dict):
+            raise ValueError
+        return content
+    except (ValueError, RecursionError):
+        raise _Unreadable(e) from None
+
+
 def describe(item: dict[str, Any]) -> str:
     """One line saying what an entry records, with corrections applied and marked."""
+    try:
+        return _describe(item)
+    except (KeyError, TypeError, ValueError, AttributeError):  # a field missing or garbled: not as escalate wrote it
+        raise StoreError(f"entry {item.get('seq')} cannot be read: it was changed outside escalate",
+                         hint="`escalate verify` names the first damaged entry. Keep the file as it is.") from None
+
+
+def _describe(item: dict[str, Any]) -> str:
     d = dict(item["data"])
     for field, value in item["corrected"].items():
         if "." not in field:

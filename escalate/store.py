@@ -80,7 +80,15 @@ class StoredEntry(NamedTuple):
     hash: str
 
     def content(self) -> dict[str, Any]:
-        return entry.split(self.body)[1]
+        try:
+            return entry.split(self.body)[1]
+        except ValueError:  # not JSON, not UTF-8: the bytes were changed outside escalate
+            raise damaged_entry(self) from None
+
+
+def damaged_entry(e: Any) -> StoreError:
+    return StoreError(f"entry {e.seq} (challenge {e.challenge}) cannot be read: the store was changed outside "
+                      "escalate", hint="`escalate verify` names the first damaged entry. Keep the file as it is.")
 
 
 def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
@@ -148,6 +156,9 @@ class Store:
                 conn.close()
             if isinstance(exc, sqlite3.Error):
                 raise _translate(exc, p) from None
+            if isinstance(exc, UnicodeDecodeError):  # its schema holds text that is not UTF-8
+                raise StoreError(f"the store {p} is damaged or is not an escalate store (text that is not UTF-8)",
+                                 hint="Keep the file for investigation.") from None
             raise
         finally:
             os.umask(old_umask)
@@ -279,6 +290,8 @@ class Store:
 
         c = self.conn
         head = c.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        if head is not None and not (isinstance(head[0], int) and isinstance(head[1], str)):
+            raise self._cannot_append()
         seq, prev = (head[0] + 1, head[1]) if head else (1, entry.ZERO_HASH)
         if challenge is None:
             if kind != "opened":
@@ -294,6 +307,8 @@ class Store:
                                      hint="`escalate list` shows the challenges.")
             if kind == "opened":
                 raise ChallengeError("a challenge is opened only once")
+            if not (isinstance(last[0], int) and isinstance(last[1], str)):
+                raise self._cannot_append()
             cseq, cprev = last[0] + 1, last[1]
             state = self._state_in_tx(challenge, last[0])
         if check is not None:
@@ -314,12 +329,22 @@ class Store:
             c.execute("INSERT OR IGNORE INTO disclosures VALUES (?, ?, ?)", (d, seq, b))
         if kind == "opened":
             c.execute("INSERT INTO challenges VALUES (?, ?)", (challenge, seq))
-        new_state = fold_step(state, stored, content)
+        try:
+            new_state = fold_step(state, stored, content)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            if state is None:
+                raise
+            # the cached fold was changed outside escalate: fold the log again (or say it is damaged)
+            new_state = fold_step(self._rebuild(challenge), stored, content)
         # an upsert changes the cached row in place (same rowid, index untouched): fewer pages per commit
         c.execute("INSERT INTO state_cache VALUES (?, ?, ?, NULL, NULL) ON CONFLICT (challenge) DO UPDATE SET "
                   "cseq = excluded.cseq, state = excluded.state, listing_key = NULL, listing = NULL",
                   (challenge, cseq, json.dumps(new_state, separators=(",", ":"))))
         return stored
+
+    def _cannot_append(self) -> StoreError:
+        return StoreError(f"nothing can be added to the store {self.path}: its last entries were changed outside "
+                          "escalate", hint="`escalate verify` names the first damaged entry. Nothing was saved.")
 
     def _disclosure_key(self) -> bytes:
         """The store's secret for disclosure salts (called inside the write transaction). Should it be
@@ -351,10 +376,19 @@ class Store:
             return self.conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from None
+        except UnicodeDecodeError:  # text that is not UTF-8: escalate never writes it
+            raise StoreError(f"the store {self.path} is damaged: it holds text that is not UTF-8",
+                             hint="Keep the file for investigation; `escalate verify` says what it can read.") from None
 
     def head(self) -> tuple[int, str]:
         row = self._q("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")
-        return (row[0][0], row[0][1]) if row else (0, entry.ZERO_HASH)
+        if not row:
+            return 0, entry.ZERO_HASH
+        if not isinstance(row[0][0], int):
+            raise StoreError(f"the store {self.path} is damaged: its last entry's number is not a number",
+                             hint="Keep the file for investigation; it was changed outside escalate.")
+        # a hash that is not text (the row was changed) matches nothing: verify then names the entry
+        return row[0][0], row[0][1] if isinstance(row[0][1], str) else ""
 
     def count(self) -> int:
         return self._q("SELECT count(*) FROM entries")[0][0]
@@ -503,7 +537,7 @@ class Store:
             chunk = digests[i:i + 500]
             for d, b in self._q(f"SELECT digest, bytes FROM disclosures WHERE digest IN ({','.join('?' * len(chunk))})",
                                 tuple(chunk)):
-                out[d] = entry.disclosed_value(b)
+                out[d] = entry.readable_value(b)
         return out
 
     def state(self, challenge: str, *, fresh: bool = False) -> dict[str, Any]:
@@ -521,10 +555,8 @@ class Store:
             "FROM challenges c LEFT JOIN state_cache s ON s.challenge = c.id ORDER BY c.opened_seq")
         out = []
         for cid, cached_cseq, text, last in rows:
-            if text is not None and cached_cseq == last:
-                out.append(json.loads(text))
-            else:
-                out.append(self._rebuild(cid))
+            cached = _cached(text) if cached_cseq == last else None
+            out.append(cached if cached is not None else self._rebuild(cid))
         return out
 
     def listings(self, key: str) -> list[tuple[str, str | None]]:
@@ -561,15 +593,37 @@ class Store:
         return True
 
     def _state_in_tx(self, challenge: str, last_cseq: int) -> dict[str, Any]:
-        row = self.conn.execute("SELECT cseq, state FROM state_cache WHERE challenge = ?", (challenge,)).fetchone()
-        if row is not None and row[0] == last_cseq:
-            return json.loads(row[1])
-        return self._rebuild(challenge)
+        try:
+            row = self.conn.execute("SELECT cseq, state FROM state_cache WHERE challenge = ?", (challenge,)).fetchone()
+        except (sqlite3.Error, UnicodeDecodeError):  # an unreadable cache row is worked out again
+            row = None
+        cached = _cached(row[1]) if row is not None and row[0] == last_cseq else None
+        return cached if cached is not None else self._rebuild(challenge)
 
     def _rebuild(self, challenge: str) -> dict[str, Any]:
         from escalate.challenge import fold
 
-        return fold(self.entries(challenge))
+        rows = self.entries(challenge)
+        try:
+            return fold(rows)
+        except StoreError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, AssertionError):
+            # content that parses but is not what escalate wrote (a changed key, say)
+            raise StoreError(f"challenge {challenge} cannot be read: the store was changed outside escalate",
+                             hint="`escalate verify` names the first damaged entry. Keep the file as it is.") from None
+
+
+def _cached(text: Any) -> dict[str, Any] | None:
+    """A cached fold, or None if it cannot be read (the cache is worked out from the log, never trusted
+    over it: a damaged row is worked out again)."""
+    from escalate.challenge import STATE_KEYS
+
+    try:
+        state = json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return state if isinstance(state, dict) and STATE_KEYS <= state.keys() else None
 
 
 class _Checkpointer:

@@ -61,7 +61,13 @@ def check_rows(rows: Iterable[tuple[int, str, int, str, bytes, str]], disclosure
     disclosed = disclosures or {}
     for seq, challenge, cseq, kind, body, stored_hash in rows:
         if type(body) is not bytes:
+            if not isinstance(body, (bytearray, memoryview)):  # NULL, or text: the row was changed
+                return Report(False, count, prev, f"entry {seq}: its bytes are missing or are not bytes (the row "
+                              "was changed)", seq if isinstance(seq, int) else None, digests_seen, withheld, [])
             body = bytes(body)
+        if not (isinstance(challenge, str) and isinstance(kind, str)):
+            return Report(False, count, prev, f"entry {seq}: its challenge or kind is missing (the row was changed)",
+                          seq if isinstance(seq, int) else None, digests_seen, withheld, [])
         last = last_of.get(challenge, zero)
         want = b"%s %d %s %d %s %s %s\n" % (tag, count + 1, challenge.encode(), last[0] + 1, kind.encode(), prev_b,
                                              last[1])

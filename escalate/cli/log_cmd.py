@@ -251,7 +251,8 @@ def cmd_show(args: argparse.Namespace) -> int:
                             "late": r["late"], "amended_by": r["amended_by"], "corrected": r["corrected"],
                             "text": journal.describe(r)} for r in rows],
         })
-        data["chronology"][0]["data"].pop("procedure_text", None)  # the snapshot is long; `export` carries it
+        if data["chronology"]:  # (none where the store was changed to lose them)
+            data["chronology"][0]["data"].pop("procedure_text", None)  # the snapshot is long; `export` carries it
         plain(_dumps(data))
         return ExitCode.OK
     console = out()

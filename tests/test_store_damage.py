@@ -1,0 +1,109 @@
+"""A store changed outside escalate (a disk error, an editor, a careless script): every command either
+works from what can still be read, or says the store is damaged and points to `escalate verify`.
+Never a traceback. Random damage found many such tracebacks once; these keep them found."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+
+import pytest
+
+from escalate import journal
+from escalate import settings as settings_mod
+from escalate.store import Store
+from logtools import SETTINGS, open_fictional
+
+COMMANDS = [["verify"], ["list"], ["list", "--overdue", "--json"], ["show", "1"], ["show", "2", "--json"],
+            ["record", "1", "contact", "--direction", "made", "--summary", "x"], ["audit", "--store", "--json"]]
+
+
+@pytest.fixture
+def store_path(isolated_home, run_cli):
+    settings_mod.save(SETTINGS)
+    path = isolated_home / "escalate.sqlite3"
+    with Store.open(path) as s:
+        open_fictional(s, at="2026-11-02T09:00")
+        open_fictional(s, procedure="london-children", at="2026-11-03T09:00")
+        for i in range(3):
+            journal.record(s, SETTINGS, "C-0001", "contact", {"direction": "made", "medium": "phone",
+                                                             "summary": f"call {i}", "with": {"name": f"Sam {i}"}},
+                           f"2026-11-04T1{i}:00")
+    assert run_cli("list")[0] == 0  # list rows cached too
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return path
+
+
+def _sql(path, *statements):
+    conn = sqlite3.connect(path)
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        conn.execute(f"DROP TRIGGER {name}")
+    for statement in statements:
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
+
+
+def test_a_damaged_cache_is_worked_out_again_from_the_log(store_path, run_cli):
+    code, before, _ = run_cli("show", "1", "--json")
+    _sql(store_path, "UPDATE state_cache SET state = '{\"challenge\": \"C-0001\"}', listing = 'not json' "
+                     "WHERE challenge = 'C-0001'",
+         "UPDATE state_cache SET state = 'not json', listing = '{\"format\": \"L1\"}' WHERE challenge = 'C-0002'")
+    code, after, err = run_cli("show", "1", "--json")
+    assert code == 0 and after == before, err
+    code, out, err = run_cli("list")
+    assert code == 0 and "C-0001" in out and "C-0002" in out, err
+    assert run_cli("record", "2", "contact", "--direction", "made", "--summary", "again")[0] == 0
+    assert run_cli("verify")[0] == 0  # the cache is not the log: nothing recorded was touched
+
+
+def test_changed_entry_bytes_are_a_message_and_verify_names_the_entry(store_path, run_cli):
+    _sql(store_path, "UPDATE entries SET body = CAST(x'45312033ff' AS BLOB) WHERE seq = 3")
+    code, _, err = run_cli("show", "1")
+    assert code == 3 and "entry 3 (challenge C-0001) cannot be read" in err and "Traceback" not in err
+    code, out, _ = run_cli("verify")
+    assert code == 1 and "FAILED at entry 3" in out
+    # the DSL can go on recording (the chain continues from its intact head); the damage stays found
+    assert run_cli("record", "1", "contact", "--direction", "made", "--summary", "x")[0] == 0
+    code, out, _ = run_cli("verify")
+    assert code == 1 and "FAILED at entry 3" in out
+
+
+def test_an_emptied_hash_or_a_body_turned_to_text_is_named_by_verify(store_path, run_cli):
+    _sql(store_path, "UPDATE entries SET hash = '' WHERE seq = 5")
+    code, out, err = run_cli("verify")
+    assert code == 1 and "FAILED at entry 5" in out, out + err
+    _sql(store_path, "UPDATE entries SET body = 'some text' WHERE seq = 4")
+    code, out, err = run_cli("verify")
+    assert code == 1 and "FAILED at entry 4" in out and "not bytes" in out, out + err
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_damage_to_the_file_never_gives_a_traceback(store_path, run_cli, seed):
+    """Bytes of the database file overwritten at random: whatever each command says, it says it."""
+    rnd = random.Random(seed)
+    pristine = store_path.read_bytes()
+    keep = store_path.with_suffix(".pristine")
+    shutil.copyfile(store_path, keep)
+    for _ in range(12):
+        damaged = bytearray(pristine)
+        for _ in range(rnd.randrange(1, 20)):
+            damaged[rnd.randrange(len(damaged))] = rnd.randrange(256)
+        for extra in store_path.parent.glob("escalate.sqlite3-*"):
+            extra.unlink()
+        store_path.write_bytes(bytes(damaged))
+        for argv in COMMANDS:
+            code, _, err = run_cli(*argv)  # an exception here fails the test
+            assert code in (0, 1, 2, 3) and "Traceback" not in err, (argv, code, err)
+
+
+def test_a_cached_fold_is_trusted_only_with_every_key_a_fold_has(store_path):
+    """STATE_KEYS is what a cached fold must hold to be used: exactly the keys a fold makes."""
+    from escalate.challenge import STATE_KEYS
+
+    with Store.open(store_path) as s:
+        assert {frozenset(state) for state in (s.state("C-0001", fresh=True), s.state("C-0002", fresh=True))} == {
+            STATE_KEYS}
