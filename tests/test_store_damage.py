@@ -107,3 +107,27 @@ def test_a_cached_fold_is_trusted_only_with_every_key_a_fold_has(store_path):
     with Store.open(store_path) as s:
         assert {frozenset(state) for state in (s.state("C-0001", fresh=True), s.state("C-0002", fresh=True))} == {
             STATE_KEYS}
+
+
+async def test_the_app_says_an_entry_cannot_be_read_and_stays_open(store_path):
+    """The chronology of a challenge with a damaged entry once took the whole app down."""
+    from escalate.tui.app import EscalateApp
+    from escalate.tui.widgets import Chronology
+
+    _sql(store_path, "UPDATE entries SET body = CAST(x'45312033ff' AS BLOB) WHERE seq = 3")
+    app = EscalateApp()
+    notes = []
+    app.notify = lambda message, **kw: notes.append(message)  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        app.screen.query_one("DataTable").focus()
+        for _ in range(2):  # the damaged challenge is the older one: soonest deadline first is C-0002
+            await pilot.press("end" if _ else "home")
+        await pilot.press("enter")
+        await pilot.pause()
+        chronology = app.screen.query_one(Chronology)
+        assert chronology.render_line(0) is not None  # drawn, not a crash
+        await pilot.pause()
+    assert app.return_code in (0, None)
+    assert any("entry 3 (challenge C-0001) cannot be read" in n for n in notes), notes

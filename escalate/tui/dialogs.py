@@ -238,11 +238,17 @@ class EntryDialog(ModalScreen[None]):
         table = Table(box=None, show_header=False, expand=True)
         table.add_column("field", style="bold", no_wrap=True)
         table.add_column("value", overflow="fold")
-        for label, value in journal.details(self.item, self.timezone):
+        from escalate.errors import EscalateError
+
+        try:
+            rows, summary = journal.details(self.item, self.timezone), journal.describe(self.item)
+        except (EscalateError, KeyError, TypeError, ValueError, AttributeError):  # changed outside escalate
+            rows, summary = [], "This entry cannot be read: it was changed outside escalate. Run escalate verify."
+        for label, value in rows:
             table.add_row(label, value)
         with VerticalScroll(classes="dialog help", id="entry-detail"):
             yield Label(f"Entry #{self.item['cseq']}: {self.item['kind']}", classes="dialog-title")
-            yield Static(journal.describe(self.item), markup=False)
+            yield Static(summary, markup=False)
             yield Static(table)
             yield Static("Esc or Enter closes.", classes="field-help")
 

@@ -126,7 +126,7 @@ class Chronology(ScrollView, can_focus=True):
                     f"{clock.show(item['recorded_at'], self.timezone)} · {author}{marks}")
             style = self.rich_style + Style(bold=True)
         else:
-            text = "   " + journal.describe(item)
+            text = "   " + _described(item)
             style = self.rich_style
         if index == self.cursor and self.has_focus:
             style += Style(reverse=True)
@@ -135,6 +135,17 @@ class Chronology(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.total * LINES_PER_ENTRY)
+
+
+def _described(item: dict[str, Any]) -> str:
+    """What an entry records, or that it cannot be read (changed outside escalate: verify names it)."""
+    from escalate import journal
+    from escalate.errors import EscalateError
+
+    try:
+        return journal.describe(item)
+    except EscalateError:
+        return "(this entry cannot be read: run escalate verify)"
 
 
 def challenge_tabs(fetch: Callable[[int, int], list[dict[str, Any]]], timezone: str) -> ComposeResult:

@@ -66,7 +66,11 @@ class ChallengeScreen(Screen[None]):
         self.app.push_screen(EntryDialog(event.item, self.app.settings.timezone))
 
     def chronology_page(self, after: int, limit: int) -> list[dict[str, Any]]:
-        return journal.chronology(self.app.store, self.challenge, after=after, limit=limit)
+        try:
+            return journal.chronology(self.app.store, self.challenge, after=after, limit=limit)
+        except EscalateError as exc:  # a store changed outside escalate: say so, show the page blank
+            self.app.show_error(exc)
+            return []
 
     def refresh_data(self) -> None:
         try:
