@@ -69,6 +69,10 @@ MIGRATIONS: list[str] = [
 ]
 
 
+#: an entry's columns, named: a store whose schema was changed outside escalate must not shift them
+_ENTRY = "seq, challenge, cseq, kind, occurred_at, recorded_at, body, hash"
+
+
 class StoredEntry(NamedTuple):
     seq: int
     challenge: str
@@ -420,17 +424,17 @@ class Store:
                 kind: str | None = None) -> list[StoredEntry]:
         lim = f" LIMIT {int(limit)}" if limit else ""
         if challenge is None:
-            rows = self._q(f"SELECT * FROM entries WHERE seq > ? ORDER BY seq{lim}", (after,))
+            rows = self._q(f"SELECT {_ENTRY} FROM entries WHERE seq > ? ORDER BY seq{lim}", (after,))
         elif kind is not None:
-            rows = self._q(f"SELECT * FROM entries WHERE challenge = ? AND kind = ? AND cseq > ? ORDER BY cseq{lim}",
+            rows = self._q(f"SELECT {_ENTRY} FROM entries WHERE challenge = ? AND kind = ? AND cseq > ? ORDER BY cseq{lim}",
                            (challenge, kind, after))
         else:
-            rows = self._q(f"SELECT * FROM entries WHERE challenge = ? AND cseq > ? ORDER BY cseq{lim}",
+            rows = self._q(f"SELECT {_ENTRY} FROM entries WHERE challenge = ? AND cseq > ? ORDER BY cseq{lim}",
                            (challenge, after))
         return [StoredEntry(*r) for r in rows]
 
     def entry(self, challenge: str, cseq: int) -> StoredEntry | None:
-        rows = self._q("SELECT * FROM entries WHERE challenge = ? AND cseq = ?", (challenge, cseq))
+        rows = self._q(f"SELECT {_ENTRY} FROM entries WHERE challenge = ? AND cseq = ?", (challenge, cseq))
         return StoredEntry(*rows[0]) if rows else None
 
     def iter_rows(self, batch: int = 5000) -> Iterator[tuple[Any, ...]]:
