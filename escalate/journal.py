@@ -14,7 +14,7 @@ from escalate import clock, entry
 from escalate.challenge import derive
 from escalate.errors import ChallengeError, ConfigError, StoreError, UsageError
 from escalate.settings import Settings
-from escalate.store import Store, StoredEntry
+from escalate.store import DAMAGE_HINT, Store, StoredEntry, damaged_challenge, damaged_entry
 from escalate.triggers import TRIGGER_IDS
 
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
@@ -221,9 +221,7 @@ def view(store: Store, catalogue: Any, challenge: str, now: dt.datetime | None =
             break
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             if again:  # folded from the log and still not readable
-                raise StoreError(f"challenge {challenge} cannot be read: the store was changed outside escalate",
-                                 hint="`escalate verify` names the first damaged entry. Keep the file as it "
-                                      "is.") from None
+                raise damaged_challenge(challenge) from None
             # else the cached fold was changed: fold the log again
     values = store.disclosure_values([state["case_ref_sd"]] if state["case_ref_sd"] else [])
     out["case_ref"] = values.get(state["case_ref_sd"], "(withheld)")
@@ -273,17 +271,13 @@ def _listed(store: Store, cid: str, now: dt.datetime, *, suspect: bool) -> tuple
             return state, item, ch.judge_listing(item, now)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             if fresh:
-                raise StoreError(f"challenge {cid} cannot be read: the store was changed outside escalate",
-                                 hint="`escalate verify` names the first damaged entry. Keep the file as it is.") \
-                    from None
+                raise damaged_challenge(cid) from None
     raise AssertionError("unreachable")  # pragma: no cover - the last pass returns or raises
 
 
 def chronology(store: Store, challenge: str, *, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
     """Entries of a challenge (a page of them, from ``after``) with personal fields revealed and every
     amendment shown against the entry it corrects. The original entries are never changed."""
-    from escalate.store import damaged_entry
-
     corrections = store.entries(challenge, kind="amendment")
     rows = store.entries(challenge, after=after, limit=limit)
     values = {d: entry.readable_value(b) for d, b in store.challenge_disclosures(challenge).items()}
@@ -292,8 +286,7 @@ def chronology(store: Store, challenge: str, *, after: int = 0, limit: int | Non
     except _Unreadable as exc:
         raise damaged_entry(exc.args[0]) from None
     except (KeyError, TypeError, ValueError, AttributeError, IndexError):  # parses, but not as escalate wrote it
-        raise StoreError(f"challenge {challenge} cannot be read: the store was changed outside escalate",
-                         hint="`escalate verify` names the first damaged entry. Keep the file as it is.") from None
+        raise damaged_challenge(challenge) from None
 
 
 def annotate(rows: list[StoredEntry], corrections: list[StoredEntry], values: dict[str, str]) -> list[dict[str, Any]]:
@@ -342,7 +335,7 @@ def describe(item: dict[str, Any]) -> str:
         return _describe(item)
     except (KeyError, TypeError, ValueError, AttributeError):  # a field missing or garbled: not as escalate wrote it
         raise StoreError(f"entry {item.get('seq')} cannot be read: it was changed outside escalate",
-                         hint="`escalate verify` names the first damaged entry. Keep the file as it is.") from None
+                         hint=DAMAGE_HINT) from None
 
 
 def _describe(item: dict[str, Any]) -> str:

@@ -90,9 +90,18 @@ class StoredEntry(NamedTuple):
             raise damaged_entry(self) from None
 
 
+DAMAGE_HINT = "`escalate verify` names the first damaged entry. Keep the file as it is."
+
+
 def damaged_entry(e: Any) -> StoreError:
     return StoreError(f"entry {e.seq} (challenge {e.challenge}) cannot be read: the store was changed outside "
-                      "escalate", hint="`escalate verify` names the first damaged entry. Keep the file as it is.")
+                      "escalate", hint=DAMAGE_HINT)
+
+
+def damaged_challenge(challenge: str) -> StoreError:
+    """A challenge whose entries parse but are not as escalate wrote them (a changed key, say)."""
+    return StoreError(f"challenge {challenge} cannot be read: the store was changed outside escalate",
+                      hint=DAMAGE_HINT)
 
 
 def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
@@ -613,9 +622,7 @@ class Store:
         except StoreError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, AssertionError):
-            # content that parses but is not what escalate wrote (a changed key, say)
-            raise StoreError(f"challenge {challenge} cannot be read: the store was changed outside escalate",
-                             hint="`escalate verify` names the first damaged entry. Keep the file as it is.") from None
+            raise damaged_challenge(challenge) from None
 
 
 def _cached(text: Any) -> dict[str, Any] | None:
