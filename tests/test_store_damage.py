@@ -112,6 +112,7 @@ def test_a_cached_fold_is_trusted_only_with_every_key_a_fold_has(store_path):
 async def test_the_app_says_an_entry_cannot_be_read_and_stays_open(store_path):
     """The chronology of a challenge with a damaged entry once took the whole app down."""
     from escalate.tui.app import EscalateApp
+    from escalate.tui.dialogs import EntryDialog
     from escalate.tui.widgets import Chronology
 
     _sql(store_path, "UPDATE entries SET body = CAST(x'45312033ff' AS BLOB) WHERE seq = 3")
@@ -128,6 +129,9 @@ async def test_the_app_says_an_entry_cannot_be_read_and_stays_open(store_path):
         await pilot.pause()
         chronology = app.screen.query_one(Chronology)
         assert chronology.render_line(0) is not None  # drawn, not a crash
+        chronology.focus()
+        await pilot.press("enter")  # an entry of the page that could not be read: nothing to open
         await pilot.pause()
+        assert not isinstance(app.screen, EntryDialog)
     assert app.return_code in (0, None)
     assert any("entry 3 (challenge C-0001) cannot be read" in n for n in notes), notes

@@ -80,8 +80,9 @@ class Chronology(ScrollView, can_focus=True):
         self.refresh()
 
     def action_open(self) -> None:
-        if self.total:
-            self.post_message(self.Opened(self.item(self.cursor)))
+        item = self.item(self.cursor) if self.total else {}
+        if item:  # (none where a page could not be read: the store's message is already shown)
+            self.post_message(self.Opened(item))
 
     def on_click(self, event: events.Click) -> None:
         index = (self.scroll_offset.y + event.y) // LINES_PER_ENTRY
