@@ -43,25 +43,34 @@ def write_atomic(path: Path, chunks: Any, before_rename: Callable[[str], Any] | 
 
     ``before_rename(sha256)`` runs once the bytes are safely on disk and before the file appears
     under its name: an export records itself there, so a file never leaves the system unrecorded
-    (if recording fails, the file is never made). Any failure removes the temporary file."""
+    (if recording fails, the file is never made), and a file that could not be written is never
+    recorded. Any failure removes the temporary file."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     sha = hashlib.sha256()
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
-            for chunk in chunks:
-                sha.update(chunk)
-                fh.write(chunk)
-            fh.flush()
-            digest = sha.hexdigest()
-            # The file's fsync runs beside the recording (both wait on the disk); the file is renamed
-            # only once both are done, so it never appears unrecorded or unsynced.
             syncing = _Sync(fh.fileno())
             try:
-                if before_rename is not None:
-                    before_rename(digest)
-            finally:
-                syncing.wait()
+                unsynced = 0
+                for chunk in chunks:
+                    sha.update(chunk)
+                    fh.write(chunk)
+                    unsynced += len(chunk)
+                    if unsynced >= SYNC_EVERY:  # the disk writes what is written so far, while we go on
+                        fh.flush()
+                        syncing.poke()
+                        unsynced = 0
+                fh.flush()
+            except BaseException:
+                syncing.wait(quiet=True)
+                raise
+            # Every byte is on disk before the export is recorded: the log never names a file that
+            # failed. Synced as it grew, only the tail is left to write here.
+            syncing.wait()
+        digest = sha.hexdigest()
+        if before_rename is not None:
+            before_rename(digest)
         os.replace(tmp, path)
     except BaseException as exc:
         try:
@@ -75,25 +84,51 @@ def write_atomic(path: Path, chunks: Any, before_rename: Callable[[str], Any] | 
     return digest
 
 
+#: bytes written between two background fsyncs of a file being exported
+SYNC_EVERY = 8 << 20
+
+
 class _Sync:
-    """os.fsync of a file descriptor on a thread; wait() re-raises its error here."""
+    """fsyncs of a file descriptor on a thread, each asked for by poke(); wait() does the last one
+    and re-raises any error here.
+
+    A big export is synced as it grows, so the disk writes the first megabytes while the next are
+    built (the thread waits on the disk without holding the GIL) and the final fsync, which the
+    rename waits for, has only the tail to write."""
 
     def __init__(self, fd: int) -> None:
         import threading
 
+        self.fd = fd
         self.error: OSError | None = None
-        self.thread = threading.Thread(target=self._run, args=(fd,), name="escalate-fsync")
+        self.wanted = threading.Event()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, name="escalate-fsync", daemon=True)
         self.thread.start()
 
-    def _run(self, fd: int) -> None:
-        try:
-            os.fsync(fd)
-        except OSError as exc:
-            self.error = exc
+    def poke(self) -> None:
+        self.wanted.set()
 
-    def wait(self) -> None:
+    def _run(self) -> None:
+        while True:
+            self.wanted.wait()
+            self.wanted.clear()
+            stopping = self.stopping
+            try:
+                os.fsync(self.fd)
+            except OSError as exc:
+                self.error = exc
+                return
+            if stopping:
+                return
+
+    def wait(self, quiet: bool = False) -> None:
+        """The last fsync (of everything written before this call); then any error, unless ``quiet``
+        (the caller is already failing for another reason)."""
+        self.stopping = True
+        self.wanted.set()
         self.thread.join()
-        if self.error is not None:
+        if self.error is not None and not quiet:
             raise self.error
 
 

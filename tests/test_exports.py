@@ -261,6 +261,43 @@ def test_a_failed_write_leaves_no_file_not_even_a_temporary_one(tmp_path, failur
         write_atomic(tmp_path / "out.jsonl", chunks(), record)
     assert list(tmp_path.iterdir()) == []
 
+@pytest.mark.parametrize("failing", ["every fsync", "the fsync after the last byte"])
+def test_a_file_synced_as_it_grows_is_whole_or_absent(tmp_path, monkeypatch, failing):
+    """A big export is fsynced as it is written (the disk works while the next lines are built).
+    Should those fsyncs fail, from the first or only the last, the export fails as a whole: no
+    file, and nothing recorded."""
+    import os
+
+    from escalate import export as export_mod
+    from escalate.errors import ExportError
+
+    monkeypatch.setattr(export_mod, "SYNC_EVERY", 10)
+    parts = [b"%d: twelve bytes\n" % i for i in range(20)]
+    recorded = []
+    target = tmp_path / "synced.jsonl"
+    export_mod.write_atomic(target, iter(parts), recorded.append)
+    assert target.read_bytes() == b"".join(parts) and len(recorded) == 1
+
+    written = []
+
+    def chunks():
+        for part in parts:
+            yield part
+        written.append(True)
+
+    real = os.fsync
+
+    def fsync(fd):
+        if failing == "every fsync" or written:
+            raise OSError(5, "Input/output error")
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(ExportError, match="Input/output error"):
+        export_mod.write_atomic(tmp_path / "failed.jsonl", chunks(), recorded.append)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["synced.jsonl"]
+    assert len(recorded) == 1  # every byte is on disk before the export is recorded: never recorded
+
 
 def test_an_export_stops_at_the_head_it_announces(store_home, tmp_path, monkeypatch):
     """Entries appended while an export runs (the app open beside the CLI) are not in the file, which
