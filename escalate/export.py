@@ -133,6 +133,8 @@ class _Sync:
 
 
 FORMATS = ("jsonl", "csv", "md", "html", "pdf")
+#: the formats of a dispute pack (for people: no jsonl or csv)
+PACK_FORMATS = ("html", "md", "pdf")
 
 
 def check_withhold(fields: list[str], fmt: str) -> list[str]:
@@ -148,6 +150,15 @@ def check_withhold(fields: list[str], fmt: str) -> list[str]:
         raise UsageError("a jsonl export cannot withhold free-text fields and still verify (they are hashed in clear)",
                          hint="Withhold them in a csv, md, html or pdf export; --redact withholds names in any format.")
     return chosen
+
+
+def check_name(output: Path, fmt: str) -> None:
+    """Refuse a file name whose extension names another format (a PDF written as report.html would
+    open as garbage). An extension escalate does not write (.htm, .txt, none) is the user's choice."""
+    suffix = output.suffix.lower().lstrip(".")
+    if suffix in FORMATS and suffix != fmt:
+        raise ExportError(f"the file name {output.name} ends .{suffix} but the format is {fmt}",
+                          hint=f"Name the file .{fmt}, or choose the {suffix} format. Nothing was written.")
 
 
 def check_output(output: Path, force: bool) -> None:
@@ -182,6 +193,7 @@ def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], out
     output = Path(output)
     if fmt not in FORMATS:
         raise ExportError(f"format {fmt!r} is not known", hint="Formats: " + ", ".join(FORMATS))
+    check_name(output, fmt)
     check_output(output, force)
     withhold = check_withhold(withhold or [], fmt)
     if not challenges:
@@ -234,8 +246,9 @@ def pack(store: Any, settings: Any, catalogue: Any, challenge: str, output: Path
     from escalate import journal, report
 
     output = Path(output)
-    if fmt not in ("html", "md", "pdf"):
-        raise ExportError(f"format {fmt!r} is not known for a pack", hint="Formats: html, md, pdf")
+    if fmt not in PACK_FORMATS:
+        raise ExportError(f"format {fmt!r} is not known for a pack", hint="Formats: " + ", ".join(PACK_FORMATS))
+    check_name(output, fmt)
     check_output(output, force)
     rep = report.challenge_report(store, catalogue, challenge, None)
     tz = settings.timezone

@@ -440,3 +440,28 @@ def test_withholding_refused_where_it_cannot_work(store_home, run_cli, tmp_path,
     code, _, err = run_cli("export", "1", *argv, "-o", tmp_path / "x.out")
     assert code == 2 and words in err
     assert not (tmp_path / "x.out").exists()
+
+
+@pytest.mark.parametrize("argv, wrong, fmt", [
+    (["export", "1", "--format", "pdf"], "report.html", "pdf"),
+    (["export", "--all", "--format", "jsonl"], "log.csv", "jsonl"),
+    (["pack", "1", "--format", "md"], "pack.pdf", "md"),
+    (["audit", "--store", "--html"], "audit.pdf", "html"),
+])
+def test_a_file_named_for_another_format_is_refused(store_home, tmp_path, run_cli, argv, wrong, fmt):
+    """A PDF saved as report.html opens as garbage on the auditor's machine: a file name whose extension
+    is one of escalate's formats must be that format. Nothing is written and nothing recorded."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / wrong
+    with Store.open(store_home / "escalate.sqlite3") as s:
+        before = s.count()
+    code, _, err = run_cli(*argv, *([] if argv[0] == "audit" else ["-o"]), target)
+    assert code == 2, err
+    assert f"ends .{wrong.rsplit('.', 1)[1]} but the format is {fmt}" in " ".join(err.split())
+    assert list(folder.iterdir()) == []
+    with Store.open(store_home / "escalate.sqlite3") as s:
+        assert s.count() == before
+    # an extension escalate does not write is the user's choice
+    code, _, err = run_cli(*argv, *([] if argv[0] == "audit" else ["-o"]), folder / "for-the-auditor.txt")
+    assert code == 0, err

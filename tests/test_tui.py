@@ -497,6 +497,47 @@ async def test_export_dialog_withholds_chosen_free_text_and_refuses_it_for_jsonl
     assert "(withheld)" in html and "Bruising" not in html
 
 
+async def test_export_dialog_keeps_the_extension_with_the_format(dsl, tmp_path, monkeypatch):
+    """The file's name follows the format chosen (a PDF is never saved as .html); a name that says
+    another format, or a pack in a format packs do not have, is refused in the form with what was
+    typed kept; a name without a folder is saved where escalate was started, and said in full."""
+    started_in = tmp_path / "started-in"
+    started_in.mkdir()
+    monkeypatch.chdir(started_in)
+    app = EscalateApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_view(pilot, dsl)
+        await pilot.press("w")
+        await pilot.pause()
+        assert app.screen.query_one("#f-path").value == "C-0001.html"
+        app.screen.query_one("#f-format").value = "pdf"
+        await pilot.pause()
+        assert app.screen.query_one("#f-path").value == "C-0001.pdf"
+        app.screen.query_one("#f-path").value = "for-the-meeting"  # a name of the user's own stays
+        app.screen.query_one("#f-format").value = "md"
+        await pilot.pause()
+        assert app.screen.query_one("#f-path").value == "for-the-meeting"
+        app.screen.query_one("#f-path").value = "report.html"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "ends .html but the format is md" in text_of(app, "#form-error")
+        app.screen.query_one("#f-what").value = "pack"
+        app.screen.query_one("#f-format").value = "csv"
+        await pilot.pause()
+        assert app.screen.query_one("#f-path").value == "report.csv"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "not written as csv" in text_of(app, "#form-error")
+        assert list(started_in.iterdir()) == []
+        app.screen.query_one("#f-format").value = "md"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ChallengeScreen)
+        assert any(str(started_in / "report.md") in str(n.message) for n in app._notifications)
+    assert "Timescales of the procedure" in (started_in / "report.md").read_text(encoding="utf-8")
+
+
 async def test_an_entry_is_read_in_full_from_the_chronology(dsl):
     """The chronology shows one line per entry, cut at the width; up and down choose an entry and
     Enter shows every field of it, wrapped, in a dialog; Esc closes it."""

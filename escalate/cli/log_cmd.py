@@ -442,6 +442,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
         run(args.files)
         return ExitCode.OK
+    if args.html:  # refused before the inputs are read, not after
+        from pathlib import Path
+
+        from escalate.export import check_name, check_output
+
+        target = Path(args.html)
+        check_name(target, "html")
+        check_output(target, args.force)
     if args.store:
         from escalate import journal
 
@@ -451,13 +459,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
         result = audit.summarise(args.files)
     failed = [i for i in result["inputs"] if not i.ok]
     if args.html:
-        from pathlib import Path
-
         from escalate import report
-        from escalate.export import check_output, write_atomic
+        from escalate.export import write_atomic
 
-        target = Path(args.html)
-        check_output(target, args.force)
+        check_output(target, args.force)  # again: the file may have appeared meanwhile
         write_atomic(target, report.audit_html(result, _settings().timezone))
         err().print(f"audit report written to {escape(str(target))}", soft_wrap=True)
     if args.json:

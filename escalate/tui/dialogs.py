@@ -42,13 +42,17 @@ class FormDialog(ModalScreen[Any]):
     ]
 
     def __init__(self, title: str, fields: list[Field], save: Callable[[dict[str, str]], Any], *,
-                 intro: str = "", timezone: str = "Europe/London") -> None:
+                 intro: str = "", timezone: str = "Europe/London",
+                 changed: Callable[[str, dict[str, str]], dict[str, str]] | None = None) -> None:
+        """``changed(name, values)``, if given, is called when a choice is changed and returns new
+        values for other fields (the export dialog keeps the file's extension with its format)."""
         super().__init__()
         self.form_title = title
         self.fields = fields
         self.save_callback = save
         self.intro = intro
         self.timezone = timezone
+        self.changed = changed
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form", classes="dialog"):
@@ -126,6 +130,14 @@ class FormDialog(ModalScreen[Any]):
                                                          (f"\n{exc.hint}" if exc.hint else ""))
             return
         self.dismiss(result if result is not None else True)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if self.changed is None or not (event.select.id or "").startswith("f-"):
+            return
+        for name, value in self.changed(event.select.id[2:], self.values()).items():
+            widget = self.query_one(f"#f-{name}")
+            if isinstance(widget, Input) and widget.value != value:
+                widget.value = value
 
     def action_cancel(self) -> None:
         self.dismiss(None)

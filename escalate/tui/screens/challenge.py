@@ -244,22 +244,35 @@ class ChallengeScreen(Screen[None]):
         from pathlib import Path
 
         from escalate.entry import FREE_TEXT
-        from escalate.export import check_output, check_withhold, export, pack
+        from escalate.errors import UsageError
+        from escalate.export import FORMATS, PACK_FORMATS, check_name, check_output, check_withhold, export, pack
 
         def check(values: dict[str, str]) -> Any:
             # what can be refused at once is refused in the form, keeping what was typed
-            output = Path(values["path"]).expanduser()
+            if values["what"] == "pack" and values["format"] not in PACK_FORMATS:
+                raise UsageError(f"a dispute pack is not written as {values['format']}",
+                                 hint="Choose " + ", ".join(PACK_FORMATS) + " for a pack.")
+            # the folder the app was started in, named in full: the user is told where the file went
+            output = Path(values["path"]).expanduser().absolute()
+            check_name(output, values["format"])
             check_output(output, values["force"] == "yes")
             withhold = check_withhold(values["withhold"].replace(",", " ").split(), values["format"]) \
                 if values["what"] == "export" else []
             return {**values, "output": output, "withhold": withhold}
 
+        def same_extension(name: str, values: dict[str, str]) -> dict[str, str]:
+            # a file still named after a format follows the format chosen; a name of the user's own stays
+            path = Path(values["path"])
+            suffix = path.suffix.lower().lstrip(".")
+            if name == "format" and values["format"] and suffix in FORMATS and suffix != values["format"]:
+                return {"path": str(path.with_suffix("." + values["format"]))}
+            return {}
+
         def run(values: dict[str, Any], progress: Callable[[int, int], None]) -> Any:
             output, force = values["output"], values["force"] == "yes"
             if values["what"] == "pack":
-                fmt = values["format"] if values["format"] in ("html", "md", "pdf") else "html"
-                pack(self.app.store, self.app.settings, self.app.catalogue, self.challenge, output, fmt=fmt,
-                     force=force)
+                pack(self.app.store, self.app.settings, self.app.catalogue, self.challenge, output,
+                     fmt=values["format"], force=force)
             else:
                 export(self.app.store, self.app.settings, self.app.catalogue, [self.challenge], output,
                        fmt=values["format"], redact=values["redact"] == "yes", force=force, progress=progress,
@@ -289,9 +302,10 @@ class ChallengeScreen(Screen[None]):
             Field("withhold", "Also withhold these free-text fields (csv, md, html, pdf)",
                   placeholder="e.g. concern, summary", help="Shown as '(withheld)'. Any of: " + ", ".join(FREE_TEXT)),
             Field("path", "Save to", required=True, default=f"{self.challenge}.html",
-                  help="Set the extension to match the format. An existing file is kept unless you choose to replace it."),
+                  help="The extension follows the format. A name without a folder is saved in the folder escalate "
+                       "was started in. An existing file is kept unless you choose to replace it."),
             Field("force", "Replace an existing file", kind="select", options=yes_no, default="no", required=True),
-        ], check, timezone=self.app.settings.timezone), checked)
+        ], check, timezone=self.app.settings.timezone, changed=same_extension), checked)
 
     def action_back(self) -> None:
         self.dismiss(None)
