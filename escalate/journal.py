@@ -275,44 +275,75 @@ def _listed(store: Store, cid: str, now: dt.datetime, *, suspect: bool) -> tuple
     raise AssertionError("unreachable")  # pragma: no cover - the last pass returns or raises
 
 
-def chronology(store: Store, challenge: str, *, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+def chronology(store: Store, challenge: str, *, after: int = 0, limit: int | None = None,
+               tolerant: bool = False) -> list[dict[str, Any]]:
     """Entries of a challenge (a page of them, from ``after``) with personal fields revealed and every
-    amendment shown against the entry it corrects. The original entries are never changed."""
+    amendment shown against the entry it corrects. The original entries are never changed.
+
+    An entry that cannot be read (changed outside escalate) raises a StoreError naming it, unless
+    ``tolerant`` (the app's chronology): then it stands as an item saying so (``unreadable``), and
+    the entries around it are shown as they are."""
     corrections = store.entries(challenge, kind="amendment")
     rows = store.entries(challenge, after=after, limit=limit)
     values = {d: entry.readable_value(b) for d, b in store.challenge_disclosures(challenge).items()}
     try:
-        return annotate(rows, corrections, values)
+        return annotate(rows, corrections, values, tolerant=tolerant)
     except _Unreadable as exc:
         raise damaged_entry(exc.args[0]) from None
     except (KeyError, TypeError, ValueError, AttributeError, IndexError):  # parses, but not as escalate wrote it
         raise damaged_challenge(challenge) from None
 
 
-def annotate(rows: list[StoredEntry], corrections: list[StoredEntry], values: dict[str, str]) -> list[dict[str, Any]]:
+#: what cannot be read from an entry's bytes: not JSON (_Unreadable), or JSON not as escalate wrote it
+_DAMAGE = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+def annotate(rows: list[StoredEntry], corrections: list[StoredEntry], values: dict[str, str], *,
+             tolerant: bool = False) -> list[dict[str, Any]]:
     """Chronology items for ``rows``: personal fields revealed from ``values`` (digest -> value;
     missing ones read "(withheld)"), and each amendment among ``corrections`` marked on the entry
-    it corrects. Pure: the store and exported files (the auditor's view) both use it."""
+    it corrects. Pure: the store and exported files (the auditor's view) both use it.
+    ``tolerant``: an entry that cannot be read becomes an item saying so, and an amendment that
+    cannot be read marks nothing, instead of raising."""
     by_cseq = {}
     out = []
     encoded: dict[bytes, bytes] = {}
     for e in rows:
-        content = _revealed(e, values, encoded)
-        # times from the hashed bytes, not the table's columns
-        occurred_at, recorded_at = clock.from_iso(content["occurred_at"]), clock.from_iso(content["recorded_at"])
-        item = {"seq": e.seq, "cseq": e.cseq, "kind": e.kind, "occurred_at": occurred_at, "recorded_at": recorded_at,
-                "author": content["author"], "data": content["data"], "hash": e.hash,
-                "late": recorded_at - occurred_at > dt.timedelta(hours=24), "amended_by": [], "corrected": {}}
+        try:
+            content = _revealed(e, values, encoded)
+            # times from the hashed bytes, not the table's columns
+            occurred_at, recorded_at = clock.from_iso(content["occurred_at"]), clock.from_iso(content["recorded_at"])
+            item = {"seq": e.seq, "cseq": e.cseq, "kind": e.kind, "occurred_at": occurred_at,
+                    "recorded_at": recorded_at, "author": content["author"], "data": content["data"],
+                    "hash": e.hash, "late": recorded_at - occurred_at > dt.timedelta(hours=24), "amended_by": [],
+                    "corrected": {}}
+        except (_Unreadable, *_DAMAGE):
+            if not tolerant:
+                raise
+            item = _unreadable_item(e)
         by_cseq[e.cseq] = item
         out.append(item)
     for amendment in corrections:
-        d = _revealed(amendment, values, encoded)["data"]
-        target = by_cseq.get(d["target_seq"])
-        if target is not None:
-            target["amended_by"].append(amendment.cseq)
-            leaf = d["field"].rsplit(".", 1)[-1]
-            target["corrected"][d["field"]] = d.get("corrected_" + leaf, d["new_value"])
+        try:
+            d = _revealed(amendment, values, encoded)["data"]
+            target = by_cseq.get(d["target_seq"])
+            if target is not None and "unreadable" not in target:
+                leaf = d["field"].rsplit(".", 1)[-1]
+                corrected = d.get("corrected_" + leaf, d["new_value"])
+                target["amended_by"].append(amendment.cseq)
+                target["corrected"][d["field"]] = corrected
+        except (_Unreadable, *_DAMAGE):
+            if not tolerant:
+                raise
     return out
+
+
+def _unreadable_item(e: StoredEntry) -> dict[str, Any]:
+    """A chronology item for an entry whose bytes are not what escalate wrote: its place, and why
+    nothing more is shown (the table's columns are not covered by verify, so nothing else is read)."""
+    return {"seq": e.seq, "cseq": e.cseq, "kind": e.kind, "occurred_at": None, "recorded_at": None, "author": {},
+            "data": {}, "hash": e.hash, "late": False, "amended_by": [], "corrected": {},
+            "unreadable": damaged_entry(e).message}
 
 
 class _Unreadable(Exception):

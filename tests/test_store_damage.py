@@ -109,13 +109,17 @@ def test_a_cached_fold_is_trusted_only_with_every_key_a_fold_has(store_path):
             STATE_KEYS}
 
 
-async def test_the_app_says_an_entry_cannot_be_read_and_stays_open(store_path):
-    """The chronology of a challenge with a damaged entry once took the whole app down."""
+async def test_the_app_shows_an_entry_that_cannot_be_read_in_its_place(store_path):
+    """The chronology of a challenge with a damaged entry once took the whole app down; then the page
+    holding it was shown blank. Now every other entry is shown as it is, the damaged one says so in
+    its place (and in full on Enter), and the app says it once."""
+    from textual.widgets import TabbedContent
+
     from escalate.tui.app import EscalateApp
     from escalate.tui.dialogs import EntryDialog
-    from escalate.tui.widgets import Chronology
+    from escalate.tui.widgets import LINES_PER_ENTRY, Chronology
 
-    _sql(store_path, "UPDATE entries SET body = CAST(x'45312033ff' AS BLOB) WHERE seq = 3")
+    _sql(store_path, "UPDATE entries SET body = CAST(x'45312033ff' AS BLOB) WHERE seq = 3")  # C-0001 #2
     app = EscalateApp()
     notes = []
     app.notify = lambda message, **kw: notes.append(message)  # type: ignore[method-assign]
@@ -127,11 +131,38 @@ async def test_the_app_says_an_entry_cannot_be_read_and_stays_open(store_path):
             await pilot.press("end" if _ else "home")
         await pilot.press("enter")
         await pilot.pause()
-        chronology = app.screen.query_one(Chronology)
-        assert chronology.render_line(0) is not None  # drawn, not a crash
-        chronology.focus()
-        await pilot.press("enter")  # an entry of the page that could not be read: nothing to open
+        app.screen.query_one(TabbedContent).active = "tab-chronology"
         await pilot.pause()
-        assert not isinstance(app.screen, EntryDialog)
+        chronology = app.screen.query_one(Chronology)
+        chronology.focus()
+        await pilot.pause()
+        shown = ["".join(seg.text for seg in chronology.render_line(y)) for y in range(4 * LINES_PER_ENTRY)]
+        text = "\n".join(shown)
+        assert "#2 contact: this entry cannot be read" in text and "run escalate verify" in text, text
+        assert "call 1" in text and "call 2" in text, text  # the entries around it, as they are
+        await pilot.press("down", "enter")  # the damaged entry, in full: what it is and what to do
+        await pilot.pause()
+        assert isinstance(app.screen, EntryDialog)
+        detail = " ".join(str(w.render()) for w in app.screen.query("#entry-detail Static"))
+        assert "entry 3 (challenge C-0001) cannot be read" in detail and "escalate verify" in detail
+        await pilot.press("escape")
+        await pilot.press("up", "enter")  # a readable entry of the same page opens as ever
+        await pilot.pause()
+        assert isinstance(app.screen, EntryDialog) and "opened" in str(app.screen.query_one("Label").render())
     assert app.return_code in (0, None)
-    assert any("entry 3 (challenge C-0001) cannot be read" in n for n in notes), notes
+    assert sum("entry 3 (challenge C-0001) cannot be read" in n for n in notes) == 1, notes
+
+
+def test_the_chronology_is_strict_except_where_asked(store_path):
+    """show, exports and packs refuse a damaged challenge (what leaves the system must be whole);
+    only the app's chronology asks to see the rest of it."""
+    from escalate.errors import StoreError
+
+    _sql(store_path, "UPDATE entries SET body = CAST(x'45312033ff' AS BLOB) WHERE seq = 3")
+    with Store.open(store_path) as s:
+        with pytest.raises(StoreError, match="entry 3 .* cannot be read"):
+            journal.chronology(s, "C-0001")
+        items = journal.chronology(s, "C-0001", tolerant=True)
+    assert [i["cseq"] for i in items] == [1, 2, 3, 4]
+    assert ["unreadable" in i for i in items] == [False, True, False, False]
+    assert items[2]["data"]["summary"] == "call 1"

@@ -252,10 +252,14 @@ class EntryDialog(ModalScreen[None]):
         table.add_column("value", overflow="fold")
         from escalate.errors import EscalateError
 
-        try:
-            rows, summary = journal.details(self.item, self.timezone), journal.describe(self.item)
-        except (EscalateError, KeyError, TypeError, ValueError, AttributeError):  # changed outside escalate
-            rows, summary = [], "This entry cannot be read: it was changed outside escalate. Run escalate verify."
+        verify = "Run escalate verify, which names the first damaged entry."
+        if "unreadable" in self.item:  # the chronology found its bytes changed outside escalate
+            rows, summary = [], f"{self.item['unreadable']}. {verify}"
+        else:
+            try:
+                rows, summary = journal.details(self.item, self.timezone), journal.describe(self.item)
+            except (EscalateError, KeyError, TypeError, ValueError, AttributeError):  # changed outside escalate
+                rows, summary = [], f"This entry cannot be read: it was changed outside escalate. {verify}"
         for label, value in rows:
             table.add_row(label, value)
         with VerticalScroll(classes="dialog help", id="entry-detail"):

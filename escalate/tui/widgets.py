@@ -116,7 +116,11 @@ class Chronology(ScrollView, can_focus=True):
         item = self.item(index)
         if not item:
             return Strip.blank(width, self.rich_style)
-        if part == 0:
+        if "unreadable" in item:  # changed outside escalate: its place, and what to do
+            text = (f"#{item['cseq']} {item['kind']}: this entry cannot be read" if part == 0 else
+                    "   it was changed outside escalate: run escalate verify, which names the first damaged entry")
+            style = self.rich_style + Style(bold=part == 0)
+        elif part == 0:
             marks = ""
             if item["late"]:
                 marks += " [LATE ENTRY]"

@@ -11,7 +11,8 @@ from textual.widgets import Footer, Header, Static
 
 from escalate import clock, journal
 from escalate.entry import MEDIA, OUTCOMES
-from escalate.errors import EscalateError
+from escalate.errors import EscalateError, StoreError
+from escalate.store import DAMAGE_HINT
 from escalate.tui.dialogs import Field, FormDialog, ProgressDialog
 from escalate.tui.screens.dashboard import when_text
 from escalate.tui.widgets import Chronology, challenge_tabs, esc, ladder_text
@@ -50,6 +51,7 @@ class ChallengeScreen(Screen[None]):
         super().__init__()
         self.challenge = challenge
         self.view: dict[str, Any] = {}
+        self.warned = False  # about an entry that cannot be read (said once, shown in its place)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -67,10 +69,15 @@ class ChallengeScreen(Screen[None]):
 
     def chronology_page(self, after: int, limit: int) -> list[dict[str, Any]]:
         try:
-            return journal.chronology(self.app.store, self.challenge, after=after, limit=limit)
-        except EscalateError as exc:  # a store changed outside escalate: say so, show the page blank
+            items = journal.chronology(self.app.store, self.challenge, after=after, limit=limit, tolerant=True)
+        except EscalateError as exc:  # the store itself cannot be read: say so, show the page blank
             self.app.show_error(exc)
             return []
+        damaged = next((i for i in items if "unreadable" in i), None)
+        if damaged is not None and not self.warned:  # an entry changed outside escalate: shown in its place
+            self.warned = True
+            self.app.show_error(StoreError(damaged["unreadable"], hint=DAMAGE_HINT))
+        return items
 
     def refresh_data(self) -> None:
         try:
