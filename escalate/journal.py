@@ -275,6 +275,10 @@ def _listed(store: Store, cid: str, now: dt.datetime, *, suspect: bool) -> tuple
     raise AssertionError("unreachable")  # pragma: no cover - the last pass returns or raises
 
 
+#: an entry's bytes that parse, but not as escalate wrote them (those that do not parse: _Unreadable)
+_DAMAGE = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
 def chronology(store: Store, challenge: str, *, after: int = 0, limit: int | None = None,
                tolerant: bool = False) -> list[dict[str, Any]]:
     """Entries of a challenge (a page of them, from ``after``) with personal fields revealed and every
@@ -290,12 +294,8 @@ def chronology(store: Store, challenge: str, *, after: int = 0, limit: int | Non
         return annotate(rows, corrections, values, tolerant=tolerant)
     except _Unreadable as exc:
         raise damaged_entry(exc.args[0]) from None
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError):  # parses, but not as escalate wrote it
+    except _DAMAGE:
         raise damaged_challenge(challenge) from None
-
-
-#: what cannot be read from an entry's bytes: not JSON (_Unreadable), or JSON not as escalate wrote it
-_DAMAGE = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
 def annotate(rows: list[StoredEntry], corrections: list[StoredEntry], values: dict[str, str], *,
@@ -339,8 +339,8 @@ def annotate(rows: list[StoredEntry], corrections: list[StoredEntry], values: di
 
 
 def _unreadable_item(e: StoredEntry) -> dict[str, Any]:
-    """A chronology item for an entry whose bytes are not what escalate wrote: its place, and why
-    nothing more is shown (the table's columns are not covered by verify, so nothing else is read)."""
+    """A chronology item for an entry whose bytes are not what escalate wrote: where it stands, as the
+    table's columns say, and the message; nothing is read from its bytes."""
     return {"seq": e.seq, "cseq": e.cseq, "kind": e.kind, "occurred_at": None, "recorded_at": None, "author": {},
             "data": {}, "hash": e.hash, "late": False, "amended_by": [], "corrected": {},
             "unreadable": damaged_entry(e).message}
