@@ -16,6 +16,7 @@ from typing import Any, Iterable, Iterator
 
 from escalate import clock, entry, journal
 from escalate.store import Store
+from escalate.wording import copies_counted_once
 
 CSV_COLUMNS = ("challenge", "seq", "cseq", "kind", "occurred_at", "recorded_at", "occurred_local", "author",
                "author_role", "text", "data", "late", "amended_by", "hash")
@@ -322,19 +323,35 @@ def pack_html(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
 # --- the auditor's HTML report --------------------------------------------------------------
 
 
+#: characters of a chart's label shown whole; a longer one is cut, and whole in its tooltip
+LABEL_CHARS = 72
+
+
+def _label(text: str) -> str:
+    """A chart's label, cut to LABEL_CHARS; a closing "(...)" (a procedure's id) is kept whole."""
+    if len(text) <= LABEL_CHARS:
+        return text
+    cut = text.rfind(" (")
+    tail = text[cut:] if cut > 0 and text.endswith(")") and len(text) - cut <= LABEL_CHARS // 2 else ""
+    return text[:LABEL_CHARS - 1 - len(tail)].rstrip() + "\u2026" + tail
+
+
 def _bar_chart(title: str, data: dict[str, int]) -> str:
     """A horizontal bar chart in plain SVG (no scripts, no network), values written beside each bar."""
     e = html.escape
     if not data:
         return f"<h3>{e(title)}</h3><p>None.</p>"
     top = max(data.values()) or 1
-    row, width, label_w = 22, 640, 260
+    labels = [_label(str(label)) for label in data]
+    # the label column as wide as its longest label (a partnership's name and its procedure's id)
+    row, label_w = 22, max(160, max(len(text) for text in labels) * 7 + 12)
+    width = label_w + 380
     parts = [f"<h3>{e(title)}</h3><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" "
              f"height=\"{len(data) * row + 6}\" role=\"img\" aria-label=\"{e(title)}\">"]
-    for i, (label, value) in enumerate(data.items()):
+    for i, (label, text, value) in enumerate(zip(data, labels, data.values())):
         y = 3 + i * row
         bar = int((width - label_w - 60) * value / top)
-        parts.append(f'<text x="0" y="{y + 15}" font-size="12">{e(str(label)[:40])}</text>'
+        parts.append(f'<text x="0" y="{y + 15}" font-size="12"><title>{e(str(label))}</title>{e(text)}</text>'
                      f'<rect x="{label_w}" y="{y + 3}" width="{bar}" height="{row - 8}" fill="#1f4e79"/>'
                      f'<text x="{label_w + bar + 6}" y="{y + 15}" font-size="12">{value}</text>')
     parts.append("</svg>")
@@ -348,7 +365,7 @@ def audit_html(result: dict[str, Any], tz: str) -> Iterator[bytes]:
     w, m = result["working_days_to_resolution"], result["timescales_missed"]
     resolution = (f"{w['resolved']} resolved; median {w['median']} working days, 90th percentile {w['p90']}"
                   if w["resolved"] else "none resolved yet")
-    twice = f"<p>{result['duplicates']} found in more than one file, counted once.</p>" if result["duplicates"] else ""
+    twice = f"<p>{e(copies_counted_once(result['duplicates']))}.</p>" if result["duplicates"] else ""
     yield ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Escalation audit</title><style>"
            "body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#111}h1,h2,h3{color:#1f4e79}"
            "table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px}</style></head><body>"
@@ -364,5 +381,5 @@ def audit_html(result: dict[str, Any], tz: str) -> Iterator[bytes]:
                        ("By partnership and procedure", "by_procedure"), ("Highest stage reached", "highest_stage"),
                        ("Outcome", "outcomes")):
         yield _bar_chart(title, result[key]).encode("utf-8")
-    yield _bar_chart("Timescales missed, by side", {"us": m["us"], "them": m["them"], "both": m["both"]}).encode()
+    yield _bar_chart("Timescales missed, by side", {"by us": m["us"], "by them": m["them"], "shared": m["both"]}).encode()
     yield b"</body></html>\n"

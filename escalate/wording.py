@@ -33,3 +33,9 @@ def describe_timescale(t: Any) -> str:
 
 
 OWNER_WORDS = {"us": "our action", "them": "their action", "both": "both sides"}
+
+
+def copies_counted_once(n: int) -> str:
+    """An audit's duplicates: ``n`` more copies of challenges already counted (two exports of one
+    store hold the same challenges), not ``n`` challenges."""
+    return f"{n} more cop{'y' if n == 1 else 'ies'} in other files, each challenge counted once"

@@ -98,6 +98,35 @@ def test_a_challenge_in_two_files_is_counted_once(isolated_home, run_cli, tmp_pa
     assert data["challenges"] == 2 and data["duplicates"] == 1
     assert data["outcomes"] == {"resolved": 1, "open": 1}
     assert [i["challenges"] for i in data["inputs"]] == [1, 2]
+    # said as copies, not as challenges ("1 found in more than one file" read as a third challenge)
+    code, out, err = run_cli("audit", first, second)
+    assert code == 0 and "1 more copy in other files, each challenge counted once" in " ".join(out.split()), out
+    report = tmp_path / "audit.html"
+    assert run_cli("audit", first, second, "--html", report)[0] == 0
+    assert "1 more copy in other files, each challenge counted once." in report.read_text()
+
+
+def test_audit_charts_name_each_partnership_and_procedure_whole(isolated_home, run_cli, tmp_path):
+    """The chart by partnership and procedure cut its labels at 40 characters, which hid the
+    procedure's id: labels are shown whole up to 72 characters; a longer one keeps its closing
+    "(procedure id)" and is whole in a tooltip."""
+    from escalate.report import LABEL_CHARS, _bar_chart
+
+    build(isolated_home)
+    out = tmp_path / "audit.html"
+    assert run_cli("audit", "--store", "--html", out)[0] == 0
+    code, data, _ = run_cli("audit", "--store", "--json")
+    names = list(json.loads(data)["by_procedure"])
+    text = out.read_text()
+    for name in names:
+        assert f"<title>{name}</title>" in text, name
+        shown = text.split(f"<title>{name}</title>", 1)[1].split("</text>", 1)[0]
+        assert len(shown) <= LABEL_CHARS and shown.endswith(name[name.rfind(" ("):]), shown
+        assert shown == name or "\u2026" in shown
+    assert any(len(name) > LABEL_CHARS for name in names)
+    plain = "A label with no procedure id that runs on and on and on and on past the width"
+    chart = _bar_chart("By agency challenged", {plain: 3})
+    assert f">{plain[:LABEL_CHARS - 1]}\u2026</text>" in chart
 
 
 def _made_up(good, tmp_path, name, change):

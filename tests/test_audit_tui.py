@@ -66,7 +66,7 @@ async def test_auditor_browses_verified_files_and_failed_ones_are_left_out(expor
         assert "missing.jsonl" in inputs and "not found" in inputs
         figures = str(screen.query_one("#audit-figures").render())
         # both good files hold both challenges: counted once, and what the full file discloses is shown
-        assert "2 challenge(s) (2 found in more than one file, counted once)" in figures
+        assert "2 challenge(s) (2 more copies in other files, each challenge counted once)" in figures
         table = screen.query_one("DataTable")
         assert table.row_count == 2
         assert sorted(str(table.get_row_at(i)[2]) for i in range(2)) == ["Child Q (fictional)", "Child R (fictional)"]

@@ -471,6 +471,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return ExitCode.CHECK_FAILED if failed else ExitCode.OK
     from rich.table import Table
 
+    from escalate.wording import copies_counted_once
+
     console = out()
     inputs = Table(title="Inputs (each verified first)", title_justify="left")
     for col in ("input", "verified", "entries", "problem"):
@@ -478,8 +480,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     for i in result["inputs"]:
         inputs.add_row(escape(i.label), "OK" if i.ok else "FAILED: left out", str(i.entries), escape(i.problem or ""))
     console.print(inputs)
-    twice = (f" ({result['duplicates']} found in more than one file, counted once)"
-             if result["duplicates"] else "")
+    twice = f" ({copies_counted_once(result['duplicates'])})" if result["duplicates"] else ""
     console.print(f"\n[bold]{result['challenges']} challenge(s)[/] from verified inputs{twice}\n")
 
     def counts(title: str, data: dict[str, Any]) -> None:

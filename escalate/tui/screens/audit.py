@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from escalate import clock, journal
+from escalate.wording import copies_counted_once
 from escalate.tui.screens.challenge import deadlines_text
 from escalate.tui.widgets import Chronology, SearchableTable, challenge_tabs, esc, ladder_text
 
@@ -175,7 +176,7 @@ def _figures_text(f: dict[str, Any]) -> str:
     resolution = (f"median {days['median']}, 90th percentile {days['p90']} working days ({days['resolved']} resolved)"
                   if days["resolved"] else "none resolved yet")
     missed = f["timescales_missed"]
-    duplicates = f" ({f['duplicates']} found in more than one file, counted once)" if f["duplicates"] else ""
+    duplicates = f" ({copies_counted_once(f['duplicates'])})" if f["duplicates"] else ""
     return (f"[b]{f['challenges']} challenge(s)[/]{duplicates} · outcomes: {top(f['outcomes'])} · "
             f"open past a deadline: {len(f['open_past_deadline'])}\n"
             f"Triggers: {top(f['by_trigger'])}\nAgencies: {top(f['by_agency'])}\n"
