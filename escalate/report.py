@@ -160,7 +160,8 @@ def _ladder_svg(view: dict[str, Any]) -> str:
         current = stage.number == view["state"]["stage"]
         fill = "#1f4e79" if current else ("#9dc3e6" if h else "#eeeeee")
         text_fill = "#ffffff" if current else "#000000"
-        label = f"{p.stage_label} {stage.number}: {stage.title}"[:70]
+        full = f"{p.stage_label} {stage.number}: {stage.title}"
+        label = _shorten(full, 70)
         extra = ""
         if h:
             end = h["left_at"] or clock.now()
@@ -171,7 +172,8 @@ def _ladder_svg(view: dict[str, Any]) -> str:
             if current:
                 extra += " · CURRENT"
         parts.append(f'<rect x="0" y="{y}" width="{width}" height="{bar}" fill="{fill}" stroke="#333"/>')
-        parts.append(f'<text x="8" y="{y + 17}" font-size="12" fill="{text_fill}">{html.escape(label + extra)}</text>')
+        parts.append(f'<text x="8" y="{y + 17}" font-size="12" fill="{text_fill}"><title>{html.escape(full)}</title>'
+                     f'{html.escape(label + extra)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -327,13 +329,18 @@ def pack_html(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
 LABEL_CHARS = 72
 
 
+def _shorten(text: str, limit: int, tail: str = "") -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis where it was cut, ending with ``tail``."""
+    if len(text) <= limit:
+        return text
+    return text[:limit - 1 - len(tail)].rstrip() + "\u2026" + tail
+
+
 def _label(text: str) -> str:
     """A chart's label, cut to LABEL_CHARS; a closing "(...)" (a procedure's id) is kept whole."""
-    if len(text) <= LABEL_CHARS:
-        return text
     cut = text.rfind(" (")
-    tail = text[cut:] if cut > 0 and text.endswith(")") and len(text) - cut <= LABEL_CHARS // 2 else ""
-    return text[:LABEL_CHARS - 1 - len(tail)].rstrip() + "\u2026" + tail
+    keep = cut > 0 and text.endswith(")") and len(text) - cut <= LABEL_CHARS // 2
+    return _shorten(text, LABEL_CHARS, text[cut:] if keep else "")
 
 
 def _bar_chart(title: str, data: dict[str, int]) -> str:

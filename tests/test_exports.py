@@ -465,3 +465,21 @@ def test_a_file_named_for_another_format_is_refused(store_home, tmp_path, run_cl
     # an extension escalate does not write is the user's choice
     code, _, err = run_cli(*argv, *([] if argv[0] == "audit" else ["-o"]), folder / "for-the-auditor.txt")
     assert code == 0, err
+
+
+def test_a_stage_title_cut_in_the_ladder_says_so_and_is_whole_in_its_tooltip(isolated_home, run_cli, tmp_path):
+    """The ladder picture has room for 70 characters of a stage's title: a longer one used to stop
+    mid-word with nothing to show it was cut."""
+    import html as html_mod
+
+    from escalate.report import _shorten
+
+    settings_mod.save(SETTINGS)
+    with Store.open(isolated_home / "escalate.sqlite3") as s:
+        open_fictional(s, procedure="london-children")
+    out = tmp_path / "ladder.html"
+    assert run_cli("export", "1", "--format", "html", "-o", out)[0] == 0
+    text = html_mod.unescape(out.read_text(encoding="utf-8"))
+    full = "Stage 3: Not captured (paragraph 1.7: 'If agreement cannot be reached...')"  # the stored source stops
+    assert len(full) > 70 and f"<title>{full}</title>{full[:69].rstrip()}\u2026" in text
+    assert _shorten("short", 70) == "short" and _shorten("x" * 80, 10) == "x" * 9 + "\u2026"
