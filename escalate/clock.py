@@ -67,3 +67,8 @@ def show(instant: dt.datetime | None, tz: str = DEFAULT_TZ, *, seconds: bool = F
     offset = local.strftime("%z")
     fmt = "%a %d %b %Y %H:%M:%S" if seconds else "%a %d %b %Y %H:%M"
     return f"{local.strftime(fmt)} {offset[:3]}:{offset[3:]}"
+
+
+def today(tz: str = DEFAULT_TZ, instant: dt.datetime | None = None) -> dt.date:
+    """The date where the user is (at ``instant``, default now): review-by dates are dates there."""
+    return (instant or now()).astimezone(zone(tz)).date()

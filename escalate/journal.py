@@ -227,6 +227,9 @@ def view(store: Store, catalogue: Any, challenge: str, now: dt.datetime | None =
     out["case_ref"] = values.get(state["case_ref_sd"], "(withheld)")
     current = catalogue.procedures.get(state["procedure_id"]) if catalogue is not None else None
     out["newer_version"] = bool(current and current.fingerprint != state["fingerprint"])
+    # Named people are kept apart from the rules because they change: the procedure file loaded now
+    # names them, not the snapshot the challenge keeps (which may be years old).
+    out["contacts"] = list((current.procedure if current else out["procedure"]).contacts)
     return out
 
 

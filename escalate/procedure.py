@@ -249,6 +249,10 @@ class Contact(_Model):
     email: str | None = None
     review_by: dt.date | None = Field(default=None, description="Date by which this contact must be re-checked.")
 
+    def review_overdue(self, today: dt.date) -> bool:
+        """Past its review-by date: the person may have moved on, so check before relying on it."""
+        return self.review_by is not None and self.review_by < today
+
 
 class Limit(_Model):
     """An aggregate timescale over a range of stages ('steps 1 to 5 within 5 working days')."""

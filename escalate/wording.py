@@ -39,3 +39,14 @@ def copies_counted_once(n: int) -> str:
     """An audit's duplicates: ``n`` more copies of challenges already counted (two exports of one
     store hold the same challenges), not ``n`` challenges."""
     return f"{n} more cop{'y' if n == 1 else 'ies'} in other files, each challenge counted once"
+
+
+def contact_line(contact: Any, today: Any) -> str:
+    """One named contact: who, how to reach them, and whether their entry is due for a check."""
+    parts = [f"{contact.name} ({contact.role})"]
+    parts += [value for value in (contact.phone, contact.email) if value]
+    if contact.review_by is not None:
+        when = contact.review_by.strftime("%d %b %Y")
+        parts.append(f"PAST ITS REVIEW DATE ({when}): check it is still right" if contact.review_overdue(today)
+                     else f"review by {when}")
+    return " · ".join(parts)

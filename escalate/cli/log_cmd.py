@@ -243,6 +243,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             "missed": [_deadline_json(r) for r in view["missed"]],
             "missed_by": view["missed_by"], "late_entries": view["late_entries"],
             "newer_procedure_version": view["newer_version"],
+            "contacts": [dict(c.model_dump(mode="json"), review_overdue=c.review_overdue(clock.today(tz)))
+                         for c in view["contacts"]],
             "next_stage": ({"number": view["next_stage"].number, "title": view["next_stage"].title,
                             "raised_by": view["next_stage"].raised_by, "received_by": view["next_stage"].received_by}
                            if view["next_stage"] else None),
@@ -274,6 +276,12 @@ def cmd_show(args: argparse.Namespace) -> int:
                       f"theirs {view['missed_by']['them']}, shared {view['missed_by']['both']}")
     if view["next_stage"] and state["status"] == "open":
         _print_stage_requirements(view, next_only=True)
+    if view["contacts"]:
+        from escalate.wording import contact_line
+
+        console.print("\n[bold]Named contacts[/] (from the procedure file)")
+        for contact in view["contacts"]:
+            console.print(f"  {escape(contact_line(contact, clock.today(tz)))}")
     console.print("\n[bold]Chronology[/] (occurred · recorded · by)")
     for r in rows:
         late = " [LATE ENTRY]" if r["late"] else ""

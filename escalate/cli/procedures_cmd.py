@@ -17,6 +17,17 @@ def _catalogue(args: argparse.Namespace):
     return discover(getattr(args, "procedures", None))
 
 
+def _timezone() -> str:
+    """The user's time zone, for dates shown; a procedures command never fails on the settings."""
+    from escalate import clock, settings
+    from escalate.errors import EscalateError
+
+    try:
+        return settings.load().timezone
+    except EscalateError:
+        return clock.DEFAULT_TZ
+
+
 def _report_problems(catalogue) -> None:
     for problem in catalogue.problems:
         err().print(f"[yellow]warning:[/] {escape(str(problem))}", soft_wrap=True)
@@ -95,6 +106,14 @@ def cmd_show(args: argparse.Namespace) -> int:
         console.print(f"[bold red]Skip rule[/] {escape(rule.id)}: when {escape(rule.when)}: {escape(rule.instruction)}")
     for ex in p.exclusions:
         console.print(f"Not covered: {escape(ex.matter)} → {escape(ex.go_to)}")
+    if p.contacts:
+        from escalate import clock
+        from escalate.wording import contact_line
+
+        today = clock.today(_timezone())
+        console.print("\n[bold underline]Named contacts[/]")
+        for contact in p.contacts:
+            console.print(f"  {escape(contact_line(contact, today))}")
     return ExitCode.OK
 
 
@@ -104,8 +123,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from escalate.catalogue import files_in
     from escalate.procedure_file import load
 
+    from escalate import clock
+
     problems = 0
     checked = 0
+    today = clock.today(_timezone())
     for raw in args.paths:
         path = Path(raw)
         as_folder = path.is_dir() and path.suffix != ".toml"
@@ -123,6 +145,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
                     err().print(f"[red]error[/] {escape(str(problem))}", soft_wrap=True)
                 continue
             out().print(f"[green]ok[/] {escape(str(target))}: {escape(loaded.id)} ({loaded.fingerprint[:16]})")
+            for contact in loaded.procedure.contacts:  # valid, but worth a look: not a problem
+                if contact.review_overdue(today):
+                    out().print(f"  [yellow]note[/] contact {escape(contact.name)} ({escape(contact.role)}) is past its "
+                                f"review date, {contact.review_by:%d %b %Y}: check it is still right", soft_wrap=True)
     if problems:
         err().print(f"{problems} problem{'s' if problems != 1 else ''} found in {checked} file(s).", soft_wrap=True)
         return ExitCode.BAD_INPUT
