@@ -50,3 +50,9 @@ def contact_line(contact: Any, today: Any) -> str:
         parts.append(f"PAST ITS REVIEW DATE ({when}): check it is still right" if contact.review_overdue(today)
                      else f"review by {when}")
     return " · ".join(parts)
+
+
+def not_covered(procedure: Any) -> list[str]:
+    """What the procedure says it does not cover, each with where to go instead (an allegation
+    against a member of staff goes to the LADO, not up this ladder)."""
+    return [f"{ex.matter}: go to {ex.go_to}" for ex in procedure.exclusions]

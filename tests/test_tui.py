@@ -135,6 +135,40 @@ async def test_wizard_opens_a_challenge(dsl):
         assert any(c.startswith("no: ") for c in data["checks"])
 
 
+async def test_wizard_says_what_the_procedure_does_not_cover_before_anything_is_typed(dsl):
+    """An allegation against a member of staff goes to the LADO, not up the ladder: the procedure's
+    exclusions are shown as soon as it is chosen, follow the choice, and are repeated on review."""
+    from textual.widgets import Select
+
+    app = EscalateApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        app.screen.query_one("#w-procedure", Select).value = "lincolnshire-joint"
+        await pilot.pause()
+        shown = " ".join(text_of(app, "#not-covered").split())
+        assert shown.startswith("Not covered by this procedure:")
+        assert "Complaints about a specific professional: go to The agency's complaints or allegations procedure" \
+            in shown and "the LADO" in shown
+        app.screen.query_one("#w-procedure", Select).value = "london-children"  # one that states none
+        await pilot.pause()
+        assert app.catalogue.get("london-children").procedure.exclusions == []
+        assert text_of(app, "#not-covered").strip() == ""
+        app.screen.query_one("#w-procedure", Select).value = "lincolnshire-joint"
+        await pilot.press(*"Child Q", "ctrl+n")
+        await pilot.pause()
+        await pilot.press(*"Northtown CSC", "tab", *"Referral closed NFA", "ctrl+n")
+        await pilot.pause()
+        await pilot.press("down", "space", "ctrl+n", "ctrl+n", "space", "ctrl+n")  # a trigger; checks; risk: no
+        await pilot.pause()
+        await pilot.press(*"Bruising seen twice", "ctrl+n")
+        await pilot.pause()
+        review = " ".join(text_of(app, "#review-text").split())
+        assert "Not covered by this procedure: - Disagreements within a single agency: go to" in review
+        assert count(dsl) == 0
+
+
 async def test_wizard_escape_asks_and_saves_nothing(dsl):
     app = EscalateApp()
     async with app.run_test(size=(80, 24)) as pilot:

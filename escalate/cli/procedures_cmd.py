@@ -104,8 +104,12 @@ def cmd_show(args: argparse.Namespace) -> int:
         console.print()
     for rule in p.skip_rules:
         console.print(f"[bold red]Skip rule[/] {escape(rule.id)}: when {escape(rule.when)}: {escape(rule.instruction)}")
-    for ex in p.exclusions:
-        console.print(f"Not covered: {escape(ex.matter)} → {escape(ex.go_to)}")
+    if p.exclusions:
+        from escalate.wording import not_covered
+
+        console.print("\n[bold underline]Not covered by this procedure[/]")
+        for line in not_covered(p):
+            console.print(f"  {escape(line)}")
     if p.contacts:
         from escalate import clock
         from escalate.wording import contact_line

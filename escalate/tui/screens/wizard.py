@@ -14,6 +14,7 @@ from textual.widgets import (Button, Checkbox, ContentSwitcher, Footer, Header, 
 from escalate import clock
 from escalate.errors import EscalateError
 from escalate.triggers import TRIGGERS
+from escalate.wording import not_covered
 
 STEPS = ("procedure", "decision", "triggers", "checks", "risk", "concern", "review")
 STEP_TITLES = {
@@ -51,6 +52,7 @@ class NewChallengeScreen(Screen[Any]):
                     select = Select(options, value=options[0][1], allow_blank=False, id="w-procedure")
                     select.display = not single
                     yield select
+                    yield Static("", id="not-covered", markup=False, classes="field-help")
                     yield Label("Case reference *")
                     yield Input(id="w-case-ref", placeholder="e.g. your setting's pupil reference")
                     yield Static("A pseudonymous reference is preferred: the log is shared with auditors.",
@@ -102,7 +104,18 @@ class NewChallengeScreen(Screen[Any]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.show_not_covered()
         self.show_step()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "w-procedure":
+            self.show_not_covered()
+
+    def show_not_covered(self) -> None:
+        """Before anything is typed: what this procedure does not cover, and where to go instead."""
+        lines = not_covered(self.procedure().procedure)
+        self.query_one("#not-covered", Static).update(
+            "Not covered by this procedure:\n" + "\n".join(f"  - {line}" for line in lines) if lines else "")
 
     def show_step(self) -> None:
         name = STEPS[self.step]
@@ -267,6 +280,8 @@ class NewChallengeScreen(Screen[Any]):
             lines.append(f"  Deadline: {d.what} ({describe_timescale(d.timescale)}, from {d.starts}){due}")
         for a in start.actions:
             lines.append(f"  - {a}")
+        if p.exclusions:
+            lines += ["", "Not covered by this procedure:"] + [f"  - {line}" for line in not_covered(p)]
         lines += ["", "Confirm saves the challenge to the log (ctrl+n or the button)."]
         self.query_one("#review-text", Static).update("\n".join(lines))
 
