@@ -45,6 +45,15 @@ def procedures(tmp_path, monkeypatch):
     return folder / "london-children.toml"
 
 
+def open_one(home):
+    """One challenge under london-children (whichever file of that id is loaded)."""
+    settings_mod.save(SETTINGS)
+    with Store.open(home / "escalate.sqlite3") as s:
+        journal.open_challenge(s, discover(), SETTINGS, procedure_id="london-children",
+                               triggers=["disputed-referral"], case_ref="Child Q (fictional)", agency="Northtown CSC",
+                               decision="No further action", concern="Bruising seen twice", at="2026-11-16T09:00")
+
+
 def test_procedures_show_and_validate_name_the_contacts(procedures, run_cli):
     code, out, err = run_cli("procedures", "show", "london-children")
     assert code == 0, err
@@ -71,11 +80,7 @@ def test_a_broken_settings_file_does_not_stop_the_procedures_commands(procedures
 def test_a_challenge_shows_the_contacts_of_the_file_loaded_now(procedures, run_cli, isolated_home):
     """The challenge keeps the rules it was opened under; the people are read from the file as it is
     today, since a contact corrected in the file must not stay wrong in every open challenge."""
-    settings_mod.save(SETTINGS)
-    with Store.open(isolated_home / "escalate.sqlite3") as s:
-        journal.open_challenge(s, discover(), SETTINGS, procedure_id="london-children",
-                               triggers=["disputed-referral"], case_ref="Child Q (fictional)", agency="Northtown CSC",
-                               decision="No further action", concern="Bruising seen twice", at="2026-11-16T09:00")
+    open_one(isolated_home)
     code, out, err = run_cli("show", "1")
     assert code == 0, err
     assert "Named contacts" in out and "Pat Example" in out and "PAST ITS REVIEW DATE" in out
@@ -91,11 +96,7 @@ def test_a_challenge_shows_the_contacts_of_the_file_loaded_now(procedures, run_c
 
 
 def test_without_contacts_nothing_is_said(run_cli, isolated_home):
-    settings_mod.save(SETTINGS)
-    with Store.open(isolated_home / "escalate.sqlite3") as s:
-        journal.open_challenge(s, discover(), SETTINGS, procedure_id="london-children",
-                               triggers=["disputed-referral"], case_ref="Child Q (fictional)", agency="Northtown CSC",
-                               decision="No further action", concern="Bruising seen twice", at="2026-11-16T09:00")
+    open_one(isolated_home)
     code, out, _ = run_cli("show", "1")
     assert code == 0 and "Named contacts" not in out
     assert json.loads(run_cli("show", "1", "--json")[1])["contacts"] == []
@@ -105,11 +106,7 @@ def test_without_contacts_nothing_is_said(run_cli, isolated_home):
 async def test_the_app_shows_the_contacts_under_this_stage(procedures, isolated_home):
     from escalate.tui.app import EscalateApp
 
-    settings_mod.save(SETTINGS)
-    with Store.open(isolated_home / "escalate.sqlite3") as s:
-        journal.open_challenge(s, discover(), SETTINGS, procedure_id="london-children",
-                               triggers=["disputed-referral"], case_ref="Child Q (fictional)", agency="Northtown CSC",
-                               decision="No further action", concern="Bruising seen twice", at="2026-11-16T09:00")
+    open_one(isolated_home)
     app = EscalateApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
