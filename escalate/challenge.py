@@ -221,7 +221,42 @@ def plan_stage(state: dict[str, Any], st: dict[str, Any], stage: Any, procedure:
 
     for d in stage.deadlines:
         compute(d)
-    return [rows[d.id] for d in stage.deadlines]
+    return [rows[d.id] for d in stage.deadlines] + _limit_rows(state, st, procedure)
+
+
+#: a limit's row id: beside a stage's own deadlines, never one of them
+LIMIT_PREFIX = "limit:"
+
+
+def _limit_rows(state: dict[str, Any], st: dict[str, Any], procedure: Any) -> list[dict[str, Any]]:
+    """The procedure's limits over a range of stages ("stages 1 and 2 within 10 working days"),
+    each shown and counted once: with the last visited stage of its range (the current stage while
+    the challenge is inside it). A limit starts when the challenge entered its range, and is met
+    when the challenge left the range upwards or was resolved inside it."""
+    visited = state["stages"]
+    here = next((i for i, x in enumerate(visited) if x["entered_seq"] == st["entered_seq"]), None)
+    rows = []
+    for limit in procedure.limits if here is not None else ():
+        inside = [i for i, x in enumerate(visited) if limit.from_stage <= x["stage"] <= limit.to_stage]
+        if not inside or inside[-1] != here:
+            continue
+        start = _t(visited[inside[0]]["entered_at"])
+        if here + 1 < len(visited):
+            met = _t(st["left_at"]) if visited[here + 1]["stage"] > limit.to_stage else None
+        else:
+            met = _t(state["resolved_at"]) if state["status"] != "open" else None
+        due = _due(limit.timescale, start, procedure)
+        label = procedure.stage_label
+        row = {"id": LIMIT_PREFIX + limit.id, "what": f"{limit.what} ({label}s {limit.from_stage} to "
+                                                      f"{limit.to_stage}, overall)",
+               "owner": "both", "starts": "stage-entered", "timescale": limit.timescale, "stage": st["stage"],
+               "start": start, "due": due, "met_at": met, "status": "", "extended": False, "paused": False}
+        if met is not None:
+            row["status"] = "met late" if due is not None and met > due else "met"
+        elif due is None:
+            row["status"] = "no timescale" if limit.timescale.kind == "not-stated" else "date needed"
+        rows.append(row)
+    return rows
 
 
 def judge(rows: list[dict[str, Any]], now: dt.datetime, *, current: bool, end: dt.datetime | None,
@@ -307,7 +342,7 @@ def derive(state: dict[str, Any], procedure: Any, now: dt.datetime, *, history: 
 LIST_FIELDS = ("challenge", "case_ref_sd", "status", "outcome", "procedure_id", "procedure_version", "fingerprint",
                "agency", "team", "triggers", "stage", "highest_stage", "route", "entries", "opened_at",
                "resolved_at", "immediate_risk")
-LISTING_FORMAT = "L1"
+LISTING_FORMAT = "L2"  # L2: rows of limits over several stages too
 
 
 def listing(state: dict[str, Any], procedure: Any) -> dict[str, Any]:

@@ -217,3 +217,105 @@ def test_due_soon_never_reaches_past_the_span_that_skips_the_calendar():
         for day in range(365 * 4):
             now = start + dt.timedelta(days=day)
             assert workcalendar.working_days_between(now, now + challenge.SOON_SPAN, region) > 1, (region, now)
+
+
+LIMITED = """format = 1
+id = "fictional-limited"
+name = "Fictional procedure with an overall limit"
+partnership = "Fictional Safeguarding Partnership"
+applies_to = "children"
+version = "1"
+region = "england-and-wales"
+
+[source]
+title = "Fictional source for tests"
+
+[[stages]]
+number = 1
+title = "Practitioners"
+  [[stages.deadlines]]
+  id = "talk"
+  what = "Talk it through"
+  owner = "both"
+  timescale = { kind = "working-days", amount = 20 }
+
+[[stages]]
+number = 2
+title = "Managers"
+  [[stages.deadlines]]
+  id = "talk"
+  what = "Managers talk it through"
+  owner = "both"
+  timescale = { kind = "working-days", amount = 20 }
+
+[[stages]]
+number = 3
+title = "Senior managers"
+
+[[limits]]
+id = "first-two"
+what = "Stages 1 and 2 completed"
+from_stage = 1
+to_stage = 2
+timescale = { kind = "working-days", amount = 3 }
+"""
+
+
+@pytest.fixture
+def limited(tmp_path):
+    folder = tmp_path / "limited"
+    folder.mkdir()
+    (folder / "limited.toml").write_text(LIMITED)
+    return discover([str(folder)])
+
+
+def test_a_limit_over_several_stages_is_kept_once_across_them(store, limited, monkeypatch):
+    """'Stages 1 and 2 within 3 working days' starts when stage 1 is entered, goes with the challenge
+    into stage 2, is overdue there once past, counts as missed once, and is met when the challenge
+    leaves the range upwards (late, here)."""
+    monkeypatch.setattr(clock, "now", lambda: at("2026-11-25T12:00"))
+    open_in(store, limited, "fictional-limited", "2026-11-23T10:00")  # Monday
+    view = journal.view(store, limited, "C-0001", now=at("2026-11-24T12:00"))
+    talk, limit = view["deadlines"]
+    assert limit["id"] == "limit:first-two" and limit["owner"] == "both"
+    assert "Stages 1 to 2, overall" in limit["what"]
+    assert local(limit["due"]) == dt.datetime(2026, 11, 26, 17, 0) and limit["status"] == "due"
+    assert view["next_deadline"]["id"] == "limit:first-two"
+    journal.step_up(store, SETTINGS, "C-0001", "no agreement", "2026-11-25T10:00")
+    view = journal.view(store, limited, "C-0001", now=at("2026-11-30T12:00"))
+    assert [r["id"] for r in view["history"][0]["deadlines"]] == ["talk"]  # once: with the last stage in range
+    assert [r["id"] for r in view["deadlines"]] == ["talk", "limit:first-two"]
+    assert view["deadlines"][1]["status"] == "overdue" and view["overdue"]
+    assert view["missed_by"]["both"] == 1 and [r["id"] for r in view["missed"]] == ["limit:first-two"]
+    listed = {row["state"]["challenge"]: row for row in journal.summaries(store, limited, now=at("2026-11-30T12:00"))}
+    assert listed["C-0001"]["overdue"] and listed["C-0001"]["next_deadline"]["id"] == "limit:first-two"
+    monkeypatch.setattr(clock, "now", lambda: at("2026-12-01T12:00"))
+    journal.step_up(store, SETTINGS, "C-0001", "still no agreement", "2026-12-01T10:00")
+    view = journal.view(store, limited, "C-0001", now=at("2026-12-01T12:00"))
+    assert [r["id"] for r in view["deadlines"]] == []  # stage 3 states none; the limit stays with stage 2
+    limit = view["history"][1]["deadlines"][1]
+    assert limit["status"] == "met late" and local(limit["met_at"]) == dt.datetime(2026, 12, 1, 10, 0)
+    assert [r["id"] for r in view["missed"]] == ["limit:first-two"]
+
+
+def test_a_limit_is_met_by_leaving_its_range_in_time_or_resolving_inside_it(store, limited, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: at("2026-11-25T12:00"))
+    open_in(store, limited, "fictional-limited", "2026-11-23T10:00")
+    journal.step_up(store, SETTINGS, "C-0001", "no agreement", "2026-11-24T10:00")
+    journal.step_up(store, SETTINGS, "C-0001", "no agreement", "2026-11-25T10:00")
+    open_in(store, limited, "fictional-limited", "2026-11-23T10:00")
+    journal.record(store, SETTINGS, "C-0002", "resolved", {"outcome": "resolved", "rationale": "agreed"},
+                   "2026-11-24T15:00")
+    later = at("2026-12-10T12:00")
+    stepped = journal.view(store, limited, "C-0001", now=later)
+    assert stepped["history"][1]["deadlines"][1]["status"] == "met" and not stepped["missed"]
+    resolved = journal.view(store, limited, "C-0002", now=later)
+    assert resolved["deadlines"][1]["status"] == "met" and not resolved["missed"]
+
+
+def test_a_limit_cannot_be_extended_like_a_stage_deadline(store, limited, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: at("2026-11-24T12:00"))
+    open_in(store, limited, "fictional-limited", "2026-11-23T10:00")
+    with pytest.raises(UsageError, match="no deadline 'limit:first-two'"):
+        journal.record(store, SETTINGS, "C-0001", "deadline-extended",
+                       {"deadline": "limit:first-two", "new_due": "2026-12-10T17:00:00.000000Z", "reason": "r"})

@@ -102,6 +102,10 @@ def cmd_show(args: argparse.Namespace) -> int:
             for n in stage.notify:
                 console.print(f"  notify: {escape(n.to)}" + (f" ({escape(n.how)})" if n.how else ""))
         console.print()
+    for limit in p.limits:
+        console.print(f"[bold]Overall limit[/] {escape(limit.id)}: {escape(limit.what)} — "
+                      f"{escape(describe_timescale(limit.timescale))} across {escape(p.stage_label)}s "
+                      f"{limit.from_stage} to {limit.to_stage}, from entering the first")
     for rule in p.skip_rules:
         console.print(f"[bold red]Skip rule[/] {escape(rule.id)}: when {escape(rule.when)}: {escape(rule.instruction)}")
     if p.exclusions:

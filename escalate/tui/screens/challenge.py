@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from escalate import clock, journal
+from escalate.challenge import LIMIT_PREFIX
 from escalate.entry import MEDIA, OUTCOMES
 from escalate.errors import EscalateError, StoreError
 from escalate.store import DAMAGE_HINT
@@ -119,7 +120,9 @@ class ChallengeScreen(Screen[None]):
             self.refresh_data()
 
     def deadline_options(self) -> list[tuple[str, str]]:
-        return [(f"{r['id']}: {r['what']}", r["id"]) for r in self.view.get("deadlines", [])]
+        # a limit over several stages is not one of the stage's deadlines: it is not extended or paused
+        return [(f"{r['id']}: {r['what']}", r["id"]) for r in self.view.get("deadlines", [])
+                if not r["id"].startswith(LIMIT_PREFIX)]
 
     def action_contact(self) -> None:
         self.form("Record a contact", [
