@@ -236,6 +236,8 @@ async def test_step_up_and_resolve(dsl):
         assert "Step 2 of 4" in text_of(app, "#challenge-header")
         await pilot.press("s")
         await pilot.pause()
+        intro = " ".join(str(app.screen.query_one(".intro").render()).split())  # the procedure's own outcomes
+        assert "The procedure names these outcomes: Agreed action plan at step 1;" in intro
         app.screen.query_one("#f-outcome").value = "resolved"
         app.screen.query_one("#f-rationale").text = "Strategy discussion agreed"
         await pilot.press("ctrl+s")

@@ -82,7 +82,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     console.print(f"[bold]{escape(p.name)}[/] ({escape(p.id)})")
     console.print(f"{escape(p.partnership)} · version {escape(p.version)} · {p.applies_to} · region {p.region}")
     console.print(f"File: {escape(lp.path)}\nFingerprint: {lp.fingerprint}")
-    console.print(f"Source: {escape(p.source.title)}" + (f" <{escape(p.source.url)}>" if p.source.url else ""))
+    console.print(f"Source: {escape(p.source.title)}" + (f" <{escape(p.source.url)}>" if p.source.url else "")
+                  + (f" (retrieved {escape(p.source.retrieved)})" if p.source.retrieved else ""))
     if p.source.coverage:
         console.print(f"Coverage: {escape(p.source.coverage)}")
     console.print(f"[italic]{escape(p.check_note)}[/]\n")
@@ -114,6 +115,16 @@ def cmd_show(args: argparse.Namespace) -> int:
         console.print("\n[bold underline]Not covered by this procedure[/]")
         for line in not_covered(p):
             console.print(f"  {escape(line)}")
+    if p.outcomes:
+        console.print("\n[bold underline]Outcomes it names[/]")
+        for outcome in p.outcomes:
+            console.print(f"  {escape(outcome)}")
+    if p.complaints_route:
+        console.print(f"\nIf still dissatisfied: {escape(p.complaints_route)}")
+    if p.notes:
+        console.print("\n[bold underline]Notes[/]")
+        for note in p.notes:
+            console.print(f"  {escape(note)}")
     if p.contacts:
         from escalate import clock
         from escalate.wording import contact_line

@@ -240,12 +240,18 @@ class ChallengeScreen(Screen[None]):
             timezone=self.app.settings.timezone), self._saved)
 
     def action_resolve(self) -> None:
+        procedure = self.view.get("procedure")
+        intro = []
+        if procedure is not None and procedure.outcomes:
+            intro.append("The procedure names these outcomes: " + "; ".join(procedure.outcomes) + ".")
+        if procedure is not None and procedure.complaints_route:
+            intro.append(f"If still dissatisfied: {procedure.complaints_route}")
         self.form("Resolve", [
             Field("outcome", "Outcome", kind="select", options=[(o, o) for o in OUTCOMES], required=True),
             Field("rationale", "Rationale", kind="textarea", required=True),
             Field("impact", "Impact on the child"), Field("lessons", "Lessons"),
         ], "resolved", lambda v: {"outcome": v["outcome"], "rationale": v["rationale"], "impact": v["impact"],
-                                  "lessons": v["lessons"]})
+                                  "lessons": v["lessons"]}, intro="\n".join(intro))
 
     def action_reopen(self) -> None:
         self.form("Reopen", [Field("reason", "Reason", required=True)], "reopened", lambda v: {"reason": v["reason"]})
