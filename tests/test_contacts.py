@@ -1,6 +1,7 @@
-"""Named contacts: the people a procedure file names, kept apart from the roles because they change.
-They are shown where a DSL looks for whom to contact, from the file loaded now (not the snapshot a
-challenge keeps), and one past its review-by date says to check it. All of them fictional."""
+"""What a procedure file names for the DSL beyond its rules. Named contacts: the people, kept apart
+from the roles because they change, shown where a DSL looks for whom to contact, from the file loaded
+now (not the snapshot a challenge keeps); one past its review-by date says to check it. And the form
+kept for a resolved challenge, named where it is resolved. All of them fictional."""
 
 from __future__ import annotations
 
@@ -118,3 +119,23 @@ async def test_the_app_shows_the_contacts_under_this_stage(procedures, isolated_
     assert "Named contacts" in now_tab
     assert "Pat Example (Partnership business manager) · 01632 960000 · PAST ITS REVIEW DATE" in now_tab
     assert now_tab.index("This stage") < now_tab.index("Named contacts")
+
+
+async def test_the_resolve_form_names_the_procedures_form_for_a_resolved_challenge(procedures, isolated_home):
+    """A form the procedure keeps for the end of a challenge is named where the DSL resolves it."""
+    from escalate.tui.app import EscalateApp
+
+    procedures.write_text(procedures.read_text(encoding="utf-8") + '\n[[forms]]\nname = "Resolution record"\n'
+                          'url = "https://example.org/forms/resolution"\nwhen = "when resolved"\n', encoding="utf-8")
+    open_one(isolated_home)
+    app = EscalateApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        app.screen.query_one("DataTable").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        intro = " ".join(str(app.screen.query_one(".intro").render()).split())
+    assert "Form for a resolved challenge: Resolution record (https://example.org/forms/resolution)" in intro

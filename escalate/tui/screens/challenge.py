@@ -246,6 +246,9 @@ class ChallengeScreen(Screen[None]):
             intro.append("The procedure names these outcomes: " + "; ".join(procedure.outcomes) + ".")
         if procedure is not None and procedure.complaints_route:
             intro.append(f"If still dissatisfied: {procedure.complaints_route}")
+        for form in procedure.forms if procedure is not None else ():
+            if form.when and "resolv" in form.when.lower():  # the format's own example: "when resolved"
+                intro.append(f"Form for a resolved challenge: {form.name}" + (f" ({form.url})" if form.url else ""))
         self.form("Resolve", [
             Field("outcome", "Outcome", kind="select", options=[(o, o) for o in OUTCOMES], required=True),
             Field("rationale", "Rationale", kind="textarea", required=True),
