@@ -166,6 +166,8 @@ async def test_wizard_says_what_the_procedure_does_not_cover_before_anything_is_
         await pilot.pause()
         review = " ".join(text_of(app, "#review-text").split())
         assert "Not covered by this procedure: - Disagreements within a single agency: go to" in review
+        # how far to rely on the file: the bundled procedures are example transcriptions
+        assert "Example transcription of a partial source: check it against Lincolnshire" in review
         assert count(dsl) == 0
 
 

@@ -263,7 +263,8 @@ class NewChallengeScreen(Screen[Any]):
         start = p.stage(rule.start_stage) if rule and rule.start_stage else p.first_stage()
         tz = self.app.settings.timezone
         at = clock.parse_time(self.val("#w-at"), tz) if self.val("#w-at") else self.app.now()
-        lines = [f"Procedure: {p.name} ({p.id}, version {p.version})", f"Case: {self.val('#w-case-ref')}",
+        lines = [f"Procedure: {p.name} ({p.id}, version {p.version})", f"  {p.check_note}",
+                 f"Case: {self.val('#w-case-ref')}",
                  f"Agency: {self.val('#w-agency')}", f"Decision: {self.val('#w-decision')}",
                  "Triggers: " + ", ".join(TRIGGERS[t].title for t in self.triggers()),
                  f"Immediate risk: {'YES' if risk else 'no'}", "",
