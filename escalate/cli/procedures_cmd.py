@@ -90,6 +90,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     routes = [("main", "Main ladder")] + [(r.id, f"Route: {r.name} (when {r.when})") for r in p.routes]
     for route_id, title in routes:
         console.print(f"[bold underline]{escape(title)}[/]")
+        for r in p.routes:
+            if r.id == route_id:
+                console.print(f"  id {escape(r.id)} (`escalate open --route {escape(r.id)}`)"
+                              + (f"; started by: {escape(r.started_by)}" if r.started_by else "")
+                              + (f"; it ends in: {escape(r.exit)}" if r.exit else ""))
         for stage in p.ladder(route_id):
             group = f" [{escape(stage.group)}]" if stage.group else ""
             console.print(f"[bold]{escape(p.stage_label)} {stage.number}: {escape(stage.title)}[/]{group}")
@@ -108,7 +113,10 @@ def cmd_show(args: argparse.Namespace) -> int:
                       f"{escape(describe_timescale(limit.timescale))} across {escape(p.stage_label)}s "
                       f"{limit.from_stage} to {limit.to_stage}, from entering the first")
     for rule in p.skip_rules:
-        console.print(f"[bold red]Skip rule[/] {escape(rule.id)}: when {escape(rule.when)}: {escape(rule.instruction)}")
+        console.print(f"[bold red]Skip rule[/] {escape(rule.id)}: when {escape(rule.when)}: {escape(rule.instruction)}"
+                      + (f" Contact directly: {escape('; '.join(rule.contact_directly))}." if rule.contact_directly
+                         else "")
+                      + (f" Start at {escape(p.stage_label.lower())} {rule.start_stage}." if rule.start_stage else ""))
     if p.exclusions:
         from escalate.wording import not_covered
 

@@ -53,6 +53,9 @@ class NewChallengeScreen(Screen[Any]):
                     select.display = not single
                     yield select
                     yield Static("", id="not-covered", markup=False, classes="field-help")
+                    # a parallel route (a conference dispute, say): asked only of a procedure that has one
+                    yield Label("Route *", id="route-label")
+                    yield Select([("Main ladder", "main")], value="main", allow_blank=False, id="w-route")
                     yield Label("Case reference *")
                     yield Input(id="w-case-ref", placeholder="e.g. your setting's pupil reference")
                     yield Static("A pseudonymous reference is preferred: the log is shared with auditors.",
@@ -112,10 +115,19 @@ class NewChallengeScreen(Screen[Any]):
             self.show_not_covered()
 
     def show_not_covered(self) -> None:
-        """Before anything is typed: what this procedure does not cover, and where to go instead."""
-        lines = not_covered(self.procedure().procedure)
+        """Before anything is typed: what this procedure does not cover, and where to go instead;
+        and its parallel routes, if it has any, to choose from."""
+        p = self.procedure().procedure
+        lines = not_covered(p)
         self.query_one("#not-covered", Static).update(
             "Not covered by this procedure:\n" + "\n".join(f"  - {line}" for line in lines) if lines else "")
+        routes = self.query_one("#w-route", Select)
+        routes.set_options([("Main ladder", "main")] + [(f"{r.name} (when {r.when})", r.id) for r in p.routes])
+        routes.display = self.query_one("#route-label").display = bool(p.routes)
+
+    def route(self) -> str:
+        value = self.query_one("#w-route", Select).value
+        return str(value) if isinstance(value, str) else "main"
 
     def show_step(self) -> None:
         name = STEPS[self.step]
@@ -226,8 +238,11 @@ class NewChallengeScreen(Screen[Any]):
             rule = self.skip_rule()
             if rule:
                 text = f"!! {rule.when}: {rule.instruction}"
-                if rule.start_stage:
-                    text += f"\nThe challenge will start at stage {rule.start_stage}."
+                if rule.contact_directly:
+                    text += "\nContact directly: " + "; ".join(rule.contact_directly)
+                if rule.start_stage and self.route() == "main":
+                    text += f"\nThe challenge will start at {self.procedure().procedure.stage_label.lower()} " \
+                            f"{rule.start_stage}."
             else:
                 text = ("!! Do not wait for escalation: call the police on 999 or refer to children's social care "
                         "now. This procedure's transcription states no skip rule.")
@@ -260,15 +275,23 @@ class NewChallengeScreen(Screen[Any]):
         p = lp.procedure
         risk = bool(self.immediate_risk())
         rule = self.skip_rule() if risk else None
-        start = p.stage(rule.start_stage) if rule and rule.start_stage else p.first_stage()
+        route = self.route()
+        # as the log decides it: a skip rule's start stage is on the main ladder only
+        start = (p.stage(rule.start_stage) if rule and rule.start_stage and route == "main"
+                 else p.first_stage(route))
         tz = self.app.settings.timezone
         at = clock.parse_time(self.val("#w-at"), tz) if self.val("#w-at") else self.app.now()
         lines = [f"Procedure: {p.name} ({p.id}, version {p.version})", f"  {p.check_note}",
                  f"Case: {self.val('#w-case-ref')}",
                  f"Agency: {self.val('#w-agency')}", f"Decision: {self.val('#w-decision')}",
                  "Triggers: " + ", ".join(TRIGGERS[t].title for t in self.triggers()),
-                 f"Immediate risk: {'YES' if risk else 'no'}", "",
-                 f"You start at {p.stage_label} {start.number}: {start.title}",
+                 f"Immediate risk: {'YES' if risk else 'no'}", ""]
+        for r in p.routes:
+            if r.id == route:
+                lines += [f"Route: {r.name} (when {r.when})"] + (
+                    [f"  Started by: {r.started_by}"] if r.started_by else []) + (
+                    [f"  It ends in: {r.exit}"] if r.exit else [])
+        lines += [f"You start at {p.stage_label} {start.number}: {start.title}",
                  "  Raised by: " + ("; ".join(start.raised_by) or "not stated"),
                  "  Contact: " + ("; ".join(start.received_by) or "not stated"),
                  "  How: " + (", ".join(start.medium) or "not stated")]
@@ -299,7 +322,7 @@ class NewChallengeScreen(Screen[Any]):
                 decision_at=self.val("#w-decision-at") or None, decision_by=parse_person(by) if by else None,
                 concern=self.query_one("#w-concern", TextArea).text.strip(),
                 outcome_sought=self.val("#w-outcome"), immediate_risk=bool(self.immediate_risk()),
-                checks=self.checks(), at=self.val("#w-at") or None)
+                checks=self.checks(), at=self.val("#w-at") or None, route=self.route())
         except EscalateError as exc:
             # Keep every page as typed; say why it was not saved.
             self.query_one("#e-review", Static).update(f"Not saved: {exc.message}" +
