@@ -56,3 +56,17 @@ def not_covered(procedure: Any) -> list[str]:
     """What the procedure says it does not cover, each with where to go instead (an allegation
     against a member of staff goes to the LADO, not up this ladder)."""
     return [f"{ex.matter}: go to {ex.go_to}" for ex in procedure.exclusions]
+
+
+def stage_guidance(stage: Any, procedure: Any) -> list[str]:
+    """What the procedure asks of a stage beyond its deadlines: what to record, the forms it uses
+    (with where to find them), and the transcription's note on it (how escalate read a gap)."""
+    lines = []
+    if stage.record:
+        lines.append("Record: " + "; ".join(stage.record))
+    urls = {f.name: f.url for f in procedure.forms}
+    if stage.forms:
+        lines.append("Forms: " + "; ".join(f"{name} ({urls[name]})" if urls.get(name) else name for name in stage.forms))
+    if stage.note:
+        lines.append(f"Note: {stage.note}")
+    return lines

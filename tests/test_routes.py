@@ -1,4 +1,4 @@
-"""Parallel routes and skip rules as a DSL meets them: a procedure with a conference-dispute route can
+"""What a procedure file says beyond its ladder, as a DSL meets it. A conference-dispute route can
 be opened on that route in the app (the CLI had --route; the app had no way), and everything the
 procedure file says about a route or a skip rule is shown. The procedure is the fictional template."""
 
@@ -80,3 +80,57 @@ async def test_the_wizard_opens_a_challenge_on_a_parallel_route(routes_home):
     with Store.open(routes_home / "escalate.sqlite3") as s:
         state = s.state("C-0001")
     assert state["route"] == "conference" and state["stage"] == 1 and state["immediate_risk"] is True
+
+
+def test_what_a_stage_asks_beyond_its_deadlines_is_shown(routes_home, run_cli, tmp_path, monkeypatch):
+    """What to record at a stage, the forms it uses, and the transcription's note on it (how escalate
+    reads a gap in the source) were read from the file and shown nowhere."""
+    from escalate import journal
+    from escalate.catalogue import discover
+
+    folder = tmp_path / "my-procedures"
+    path = folder / "fictional-routes.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        'forms = []', 'forms = ["Escalation notification form"]', 1), encoding="utf-8")
+    code, out, err = run_cli("procedures", "show", "fictional-routes")
+    text = " ".join(out.split())
+    assert code == 0, err
+    assert "record: Date, who was spoken to, what was agreed" in text
+    assert "forms: Escalation notification form (https://example.org/forms/escalation)" in text
+    code, out, _ = run_cli("procedures", "show", "bcp-dorset-adults")
+    assert "note: The source does not state when the clock starts; escalate counts from the disagreement" in " ".join(
+        out.split())
+    with Store.open(routes_home / "escalate.sqlite3") as s:
+        journal.open_challenge(s, discover(), SETTINGS, procedure_id="fictional-routes",
+                               triggers=["disputed-referral"], case_ref="Child R (fictional)", agency="Northtown CSC",
+                               decision="No further action", concern="Bruising seen twice", at="2026-11-16T09:00")
+        journal.open_challenge(s, discover(), SETTINGS, procedure_id="bcp-dorset-adults",
+                               triggers=["non-cooperation"], case_ref="Adult S (fictional)", agency="Southby ASC",
+                               decision="No further action", concern="Unpaid carer concerns", at="2026-11-16T09:00")
+    code, out, err = run_cli("show", "1")
+    text = " ".join(out.split())
+    assert code == 0, err
+    assert "Record: Date, who was spoken to, what was agreed" in text
+    assert "Forms: Escalation notification form (https://example.org/forms/escalation)" in text
+    code, out, err = run_cli("show", "2")
+    assert "Note: The source does not state when the clock starts" in " ".join(out.split())
+
+
+async def test_the_app_shows_what_a_stage_asks_beyond_its_deadlines(routes_home):
+    from escalate import journal
+    from escalate.catalogue import discover
+    from escalate.tui.app import EscalateApp
+
+    with Store.open(routes_home / "escalate.sqlite3") as s:
+        journal.open_challenge(s, discover(), SETTINGS, procedure_id="bcp-dorset-adults",
+                               triggers=["non-cooperation"], case_ref="Adult S (fictional)", agency="Southby ASC",
+                               decision="No further action", concern="Unpaid carer concerns", at="2026-11-16T09:00")
+    app = EscalateApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        app.screen.query_one("DataTable").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        now_tab = " ".join(str(app.screen.query_one("#deadlines").render()).split())
+    assert "Note: The source does not state when the clock starts; escalate counts from the disagreement" in now_tab

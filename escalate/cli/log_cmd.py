@@ -226,7 +226,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from escalate import clock, journal
-    from escalate.wording import describe_timescale
+    from escalate.wording import describe_timescale, stage_guidance
 
     settings = _settings()
     catalogue = _catalogue(args)
@@ -271,6 +271,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         due = clock.show(r["due"], tz) if r["due"] else "-"
         console.print(f"  [{r['status'].upper()}] {escape(r['what'])} ({r['owner']}; "
                       f"{escape(describe_timescale(r['timescale']))}) due {due}")
+    for line in stage_guidance(view["stage"], p):
+        console.print(f"  {escape(line)}")
     if view["missed"]:
         console.print(f"\n[bold]Timescales missed so far[/]: ours {view['missed_by']['us']}, "
                       f"theirs {view['missed_by']['them']}, shared {view['missed_by']['both']}")

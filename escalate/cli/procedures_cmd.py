@@ -73,7 +73,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from escalate.wording import describe_timescale
+    from escalate.wording import describe_timescale, stage_guidance
 
     catalogue = _catalogue(args)
     lp = catalogue.get(args.id)
@@ -107,6 +107,8 @@ def cmd_show(args: argparse.Namespace) -> int:
                               f"{escape(describe_timescale(d.timescale))} from {d.starts}")
             for n in stage.notify:
                 console.print(f"  notify: {escape(n.to)}" + (f" ({escape(n.how)})" if n.how else ""))
+            for line in stage_guidance(stage, p):
+                console.print(f"  {escape(line[0].lower() + line[1:])}")
         console.print()
     for limit in p.limits:
         console.print(f"[bold]Overall limit[/] {escape(limit.id)}: {escape(limit.what)} — "

@@ -17,7 +17,7 @@ from escalate.store import DAMAGE_HINT
 from escalate.tui.dialogs import Field, FormDialog, ProgressDialog
 from escalate.tui.screens.dashboard import when_text
 from escalate.tui.widgets import Chronology, challenge_tabs, esc, ladder_text
-from escalate.wording import OWNER_WORDS, contact_line, describe_timescale
+from escalate.wording import OWNER_WORDS, contact_line, describe_timescale, stage_guidance
 
 ACTIONS: list[tuple[str, str, str, str]] = [  # key, action, description, id
     ("c", "contact", "Contact", "record_contact"),
@@ -364,6 +364,7 @@ def deadlines_text(v: dict[str, Any], tz: str, *, hints: bool = True) -> str:
                  f"contact {esc('; '.join(stage.received_by) or 'not stated')}")
     for a in stage.actions:
         lines.append(f"  - {esc(a)}")
+    lines += [f"  {esc(line)}" for line in stage_guidance(stage, v["procedure"])]
     if v.get("contacts"):  # (the auditor's view of an export has none: they belong to the DSL's files)
         lines.append("\n[b]Named contacts[/] (from the procedure file)")
         lines += [f"  - {esc(contact_line(c, clock.today(tz)))}" for c in v["contacts"]]
