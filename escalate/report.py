@@ -16,7 +16,7 @@ from typing import Any, Iterable, Iterator
 
 from escalate import clock, entry, journal
 from escalate.store import Store
-from escalate.wording import copies_counted_once
+from escalate.wording import copies_counted_once, stage_guidance
 
 CSV_COLUMNS = ("challenge", "seq", "cseq", "kind", "occurred_at", "recorded_at", "occurred_local", "author",
                "author_role", "text", "data", "late", "amended_by", "hash")
@@ -274,6 +274,7 @@ def pack_sections(rep: dict[str, Any], tz: str) -> list[tuple[str, list[str]]]:
     nxt = v["next_stage"]
     now_lines = [f"Current: {p.stage_label} {v['stage_index']} of {v['stage_count']}: {v['stage'].title}",
                  f"Status: {s['status']}" + (f" ({s['outcome']})" if s["outcome"] else "")]
+    now_lines += stage_guidance(v["stage"], p)  # what to record, its forms, how a gap in the source was read
     if nxt:
         now_lines += [f"Next if not resolved: {p.stage_label} {nxt.number}: {nxt.title}",
                       "Raised by: " + ("; ".join(nxt.raised_by) or "not stated"),

@@ -122,7 +122,7 @@ def test_dispute_pack(store_home, tmp_path, run_cli, fmt):
     else:
         text = out.read_text()
     for words in ("The concern and the evidence", "Timescales of the procedure", "Still NFA", "Outcome sought",
-                  "Sam Fictional"):
+                  "Sam Fictional", "Record: "):  # (what the procedure asks to be recorded at this stage)
         assert words in text, words
 
 
