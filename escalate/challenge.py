@@ -312,6 +312,9 @@ def derive(state: dict[str, Any], procedure: Any, now: dt.datetime, *, history: 
     next_deadline = min(live, key=lambda r: r["due"]) if live and state["status"] == "open" else None
     overdue_actions = [a for a in state["actions"] if state["status"] == "open" and _t(a["due"]) < now]
     required = [n for n in stage.notify if n.required]
+    sent_to = [text.lower() for text in current["notified"]]
+    # a notification is sent when one recorded at this stage names its recipient (or is named by it)
+    notifications = [(n, any(n.to.lower() in text or text in n.to.lower() for text in sent_to)) for n in stage.notify]
     nxt = procedure.next_stage(state["stage"], route)
     return {
         "state": state,
@@ -330,6 +333,7 @@ def derive(state: dict[str, Any], procedure: Any, now: dt.datetime, *, history: 
                                                   or bool(overdue_actions)),
         "overdue_actions": overdue_actions,
         "notifications_required": required,
+        "notifications": notifications,  # (the stage's notification, whether one was sent), required or not
         "notifications_sent": current["notified"],
         "next_stage": nxt,
         "late_entries": state["late"],

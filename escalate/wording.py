@@ -70,3 +70,10 @@ def stage_guidance(stage: Any, procedure: Any) -> list[str]:
     if stage.note:
         lines.append(f"Note: {stage.note}")
     return lines
+
+
+def notification_line(notification: Any, sent: bool) -> str:
+    """A stage's notification as a DSL reads it: sent, still required, or optional; how, and the form."""
+    mark = "SENT" if sent else ("REQUIRED" if notification.required else "OPTIONAL")
+    return (f"[{mark}] notify {notification.to}" + (f" ({notification.how})" if notification.how else "")
+            + (f" · form: {notification.form}" if notification.form else ""))

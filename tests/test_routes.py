@@ -134,3 +134,36 @@ async def test_the_app_shows_what_a_stage_asks_beyond_its_deadlines(routes_home)
         await pilot.pause()
         now_tab = " ".join(str(app.screen.query_one("#deadlines").render()).split())
     assert "Note: The source does not state when the clock starts; escalate counts from the disagreement" in now_tab
+
+
+def test_a_stages_notifications_say_sent_required_or_optional_with_their_form(routes_home, run_cli, tmp_path):
+    """The app and show listed required notifications only (show not even those), without the form
+    to send; an optional one was shown nowhere."""
+    import json
+
+    from escalate import journal
+    from escalate.catalogue import discover
+
+    path = tmp_path / "my-procedures" / "fictional-routes.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        '  form = "Escalation notification form"\n',
+        '  form = "Escalation notification form"\n\n  [[stages.notify]]\n  to = "Designated safeguarding nurse"\n'
+        '  required = false\n', 1), encoding="utf-8")
+    with Store.open(routes_home / "escalate.sqlite3") as s:
+        journal.open_challenge(s, discover(), SETTINGS, procedure_id="fictional-routes",
+                               triggers=["disputed-referral"], case_ref="Child R (fictional)", agency="Northtown CSC",
+                               decision="No further action", concern="Bruising seen twice", at="2026-11-16T09:00")
+        journal.step_up(s, SETTINGS, "C-0001", "no agreement", "2026-11-17T09:00")
+    code, out, err = run_cli("show", "1")
+    text = " ".join(out.split())
+    assert code == 0, err
+    assert ("[REQUIRED] notify Partnership business manager (Email marked 'Formal escalation') · form: Escalation "
+            "notification form") in text
+    assert "[OPTIONAL] notify Designated safeguarding nurse" in text
+    assert run_cli("record", "1", "notification-sent", "--to", "Partnership business manager",
+                   "--summary", "Form sent")[0] == 0
+    data = json.loads(run_cli("show", "1", "--json")[1])
+    assert [(n["to"], n["required"], n["sent"], n["form"]) for n in data["notifications"]] == [
+        ("Partnership business manager", True, True, "Escalation notification form"),
+        ("Designated safeguarding nurse", False, False, None)]
+    assert "[SENT] notify Partnership business manager" in " ".join(run_cli("show", "1")[1].split())

@@ -226,7 +226,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from escalate import clock, journal
-    from escalate.wording import describe_timescale, stage_guidance
+    from escalate.wording import describe_timescale, notification_line, stage_guidance
 
     settings = _settings()
     catalogue = _catalogue(args)
@@ -243,6 +243,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             "missed": [_deadline_json(r) for r in view["missed"]],
             "missed_by": view["missed_by"], "late_entries": view["late_entries"],
             "newer_procedure_version": view["newer_version"],
+            "notifications": [{"to": n.to, "how": n.how, "form": n.form, "required": n.required, "sent": sent}
+                              for n, sent in view["notifications"]],
             "contacts": [dict(c.model_dump(mode="json"), review_overdue=c.review_overdue(clock.today(tz)))
                          for c in view["contacts"]],
             "next_stage": ({"number": view["next_stage"].number, "title": view["next_stage"].title,
@@ -271,6 +273,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         due = clock.show(r["due"], tz) if r["due"] else "-"
         console.print(f"  [{r['status'].upper()}] {escape(r['what'])} ({r['owner']}; "
                       f"{escape(describe_timescale(r['timescale']))}) due {due}")
+    for n, sent in view["notifications"]:
+        console.print(f"  {escape(notification_line(n, sent))}")
     for line in stage_guidance(view["stage"], p):
         console.print(f"  {escape(line)}")
     if view["missed"]:

@@ -17,7 +17,7 @@ from escalate.store import DAMAGE_HINT
 from escalate.tui.dialogs import Field, FormDialog, ProgressDialog
 from escalate.tui.screens.dashboard import when_text
 from escalate.tui.widgets import Chronology, challenge_tabs, esc, ladder_text
-from escalate.wording import OWNER_WORDS, contact_line, describe_timescale, stage_guidance
+from escalate.wording import OWNER_WORDS, contact_line, describe_timescale, notification_line, stage_guidance
 
 ACTIONS: list[tuple[str, str, str, str]] = [  # key, action, description, id
     ("c", "contact", "Contact", "record_contact"),
@@ -350,10 +350,8 @@ def deadlines_text(v: dict[str, Any], tz: str, *, hints: bool = True) -> str:
                      f"{esc(describe_timescale(r['timescale']))} · id {r['id']} · due {due}")
     if not v["deadlines"]:
         lines.append("  none stated")
-    for n in v["notifications_required"]:
-        sent = any(n.to.lower() in s.lower() or s.lower() in n.to.lower() for s in v["notifications_sent"])
-        lines.append(f"  \\[{'SENT' if sent else 'REQUIRED'}] notify {esc(n.to)}" +
-                     (f" ({esc(n.how)})" if n.how else ""))
+    for n, sent in v["notifications"]:
+        lines.append("  " + esc(notification_line(n, sent)))
     for a in v["overdue_actions"]:
         lines.append(f"  \\[OVERDUE ACTION] {esc(a['action'])} (due {clock.show(clock.from_iso(a['due']), tz)})")
     if v["missed"]:
