@@ -247,8 +247,7 @@ def pack_sections(rep: dict[str, Any], tz: str) -> list[tuple[str, list[str]]]:
     sections: list[tuple[str, list[str]]] = []
     sections.append(("The challenge", [
         f"Case: {rep['case_ref']} ({s['challenge']})", f"Agency challenged: {s['agency']}",
-        f"Decision challenged: {s['decision']}" + (f" (received {clock.show(clock.from_iso(s['decision_at']), tz)})"
-                                                    if s["decision_at"] else ""),
+        f"Decision challenged: {s['decision']}" + _decision_details(opened, s, tz),
         f"Triggers: {', '.join(s['triggers'])}", f"Procedure: {p.name} ({p.id}, version {p.version})",
         f"Immediate risk stated: {'yes' if s['immediate_risk'] else 'no'}"]))
     evidence = [f"Concern: {opened.get('concern', '')}"] + [f"- {e}" for e in opened.get("evidence", [])]
@@ -299,6 +298,19 @@ def pack_sections(rep: dict[str, Any], tz: str) -> list[tuple[str, list[str]]]:
     sections.append(("Drafts for this stage", drafts or ["The procedure names no notification or form for this "
                                                          "stage."]))
     return sections
+
+
+def _decision_details(opened: dict[str, Any], state: dict[str, Any], tz: str) -> str:
+    """Who made the decision challenged, their reference for it and when it was received, as known."""
+    by = opened.get("decision_by") or {}
+    parts = []
+    if isinstance(by, dict) and by.get("name"):
+        parts.append("made by " + ", ".join(str(by[k]) for k in ("name", "role", "agency") if by.get(k)))
+    if opened.get("decision_ref"):
+        parts.append(f"their reference {opened['decision_ref']}")
+    if state["decision_at"]:
+        parts.append(f"received {clock.show(clock.from_iso(state['decision_at']), tz)}")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def pack_markdown(rep: dict[str, Any], tz: str) -> Iterator[bytes]:

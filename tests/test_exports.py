@@ -483,3 +483,21 @@ def test_a_stage_title_cut_in_the_ladder_says_so_and_is_whole_in_its_tooltip(iso
     full = "Stage 3: Not captured (paragraph 1.7: 'If agreement cannot be reached...')"  # the stored source stops
     assert len(full) > 70 and f"<title>{full}</title>{full[:69].rstrip()}\u2026" in text
     assert _shorten("short", 70) == "short" and _shorten("x" * 80, 10) == "x" * 9 + "\u2026"
+
+
+def test_the_pack_says_who_made_the_decision_and_their_reference_for_it(isolated_home, run_cli, tmp_path):
+    """The other agency's reference for the decision challenged could not be recorded (the log had a
+    field for it; neither face set it), and the pack left out who made the decision."""
+    settings_mod.save(SETTINGS)
+    code, out, err = run_cli("open", "--procedure", "london-children", "--trigger", "disputed-referral",
+                             "--case-ref", "Child Q (fictional)", "--agency", "Northtown CSC", "--decision",
+                             "Referral closed", "--decision-by", "Robin Madeup, Team manager, Northtown CSC",
+                             "--decision-ref", "REF-0042", "--decision-at", "2026-11-13T15:00",
+                             "--concern", "Bruising seen twice", "--at", "2026-11-16T09:00")
+    assert code == 0, err
+    with Store.open(isolated_home / "escalate.sqlite3") as s:
+        assert s.entries("C-0001")[0].content()["data"]["decision_ref"] == "REF-0042"
+    out = tmp_path / "pack.md"
+    assert run_cli("pack", "1", "--format", "md", "-o", out)[0] == 0
+    assert ("Decision challenged: Referral closed (made by Robin Madeup, Team manager, Northtown CSC; their "
+            "reference REF-0042; received Fri 13 Nov 2026 15:00 +00:00)") in out.read_text(encoding="utf-8")

@@ -102,7 +102,9 @@ async def test_wizard_opens_a_challenge(dsl):
         assert "case reference" in text_of(app, "#e-procedure")
         await pilot.press(*"Child Q", "ctrl+n")
         await pilot.pause()
-        await pilot.press(*"Northtown CSC", "tab", *"Referral closed NFA", "ctrl+n")
+        await pilot.press(*"Northtown CSC", "tab", *"Referral closed NFA")
+        app.screen.query_one("#w-decision-ref").value = "REF-0042"
+        await pilot.press("ctrl+n")
         await pilot.pause()
         await pilot.press("ctrl+n")
         await pilot.pause()
@@ -132,6 +134,7 @@ async def test_wizard_opens_a_challenge(dsl):
     with Store.open(dsl / "escalate.sqlite3") as s:
         data = s.entries("C-0001")[0].content()["data"]
         assert data["triggers"] == ["disputed-referral"] and data["immediate_risk"] is True
+        assert data["decision_ref"] == "REF-0042"
         assert any(c.startswith("no: ") for c in data["checks"])
 
 

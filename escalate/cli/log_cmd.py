@@ -39,7 +39,8 @@ def cmd_open(args: argparse.Namespace) -> int:
             store, catalogue, settings, procedure_id=args.procedure, triggers=args.trigger, case_ref=args.case_ref,
             agency=args.agency, decision=args.decision, concern=args.concern, outcome_sought=args.outcome_sought,
             immediate_risk=args.immediate_risk, at=args.at, decision_at=args.decision_at,
-            decision_by=_person(args.decision_by), evidence=args.evidence, route=args.route,
+            decision_by=_person(args.decision_by), decision_ref=args.decision_ref, evidence=args.evidence,
+            route=args.route,
             protective_by=args.protective_by)
         view = journal.view(store, catalogue, stored.challenge)
     plain(stored.challenge)

@@ -24,6 +24,7 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--decision", required=True, metavar="TEXT", help="the decision being challenged")
     p.add_argument("--decision-at", metavar="ISO-8601", help="when that decision was received")
     p.add_argument("--decision-by", metavar='"Name, Role, Agency"', help="who made the decision")
+    p.add_argument("--decision-ref", default="", metavar="TEXT", help="the other agency's reference for it")
     p.add_argument("--concern", required=True, metavar="TEXT", help="the concern, with evidence-based reasons")
     p.add_argument("--evidence", action="append", metavar="TEXT", help="one piece of evidence (repeatable)")
     p.add_argument("--outcome-sought", default="", metavar="TEXT")

@@ -72,6 +72,8 @@ class NewChallengeScreen(Screen[Any]):
                     yield Input(id="w-decision-at", placeholder="YYYY-MM-DD HH:MM (optional)")
                     yield Label("Who made it (Name, Role)")
                     yield Input(id="w-decision-by", placeholder="optional")
+                    yield Label("Their reference for it")
+                    yield Input(id="w-decision-ref", placeholder="optional, e.g. the referral number")
                     yield Static("", id="e-decision", classes="field-error")
                 with VerticalScroll(id="triggers", can_focus=False):
                     yield Static("Choose one or more (space to tick). The text below explains the highlighted one.",
@@ -320,6 +322,7 @@ class NewChallengeScreen(Screen[Any]):
                 triggers=self.triggers(), case_ref=self.val("#w-case-ref"), subject_name=self.val("#w-subject"),
                 agency=self.val("#w-agency"), decision=self.val("#w-decision"),
                 decision_at=self.val("#w-decision-at") or None, decision_by=parse_person(by) if by else None,
+                decision_ref=self.val("#w-decision-ref"),
                 concern=self.query_one("#w-concern", TextArea).text.strip(),
                 outcome_sought=self.val("#w-outcome"), immediate_risk=bool(self.immediate_risk()),
                 checks=self.checks(), at=self.val("#w-at") or None, route=self.route())
