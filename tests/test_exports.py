@@ -493,10 +493,16 @@ def test_the_pack_says_who_made_the_decision_and_their_reference_for_it(isolated
                              "--case-ref", "Child Q (fictional)", "--agency", "Northtown CSC", "--decision",
                              "Referral closed", "--decision-by", "Robin Madeup, Team manager, Northtown CSC",
                              "--decision-ref", "REF-0042", "--decision-at", "2026-11-13T15:00",
+                             "--subject-name", "Quinn Fictional",
                              "--concern", "Bruising seen twice", "--at", "2026-11-16T09:00")
     assert code == 0, err
     with Store.open(isolated_home / "escalate.sqlite3") as s:
-        assert s.entries("C-0001")[0].content()["data"]["decision_ref"] == "REF-0042"
+        data = s.entries("C-0001")[0].content()["data"]
+        assert data["decision_ref"] == "REF-0042"
+        assert set(data["subject_name"]) == {"_sd"}  # the name is a personal field: held as a digest
+    redacted = tmp_path / "redacted.md"
+    assert run_cli("export", "1", "--format", "md", "--redact", "-o", redacted)[0] == 0
+    assert "Quinn Fictional" not in redacted.read_text(encoding="utf-8")
     out = tmp_path / "pack.md"
     assert run_cli("pack", "1", "--format", "md", "-o", out)[0] == 0
     assert ("Decision challenged: Referral closed (made by Robin Madeup, Team manager, Northtown CSC; their "

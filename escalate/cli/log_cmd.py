@@ -40,7 +40,7 @@ def cmd_open(args: argparse.Namespace) -> int:
             agency=args.agency, decision=args.decision, concern=args.concern, outcome_sought=args.outcome_sought,
             immediate_risk=args.immediate_risk, at=args.at, decision_at=args.decision_at,
             decision_by=_person(args.decision_by), decision_ref=args.decision_ref, evidence=args.evidence,
-            route=args.route,
+            route=args.route, subject_name=args.subject_name,
             protective_by=args.protective_by)
         view = journal.view(store, catalogue, stored.challenge)
     plain(stored.challenge)

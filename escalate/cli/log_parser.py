@@ -20,6 +20,8 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
                    help="unrecognised-harm, disputed-referral, threshold-misapplied, no-information-sharing, "
                         "non-cooperation (repeatable)")
     p.add_argument("--case-ref", required=True, metavar="REF", help="case reference (a pseudonymous one is preferred)")
+    p.add_argument("--subject-name", default="", metavar="NAME",
+                   help="the child's (or adult's) name, optional: kept as a personal field, withheld by --redact")
     p.add_argument("--agency", required=True, metavar="TEXT", help="agency and team challenged")
     p.add_argument("--decision", required=True, metavar="TEXT", help="the decision being challenged")
     p.add_argument("--decision-at", metavar="ISO-8601", help="when that decision was received")
