@@ -235,8 +235,10 @@ def _limit_rows(state: dict[str, Any], st: dict[str, Any], procedure: Any) -> li
     when the challenge left the range upwards or was resolved inside it."""
     visited = state["stages"]
     here = next((i for i, x in enumerate(visited) if x["entered_seq"] == st["entered_seq"]), None)
+    if here is None or state["route"] != "main":  # limits count the main ladder's stages, not a route's
+        return []
     rows = []
-    for limit in procedure.limits if here is not None else ():
+    for limit in procedure.limits:
         inside = [i for i, x in enumerate(visited) if limit.from_stage <= x["stage"] <= limit.to_stage]
         if not inside or inside[-1] != here:
             continue

@@ -167,3 +167,22 @@ def test_a_stages_notifications_say_sent_required_or_optional_with_their_form(ro
         ("Partnership business manager", True, True, "Escalation notification form"),
         ("Designated safeguarding nurse", False, False, None)]
     assert "[SENT] notify Partnership business manager" in " ".join(run_cli("show", "1")[1].split())
+
+
+def test_a_limit_over_the_main_ladder_does_not_count_a_routes_stages(routes_home):
+    """The template's limit covers stages 1 and 2 of the main ladder; a challenge on the conference
+    route has its own stage 1, which the limit does not cover."""
+    from escalate import clock, journal
+    from escalate.catalogue import discover
+
+    catalogue = discover()
+    with Store.open(routes_home / "escalate.sqlite3") as s:
+        for route in ("main", "conference"):
+            journal.open_challenge(s, catalogue, SETTINGS, procedure_id="fictional-routes", route=route,
+                                   triggers=["disputed-referral"], case_ref="Child R (fictional)",
+                                   agency="Northtown CSC", decision="No further action", concern="Bruising",
+                                   at="2026-11-16T09:00")
+        main = journal.view(s, catalogue, "C-0001", now=clock.parse_time("2026-11-17T09:00"))
+        conference = journal.view(s, catalogue, "C-0002", now=clock.parse_time("2026-11-17T09:00"))
+    assert "limit:whole-ladder" in [r["id"] for r in main["deadlines"]]
+    assert [r["id"] for r in conference["deadlines"]] == ["raise"]
