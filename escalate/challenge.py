@@ -233,6 +233,8 @@ def _limit_rows(state: dict[str, Any], st: dict[str, Any], procedure: Any) -> li
     each shown and counted once: with the last visited stage of its range (the current stage while
     the challenge is inside it). A limit starts when the challenge entered its range, and is met
     when the challenge left the range upwards or was resolved inside it."""
+    if not procedure.limits:  # most procedures: nothing to look up
+        return []
     visited = state["stages"]
     here = next((i for i, x in enumerate(visited) if x["entered_seq"] == st["entered_seq"]), None)
     if here is None or state["route"] != "main":  # limits count the main ladder's stages, not a route's
