@@ -109,14 +109,14 @@ class NewChallengeScreen(Screen[Any]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.show_not_covered()
+        self.show_procedure()
         self.show_step()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "w-procedure":
-            self.show_not_covered()
+            self.show_procedure()
 
-    def show_not_covered(self) -> None:
+    def show_procedure(self) -> None:
         """Before anything is typed: what this procedure does not cover, and where to go instead;
         and its parallel routes, if it has any, to choose from."""
         p = self.procedure().procedure
