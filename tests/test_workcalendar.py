@@ -148,6 +148,19 @@ def test_due_command(run_cli):
     assert code == 0 and "Mon 21 Dec 2026 17:00" in out
 
 
+def test_due_command_counts_in_the_users_own_region(run_cli, isolated_home):
+    """The region setting (`config set region`) was kept and used by nothing: `due` counted English
+    holidays for a Scottish DSL. St Andrew's Day (Monday 30 November 2026) is a holiday in Scotland only."""
+    argv = ("due", "1", "working-days", "--from", "2026-11-27T10:00")
+    assert "Mon 30 Nov 2026 17:00" in run_cli(*argv)[1]
+    assert run_cli("config", "set", "region", "scotland")[0] == 0
+    code, out, _ = run_cli(*argv)
+    assert code == 0 and "Tue 01 Dec 2026 17:00" in out and "scotland" in out
+    assert "Mon 30 Nov 2026 17:00" in run_cli(*argv, "--region", "england-and-wales")[1]  # asked for: kept
+    (isolated_home / "settings.toml").write_text("region = [", encoding="utf-8")  # a broken file: the default
+    assert "Mon 30 Nov 2026 17:00" in run_cli(*argv)[1]
+
+
 @pytest.mark.parametrize("argv,words", [
     (["due", "five", "working-days"], "not a whole number"),
     (["due", "-1", "working-days"], "negative"),

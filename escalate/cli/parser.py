@@ -91,8 +91,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("unit", help="working-days, hours or calendar-days")
     p.add_argument("--from", dest="start", metavar="ISO-8601",
                    help="start time, e.g. 2026-12-18T10:00 (UK local time unless an offset is given); default now")
-    p.add_argument("--region", default="england-and-wales",
-                   help="england-and-wales (default), scotland or northern-ireland")
+    p.add_argument("--region", default=None,
+                   help="england-and-wales, scotland or northern-ireland (default: your region setting, "
+                        "england-and-wales unless set)")
     p.add_argument("--cutoff", default="17:00", metavar="HH:MM", help="end of the working day (default 17:00)")
 
     if argv is None or _command_of(argv) not in _OWN_COMMANDS:

@@ -17,15 +17,22 @@ def _catalogue(args: argparse.Namespace):
     return discover(getattr(args, "procedures", None))
 
 
-def _timezone() -> str:
-    """The user's time zone, for dates shown; a procedures command never fails on the settings."""
-    from escalate import clock, settings
+def _setting(key: str, default: str) -> str:
+    """One of the user's settings; a procedures command never fails on the settings file."""
+    from escalate import settings
     from escalate.errors import EscalateError
 
     try:
-        return settings.load().timezone
+        return str(getattr(settings.load(), key))
     except EscalateError:
-        return clock.DEFAULT_TZ
+        return default
+
+
+def _timezone() -> str:
+    """The user's time zone, for dates shown."""
+    from escalate import clock
+
+    return _setting("timezone", clock.DEFAULT_TZ)
 
 
 def _report_problems(catalogue) -> None:
@@ -233,6 +240,8 @@ def cmd_due(args: argparse.Namespace) -> int:
     unit = aliases.get(unit, unit)
     if unit not in workcalendar.UNITS:
         raise UsageError(f"unit {args.unit!r} is not known", hint="Expected working-days, hours or calendar-days.")
+    if args.region is None:  # the user's own region (`config set region`), as the settings say
+        args.region = _setting("region", "england-and-wales")
     if args.region not in workcalendar.REGION_SUBDIVISIONS:
         raise UsageError(f"region {args.region!r} has no calendar",
                          hint="Expected " + ", ".join(workcalendar.REGION_SUBDIVISIONS) + ".")
