@@ -245,8 +245,11 @@ def pack_sections(rep: dict[str, Any], tz: str) -> list[tuple[str, list[str]]]:
     s, p = v["state"], v["procedure"]
     opened = rep["rows"][0]["data"]
     sections: list[tuple[str, list[str]]] = []
+    author = rep["rows"][0]["author"]
+    challenger = ", ".join(str(author[k]) for k in ("name", "role", "setting") if author.get(k))
     sections.append(("The challenge", [
-        f"Case: {rep['case_ref']} ({s['challenge']})", f"Agency challenged: {s['agency']}",
+        f"Case: {rep['case_ref']} ({s['challenge']})", f"Raised by: {challenger or '(not recorded)'}",
+        f"Agency challenged: {s['agency']}" + (f", {s['team']}" if s.get("team") else ""),
         f"Decision challenged: {s['decision']}" + _decision_details(opened, s, tz),
         f"Triggers: {', '.join(s['triggers'])}", f"Procedure: {p.name} ({p.id}, version {p.version})",
         f"Immediate risk stated: {'yes' if s['immediate_risk'] else 'no'}"]))

@@ -507,3 +507,5 @@ def test_the_pack_says_who_made_the_decision_and_their_reference_for_it(isolated
     assert run_cli("pack", "1", "--format", "md", "-o", out)[0] == 0
     assert ("Decision challenged: Referral closed (made by Robin Madeup, Team manager, Northtown CSC; their "
             "reference REF-0042; received Fri 13 Nov 2026 15:00 +00:00)") in out.read_text(encoding="utf-8")
+    challenger = ", ".join(v for v in (SETTINGS.name, SETTINGS.role, SETTINGS.setting) if v)
+    assert f"Raised by: {challenger}" in out.read_text(encoding="utf-8")  # who is challenging, for the meeting
