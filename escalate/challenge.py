@@ -249,7 +249,12 @@ def _limit_rows(state: dict[str, Any], st: dict[str, Any], procedure: Any) -> li
             met = _t(st["left_at"]) if visited[here + 1]["stage"] > limit.to_stage else None
         else:
             met = _t(state["resolved_at"]) if state["status"] != "open" else None
-        due = _due(limit.timescale, start, procedure)
+        t = limit.timescale
+        due = _due(t, start, procedure)
+        if t.kind == "lesser-of-protective":  # the fixed limit, or the case's protective date if sooner
+            protective = _t(state.get("protective_by"))
+            due = _due(t.fixed, start, procedure)
+            due = min(due, protective) if due is not None and protective is not None else due
         label = procedure.stage_label
         row = {"id": LIMIT_PREFIX + limit.id, "what": f"{limit.what} ({label}s {limit.from_stage} to "
                                                       f"{limit.to_stage}, overall)",
@@ -257,8 +262,8 @@ def _limit_rows(state: dict[str, Any], st: dict[str, Any], procedure: Any) -> li
                "start": start, "due": due, "met_at": met, "status": "", "extended": False, "paused": False}
         if met is not None:
             row["status"] = "met late" if due is not None and met > due else "met"
-        elif due is None:
-            row["status"] = "no timescale" if limit.timescale.kind == "not-stated" else "date needed"
+        elif due is None:  # (an "agreed" limit has no date to agree: only a stage's deadlines take one)
+            row["status"] = "no timescale"
         rows.append(row)
     return rows
 

@@ -319,3 +319,27 @@ def test_a_limit_cannot_be_extended_like_a_stage_deadline(store, limited, monkey
     with pytest.raises(UsageError, match="no deadline 'limit:first-two'"):
         journal.record(store, SETTINGS, "C-0001", "deadline-extended",
                        {"deadline": "limit:first-two", "new_due": "2026-12-10T17:00:00.000000Z", "reason": "r"})
+
+
+def test_a_limit_with_a_protective_timescale_takes_the_sooner_date_and_one_with_none_says_so(tmp_path, store,
+                                                                                           monkeypatch):
+    """The limit above with its timescale changed: "10 working days or a protective date, whichever is
+    sooner" takes the case's protective date; "agreed" has no date a limit could take, and says so."""
+    folder = tmp_path / "limited2"
+    folder.mkdir()
+    (folder / "protective.toml").write_text(LIMITED.replace(
+        'timescale = { kind = "working-days", amount = 3 }',
+        'timescale = { kind = "lesser-of-protective", fixed = { kind = "working-days", amount = 10 } }'))
+    (folder / "open.toml").write_text(LIMITED.replace('id = "fictional-limited"', 'id = "fictional-open-limit"')
+                                      .replace('timescale = { kind = "working-days", amount = 3 }',
+                                               'timescale = { kind = "agreed" }'))
+    catalogue = discover([str(folder)])
+    monkeypatch.setattr(clock, "now", lambda: at("2026-11-24T12:00"))
+    journal.open_challenge(store, catalogue, SETTINGS, procedure_id="fictional-limited", triggers=["disputed-referral"],
+                           case_ref="Child Z", agency="Fictional CSC", decision="NFA", concern="c",
+                           at="2026-11-23T10:00", protective_by="2026-11-25T12:00")
+    open_in(store, catalogue, "fictional-open-limit", "2026-11-23T10:00")
+    limit = journal.view(store, catalogue, "C-0001", now=at("2026-11-24T12:00"))["deadlines"][-1]
+    assert limit["id"] == "limit:first-two" and local(limit["due"]) == dt.datetime(2026, 11, 25, 12, 0)
+    limit = journal.view(store, catalogue, "C-0002", now=at("2026-11-24T12:00"))["deadlines"][-1]
+    assert limit["due"] is None and limit["status"] == "no timescale"
