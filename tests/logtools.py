@@ -19,3 +19,12 @@ def open_fictional(store, procedure="lincolnshire-joint", at="2026-11-16T09:00",
                   concern="Bruising seen twice in a week", at=at)
     fields.update(kw)
     return journal.open_challenge(store, catalogue, SETTINGS, **fields)
+
+
+async def open_first_challenge(app, pilot) -> None:
+    """In the DSL's app: wait for the dashboard to load, then open its first challenge."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    app.screen.query_one("DataTable").focus()
+    await pilot.press("enter")
+    await pilot.pause()

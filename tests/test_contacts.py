@@ -14,7 +14,7 @@ from escalate import journal
 from escalate import settings as settings_mod
 from escalate.catalogue import discover
 from escalate.store import Store
-from logtools import SETTINGS
+from logtools import SETTINGS, open_first_challenge
 
 CONTACTS = """
 [[contacts]]
@@ -110,11 +110,7 @@ async def test_the_app_shows_the_contacts_under_this_stage(procedures, isolated_
     open_one(isolated_home)
     app = EscalateApp()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        app.screen.query_one("DataTable").focus()
-        await pilot.press("enter")
-        await pilot.pause()
+        await open_first_challenge(app, pilot)
         now_tab = str(app.screen.query_one("#deadlines").render())
     assert "Named contacts" in now_tab
     assert "Pat Example (Partnership business manager) · 01632 960000 · PAST ITS REVIEW DATE" in now_tab
@@ -130,11 +126,7 @@ async def test_the_resolve_form_names_the_procedures_form_for_a_resolved_challen
     open_one(isolated_home)
     app = EscalateApp()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        app.screen.query_one("DataTable").focus()
-        await pilot.press("enter")
-        await pilot.pause()
+        await open_first_challenge(app, pilot)
         await pilot.press("s")
         await pilot.pause()
         intro = " ".join(str(app.screen.query_one(".intro").render()).split())

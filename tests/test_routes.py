@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT
 from escalate import settings as settings_mod
 from escalate.store import Store
-from logtools import SETTINGS
+from logtools import SETTINGS, open_first_challenge
 
 
 @pytest.fixture
@@ -127,11 +127,7 @@ async def test_the_app_shows_what_a_stage_asks_beyond_its_deadlines(routes_home)
                                decision="No further action", concern="Unpaid carer concerns", at="2026-11-16T09:00")
     app = EscalateApp()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        app.screen.query_one("DataTable").focus()
-        await pilot.press("enter")
-        await pilot.pause()
+        await open_first_challenge(app, pilot)
         now_tab = " ".join(str(app.screen.query_one("#deadlines").render()).split())
     assert "Note: The source does not state when the clock starts; escalate counts from the disagreement" in now_tab
 

@@ -126,30 +126,22 @@ def cmd_show(args: argparse.Namespace) -> int:
                       + (f" Contact directly: {escape('; '.join(rule.contact_directly))}." if rule.contact_directly
                          else "")
                       + (f" Start at {escape(p.stage_label.lower())} {rule.start_stage}." if rule.start_stage else ""))
-    if p.exclusions:
-        from escalate.wording import not_covered
+    from escalate import clock
+    from escalate.wording import contact_line, not_covered
 
-        console.print("\n[bold underline]Not covered by this procedure[/]")
-        for line in not_covered(p):
-            console.print(f"  {escape(line)}")
-    if p.outcomes:
-        console.print("\n[bold underline]Outcomes it names[/]")
-        for outcome in p.outcomes:
-            console.print(f"  {escape(outcome)}")
+    def section(title: str, lines: list[str]) -> None:
+        if lines:
+            console.print(f"\n[bold underline]{title}[/]")
+            for line in lines:
+                console.print(f"  {escape(line)}")
+
+    section("Not covered by this procedure", not_covered(p))
+    section("Outcomes it names", p.outcomes)
     if p.complaints_route:
         console.print(f"\nIf still dissatisfied: {escape(p.complaints_route)}")
-    if p.notes:
-        console.print("\n[bold underline]Notes[/]")
-        for note in p.notes:
-            console.print(f"  {escape(note)}")
-    if p.contacts:
-        from escalate import clock
-        from escalate.wording import contact_line
-
-        today = clock.today(_timezone())
-        console.print("\n[bold underline]Named contacts[/]")
-        for contact in p.contacts:
-            console.print(f"  {escape(contact_line(contact, today))}")
+    section("Notes", p.notes)
+    today = clock.today(_timezone()) if p.contacts else None
+    section("Named contacts", [contact_line(contact, today) for contact in p.contacts])
     return ExitCode.OK
 
 
