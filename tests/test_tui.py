@@ -51,6 +51,35 @@ async def settle(pilot):
     await pilot.pause()
 
 
+async def test_keys_pressed_before_the_procedures_are_read_do_not_crash(isolated_home, monkeypatch):
+    """The procedures are read after the first frame. Pressing f (the filter) in that moment took the app
+    down (found by random keys); now the first-run text says they are loading, and n says to wait."""
+    import threading
+
+    release = threading.Event()
+    real = EscalateApp.ensure_catalogue
+
+    def slow(self):
+        release.wait(10)
+        return real(self)
+
+    monkeypatch.setattr(EscalateApp, "ensure_catalogue", slow)
+    app = EscalateApp()
+    notes = []
+    app.notify = lambda message, **kw: notes.append(message)  # type: ignore[method-assign]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.catalogue is None
+        await pilot.press("f", "n")
+        await pilot.pause()
+        assert "(loading...)" in text_of(app, "#intro")
+        assert any("Still loading the procedures" in n for n in notes)
+        release.set()
+        await settle(pilot)
+        assert "london-children" in text_of(app, "#intro")
+    assert app.return_code in (0, None)
+
+
 @pytest.mark.parametrize("size", SIZES)
 async def test_first_run_explains_itself(isolated_home, size):
     app = EscalateApp()

@@ -168,10 +168,10 @@ class DashboardScreen(SearchableTable, Screen[None]):
             lines += ["Your name and role are not set: press F2 (Settings) first. Every entry records who made it.",
                       ""]
         lines.append("Procedures loaded:")
-        for lp in cat.procedures.values():
-            lines.append(f"  {lp.id} ({cat.origin[lp.id]})")
-        if not cat.procedures:
-            lines.append("  none")
+        if cat is None:  # still being read after the first frame (a key pressed at once lands here)
+            lines.append("  (loading...)")
+        else:
+            lines += [f"  {lp.id} ({cat.origin[lp.id]})" for lp in cat.procedures.values()] or ["  none"]
         lines += ["", f"Your own partnership's procedure: copy TEMPLATE.toml from {where.bundled_procedures} "
                   f"into {where.user_procedures} and fill it in."]
         return "\n".join(lines)
