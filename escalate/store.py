@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 from escalate import clock, entry
 from escalate.errors import ChallengeError, StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: WAL pages after which a writer that never pauses checkpoints itself (SQLite's default is 1000)
 AUTOCHECKPOINT_PAGES = 4000
 
@@ -65,6 +65,12 @@ MIGRATIONS: list[str] = [
     # 3: the secret that keys disclosure salts (see entry.keyed_salt); disclosures made before keep theirs
     """
     INSERT OR IGNORE INTO meta VALUES ('disclosure_key', lower(hex(randomblob(32))));
+    """,
+    # 4: an entry's disclosures in digest order straight from the index (an export needs them sorted,
+    # and sorting them entry by entry cost a fifth of a jsonl export)
+    """
+    CREATE INDEX IF NOT EXISTS disclosures_seq_digest ON disclosures (seq, digest);
+    DROP INDEX IF EXISTS disclosures_seq;
     """,
 ]
 

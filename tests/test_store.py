@@ -26,7 +26,7 @@ def test_created_private_with_wal_and_full_sync(store, tmp_path):
     assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
 
 
 def test_wal_file_is_private_too(store, tmp_path):
@@ -202,6 +202,8 @@ def test_a_first_release_store_is_upgraded_and_keeps_every_entry(tmp_path):
         assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         open_fictional(s)
         assert [row[1] for row in s.conn.execute("PRAGMA table_info(state_cache)")][-2:] == ["listing_key", "listing"]
+        indexes = {row[1] for row in s.conn.execute("PRAGMA index_list(disclosures)")}
+        assert "disclosures_seq_digest" in indexes and "disclosures_seq" not in indexes  # schema 4
     with Store.open(path) as s:
         assert verify.verify_store(s).ok
         assert s.count() == 1

@@ -376,7 +376,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         since = clock.iso(clock.parse_time(args.since, settings.timezone, what="--since"))
     with journal.open_store(create=False) as store:
-        if args.all:
+        if args.all and not (args.open or args.resolved or since):
+            ids, scope = store.challenge_ids(), "all"  # no filter: no challenge's state is needed
+        elif args.all:
             states = store.states()
             if args.open:
                 states = [s for s in states if s["status"] == "open"]
