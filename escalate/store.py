@@ -518,15 +518,31 @@ class Store:
         the json module does (export.sqlite_json_matches). Only entries ``after`` < seq <= ``upto``:
         an export stops at the head it announced, whatever is appended meanwhile. (Threads building
         slices on their own connections were tried: no faster, as SQLite's allocator serialises them.)"""
-        disclosed = ("'{}'" if redact else
-                     "coalesce((SELECT json_group_object(digest, CAST(bytes AS TEXT)) FROM (SELECT digest, bytes "
-                     "FROM disclosures d WHERE d.seq = e.seq ORDER BY digest)), '{}')")
         where = "WHERE e.seq > ? AND e.seq <= ? " + (
             "" if challenges is None else "AND e.challenge IN (SELECT value FROM json_each(?)) ")
-        sql = ("SELECT CAST('{\"body\":' || json_quote(CAST(e.body AS TEXT)) || ',\"challenge\":' || "
-               "json_quote(e.challenge) || ',\"cseq\":' || e.cseq || ',\"disclosures\":' || " + disclosed +
-               " || ',\"hash\":' || json_quote(e.hash) || ',\"kind\":' || json_quote(e.kind) || ',\"seq\":' || "
-               "e.seq || '}' AS BLOB) FROM entries e " + where + "ORDER BY e.seq")
+
+        def query(disclosed: str, joined: str = "") -> str:
+            return ("SELECT CAST('{\"body\":' || json_quote(CAST(e.body AS TEXT)) || ',\"challenge\":' || "
+                    "json_quote(e.challenge) || ',\"cseq\":' || e.cseq || ',\"disclosures\":' || " + disclosed +
+                    " || ',\"hash\":' || json_quote(e.hash) || ',\"kind\":' || json_quote(e.kind) || "
+                    "',\"seq\":' || e.seq || '}' AS BLOB) FROM entries e " + joined + where +
+                    ("GROUP BY e.seq " if joined else "") + "ORDER BY e.seq")
+
+        # Each entry's disclosures, in digest order, asked for explicitly (a subquery per entry)...
+        sql = query("'{}'" if redact else "coalesce((SELECT json_group_object(digest, CAST(bytes AS TEXT)) FROM "
+                    "(SELECT digest, bytes FROM disclosures d WHERE d.seq = e.seq ORDER BY digest)), '{}')")
+        if challenges is None and not redact:
+            # ... or, for the whole log, joined from the (seq, digest) index as the entries are walked
+            # in order: 12% faster, and in digest order because that is the index's order. Used only
+            # when SQLite's plan says it walks them so (no sorting, that index).
+            joined = query("json_group_object(d.digest, CAST(d.bytes AS TEXT)) FILTER (WHERE d.digest IS NOT NULL)",
+                           "LEFT JOIN disclosures d ON d.seq = e.seq ")
+            try:
+                plan = " | ".join(r[-1] for r in self.conn.execute("EXPLAIN QUERY PLAN " + joined, (0, 0)))
+            except sqlite3.Error:
+                plan = ""
+            if "USING INDEX disclosures_seq_digest (seq=?)" in plan and "TEMP B-TREE" not in plan:
+                sql = joined
         try:
             bounds = (after, self.head()[0] if upto is None else upto)
             cursor = self.conn.execute(sql, bounds + (() if challenges is None else (json.dumps(challenges),)))

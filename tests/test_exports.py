@@ -157,14 +157,20 @@ def test_jsonl_lines_are_canonical(store_home, tmp_path, run_cli):
 
 
 @pytest.mark.parametrize("redact", [False, True])
-@pytest.mark.parametrize("selection", [["C-0001"], ["C-0001", "C-0002"]])
+@pytest.mark.parametrize("selection", [["C-0001"], ["C-0001", "C-0002"], "all"])
 def test_lines_built_by_sqlite_equal_lines_built_in_python(store_home, tmp_path, monkeypatch, redact, selection):
     """Export lines are built by SQLite's JSON functions when its output matches the json module's;
-    the Python path is the fallback: both must give the same bytes, for a selection and for all."""
+    the Python path is the fallback: both must give the same bytes, for a selection and for all.
+    Each opening names four people, so the disclosures' order (by digest) is tested too."""
     from escalate import export as export_mod
 
     with Store.open(store_home / "escalate.sqlite3") as s:
         open_fictional(s, case_ref='Child "Z" \\ (fictional)\tü 中', concern="Line one\nline two \x07 bell")
+        for n in range(6):
+            open_fictional(s, case_ref=f"Child {n} (fictional)", subject_name=f"Pat Notreal {n}",
+                           decision_by={"name": f"Lee Madeup {n}", "role": "Team manager"})
+        if selection == "all":
+            selection = s.challenge_ids()
         assert export_mod.sqlite_json_matches(s)  # this machine's SQLite; CI's is checked the same way
         outputs = []
         for sql in (True, False):
