@@ -463,9 +463,10 @@ class Store:
             yield from rows
             last = rows[-1][0]
 
-    def iter_disclosures(self, batch: int = 20000) -> Iterator[tuple[str, bytes]]:
-        """(digest, bytes) of every stored disclosure, in no particular order: for verification."""
-        cursor = self.conn.execute("SELECT digest, bytes FROM disclosures")
+    def iter_disclosures(self, batch: int = 20000) -> Iterator[tuple[Any, Any, Any]]:
+        """(digest, entry number, bytes) of every stored disclosure, in no particular order: for
+        verification, which checks their types too (a damaged row may hold anything)."""
+        cursor = self.conn.execute("SELECT digest, seq, bytes FROM disclosures")
         while True:
             try:
                 rows = cursor.fetchmany(batch)
@@ -498,10 +499,6 @@ class Store:
                 late, backwards = len(state["late"]), state["backwards"]
             out.append((cid, late, backwards))
         return out
-
-    def disclosure_seq(self, digest: str) -> int | None:
-        rows = self._q("SELECT seq FROM disclosures WHERE digest = ?", (digest,))
-        return rows[0][0] if rows else None
 
     def challenge_disclosures(self, challenge: str) -> dict[str, bytes]:
         """Every disclosure made by the entries of one challenge, by digest. A person named again

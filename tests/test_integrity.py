@@ -447,3 +447,36 @@ def test_digests_shifted_between_two_disclosures_are_caught(tmp_path):
     conn.close()
     report = check(path)
     assert not report.ok and "disclosed personal field does not match its digest" in report.problem
+
+
+def _loose_disclosures(conn):
+    """The disclosures table as someone rewriting the file could leave it: no constraints at all."""
+    conn.execute("CREATE TABLE loose (digest, seq, bytes)")
+    conn.execute("INSERT INTO loose (rowid, digest, seq, bytes) SELECT rowid, digest, seq, bytes FROM disclosures")
+    conn.execute("DROP TABLE disclosures")
+    conn.execute("ALTER TABLE loose RENAME TO disclosures")
+
+
+@pytest.mark.parametrize("how", ["two digests in one, the other NULL", "two values in one, the other NULL",
+                                 "a value NULL", "a value as text"])
+def test_two_disclosures_folded_into_one_row_are_caught(tmp_path, how):
+    """The quick check reads a batch of disclosures joined end to end; a row made to hold two of
+    them beside a row left empty must not line up as before, in one process or two. A value that
+    is not bytes at all is named as such, never a traceback."""
+    path = build(tmp_path / "s.db")
+    conn = raw(path)
+    _loose_disclosures(conn)
+    (r1, d1, v1), (r2, d2, v2) = conn.execute(
+        "SELECT rowid, digest, bytes FROM disclosures ORDER BY rowid LIMIT 2").fetchall()
+    if how.startswith("two digests"):
+        conn.execute("UPDATE disclosures SET digest = ? WHERE rowid = ?", (d1 + "," + d2, r1))
+        conn.execute("UPDATE disclosures SET digest = NULL WHERE rowid = ?", (r2,))
+    elif how.startswith("two values"):
+        conn.execute("UPDATE disclosures SET bytes = ? WHERE rowid = ?", (bytes(v1) + b"\n" + bytes(v2), r1))
+        conn.execute("UPDATE disclosures SET bytes = NULL WHERE rowid = ?", (r2,))
+    else:
+        conn.execute("UPDATE disclosures SET bytes = ? WHERE rowid = ?", (None if "NULL" in how else "text", r2))
+    conn.close()
+    report = check(path)
+    expected = "does not match its digest" if how.startswith("two") else "is missing or is not bytes"
+    assert not report.ok and f"disclosed personal field {expected}" in report.problem
