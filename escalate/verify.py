@@ -173,11 +173,11 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = F
 
     import gc
     from itertools import repeat
-    from operator import methodcaller, mod
+    from operator import mod
 
     from escalate.store import uri_of
 
-    sha, digest = hashlib.sha256, methodcaller("digest")
+    sha = hashlib.sha256
     collecting = gc.isenabled()
     gc.disable()  # batches of fresh tuples would set off collections that find nothing to free
     conn = sqlite3.connect(uri_of(path, readonly=True), uri=True, timeout=10.0)
@@ -199,7 +199,8 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = F
             bodies, hashes, challenges, cseqs, kinds = zip(*rows)
             # All hashes of the batch compared at once. A stored hash of the wrong length could only
             # line up here with a neighbour's, and that neighbour's successor's header then fails.
-            if b"".join(map(digest, map(sha, bodies))).hex() != b"".join(hashes).decode("ascii"):
+            # (a list comprehension: faster here than map() through a methodcaller, 0.1 s per half)
+            if b"".join([sha(b).digest() for b in bodies]).hex() != b"".join(hashes).decode("ascii"):
                 return failed
             if first_prev is None:
                 nl = bodies[0].find(b"\n")
@@ -248,7 +249,7 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = F
             if digests is None:
                 continue
             pieces = values.split(b"\n")
-            if b"".join(map(digest, map(small_sha, pieces))).hex(",", 32) != digests.decode("ascii"):
+            if b"".join([small_sha(p).digest() for p in pieces]).hex(",", 32) != digests.decode("ascii"):
                 return failed
             checked += len(pieces)
         text = ({k.decode("ascii", "replace"): (v[0], v[1].decode("ascii")) for k, v in last_of.items()}
