@@ -19,12 +19,13 @@ before the file appears under its name: if that entry cannot be recorded, no fil
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Any, Callable
 
-from escalate import clock, entry
+from escalate import clock, entry, export_lines
 from escalate.errors import ExportError, StoreError
 from escalate.verify import Report, fingerprint
 
@@ -208,10 +209,15 @@ def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], out
         covered = store.entry_count(None if everything else wanted, upto=count)
         header["entries"] = covered
         total = 1 + -(-covered // LINES_PER_CHUNK)
-        if sqlite_json_matches(store):
+        whole = store.whole_log_chunk_sql(redact) if everything and sqlite_json_matches(store) else None
+        if whole is not None:  # SQLite makes the lines chunk by chunk, in two processes for a big log
+            total = 1 + -(-count // export_lines.SIZE)
+            chunks = itertools.chain([entry.canonical(header) + b"\n"], export_lines.chunks(store, whole, 0, count))
+        elif sqlite_json_matches(store):
             # SQLite builds the lines on a thread while this one hashes and writes them (each step
             # of either lets go of the GIL), so the two overlap on two cores
-            chunks = ahead(_sql_jsonl_lines(store, None if everything else wanted, header, redact, count))
+            chunks = export_lines.ahead(_sql_jsonl_lines(store, None if everything else wanted, header, redact,
+                                                         count))
         else:
             selected = set(wanted)
             rows = [r for r in store.iter_rows() if r[0] <= count and (everything or r[1] in selected)]
@@ -263,59 +269,6 @@ def pack(store: Any, settings: Any, catalogue: Any, challenge: str, output: Path
     return write_atomic(output, chunks, lambda sha: journal.record(
         store, settings, challenge, "exported",
         {"scope": "dispute pack", "format": fmt, "redacted": False, "sha256": sha, "entries": len(rep["rows"])}))
-
-
-class _End(NamedTuple):
-    error: BaseException | None
-
-
-def ahead(chunks: Iterator[bytes], depth: int = 8) -> Iterator[bytes]:
-    """The chunks of ``chunks``, made on a thread of their own up to ``depth`` ahead of the caller.
-
-    Worth it only where making a chunk lets go of the GIL (SQLite's steps do). An error in the
-    maker is raised here, in order; when the caller stops early (an error writing, or ^C), the
-    maker stops at its next chunk and is waited for, so nobody else uses its connection after."""
-    import queue
-    import threading
-
-    made: queue.Queue[Any] = queue.Queue(depth)
-    stop = threading.Event()
-
-    def put(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                made.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def make() -> None:
-        try:
-            for chunk in chunks:
-                if not put(chunk):
-                    return
-            put(_End(None))
-        except BaseException as exc:  # handed to the caller, which raises it
-            put(_End(exc))
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-
-    maker = threading.Thread(target=make, name="escalate-export-lines", daemon=True)
-    maker.start()
-    try:
-        while True:
-            item = made.get()
-            if type(item) is _End:
-                if item.error is not None:
-                    raise item.error
-                return
-            yield item
-    finally:
-        stop.set()
-        maker.join()
 
 
 def _reporting(chunks: Any, total: int, progress: Callable[[int, int], None]) -> Any:

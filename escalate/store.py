@@ -79,6 +79,15 @@ MIGRATIONS: list[str] = [
 _ENTRY = "seq, challenge, cseq, kind, occurred_at, recorded_at, body, hash"
 
 
+#: a jsonl export line, made by SQLite's JSON functions from entry ``e`` (DISCLOSED: its disclosures)
+_LINE = ("CAST('{\"body\":' || json_quote(CAST(e.body AS TEXT)) || ',\"challenge\":' || json_quote(e.challenge) || "
+         "',\"cseq\":' || e.cseq || ',\"disclosures\":' || DISCLOSED || ',\"hash\":' || json_quote(e.hash) || "
+         "',\"kind\":' || json_quote(e.kind) || ',\"seq\":' || e.seq || '}' AS BLOB)")
+#: an entry's disclosures in digest order, asked for explicitly (a subquery per entry)
+_SORTED_DISCLOSURES = ("coalesce((SELECT json_group_object(digest, CAST(bytes AS TEXT)) FROM (SELECT digest, bytes "
+                       "FROM disclosures d WHERE d.seq = e.seq ORDER BY digest)), '{}')")
+
+
 class StoredEntry(NamedTuple):
     seq: int
     challenge: str
@@ -511,35 +520,13 @@ class Store:
                      after: int = 0) -> Iterator[list[bytes]]:
         """Batches of jsonl export lines (no newline), in entry order, built by SQLite's JSON functions
         in C: the entry as stored, its challenge, numbers and hash, and (unless ``redact``) its own
-        disclosures keyed by digest. The caller checks first that this SQLite writes JSON exactly as
-        the json module does (export.sqlite_json_matches). Only entries ``after`` < seq <= ``upto``:
-        an export stops at the head it announced, whatever is appended meanwhile. (Threads building
-        slices on their own connections were tried: no faster, as SQLite's allocator serialises them.)"""
-        where = "WHERE e.seq > ? AND e.seq <= ? " + (
-            "" if challenges is None else "AND e.challenge IN (SELECT value FROM json_each(?)) ")
-
-        def query(disclosed: str, joined: str = "") -> str:
-            return ("SELECT CAST('{\"body\":' || json_quote(CAST(e.body AS TEXT)) || ',\"challenge\":' || "
-                    "json_quote(e.challenge) || ',\"cseq\":' || e.cseq || ',\"disclosures\":' || " + disclosed +
-                    " || ',\"hash\":' || json_quote(e.hash) || ',\"kind\":' || json_quote(e.kind) || "
-                    "',\"seq\":' || e.seq || '}' AS BLOB) FROM entries e " + joined + where +
-                    ("GROUP BY e.seq " if joined else "") + "ORDER BY e.seq")
-
-        # Each entry's disclosures, in digest order, asked for explicitly (a subquery per entry)...
-        sql = query("'{}'" if redact else "coalesce((SELECT json_group_object(digest, CAST(bytes AS TEXT)) FROM "
-                    "(SELECT digest, bytes FROM disclosures d WHERE d.seq = e.seq ORDER BY digest)), '{}')")
-        if challenges is None and not redact:
-            # ... or, for the whole log, joined from the (seq, digest) index as the entries are walked
-            # in order: 12% faster, and in digest order because that is the index's order. Used only
-            # when SQLite's plan says it walks them so (no sorting, that index).
-            joined = query("json_group_object(d.digest, CAST(d.bytes AS TEXT)) FILTER (WHERE d.digest IS NOT NULL)",
-                           "LEFT JOIN disclosures d ON d.seq = e.seq ")
-            try:
-                plan = " | ".join(r[-1] for r in self.conn.execute("EXPLAIN QUERY PLAN " + joined, (0, 0)))
-            except sqlite3.Error:
-                plan = ""
-            if "USING INDEX disclosures_seq_digest (seq=?)" in plan and "TEMP B-TREE" not in plan:
-                sql = joined
+        disclosures keyed by digest, in digest order. The caller checks first that this SQLite writes
+        JSON exactly as the json module does (export.sqlite_json_matches). Only entries ``after`` <
+        seq <= ``upto``: an export stops at the head it announced, whatever is appended meanwhile.
+        (An export of the whole log is made faster in chunks: :meth:`whole_log_chunk_sql`.)"""
+        sql = ("SELECT " + _LINE.replace("DISCLOSED", "'{}'" if redact else _SORTED_DISCLOSURES) + " FROM entries e "
+               "WHERE e.seq > ? AND e.seq <= ? " + (
+                   "" if challenges is None else "AND e.challenge IN (SELECT value FROM json_each(?)) ") + "ORDER BY e.seq")
         try:
             bounds = (after, self.head()[0] if upto is None else upto)
             cursor = self.conn.execute(sql, bounds + (() if challenges is None else (json.dumps(challenges),)))
@@ -550,6 +537,34 @@ class Store:
                 yield [r[0] for r in rows]
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from None
+
+    def whole_log_chunk_sql(self, redact: bool) -> str | None:
+        """SQL making at once the export lines of the entries lo < seq <= hi (its two parameters), as
+        one row: (entries in the range, lines made, the first and last entry's numbers, the lines
+        each ending in a newline). An export of the whole log is made chunk by chunk with it
+        (escalate.export_lines): one query per chunk, all in C.
+
+        Each entry's disclosures are joined from the (seq, digest) index as the entries are walked
+        in order, so they come in digest order with no subquery per entry, and the lines are joined
+        in entry order (an aggregate over an ordered subquery). None if this SQLite's plan would not
+        walk them so: the caller then uses :meth:`export_lines`."""
+        if redact:
+            inner = ("SELECT e.seq, " + _LINE.replace("DISCLOSED", "'{}'") + " AS line FROM entries e "
+                     "WHERE e.seq > ? AND e.seq <= ? ORDER BY e.seq")
+        else:
+            inner = ("SELECT e.seq, " + _LINE.replace("DISCLOSED", "json_group_object(d.digest, CAST(d.bytes AS TEXT)) "
+                                                      "FILTER (WHERE d.digest IS NOT NULL)") + " AS line FROM entries e "
+                     "LEFT JOIN disclosures d ON d.seq = e.seq WHERE e.seq > ? AND e.seq <= ? GROUP BY e.seq "
+                     "ORDER BY e.seq")
+        sql = ("SELECT count(*), count(line), min(seq), max(seq), CAST(group_concat(line, char(10)) || char(10) "
+               "AS BLOB) FROM (" + inner + ")")
+        try:
+            plan = " | ".join(r[-1] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, (0, 0)))
+        except sqlite3.Error:
+            return None
+        if "TEMP B-TREE" in plan or not (redact or "USING INDEX disclosures_seq_digest (seq=?)" in plan):
+            return None
+        return sql
 
     def disclosures_by_seq(self, seqs: list[int] | None = None) -> list[tuple[str, int, bytes]]:
         """(digest, entry sequence number, bytes) of the disclosures of the entries ``seqs`` (None: all)."""

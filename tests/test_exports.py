@@ -196,9 +196,10 @@ def test_export_reports_progress_to_the_end(store_home, tmp_path):
 
 
 def test_large_export_reports_progress_in_steps(store_home, tmp_path, monkeypatch):
-    from escalate import export as export_mod
+    from escalate import export as export_mod, export_lines
 
-    monkeypatch.setattr(export_mod, "LINES_PER_CHUNK", 1)
+    monkeypatch.setattr(export_mod, "LINES_PER_CHUNK", 1)  # a selection's lines
+    monkeypatch.setattr(export_lines, "SIZE", 1)  # the whole log's (here the one challenge is all of it)
     seen = []
     with Store.open(store_home / "escalate.sqlite3") as s:
         export_mod.export(s, SETTINGS, None, ["C-0001"], tmp_path / "p.jsonl", progress=lambda d, t: seen.append((d, t)))
@@ -270,7 +271,8 @@ def test_a_failed_write_leaves_no_file_not_even_a_temporary_one(tmp_path, failur
 def test_lines_made_ahead_on_a_thread_arrive_in_order_and_so_does_the_makers_error(tmp_path):
     """A jsonl export's lines are made on a thread while the caller writes: every chunk arrives in
     order, an error of the maker is raised after the chunks before it, and then no file is left."""
-    from escalate.export import ahead, write_atomic
+    from escalate.export import write_atomic
+    from escalate.export_lines import ahead
 
     def chunks(fail):
         for i in range(50):
@@ -295,7 +297,7 @@ def test_a_caller_that_stops_early_stops_the_maker_before_going_on():
     the store's connection, which the caller then uses to say what happened."""
     import threading
 
-    from escalate.export import ahead
+    from escalate.export_lines import ahead
 
     state = {"made": 0, "closed": False}
 
