@@ -28,6 +28,8 @@ from escalate import clock, entry
 from escalate.errors import ChallengeError, StoreError
 
 SCHEMA_VERSION = 4
+#: the oldest schema this code can read without upgrading it (4 only adds an index for exports)
+READABLE_FROM = 3
 #: WAL pages after which a writer that never pauses checkpoints itself (SQLite's default is 1000)
 AUTOCHECKPOINT_PAGES = 4000
 
@@ -212,6 +214,8 @@ class Store:
                 try:
                     Store.open(self.path, create=False).close()
                 except StoreError as exc:
+                    if version >= READABLE_FROM:  # on read-only media, say: readable as it is
+                        return
                     raise StoreError(f"the store {self.path} was written by an older escalate and cannot be "
                                      f"upgraded: {exc.message}", hint=exc.hint) from None
             else:

@@ -287,6 +287,30 @@ def test_an_older_store_that_cannot_be_upgraded_is_a_clear_error(tmp_path, monke
         Store.open(path, readonly=True)
 
 
+def test_a_schema_3_store_that_cannot_be_upgraded_is_still_read_as_it_is(tmp_path, monkeypatch):
+    """Schema 4 only adds an index for exports: a schema-3 store on read-only media still verifies
+    and lists (and a jsonl export of it, where one can be written, makes the same lines)."""
+    from escalate import verify
+
+    path = tmp_path / "v3.sqlite3"
+    with Store.open(path) as s:
+        open_fictional(s, decision_by={"name": "Lee Madeup", "role": "Team manager"})
+    with sqlite3.connect(path) as conn:  # as schema 3 left it
+        conn.execute("DROP INDEX disclosures_seq_digest")
+        conn.execute("CREATE INDEX disclosures_seq ON disclosures (seq)")
+        conn.execute("PRAGMA user_version = 3")
+
+    def refuse(self, current):
+        raise StoreError(f"the store {self.path} is read-only", hint="Check the file's permissions.")
+
+    monkeypatch.setattr(Store, "_migrate", refuse)
+    with Store.open(path, readonly=True) as ro:
+        assert ro.conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert verify.verify_store(ro).ok
+        assert [s["state"]["challenge"] for s in journal.summaries(ro)] == ["C-0001"]
+        assert ro.whole_log_chunk_sql(False) is None  # no index to walk: exports ask for the order instead
+
+
 def _contact(store, challenge, name, at):
     return journal.record(store, SETTINGS, challenge, "contact",
                           {"direction": "made", "medium": "phone", "with": {"name": name, "role": "Social worker"},
