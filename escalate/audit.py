@@ -102,8 +102,7 @@ def _contents(bodies: list[str], texts: dict[str, str]) -> list[Any]:
     one by one, which raises at the first that is not JSON."""
     import json
 
-    contents = [body[body.find("\n") + 1:] for body in bodies]
-    cuts = [_cut(content, texts) for content in contents]
+    cuts = [_cut(body, texts) for body in bodies]
     parts = [c for c, _ in cuts]
     if parts:  # brackets on the end parts, not around the joined whole (one copy of it, not three)
         parts[0], parts[-1] = "[" + parts[0], parts[-1] + "]"
@@ -117,8 +116,8 @@ def _contents(bodies: list[str], texts: dict[str, str]) -> list[Any]:
     if "\\ud" in joined or "\\uD" in joined:  # rare: look closer (parsing joins surrogate pairs)
         for value in parsed:
             entry.canonical(value)  # a lone surrogate raises UnicodeEncodeError: no escalate entry holds one
-    return [value if text is None else _paste(value, text, content)
-            for value, (_, text), content in zip(parsed, cuts, contents)]
+    return [value if text is None else _paste(value, text, body)
+            for value, (_, text), body in zip(parsed, cuts, bodies)]
 
 
 def _content(body: str, texts: dict[str, str]) -> Any:
@@ -126,38 +125,40 @@ def _content(body: str, texts: dict[str, str]) -> Any:
     return _contents([body], texts)[0]
 
 
-def _cut(content: str, texts: dict[str, str]) -> tuple[str, str | None]:
-    """(content with its procedure text emptied, the text), or (content, None) to parse it as it is.
-    Keys are sorted, so procedure_version follows procedure_text; an unescaped
-    '","procedure_version":' cannot occur inside a JSON string, so the first after the key ends the
-    text, and decoding the cut-out part alone proves it is one JSON string."""
+def _cut(body: str, texts: dict[str, str]) -> tuple[str, str | None]:
+    """(the body's content, after its header line, with its procedure text emptied; the text), or
+    (the content, None) to parse it as it is. Cut from the body where it lies: an opening's whole
+    content is never copied. Keys are sorted, so procedure_version follows procedure_text; an
+    unescaped '","procedure_version":' cannot occur inside a JSON string, so the first after the key
+    ends the text, and decoding the cut-out part alone proves it is one JSON string."""
     import json
 
-    start = content.find(_TEXT_KEY)
-    if start == -1 or content.count(_TEXT_KEY) != 1:
-        return content, None
+    begin = body.find("\n") + 1
+    start = body.find(_TEXT_KEY, begin)
+    if start == -1 or body.count(_TEXT_KEY, begin) != 1:
+        return body[begin:], None
     start += len(_TEXT_KEY)
-    end = content.find(_TEXT_END, start)
+    end = body.find(_TEXT_END, start)
     if end == -1:
-        return content, None
-    escaped = content[start:end]
+        return body[begin:], None
+    escaped = body[start:end]
     text = texts.get(escaped)
     if text is None:
         try:
             text = texts[escaped] = json.loads('"' + escaped + '"')
         except ValueError:
-            return content, None
-    return content[:start] + content[end:], text
+            return body[begin:], None
+    return body[begin:start] + body[end:], text
 
 
-def _paste(value: Any, text: str, content: str) -> Any:
+def _paste(value: Any, text: str, body: str) -> Any:
     """Put the procedure text back where :func:`_cut` emptied it; if the emptied key was not the
     opening's data.procedure_text, parse the content as it stands instead."""
     import json
 
     data = value.get("data") if isinstance(value, dict) else None
     if not isinstance(data, dict) or data.get("procedure_text") != "":
-        return json.loads(content)
+        return json.loads(body[body.find("\n") + 1:])
     data["procedure_text"] = text
     return value
 
