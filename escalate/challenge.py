@@ -192,11 +192,11 @@ def plan_stage(state: dict[str, Any], st: dict[str, Any], stage: Any, procedure:
                                "met_at": None, "status": "", "extended": False, "paused": False}
         rows[d.id] = row
         t = d.timescale
-        if start is None:
+        if start is None and not st["extended"].get(d.id):
             row["status"] = "waiting"
             return row
         due = None
-        if st["extended"].get(d.id):
+        if st["extended"].get(d.id):  # a date agreed for it holds even before its clock would start
             due, row["extended"] = _t(st["extended"][d.id]), True
         elif t.kind == "agreed":
             due = _t(st["agreed"].get(d.id))
@@ -209,7 +209,7 @@ def plan_stage(state: dict[str, Any], st: dict[str, Any], stage: Any, procedure:
         if due is not None and st["pause_total"].get(d.id):
             due += dt.timedelta(seconds=st["pause_total"][d.id])
         row["due"] = due
-        met = _first_after(st, d.meeting_kinds(), clock.iso(start), start_seq)
+        met = _first_after(st, d.meeting_kinds(), clock.iso(start or _t(st["entered_at"])), start_seq)
         row["met_at"] = _t(met)
         if met is not None:
             row["status"] = "met late" if due is not None and _t(met) > due else "met"
@@ -255,17 +255,45 @@ def _limit_rows(state: dict[str, Any], st: dict[str, Any], procedure: Any) -> li
             protective = _t(state.get("protective_by"))
             due = _due(t.fixed, start, procedure)
             due = min(due, protective) if due is not None and protective is not None else due
+        lid = LIMIT_PREFIX + limit.id
+        # Extended or paused in any stage of its range (each entry is kept with the stage it was
+        # recorded in): the latest extension holds, and every pause counts. A pause still running
+        # when its stage was left ended then: a step up starts the next level's clock again.
+        extended, paused_for, paused = None, 0, False
+        for i in inside:
+            s = visited[i]
+            extended = s["extended"].get(lid) or extended
+            paused_for += s["pause_total"].get(lid, 0)
+            since = s["paused"].get(lid)
+            if since is not None and s["left_at"] is not None:
+                paused_for += max(0, int((_t(s["left_at"]) - _t(since)).total_seconds()))
+            elif since is not None:
+                paused = True
+        if extended:
+            due = _t(extended)
+        if due is not None and paused_for:
+            due += dt.timedelta(seconds=paused_for)
         label = procedure.stage_label
-        row = {"id": LIMIT_PREFIX + limit.id, "what": f"{limit.what} ({label}s {limit.from_stage} to "
-                                                      f"{limit.to_stage}, overall)",
+        row = {"id": lid, "what": f"{limit.what} ({label}s {limit.from_stage} to {limit.to_stage}, overall)",
                "owner": "both", "starts": "stage-entered", "timescale": limit.timescale, "stage": st["stage"],
-               "start": start, "due": due, "met_at": met, "status": "", "extended": False, "paused": False}
+               "start": start, "due": due, "met_at": met, "status": "", "extended": bool(extended),
+               "paused": False}
         if met is not None:
             row["status"] = "met late" if due is not None and met > due else "met"
-        elif due is None:  # (an "agreed" limit has no date to agree: only a stage's deadlines take one)
+        elif paused and state["status"] == "open":
+            row["status"], row["paused"] = "paused", True
+        elif due is None:  # (an "agreed" limit has no date to agree: it can be given one by an extension)
             row["status"] = "no timescale"
         rows.append(row)
     return rows
+
+
+def current_limits(state: dict[str, Any], procedure: Any) -> list[str]:
+    """The row ids of the procedure's limits whose range holds the open challenge's current stage
+    on the main ladder: the limits that may be extended, paused or resumed now."""
+    if state["route"] != "main" or state["status"] != "open":
+        return []
+    return [LIMIT_PREFIX + x.id for x in procedure.limits if x.from_stage <= state["stage"] <= x.to_stage]
 
 
 def judge(rows: list[dict[str, Any]], now: dt.datetime, *, current: bool, end: dt.datetime | None,
@@ -355,7 +383,8 @@ def derive(state: dict[str, Any], procedure: Any, now: dt.datetime, *, history: 
 LIST_FIELDS = ("challenge", "case_ref_sd", "status", "outcome", "procedure_id", "procedure_version", "fingerprint",
                "agency", "team", "triggers", "stage", "highest_stage", "route", "entries", "opened_at",
                "resolved_at", "immediate_risk")
-LISTING_FORMAT = "L2"  # L2: rows of limits over several stages too
+LISTING_FORMAT = "L3"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
+# an extension holding before its deadline's clock starts
 
 
 def listing(state: dict[str, Any], procedure: Any) -> dict[str, Any]:

@@ -137,10 +137,17 @@ def record(store: Store, settings: Settings, challenge: str, kind: str, data: di
             raise ChallengeError(f"challenge {challenge} is {state['status']}: reopen it before recording a {kind}",
                                  hint=f"`escalate record {challenge} reopened --reason ...` or the app's Reopen.")
         if kind.startswith("deadline-") or kind == "timescale-agreed":
+            from escalate.challenge import LIMIT_PREFIX, current_limits
+
             procedure = procedure_of(store, state)
             stage = procedure.stage(state["stage"], state["route"])
-            ids = [d.id for d in stage.deadlines]
+            # a limit over several stages may be extended or paused too, while the challenge is in its range
+            limits = current_limits(state, procedure) if kind.startswith("deadline-") else []
+            ids = [d.id for d in stage.deadlines] + limits
             if clean["deadline"] not in ids:
+                if kind == "timescale-agreed" and clean["deadline"].startswith(LIMIT_PREFIX):
+                    raise UsageError(f"{clean['deadline']!r} is a limit set by the procedure: no timescale is "
+                                     "agreed for it", hint="Record an extension of it if one was agreed.")
                 raise UsageError(f"stage {stage.number} has no deadline {clean['deadline']!r}",
                                  hint="Deadlines of this stage: " + (", ".join(ids) or "none"))
             st = state["stages"][-1]

@@ -70,6 +70,24 @@ def test_deadlines_over_christmas(store, procs, monkeypatch):
     assert later["missed_by"]["them"] == 1
 
 
+def test_a_deadline_extended_before_its_clock_starts_takes_the_agreed_date(store, procs, monkeypatch):
+    """Their reply is waiting on our raising the concern; a date agreed for it meanwhile holds (it
+    used to be recorded and then not shown), and it is met by their reply as before."""
+    monkeypatch.setattr(clock, "now", lambda: at("2026-12-18T12:00"))
+    open_in(store, procs, "fictional-test", "2026-12-18T10:00")
+    reply_id = journal.view(store, procs, "C-0001", now=at("2026-12-18T12:00"))["deadlines"][1]["id"]
+    journal.record(store, SETTINGS, "C-0001", "deadline-extended",
+                   {"deadline": reply_id, "new_due": "2027-01-08T17:00", "reason": "agreed at the meeting"},
+                   "2026-12-18T11:00")
+    reply = journal.view(store, procs, "C-0001", now=at("2026-12-18T12:00"))["deadlines"][1]
+    assert reply["status"] == "due" and reply["extended"] and local(reply["due"]) == dt.datetime(2027, 1, 8, 17, 0)
+    assert journal.view(store, procs, "C-0001", now=at("2027-01-11T09:00"))["deadlines"][1]["status"] == "overdue"
+    monkeypatch.setattr(clock, "now", lambda: at("2027-01-04T12:00"))
+    journal.record(store, SETTINGS, "C-0001", "response", {"decision": "Strategy discussion agreed"},
+                   "2027-01-04T10:00")
+    assert journal.view(store, procs, "C-0001", now=at("2027-01-11T09:00"))["deadlines"][1]["status"] == "met"
+
+
 def test_scottish_new_year(store, procs, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: at("2026-12-31T12:00"))
     open_in(store, procs, "fictional-test", "2026-12-31T10:00")
@@ -313,12 +331,56 @@ def test_a_limit_is_met_by_leaving_its_range_in_time_or_resolving_inside_it(stor
     assert resolved["deadlines"][1]["status"] == "met" and not resolved["missed"]
 
 
-def test_a_limit_cannot_be_extended_like_a_stage_deadline(store, limited, monkeypatch):
-    monkeypatch.setattr(clock, "now", lambda: at("2026-11-24T12:00"))
+def test_a_limit_can_be_extended_while_the_challenge_is_in_its_range(store, limited, monkeypatch):
+    """An extension agreed in stage 2 moves the limit that began in stage 1; once the challenge is
+    past the range, the limit is no longer the current stage's to extend, and it never takes an
+    agreed timescale (the procedure sets it)."""
+    monkeypatch.setattr(clock, "now", lambda: at("2026-12-01T12:00"))
     open_in(store, limited, "fictional-limited", "2026-11-23T10:00")
+    journal.step_up(store, SETTINGS, "C-0001", "no agreement", "2026-11-24T10:00")
+    journal.record(store, SETTINGS, "C-0001", "deadline-extended",
+                   {"deadline": "limit:first-two", "new_due": "2026-12-10T17:00", "reason": "strategy meeting set",
+                    "agreed_by": {"name": "Robin Madeup", "role": "Partnership manager"}}, "2026-11-25T11:00")
+    view = journal.view(store, limited, "C-0001", now=at("2026-12-01T12:00"))
+    limit = view["deadlines"][-1]
+    assert limit["id"] == "limit:first-two" and limit["extended"] and limit["status"] == "due"
+    assert local(limit["due"]) == dt.datetime(2026, 12, 10, 17, 0) and not view["overdue"]
+    with pytest.raises(UsageError, match="limit set by the procedure"):
+        journal.record(store, SETTINGS, "C-0001", "timescale-agreed",
+                       {"deadline": "limit:first-two", "due": "2026-12-11T17:00", "reason": "r"})
+    journal.step_up(store, SETTINGS, "C-0001", "still no agreement", "2026-11-26T10:00")
+    assert journal.view(store, limited, "C-0001", now=at("2026-12-01T12:00"))["history"][1]["deadlines"][-1][
+        "status"] == "met"  # left the range before the extended date
     with pytest.raises(UsageError, match="no deadline 'limit:first-two'"):
         journal.record(store, SETTINGS, "C-0001", "deadline-extended",
-                       {"deadline": "limit:first-two", "new_due": "2026-12-10T17:00:00.000000Z", "reason": "r"})
+                       {"deadline": "limit:first-two", "new_due": "2026-12-20T17:00", "reason": "r"})
+
+
+def test_a_paused_limit_stops_its_clock_until_resumed_or_the_next_step_up(store, limited, monkeypatch):
+    """Paused for a day and a half in stage 1 and resumed: due 36 hours later. Paused again in stage
+    2 and the challenge stepped up while paused: the pause ends with the stage it was agreed in."""
+    monkeypatch.setattr(clock, "now", lambda: at("2026-12-04T12:00"))
+    open_in(store, limited, "fictional-limited", "2026-11-23T10:00")  # due Thu 26 Nov 17:00
+    journal.record(store, SETTINGS, "C-0001", "deadline-paused",
+                   {"deadline": "limit:first-two", "reason": "awaiting the strategy meeting"}, "2026-11-24T09:00")
+    paused = journal.view(store, limited, "C-0001", now=at("2026-11-27T12:00"))["deadlines"][-1]
+    assert paused["status"] == "paused" and paused["paused"]
+    with pytest.raises(ChallengeError, match="already paused"):
+        journal.record(store, SETTINGS, "C-0001", "deadline-paused",
+                       {"deadline": "limit:first-two", "reason": "again"}, "2026-11-24T10:00")
+    journal.record(store, SETTINGS, "C-0001", "deadline-resumed",
+                   {"deadline": "limit:first-two", "reason": "meeting held"}, "2026-11-25T21:00")
+    resumed = journal.view(store, limited, "C-0001", now=at("2026-11-25T22:00"))["deadlines"][-1]
+    assert local(resumed["due"]) == dt.datetime(2026, 11, 28, 5, 0) and resumed["status"] == "due"
+    journal.step_up(store, SETTINGS, "C-0001", "no agreement", "2026-11-26T10:00")
+    journal.record(store, SETTINGS, "C-0001", "deadline-paused",
+                   {"deadline": "limit:first-two", "reason": "awaiting legal advice"}, "2026-11-26T11:00")
+    journal.step_up(store, SETTINGS, "C-0001", "still no agreement", "2026-11-27T11:00")  # paused for 24 hours
+    limit = journal.view(store, limited, "C-0001", now=at("2026-12-04T12:00"))["history"][1]["deadlines"][-1]
+    assert local(limit["due"]) == dt.datetime(2026, 11, 29, 5, 0) and limit["status"] == "met"
+    with pytest.raises(UsageError, match="no deadline 'limit:first-two'"):  # stage 3 is past its range
+        journal.record(store, SETTINGS, "C-0001", "deadline-resumed",
+                       {"deadline": "limit:first-two", "reason": "r"}, "2026-11-27T12:00")
 
 
 def test_a_limit_with_a_protective_timescale_takes_the_sooner_date_and_one_with_none_says_so(tmp_path, store,

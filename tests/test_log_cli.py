@@ -279,3 +279,17 @@ def test_a_required_list_of_blanks_is_missing():
     assert entry.check_data("opened", data)["triggers"] == ["disputed-referral"]
     with pytest.raises(UsageError, match="opened entry needs triggers"):
         entry.check_data("opened", {**data, "triggers": ["  ", "\t"]})
+
+
+def test_an_extended_deadline_says_so_where_it_is_shown(configured, isolated_home):
+    """show prints the new date with "(extended)", so nobody reads it as the procedure's own."""
+    run = configured
+    assert run(*OPEN)[0] == 0
+    _, before, _ = run("show", "1")
+    assert "(extended)" not in before
+    assert run("record", "1", "deadline-extended", "--deadline", "resolve", "--new-due", "2026-12-04T17:00",
+               "--reason", "Agreed by phone")[0] == 0
+    _, after, _ = run("show", "1")
+    line = next(x for x in after.splitlines() if "Resolve, or agree" in x)
+    assert "[DUE]" in line or "[OVERDUE]" in line or "[DUE SOON]" in line
+    assert "(extended)" in " ".join(after.split())

@@ -271,7 +271,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                   f"status: {status} · next: {_when(view, tz)}")
     console.print("\n[bold]Deadlines of this stage[/]")
     for r in view["deadlines"]:
-        due = clock.show(r["due"], tz) if r["due"] else "-"
+        due = (clock.show(r["due"], tz) if r["due"] else "-") + (" (extended)" if r["extended"] else "")
         console.print(f"  [{r['status'].upper()}] {escape(r['what'])} ({r['owner']}; "
                       f"{escape(describe_timescale(r['timescale']))}) due {due}")
     for n, sent in view["notifications"]:

@@ -119,10 +119,10 @@ class ChallengeScreen(Screen[None]):
             self.app.notify(f"Saved: #{result.cseq} {result.kind}.")
             self.refresh_data()
 
-    def deadline_options(self) -> list[tuple[str, str]]:
-        # a limit over several stages is not one of the stage's deadlines: it is not extended or paused
+    def deadline_options(self, limits: bool = True) -> list[tuple[str, str]]:
+        # a limit over several stages may be extended or paused, but has no timescale to agree
         return [(f"{r['id']}: {r['what']}", r["id"]) for r in self.view.get("deadlines", [])
-                if not r["id"].startswith(LIMIT_PREFIX)]
+                if limits or not r["id"].startswith(LIMIT_PREFIX)]
 
     def action_contact(self) -> None:
         self.form("Record a contact", [
@@ -167,7 +167,7 @@ class ChallengeScreen(Screen[None]):
 
     def action_timescale(self) -> None:
         self.form("Set an agreed or protective timescale", [
-            Field("deadline", "Deadline", kind="select", options=self.deadline_options(), required=True),
+            Field("deadline", "Deadline", kind="select", options=self.deadline_options(limits=False), required=True),
             Field("due", "Due", kind="time", required=True),
             Field("reason", "Reason"),
         ], "timescale-agreed", lambda v: {"deadline": v["deadline"], "due": v["due"], "reason": v["reason"]},
@@ -345,7 +345,7 @@ def deadlines_text(v: dict[str, Any], tz: str, *, hints: bool = True) -> str:
     what the procedure says comes next. ``hints`` names the keys that act (not in read-only views)."""
     lines = ["[b]Deadlines of this stage[/]"]
     for r in v["deadlines"]:
-        due = clock.show(r["due"], tz) if r["due"] else "-"
+        due = (clock.show(r["due"], tz) if r["due"] else "-") + (" (extended)" if r["extended"] else "")
         lines.append(f"  \\[{r['status'].upper()}] {esc(r['what'])} · {OWNER_WORDS[r['owner']]} · "
                      f"{esc(describe_timescale(r['timescale']))} · id {r['id']} · due {due}")
     if not v["deadlines"]:
