@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from textual.widgets.select import InvalidSelectValueError
 
 from conftest import DATA
 from escalate import settings as settings_mod
@@ -468,6 +469,31 @@ async def test_extend_pause_and_amend_from_the_challenge_view(dsl):
         app.screen.query_one("#f-reason").value = "Agreed by phone with the team manager"
         await pilot.press("ctrl+s")
         await settle(pilot)
+        # pause one deadline (a reason is required to pause), pause a second meanwhile, resume the first
+        await pilot.press("p")
+        await pilot.pause()
+        app.screen.query_one("#f-deadline").value = "pause resolve"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "required for this choice" in text_of(app, "#err-reason")
+        app.screen.query_one("#f-reason").value = "Awaiting the strategy meeting"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        choice = app.screen.query_one("#f-deadline")
+        with pytest.raises(InvalidSelectValueError):  # not offered: it is paused already
+            choice.value = "pause resolve"
+        choice.value = "resume resolve"  # offered, as is pausing the other
+        choice.value = "pause acknowledge"
+        app.screen.query_one("#f-reason").value = "Their manager is away until Monday"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        app.screen.query_one("#f-deadline").value = "resume resolve"
+        await pilot.press("ctrl+s")  # no reason needed to resume
+        await settle(pilot)
         await pilot.press("f")
         await pilot.pause()
         app.screen.query_one("#f-target").value = "1"
@@ -477,7 +503,10 @@ async def test_extend_pause_and_amend_from_the_challenge_view(dsl):
         await pilot.press("ctrl+s")
         await settle(pilot)
     with Store.open(dsl / "escalate.sqlite3") as s:
-        assert [e.kind for e in s.entries("C-0001")] == ["opened", "deadline-extended", "amendment"]
+        assert [e.kind for e in s.entries("C-0001")] == ["opened", "deadline-extended", "deadline-paused",
+                                                         "deadline-paused", "deadline-resumed", "amendment"]
+        assert [e.content()["data"]["deadline"] for e in s.entries("C-0001")[2:5]] == ["resolve", "acknowledge",
+                                                                                        "resolve"]
 
 
 async def test_wizard_skips_the_procedure_choice_when_there_is_one(dsl, tmp_path, monkeypatch):

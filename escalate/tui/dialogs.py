@@ -31,6 +31,8 @@ class Field:
     default: str = ""
     help: str = ""
     placeholder: str = ""
+    #: required only for some values of the other fields (say so in ``help``)
+    required_if: Callable[[dict[str, str]], bool] | None = None
 
 
 class FormDialog(ModalScreen[Any]):
@@ -103,8 +105,8 @@ class FormDialog(ModalScreen[Any]):
         errors: dict[str, str] = {}
         for f in self.fields:
             value = values[f.name]
-            if f.required and not value:
-                errors[f.name] = f"{f.label} is required."
+            if not value and (f.required or (f.required_if is not None and f.required_if(values))):
+                errors[f.name] = f"{f.label} is required" + ("." if f.required else " for this choice.")
             elif f.kind == "time" and value:
                 try:
                     clock.parse_time(value, self.timezone, what=f.label)

@@ -102,13 +102,15 @@ class ChallengeScreen(Screen[None]):
 
     # --- forms ---------------------------------------------------------------------------
 
-    def form(self, title: str, fields: list[Field], kind: str, build: Callable[[dict[str, str]], dict[str, Any]],
-             intro: str = "", at_field: bool = True) -> None:
+    def form(self, title: str, fields: list[Field], kind: str | Callable[[dict[str, str]], str],
+             build: Callable[[dict[str, str]], dict[str, Any]], intro: str = "", at_field: bool = True) -> None:
+        """A form recording one entry of ``kind`` (or of the kind ``kind(values)`` chooses)."""
         if at_field:
             fields = fields + [Field("at", "When it happened", kind="time")]
 
         def save(values: dict[str, str]) -> Any:
-            return journal.record(self.app.store, self.app.settings, self.challenge, kind, build(values),
+            chosen = kind(values) if callable(kind) else kind
+            return journal.record(self.app.store, self.app.settings, self.challenge, chosen, build(values),
                                   values.get("at") or None)
 
         self.app.push_screen(FormDialog(title, fields, save, intro=intro, timezone=self.app.settings.timezone),
@@ -157,13 +159,20 @@ class ChallengeScreen(Screen[None]):
                                            "agreed_by": _person(v["agreed_by"])})
 
     def action_pause(self) -> None:
+        # One dialog for both: resume a paused deadline, or pause another while one is paused.
         paused = self.view["state"]["stages"][-1]["paused"]
-        kind = "deadline-resumed" if paused else "deadline-paused"
-        options = [(d, d) for d in paused] if paused else self.deadline_options()
-        self.form("Resume a paused deadline" if paused else "Pause a deadline", [
-            Field("deadline", "Deadline", kind="select", options=options, required=True),
-            Field("reason", "Reason", required=not paused),
-        ], kind, lambda v: {"deadline": v["deadline"], "reason": v["reason"]})
+        options = [(f"Resume {d}", f"resume {d}") for d in paused] + [
+            (f"Pause {label}", f"pause {d}") for label, d in self.deadline_options() if d not in paused]
+
+        def pausing(values: dict[str, str]) -> bool:
+            return values["deadline"].startswith("pause ")
+
+        self.form("Pause or resume a deadline", [
+            Field("deadline", "Deadline", kind="select", options=options, required=True,
+                  default=options[0][1] if len(options) == 1 else ""),
+            Field("reason", "Reason", required_if=pausing, help="Required to pause: auditors read it."),
+        ], lambda v: "deadline-paused" if pausing(v) else "deadline-resumed",
+            lambda v: {"deadline": v["deadline"].split(" ", 1)[1], "reason": v["reason"]})
 
     def action_timescale(self) -> None:
         self.form("Set an agreed or protective timescale", [
