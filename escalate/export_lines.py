@@ -24,8 +24,9 @@ SIZE = 1000
 #: entries: below this, starting a helper costs more than it saves
 HELPER_FROM = 20_000
 
-# The helper: the odd chunks of lo < seq <= hi, each as a frame of four numbers (see _Helper.take)
-# and its lines. It imports only sqlite3, and Python starts it without site packages (-I -S).
+# The helper: the odd chunks of lo < seq <= hi, each as a frame of five numbers (entries, lines made,
+# first and last entry, length of the lines: see _Helper.take) and then its lines. It imports only
+# sqlite3, and Python starts it without site packages (-I -S).
 _HELPER = r"""
 import os, sqlite3, struct, sys
 uri, sql, lo, hi, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
@@ -56,7 +57,8 @@ def chunks(store: Any, sql: str, lo: int, hi: int, helper_from: int | None = Non
     from escalate.store import uri_of
 
     bounds = [(a, min(a + SIZE, hi)) for a in range(lo, hi, SIZE)]
-    big = hi - lo >= (HELPER_FROM if helper_from is None else helper_from)
+    # (on one core a helper would only take turns with this process)
+    big = hi - lo >= (HELPER_FROM if helper_from is None else helper_from) and (os.cpu_count() or 1) > 1
     helper = _Helper(uri_of(store.path, readonly=True), sql, lo, hi) if big and len(bounds) > 1 else None
     ours = bounds if helper is None else bounds[0::2]
     made = ahead(_made(store.conn, sql, ours))  # on a thread of its own
