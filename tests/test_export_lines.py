@@ -14,6 +14,12 @@ from escalate.store import Store
 from logtools import SETTINGS, open_fictional
 
 
+@pytest.fixture(autouse=True)
+def two_cores(monkeypatch):
+    """The helper is started only where there is a second core; these tests want it anywhere."""
+    monkeypatch.setattr(export_lines.os, "cpu_count", lambda: 2)
+
+
 @pytest.fixture
 def store(tmp_path):
     """Five challenges of six entries, openings naming four people (disclosures in digest order)."""
