@@ -266,7 +266,7 @@ def pack_sections(rep: dict[str, Any], tz: str) -> list[tuple[str, list[str]]]:
     timescales = []
     for h in v["history"]:
         for d in h["deadlines"]:
-            due = (clock.show(d["due"], tz) if d["due"] else "no date") + (" (extended)" if d["extended"] else "")
+            due = (clock.show(d["due"], tz) if d["due"] else "no date") + (", extended" if d["extended"] else "")
             met = f", met {clock.show(d['met_at'], tz)}" if d["met_at"] else ""
             timescales.append(f"{p.stage_label} {h['stage']}: {d['what']} ({OWNER_WORDS[d['owner']]}; "
                               f"{describe_timescale(d['timescale'])}; due {due}{met}): {d['status'].upper()}")

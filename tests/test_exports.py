@@ -126,6 +126,17 @@ def test_dispute_pack(store_home, tmp_path, run_cli, fmt):
         assert words in text, words
 
 
+def test_the_pack_says_which_timescale_was_extended(store_home, tmp_path, run_cli):
+    """The meeting reads the date agreed, and that it was agreed, not the procedure's own."""
+    assert run_cli("record", "1", "deadline-extended", "--deadline", "resolve", "--new-due", "2026-12-04T17:00",
+                   "--reason", "Agreed by phone", "--at", "2026-11-17T11:00")[0] == 0
+    out = tmp_path / "pack.md"
+    assert run_cli("pack", "1", "--format", "md", "-o", out)[0] == 0
+    line = next(x for x in out.read_text().splitlines() if "Resolve, or agree" in x)
+    assert "due Fri 04 Dec 2026 17:00 +00:00, extended)" in line
+    assert not any("extended)" in x for x in out.read_text().splitlines() if "acknowledges" in x)
+
+
 def test_pack_refuses_to_overwrite(store_home, tmp_path, run_cli):
     out = tmp_path / "pack.html"
     out.write_text("keep")
