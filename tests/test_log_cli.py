@@ -293,3 +293,7 @@ def test_an_extended_deadline_says_so_where_it_is_shown(configured, isolated_hom
     line = next(x for x in after.splitlines() if "Resolve, or agree" in x)
     assert "[DUE]" in line or "[OVERDUE]" in line or "[DUE SOON]" in line
     assert "(extended)" in " ".join(after.split())
+    _, data, _ = run("show", "1", "--json")
+    rows = {r["id"]: r for r in json.loads(data)["deadlines"]}
+    assert rows["resolve"]["extended"] and rows["resolve"]["due"].startswith("2026-12-04T17:00")
+    assert not rows["acknowledge"]["extended"]

@@ -163,7 +163,8 @@ def _deadline_json(row: dict[str, Any]) -> dict[str, Any]:
             "timescale": row["timescale"] if isinstance(row["timescale"], str) else describe_timescale(row["timescale"]),
             "start": clock.iso(row["start"]) if row["start"] else None,
             "due": clock.iso(row["due"]) if row["due"] else None,
-            "met_at": clock.iso(row["met_at"]) if row["met_at"] else None, "status": row["status"]}
+            "met_at": clock.iso(row["met_at"]) if row["met_at"] else None, "status": row["status"],
+            "extended": bool(row.get("extended"))}
 
 
 def _summary_json(view: dict[str, Any]) -> dict[str, Any]:
