@@ -152,6 +152,10 @@ def record(store: Store, settings: Settings, challenge: str, kind: str, data: di
                                  hint="Deadlines of this stage: " + (", ".join(ids) or "none"))
             st = state["stages"][-1]
             if kind == "deadline-resumed" and clean["deadline"] not in st["paused"]:
+                if any(clean["deadline"] in earlier["paused"] for earlier in state["stages"][:-1]):
+                    raise ChallengeError(f"{clean['deadline']!r} is not paused: its pause ended when the challenge "
+                                         f"stepped up to {procedure.stage_label.lower()} {state['stage']}",
+                                         hint="Its clock runs again from then; pause it again if that was agreed.")
                 raise ChallengeError(f"deadline {clean['deadline']!r} is not paused")
             if kind == "deadline-paused" and clean["deadline"] in st["paused"]:
                 raise ChallengeError(f"deadline {clean['deadline']!r} is already paused")

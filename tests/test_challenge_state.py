@@ -357,8 +357,8 @@ def test_a_limit_can_be_extended_while_the_challenge_is_in_its_range(store, limi
 
 
 def test_a_paused_limit_stops_its_clock_until_resumed_or_the_next_step_up(store, limited, monkeypatch):
-    """Paused for a day and a half in stage 1 and resumed: due 36 hours later. Paused again in stage
-    2 and the challenge stepped up while paused: the pause ends with the stage it was agreed in."""
+    """Paused for a day and a half in stage 1 and resumed: due 36 hours later. Paused again, and the
+    challenge stepped up while paused (twice): each pause ends with the stage it was agreed in."""
     monkeypatch.setattr(clock, "now", lambda: at("2026-12-04T12:00"))
     open_in(store, limited, "fictional-limited", "2026-11-23T10:00")  # due Thu 26 Nov 17:00
     journal.record(store, SETTINGS, "C-0001", "deadline-paused",
@@ -372,12 +372,17 @@ def test_a_paused_limit_stops_its_clock_until_resumed_or_the_next_step_up(store,
                    {"deadline": "limit:first-two", "reason": "meeting held"}, "2026-11-25T21:00")
     resumed = journal.view(store, limited, "C-0001", now=at("2026-11-25T22:00"))["deadlines"][-1]
     assert local(resumed["due"]) == dt.datetime(2026, 11, 28, 5, 0) and resumed["status"] == "due"
-    journal.step_up(store, SETTINGS, "C-0001", "no agreement", "2026-11-26T10:00")
+    journal.record(store, SETTINGS, "C-0001", "deadline-paused",
+                   {"deadline": "limit:first-two", "reason": "awaiting the manager"}, "2026-11-26T08:00")
+    journal.step_up(store, SETTINGS, "C-0001", "no agreement", "2026-11-26T10:00")  # paused 2 hours, then ended
+    with pytest.raises(ChallengeError, match="its pause ended when the challenge stepped up to stage 2"):
+        journal.record(store, SETTINGS, "C-0001", "deadline-resumed",
+                       {"deadline": "limit:first-two", "reason": "manager back"}, "2026-11-26T10:30")
     journal.record(store, SETTINGS, "C-0001", "deadline-paused",
                    {"deadline": "limit:first-two", "reason": "awaiting legal advice"}, "2026-11-26T11:00")
     journal.step_up(store, SETTINGS, "C-0001", "still no agreement", "2026-11-27T11:00")  # paused for 24 hours
     limit = journal.view(store, limited, "C-0001", now=at("2026-12-04T12:00"))["history"][1]["deadlines"][-1]
-    assert local(limit["due"]) == dt.datetime(2026, 11, 29, 5, 0) and limit["status"] == "met"
+    assert local(limit["due"]) == dt.datetime(2026, 11, 29, 7, 0) and limit["status"] == "met"
     with pytest.raises(UsageError, match="no deadline 'limit:first-two'"):  # stage 3 is past its range
         journal.record(store, SETTINGS, "C-0001", "deadline-resumed",
                        {"deadline": "limit:first-two", "reason": "r"}, "2026-11-27T12:00")
