@@ -22,8 +22,9 @@ import hashlib
 import itertools
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from escalate import clock, entry, export_lines
 from escalate.errors import ExportError, StoreError
@@ -70,9 +71,10 @@ def write_atomic(path: Path, chunks: Any, before_rename: Callable[[str], Any] | 
             # failed. Synced as it grew, only the tail is left to write here.
             syncing.wait()
         digest = sha.hexdigest()
-        if before_rename is not None:
-            before_rename(digest)
-        os.replace(tmp, path)
+        with _too_late_to_interrupt():
+            if before_rename is not None:
+                before_rename(digest)
+            os.replace(tmp, path)
     except BaseException as exc:
         try:
             tmp.unlink()
@@ -83,6 +85,29 @@ def write_atomic(path: Path, chunks: Any, before_rename: Callable[[str], Any] | 
                               "writable. Nothing was exported.") from None
         raise
     return digest
+
+
+@contextmanager
+def _too_late_to_interrupt() -> Iterator[None]:
+    """^C held off while an export is recorded and its file renamed into place: once the log says
+    the file left, the file must be there. A ^C meanwhile comes too late to stop the export and is
+    dropped (before this, the file is written and synced, and a ^C stops it with nothing recorded).
+    Only the main thread receives ^C; elsewhere (the app's workers) there is nothing to hold off."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    try:
+        before = signal.signal(signal.SIGINT, lambda number, frame: None)
+    except (ValueError, OSError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before if before is not None else signal.SIG_DFL)
 
 
 #: bytes written between two background fsyncs of a file being exported

@@ -329,6 +329,41 @@ def test_a_caller_that_stops_early_stops_the_maker_before_going_on():
     assert made <= 5 + 3 + 2  # taken, queued, and at most one in hand: it stopped making
 
 
+@pytest.mark.parametrize("when", ["as the log records it", "as it is renamed into place"])
+def test_a_ctrl_c_once_an_export_is_being_recorded_is_too_late_to_stop_it(tmp_path, monkeypatch, when):
+    """A ^C that lands after the log has recorded the export but before the file had its name left
+    a record of a file that was then removed. From the recording on, the export completes."""
+    import os
+    import signal
+
+    from escalate import export as export_mod
+
+    recorded = []
+
+    def record(sha):
+        if when.startswith("as the log"):
+            os.kill(os.getpid(), signal.SIGINT)
+        recorded.append(sha)
+
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if when.startswith("as it is"):
+            os.kill(os.getpid(), signal.SIGINT)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    target = tmp_path / "x.jsonl"
+    export_mod.write_atomic(target, iter([b"a line\n"]), record)
+    assert target.read_bytes() == b"a line\n" and len(recorded) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.jsonl"]
+    # and a ^C while the file is written still stops it, with nothing recorded and no file
+    with pytest.raises(KeyboardInterrupt):
+        export_mod.write_atomic(tmp_path / "y.jsonl", (os.kill(os.getpid(), signal.SIGINT) or b"x" for _ in "ab"),
+                                record)
+    assert len(recorded) == 1 and sorted(p.name for p in tmp_path.iterdir()) == ["x.jsonl"]
+
+
 @pytest.mark.parametrize("failing", ["every fsync", "the fsync after the last byte"])
 def test_a_file_synced_as_it_grows_is_whole_or_absent(tmp_path, monkeypatch, failing):
     """A big export is fsynced as it is written (the disk works while the next lines are built).
