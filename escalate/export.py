@@ -47,6 +47,11 @@ def write_atomic(path: Path, chunks: Any, before_rename: Callable[[str], Any] | 
     under its name: an export records itself there, so a file never leaves the system unrecorded
     (if recording fails, the file is never made), and a file that could not be written is never
     recorded. Any failure removes the temporary file."""
+    with _on_signals({"SIGTERM": _stop}):
+        return _write_atomic(path, chunks, before_rename)
+
+
+def _write_atomic(path: Path, chunks: Any, before_rename: Callable[[str], Any] | None) -> str:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     sha = hashlib.sha256()
     try:
@@ -71,10 +76,16 @@ def write_atomic(path: Path, chunks: Any, before_rename: Callable[[str], Any] | 
             # failed. Synced as it grew, only the tail is left to write here.
             syncing.wait()
         digest = sha.hexdigest()
-        with _too_late_to_interrupt():
+        # Once the log says the file left, the file must be there: from the recording to the
+        # rename, a ^C is too late to stop the export (it is dropped), and a request to stop waits.
+        stopping: list[int] = []
+        with _on_signals({"SIGINT": lambda number, frame: None,
+                          "SIGTERM": lambda number, frame: stopping.append(number)}):
             if before_rename is not None:
                 before_rename(digest)
             os.replace(tmp, path)
+        if stopping:
+            raise SystemExit(128 + stopping[0])
     except BaseException as exc:
         try:
             tmp.unlink()
@@ -88,26 +99,33 @@ def write_atomic(path: Path, chunks: Any, before_rename: Callable[[str], Any] | 
 
 
 @contextmanager
-def _too_late_to_interrupt() -> Iterator[None]:
-    """^C held off while an export is recorded and its file renamed into place: once the log says
-    the file left, the file must be there. A ^C meanwhile comes too late to stop the export and is
-    dropped (before this, the file is written and synced, and a ^C stops it with nothing recorded).
-    Only the main thread receives ^C; elsewhere (the app's workers) there is nothing to hold off."""
+def _on_signals(handlers: dict[str, Callable[[int, Any], Any]]) -> Iterator[None]:
+    """``handlers`` (by signal name) for the block, then whatever was there before. Only the main
+    thread receives signals; elsewhere (the app's workers) this does nothing."""
     import signal
     import threading
 
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    try:
-        before = signal.signal(signal.SIGINT, lambda number, frame: None)
-    except (ValueError, OSError):
-        yield
-        return
+    before = {}
+    if threading.current_thread() is threading.main_thread():
+        for name, handler in handlers.items():
+            number = getattr(signal, name, None)
+            if number is None:  # (no SIGTERM on some systems)
+                continue
+            try:
+                before[number] = signal.signal(number, handler)
+            except (ValueError, OSError):
+                pass
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, before if before is not None else signal.SIG_DFL)
+        for number, handler in before.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+
+
+def _stop(number: int, frame: Any) -> None:
+    """A request to stop (SIGTERM) while an export is written: stop as an error would, leaving no
+    temporary file behind (it holds what the export holds) and nothing recorded."""
+    raise SystemExit(128 + number)
 
 
 #: bytes written between two background fsyncs of a file being exported

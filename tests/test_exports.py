@@ -364,6 +364,38 @@ def test_a_ctrl_c_once_an_export_is_being_recorded_is_too_late_to_stop_it(tmp_pa
     assert len(recorded) == 1 and sorted(p.name for p in tmp_path.iterdir()) == ["x.jsonl"]
 
 
+def test_a_request_to_stop_cleans_up_while_writing_and_waits_for_the_rename_while_recording(tmp_path):
+    """SIGTERM (a shutdown, say) while the file is written stops the export as an error would: no
+    temporary file left (it holds personal data) and nothing recorded. While the log records the
+    export, it waits until the file has its name. Either way the command then stops (exit 143)."""
+    import os
+    import signal
+
+    from escalate.export import write_atomic
+
+    recorded = []
+    handler = signal.getsignal(signal.SIGTERM)
+
+    def chunks():
+        yield b"a line\n"
+        os.kill(os.getpid(), signal.SIGTERM)
+        yield b"another\n"
+
+    with pytest.raises(SystemExit) as stopped:
+        write_atomic(tmp_path / "early.jsonl", chunks(), recorded.append)
+    assert stopped.value.code == 143 and list(tmp_path.iterdir()) == [] and recorded == []
+
+    def record(sha):
+        os.kill(os.getpid(), signal.SIGTERM)
+        recorded.append(sha)
+
+    with pytest.raises(SystemExit) as stopped:
+        write_atomic(tmp_path / "late.jsonl", iter([b"a line\n"]), record)
+    assert stopped.value.code == 143 and len(recorded) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["late.jsonl"]
+    assert signal.getsignal(signal.SIGTERM) == handler  # put back as it was
+
+
 @pytest.mark.parametrize("failing", ["every fsync", "the fsync after the last byte"])
 def test_a_file_synced_as_it_grows_is_whole_or_absent(tmp_path, monkeypatch, failing):
     """A big export is fsynced as it is written (the disk works while the next lines are built).
