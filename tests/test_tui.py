@@ -36,14 +36,19 @@ def count(home) -> int:
 def text_of(app, selector) -> str:
     return str(app.screen.query_one(selector).render())
 
-async def submit_export_dialog(pilot, app, **fields) -> None:
-    """Open the challenge's export dialog (w), fill the given fields (#f-<name>), and save (ctrl+s)."""
-    await pilot.press("w")
+async def submit_dialog(pilot, app, key, **fields) -> None:
+    """Open a dialog of the challenge view by its key, fill the given fields (#f-<name>), and save (ctrl+s)."""
+    await pilot.press(key)
     await pilot.pause()
     for name, value in fields.items():
         app.screen.query_one(f"#f-{name}").value = value
     await pilot.press("ctrl+s")
     await pilot.pause()
+
+
+async def submit_export_dialog(pilot, app, **fields) -> None:
+    """The export dialog (w), filled and saved."""
+    await submit_dialog(pilot, app, "w", **fields)
 
 
 async def settle(pilot):
@@ -470,11 +475,7 @@ async def test_extend_pause_and_amend_from_the_challenge_view(dsl):
         await pilot.press("ctrl+s")
         await settle(pilot)
         # pause one deadline (a reason is required to pause), pause a second meanwhile, resume the first
-        await pilot.press("p")
-        await pilot.pause()
-        app.screen.query_one("#f-deadline").value = "pause resolve"
-        await pilot.press("ctrl+s")
-        await pilot.pause()
+        await submit_dialog(pilot, app, "p", deadline="pause resolve")
         assert "required for this choice" in text_of(app, "#err-reason")
         app.screen.query_one("#f-reason").value = "Awaiting the strategy meeting"
         await pilot.press("ctrl+s")
@@ -489,10 +490,7 @@ async def test_extend_pause_and_amend_from_the_challenge_view(dsl):
         app.screen.query_one("#f-reason").value = "Their manager is away until Monday"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        await pilot.press("p")
-        await pilot.pause()
-        app.screen.query_one("#f-deadline").value = "resume resolve"
-        await pilot.press("ctrl+s")  # no reason needed to resume
+        await submit_dialog(pilot, app, "p", deadline="resume resolve")  # no reason needed to resume
         await settle(pilot)
         await pilot.press("f")
         await pilot.pause()
