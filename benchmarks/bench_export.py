@@ -31,8 +31,10 @@ def store(name: str, challenges: int, per: int) -> Path:
         db = home / "escalate.sqlite3"
         for f in home.glob("escalate.sqlite3*"):
             f.unlink()
-        subprocess.run([sys.executable, str(HERE / "make_store.py"), str(db), "--challenges", str(challenges),
-                        "--per", str(per)], check=True)
+        subprocess.run(
+            [sys.executable, str(HERE / "make_store.py"), str(db), "--challenges", str(challenges), "--per", str(per)],
+            check=True,
+        )
         conn = sqlite3.connect(db)
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.close()
@@ -58,16 +60,19 @@ def timed(argv: list[str], home: Path, runs: int) -> float:
             f.unlink()
         restore(home)
         start = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "escalate", *[a.replace("OUT", str(out)) for a in argv]],
-                                env={**os.environ, "ESCALATE_HOME": str(home)}, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "escalate", *[a.replace("OUT", str(out)) for a in argv]],
+            env={**os.environ, "ESCALATE_HOME": str(home)},
+            capture_output=True,
+            text=True,
+        )
         samples.append(time.perf_counter() - start)
         if result.returncode not in (0, 1):
             sys.exit(result.stderr[-1000:])
     return statistics.median(samples)
 
 
-ONE_PROCESS = ("import sys, escalate.audit_file as a; a.SMALL = 10**12; from escalate.cli import run; "
-               "sys.exit(run())")
+ONE_PROCESS = "import sys, escalate.audit_file as a; a.SMALL = 10**12; from escalate.launch import run; sys.exit(run())"
 
 
 def timed_pair(argv: list[str], home: Path, runs: int) -> tuple[float, float]:
@@ -93,21 +98,37 @@ def main() -> None:
     one_k = store("export-1x1000", 1, 1000)
     ten_k = store("audit-10000x10", 10000, 10)
     rows = [
-        ("export 100,000 entries to jsonl", timed(["export", "--all", "--format", "jsonl", "-o", "OUT.jsonl"],
-                                                 hundred_k, args.runs), "< 1 s"),
-        ("export 100,000 entries to csv", timed(["export", "--all", "--format", "csv", "-o", "OUT.csv"], hundred_k,
-                                               args.runs), "(no target)"),
-        ("PDF of a 1,000-entry chronology", timed(["export", "1", "--format", "pdf", "-o", "OUT.pdf"], one_k,
-                                                 args.runs), "< 5 s"),
-        ("audit --store over 10,000 challenges (100,000 entries)", timed(["audit", "--store", "--json"], ten_k,
-                                                                         args.runs), "< 3 s"),
+        (
+            "export 100,000 entries to jsonl",
+            timed(["export", "--all", "--format", "jsonl", "-o", "OUT.jsonl"], hundred_k, args.runs),
+            "< 1 s",
+        ),
+        (
+            "export 100,000 entries to csv",
+            timed(["export", "--all", "--format", "csv", "-o", "OUT.csv"], hundred_k, args.runs),
+            "(no target)",
+        ),
+        (
+            "PDF of a 1,000-entry chronology",
+            timed(["export", "1", "--format", "pdf", "-o", "OUT.pdf"], one_k, args.runs),
+            "< 5 s",
+        ),
+        (
+            "audit --store over 10,000 challenges (100,000 entries)",
+            timed(["audit", "--store", "--json"], ten_k, args.runs),
+            "< 3 s",
+        ),
     ]
     # the auditor's usual input: the same 10,000 challenges as one exported file
     restore(ten_k)
     exported = HERE / "out" / "audit-10000x10.jsonl"
     exported.unlink(missing_ok=True)
-    subprocess.run([sys.executable, "-m", "escalate", "export", "--all", "-o", str(exported)], check=True,
-                   env={**os.environ, "ESCALATE_HOME": str(ten_k)}, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "escalate", "export", "--all", "-o", str(exported)],
+        check=True,
+        env={**os.environ, "ESCALATE_HOME": str(ten_k)},
+        capture_output=True,
+    )
     # two processes (as shipped) and one (the split turned off), interleaved so both see the same machine
     split, single = timed_pair(["audit", str(exported), "--json"], ten_k, args.runs)
     rows.append(("audit of that store exported to one jsonl file", split, "< 3 s"))

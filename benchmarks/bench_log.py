@@ -36,8 +36,20 @@ def main() -> None:
     db = home / "escalate.sqlite3"
     if not db.exists():
         t = time.perf_counter()
-        subprocess.run([sys.executable, str(HERE / "make_store.py"), str(db), "--people", str(args.people),
-                        "--challenges", str(args.challenges), "--per", str(args.per)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "make_store.py"),
+                str(db),
+                "--people",
+                str(args.people),
+                "--challenges",
+                str(args.challenges),
+                "--per",
+                str(args.per),
+            ],
+            check=True,
+        )
         print(f"generated in {time.perf_counter() - t:.1f} s")
     env = dict(os.environ, ESCALATE_HOME=str(home))
     py = sys.executable
@@ -67,10 +79,14 @@ def main() -> None:
     bare_t, verify_t = statistics.median(bare), statistics.median(full)
     print(f"entries: {len(bodies):,} ({sum(map(len, bodies)) / 1e6:.0f} MB of entry bytes)")
     bare_db_t = statistics.median(bare_db)
-    print(f"bare sha256 chain over the bytes in memory: {bare_t:.2f} s; the same reading them from SQLite: "
-          f"{bare_db_t:.2f} s; escalate verify (whole process): {verify_t:.2f} s")
-    print(f"speed ratio vs in-memory chain {bare_t / verify_t:.0%}; vs chain reading SQLite {bare_db_t / verify_t:.0%}"
-          " (target >= 35%)")
+    print(
+        f"bare sha256 chain over the bytes in memory: {bare_t:.2f} s; the same reading them from SQLite: "
+        f"{bare_db_t:.2f} s; escalate verify (whole process): {verify_t:.2f} s"
+    )
+    print(
+        f"speed ratio vs in-memory chain {bare_t / verify_t:.0%}; vs chain reading SQLite {bare_db_t / verify_t:.0%}"
+        " (target >= 35%)"
+    )
     del bodies
     if args.verify_only:
         return
@@ -109,8 +125,10 @@ def main() -> None:
             lat.append(time.perf_counter() - t)
         lat.sort()
         p50, p99 = lat[len(lat) // 2], lat[int(len(lat) * 0.99)]
-        print(f"durable append (journal.record, synchronous=FULL), back to back: p50 {p50 * 1000:.2f} ms, "
-              f"p99 {p99 * 1000:.2f} ms (target p99 < 1 ms)")
+        print(
+            f"durable append (journal.record, synchronous=FULL), back to back: p50 {p50 * 1000:.2f} ms, "
+            f"p99 {p99 * 1000:.2f} ms (target p99 < 1 ms)"
+        )
         # the same with a 0.1 s pause between appends (still far faster than a person records)
         paced = []
         for i in range(args.appends // 4):
@@ -119,8 +137,10 @@ def main() -> None:
             journal.record(store, settings, ids[i % len(ids)], "note", {"summary": f"paced note {i}"})
             paced.append(time.perf_counter() - t)
     paced.sort()
-    print(f"durable append with 0.1 s pauses: p50 {paced[len(paced) // 2] * 1000:.2f} ms, "
-          f"p99 {paced[int(len(paced) * 0.99)] * 1000:.2f} ms")
+    print(
+        f"durable append with 0.1 s pauses: p50 {paced[len(paced) // 2] * 1000:.2f} ms, "
+        f"p99 {paced[int(len(paced) * 0.99)] * 1000:.2f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -18,12 +18,21 @@ def main() -> None:
     args = parser.parse_args()
     compile_bytecode()  # as an installed package has it
     toml = "tomllib" if sys.version_info >= (3, 11) else "tomli as tomllib"
-    medians = time_commands({
-        "python -c pass": [python(), "-c", "pass"],
-        "dependency floor": [python(), "-c", f"from pydantic import BaseModel; import {toml}, rich.console"],
-        "escalate procedures validate procedures/": [python(), "-m", "escalate", "procedures", "validate",
-                                                     str(ROOT / "procedures")],
-    }, runs=args.runs)
+    medians = time_commands(
+        {
+            "python -c pass": [python(), "-c", "pass"],
+            "dependency floor": [python(), "-c", f"from pydantic import BaseModel; import {toml}, rich.console"],
+            "escalate procedures validate procedures/": [
+                python(),
+                "-m",
+                "escalate",
+                "procedures",
+                "validate",
+                str(ROOT / "procedures"),
+            ],
+        },
+        runs=args.runs,
+    )
     floor = medians["dependency floor"]
     print("| command | median (s) | vs floor |")
     print("|---|---|---|")

@@ -61,8 +61,13 @@ Timed().run(headless=True, size=(100, 30))
 
 def run(code: str, env: dict[str, str]) -> dict[str, float]:
     start = time.time()
-    result = subprocess.run([sys.executable, "-c", code, repr(start)], capture_output=True, text=True,
-                            env={**os.environ, **env}, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", code, repr(start)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
+    )
     if result.returncode != 0:
         sys.exit(result.stderr[-2000:])
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -75,8 +80,11 @@ def main() -> None:
     args = ap.parse_args()
     compile_bytecode()  # as an installed package has it
     empty = tempfile.mkdtemp(prefix="escalate-empty-")
-    cases = {"bare Textual app": (BARE, {}), "escalate, empty store": (ESCALATE, {"ESCALATE_HOME": empty}),
-             "escalate, 10k challenges / 1M entries": (ESCALATE, {"ESCALATE_HOME": args.big})}
+    cases = {
+        "bare Textual app": (BARE, {}),
+        "escalate, empty store": (ESCALATE, {"ESCALATE_HOME": empty}),
+        "escalate, 10k challenges / 1M entries": (ESCALATE, {"ESCALATE_HOME": args.big}),
+    }
     samples: dict[str, list[dict[str, float]]] = {k: [] for k in cases}
     for _ in range(args.runs):
         for name, (code, env) in cases.items():
@@ -85,13 +93,17 @@ def main() -> None:
     print("| case | start to Ready (s) | peak RSS at Ready (MB) | rows on screen (s) | peak RSS then (MB) |")
     print("|---|---|---|---|---|")
     for name, m in med.items():
-        print(f"| {name} | {m['ready']:.3f} | {m['rss'] / 1024:.0f} | {m.get('loaded', float('nan')):.3f} | "
-              f"{m.get('rss_loaded', float('nan')) / 1024:.0f} |")
+        print(
+            f"| {name} | {m['ready']:.3f} | {m['rss'] / 1024:.0f} | {m.get('loaded', float('nan')):.3f} | "
+            f"{m.get('rss_loaded', float('nan')) / 1024:.0f} |"
+        )
     bare, e, big = med["bare Textual app"], med["escalate, empty store"], med["escalate, 10k challenges / 1M entries"]
     print(f"\nempty store / bare app: {e['ready'] / bare['ready']:.2f}x (target <= 1.5x)")
     print(f"big store / empty store: {big['ready'] / e['ready']:.2f}x (target <= 1.1x)")
-    print(f"big store RSS / empty store RSS at Ready: {big['rss'] / e['rss']:.2f}x (target <= 1.5x); "
-          f"after the rows are loaded: {big['rss_loaded'] / e['rss_loaded']:.2f}x")
+    print(
+        f"big store RSS / empty store RSS at Ready: {big['rss'] / e['rss']:.2f}x (target <= 1.5x); "
+        f"after the rows are loaded: {big['rss_loaded'] / e['rss_loaded']:.2f}x"
+    )
 
 
 if __name__ == "__main__":

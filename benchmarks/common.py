@@ -12,8 +12,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def time_commands(commands: dict[str, list[str]], runs: int = 20, env: dict[str, str] | None = None,
-                  cwd: Path = ROOT) -> dict[str, float]:
+def time_commands(
+    commands: dict[str, list[str]], runs: int = 20, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> dict[str, float]:
     """Run each command ``runs`` times, interleaved, and return the median wall time of each."""
     full_env = dict(os.environ, **(env or {}))
     samples: dict[str, list[float]] = {name: [] for name in commands}
@@ -37,5 +38,6 @@ def compile_bytecode() -> None:
     does) charges every timed escalate process for compiling its source, while its dependencies load
     their cached bytecode."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run([python(), "-m", "compileall", "-q", str(ROOT / "escalate")], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [python(), "-m", "compileall", "-q", str(ROOT / "escalate")], check=True, env=env, stdout=subprocess.DEVNULL
+    )

@@ -14,10 +14,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from escalate import clock, entry  # noqa: E402
-from escalate.catalogue import discover  # noqa: E402
-from escalate.challenge import fold_step  # noqa: E402
-from escalate.store import Store, StoredEntry  # noqa: E402
+from escalate import clock, entry
+from escalate.catalogue import discover
+from escalate.challenge import fold_step
+from escalate.journal import store_at
+from escalate.store import StoredEntry
 
 AUTHOR = {"name": "Alex Example", "role": "DSL", "setting": "Fictional School", "os_user": "bench"}
 
@@ -27,16 +28,20 @@ def main() -> None:
     ap.add_argument("out")
     ap.add_argument("--challenges", type=int, default=10_000)
     ap.add_argument("--per", type=int, default=100)
-    ap.add_argument("--people", type=int, default=0,
-                    help="people each challenge's contacts name, in turn (0: a new person every time, the worst "
-                         "case for disclosures)")
+    ap.add_argument(
+        "--people",
+        type=int,
+        default=0,
+        help="people each challenge's contacts name, in turn (0: a new person every time, the worst "
+        "case for disclosures)",
+    )
     args = ap.parse_args()
     out = Path(args.out)
     if out.exists():
         out.unlink()
     rng = random.Random(7)
     procedures = list(discover().procedures.values())
-    store = Store.open(out)
+    store = store_at(out)
     c = store.conn
     c.execute("PRAGMA synchronous = OFF")  # generation only; the benchmark reopens with FULL
     seq, prev = 0, entry.ZERO_HASH
@@ -59,23 +64,38 @@ def main() -> None:
             at = clock.iso(opened_at + dt.timedelta(hours=3 * k))
             if k == 1:
                 kind = "opened"
-                data = {"procedure_id": lp.id, "procedure_version": lp.procedure.version,
-                        "procedure_fingerprint": lp.fingerprint, "procedure_text": lp.text, "case_ref": f"Child {n}",
-                        "agency": rng.choice(["Northtown CSC", "Southby MASH", "Eastham CSC"]), "decision": "NFA",
-                        "triggers": [rng.choice(["disputed-referral", "non-cooperation", "unrecognised-harm"])],
-                        "concern": "Fictional concern", "immediate_risk": False, "route": "main",
-                        "start_stage": lp.procedure.first_stage().number}
+                data = {
+                    "procedure_id": lp.id,
+                    "procedure_version": lp.procedure.version,
+                    "procedure_fingerprint": lp.fingerprint,
+                    "procedure_text": lp.text,
+                    "case_ref": f"Child {n}",
+                    "agency": rng.choice(["Northtown CSC", "Southby MASH", "Eastham CSC"]),
+                    "decision": "NFA",
+                    "triggers": [rng.choice(["disputed-referral", "non-cooperation", "unrecognised-harm"])],
+                    "concern": "Fictional concern",
+                    "immediate_risk": False,
+                    "route": "main",
+                    "start_stage": lp.procedure.first_stage().number,
+                }
             elif k % 10 == 0:
                 kind, data = "response", {"decision": "Under review", "with": {"name": worker(k), "role": "SW"}}
             else:
                 kind = "contact"
-                data = {"direction": "made", "medium": "phone", "with": {"name": worker(k), "role": "SW"},
-                        "summary": f"Follow-up call {k} about the referral outcome"}
+                data = {
+                    "direction": "made",
+                    "medium": "phone",
+                    "with": {"name": worker(k), "role": "SW"},
+                    "summary": f"Follow-up call {k} about the referral outcome",
+                }
             ds: list[tuple[str, bytes]] = []
             salt = entry.keyed_salt(key, cid)  # as Store.append salts them: one disclosure per person per challenge
-            content = {"author": entry.conceal(AUTHOR, ds, salt), "data": entry.conceal(data, ds, salt),
-                       "occurred_at": at,
-                       "recorded_at": at}
+            content = {
+                "author": entry.conceal(AUTHOR, ds, salt),
+                "data": entry.conceal(data, ds, salt),
+                "occurred_at": at,
+                "recorded_at": at,
+            }
             body = entry.build(seq, cid, k, kind, prev, cprev, content)
             h = entry.digest(body)
             e = StoredEntry(seq, cid, k, kind, at, at, body, h)

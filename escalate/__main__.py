@@ -1,3 +1,3 @@
-from escalate.cli import run
+from escalate.launch import run
 
 raise SystemExit(run())

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import ChainMap, Counter
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from escalate import clock, entry, workcalendar
 from escalate.challenge import derive, fold_step
@@ -52,8 +53,12 @@ class Audited(NamedTuple):
         """Disclosed values of every personal field in this challenge's entries."""
         from escalate.export import _digests
 
-        return {d: entry.disclosed_value(self.disclosures[d].encode("utf-8"))
-                for e in self.rows for d in _digests(e.body) if d in self.disclosures}
+        return {
+            d: entry.disclosed_value(self.disclosures[d].encode("utf-8"))
+            for e in self.rows
+            for d in _digests(e.body)
+            if d in self.disclosures
+        }
 
 
 def _snapshot(text: str, procedure_id: str, cache: dict[str, Any]) -> Any:
@@ -67,7 +72,7 @@ def _snapshot(text: str, procedure_id: str, cache: dict[str, Any]) -> Any:
     return cache[text]
 
 
-def _from_file(path: str, snapshots: dict[str, Any], now: dt.datetime) -> tuple[Input, list[Audited]]:
+def from_file(path: str, snapshots: dict[str, Any], now: dt.datetime) -> tuple[Input, list[Audited]]:
     from escalate.errors import ExportError
     from escalate.export import read_jsonl, verify_records
 
@@ -82,8 +87,8 @@ def _from_file(path: str, snapshots: dict[str, Any], now: dt.datetime) -> tuple[
     # A file can verify (nothing changed since it was written) and still not hold escalate entries,
     # if whoever wrote it made them up: such a file is reported and left out like a broken one.
     try:
-        out = _challenges(path, records, bodies, snapshots, now)
-    except _NotAnEntry as exc:
+        out = read_challenges(path, records, bodies, snapshots, now)
+    except NotAnEntry as exc:
         return Input(path, False, str(exc), report.count), []
     return Input(path, True, None, report.count, report.withheld, len(out)), out
 
@@ -116,8 +121,9 @@ def _contents(bodies: list[str], texts: dict[str, str]) -> list[Any]:
     if "\\ud" in joined or "\\uD" in joined:  # rare: look closer (parsing joins surrogate pairs)
         for value in parsed:
             entry.canonical(value)  # a lone surrogate raises UnicodeEncodeError: no escalate entry holds one
-    return [value if text is None else _paste(value, text, body)
-            for value, (_, text), body in zip(parsed, cuts, bodies)]
+    return [
+        value if text is None else _paste(value, text, body) for value, (_, text), body in zip(parsed, cuts, bodies)
+    ]
 
 
 def _content(body: str, texts: dict[str, str]) -> Any:
@@ -158,17 +164,18 @@ def _paste(value: Any, text: str, body: str) -> Any:
 
     data = value.get("data") if isinstance(value, dict) else None
     if not isinstance(data, dict) or data.get("procedure_text") != "":
-        return json.loads(body[body.find("\n") + 1:])
+        return json.loads(body[body.find("\n") + 1 :])
     data["procedure_text"] = text
     return value
 
 
-class _NotAnEntry(Exception):
+class NotAnEntry(Exception):
     """An entry of a verified file whose content is not an escalate entry."""
 
 
-def _challenges(path: str, records: list[dict[str, Any]], bodies: list[bytes], snapshots: dict[str, Any],
-                now: dt.datetime) -> list[Audited]:
+def read_challenges(
+    path: str, records: list[dict[str, Any]], bodies: list[bytes], snapshots: dict[str, Any], now: dt.datetime
+) -> list[Audited]:
     from escalate.errors import EscalateError
 
     groups: dict[str, list[StoredEntry]] = {}
@@ -182,13 +189,23 @@ def _challenges(path: str, records: list[dict[str, Any]], bodies: list[bytes], s
             try:
                 _content(rec["body"], {})
             except (ValueError, RecursionError) as exc:
-                raise _NotAnEntry(f"entry {rec['seq']} ({rec['kind']}): its content is not an escalate entry "
-                                  f"({type(exc).__name__}: {exc})") from None
-        raise _NotAnEntry("the entries' contents cannot be read as JSON") from None
+                raise NotAnEntry(
+                    f"entry {rec['seq']} ({rec['kind']}): its content is not an escalate entry "
+                    f"({type(exc).__name__}: {exc})"
+                ) from None
+        raise NotAnEntry("the entries' contents cannot be read as JSON") from None
     for rec, body, content in zip(records, bodies, contents):
         try:
-            e = StoredEntry(rec["seq"], rec["challenge"], rec["cseq"], rec["kind"], content["occurred_at"],
-                            content["recorded_at"], body, rec["hash"])
+            e = StoredEntry(
+                rec["seq"],
+                rec["challenge"],
+                rec["cseq"],
+                rec["kind"],
+                content["occurred_at"],
+                content["recorded_at"],
+                body,
+                rec["hash"],
+            )
             cid = rec["challenge"]
             if cid not in groups:
                 groups[cid] = []
@@ -201,8 +218,10 @@ def _challenges(path: str, records: list[dict[str, Any]], bodies: list[bytes], s
                 opened[cid] = content["data"]["procedure_text"]
             states[cid] = fold_step(states.get(cid), e, content)
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-            raise _NotAnEntry(f"entry {rec['seq']} ({rec['kind']}): its content is not an escalate entry "
-                              f"({type(exc).__name__}: {exc})") from None
+            raise NotAnEntry(
+                f"entry {rec['seq']} ({rec['kind']}): its content is not an escalate entry "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
         disclosures.update(rec["disclosures"])
     out = []
     name = Path(path).name
@@ -214,17 +233,19 @@ def _challenges(path: str, records: list[dict[str, Any]], bodies: list[bytes], s
             procedure = _snapshot(opened[cid], state["procedure_id"], snapshots)
             view = derive(state, procedure, now)
         except EscalateError as exc:
-            raise _NotAnEntry(f"challenge {cid}: the procedure it was opened under cannot be read "
-                              f"({exc.message})") from None
+            raise NotAnEntry(
+                f"challenge {cid}: the procedure it was opened under cannot be read ({exc.message})"
+            ) from None
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-            raise _NotAnEntry(f"challenge {cid}: its entries do not fit the procedure it was opened under "
-                              f"({type(exc).__name__}: {exc})") from None
-        out.append(Audited(f"{name}:{cid}", path, state, procedure, rows, disclosures, view=view,
-                           view_at=now))
+            raise NotAnEntry(
+                f"challenge {cid}: its entries do not fit the procedure it was opened under "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
+        out.append(Audited(f"{name}:{cid}", path, state, procedure, rows, disclosures, view=view, view_at=now))
     return out
 
 
-def _from_store(store: Any) -> tuple[Input, list[Audited]]:
+def from_store(store: Any) -> tuple[Input, list[Audited]]:
     from escalate import journal
     from escalate.verify import verify_store
 
@@ -234,22 +255,25 @@ def _from_store(store: Any) -> tuple[Input, list[Audited]]:
         return Input(label, False, report.problem, report.count), []
     # The store's cached folds (rebuilt whenever not current). They are not covered by verify: an audit
     # that must rest on the hashed entries alone is run on exported files (README, "The log format").
-    out = [Audited(f"store:{state['challenge']}", label, state, journal.procedure_of(store, state), [], {})
-           for state in store.states()]
+    out = [
+        Audited(f"store:{state['challenge']}", label, state, journal.procedure_of(store, state), [], {})
+        for state in store.states()
+    ]
     return Input(label, True, None, report.count, 0, len(out)), out
 
 
-def load(files: Iterable[str] = (), store: Any = None, now: dt.datetime | None = None
-         ) -> tuple[list[Input], list[Audited]]:
+def load(
+    files: Iterable[str] = (), store: Any = None, now: dt.datetime | None = None
+) -> tuple[list[Input], list[Audited]]:
     """Verify every input, then read the challenges of those that passed (and only those).
 
     A challenge exported twice (two exports of the same store) is one challenge: files are
     matched by the hash of its opening entry, and the copy with the most entries is kept."""
     snapshots: dict[str, Any] = {}
     now = now or clock.now()
-    with _collector_off():
-        loaded = [_from_store(store)] if store is not None else []
-        loaded += [_from_file(f, snapshots, now) for f in files]
+    with collector_off():
+        loaded = [from_store(store)] if store is not None else []
+        loaded += [from_file(f, snapshots, now) for f in files]
     unique: dict[str, Audited] = {}
     for _, challenges in loaded:
         for c in challenges:
@@ -261,13 +285,15 @@ def load(files: Iterable[str] = (), store: Any = None, now: dt.datetime | None =
             # the same entries have the same digests: what any copy discloses, the kept one shows
             longer = c if len(c.rows) > len(kept.rows) else kept
             other = kept if longer is c else c
-            unique[key] = longer._replace(disclosures=ChainMap(kept.disclosures, c.disclosures),  # no copying
-                                          also_in=(*longer.also_in, other.source, *other.also_in))
+            unique[key] = longer._replace(
+                disclosures=ChainMap(kept.disclosures, c.disclosures),  # no copying
+                also_in=(*longer.also_in, other.source, *other.also_in),
+            )
     return [info for info, _ in loaded], list(unique.values())
 
 
 @contextmanager
-def _collector_off() -> Iterator[None]:
+def collector_off() -> Iterator[None]:
     """Reading a file makes millions of small objects, none of them in a cycle: the collector would
     walk them again and again (it doubled the time) and free nothing."""
     import gc
@@ -306,39 +332,24 @@ def facts(item: Audited, now: dt.datetime) -> Facts:
     view = item.view if item.view_at == now else derive(state, procedure, now)
     days = None
     if state["resolved_at"]:
-        days = workcalendar.working_days_between(clock.from_iso(state["opened_at"]),
-                                                 clock.from_iso(state["resolved_at"]), procedure.region)
-    return Facts(item.key, item.rows[0].hash if item.rows else item.key, len(item.rows), state["triggers"],
-                 state["agency"], f"{procedure.partnership} ({state['procedure_id']})",
-                 f"{procedure.stage_label} {state['highest_stage']}", state["outcome"] or "open",
-                 dict(view["missed_by"]), days, bool(view["overdue"]), len(state["late"]), state["exports"])
-
-
-def summarise(files: Iterable[str] = (), store: Any = None, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Verify the inputs, then the figures over the challenges of those that passed. The same figures
-    as :func:`figures` over :func:`load`, with each big file read by two processes at once."""
-    from escalate import audit_file
-
-    now = now or clock.now()
-    snapshots: dict[str, Any] = {}
-    loaded: list[tuple[Input, list[Facts]]] = []
-    with _collector_off():
-        if store is not None:
-            info, challenges = _from_store(store)
-            loaded.append((info, [facts(c, now) for c in challenges]))
-        for f in files:
-            split = audit_file.read(f, snapshots, now)
-            if split is None:  # small, unusual or broken: one process, which names what is wrong
-                info, challenges = _from_file(f, snapshots, now)
-                split = info, [facts(c, now) for c in challenges]
-            loaded.append(split)
-    unique: dict[str, Facts] = {}
-    for _, found in loaded:
-        for c in found:
-            kept = unique.get(c.same)
-            if kept is None or c.entries > kept.entries:
-                unique[c.same] = c  # a longer copy takes the first one's place in the order
-    return tally([info for info, _ in loaded], list(unique.values()))
+        days = workcalendar.working_days_between(
+            clock.from_iso(state["opened_at"]), clock.from_iso(state["resolved_at"]), procedure.region
+        )
+    return Facts(
+        item.key,
+        item.rows[0].hash if item.rows else item.key,
+        len(item.rows),
+        state["triggers"],
+        state["agency"],
+        f"{procedure.partnership} ({state['procedure_id']})",
+        f"{procedure.stage_label} {state['highest_stage']}",
+        state["outcome"] or "open",
+        dict(view["missed_by"]),
+        days,
+        bool(view["overdue"]),
+        len(state["late"]),
+        state["exports"],
+    )
 
 
 def figures(inputs: list[Input], challenges: list[Audited], now: dt.datetime) -> dict[str, Any]:

@@ -11,7 +11,7 @@ in the file's order.
 The split never decides that a file is broken, and never passes one that the one-process
 reading would not. On anything unusual (a check that fails in either share, a line not in the
 form escalate writes, a child that fails), :func:`read` returns None and the caller reads the
-file in one process (:func:`escalate.audit._from_file`), which names the first broken entry.
+file in one process (:func:`escalate.audit.from_file`), which names the first broken entry.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from escalate.audit import Facts, Input, _challenges, _NotAnEntry, facts
+from escalate import audit, clock
+from escalate.audit import Facts, Input, NotAnEntry, facts, read_challenges
 from escalate.export import FORMAT_VERSION, _parse_lines, challenge_link, entry_bytes, entry_head, store_link
 
 #: entries: below this, starting a second process costs more than it saves
@@ -73,8 +75,9 @@ def read(path: str, snapshots: dict[str, Any], now: dt.datetime) -> tuple[Input,
 
     def share(which: int) -> Share | None:
         picked = ours[which]
-        return _share(path, [view[lines[i][0]:lines[i][1]] for i in picked], [lines[i][2] for i in picked],
-                      snapshots, now)
+        return _share(
+            path, [view[lines[i][0] : lines[i][1]] for i in picked], [lines[i][2] for i in picked], snapshots, now
+        )
 
     child = _Child(lambda: share(1))
     try:
@@ -104,15 +107,14 @@ def _lines(raw: bytes, first: int) -> list[tuple[int, int, str]] | None:
         if a == -1 or b == -1:
             return None
         try:
-            out.append((start, stop, raw[a + 1:b].decode("utf-8")))
+            out.append((start, stop, raw[a + 1 : b].decode("utf-8")))
         except UnicodeDecodeError:
             return None
         start = stop + 1
     return out
 
 
-def _share(path: str, lines: list[Any], cids: list[str], snapshots: dict[str, Any], now: dt.datetime
-           ) -> Share | None:
+def _share(path: str, lines: list[Any], cids: list[str], snapshots: dict[str, Any], now: dt.datetime) -> Share | None:
     """Parse, check, fold and derive one share's lines (each line's own checks and its challenge's
     links: all of a challenge's lines are in one share). None if anything is amiss."""
     records = _parse_lines(lines)
@@ -142,15 +144,21 @@ def _share(path: str, lines: list[Any], cids: list[str], snapshots: dict[str, An
         prevs.append(head[5])
     by_id: dict[str, Facts | None] = dict.fromkeys(cids)
     try:
-        for item in _challenges(path, records, bodies, snapshots, now):
+        for item in read_challenges(path, records, bodies, snapshots, now):
             by_id[item.state["challenge"]] = facts(item, now)
-    except (_NotAnEntry, ValueError, KeyError, TypeError, AttributeError, IndexError):
+    except (NotAnEntry, ValueError, KeyError, TypeError, AttributeError, IndexError):
         return None
     return Share(seqs, hashes, prevs, carried, missing, tally[1], by_id)
 
 
-def _joined(path: str, header: dict[str, Any], ours: tuple[list[int], list[int]], mine: Share, theirs: Share,
-            owner: dict[str, int]) -> tuple[Input, list[Facts]] | None:
+def _joined(
+    path: str,
+    header: dict[str, Any],
+    ours: tuple[list[int], list[int]],
+    mine: Share,
+    theirs: Share,
+    owner: dict[str, int],
+) -> tuple[Input, list[Facts]] | None:
     """The whole-file checks over both shares, in the file's order; then the input and its facts."""
     count = len(ours[0]) + len(ours[1])
     seqs, hashes, prevs = [0] * count, [""] * count, [""] * count
@@ -217,7 +225,8 @@ class _Child:
         self.pid = 0
         try:
             share = pickle.loads(data)
-        except Exception:  # a child that died part way through writing, or wrote nothing
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError):
+            # a child that died part way through writing, or wrote nothing
             return None
         return share if isinstance(share, Share) else None
 
@@ -247,3 +256,29 @@ def _later(pid: int) -> None:
                 _ended.remove(earlier)
         except ChildProcessError:
             _ended.remove(earlier)
+
+
+def summarise(files: Iterable[str] = (), store: Any = None, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Verify the inputs, then the figures over the challenges of those that passed. The same figures
+    as :func:`escalate.audit.figures` over :func:`escalate.audit.load`, with each big file read by two
+    processes at once."""
+    now = now or clock.now()
+    snapshots: dict[str, Any] = {}
+    loaded: list[tuple[Input, list[Facts]]] = []
+    with audit.collector_off():
+        if store is not None:
+            info, challenges = audit.from_store(store)
+            loaded.append((info, [facts(c, now) for c in challenges]))
+        for f in files:
+            split = read(f, snapshots, now)
+            if split is None:  # small, unusual or broken: one process, which names what is wrong
+                info, challenges = audit.from_file(f, snapshots, now)
+                split = info, [facts(c, now) for c in challenges]
+            loaded.append(split)
+    unique: dict[str, Facts] = {}
+    for _, found in loaded:
+        for c in found:
+            kept = unique.get(c.same)
+            if kept is None or c.entries > kept.entries:
+                unique[c.same] = c  # a longer copy takes the first one's place in the order
+    return audit.tally([info for info, _ in loaded], list(unique.values()))

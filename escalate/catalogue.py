@@ -10,11 +10,11 @@ used. Two files with the same id in the same source are a problem naming both.
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
 from pathlib import Path
+from typing import NamedTuple
 
 from escalate import paths
-from escalate.errors import ProcedureFileError, ProcedureNotFound, Problem
+from escalate.errors import Problem, ProcedureFileError, ProcedureNotFound
 from escalate.procedure_file import LoadedProcedure, load
 
 #: The commented template ships with the bundled files but is not a procedure to offer users.

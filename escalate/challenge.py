@@ -16,9 +16,11 @@ Nothing here writes anything.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from escalate import clock, workcalendar
+from escalate.store import Fold
 
 LATE_AFTER = dt.timedelta(hours=24)
 #: "due soon" is at most one working day away, which no run of holidays stretches past 8 calendar
@@ -28,8 +30,19 @@ KEEP_EARLIEST = 8
 
 
 def _new_stage(number: int, route: str, at: str, seq: int) -> dict[str, Any]:
-    return {"stage": number, "route": route, "entered_at": at, "entered_seq": seq, "left_at": None,
-            "events": {}, "extended": {}, "paused": {}, "pause_total": {}, "agreed": {}, "notified": []}
+    return {
+        "stage": number,
+        "route": route,
+        "entered_at": at,
+        "entered_seq": seq,
+        "left_at": None,
+        "events": {},
+        "extended": {},
+        "paused": {},
+        "pause_total": {},
+        "agreed": {},
+        "notified": [],
+    }
 
 
 def _event(st: dict[str, Any], kind: str, at: str, seq: int) -> None:
@@ -49,16 +62,37 @@ def fold_step(state: dict[str, Any] | None, e: Any, content: dict[str, Any]) -> 
     if e.kind == "opened":
         stage = data["start_stage"]
         state = {
-            "challenge": e.challenge, "opened_seq": e.seq, "procedure_id": data["procedure_id"],
-            "procedure_version": data["procedure_version"], "fingerprint": data["procedure_fingerprint"],
-            "case_ref_sd": (data.get("case_ref") or {}).get("_sd"), "agency": data["agency"],
-            "team": data.get("team"), "decision": data["decision"], "decision_at": data.get("decision_at"),
-            "triggers": data["triggers"], "immediate_risk": data["immediate_risk"],
-            "skip_rule": data.get("skip_rule"), "route": data["route"], "stage": stage, "highest_stage": stage,
-            "status": "open", "outcome": None, "opened_at": at, "resolved_at": None,
-            "protective_by": data.get("protective_by"), "stages": [_new_stage(stage, data["route"], at, e.seq)],
-            "actions": [], "late": [], "backwards": 0, "last_recorded": rec, "last_at": at, "entries": 0,
-            "amendments": 0, "exports": 0, "no_further": None,
+            "challenge": e.challenge,
+            "opened_seq": e.seq,
+            "procedure_id": data["procedure_id"],
+            "procedure_version": data["procedure_version"],
+            "fingerprint": data["procedure_fingerprint"],
+            "case_ref_sd": (data.get("case_ref") or {}).get("_sd"),
+            "agency": data["agency"],
+            "team": data.get("team"),
+            "decision": data["decision"],
+            "decision_at": data.get("decision_at"),
+            "triggers": data["triggers"],
+            "immediate_risk": data["immediate_risk"],
+            "skip_rule": data.get("skip_rule"),
+            "route": data["route"],
+            "stage": stage,
+            "highest_stage": stage,
+            "status": "open",
+            "outcome": None,
+            "opened_at": at,
+            "resolved_at": None,
+            "protective_by": data.get("protective_by"),
+            "stages": [_new_stage(stage, data["route"], at, e.seq)],
+            "actions": [],
+            "late": [],
+            "backwards": 0,
+            "last_recorded": rec,
+            "last_at": at,
+            "entries": 0,
+            "amendments": 0,
+            "exports": 0,
+            "no_further": None,
         }
     assert state is not None, "the first entry of a challenge must be 'opened'"
     state["cseq"] = e.cseq
@@ -76,8 +110,15 @@ def fold_step(state: dict[str, Any] | None, e: Any, content: dict[str, Any]) -> 
     elif kind in ("response", "notification-sent", "action-agreed", "resolved"):
         _event(st, kind, at, e.seq)
     if kind == "action-agreed":
-        state["actions"].append({"cseq": e.cseq, "action": data["action"], "due": data["due"],
-                                 "owner": data.get("owner"), "stage": st["stage"]})
+        state["actions"].append(
+            {
+                "cseq": e.cseq,
+                "action": data["action"],
+                "due": data["due"],
+                "owner": data.get("owner"),
+                "stage": st["stage"],
+            }
+        )
     elif kind == "notification-sent":
         st["notified"].append(data["to"])
     elif kind == "deadline-extended":
@@ -115,11 +156,42 @@ def fold_step(state: dict[str, Any] | None, e: Any, content: dict[str, Any]) -> 
 
 
 #: every key of a folded state (a cached fold without them all is folded again)
-STATE_KEYS = frozenset((
-    "challenge", "opened_seq", "procedure_id", "procedure_version", "fingerprint", "case_ref_sd", "agency", "team",
-    "decision", "decision_at", "triggers", "immediate_risk", "skip_rule", "route", "stage", "highest_stage",
-    "status", "outcome", "opened_at", "resolved_at", "protective_by", "stages", "actions", "late", "backwards",
-    "last_recorded", "last_at", "entries", "amendments", "exports", "no_further", "cseq"))
+STATE_KEYS = frozenset(
+    (
+        "challenge",
+        "opened_seq",
+        "procedure_id",
+        "procedure_version",
+        "fingerprint",
+        "case_ref_sd",
+        "agency",
+        "team",
+        "decision",
+        "decision_at",
+        "triggers",
+        "immediate_risk",
+        "skip_rule",
+        "route",
+        "stage",
+        "highest_stage",
+        "status",
+        "outcome",
+        "opened_at",
+        "resolved_at",
+        "protective_by",
+        "stages",
+        "actions",
+        "late",
+        "backwards",
+        "last_recorded",
+        "last_at",
+        "entries",
+        "amendments",
+        "exports",
+        "no_further",
+        "cseq",
+    )
+)
 
 
 def fold(entries: Iterable[Any]) -> dict[str, Any]:
@@ -131,11 +203,20 @@ def fold(entries: Iterable[Any]) -> dict[str, Any]:
     return state
 
 
+#: what the store runs and caches for every challenge (the store itself knows nothing of challenges)
+FOLD = Fold(step=fold_step, whole=fold, keys=STATE_KEYS)
+
+
 # --- derivation -------------------------------------------------------------------------
 
 
 def _t(text: str | None) -> dt.datetime | None:
     return clock.from_iso(text) if text else None
+
+
+def _when(text: str) -> dt.datetime:
+    """A time the summary always holds (a stage's entry, an event's time)."""
+    return clock.from_iso(text)
 
 
 def _due(timescale: Any, start: dt.datetime, procedure: Any) -> dt.datetime | None:
@@ -187,9 +268,20 @@ def plan_stage(state: dict[str, Any], st: dict[str, Any], stage: Any, procedure:
         if d.id in rows:
             return rows[d.id]
         start, start_seq = start_of(d)
-        row: dict[str, Any] = {"id": d.id, "what": d.what, "owner": d.owner, "starts": d.starts,
-                               "timescale": d.timescale, "stage": st["stage"], "start": start, "due": None,
-                               "met_at": None, "status": "", "extended": False, "paused": False}
+        row: dict[str, Any] = {
+            "id": d.id,
+            "what": d.what,
+            "owner": d.owner,
+            "starts": d.starts,
+            "timescale": d.timescale,
+            "stage": st["stage"],
+            "start": start,
+            "due": None,
+            "met_at": None,
+            "status": "",
+            "extended": False,
+            "paused": False,
+        }
         rows[d.id] = row
         t = d.timescale
         if start is None and not st["extended"].get(d.id):
@@ -198,21 +290,23 @@ def plan_stage(state: dict[str, Any], st: dict[str, Any], stage: Any, procedure:
         due = None
         if st["extended"].get(d.id):  # a date agreed for it holds even before its clock would start
             due, row["extended"] = _t(st["extended"][d.id]), True
+        elif start is None:  # not reached: a deadline without a start returned "waiting" above
+            due = None
         elif t.kind == "agreed":
             due = _t(st["agreed"].get(d.id))
         elif t.kind == "lesser-of-protective":
             fixed = _due(t.fixed, start, procedure)
             protective = _t(st["agreed"].get(d.id) or state.get("protective_by"))
-            due = min(fixed, protective) if protective else fixed
+            due = min(fixed, protective) if fixed is not None and protective is not None else fixed or protective
         else:
             due = _due(t, start, procedure)
         if due is not None and st["pause_total"].get(d.id):
             due += dt.timedelta(seconds=st["pause_total"][d.id])
         row["due"] = due
-        met = _first_after(st, d.meeting_kinds(), clock.iso(start or _t(st["entered_at"])), start_seq)
+        met = _first_after(st, d.meeting_kinds(), clock.iso(start or _when(st["entered_at"])), start_seq)
         row["met_at"] = _t(met)
         if met is not None:
-            row["status"] = "met late" if due is not None and _t(met) > due else "met"
+            row["status"] = "met late" if due is not None and _when(met) > due else "met"
         elif d.id in st["paused"]:
             row["status"], row["paused"] = "paused", True
         elif due is None:
@@ -244,7 +338,7 @@ def _limit_rows(state: dict[str, Any], st: dict[str, Any], procedure: Any) -> li
         inside = [i for i, x in enumerate(visited) if limit.from_stage <= x["stage"] <= limit.to_stage]
         if not inside or inside[-1] != here:
             continue
-        start = _t(visited[inside[0]]["entered_at"])
+        start = _when(visited[inside[0]]["entered_at"])
         if here + 1 < len(visited):
             met = _t(st["left_at"]) if visited[here + 1]["stage"] > limit.to_stage else None
         else:
@@ -266,7 +360,7 @@ def _limit_rows(state: dict[str, Any], st: dict[str, Any], procedure: Any) -> li
             paused_for += s["pause_total"].get(lid, 0)
             since = s["paused"].get(lid)
             if since is not None and s["left_at"] is not None:
-                paused_for += max(0, int((_t(s["left_at"]) - _t(since)).total_seconds()))
+                paused_for += max(0, int((_when(s["left_at"]) - _when(since)).total_seconds()))
             elif since is not None:
                 paused = True
         if extended:
@@ -274,10 +368,20 @@ def _limit_rows(state: dict[str, Any], st: dict[str, Any], procedure: Any) -> li
         if due is not None and paused_for:
             due += dt.timedelta(seconds=paused_for)
         label = procedure.stage_label
-        row = {"id": lid, "what": f"{limit.what} ({label}s {limit.from_stage} to {limit.to_stage}, overall)",
-               "owner": "both", "starts": "stage-entered", "timescale": limit.timescale, "stage": st["stage"],
-               "start": start, "due": due, "met_at": met, "status": "", "extended": bool(extended),
-               "paused": False}
+        row = {
+            "id": lid,
+            "what": f"{limit.what} ({label}s {limit.from_stage} to {limit.to_stage}, overall)",
+            "owner": "both",
+            "starts": "stage-entered",
+            "timescale": limit.timescale,
+            "stage": st["stage"],
+            "start": start,
+            "due": due,
+            "met_at": met,
+            "status": "",
+            "extended": bool(extended),
+            "paused": False,
+        }
         if met is not None:
             row["status"] = "met late" if due is not None and met > due else "met"
         elif paused and state["status"] == "open":
@@ -296,8 +400,9 @@ def current_limits(state: dict[str, Any], procedure: Any) -> list[str]:
     return [LIMIT_PREFIX + x.id for x in procedure.limits if x.from_stage <= state["stage"] <= x.to_stage]
 
 
-def judge(rows: list[dict[str, Any]], now: dt.datetime, *, current: bool, end: dt.datetime | None,
-          region: str) -> list[dict[str, Any]]:
+def judge(
+    rows: list[dict[str, Any]], now: dt.datetime, *, current: bool, end: dt.datetime | None, region: str
+) -> list[dict[str, Any]]:
     """Fill in the statuses that depend on "now" (rows from :func:`plan_stage`, changed in place).
     ``current``: the stage is the open challenge's current one; else ``end`` is when it ended."""
     for row in rows:
@@ -315,8 +420,9 @@ def judge(rows: list[dict[str, Any]], now: dt.datetime, *, current: bool, end: d
     return rows
 
 
-def stage_deadlines(state: dict[str, Any], st: dict[str, Any], stage: Any, procedure: Any,
-                    now: dt.datetime) -> list[dict[str, Any]]:
+def stage_deadlines(
+    state: dict[str, Any], st: dict[str, Any], stage: Any, procedure: Any, now: dt.datetime
+) -> list[dict[str, Any]]:
     """Every deadline of one visited stage with its start, due time and status as of ``now``."""
     current = st["left_at"] is None and state["status"] == "open"
     end = _t(st["left_at"]) or _t(state["resolved_at"]) or now
@@ -342,12 +448,19 @@ def derive(state: dict[str, Any], procedure: Any, now: dt.datetime, *, history: 
         for r in rows:
             if r["status"] in ("missed", "met late", "overdue"):
                 missed.append(r)
-        history_rows.append({"stage": st["stage"], "title": model.title, "entered_at": _t(st["entered_at"]),
-                             "left_at": _t(st["left_at"]), "deadlines": rows})
+        history_rows.append(
+            {
+                "stage": st["stage"],
+                "title": model.title,
+                "entered_at": _t(st["entered_at"]),
+                "left_at": _t(st["left_at"]),
+                "deadlines": rows,
+            }
+        )
     deadlines = history_rows[-1]["deadlines"]
     live = [r for r in deadlines if r["due"] is not None and r["status"] in ("overdue", "due soon", "due")]
     next_deadline = min(live, key=lambda r: r["due"]) if live and state["status"] == "open" else None
-    overdue_actions = [a for a in state["actions"] if state["status"] == "open" and _t(a["due"]) < now]
+    overdue_actions = [a for a in state["actions"] if state["status"] == "open" and _when(a["due"]) < now]
     required = [n for n in stage.notify if n.required]
     sent_to = [text.lower() for text in current["notified"]]
     # a notification is sent when one recorded at this stage names its recipient (or is named by it)
@@ -366,8 +479,8 @@ def derive(state: dict[str, Any], procedure: Any, now: dt.datetime, *, history: 
         "missed": missed,
         "missed_by": {side: sum(1 for r in missed if r["owner"] == side) for side in ("us", "them", "both")},
         "next_deadline": next_deadline,
-        "overdue": state["status"] == "open" and (any(r["status"] == "overdue" for r in deadlines)
-                                                  or bool(overdue_actions)),
+        "overdue": state["status"] == "open"
+        and (any(r["status"] == "overdue" for r in deadlines) or bool(overdue_actions)),
         "overdue_actions": overdue_actions,
         "notifications_required": required,
         "notifications": notifications,  # (the stage's notification, whether one was sent), required or not
@@ -380,9 +493,25 @@ def derive(state: dict[str, Any], procedure: Any, now: dt.datetime, *, history: 
 # --- list rows ---------------------------------------------------------------------------
 
 #: what a list row keeps of the folded state
-LIST_FIELDS = ("challenge", "case_ref_sd", "status", "outcome", "procedure_id", "procedure_version", "fingerprint",
-               "agency", "team", "triggers", "stage", "highest_stage", "route", "entries", "opened_at",
-               "resolved_at", "immediate_risk")
+LIST_FIELDS = (
+    "challenge",
+    "case_ref_sd",
+    "status",
+    "outcome",
+    "procedure_id",
+    "procedure_version",
+    "fingerprint",
+    "agency",
+    "team",
+    "triggers",
+    "stage",
+    "highest_stage",
+    "route",
+    "entries",
+    "opened_at",
+    "resolved_at",
+    "immediate_risk",
+)
 LISTING_FORMAT = "L3"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
 # an extension holding before its deadline's clock starts
 
@@ -402,13 +531,27 @@ def listing(state: dict[str, Any], procedure: Any) -> dict[str, Any]:
     def iso(value: dt.datetime | None) -> str | None:
         return clock.iso(value) if value else None
 
-    rows = [{**r, "timescale": describe_timescale(r["timescale"]), "start": iso(r["start"]), "due": iso(r["due"]),
-             "met_at": iso(r["met_at"])} for r in plan_stage(state, st, stage, procedure)]
+    rows = [
+        {
+            **r,
+            "timescale": describe_timescale(r["timescale"]),
+            "start": iso(r["start"]),
+            "due": iso(r["due"]),
+            "met_at": iso(r["met_at"]),
+        }
+        for r in plan_stage(state, st, stage, procedure)
+    ]
     return {
-        "format": LISTING_FORMAT, "state": {k: state.get(k) for k in LIST_FIELDS}, "region": procedure.region,
-        "stage_title": stage.title, "stage_count": len(ladder),
+        "format": LISTING_FORMAT,
+        "state": {k: state.get(k) for k in LIST_FIELDS},
+        "region": procedure.region,
+        "stage_title": stage.title,
+        "stage_count": len(ladder),
         "stage_index": [s.number for s in ladder].index(state["stage"]) + 1,
-        "current": current, "end": end, "deadlines": rows, "action_dues": [a["due"] for a in state["actions"]],
+        "current": current,
+        "end": end,
+        "deadlines": rows,
+        "action_dues": [a["due"] for a in state["actions"]],
     }
 
 
@@ -420,10 +563,14 @@ def judge_listing(item: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     state = item["state"]
     is_open = state["status"] == "open"
     live = [r for r in rows if r["due"] is not None and r["status"] in ("overdue", "due soon", "due")]
-    overdue_actions = is_open and any(_t(due) < now for due in item["action_dues"])
+    overdue_actions = is_open and any(_when(due) < now for due in item["action_dues"])
     return {
-        "state": state, "region": item["region"], "stage_title": item["stage_title"],
-        "stage_count": item["stage_count"], "stage_index": item["stage_index"], "deadlines": rows,
+        "state": state,
+        "region": item["region"],
+        "stage_title": item["stage_title"],
+        "stage_count": item["stage_count"],
+        "stage_index": item["stage_index"],
+        "deadlines": rows,
         "next_deadline": min(live, key=lambda r: r["due"]) if live and is_open else None,
         "overdue": is_open and (any(r["status"] == "overdue" for r in rows) or overdue_actions),
     }

@@ -12,8 +12,8 @@ Entry bytes (documented in the README so anyone can write a verifier):
   with ``occurred_at``, ``recorded_at``, ``author`` and ``data``; no floats anywhere;
 * the entry's hash is sha256 of all those bytes. The store keeps exactly these bytes.
 
-Personal fields (any key named ``case_ref``, ``subject_name`` or ``name``, or ``corrected_`` + one of those) are never in the
-bytes in clear: each is replaced by ``{"_sd": "<sha256 hex of the disclosure>"}``, and the
+Personal fields (any key named ``case_ref``, ``subject_name`` or ``name``, or ``corrected_`` + one of
+those) are never in the bytes in clear: each is replaced by ``{"_sd": "<sha256 hex of the disclosure>"}``, and the
 disclosure, the bytes of the JSON array ``["<salt hex>", "<value>"]``, is stored beside the
 entry. A redacted export leaves disclosures out; the entry still verifies (selective
 disclosure, as in SD-JWT). In a store the salt is keyed by the store's secret, the challenge
@@ -28,7 +28,8 @@ import hashlib
 import hmac
 import json
 import secrets
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from escalate.errors import UsageError
 
@@ -41,51 +42,130 @@ MEDIA = ("phone", "email", "meeting", "letter", "form", "verbal", "video", "in-p
 #: kind -> {field: (type, required)}; types: str, int, bool, list, person, instant
 KINDS: dict[str, dict[str, tuple[str, bool]]] = {
     "opened": {
-        "procedure_id": ("str", True), "procedure_version": ("str", True), "procedure_fingerprint": ("str", True),
-        "procedure_text": ("str", True), "procedure_path": ("str", False),
-        "case_ref": ("str", True), "subject_name": ("str", False), "setting": ("str", False),
-        "agency": ("str", True), "team": ("str", False),
-        "decision": ("str", True), "decision_at": ("instant", False), "decision_by": ("person", False),
+        "procedure_id": ("str", True),
+        "procedure_version": ("str", True),
+        "procedure_fingerprint": ("str", True),
+        "procedure_text": ("str", True),
+        "procedure_path": ("str", False),
+        "case_ref": ("str", True),
+        "subject_name": ("str", False),
+        "setting": ("str", False),
+        "agency": ("str", True),
+        "team": ("str", False),
+        "decision": ("str", True),
+        "decision_at": ("instant", False),
+        "decision_by": ("person", False),
         "decision_ref": ("str", False),
-        "triggers": ("list", True), "checks": ("list", False), "concern": ("str", True), "evidence": ("list", False),
-        "outcome_sought": ("str", False), "immediate_risk": ("bool", True), "skip_rule": ("str", False),
-        "route": ("str", True), "start_stage": ("int", True), "protective_by": ("instant", False),
+        "triggers": ("list", True),
+        "checks": ("list", False),
+        "concern": ("str", True),
+        "evidence": ("list", False),
+        "outcome_sought": ("str", False),
+        "immediate_risk": ("bool", True),
+        "skip_rule": ("str", False),
+        "route": ("str", True),
+        "start_stage": ("int", True),
+        "protective_by": ("instant", False),
     },
-    "contact": {"direction": ("str", True), "medium": ("str", True), "with": ("person", False), "summary": ("str", True)},
-    "response": {"with": ("person", False), "decision": ("str", True), "rationale": ("str", False),
-                 "summary": ("str", False)},
-    "action-agreed": {"action": ("str", True), "owner": ("str", False), "due": ("instant", True),
-                      "with": ("person", False), "summary": ("str", False)},
-    "deadline-extended": {"deadline": ("str", True), "new_due": ("instant", True), "reason": ("str", True),
-                          "agreed_by": ("person", False)},
+    "contact": {
+        "direction": ("str", True),
+        "medium": ("str", True),
+        "with": ("person", False),
+        "summary": ("str", True),
+    },
+    "response": {
+        "with": ("person", False),
+        "decision": ("str", True),
+        "rationale": ("str", False),
+        "summary": ("str", False),
+    },
+    "action-agreed": {
+        "action": ("str", True),
+        "owner": ("str", False),
+        "due": ("instant", True),
+        "with": ("person", False),
+        "summary": ("str", False),
+    },
+    "deadline-extended": {
+        "deadline": ("str", True),
+        "new_due": ("instant", True),
+        "reason": ("str", True),
+        "agreed_by": ("person", False),
+    },
     "deadline-paused": {"deadline": ("str", True), "reason": ("str", True), "agreed_by": ("person", False)},
     "deadline-resumed": {"deadline": ("str", True), "reason": ("str", False)},
-    "timescale-agreed": {"deadline": ("str", True), "due": ("instant", True), "reason": ("str", False),
-                         "agreed_by": ("person", False)},
-    "notification-sent": {"to": ("str", True), "medium": ("str", False), "form": ("str", False),
-                          "summary": ("str", False)},
+    "timescale-agreed": {
+        "deadline": ("str", True),
+        "due": ("instant", True),
+        "reason": ("str", False),
+        "agreed_by": ("person", False),
+    },
+    "notification-sent": {
+        "to": ("str", True),
+        "medium": ("str", False),
+        "form": ("str", False),
+        "summary": ("str", False),
+    },
     "advice-sought": {"with": ("person", True), "summary": ("str", True)},
     "stepped-up": {"from_stage": ("int", True), "to_stage": ("int", True), "reason": ("str", True)},
     "no-further-escalation": {"reason": ("str", True)},
     "note": {"summary": ("str", True)},
-    "amendment": {"target_seq": ("int", True), "field": ("str", True), "new_value": ("str", True),
-                  "reason": ("str", True), "corrected_case_ref": ("str", False),
-                  "corrected_subject_name": ("str", False), "corrected_name": ("str", False)},
-    "resolved": {"outcome": ("str", True), "rationale": ("str", True), "impact": ("str", False),
-                 "lessons": ("str", False)},
+    "amendment": {
+        "target_seq": ("int", True),
+        "field": ("str", True),
+        "new_value": ("str", True),
+        "reason": ("str", True),
+        "corrected_case_ref": ("str", False),
+        "corrected_subject_name": ("str", False),
+        "corrected_name": ("str", False),
+    },
+    "resolved": {
+        "outcome": ("str", True),
+        "rationale": ("str", True),
+        "impact": ("str", False),
+        "lessons": ("str", False),
+    },
     "reopened": {"reason": ("str", True)},
-    "exported": {"scope": ("str", True), "format": ("str", True), "redacted": ("bool", True),
-                 "sha256": ("str", True), "entries": ("int", True)},
+    "exported": {
+        "scope": ("str", True),
+        "format": ("str", True),
+        "redacted": ("bool", True),
+        "sha256": ("str", True),
+        "entries": ("int", True),
+    },
 }
 
 #: Free-text fields a person may choose to withhold from an export for people (csv, md, html, pdf). They
 #: are hashed in clear, so a jsonl export cannot withhold them and still verify.
-FREE_TEXT = ("concern", "evidence", "checks", "decision", "summary", "rationale", "reason", "action", "impact",
-             "lessons", "outcome_sought", "new_value")
+FREE_TEXT = (
+    "concern",
+    "evidence",
+    "checks",
+    "decision",
+    "summary",
+    "rationale",
+    "reason",
+    "action",
+    "impact",
+    "lessons",
+    "outcome_sought",
+    "new_value",
+)
 
 #: What a person can add with `escalate record` (the others have their own commands).
-RECORDABLE = ("contact", "response", "action-agreed", "deadline-extended", "deadline-paused", "deadline-resumed",
-              "timescale-agreed", "notification-sent", "advice-sought", "no-further-escalation", "note")
+RECORDABLE = (
+    "contact",
+    "response",
+    "action-agreed",
+    "deadline-extended",
+    "deadline-paused",
+    "deadline-resumed",
+    "timescale-agreed",
+    "notification-sent",
+    "advice-sought",
+    "no-further-escalation",
+    "note",
+)
 
 MAX_TEXT = 20_000
 
@@ -163,8 +243,10 @@ def unicode_text(where: str, value: str) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError:
         shown = value.encode("utf-8", "replace").decode("utf-8")  # each one shown as ?
-        raise UsageError(f"{where} ({shown}) is not UTF-8 text",
-                         hint="Type it again, or set the terminal's character encoding to UTF-8.") from None
+        raise UsageError(
+            f"{where} ({shown}) is not UTF-8 text",
+            hint="Type it again, or set the terminal's character encoding to UTF-8.",
+        ) from None
     return value
 
 
@@ -172,15 +254,17 @@ def parse_person(text: str) -> dict[str, str]:
     """'Name, Role, Agency' -> {'name':..., 'role':..., 'agency':...}; parts may be left empty."""
     parts = [p.strip() for p in (text or "").split(",")]
     if len(parts) > 3 or not any(parts):
-        raise UsageError(f"person {text!r} is not 'Name, Role, Agency'",
-                         hint='e.g. --with "Sam Fictional, Social worker, Northtown CSC" (role and agency optional)')
+        raise UsageError(
+            f"person {text!r} is not 'Name, Role, Agency'",
+            hint='e.g. --with "Sam Fictional, Social worker, Northtown CSC" (role and agency optional)',
+        )
     keys = ("name", "role", "agency")
     return {k: v for k, v in zip(keys, parts) if v}
 
 
 def is_personal(key: str) -> bool:
     """Personal keys: case_ref, subject_name, name, and their corrections (corrected_name ...)."""
-    return key in PERSONAL_KEYS or (key.startswith("corrected_") and key[len("corrected_"):] in PERSONAL_KEYS)
+    return key in PERSONAL_KEYS or (key.startswith("corrected_") and key[len("corrected_") :] in PERSONAL_KEYS)
 
 
 def canonical(obj: Any) -> bytes:
@@ -220,6 +304,17 @@ def conceal(obj: Any, disclosures: list[tuple[str, bytes]], salt: Callable[[str]
     return obj
 
 
+class DamagedEntry(ValueError):
+    """Stored bytes that do not hold what escalate writes: the one error where entries are read."""
+
+
+def content_object(value: object) -> dict[str, Any]:
+    """An entry's parsed content, which escalate always writes as a JSON object."""
+    if not isinstance(value, dict):
+        raise DamagedEntry("an entry's content is not a JSON object")
+    return value
+
+
 def reveal(obj: Any, known: dict[str, str], withheld: str | None = None) -> Any:
     """Put disclosed values back in place of digests; unknown digests become ``withheld``."""
     if isinstance(obj, dict):
@@ -231,26 +326,27 @@ def reveal(obj: Any, known: dict[str, str], withheld: str | None = None) -> Any:
     return obj
 
 
-def revealed(body: bytes, known: dict[str, str], withheld: str,
-             encoded: dict[bytes, bytes] | None = None) -> dict[str, Any]:
+def revealed(
+    body: bytes, known: dict[str, str], withheld: str, encoded: dict[bytes, bytes] | None = None
+) -> dict[str, Any]:
     """``reveal(split(body)[1], known, withheld)``, but with each ``{"_sd":"<digest>"}`` replaced in
     the JSON text before it is parsed, so the content is never walked (a chronology of 100,000
     entries spent most of its time walking). Exact: in the canonical bytes that pattern cannot occur
     inside a string (its quotes would be escaped); anything else falls back to the walk.
     ``encoded`` (digest -> its value as JSON) may be kept across calls with the same ``known``: the
     author's name, say, is in every entry."""
-    rest = body[body.find(b"\n") + 1:]
+    rest = body[body.find(b"\n") + 1 :]
     if b'"_sd"' not in rest:
-        return json.loads(rest)
+        return content_object(json.loads(rest))
     encoded = {} if encoded is None else encoded
-    parts = []
+    parts: list[bytes] = []
     start = 0
     pos = rest.find(b'{"_sd":"')
     while pos != -1:
         end = pos + 74  # {"_sd":" + 64 digits + "}
-        if rest[end - 2:end] != b'"}':  # not the canonical form: reveal it the long way
-            return reveal(json.loads(rest), known, withheld)
-        digest = rest[pos + 8:end - 2]
+        if rest[end - 2 : end] != b'"}':  # not the canonical form: reveal it the long way
+            return content_object(reveal(json.loads(rest), known, withheld))
+        digest = rest[pos + 8 : end - 2]
         sub = encoded.get(digest)
         if sub is None:
             value = known.get(digest.decode("ascii", "replace"), withheld)
@@ -261,12 +357,14 @@ def revealed(body: bytes, known: dict[str, str], withheld: str,
     parts.append(rest[start:])
     text = b"".join(parts)
     if b'"_sd"' in text:  # not the canonical form
-        return reveal(json.loads(rest), known, withheld)
-    return json.loads(text)
+        return content_object(reveal(json.loads(rest), known, withheld))
+    return content_object(json.loads(text))
 
 
 def disclosed_value(disclosure: bytes) -> str:
     salt, value = json.loads(disclosure)
+    if not isinstance(value, str):
+        raise DamagedEntry("a disclosure's value is not text")
     return value
 
 
@@ -294,7 +392,7 @@ def build(seq: int, challenge: str, cseq: int, kind: str, prev: str, cprev: str,
 def split(body: bytes) -> tuple[list[str], dict[str, Any]]:
     """(header fields, content) of stored entry bytes."""
     head, _, rest = body.partition(b"\n")
-    return head.decode("ascii").split(" "), json.loads(rest)
+    return head.decode("ascii").split(" "), content_object(json.loads(rest))
 
 
 def digest(body: bytes) -> str:

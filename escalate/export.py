@@ -22,9 +22,11 @@ import hashlib
 import itertools
 import json
 import os
+import sqlite3
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from escalate import clock, entry, export_lines
 from escalate.errors import ExportError, StoreError
@@ -79,8 +81,9 @@ def _write_atomic(path: Path, chunks: Any, before_rename: Callable[[str], Any] |
         # Once the log says the file left, the file must be there: from the recording to the
         # rename, a ^C is too late to stop the export (it is dropped), and a request to stop waits.
         stopping: list[int] = []
-        with _on_signals({"SIGINT": lambda number, frame: None,
-                          "SIGTERM": lambda number, frame: stopping.append(number)}):
+        with _on_signals(
+            {"SIGINT": lambda number, frame: None, "SIGTERM": lambda number, frame: stopping.append(number)}
+        ):
             if before_rename is not None:
                 before_rename(digest)
             os.replace(tmp, path)
@@ -92,8 +95,10 @@ def _write_atomic(path: Path, chunks: Any, before_rename: Callable[[str], Any] |
         except OSError:
             pass
         if isinstance(exc, OSError):
-            raise ExportError(f"cannot write {path}: {exc.strerror or exc}", hint="Check the folder exists and is "
-                              "writable. Nothing was exported.") from None
+            raise ExportError(
+                f"cannot write {path}: {exc.strerror or exc}",
+                hint="Check the folder exists and is writable. Nothing was exported.",
+            ) from None
         raise
     return digest
 
@@ -188,11 +193,15 @@ def check_withhold(fields: list[str], fmt: str) -> list[str]:
     chosen = [f.strip() for f in fields if f.strip()]
     unknown = [f for f in chosen if f not in entry.FREE_TEXT]
     if unknown:
-        raise UsageError(f"cannot withhold {', '.join(map(repr, unknown))}: not a free-text field",
-                         hint="Free-text fields: " + ", ".join(entry.FREE_TEXT))
+        raise UsageError(
+            f"cannot withhold {', '.join(map(repr, unknown))}: not a free-text field",
+            hint="Free-text fields: " + ", ".join(entry.FREE_TEXT),
+        )
     if chosen and fmt == "jsonl":
-        raise UsageError("a jsonl export cannot withhold free-text fields and still verify (they are hashed in clear)",
-                         hint="Withhold them in a csv, md, html or pdf export; --redact withholds names in any format.")
+        raise UsageError(
+            "a jsonl export cannot withhold free-text fields and still verify (they are hashed in clear)",
+            hint="Withhold them in a csv, md, html or pdf export; --redact withholds names in any format.",
+        )
     return chosen
 
 
@@ -201,8 +210,10 @@ def check_name(output: Path, fmt: str) -> None:
     open as garbage). An extension escalate does not write (.htm, .txt, none) is the user's choice."""
     suffix = output.suffix.lower().lstrip(".")
     if suffix in FORMATS and suffix != fmt:
-        raise ExportError(f"the file name {output.name} ends .{suffix} but the format is {fmt}",
-                          hint=f"Name the file .{fmt}, or choose the {suffix} format. Nothing was written.")
+        raise ExportError(
+            f"the file name {output.name} ends .{suffix} but the format is {fmt}",
+            hint=f"Name the file .{fmt}, or choose the {suffix} format. Nothing was written.",
+        )
 
 
 def check_output(output: Path, force: bool) -> None:
@@ -221,9 +232,20 @@ def check_output(output: Path, force: bool) -> None:
 LINES_PER_CHUNK = 500
 
 
-def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], output: Path, *, fmt: str = "jsonl",
-           redact: bool = False, force: bool = False, scope: str = "selection",
-           progress: Callable[[int, int], None] | None = None, withhold: list[str] | None = None) -> tuple[str, int]:
+def export(
+    store: Any,
+    settings: Any,
+    catalogue: Any,
+    challenges: list[str],
+    output: Path,
+    *,
+    fmt: str = "jsonl",
+    redact: bool = False,
+    force: bool = False,
+    scope: str = "selection",
+    progress: Callable[[int, int], None] | None = None,
+    withhold: list[str] | None = None,
+) -> tuple[str, int]:
     """Write an export of ``challenges``; returns (sha256 of the file, entries covered).
 
     The file is written atomically; an ``exported`` entry is appended to each challenge before the
@@ -244,8 +266,14 @@ def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], out
         raise ExportError("nothing to export: the selection has no challenges")
     wanted = sorted(set(challenges))
     count, head = store.head()
-    header = {"escalate_export": FORMAT_VERSION, "created_at": clock.iso(clock.now()), "scope": scope,
-              "challenges": wanted, "redacted": redact, "store_fingerprint": fingerprint(count, head)}
+    header = {
+        "escalate_export": FORMAT_VERSION,
+        "created_at": clock.iso(clock.now()),
+        "scope": scope,
+        "challenges": wanted,
+        "redacted": redact,
+        "store_fingerprint": fingerprint(count, head),
+    }
     if fmt == "jsonl":
         # everything up to the head announced in the header, whatever is appended meanwhile
         everything = len(wanted) == len(store.challenge_ids())
@@ -259,8 +287,7 @@ def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], out
         elif sqlite_json_matches(store):
             # SQLite builds the lines on a thread while this one hashes and writes them (each step
             # of either lets go of the GIL), so the two overlap on two cores
-            chunks = export_lines.ahead(_sql_jsonl_lines(store, None if everything else wanted, header, redact,
-                                                         count))
+            chunks = export_lines.ahead(_sql_jsonl_lines(store, None if everything else wanted, header, redact, count))
         else:
             selected = set(wanted)
             rows = [r for r in store.iter_rows() if r[0] <= count and (everything or r[1] in selected)]
@@ -280,19 +307,29 @@ def export(store: Any, settings: Any, catalogue: Any, challenges: list[str], out
 
             chunks = pdf.export_pdf(reports, tz, header)
         else:
-            chunks = {"csv": lambda: report.csv_chunks(reports, tz),
-                      "md": lambda: report.markdown_chunks(reports, tz, header),
-                      "html": lambda: report.html_chunks(reports, tz, header)}[fmt]()
+            chunks = {
+                "csv": lambda: report.csv_chunks(reports, tz),
+                "md": lambda: report.markdown_chunks(reports, tz, header),
+                "html": lambda: report.html_chunks(reports, tz, header),
+            }[fmt]()
     if progress is not None:
         chunks = _reporting(chunks, total, progress)
-    sha = write_atomic(output, chunks, lambda sha: journal.record_exports(
-        store, settings, wanted, {"scope": scope, "format": fmt, "redacted": redact, "sha256": sha,
-                                  "entries": covered}))
+    sha = write_atomic(
+        output,
+        chunks,
+        lambda sha: journal.record_exports(
+            store,
+            settings,
+            wanted,
+            {"scope": scope, "format": fmt, "redacted": redact, "sha256": sha, "entries": covered},
+        ),
+    )
     return sha, covered
 
 
-def pack(store: Any, settings: Any, catalogue: Any, challenge: str, output: Path, *, fmt: str = "html",
-         force: bool = False) -> str:
+def pack(
+    store: Any, settings: Any, catalogue: Any, challenge: str, output: Path, *, fmt: str = "html", force: bool = False
+) -> str:
     """Write the dispute pack of one challenge; returns the file's sha256 and records the export."""
     from escalate import journal, report
 
@@ -309,9 +346,17 @@ def pack(store: Any, settings: Any, catalogue: Any, challenge: str, output: Path
         chunks = pdf.pack_pdf(rep, tz)
     else:
         chunks = report.pack_html(rep, tz) if fmt == "html" else report.pack_markdown(rep, tz)
-    return write_atomic(output, chunks, lambda sha: journal.record(
-        store, settings, challenge, "exported",
-        {"scope": "dispute pack", "format": fmt, "redacted": False, "sha256": sha, "entries": len(rep["rows"])}))
+    return write_atomic(
+        output,
+        chunks,
+        lambda sha: journal.record(
+            store,
+            settings,
+            challenge,
+            "exported",
+            {"scope": "dispute pack", "format": fmt, "redacted": False, "sha256": sha, "entries": len(rep["rows"])},
+        ),
+    )
 
 
 def _reporting(chunks: Any, total: int, progress: Callable[[int, int], None]) -> Any:
@@ -321,13 +366,14 @@ def _reporting(chunks: Any, total: int, progress: Callable[[int, int], None]) ->
             progress(done, total)
 
 
-def _sql_jsonl_lines(store: Any, challenges: list[str] | None, header: dict[str, Any], redact: bool,
-                     upto: int) -> Any:
+def _sql_jsonl_lines(store: Any, challenges: list[str] | None, header: dict[str, Any], redact: bool, upto: int) -> Any:
     yield entry.canonical(header) + b"\n"
     for lines in store.export_lines(challenges, redact, LINES_PER_CHUNK, upto=upto):
         if None in lines:  # SQLite could not make a line: a row changed outside escalate
-            raise StoreError("an entry cannot be exported: the store was changed outside escalate",
-                             hint="`escalate verify` names the first damaged entry. Nothing was written.")
+            raise StoreError(
+                "an entry cannot be exported: the store was changed outside escalate",
+                hint="`escalate verify` names the first damaged entry. Nothing was written.",
+            )
         yield b"\n".join(lines) + b"\n"
 
 
@@ -345,17 +391,21 @@ def sqlite_json_matches(store: Any) -> bool:
         try:
             quoted, grouped = store.conn.execute(
                 "SELECT json_quote(?), (SELECT json_group_object(k, v) FROM (SELECT 'a' AS k, ? AS v UNION ALL "
-                "SELECT 'b', ? ORDER BY k))", (_PROBE, _PROBE, "x")).fetchone()
-            cached = (quoted == json.dumps(_PROBE, ensure_ascii=False)
-                      and grouped == json.dumps({"a": _PROBE, "b": "x"}, ensure_ascii=False, separators=(",", ":")))
-        except Exception:  # an SQLite without JSON functions
+                "SELECT 'b', ? ORDER BY k))",
+                (_PROBE, _PROBE, "x"),
+            ).fetchone()
+            cached = quoted == json.dumps(_PROBE, ensure_ascii=False) and grouped == json.dumps(
+                {"a": _PROBE, "b": "x"}, ensure_ascii=False, separators=(",", ":")
+            )
+        except sqlite3.Error:  # an SQLite without JSON functions
             cached = False
         store._json_matches = cached
     return bool(cached)
 
 
-def _jsonl_lines(store: Any, rows: list[tuple[Any, ...]], header: dict[str, Any], redact: bool,
-                 seqs: list[int] | None) -> Any:
+def _jsonl_lines(
+    store: Any, rows: list[tuple[Any, ...]], header: dict[str, Any], redact: bool, seqs: list[int] | None
+) -> Any:
     """The header line, then one line per entry (``rows``: seq, challenge, cseq, kind, body, hash):
     the bytes ``entry.canonical`` would give (keys sorted, no spaces, UTF-8), built directly because
     this runs for every entry of an export. Each entry's own disclosures are the ones stored with its
@@ -366,20 +416,24 @@ def _jsonl_lines(store: Any, rows: list[tuple[Any, ...]], header: dict[str, Any]
             shown.setdefault(seq, []).append((digest, bytes(value)))
     yield entry.canonical(header) + b"\n"
     for start in range(0, len(rows), LINES_PER_CHUNK):
-        chunk = rows[start:start + LINES_PER_CHUNK]
+        chunk = rows[start : start + LINES_PER_CHUNK]
         mine = [sorted(shown.get(r[0], ())) for r in chunk]
         # one escaping pass per chunk for all its bodies, challenge ids and disclosures
-        texts = [bytes(r[4]) for r in chunk] + [r[1].encode("utf-8") for r in chunk] + [
-            v for pairs in mine for _, v in pairs]
+        texts = (
+            [bytes(r[4]) for r in chunk]
+            + [r[1].encode("utf-8") for r in chunk]
+            + [v for pairs in mine for _, v in pairs]
+        )
         escaped = iter(_json_strings(texts))
         bodies = [next(escaped) for _ in chunk]
         challenges = [next(escaped) for _ in chunk]
         lines = []
         for (seq, _, cseq, kind, _, digest), body, challenge, pairs in zip(chunk, bodies, challenges, mine):
             disclosed = b",".join(b'"%s":%s' % (d.encode("ascii"), next(escaped)) for d, _ in pairs)
-            lines.append(b'{"body":%s,"challenge":%s,"cseq":%d,"disclosures":{%s},"hash":"%s","kind":"%s",'
-                         b'"seq":%d}\n' % (body, challenge, cseq, disclosed, digest.encode("ascii"),
-                                          kind.encode("ascii"), seq))
+            lines.append(
+                b'{"body":%s,"challenge":%s,"cseq":%d,"disclosures":{%s},"hash":"%s","kind":"%s",'
+                b'"seq":%d}\n' % (body, challenge, cseq, disclosed, digest.encode("ascii"), kind.encode("ascii"), seq)
+            )
         yield b"".join(lines)
 
 
@@ -420,8 +474,10 @@ def read_jsonl(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     except (ValueError, UnicodeDecodeError):
         header = None
     if not isinstance(header, dict) or header.get("escalate_export") != FORMAT_VERSION:
-        raise ExportError(f"{p} is not an escalate export (its first line is not an export header)",
-                          hint="Export with `escalate export ... --format jsonl`.")
+        raise ExportError(
+            f"{p} is not an escalate export (its first line is not an export header)",
+            hint="Export with `escalate export ... --format jsonl`.",
+        )
     records = _parse_lines(lines[1:])
     if records is not None:
         return header, records
@@ -437,8 +493,15 @@ def read_jsonl(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return header, records
 
 
-_FIELDS = (("seq", int), ("challenge", str), ("cseq", int), ("kind", str), ("hash", str), ("body", str),
-           ("disclosures", dict))
+_FIELDS = (
+    ("seq", int),
+    ("challenge", str),
+    ("cseq", int),
+    ("kind", str),
+    ("hash", str),
+    ("body", str),
+    ("disclosures", dict),
+)
 
 
 def _is_entry_line(rec: Any) -> bool:
@@ -479,8 +542,13 @@ def verify_file(path: str | Path, expect: tuple[int, str] | None = None) -> Repo
     return verify_records(header, records, expect)
 
 
-def verify_records(header: dict[str, Any], records: list[dict[str, Any]],
-                   expect: tuple[int, str] | None = None, *, bodies: list[bytes] | None = None) -> Report:
+def verify_records(
+    header: dict[str, Any],
+    records: list[dict[str, Any]],
+    expect: tuple[int, str] | None = None,
+    *,
+    bodies: list[bytes] | None = None,
+) -> Report:
     """:func:`verify_file` on a file already read with :func:`read_jsonl` (the audit reads it once).
     ``bodies``, if given, receives each entry's bytes as checked (the audit folds them next)."""
     keep = bodies.append if bodies is not None else None
@@ -493,9 +561,17 @@ def verify_records(header: dict[str, Any], records: list[dict[str, Any]],
     for rec in records:
         body = entry_bytes(rec)
         if body is None:
-            return Report(False, count, last_hash or entry.ZERO_HASH, f"entry {rec['seq']} ({rec['kind']}): its "
-                          "text holds a character that is not Unicode (a lone surrogate)", rec["seq"], tally[0],
-                          tally[1], [])
+            return Report(
+                False,
+                count,
+                last_hash or entry.ZERO_HASH,
+                f"entry {rec['seq']} ({rec['kind']}): its "
+                "text holds a character that is not Unicode (a lone surrogate)",
+                rec["seq"],
+                tally[0],
+                tally[1],
+                [],
+            )
         if keep is not None:
             keep(body)
         head, actual, problem = entry_head(rec, body)
@@ -504,21 +580,46 @@ def verify_records(header: dict[str, Any], records: list[dict[str, Any]],
         if problem is None:
             problem = challenge_link(rec, head, body, last_of, verified, tally)
         if problem is not None:
-            return Report(False, count, last_hash or entry.ZERO_HASH, f"entry {rec['seq']} ({rec['kind']}): {problem}",
-                          rec["seq"], tally[0], tally[1], [])
+            return Report(
+                False,
+                count,
+                last_hash or entry.ZERO_HASH,
+                f"entry {rec['seq']} ({rec['kind']}): {problem}",
+                rec["seq"],
+                tally[0],
+                tally[1],
+                [],
+            )
         last_seq, last_hash = rec["seq"], actual
         count += 1
     if count != header.get("entries"):
-        return Report(False, count, last_hash or entry.ZERO_HASH, f"the header says {header.get('entries')} entries "
-                      f"but the file holds {count}: it was truncated or extended", None, tally[0], tally[1], [])
+        return Report(
+            False,
+            count,
+            last_hash or entry.ZERO_HASH,
+            f"the header says {header.get('entries')} entries but the file holds {count}: it was truncated or extended",
+            None,
+            tally[0],
+            tally[1],
+            [],
+        )
     if expect and (count < expect[0]):
-        return Report(False, count, last_hash or entry.ZERO_HASH, "fewer entries than the fingerprint you hold",
-                      None, tally[0], tally[1], [])
+        return Report(
+            False,
+            count,
+            last_hash or entry.ZERO_HASH,
+            "fewer entries than the fingerprint you hold",
+            None,
+            tally[0],
+            tally[1],
+            [],
+        )
     return Report(True, count, last_hash or entry.ZERO_HASH, None, None, tally[0], tally[1], [])
 
 
 # The checks of one entry line, in three parts: the split audit (escalate.audit_file) runs the first
 # and last in two processes, each over its own challenges, and the middle one over the whole file.
+
 
 def entry_bytes(rec: dict[str, Any]) -> bytes | None:
     """The entry's bytes (its body as UTF-8), or None if the body is not Unicode text: JSON can
@@ -556,8 +657,15 @@ def store_link(seq: int, prev: str, last_seq: int | None, last_hash: str | None,
     return None
 
 
-def challenge_link(rec: dict[str, Any], head: list[str], body: bytes, last_of: dict[str, tuple[int, str]],
-                   verified: set[str], tally: list[int], missing: set[str] | None = None) -> str | None:
+def challenge_link(
+    rec: dict[str, Any],
+    head: list[str],
+    body: bytes,
+    last_of: dict[str, tuple[int, str]],
+    verified: set[str],
+    tally: list[int],
+    missing: set[str] | None = None,
+) -> str | None:
     """What is wrong with an entry's link to its challenge's previous one or with its disclosures,
     or None; then notes it as its challenge's last, and counts its fields disclosed and withheld
     (adding the digests of those withheld to ``missing``, if given)."""
@@ -587,6 +695,6 @@ def _digests(body: bytes) -> list[str]:
     out = []
     pos = body.find(b'"_sd":"')
     while pos != -1:
-        out.append(body[pos + 7:pos + 71].decode("ascii", "replace"))
+        out.append(body[pos + 7 : pos + 71].decode("ascii", "replace"))
         pos = body.find(b'"_sd":"', pos + 71)
     return out

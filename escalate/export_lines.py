@@ -15,7 +15,8 @@ import queue
 import struct
 import sys
 import threading
-from typing import Any, Callable, Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 from escalate.errors import StoreError
 
@@ -96,8 +97,10 @@ def _query(conn: Any, sql: str, a: int, b: int) -> Chunk:
     try:
         n, made, first, last, lines = conn.execute(sql, (a, b)).fetchone()
     except sqlite3.Error as exc:
-        raise StoreError(f"the store cannot be read for the export: {exc}",
-                         hint="`escalate verify` says whether it is damaged. Nothing was written.") from None
+        raise StoreError(
+            f"the store cannot be read for the export: {exc}",
+            hint="`escalate verify` says whether it is damaged. Nothing was written.",
+        ) from None
     return Chunk(n, made, first or 0, last or 0, lines or b"")
 
 
@@ -105,14 +108,20 @@ def _checked(chunk: Chunk, a: int, b: int) -> bytes:
     """The chunk's lines, once they are known to be whole and in order (its first line is its
     first entry's, its last line its last entry's)."""
     if chunk.made != chunk.entries:
-        raise StoreError("an entry cannot be exported: the store was changed outside escalate",
-                         hint="`escalate verify` names the first damaged entry. Nothing was written.")
+        raise StoreError(
+            "an entry cannot be exported: the store was changed outside escalate",
+            hint="`escalate verify` names the first damaged entry. Nothing was written.",
+        )
     lines = chunk.lines
-    if chunk.entries and not (a < chunk.first <= chunk.last <= b
-                              and lines.startswith(b'{"body":"E1 %d ' % chunk.first)
-                              and lines.endswith(b',"seq":%d}\n' % chunk.last)):
-        raise StoreError("SQLite returned an export's lines out of order; nothing was written",
-                         hint="Please report this, with `python3 -c 'import sqlite3; print(sqlite3.sqlite_version)'`.")
+    if chunk.entries and not (
+        a < chunk.first <= chunk.last <= b
+        and lines.startswith(b'{"body":"E1 %d ' % chunk.first)
+        and lines.endswith(b',"seq":%d}\n' % chunk.last)
+    ):
+        raise StoreError(
+            "SQLite returned an export's lines out of order; nothing was written",
+            hint="Please report this, with `python3 -c 'import sqlite3; print(sqlite3.sqlite_version)'`.",
+        )
     return lines
 
 
@@ -123,9 +132,12 @@ class _Helper:
         import subprocess
 
         try:
-            self.proc: Any = subprocess.Popen([sys.executable, "-I", "-S", "-c", _HELPER, uri, sql, str(lo), str(hi),
-                                               str(SIZE)], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                              stderr=subprocess.DEVNULL)
+            self.proc: Any = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", _HELPER, uri, sql, str(lo), str(hi), str(SIZE)],
+                stdout=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         except OSError:
             self.proc = None
             return
@@ -200,7 +212,7 @@ def ahead(chunks: Iterator[bytes], depth: int = 8) -> Iterator[bytes]:
                 if not put(chunk):
                     return
             put(_End(None))
-        except BaseException as exc:  # handed to the caller, which raises it
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, which raises it
             put(_End(exc))
         finally:
             close = getattr(chunks, "close", None)

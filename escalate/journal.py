@@ -8,10 +8,11 @@ in the future) lives here, and is checked inside the store's write transaction.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
 from escalate import clock, entry
-from escalate.challenge import derive
+from escalate.challenge import FOLD, derive
 from escalate.errors import ChallengeError, ConfigError, StoreError, UsageError
 from escalate.settings import Settings
 from escalate.store import DAMAGE_HINT, Store, StoredEntry, damaged_challenge, damaged_entry
@@ -23,16 +24,24 @@ AFTER_RESOLUTION = ("reopened", "exported", "amendment", "note")
 
 
 def open_store(*, create: bool = True, readonly: bool = False) -> Store:
+    """The store of the folders in use (``--data-dir``, ``ESCALATE_HOME`` or the user's)."""
     from escalate import paths
 
-    return Store.open(paths.locations().store, create=create, readonly=readonly)
+    return store_at(paths.locations().store, create=create, readonly=readonly)
+
+
+def store_at(path: str | os.PathLike[str], *, create: bool = True, readonly: bool = False) -> Store:
+    """The store at ``path``, folding challenges as :mod:`escalate.challenge` does."""
+    return Store.open(path, fold=FOLD, create=create, readonly=readonly)
 
 
 def _author(settings: Settings) -> dict[str, str]:
     if not settings.name or not settings.role:
-        raise ConfigError("your name and role are not set: every entry records who made it",
-                          hint='Run `escalate config set name "Your Name"` and `escalate config set role "DSL"` '
-                               "(or use Settings in the app).")
+        raise ConfigError(
+            "your name and role are not set: every entry records who made it",
+            hint='Run `escalate config set name "Your Name"` and `escalate config set role "DSL"` '
+            "(or use Settings in the app).",
+        )
     return settings.author()
 
 
@@ -41,8 +50,10 @@ def occurred(text: str | None, settings: Settings, *, what: str = "--at") -> str
     now = clock.now()
     when = clock.parse_time(text, settings.timezone, what=what) if text else now
     if when > now + FUTURE_TOLERANCE:
-        raise UsageError(f"{what} {clock.show(when, settings.timezone)} is in the future",
-                         hint="Record things that have happened; deadlines are computed for you.")
+        raise UsageError(
+            f"{what} {clock.show(when, settings.timezone)} is in the future",
+            hint="Record things that have happened; deadlines are computed for you.",
+        )
     return clock.iso(when)
 
 
@@ -70,12 +81,30 @@ def procedure_of(store: Store, state: dict[str, Any]) -> Any:
 # --- opening -----------------------------------------------------------------------------
 
 
-def open_challenge(store: Store, catalogue: Any, settings: Settings, *, procedure_id: str, triggers: list[str],
-                   case_ref: str, agency: str, decision: str, concern: str, outcome_sought: str = "",
-                   immediate_risk: bool = False, at: str | None = None, team: str = "", decision_at: str | None = None,
-                   decision_by: dict[str, str] | None = None, decision_ref: str = "", evidence: list[str] | None = None,
-                   checks: list[str] | None = None, subject_name: str = "", route: str = "main",
-                   protective_by: str | None = None) -> StoredEntry:
+def open_challenge(
+    store: Store,
+    catalogue: Any,
+    settings: Settings,
+    *,
+    procedure_id: str,
+    triggers: list[str],
+    case_ref: str,
+    agency: str,
+    decision: str,
+    concern: str,
+    outcome_sought: str = "",
+    immediate_risk: bool = False,
+    at: str | None = None,
+    team: str = "",
+    decision_at: str | None = None,
+    decision_by: dict[str, str] | None = None,
+    decision_ref: str = "",
+    evidence: list[str] | None = None,
+    checks: list[str] | None = None,
+    subject_name: str = "",
+    route: str = "main",
+    protective_by: str | None = None,
+) -> StoredEntry:
     author = _author(settings)
     loaded = catalogue.get(procedure_id)
     procedure = loaded.procedure
@@ -98,14 +127,30 @@ def open_challenge(store: Store, catalogue: Any, settings: Settings, *, procedur
             if skip.start_stage is not None and route == "main":
                 start = skip.start_stage
     data = {
-        "procedure_id": procedure.id, "procedure_version": procedure.version,
-        "procedure_fingerprint": loaded.fingerprint, "procedure_text": loaded.text, "procedure_path": loaded.path,
-        "case_ref": case_ref, "subject_name": subject_name, "setting": settings.setting, "agency": agency,
-        "team": team, "decision": decision, "decision_at": _instant(decision_at, settings, "decision time"),
-        "decision_by": decision_by or None, "decision_ref": decision_ref, "triggers": list(dict.fromkeys(triggers)),
-        "checks": checks or [], "concern": concern, "evidence": evidence or [], "outcome_sought": outcome_sought,
-        "immediate_risk": immediate_risk, "skip_rule": skip.id if skip else "", "route": route,
-        "start_stage": start, "protective_by": _instant(protective_by, settings, "protective timescale"),
+        "procedure_id": procedure.id,
+        "procedure_version": procedure.version,
+        "procedure_fingerprint": loaded.fingerprint,
+        "procedure_text": loaded.text,
+        "procedure_path": loaded.path,
+        "case_ref": case_ref,
+        "subject_name": subject_name,
+        "setting": settings.setting,
+        "agency": agency,
+        "team": team,
+        "decision": decision,
+        "decision_at": _instant(decision_at, settings, "decision time"),
+        "decision_by": decision_by or None,
+        "decision_ref": decision_ref,
+        "triggers": list(dict.fromkeys(triggers)),
+        "checks": checks or [],
+        "concern": concern,
+        "evidence": evidence or [],
+        "outcome_sought": outcome_sought,
+        "immediate_risk": immediate_risk,
+        "skip_rule": skip.id if skip else "",
+        "route": route,
+        "start_stage": start,
+        "protective_by": _instant(protective_by, settings, "protective timescale"),
     }
     data = entry.check_data("opened", data)
     return store.append(None, "opened", occurred(at, settings), author, data)
@@ -114,8 +159,9 @@ def open_challenge(store: Store, catalogue: Any, settings: Settings, *, procedur
 # --- recording ---------------------------------------------------------------------------
 
 
-def record(store: Store, settings: Settings, challenge: str, kind: str, data: dict[str, Any],
-           at: str | None = None) -> StoredEntry:
+def record(
+    store: Store, settings: Settings, challenge: str, kind: str, data: dict[str, Any], at: str | None = None
+) -> StoredEntry:
     """Append one entry of ``kind`` to an existing challenge, after checking it makes sense now."""
     if kind == "opened":
         raise UsageError("use `escalate open` to open a challenge")
@@ -131,11 +177,15 @@ def record(store: Store, settings: Settings, challenge: str, kind: str, data: di
         if kind == "reopened" and state["status"] == "open":
             raise ChallengeError(f"challenge {challenge} is already open")
         if kind == "resolved" and state["status"] != "open":
-            raise ChallengeError(f"challenge {challenge} is already {state['status']}",
-                                 hint="Reopen it first if the outcome has changed.")
+            raise ChallengeError(
+                f"challenge {challenge} is already {state['status']}",
+                hint="Reopen it first if the outcome has changed.",
+            )
         if state["status"] != "open" and kind not in AFTER_RESOLUTION:
-            raise ChallengeError(f"challenge {challenge} is {state['status']}: reopen it before recording a {kind}",
-                                 hint=f"`escalate record {challenge} reopened --reason ...` or the app's Reopen.")
+            raise ChallengeError(
+                f"challenge {challenge} is {state['status']}: reopen it before recording a {kind}",
+                hint=f"`escalate record {challenge} reopened --reason ...` or the app's Reopen.",
+            )
         if kind.startswith("deadline-") or kind == "timescale-agreed":
             from escalate.challenge import LIMIT_PREFIX, current_limits
 
@@ -146,16 +196,22 @@ def record(store: Store, settings: Settings, challenge: str, kind: str, data: di
             ids = [d.id for d in stage.deadlines] + limits
             if clean["deadline"] not in ids:
                 if kind == "timescale-agreed" and clean["deadline"].startswith(LIMIT_PREFIX):
-                    raise UsageError(f"{clean['deadline']!r} is a limit set by the procedure: no timescale is "
-                                     "agreed for it", hint="Record an extension of it if one was agreed.")
-                raise UsageError(f"stage {stage.number} has no deadline {clean['deadline']!r}",
-                                 hint="Deadlines of this stage: " + (", ".join(ids) or "none"))
+                    raise UsageError(
+                        f"{clean['deadline']!r} is a limit set by the procedure: no timescale is agreed for it",
+                        hint="Record an extension of it if one was agreed.",
+                    )
+                raise UsageError(
+                    f"stage {stage.number} has no deadline {clean['deadline']!r}",
+                    hint="Deadlines of this stage: " + (", ".join(ids) or "none"),
+                )
             st = state["stages"][-1]
             if kind == "deadline-resumed" and clean["deadline"] not in st["paused"]:
                 if any(clean["deadline"] in earlier["paused"] for earlier in state["stages"][:-1]):
-                    raise ChallengeError(f"{clean['deadline']!r} is not paused: its pause ended when the challenge "
-                                         f"stepped up to {procedure.stage_label.lower()} {state['stage']}",
-                                         hint="Its clock runs again from then; pause it again if that was agreed.")
+                    raise ChallengeError(
+                        f"{clean['deadline']!r} is not paused: its pause ended when the challenge "
+                        f"stepped up to {procedure.stage_label.lower()} {state['stage']}",
+                        hint="Its clock runs again from then; pause it again if that was agreed.",
+                    )
                 raise ChallengeError(f"deadline {clean['deadline']!r} is not paused")
             if kind == "deadline-paused" and clean["deadline"] in st["paused"]:
                 raise ChallengeError(f"deadline {clean['deadline']!r} is already paused")
@@ -163,10 +219,11 @@ def record(store: Store, settings: Settings, challenge: str, kind: str, data: di
             procedure = procedure_of(store, state)
             nxt = procedure.next_stage(state["stage"], state["route"])
             if nxt is None:
-                raise ChallengeError(f"challenge {challenge} is at the last stage ({state['stage']}) of "
-                                     f"{procedure.id}: there is no stage to step up to",
-                                     hint=procedure.complaints_route or "Record the outcome or the decision not to "
-                                     "escalate further.")
+                raise ChallengeError(
+                    f"challenge {challenge} is at the last stage ({state['stage']}) of "
+                    f"{procedure.id}: there is no stage to step up to",
+                    hint=procedure.complaints_route or "Record the outcome or the decision not to escalate further.",
+                )
             if clean["from_stage"] != state["stage"] or clean["to_stage"] != nxt.number:
                 raise ChallengeError("the challenge moved on meanwhile; look again before stepping up")
         if kind == "amendment":
@@ -190,12 +247,21 @@ def step_up(store: Store, settings: Settings, challenge: str, reason: str, at: s
     procedure = procedure_of(store, state)
     nxt = procedure.next_stage(state["stage"], state["route"])
     to = nxt.number if nxt else state["stage"] + 1  # refused inside record() with a clear message
-    return record(store, settings, challenge, "stepped-up",
-                  {"from_stage": state["stage"], "to_stage": to, "reason": reason}, at)
+    return record(
+        store, settings, challenge, "stepped-up", {"from_stage": state["stage"], "to_stage": to, "reason": reason}, at
+    )
 
 
-def amend(store: Store, settings: Settings, challenge: str, target: int, field: str, value: str, reason: str,
-          at: str | None = None) -> StoredEntry:
+def amend(
+    store: Store,
+    settings: Settings,
+    challenge: str,
+    target: int,
+    field: str,
+    value: str,
+    reason: str,
+    at: str | None = None,
+) -> StoredEntry:
     """Record a correction of one field of an earlier entry; the original stays as it was."""
     leaf = field.rsplit(".", 1)[-1]
     data: dict[str, Any] = {"target_seq": target, "field": field, "reason": reason}
@@ -205,8 +271,9 @@ def amend(store: Store, settings: Settings, challenge: str, target: int, field: 
         known = set(content["data"]) | {"occurred_at"}
         top = field.split(".", 1)[0]
         if top not in known and top not in entry.KINDS.get(original.kind, {}):
-            raise UsageError(f"entry {target} ({original.kind}) has no field {field!r}",
-                             hint="Fields: " + ", ".join(sorted(known)))
+            raise UsageError(
+                f"entry {target} ({original.kind}) has no field {field!r}", hint="Fields: " + ", ".join(sorted(known))
+            )
     if leaf in entry.PERSONAL_KEYS:
         # A corrected name is personal too: it goes in a concealed field, never in clear.
         data["new_value"] = "(personal field: see disclosure)"
@@ -219,8 +286,9 @@ def amend(store: Store, settings: Settings, challenge: str, target: int, field: 
 # --- reading -----------------------------------------------------------------------------
 
 
-def view(store: Store, catalogue: Any, challenge: str, now: dt.datetime | None = None, *,
-         fresh: bool = False) -> dict[str, Any]:
+def view(
+    store: Store, catalogue: Any, challenge: str, now: dt.datetime | None = None, *, fresh: bool = False
+) -> dict[str, Any]:
     """Everything about one challenge as of ``now``: derived state plus what the user needs to read it.
     ``fresh``: fold the hashed entries again rather than trust the store's cache (for what leaves the
     system: exports and packs)."""
@@ -250,7 +318,8 @@ def summaries(store: Store, catalogue: Any = None, now: dt.datetime | None = Non
     bank-holiday data, so a list reads small rows rather than folds and calendars."""
     import json
 
-    from escalate import challenge as ch, workcalendar
+    from escalate import challenge as ch
+    from escalate import workcalendar
 
     now = now or clock.now()
     key = f"{ch.LISTING_FORMAT}/{workcalendar.data_version()}"
@@ -293,8 +362,9 @@ def _listed(store: Store, cid: str, now: dt.datetime, *, suspect: bool) -> tuple
 _DAMAGE = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
-def chronology(store: Store, challenge: str, *, after: int = 0, limit: int | None = None,
-               tolerant: bool = False) -> list[dict[str, Any]]:
+def chronology(
+    store: Store, challenge: str, *, after: int = 0, limit: int | None = None, tolerant: bool = False
+) -> list[dict[str, Any]]:
     """Entries of a challenge (a page of them, from ``after``) with personal fields revealed and every
     amendment shown against the entry it corrects. The original entries are never changed.
 
@@ -312,8 +382,9 @@ def chronology(store: Store, challenge: str, *, after: int = 0, limit: int | Non
         raise damaged_challenge(challenge) from None
 
 
-def annotate(rows: list[StoredEntry], corrections: list[StoredEntry], values: dict[str, str], *,
-             tolerant: bool = False) -> list[dict[str, Any]]:
+def annotate(
+    rows: list[StoredEntry], corrections: list[StoredEntry], values: dict[str, str], *, tolerant: bool = False
+) -> list[dict[str, Any]]:
     """Chronology items for ``rows``: personal fields revealed from ``values`` (digest -> value;
     missing ones read "(withheld)"), and each amendment among ``corrections`` marked on the entry
     it corrects. Pure: the store and exported files (the auditor's view) both use it.
@@ -327,10 +398,19 @@ def annotate(rows: list[StoredEntry], corrections: list[StoredEntry], values: di
             content = _revealed(e, values, encoded)
             # times from the hashed bytes, not the table's columns
             occurred_at, recorded_at = clock.from_iso(content["occurred_at"]), clock.from_iso(content["recorded_at"])
-            item = {"seq": e.seq, "cseq": e.cseq, "kind": e.kind, "occurred_at": occurred_at,
-                    "recorded_at": recorded_at, "author": content["author"], "data": content["data"],
-                    "hash": e.hash, "late": recorded_at - occurred_at > dt.timedelta(hours=24), "amended_by": [],
-                    "corrected": {}}
+            item = {
+                "seq": e.seq,
+                "cseq": e.cseq,
+                "kind": e.kind,
+                "occurred_at": occurred_at,
+                "recorded_at": recorded_at,
+                "author": content["author"],
+                "data": content["data"],
+                "hash": e.hash,
+                "late": recorded_at - occurred_at > dt.timedelta(hours=24),
+                "amended_by": [],
+                "corrected": {},
+            }
         except (_Unreadable, *_DAMAGE):
             if not tolerant:
                 raise
@@ -355,9 +435,20 @@ def annotate(rows: list[StoredEntry], corrections: list[StoredEntry], values: di
 def _unreadable_item(e: StoredEntry) -> dict[str, Any]:
     """A chronology item for an entry whose bytes are not what escalate wrote: where it stands, as the
     table's columns say, and the message; nothing is read from its bytes."""
-    return {"seq": e.seq, "cseq": e.cseq, "kind": e.kind, "occurred_at": None, "recorded_at": None, "author": {},
-            "data": {}, "hash": e.hash, "late": False, "amended_by": [], "corrected": {},
-            "unreadable": damaged_entry(e).message}
+    return {
+        "seq": e.seq,
+        "cseq": e.cseq,
+        "kind": e.kind,
+        "occurred_at": None,
+        "recorded_at": None,
+        "author": {},
+        "data": {},
+        "hash": e.hash,
+        "late": False,
+        "amended_by": [],
+        "corrected": {},
+        "unreadable": damaged_entry(e).message,
+    }
 
 
 class _Unreadable(Exception):
@@ -379,8 +470,9 @@ def describe(item: dict[str, Any]) -> str:
     try:
         return _describe(item)
     except (KeyError, TypeError, ValueError, AttributeError):  # a field missing or garbled: not as escalate wrote it
-        raise StoreError(f"entry {item.get('seq')} cannot be read: it was changed outside escalate",
-                         hint=DAMAGE_HINT) from None
+        raise StoreError(
+            f"entry {item.get('seq')} cannot be read: it was changed outside escalate", hint=DAMAGE_HINT
+        ) from None
 
 
 def _describe(item: dict[str, Any]) -> str:
@@ -392,13 +484,21 @@ def _describe(item: dict[str, Any]) -> str:
     who = d.get("with") or {}
     person = ", ".join(v for v in (who.get("name"), who.get("role"), who.get("agency")) if v) if who else ""
     if kind == "opened":
-        return (f"Opened under {d['procedure_id']} ({d['procedure_version']}): {d['agency']}; decision "
-                f"challenged: {d['decision']}. Concern: {d['concern']}")
+        return (
+            f"Opened under {d['procedure_id']} ({d['procedure_version']}): {d['agency']}; decision "
+            f"challenged: {d['decision']}. Concern: {d['concern']}"
+        )
     if kind == "contact":
-        return f"Contact {d['direction']} by {d['medium']}" + (f" with {person}" if person else "") + f": {d['summary']}"
+        return (
+            f"Contact {d['direction']} by {d['medium']}" + (f" with {person}" if person else "") + f": {d['summary']}"
+        )
     if kind == "response":
-        return "Response" + (f" from {person}" if person else "") + f": {d['decision']}" + (
-            f" Rationale: {d['rationale']}" if d.get("rationale") else "")
+        return (
+            "Response"
+            + (f" from {person}" if person else "")
+            + f": {d['decision']}"
+            + (f" Rationale: {d['rationale']}" if d.get("rationale") else "")
+        )
     if kind == "action-agreed":
         return f"Action agreed: {d['action']} (due {clock.show(clock.from_iso(d['due']))})"
     if kind == "deadline-extended":
@@ -409,10 +509,14 @@ def _describe(item: dict[str, Any]) -> str:
         return f"Deadline {d['deadline']} resumed" + (f": {d['reason']}" if d.get("reason") else "")
     if kind == "timescale-agreed":
         return f"Timescale for {d['deadline']} set to {clock.show(clock.from_iso(d['due']))}" + (
-            f": {d['reason']}" if d.get("reason") else "")
+            f": {d['reason']}" if d.get("reason") else ""
+        )
     if kind == "notification-sent":
-        return f"Notification sent to {d['to']}" + (f" ({d['form']})" if d.get("form") else "") + (
-            f": {d['summary']}" if d.get("summary") else "")
+        return (
+            f"Notification sent to {d['to']}"
+            + (f" ({d['form']})" if d.get("form") else "")
+            + (f": {d['summary']}" if d.get("summary") else "")
+        )
     if kind == "advice-sought":
         return f"Advice sought from {person}: {d['summary']}"
     if kind == "stepped-up":
@@ -423,7 +527,8 @@ def _describe(item: dict[str, Any]) -> str:
         return f"Note: {d['summary']}"
     if kind == "amendment":
         leaf = d["field"].rsplit(".", 1)[-1]
-        return f"Correction of entry {d['target_seq']}, {d['field']} -> {d.get('corrected_' + leaf, d['new_value'])}: {d['reason']}"
+        value = d.get("corrected_" + leaf, d["new_value"])
+        return f"Correction of entry {d['target_seq']}, {d['field']} -> {value}: {d['reason']}"
     if kind == "resolved":
         return f"Outcome: {d['outcome']}. {d['rationale']}" + (f" Impact: {d['impact']}" if d.get("impact") else "")
     if kind == "reopened":
@@ -456,9 +561,11 @@ def details(item: dict[str, Any], tz: str = clock.DEFAULT_TZ) -> list[tuple[str,
         return str(value)
 
     author = item["author"]
-    rows = [("occurred", clock.show(item["occurred_at"], tz)),
-            ("recorded", clock.show(item["recorded_at"], tz) + ("  [LATE ENTRY]" if item["late"] else "")),
-            ("by", ", ".join(v for v in (author.get("name"), author.get("role"), author.get("setting")) if v))]
+    rows = [
+        ("occurred", clock.show(item["occurred_at"], tz)),
+        ("recorded", clock.show(item["recorded_at"], tz) + ("  [LATE ENTRY]" if item["late"] else "")),
+        ("by", ", ".join(v for v in (author.get("name"), author.get("role"), author.get("setting")) if v)),
+    ]
     corrected = {field: value for field, value in item["corrected"].items() if "." not in field}
     for key, value in item["data"].items():
         if key in _NOT_LISTED:

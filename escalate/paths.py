@@ -8,8 +8,8 @@ directories from platformdirs. Tests point ``ESCALATE_HOME`` at a temporary fold
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
 from pathlib import Path
+from typing import NamedTuple
 
 APP_NAME = "escalate"
 _override: Path | None = None

@@ -7,12 +7,25 @@ always keeps the exact text; only the PDF rendering is affected.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from escalate import clock, journal
 
-_PLAIN = str.maketrans({"\u2014": "-", "\u2013": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
-                        "\u2192": "->", "\u2026": "...", "\u2022": "-", "\u00a0": " "})
+_PLAIN = str.maketrans(
+    {
+        "\u2014": "-",
+        "\u2013": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2192": "->",
+        "\u2026": "...",
+        "\u2022": "-",
+        "\u00a0": " ",
+    }
+)
 
 
 def _latin(text: str) -> str:
@@ -62,8 +75,11 @@ def export_pdf(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -
     doc = _document(f"store fingerprint {header['store_fingerprint']}")
     doc.add_page()
     _heading(doc, "Escalation log export", 18)
-    _para(doc, f"Exported {clock.show(clock.from_iso(header['created_at']), tz)}. Scope: {header['scope']} "
-               f"({len(reports)} challenge(s)). {'Personal details are redacted.' if header['redacted'] else ''}")
+    _para(
+        doc,
+        f"Exported {clock.show(clock.from_iso(header['created_at']), tz)}. Scope: {header['scope']} "
+        f"({len(reports)} challenge(s)). {'Personal details are redacted.' if header['redacted'] else ''}",
+    )
     _para(doc, f"Store head fingerprint: {header['store_fingerprint']}")
     for rep in reports:
         v = rep["view"]
@@ -72,8 +88,12 @@ def export_pdf(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -
         _heading(doc, f"{s['challenge']}: {rep['case_ref']}", 15)
         _para(doc, f"Procedure: {p.name} ({p.id}, version {p.version})")
         _para(doc, f"Agency challenged: {s['agency']}. Decision challenged: {s['decision']}.")
-        _para(doc, f"Triggers: {', '.join(s['triggers'])}. Status: {s['status']}"
-                   + (f" ({s['outcome']})" if s["outcome"] else "") + ".")
+        _para(
+            doc,
+            f"Triggers: {', '.join(s['triggers'])}. Status: {s['status']}"
+            + (f" ({s['outcome']})" if s["outcome"] else "")
+            + ".",
+        )
         doc.ln(2)
         _heading(doc, "Stage ladder", 12)
         visited = {h["stage"]: h for h in v["history"]}
@@ -87,8 +107,11 @@ def export_pdf(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -
         _heading(doc, "Chronology", 12)
         for r in rep["rows"]:
             doc.set_font("Helvetica", style="B", size=9)
-            _para(doc, f"#{r['cseq']} {clock.show(r['occurred_at'], tz)} (recorded {clock.show(r['recorded_at'], tz)} "
-                       f"by {r['author'].get('name', '?')})" + (" LATE ENTRY" if r["late"] else ""))
+            _para(
+                doc,
+                f"#{r['cseq']} {clock.show(r['occurred_at'], tz)} (recorded {clock.show(r['recorded_at'], tz)} "
+                f"by {r['author'].get('name', '?')})" + (" LATE ENTRY" if r["late"] else ""),
+            )
             doc.set_font("Helvetica", size=9)
             _para(doc, journal.describe(r))
     yield bytes(doc.output())

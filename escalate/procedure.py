@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import types
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 
 def _without_pydantic_plugins() -> None:
@@ -126,7 +126,7 @@ class NotStated(_Model):
     wording: str | None = None
 
 
-FixedTimescale = Annotated[Union[WorkingDays, Hours, CalendarDays], Field(discriminator="kind")]
+FixedTimescale = Annotated[WorkingDays | Hours | CalendarDays, Field(discriminator="kind")]
 
 
 class LesserOfProtective(_Model):
@@ -138,7 +138,7 @@ class LesserOfProtective(_Model):
 
 
 Timescale = Annotated[
-    Union[WorkingDays, Hours, CalendarDays, Immediately, SameWorkingDay, Agreed, NotStated, LesserOfProtective],
+    WorkingDays | Hours | CalendarDays | Immediately | SameWorkingDay | Agreed | NotStated | LesserOfProtective,
     Field(discriminator="kind"),
 ]
 
@@ -324,17 +324,27 @@ class Procedure(_Model):
         listed = ", ".join(map(str, numbers))
         for i, rule in enumerate(self.skip_rules):
             if rule.start_stage is not None and rule.start_stage not in numbers:
-                found.append(((("skip_rules", i, "start_stage")),
-                              f"skip rule {rule.id!r} starts at stage {rule.start_stage}, which does not exist "
-                              f"(stages: {listed})"))
+                found.append(
+                    (
+                        (("skip_rules", i, "start_stage")),
+                        f"skip rule {rule.id!r} starts at stage {rule.start_stage}, which does not exist "
+                        f"(stages: {listed})",
+                    )
+                )
         for i, limit in enumerate(self.limits):
             for field in ("from_stage", "to_stage"):
                 n = getattr(limit, field)
                 if n not in numbers:
-                    found.append((("limits", i, field), f"limit {limit.id!r} names stage {n}, which does not exist "
-                                  f"(stages: {listed})"))
+                    found.append(
+                        (
+                            ("limits", i, field),
+                            f"limit {limit.id!r} names stage {n}, which does not exist (stages: {listed})",
+                        )
+                    )
             if limit.to_stage < limit.from_stage:
-                found.append((("limits", i, "to_stage"), f"to_stage {limit.to_stage} is before from_stage {limit.from_stage}"))
+                found.append(
+                    (("limits", i, "to_stage"), f"to_stage {limit.to_stage} is before from_stage {limit.from_stage}")
+                )
         seen_routes: set[str] = set()
         for i, route in enumerate(self.routes):
             if route.id == "main" or route.id in seen_routes:
@@ -384,13 +394,20 @@ def _ladder_problems(stages: list[Stage], at: tuple[object, ...]) -> list[tuple[
     seen_numbers: dict[int, int] = {}
     for i, stage in enumerate(stages):
         if stage.number in seen_numbers:
-            found.append((at + (i, "number"), f"stage number {stage.number} is used twice "
-                          f"(also by entry {seen_numbers[stage.number] + 1} of this list)"))
+            found.append(
+                (
+                    at + (i, "number"),
+                    f"stage number {stage.number} is used twice "
+                    f"(also by entry {seen_numbers[stage.number] + 1} of this list)",
+                )
+            )
         seen_numbers.setdefault(stage.number, i)
         ids: list[str] = []
         for j, d in enumerate(stage.deadlines):
             if d.id in ids:
-                found.append((at + (i, "deadlines", j, "id"), f"deadline id {d.id!r} is used twice in stage {stage.number}"))
+                found.append(
+                    (at + (i, "deadlines", j, "id"), f"deadline id {d.id!r} is used twice in stage {stage.number}")
+                )
             ids.append(d.id)
         starts = {d.id: d.starts.split(":", 1)[1] for d in stage.deadlines if d.starts.startswith("deadline:")}
         for j, d in enumerate(stage.deadlines):
@@ -398,15 +415,23 @@ def _ladder_problems(stages: list[Stage], at: tuple[object, ...]) -> list[tuple[
             if target is None:
                 continue
             if target not in ids:
-                found.append((at + (i, "deadlines", j, "starts"),
-                              f"deadline {d.id!r} starts from deadline {target!r}, which stage {stage.number} does not "
-                              f"have (its deadlines: {', '.join(ids)})"))
+                found.append(
+                    (
+                        at + (i, "deadlines", j, "starts"),
+                        f"deadline {d.id!r} starts from deadline {target!r}, which stage {stage.number} does not "
+                        f"have (its deadlines: {', '.join(ids)})",
+                    )
+                )
                 continue
             walk, node = {d.id}, target
             while node in starts:
                 if node in walk:
-                    found.append((at + (i, "deadlines", j, "starts"),
-                                  f"deadline {d.id!r}: deadlines of stage {stage.number} start from each other in a loop"))
+                    found.append(
+                        (
+                            at + (i, "deadlines", j, "starts"),
+                            f"deadline {d.id!r}: deadlines of stage {stage.number} start from each other in a loop",
+                        )
+                    )
                     break
                 walk.add(node)
                 node = starts[node]

@@ -10,22 +10,26 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from escalate.errors import ProcedureFileError, Problem
+from escalate.errors import Problem, ProcedureFileError
+
+if TYPE_CHECKING:  # pydantic is imported only when a file is read
+    from escalate.procedure import Procedure
 
 #: Real procedures are a few kilobytes; anything this large is not one.
 MAX_BYTES = 1024 * 1024
 
 
 class LoadedProcedure(NamedTuple):
-    procedure: Any  # escalate.procedure.Procedure (imported lazily: pydantic is not free)
+    procedure: Procedure
     path: str
     fingerprint: str  # sha256 of the file's bytes, hex
     text: str
@@ -67,7 +71,9 @@ def parse(data: bytes, name: str) -> LoadedProcedure:
     if len(data) > MAX_BYTES:
         raise ProcedureFileError([Problem(name, f"file is over {MAX_BYTES:,} bytes; not a procedure file")])
     if not data.strip():
-        raise ProcedureFileError([Problem(name, "file is empty, expected a TOML procedure (see procedures/TEMPLATE.toml)")])
+        raise ProcedureFileError(
+            [Problem(name, "file is empty, expected a TOML procedure (see procedures/TEMPLATE.toml)")]
+        )
     if b"\x00" in data:
         raise ProcedureFileError([Problem(name, "file is binary (contains NUL bytes), expected UTF-8 TOML text")])
     try:
@@ -161,7 +167,7 @@ def dotted(loc: tuple[Any, ...]) -> str:
     return text
 
 
-def _schema_problem(name: str, err: dict[str, Any], lines: dict[tuple[Any, ...], int], document: Any) -> Problem:
+def _schema_problem(name: str, err: Mapping[str, Any], lines: dict[tuple[Any, ...], int], document: Any) -> Problem:
     loc = _clean_loc(tuple(err.get("loc", ())), document)
     kind = err.get("type", "")
     message = err.get("msg", "invalid value")
@@ -281,7 +287,7 @@ def key_lines(text: str) -> dict[tuple[Any, ...], int]:
         if key:
             path = table + tuple(_split_key(key.group(1)))
             lines.setdefault(path, number)
-            rest = line[key.end():]
+            rest = line[key.end() :]
             for quote in ('"""', "'''"):
                 if rest.count(quote) == 1:
                     in_string = quote

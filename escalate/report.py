@@ -12,14 +12,29 @@ import csv
 import html
 import io
 import json
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from escalate import clock, entry, journal
 from escalate.store import Store
 from escalate.wording import copies_counted_once, stage_guidance
 
-CSV_COLUMNS = ("challenge", "seq", "cseq", "kind", "occurred_at", "recorded_at", "occurred_local", "author",
-               "author_role", "text", "data", "late", "amended_by", "hash")
+CSV_COLUMNS = (
+    "challenge",
+    "seq",
+    "cseq",
+    "kind",
+    "occurred_at",
+    "recorded_at",
+    "occurred_local",
+    "author",
+    "author_role",
+    "text",
+    "data",
+    "late",
+    "amended_by",
+    "hash",
+)
 
 
 class Pseudonyms:
@@ -32,7 +47,9 @@ class Pseudonyms:
 
     def subject(self, value: str, adults: bool) -> str:
         if value not in self.subjects:
-            letter = chr(ord("A") + len(self.subjects) % 26) + ("" if len(self.subjects) < 26 else str(len(self.subjects) // 26))
+            letter = chr(ord("A") + len(self.subjects) % 26) + (
+                "" if len(self.subjects) < 26 else str(len(self.subjects) // 26)
+            )
             self.subjects[value] = f"{'Adult' if adults else 'Child'} {letter}"
         return self.subjects[value]
 
@@ -73,8 +90,9 @@ def _withhold(node: Any, fields: frozenset[str]) -> Any:
     return node
 
 
-def challenge_report(store: Store, catalogue: Any, challenge: str, names: Pseudonyms | None,
-                     withhold: Iterable[str] = ()) -> dict[str, Any]:
+def challenge_report(
+    store: Store, catalogue: Any, challenge: str, names: Pseudonyms | None, withhold: Iterable[str] = ()
+) -> dict[str, Any]:
     """Everything the human formats print about one challenge; ``withhold``: free-text fields
     (entry.FREE_TEXT) shown as "(withheld)" wherever they appear."""
     view = journal.view(store, catalogue, challenge, fresh=True)  # from the hashed entries, not the cache
@@ -97,8 +115,10 @@ def challenge_report(store: Store, catalogue: Any, challenge: str, names: Pseudo
             r["author"] = dict(r["author"])
             if r["author"].get("name"):
                 r["author"]["name"] = names.person(r["author"]["name"], "Recorder")
-            r["corrected"] = {k: (names.person(v, None) if entry.is_personal(k.rsplit(".", 1)[-1]) else v)
-                              for k, v in r["corrected"].items()}
+            r["corrected"] = {
+                k: (names.person(v, None) if entry.is_personal(k.rsplit(".", 1)[-1]) else v)
+                for k, v in r["corrected"].items()
+            }
     return {"view": view, "rows": rows, "case_ref": case_ref}
 
 
@@ -112,37 +132,62 @@ def csv_chunks(reports: list[dict[str, Any]], tz: str) -> Iterator[bytes]:
         for r in rep["rows"]:
             data = dict(r["data"])
             data.pop("procedure_text", None)
-            writer.writerow([
-                rep["view"]["state"]["challenge"], r["seq"], r["cseq"], r["kind"], clock.iso(r["occurred_at"]),
-                clock.iso(r["recorded_at"]), clock.show(r["occurred_at"], tz), r["author"].get("name", ""),
-                r["author"].get("role", ""), journal.describe(r), json.dumps(data, ensure_ascii=False, sort_keys=True),
-                "yes" if r["late"] else "", " ".join(map(str, r["amended_by"])), r["hash"]])
+            writer.writerow(
+                [
+                    rep["view"]["state"]["challenge"],
+                    r["seq"],
+                    r["cseq"],
+                    r["kind"],
+                    clock.iso(r["occurred_at"]),
+                    clock.iso(r["recorded_at"]),
+                    clock.show(r["occurred_at"], tz),
+                    r["author"].get("name", ""),
+                    r["author"].get("role", ""),
+                    journal.describe(r),
+                    json.dumps(data, ensure_ascii=False, sort_keys=True),
+                    "yes" if r["late"] else "",
+                    " ".join(map(str, r["amended_by"])),
+                    r["hash"],
+                ]
+            )
         yield buffer.getvalue().encode("utf-8")
         buffer.seek(0)
         buffer.truncate()
 
 
 def markdown_chunks(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -> Iterator[bytes]:
-    yield (f"# Escalation log export\n\nExported {clock.show(clock.from_iso(header['created_at']), tz)}; "
-           f"scope: {header['scope']}; {'redacted' if header['redacted'] else 'not redacted'}; store fingerprint "
-           f"`{header['store_fingerprint']}`.\n\n").encode("utf-8")
+    yield (
+        f"# Escalation log export\n\nExported {clock.show(clock.from_iso(header['created_at']), tz)}; "
+        f"scope: {header['scope']}; {'redacted' if header['redacted'] else 'not redacted'}; store fingerprint "
+        f"`{header['store_fingerprint']}`.\n\n"
+    ).encode()
     for rep in reports:
         v = rep["view"]
         s, p = v["state"], v["procedure"]
-        lines = [f"## {s['challenge']}: {rep['case_ref']}", "",
-                 f"- Procedure: {p.name} ({p.id}, version {p.version})",
-                 f"- Agency challenged: {s['agency']}", f"- Decision challenged: {s['decision']}",
-                 f"- Triggers: {', '.join(s['triggers'])}",
-                 f"- Stage: {p.stage_label} {v['stage_index']} of {v['stage_count']}: {v['stage'].title}",
-                 f"- Status: {s['status']}" + (f" ({s['outcome']})" if s["outcome"] else ""),
-                 f"- Timescales missed: ours {v['missed_by']['us']}, theirs {v['missed_by']['them']}, "
-                 f"shared {v['missed_by']['both']}", "", "### Chronology", ""]
+        lines = [
+            f"## {s['challenge']}: {rep['case_ref']}",
+            "",
+            f"- Procedure: {p.name} ({p.id}, version {p.version})",
+            f"- Agency challenged: {s['agency']}",
+            f"- Decision challenged: {s['decision']}",
+            f"- Triggers: {', '.join(s['triggers'])}",
+            f"- Stage: {p.stage_label} {v['stage_index']} of {v['stage_count']}: {v['stage'].title}",
+            f"- Status: {s['status']}" + (f" ({s['outcome']})" if s["outcome"] else ""),
+            f"- Timescales missed: ours {v['missed_by']['us']}, theirs {v['missed_by']['them']}, "
+            f"shared {v['missed_by']['both']}",
+            "",
+            "### Chronology",
+            "",
+        ]
         for r in rep["rows"]:
             marks = (" *(late entry)*" if r["late"] else "") + (
-                f" *(amended by #{', #'.join(map(str, r['amended_by']))})*" if r["amended_by"] else "")
+                f" *(amended by #{', #'.join(map(str, r['amended_by']))})*" if r["amended_by"] else ""
+            )
             text = journal.describe(r).replace("\n", " ")
-            lines.append(f"- **#{r['cseq']} {clock.show(r['occurred_at'], tz)}** (recorded "
-                         f"{clock.show(r['recorded_at'], tz)} by {r['author'].get('name', '?')}){marks}: {text}")
+            lines.append(
+                f"- **#{r['cseq']} {clock.show(r['occurred_at'], tz)}** (recorded "
+                f"{clock.show(r['recorded_at'], tz)} by {r['author'].get('name', '?')}){marks}: {text}"
+            )
         yield ("\n".join(lines) + "\n\n").encode("utf-8")
 
 
@@ -152,8 +197,10 @@ def _ladder_svg(view: dict[str, Any]) -> str:
     stages = p.ladder(view["state"]["route"])
     visited = {h["stage"]: h for h in view["history"]}
     width, bar = 640, 26
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{len(stages) * (bar + 8) + 8}" '
-             f'role="img" aria-label="Stage ladder">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{len(stages) * (bar + 8) + 8}" '
+        f'role="img" aria-label="Stage ladder">'
+    ]
     for i, stage in enumerate(stages):
         y = 8 + i * (bar + 8)
         h = visited.get(stage.number)
@@ -172,25 +219,31 @@ def _ladder_svg(view: dict[str, Any]) -> str:
             if current:
                 extra += " · CURRENT"
         parts.append(f'<rect x="0" y="{y}" width="{width}" height="{bar}" fill="{fill}" stroke="#333"/>')
-        parts.append(f'<text x="8" y="{y + 17}" font-size="12" fill="{text_fill}"><title>{html.escape(full)}</title>'
-                     f'{html.escape(label + extra)}</text>')
+        parts.append(
+            f'<text x="8" y="{y + 17}" font-size="12" fill="{text_fill}"><title>{html.escape(full)}</title>'
+            f"{html.escape(label + extra)}</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
 
 def html_chunks(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -> Iterator[bytes]:
     e = html.escape
-    yield ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Escalation log export</title>"
-           "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#111}"
-           "h1,h2{color:#1f4e79}table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;"
-           "padding:4px;vertical-align:top;font-size:0.9em}th{background:#eee}.late{font-weight:bold}"
-           ".cover{border:2px solid #1f4e79;padding:1em;margin-bottom:2em}"
-           "@media print{.challenge{page-break-before:always}}</style></head><body>").encode("utf-8")
-    yield (f"<div class=\"cover\"><h1>Escalation log export</h1><p>Exported "
-           f"{e(clock.show(clock.from_iso(header['created_at']), tz))}. Scope: {e(header['scope'])} "
-           f"({len(reports)} challenge(s)). {'Personal details are redacted.' if header['redacted'] else ''}</p>"
-           f"<p>Store head fingerprint: <strong>{e(header['store_fingerprint'])}</strong> — compare it with the "
-           f"fingerprint the DSL gave you (`escalate verify --expect`).</p></div>").encode("utf-8")
+    yield (
+        b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Escalation log export</title>'
+        b"<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#111}"
+        b"h1,h2{color:#1f4e79}table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;"
+        b"padding:4px;vertical-align:top;font-size:0.9em}th{background:#eee}.late{font-weight:bold}"
+        b".cover{border:2px solid #1f4e79;padding:1em;margin-bottom:2em}"
+        b"@media print{.challenge{page-break-before:always}}</style></head><body>"
+    )
+    yield (
+        f'<div class="cover"><h1>Escalation log export</h1><p>Exported '
+        f"{e(clock.show(clock.from_iso(header['created_at']), tz))}. Scope: {e(header['scope'])} "
+        f"({len(reports)} challenge(s)). {'Personal details are redacted.' if header['redacted'] else ''}</p>"
+        f"<p>Store head fingerprint: <strong>{e(header['store_fingerprint'])}</strong> — compare it with the "
+        f"fingerprint the DSL gave you (`escalate verify --expect`).</p></div>"
+    ).encode()
     for rep in reports:
         v = rep["view"]
         s, p = v["state"], v["procedure"]
@@ -200,15 +253,18 @@ def html_chunks(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) 
             f"<td{' class=late' if r['late'] else ''}>{e(journal.describe(r))}"
             f"{' (late entry)' if r['late'] else ''}"
             f"{(' (amended by #' + ', #'.join(map(str, r['amended_by'])) + ')') if r['amended_by'] else ''}</td></tr>"
-            for r in rep["rows"])
-        yield (f"<section class=\"challenge\"><h2>{e(s['challenge'])}: {e(rep['case_ref'])}</h2>"
-               f"<p>Procedure: {e(p.name)} ({e(p.id)}, version {e(p.version)})<br>Agency challenged: "
-               f"{e(s['agency'])}<br>Decision challenged: {e(s['decision'])}<br>Triggers: "
-               f"{e(', '.join(s['triggers']))}<br>Status: {e(s['status'])}"
-               f"{(' (' + e(s['outcome']) + ')') if s['outcome'] else ''}<br>Timescales missed: ours "
-               f"{v['missed_by']['us']}, theirs {v['missed_by']['them']}, shared {v['missed_by']['both']}</p>"
-               f"{_ladder_svg(v)}<h3>Chronology</h3><table><tr><th>#</th><th>Happened</th><th>Recorded</th>"
-               f"<th>By</th><th>What</th></tr>{rows}</table></section>").encode("utf-8")
+            for r in rep["rows"]
+        )
+        yield (
+            f'<section class="challenge"><h2>{e(s["challenge"])}: {e(rep["case_ref"])}</h2>'
+            f"<p>Procedure: {e(p.name)} ({e(p.id)}, version {e(p.version)})<br>Agency challenged: "
+            f"{e(s['agency'])}<br>Decision challenged: {e(s['decision'])}<br>Triggers: "
+            f"{e(', '.join(s['triggers']))}<br>Status: {e(s['status'])}"
+            f"{(' (' + e(s['outcome']) + ')') if s['outcome'] else ''}<br>Timescales missed: ours "
+            f"{v['missed_by']['us']}, theirs {v['missed_by']['them']}, shared {v['missed_by']['both']}</p>"
+            f"{_ladder_svg(v)}<h3>Chronology</h3><table><tr><th>#</th><th>Happened</th><th>Recorded</th>"
+            f"<th>By</th><th>What</th></tr>{rows}</table></section>"
+        ).encode()
     yield b"</body></html>\n"
 
 
@@ -230,8 +286,11 @@ def _draft_value(heading: str, rep: dict[str, Any]) -> str:
     if "decision" in h:
         return s["decision"]
     if "action" in h or "taken" in h:
-        return "; ".join(f"{clock.show(r['occurred_at'])[:15]} {journal.describe(r)}"
-                         for r in rep["rows"][1:] if r["kind"] in ("contact", "response", "stepped-up"))
+        return "; ".join(
+            f"{clock.show(r['occurred_at'])[:15]} {journal.describe(r)}"
+            for r in rep["rows"][1:]
+            if r["kind"] in ("contact", "response", "stepped-up")
+        )
     if "outcome" in h or "sought" in h:
         return opened.get("outcome_sought", "")
     return "(to complete)"
@@ -247,12 +306,20 @@ def pack_sections(rep: dict[str, Any], tz: str) -> list[tuple[str, list[str]]]:
     sections: list[tuple[str, list[str]]] = []
     author = rep["rows"][0]["author"]
     challenger = ", ".join(str(author[k]) for k in ("name", "role", "setting") if author.get(k))
-    sections.append(("The challenge", [
-        f"Case: {rep['case_ref']} ({s['challenge']})", f"Raised by: {challenger or '(not recorded)'}",
-        f"Agency challenged: {s['agency']}" + (f", {s['team']}" if s.get("team") else ""),
-        f"Decision challenged: {s['decision']}" + _decision_details(opened, s, tz),
-        f"Triggers: {', '.join(s['triggers'])}", f"Procedure: {p.name} ({p.id}, version {p.version})",
-        f"Immediate risk stated: {'yes' if s['immediate_risk'] else 'no'}"]))
+    sections.append(
+        (
+            "The challenge",
+            [
+                f"Case: {rep['case_ref']} ({s['challenge']})",
+                f"Raised by: {challenger or '(not recorded)'}",
+                f"Agency challenged: {s['agency']}" + (f", {s['team']}" if s.get("team") else ""),
+                f"Decision challenged: {s['decision']}" + _decision_details(opened, s, tz),
+                f"Triggers: {', '.join(s['triggers'])}",
+                f"Procedure: {p.name} ({p.id}, version {p.version})",
+                f"Immediate risk stated: {'yes' if s['immediate_risk'] else 'no'}",
+            ],
+        )
+    )
     evidence = [f"Concern: {opened.get('concern', '')}"] + [f"- {e}" for e in opened.get("evidence", [])]
     evidence += [f"Check: {c}" for c in opened.get("checks", [])]
     sections.append(("The concern and the evidence", evidence))
@@ -260,46 +327,56 @@ def pack_sections(rep: dict[str, Any], tz: str) -> list[tuple[str, list[str]]]:
     for r in rep["rows"]:
         if r["kind"] in ("exported",):
             continue
-        timeline.append(f"{clock.show(r['occurred_at'], tz)}: {journal.describe(r)}" +
-                        (" (recorded late)" if r["late"] else ""))
+        timeline.append(
+            f"{clock.show(r['occurred_at'], tz)}: {journal.describe(r)}" + (" (recorded late)" if r["late"] else "")
+        )
     sections.append(("Timeline: what was asked of whom, and what came back", timeline))
     timescales = []
     for h in v["history"]:
         for d in h["deadlines"]:
             due = (clock.show(d["due"], tz) if d["due"] else "no date") + (", extended" if d["extended"] else "")
             met = f", met {clock.show(d['met_at'], tz)}" if d["met_at"] else ""
-            timescales.append(f"{p.stage_label} {h['stage']}: {d['what']} ({OWNER_WORDS[d['owner']]}; "
-                              f"{describe_timescale(d['timescale'])}; due {due}{met}): {d['status'].upper()}")
+            timescales.append(
+                f"{p.stage_label} {h['stage']}: {d['what']} ({OWNER_WORDS[d['owner']]}; "
+                f"{describe_timescale(d['timescale'])}; due {due}{met}): {d['status'].upper()}"
+            )
     m = v["missed_by"]
     timescales.append(f"Missed so far: by us {m['us']}, by them {m['them']}, shared {m['both']}")
     sections.append(("Timescales of the procedure: met or missed, and by whom", timescales))
     nxt = v["next_stage"]
-    now_lines = [f"Current: {p.stage_label} {v['stage_index']} of {v['stage_count']}: {v['stage'].title}",
-                 f"Status: {s['status']}" + (f" ({s['outcome']})" if s["outcome"] else "")]
+    now_lines = [
+        f"Current: {p.stage_label} {v['stage_index']} of {v['stage_count']}: {v['stage'].title}",
+        f"Status: {s['status']}" + (f" ({s['outcome']})" if s["outcome"] else ""),
+    ]
     now_lines += stage_guidance(v["stage"], p)  # what to record, its forms, how a gap in the source was read
     if nxt:
-        now_lines += [f"Next if not resolved: {p.stage_label} {nxt.number}: {nxt.title}",
-                      "Raised by: " + ("; ".join(nxt.raised_by) or "not stated"),
-                      "Received by: " + ("; ".join(nxt.received_by) or "not stated")]
+        now_lines += [
+            f"Next if not resolved: {p.stage_label} {nxt.number}: {nxt.title}",
+            "Raised by: " + ("; ".join(nxt.raised_by) or "not stated"),
+            "Received by: " + ("; ".join(nxt.received_by) or "not stated"),
+        ]
     elif p.complaints_route:
         now_lines.append(f"If still dissatisfied: {p.complaints_route}")
     sections.append(("Where it stands and what the procedure says next", now_lines))
     sections.append(("Outcome sought", [opened.get("outcome_sought") or "(not stated when the challenge was opened)"]))
     drafts: list[str] = []
     for n in v["stage"].notify:
-        drafts += [f"Draft notification to {n.to}" + (f" ({n.how})" if n.how else ""),
-                   f"  Subject: Formal escalation - {rep['case_ref']} - {s['agency']}",
-                   f"  We are escalating under {p.name}, {p.stage_label.lower()} {v['stage'].number}. "
-                   f"Decision challenged: {s['decision']}. Concern: {opened.get('concern', '')}. "
-                   f"Outcome sought: {opened.get('outcome_sought') or 'to be agreed'}."]
+        drafts += [
+            f"Draft notification to {n.to}" + (f" ({n.how})" if n.how else ""),
+            f"  Subject: Formal escalation - {rep['case_ref']} - {s['agency']}",
+            f"  We are escalating under {p.name}, {p.stage_label.lower()} {v['stage'].number}. "
+            f"Decision challenged: {s['decision']}. Concern: {opened.get('concern', '')}. "
+            f"Outcome sought: {opened.get('outcome_sought') or 'to be agreed'}.",
+        ]
     forms = {f.name: f for f in p.forms}
     for name in list(v["stage"].forms) + [n.form for n in v["stage"].notify if n.form]:
         form = forms.get(name)
         drafts.append(f"Draft form: {name}" + (f" ({form.url})" if form and form.url else ""))
-        for heading in (form.fields if form else []):
+        for heading in form.fields if form else []:
             drafts.append(f"  {heading}: {_draft_value(heading, rep)}")
-    sections.append(("Drafts for this stage", drafts or ["The procedure names no notification or form for this "
-                                                         "stage."]))
+    sections.append(
+        ("Drafts for this stage", drafts or ["The procedure names no notification or form for this stage."])
+    )
     return sections
 
 
@@ -317,8 +394,12 @@ def _decision_details(opened: dict[str, Any], state: dict[str, Any], tz: str) ->
 
 
 def pack_markdown(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
-    lines = [f"# Dispute pack: {rep['case_ref']} ({rep['view']['state']['challenge']})", "",
-             f"Prepared {clock.show(clock.now(), tz)} from the escalate log.", ""]
+    lines = [
+        f"# Dispute pack: {rep['case_ref']} ({rep['view']['state']['challenge']})",
+        "",
+        f"Prepared {clock.show(clock.now(), tz)} from the escalate log.",
+        "",
+    ]
     for heading, body in pack_sections(rep, tz):
         lines += [f"## {heading}", ""] + [line if line.startswith(("-", "  ")) else f"- {line}" for line in body] + [""]
     yield "\n".join(lines).encode("utf-8")
@@ -326,15 +407,19 @@ def pack_markdown(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
 
 def pack_html(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
     e = html.escape
-    yield ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Dispute pack</title><style>"
-           "body{font-family:sans-serif;max-width:55em;margin:2em auto;color:#111}h1,h2{color:#1f4e79}"
-           "li{margin:0.2em 0}</style></head><body>").encode("utf-8")
-    yield (f"<h1>Dispute pack: {e(rep['case_ref'])} ({e(rep['view']['state']['challenge'])})</h1>"
-           f"<p>Prepared {e(clock.show(clock.now(), tz))} from the escalate log.</p>").encode("utf-8")
+    yield (
+        b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Dispute pack</title><style>'
+        b"body{font-family:sans-serif;max-width:55em;margin:2em auto;color:#111}h1,h2{color:#1f4e79}"
+        b"li{margin:0.2em 0}</style></head><body>"
+    )
+    yield (
+        f"<h1>Dispute pack: {e(rep['case_ref'])} ({e(rep['view']['state']['challenge'])})</h1>"
+        f"<p>Prepared {e(clock.show(clock.now(), tz))} from the escalate log.</p>"
+    ).encode()
     yield _ladder_svg(rep["view"]).encode("utf-8")
     for heading, body in pack_sections(rep, tz):
         items = "".join(f"<li>{e(line.strip())}</li>" for line in body)
-        yield f"<h2>{e(heading)}</h2><ul>{items}</ul>".encode("utf-8")
+        yield f"<h2>{e(heading)}</h2><ul>{items}</ul>".encode()
     yield b"</body></html>\n"
 
 
@@ -349,7 +434,7 @@ def _shorten(text: str, limit: int, tail: str = "") -> str:
     """``text`` cut to ``limit`` characters with an ellipsis where it was cut, ending with ``tail``."""
     if len(text) <= limit:
         return text
-    return text[:limit - 1 - len(tail)].rstrip() + "\u2026" + tail
+    return text[: limit - 1 - len(tail)].rstrip() + "\u2026" + tail
 
 
 def _label(text: str) -> str:
@@ -369,40 +454,58 @@ def _bar_chart(title: str, data: dict[str, int]) -> str:
     # the label column as wide as its longest label (a partnership's name and its procedure's id)
     row, label_w = 22, max(160, max(len(text) for text in labels) * 7 + 12)
     width = label_w + 380
-    parts = [f"<h3>{e(title)}</h3><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" "
-             f"height=\"{len(data) * row + 6}\" role=\"img\" aria-label=\"{e(title)}\">"]
+    parts = [
+        f'<h3>{e(title)}</h3><svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{len(data) * row + 6}" role="img" aria-label="{e(title)}">'
+    ]
     for i, (label, text, value) in enumerate(zip(data, labels, data.values())):
         y = 3 + i * row
         bar = int((width - label_w - 60) * value / top)
-        parts.append(f'<text x="0" y="{y + 15}" font-size="12"><title>{e(str(label))}</title>{e(text)}</text>'
-                     f'<rect x="{label_w}" y="{y + 3}" width="{bar}" height="{row - 8}" fill="#1f4e79"/>'
-                     f'<text x="{label_w + bar + 6}" y="{y + 15}" font-size="12">{value}</text>')
+        parts.append(
+            f'<text x="0" y="{y + 15}" font-size="12"><title>{e(str(label))}</title>{e(text)}</text>'
+            f'<rect x="{label_w}" y="{y + 3}" width="{bar}" height="{row - 8}" fill="#1f4e79"/>'
+            f'<text x="{label_w + bar + 6}" y="{y + 15}" font-size="12">{value}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
 
 def audit_html(result: dict[str, Any], tz: str) -> Iterator[bytes]:
     e = html.escape
-    inputs = "".join(f"<tr><td>{e(i.label)}</td><td>{'OK' if i.ok else 'FAILED: left out'}</td><td>{i.entries}</td>"
-                     f"<td>{e(i.problem or '')}</td></tr>" for i in result["inputs"])
+    inputs = "".join(
+        f"<tr><td>{e(i.label)}</td><td>{'OK' if i.ok else 'FAILED: left out'}</td><td>{i.entries}</td>"
+        f"<td>{e(i.problem or '')}</td></tr>"
+        for i in result["inputs"]
+    )
     w, m = result["working_days_to_resolution"], result["timescales_missed"]
-    resolution = (f"{w['resolved']} resolved; median {w['median']} working days, 90th percentile {w['p90']}"
-                  if w["resolved"] else "none resolved yet")
+    resolution = (
+        f"{w['resolved']} resolved; median {w['median']} working days, 90th percentile {w['p90']}"
+        if w["resolved"]
+        else "none resolved yet"
+    )
     twice = f"<p>{e(copies_counted_once(result['duplicates']))}.</p>" if result["duplicates"] else ""
-    yield ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Escalation audit</title><style>"
-           "body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#111}h1,h2,h3{color:#1f4e79}"
-           "table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px}</style></head><body>"
-           f"<h1>Escalation audit</h1><p>Produced {e(clock.show(clock.now(), tz))}.</p>"
-           "<h2>Inputs (each verified first)</h2><table><tr><th>input</th><th>verified</th><th>entries</th>"
-           f"<th>problem</th></tr>{inputs}</table>"
-           f"<h2>{result['challenges']} challenge(s) from verified inputs</h2>{twice}"
-           f"<p>Working days to resolution: {resolution}.<br>Timescales missed: by us {m['us']}, by them "
-           f"{m['them']}, shared {m['both']}.<br>Open challenges past a deadline: "
-           f"{len(result['open_past_deadline'])}.<br>Late entries: {result['late_entries']}.<br>Exports made: "
-           f"{result['exports']}.</p>").encode("utf-8")
-    for title, key in (("By trigger", "by_trigger"), ("By agency challenged", "by_agency"),
-                       ("By partnership and procedure", "by_procedure"), ("Highest stage reached", "highest_stage"),
-                       ("Outcome", "outcomes")):
+    yield (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Escalation audit</title><style>'
+        "body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#111}h1,h2,h3{color:#1f4e79}"
+        "table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px}</style></head><body>"
+        f"<h1>Escalation audit</h1><p>Produced {e(clock.show(clock.now(), tz))}.</p>"
+        "<h2>Inputs (each verified first)</h2><table><tr><th>input</th><th>verified</th><th>entries</th>"
+        f"<th>problem</th></tr>{inputs}</table>"
+        f"<h2>{result['challenges']} challenge(s) from verified inputs</h2>{twice}"
+        f"<p>Working days to resolution: {resolution}.<br>Timescales missed: by us {m['us']}, by them "
+        f"{m['them']}, shared {m['both']}.<br>Open challenges past a deadline: "
+        f"{len(result['open_past_deadline'])}.<br>Late entries: {result['late_entries']}.<br>Exports made: "
+        f"{result['exports']}.</p>"
+    ).encode()
+    for title, key in (
+        ("By trigger", "by_trigger"),
+        ("By agency challenged", "by_agency"),
+        ("By partnership and procedure", "by_procedure"),
+        ("Highest stage reached", "highest_stage"),
+        ("Outcome", "outcomes"),
+    ):
         yield _bar_chart(title, result[key]).encode("utf-8")
-    yield _bar_chart("Timescales missed, by side", {"by us": m["us"], "by them": m["them"], "shared": m["both"]}).encode()
+    yield _bar_chart(
+        "Timescales missed, by side", {"by us": m["us"], "by them": m["them"], "shared": m["both"]}
+    ).encode()
     yield b"</body></html>\n"

@@ -36,8 +36,11 @@ class Settings(NamedTuple):
 
     def author(self) -> dict[str, str]:
         """Who is recording: from the settings, plus the operating-system user."""
-        return {k: v for k, v in (("name", self.name), ("role", self.role), ("setting", self.setting),
-                                  ("os_user", _os_user())) if v}
+        return {
+            k: v
+            for k, v in (("name", self.name), ("role", self.role), ("setting", self.setting), ("os_user", _os_user()))
+            if v
+        }
 
 
 def check(key: str, value: str) -> str:
@@ -71,17 +74,23 @@ def load(path: Path | None = None) -> Settings:
     except FileNotFoundError:
         return Settings()
     except OSError as exc:
-        raise ConfigError(f"settings file {path} cannot be read: {exc.strerror or exc}",
-                          hint=f"Check that {path.parent} is a folder you may read (`escalate locate` lists "
-                               "the folders; --data-dir or ESCALATE_HOME choose another).") from None
+        raise ConfigError(
+            f"settings file {path} cannot be read: {exc.strerror or exc}",
+            hint=f"Check that {path.parent} is a folder you may read (`escalate locate` lists "
+            "the folders; --data-dir or ESCALATE_HOME choose another).",
+        ) from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"settings file {path} cannot be read: {exc}",
-                          hint="Fix or delete it, then set values with `escalate config set`.") from None
+        raise ConfigError(
+            f"settings file {path} cannot be read: {exc}",
+            hint="Fix or delete it, then set values with `escalate config set`.",
+        ) from None
     values = {}
     for key, value in document.items():
         if key not in KEYS or not isinstance(value, str):
-            raise ConfigError(f"settings file {path}: unexpected key or value {key!r}",
-                              hint="Keys: " + ", ".join(KEYS) + " (all text).")
+            raise ConfigError(
+                f"settings file {path}: unexpected key or value {key!r}",
+                hint="Keys: " + ", ".join(KEYS) + " (all text).",
+            )
         if not value:
             continue  # an unset value is saved as ""
         try:
@@ -123,5 +132,5 @@ def _os_user() -> str:
 
     try:
         return getpass.getuser()
-    except Exception:  # no user name in some containers
+    except (OSError, KeyError, ImportError):  # no user name in some containers (no pwd entry)
         return str(os.getuid()) if hasattr(os, "getuid") else "unknown"

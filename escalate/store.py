@@ -21,8 +21,10 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 from escalate import clock, entry
 from escalate.errors import ChallengeError, StoreError
@@ -82,12 +84,16 @@ _ENTRY = "seq, challenge, cseq, kind, occurred_at, recorded_at, body, hash"
 
 
 #: a jsonl export line, made by SQLite's JSON functions from entry ``e`` (DISCLOSED: its disclosures)
-_LINE = ("CAST('{\"body\":' || json_quote(CAST(e.body AS TEXT)) || ',\"challenge\":' || json_quote(e.challenge) || "
-         "',\"cseq\":' || e.cseq || ',\"disclosures\":' || DISCLOSED || ',\"hash\":' || json_quote(e.hash) || "
-         "',\"kind\":' || json_quote(e.kind) || ',\"seq\":' || e.seq || '}' AS BLOB)")
+_LINE = (
+    "CAST('{\"body\":' || json_quote(CAST(e.body AS TEXT)) || ',\"challenge\":' || json_quote(e.challenge) || "
+    "',\"cseq\":' || e.cseq || ',\"disclosures\":' || DISCLOSED || ',\"hash\":' || json_quote(e.hash) || "
+    "',\"kind\":' || json_quote(e.kind) || ',\"seq\":' || e.seq || '}' AS BLOB)"
+)
 #: an entry's disclosures in digest order, asked for explicitly (a subquery per entry)
-_SORTED_DISCLOSURES = ("coalesce((SELECT json_group_object(digest, CAST(bytes AS TEXT)) FROM (SELECT digest, bytes "
-                       "FROM disclosures d WHERE d.seq = e.seq ORDER BY digest)), '{}')")
+_SORTED_DISCLOSURES = (
+    "coalesce((SELECT json_group_object(digest, CAST(bytes AS TEXT)) FROM (SELECT digest, bytes "
+    "FROM disclosures d WHERE d.seq = e.seq ORDER BY digest)), '{}')"
+)
 
 
 class StoredEntry(NamedTuple):
@@ -111,28 +117,35 @@ DAMAGE_HINT = "`escalate verify` names the first damaged entry. Keep the file as
 
 
 def damaged_entry(e: Any) -> StoreError:
-    return StoreError(f"entry {e.seq} (challenge {e.challenge}) cannot be read: the store was changed outside "
-                      "escalate", hint=DAMAGE_HINT)
+    return StoreError(
+        f"entry {e.seq} (challenge {e.challenge}) cannot be read: the store was changed outside escalate",
+        hint=DAMAGE_HINT,
+    )
 
 
 def damaged_challenge(challenge: str) -> StoreError:
     """A challenge whose entries parse but are not as escalate wrote them (a changed key, say)."""
-    return StoreError(f"challenge {challenge} cannot be read: the store was changed outside escalate",
-                      hint=DAMAGE_HINT)
+    return StoreError(f"challenge {challenge} cannot be read: the store was changed outside escalate", hint=DAMAGE_HINT)
 
 
 def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
-        return StoreError(f"the store {path} is locked by another program",
-                          hint="Close other escalate windows or wait, then try again. Nothing was saved.")
+        return StoreError(
+            f"the store {path} is locked by another program",
+            hint="Close other escalate windows or wait, then try again. Nothing was saved.",
+        )
     if "readonly" in text or "read-only" in text:
         return StoreError(f"the store {path} is read-only", hint="Check the file's permissions. Nothing was saved.")
     if "disk is full" in text or "database or disk is full" in text:
-        return StoreError(f"the disk holding {path} is full", hint="Free some space, then try again. Nothing was saved.")
+        return StoreError(
+            f"the disk holding {path} is full", hint="Free some space, then try again. Nothing was saved."
+        )
     if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return StoreError(f"the store {path} is damaged or is not an escalate store ({exc})",
-                          hint="Keep the file for investigation; `escalate verify` says what it can read.")
+        return StoreError(
+            f"the store {path} is damaged or is not an escalate store ({exc})",
+            hint="Keep the file for investigation; `escalate verify` says what it can read.",
+        )
     if "unable to open" in text:
         return StoreError(f"cannot open the store {path}", hint="Check the folder exists and is writable.")
     return StoreError(f"store error in {path}: {exc}")
@@ -144,12 +157,26 @@ def uri_of(path: str | os.PathLike[str], readonly: bool = False) -> str:
     return f"file:{text}?mode=ro" if readonly else f"file:{text}"
 
 
+@dataclass(frozen=True)
+class Fold:
+    """How a challenge's entries fold into its summary. The layer above (:data:`escalate.challenge.FOLD`)
+    hands it to the store, which only runs and caches it: the log knows nothing of challenges."""
+
+    #: the summary of one more entry: (summary so far or None, the entry, its parsed content)
+    step: Callable[[dict[str, Any] | None, StoredEntry, dict[str, Any]], dict[str, Any]]
+    #: the summary of a whole challenge's entries
+    whole: Callable[[Iterable[StoredEntry]], dict[str, Any]]
+    #: the keys every summary has (a cached one without them is worked out again)
+    keys: frozenset[str]
+
+
 class Store:
     """The log. Open with :meth:`open`; use as a context manager to close it."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, fold: Fold) -> None:
         self.conn = conn
         self.path = path
+        self.fold = fold
         self._checkpointer: _Checkpointer | None = None
         self._wrote = False
         self._key: bytes | None = None
@@ -157,7 +184,7 @@ class Store:
     # --- opening -----------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, create: bool = True, readonly: bool = False) -> Store:
+    def open(cls, path: str | os.PathLike[str], *, fold: Fold, create: bool = True, readonly: bool = False) -> Store:
         from escalate.paths import ensure_private_dir
 
         p = Path(path)
@@ -179,7 +206,7 @@ class Store:
         try:
             uri = uri_of(p, readonly)
             conn = sqlite3.connect(uri, uri=True, timeout=10.0, isolation_level=None, check_same_thread=False)
-            store = cls(conn, p)
+            store = cls(conn, p, fold)
             store._configure(readonly)
         except BaseException as exc:
             if conn is not None:
@@ -187,8 +214,10 @@ class Store:
             if isinstance(exc, sqlite3.Error):
                 raise _translate(exc, p) from None
             if isinstance(exc, UnicodeDecodeError):  # its schema holds text that is not UTF-8
-                raise StoreError(f"the store {p} is damaged or is not an escalate store (text that is not UTF-8)",
-                                 hint="Keep the file for investigation.") from None
+                raise StoreError(
+                    f"the store {p} is damaged or is not an escalate store (text that is not UTF-8)",
+                    hint="Keep the file for investigation.",
+                ) from None
             raise
         finally:
             os.umask(old_umask)
@@ -204,20 +233,24 @@ class Store:
         c.execute("PRAGMA foreign_keys = ON")
         version = c.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise StoreError(f"the store {self.path} was written by a newer escalate (schema {version})",
-                             hint="Upgrade escalate to open it.")
+            raise StoreError(
+                f"the store {self.path} was written by a newer escalate (schema {version})",
+                hint="Upgrade escalate to open it.",
+            )
         if version < SCHEMA_VERSION:
             if readonly:
                 # Migrations only add tables and columns beside the log, never touch an entry, so a
                 # read-only command (verify, audit) upgrades the store once through a short-lived
                 # writable connection rather than refuse to read it.
                 try:
-                    Store.open(self.path, create=False).close()
+                    Store.open(self.path, fold=self.fold, create=False).close()
                 except StoreError as exc:
                     if version >= READABLE_FROM:  # on read-only media, say: readable as it is
                         return
-                    raise StoreError(f"the store {self.path} was written by an older escalate and cannot be "
-                                     f"upgraded: {exc.message}", hint=exc.hint) from None
+                    raise StoreError(
+                        f"the store {self.path} was written by an older escalate and cannot be upgraded: {exc.message}",
+                        hint=exc.hint,
+                    ) from None
             else:
                 self._migrate(version)
 
@@ -316,10 +349,16 @@ class Store:
         self._checkpointer.appended()
         return stored
 
-    def _append_in_tx(self, challenge: str | None, kind: str, occurred_at: str, author: dict[str, Any],
-                      data: dict[str, Any], check: Callable[[dict[str, Any] | None], None] | None) -> StoredEntry:
-        from escalate.challenge import fold_step
-
+    def _append_in_tx(
+        self,
+        challenge: str | None,
+        kind: str,
+        occurred_at: str,
+        author: dict[str, Any],
+        data: dict[str, Any],
+        check: Callable[[dict[str, Any] | None], None] | None,
+    ) -> StoredEntry:
+        fold_step = self.fold.step
         c = self.conn
         head = c.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         if head is not None and not (isinstance(head[0], int) and isinstance(head[1], str)):
@@ -332,11 +371,13 @@ class Store:
             challenge = f"C-{count + 1:04d}"
             cseq, cprev, state = 1, entry.ZERO_HASH, None
         else:
-            last = c.execute("SELECT cseq, hash FROM entries WHERE challenge = ? ORDER BY cseq DESC LIMIT 1",
-                             (challenge,)).fetchone()
+            last = c.execute(
+                "SELECT cseq, hash FROM entries WHERE challenge = ? ORDER BY cseq DESC LIMIT 1", (challenge,)
+            ).fetchone()
             if last is None:
-                raise ChallengeError(f"no challenge {challenge!r} in this store",
-                                     hint="`escalate list` shows the challenges.")
+                raise ChallengeError(
+                    f"no challenge {challenge!r} in this store", hint="`escalate list` shows the challenges."
+                )
             if kind == "opened":
                 raise ChallengeError("a challenge is opened only once")
             if not (isinstance(last[0], int) and isinstance(last[1], str)):
@@ -369,14 +410,18 @@ class Store:
             # the cached fold was changed outside escalate: fold the log again (or say it is damaged)
             new_state = fold_step(self._rebuild(challenge), stored, content)
         # an upsert changes the cached row in place (same rowid, index untouched): fewer pages per commit
-        c.execute("INSERT INTO state_cache VALUES (?, ?, ?, NULL, NULL) ON CONFLICT (challenge) DO UPDATE SET "
-                  "cseq = excluded.cseq, state = excluded.state, listing_key = NULL, listing = NULL",
-                  (challenge, cseq, json.dumps(new_state, separators=(",", ":"))))
+        c.execute(
+            "INSERT INTO state_cache VALUES (?, ?, ?, NULL, NULL) ON CONFLICT (challenge) DO UPDATE SET "
+            "cseq = excluded.cseq, state = excluded.state, listing_key = NULL, listing = NULL",
+            (challenge, cseq, json.dumps(new_state, separators=(",", ":"))),
+        )
         return stored
 
     def _cannot_append(self) -> StoreError:
-        return StoreError(f"nothing can be added to the store {self.path}: its last entries were changed outside "
-                          "escalate", hint="`escalate verify` names the first damaged entry. Nothing was saved.")
+        return StoreError(
+            f"nothing can be added to the store {self.path}: its last entries were changed outside escalate",
+            hint="`escalate verify` names the first damaged entry. Nothing was saved.",
+        )
 
     def _disclosure_key(self) -> bytes:
         """The store's secret for disclosure salts (called inside the write transaction). Should it be
@@ -409,32 +454,38 @@ class Store:
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from None
         except UnicodeDecodeError:  # text that is not UTF-8: escalate never writes it
-            raise StoreError(f"the store {self.path} is damaged: it holds text that is not UTF-8",
-                             hint="Keep the file for investigation; `escalate verify` says what it can read.") from None
+            raise StoreError(
+                f"the store {self.path} is damaged: it holds text that is not UTF-8",
+                hint="Keep the file for investigation; `escalate verify` says what it can read.",
+            ) from None
 
     def head(self) -> tuple[int, str]:
         row = self._q("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")
         if not row:
             return 0, entry.ZERO_HASH
         if not isinstance(row[0][0], int):
-            raise StoreError(f"the store {self.path} is damaged: its last entry's number is not a number",
-                             hint="Keep the file for investigation; it was changed outside escalate.")
+            raise StoreError(
+                f"the store {self.path} is damaged: its last entry's number is not a number",
+                hint="Keep the file for investigation; it was changed outside escalate.",
+            )
         # a hash that is not text (the row was changed) matches nothing: verify then names the entry
         return row[0][0], row[0][1] if isinstance(row[0][1], str) else ""
 
     def count(self) -> int:
-        return self._q("SELECT count(*) FROM entries")[0][0]
+        return int(self._q("SELECT count(*) FROM entries")[0][0])
 
     def entry_count(self, challenges: list[str] | None = None, upto: int | None = None) -> int:
         """Entries of the store (None), or of the given challenges; only up to entry ``upto`` if given."""
         bound = self.head()[0] if upto is None else upto
         if challenges is None:
-            return self._q("SELECT count(*) FROM entries WHERE seq <= ?", (bound,))[0][0]
+            return int(self._q("SELECT count(*) FROM entries WHERE seq <= ?", (bound,))[0][0])
         total = 0
         for i in range(0, len(challenges), 500):
-            chunk = challenges[i:i + 500]
-            total += self._q(f"SELECT count(*) FROM entries WHERE seq <= ? AND challenge IN "
-                             f"({','.join('?' * len(chunk))})", (bound, *chunk))[0][0]
+            chunk = challenges[i : i + 500]
+            total += self._q(
+                f"SELECT count(*) FROM entries WHERE seq <= ? AND challenge IN ({','.join('?' * len(chunk))})",
+                (bound, *chunk),
+            )[0][0]
         return total
 
     def challenge_ids(self) -> list[str]:
@@ -448,17 +499,21 @@ class Store:
             return candidate
         raise ChallengeError(f"no challenge {text!r} in this store", hint="`escalate list` shows the challenges.")
 
-    def entries(self, challenge: str | None = None, *, after: int = 0, limit: int | None = None,
-                kind: str | None = None) -> list[StoredEntry]:
+    def entries(
+        self, challenge: str | None = None, *, after: int = 0, limit: int | None = None, kind: str | None = None
+    ) -> list[StoredEntry]:
         lim = f" LIMIT {int(limit)}" if limit else ""
         if challenge is None:
             rows = self._q(f"SELECT {_ENTRY} FROM entries WHERE seq > ? ORDER BY seq{lim}", (after,))
         elif kind is not None:
-            rows = self._q(f"SELECT {_ENTRY} FROM entries WHERE challenge = ? AND kind = ? AND cseq > ? ORDER BY cseq{lim}",
-                           (challenge, kind, after))
+            rows = self._q(
+                f"SELECT {_ENTRY} FROM entries WHERE challenge = ? AND kind = ? AND cseq > ? ORDER BY cseq{lim}",
+                (challenge, kind, after),
+            )
         else:
-            rows = self._q(f"SELECT {_ENTRY} FROM entries WHERE challenge = ? AND cseq > ? ORDER BY cseq{lim}",
-                           (challenge, after))
+            rows = self._q(
+                f"SELECT {_ENTRY} FROM entries WHERE challenge = ? AND cseq > ? ORDER BY cseq{lim}", (challenge, after)
+            )
         return [StoredEntry(*r) for r in rows]
 
     def entry(self, challenge: str, cseq: int) -> StoredEntry | None:
@@ -469,8 +524,10 @@ class Store:
         """(seq, challenge, cseq, kind, body, hash) for every entry, in order: for verification."""
         last = 0
         while True:
-            rows = self._q("SELECT seq, challenge, cseq, kind, body, hash FROM entries WHERE seq > ? ORDER BY seq "
-                           "LIMIT ?", (last, batch))
+            rows = self._q(
+                "SELECT seq, challenge, cseq, kind, body, hash FROM entries WHERE seq > ? ORDER BY seq LIMIT ?",
+                (last, batch),
+            )
             if not rows:
                 return
             yield from rows
@@ -491,7 +548,7 @@ class Store:
 
     def disclosure_rowids(self) -> int:
         """The largest rowid of the disclosures (0 for none): verify splits them by rowid."""
-        return self._q("SELECT coalesce(max(rowid), 0) FROM disclosures")[0][0]
+        return int(self._q("SELECT coalesce(max(rowid), 0) FROM disclosures")[0][0])
 
     def entry_hash(self, seq: int) -> str:
         rows = self._q("SELECT hash FROM entries WHERE seq = ?", (seq,))
@@ -504,7 +561,8 @@ class Store:
         rows = self._q(
             "SELECT c.id, s.cseq = (SELECT max(e.cseq) FROM entries e WHERE e.challenge = c.id), "
             "json_array_length(s.state, '$.late'), json_extract(s.state, '$.backwards') "
-            "FROM challenges c LEFT JOIN state_cache s ON s.challenge = c.id ORDER BY c.opened_seq")
+            "FROM challenges c LEFT JOIN state_cache s ON s.challenge = c.id ORDER BY c.opened_seq"
+        )
         out = []
         for cid, current, late, backwards in rows:
             if not current or late is None or backwards is None:
@@ -517,20 +575,28 @@ class Store:
         """Every disclosure made by the entries of one challenge, by digest. A person named again
         reuses the disclosure of the entry that first named them, so a page of entries needs its
         challenge's disclosures, not only its own."""
-        return dict(self._q("SELECT d.digest, d.bytes FROM entries e JOIN disclosures d ON d.seq = e.seq "
-                            "WHERE e.challenge = ?", (challenge,)))
+        return dict(
+            self._q(
+                "SELECT d.digest, d.bytes FROM entries e JOIN disclosures d ON d.seq = e.seq WHERE e.challenge = ?",
+                (challenge,),
+            )
+        )
 
-    def export_lines(self, challenges: list[str] | None, redact: bool, batch: int = 500, *, upto: int | None = None,
-                     after: int = 0) -> Iterator[list[bytes]]:
+    def export_lines(
+        self, challenges: list[str] | None, redact: bool, batch: int = 500, *, upto: int | None = None, after: int = 0
+    ) -> Iterator[list[bytes]]:
         """Batches of jsonl export lines (no newline), in entry order, built by SQLite's JSON functions
         in C: the entry as stored, its challenge, numbers and hash, and (unless ``redact``) its own
         disclosures keyed by digest, in digest order. The caller checks first that this SQLite writes
         JSON exactly as the json module does (export.sqlite_json_matches). Only entries ``after`` <
         seq <= ``upto``: an export stops at the head it announced, whatever is appended meanwhile.
         (An export of the whole log is made faster in chunks: :meth:`whole_log_chunk_sql`.)"""
-        sql = ("SELECT " + _LINE.replace("DISCLOSED", "'{}'" if redact else _SORTED_DISCLOSURES) + " FROM entries e "
-               "WHERE e.seq > ? AND e.seq <= ? " + (
-                   "" if challenges is None else "AND e.challenge IN (SELECT value FROM json_each(?)) ") + "ORDER BY e.seq")
+        sql = (
+            "SELECT " + _LINE.replace("DISCLOSED", "'{}'" if redact else _SORTED_DISCLOSURES) + " FROM entries e "
+            "WHERE e.seq > ? AND e.seq <= ? "
+            + ("" if challenges is None else "AND e.challenge IN (SELECT value FROM json_each(?)) ")
+            + "ORDER BY e.seq"
+        )
         try:
             bounds = (after, self.head()[0] if upto is None else upto)
             cursor = self.conn.execute(sql, bounds + (() if challenges is None else (json.dumps(challenges),)))
@@ -553,15 +619,25 @@ class Store:
         in entry order (an aggregate over an ordered subquery). None if this SQLite's plan would not
         walk them so: the caller then uses :meth:`export_lines`."""
         if redact:
-            inner = ("SELECT e.seq, " + _LINE.replace("DISCLOSED", "'{}'") + " AS line FROM entries e "
-                     "WHERE e.seq > ? AND e.seq <= ? ORDER BY e.seq")
+            inner = (
+                "SELECT e.seq, " + _LINE.replace("DISCLOSED", "'{}'") + " AS line FROM entries e "
+                "WHERE e.seq > ? AND e.seq <= ? ORDER BY e.seq"
+            )
         else:
-            inner = ("SELECT e.seq, " + _LINE.replace("DISCLOSED", "json_group_object(d.digest, CAST(d.bytes AS TEXT)) "
-                                                      "FILTER (WHERE d.digest IS NOT NULL)") + " AS line FROM entries e "
-                     "LEFT JOIN disclosures d ON d.seq = e.seq WHERE e.seq > ? AND e.seq <= ? GROUP BY e.seq "
-                     "ORDER BY e.seq")
-        sql = ("SELECT count(*), count(line), min(seq), max(seq), CAST(group_concat(line, char(10)) || char(10) "
-               "AS BLOB) FROM (" + inner + ")")
+            inner = (
+                "SELECT e.seq, "
+                + _LINE.replace(
+                    "DISCLOSED",
+                    "json_group_object(d.digest, CAST(d.bytes AS TEXT)) FILTER (WHERE d.digest IS NOT NULL)",
+                )
+                + " AS line FROM entries e "
+                "LEFT JOIN disclosures d ON d.seq = e.seq WHERE e.seq > ? AND e.seq <= ? GROUP BY e.seq "
+                "ORDER BY e.seq"
+            )
+        sql = (
+            "SELECT count(*), count(line), min(seq), max(seq), CAST(group_concat(line, char(10)) || char(10) "
+            "AS BLOB) FROM (" + inner + ")"
+        )
         try:
             plan = " | ".join(r[-1] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, (0, 0)))
         except sqlite3.Error:
@@ -576,18 +652,20 @@ class Store:
             return self._q("SELECT digest, seq, bytes FROM disclosures")
         rows: list[tuple[Any, ...]] = []
         for i in range(0, len(seqs), 500):
-            chunk = seqs[i:i + 500]
-            rows += self._q(f"SELECT digest, seq, bytes FROM disclosures WHERE seq IN ({','.join('?' * len(chunk))})",
-                            tuple(chunk))
-        return rows  # type: ignore[return-value]
+            chunk = seqs[i : i + 500]
+            rows += self._q(
+                f"SELECT digest, seq, bytes FROM disclosures WHERE seq IN ({','.join('?' * len(chunk))})", tuple(chunk)
+            )
+        return rows
 
     def disclosure_values(self, digests: list[str]) -> dict[str, str]:
         """Disclosed values by digest (only those stored)."""
         out: dict[str, str] = {}
         for i in range(0, len(digests), 500):
-            chunk = digests[i:i + 500]
-            for d, b in self._q(f"SELECT digest, bytes FROM disclosures WHERE digest IN ({','.join('?' * len(chunk))})",
-                                tuple(chunk)):
+            chunk = digests[i : i + 500]
+            for d, b in self._q(
+                f"SELECT digest, bytes FROM disclosures WHERE digest IN ({','.join('?' * len(chunk))})", tuple(chunk)
+            ):
                 out[d] = entry.readable_value(b)
         return out
 
@@ -603,10 +681,11 @@ class Store:
         """Folded state of every challenge, oldest first; stale cache rows are rebuilt."""
         rows = self._q(
             "SELECT c.id, s.cseq, s.state, (SELECT max(e.cseq) FROM entries e WHERE e.challenge = c.id) "
-            "FROM challenges c LEFT JOIN state_cache s ON s.challenge = c.id ORDER BY c.opened_seq")
+            "FROM challenges c LEFT JOIN state_cache s ON s.challenge = c.id ORDER BY c.opened_seq"
+        )
         out = []
         for cid, cached_cseq, text, last in rows:
-            cached = _cached(text) if cached_cseq == last else None
+            cached = _cached(text, self.fold.keys) if cached_cseq == last else None
             out.append(cached if cached is not None else self._rebuild(cid))
         return out
 
@@ -614,8 +693,10 @@ class Store:
         """(challenge, cached list row or None) for every challenge, oldest first. A row is returned
         only when it was made with ``key``; it is current by construction: every append resets its
         challenge's row in the same transaction, and keep_listings writes one only for the last entry."""
-        rows = self._q("SELECT c.id, s.listing_key, s.listing FROM challenges c LEFT JOIN state_cache s "
-                       "ON s.challenge = c.id ORDER BY c.opened_seq")
+        rows = self._q(
+            "SELECT c.id, s.listing_key, s.listing FROM challenges c LEFT JOIN state_cache s "
+            "ON s.challenge = c.id ORDER BY c.opened_seq"
+        )
         return [(cid, text if cached_key == key else None) for cid, cached_key, text in rows]
 
     def keep_listings(self, key: str, rows: list[tuple[str, int, dict[str, Any], str]]) -> bool:
@@ -634,9 +715,11 @@ class Store:
             c.execute("PRAGMA busy_timeout = 10000")
         try:
             for challenge, cseq, state, text in rows:
-                c.execute("INSERT OR REPLACE INTO state_cache SELECT ?, ?, ?, ?, ? WHERE "
-                          "(SELECT max(cseq) FROM entries WHERE challenge = ?) = ?",
-                          (challenge, cseq, json.dumps(state, separators=(",", ":")), key, text, challenge, cseq))
+                c.execute(
+                    "INSERT OR REPLACE INTO state_cache SELECT ?, ?, ?, ?, ? WHERE "
+                    "(SELECT max(cseq) FROM entries WHERE challenge = ?) = ?",
+                    (challenge, cseq, json.dumps(state, separators=(",", ":")), key, text, challenge, cseq),
+                )
             c.execute("COMMIT")
         except sqlite3.Error:
             self._rollback()
@@ -648,31 +731,27 @@ class Store:
             row = self.conn.execute("SELECT cseq, state FROM state_cache WHERE challenge = ?", (challenge,)).fetchone()
         except (sqlite3.Error, UnicodeDecodeError):  # an unreadable cache row is worked out again
             row = None
-        cached = _cached(row[1]) if row is not None and row[0] == last_cseq else None
+        cached = _cached(row[1], self.fold.keys) if row is not None and row[0] == last_cseq else None
         return cached if cached is not None else self._rebuild(challenge)
 
     def _rebuild(self, challenge: str) -> dict[str, Any]:
-        from escalate.challenge import fold
-
         rows = self.entries(challenge)
         try:
-            return fold(rows)
+            return self.fold.whole(rows)
         except StoreError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, AssertionError):
             raise damaged_challenge(challenge) from None
 
 
-def _cached(text: Any) -> dict[str, Any] | None:
+def _cached(text: Any, keys: frozenset[str]) -> dict[str, Any] | None:
     """A cached fold, or None if it cannot be read (the cache is worked out from the log, never trusted
     over it: a damaged row is worked out again)."""
-    from escalate.challenge import STATE_KEYS
-
     try:
         state = json.loads(text)
     except (TypeError, ValueError, RecursionError):
         return None
-    return state if isinstance(state, dict) and STATE_KEYS <= state.keys() else None
+    return state if isinstance(state, dict) and keys <= state.keys() else None
 
 
 class _Checkpointer:

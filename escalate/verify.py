@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, Iterable, NamedTuple
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
 
 from escalate.entry import FORMAT_TAG, ZERO_HASH
 
 
-class Report(NamedTuple):
+@dataclass(frozen=True)
+class Report:
     ok: bool
     count: int
     head: str
@@ -44,8 +47,11 @@ def parse_fingerprint(text: str) -> tuple[int, str]:
     return int(match.group(1)), re.sub(r"[^0-9a-f]", "", match.group(2).lower())
 
 
-def check_rows(rows: Iterable[tuple[int, str, int, str, bytes, str]], disclosures: dict[str, bytes] | None,
-               expect: tuple[int, str] | None = None) -> Report:
+def check_rows(
+    rows: Iterable[tuple[int, str, int, str, bytes, str]],
+    disclosures: dict[str, bytes] | None,
+    expect: tuple[int, str] | None = None,
+) -> Report:
     """Verify (seq, challenge, cseq, kind, body, hash) rows in order.
 
     The loop is the hot path of verifying a million entries: each entry's whole header is
@@ -62,33 +68,80 @@ def check_rows(rows: Iterable[tuple[int, str, int, str, bytes, str]], disclosure
     for seq, challenge, cseq, kind, body, stored_hash in rows:
         if type(body) is not bytes:
             if not isinstance(body, (bytearray, memoryview)):  # NULL, or text: the row was changed
-                return Report(False, count, prev, f"entry {seq}: its bytes are missing or are not bytes (the row "
-                              "was changed)", seq if isinstance(seq, int) else None, digests_seen, withheld, [])
+                return Report(
+                    False,
+                    count,
+                    prev,
+                    f"entry {seq}: its bytes are missing or are not bytes (the row was changed)",
+                    seq if isinstance(seq, int) else None,
+                    digests_seen,
+                    withheld,
+                    [],
+                )
             body = bytes(body)
         if not (isinstance(challenge, str) and isinstance(kind, str)):
-            return Report(False, count, prev, f"entry {seq}: its challenge or kind is missing (the row was changed)",
-                          seq if isinstance(seq, int) else None, digests_seen, withheld, [])
+            return Report(
+                False,
+                count,
+                prev,
+                f"entry {seq}: its challenge or kind is missing (the row was changed)",
+                seq if isinstance(seq, int) else None,
+                digests_seen,
+                withheld,
+                [],
+            )
         last = last_of.get(challenge, zero)
-        want = b"%s %d %s %d %s %s %s\n" % (tag, count + 1, challenge.encode(), last[0] + 1, kind.encode(), prev_b,
-                                             last[1])
+        want = b"%s %d %s %d %s %s %s\n" % (
+            tag,
+            count + 1,
+            challenge.encode(),
+            last[0] + 1,
+            kind.encode(),
+            prev_b,
+            last[1],
+        )
         if seq != count + 1 or cseq != last[0] + 1 or not body.startswith(want):
-            return Report(False, count, prev, _diagnose(seq, challenge, cseq, kind, body, count + 1, prev, last),
-                          seq, digests_seen, withheld, [])
+            return Report(
+                False,
+                count,
+                prev,
+                _diagnose(seq, challenge, cseq, kind, body, count + 1, prev, last),
+                seq,
+                digests_seen,
+                withheld,
+                [],
+            )
         actual = sha(body).hexdigest()
         if actual != stored_hash:
-            return Report(False, count, prev, f"entry {seq} ({kind}): content does not match its hash (the entry "
-                          "was changed)", seq, digests_seen, withheld, [])
+            return Report(
+                False,
+                count,
+                prev,
+                f"entry {seq} ({kind}): content does not match its hash (the entry was changed)",
+                seq,
+                digests_seen,
+                withheld,
+                [],
+            )
         if disclosures is not None:
             pos = body.find(b'"_sd":"', len(want))
             while pos != -1:
                 digests_seen += 1
-                d = body[pos + 7:pos + 71].decode("ascii", "replace")
+                d = body[pos + 7 : pos + 71].decode("ascii", "replace")
                 value = disclosed.get(d)
                 if value is None:
                     withheld += 1
                 elif sha(value).hexdigest() != d:
-                    return Report(False, count, prev, f"entry {seq} ({kind}): a disclosed personal field does not "
-                                  "match its digest", seq, digests_seen, withheld, [])
+                    return Report(
+                        False,
+                        count,
+                        prev,
+                        f"entry {seq} ({kind}): a disclosed personal field does not match its digest",
+                        seq,
+                        digests_seen,
+                        withheld,
+                        [],
+                    )
                 pos = body.find(b'"_sd":"', pos + 71)
         prev = actual
         prev_b = actual.encode()
@@ -99,16 +152,34 @@ def check_rows(rows: Iterable[tuple[int, str, int, str, bytes, str]], disclosure
     if expect:
         want_count, want_hex = expect
         if count < want_count:
-            return Report(False, count, prev, f"the log has {count} entries but the fingerprint you hold says "
-                          f"{want_count}: entries were removed from the end", None, digests_seen, withheld, [])
+            return Report(
+                False,
+                count,
+                prev,
+                f"the log has {count} entries but the fingerprint you hold says "
+                f"{want_count}: entries were removed from the end",
+                None,
+                digests_seen,
+                withheld,
+                [],
+            )
         if not (hash_at_expect or "").startswith(want_hex):
-            return Report(False, count, prev, f"entry {want_count} does not match the fingerprint you hold: "
-                          "the log was rewritten", want_count, digests_seen, withheld, [])
+            return Report(
+                False,
+                count,
+                prev,
+                f"entry {want_count} does not match the fingerprint you hold: the log was rewritten",
+                want_count,
+                digests_seen,
+                withheld,
+                [],
+            )
     return Report(True, count, prev, None, None, digests_seen, withheld, [])
 
 
-def _diagnose(seq: int, challenge: str, cseq: int, kind: str, body: bytes, expected_seq: int, prev: str,
-              last: tuple[int, bytes]) -> str:
+def _diagnose(
+    seq: int, challenge: str, cseq: int, kind: str, body: bytes, expected_seq: int, prev: str, last: tuple[int, bytes]
+) -> str:
     """Say what is wrong with an entry whose header is not the one it must have."""
 
     def fail(message: str) -> str:
@@ -140,7 +211,8 @@ _HEADER = FORMAT_TAG.encode() + b" %d %s %d %s %s %s\n"
 _ZERO = ZERO_HASH.encode()
 
 
-class Span(NamedTuple):
+@dataclass(frozen=True)
+class Span:
     """What :func:`check_span` found in entries lo..hi and a slice of the disclosures."""
 
     ok: bool
@@ -163,6 +235,7 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = F
     its first is a junction: the caller checks its link against the span before, for which the
     span before is asked for its ``ends`` (where each challenge stands after it)."""
     import sqlite3
+
     try:  # Python's own sha256: less set-up per call than OpenSSL's, for short input
         from _sha256 import sha256 as small_sha
     except ImportError:  # Python 3.12 and later name it _sha2
@@ -189,8 +262,9 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = F
         junctions: list[tuple[str, int, str]] = []
         first_prev = last = None
         seq = lo
-        cursor = conn.execute("SELECT body, hash, challenge, cseq, kind FROM entries WHERE seq >= ? AND seq <= ? "
-                              "ORDER BY seq", (lo, hi))
+        cursor = conn.execute(
+            "SELECT body, hash, challenge, cseq, kind FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq", (lo, hi)
+        )
         get = last_of.get
         while True:
             rows = cursor.fetchmany(BATCH)
@@ -204,8 +278,8 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = F
                 return failed
             if first_prev is None:
                 nl = bodies[0].find(b"\n")
-                first_prev = last = bodies[0][nl - 129:nl - 65]
-            cprevs = []
+                first_prev = last = bodies[0][nl - 129 : nl - 65]
+            cprevs: list[bytes | None] = []
             add = cprevs.append
             under_way = False
             for challenge, cseq, h in zip(challenges, cseqs, hashes):
@@ -225,9 +299,10 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = F
                 for i, cprev in enumerate(cprevs):
                     if cprev is None:
                         nl = bodies[i].find(b"\n")
-                        cprevs[i] = bodies[i][nl - 64:nl]
-                        junctions.append((challenges[i].decode("ascii", "replace"), cseqs[i],
-                                          cprevs[i].decode("ascii", "replace")))
+                        cprevs[i] = bodies[i][nl - 64 : nl]
+                        junctions.append(
+                            (challenges[i].decode("ascii", "replace"), cseqs[i], cprevs[i].decode("ascii", "replace"))
+                        )
             prevs = (last,) + hashes[:-1]
             heads = map(mod, repeat(_HEADER), zip(range(seq, seq + len(rows)), challenges, cseqs, kinds, prevs, cprevs))
             if not all(map(bytes.startswith, bodies, heads)):
@@ -245,17 +320,25 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = F
             # A NULL counts as empty: group_concat would skip it, and the pieces could realign.
             digests, values = conn.execute(
                 "SELECT group_concat(ifnull(digest, ''), ','), group_concat(ifnull(bytes, x''), x'0a') FROM "
-                "disclosures WHERE rowid >= ? AND rowid <= ?", (start, min(start + BATCH - 1, d_hi))).fetchone()
+                "disclosures WHERE rowid >= ? AND rowid <= ?",
+                (start, min(start + BATCH - 1, d_hi)),
+            ).fetchone()
             if digests is None:
                 continue
             pieces = values.split(b"\n")
             if b"".join([small_sha(p).digest() for p in pieces]).hex(",", 32) != digests.decode("ascii"):
                 return failed
             checked += len(pieces)
-        text = ({k.decode("ascii", "replace"): (v[0], v[1].decode("ascii")) for k, v in last_of.items()}
-                if ends else {})
-        return Span(True, hi - lo + 1, first_prev.decode("ascii") if first_prev else None,
-                    last.decode("ascii") if last else None, junctions, text, checked)
+        text = {k.decode("ascii", "replace"): (v[0], v[1].decode("ascii")) for k, v in last_of.items()} if ends else {}
+        return Span(
+            True,
+            hi - lo + 1,
+            first_prev.decode("ascii") if first_prev else None,
+            last.decode("ascii") if last else None,
+            junctions,
+            text,
+            checked,
+        )
     except (sqlite3.Error, ValueError, TypeError, UnicodeDecodeError):
         return failed  # unreadable or malformed rows: the precise check says what is wrong
     finally:
@@ -289,22 +372,36 @@ def verify_store(store: Any, expect: tuple[int, str] | None = None, *, warnings:
     notes = _warnings(store) if warnings and first.ok else []  # while the child finishes
     second = None
     if side is not None:
-        second = side.result() if first.ok else side.cancel()
+        if first.ok:
+            second = side.result()
+        else:
+            side.cancel()
         if second is None and first.ok:  # the child could not answer: check its half here
             second = check_span(store.path, mid + 1, count, d_mid + 1, d_hi)
-    if not (first.ok and not first.junctions and first.first_prev in (None, ZERO_HASH) and first.last in (None, head)
-            if second is None else _joined(first, second, head)):
+    if not (
+        first.ok and not first.junctions and first.first_prev in (None, ZERO_HASH) and first.last in (None, head)
+        if second is None
+        else _joined(first, second, head)
+    ):
         return _precise(store, expect)
     disclosures = first.disclosures + (second.disclosures if second else 0)
     report = Report(True, count, head, None, None, disclosures, 0, notes)
     if expect:
         want_count, want_hex = expect
         if count < want_count:
-            return report._replace(ok=False, problem=f"the log has {count} entries but the fingerprint you hold "
-                                   f"says {want_count}: entries were removed from the end")
+            return replace(
+                report,
+                ok=False,
+                problem=f"the log has {count} entries but the fingerprint you hold "
+                f"says {want_count}: entries were removed from the end",
+            )
         if not store.entry_hash(want_count).startswith(want_hex):
-            return report._replace(ok=False, problem=f"entry {want_count} does not match the fingerprint you hold: "
-                                   "the log was rewritten", problem_seq=want_count)
+            return replace(
+                report,
+                ok=False,
+                problem=f"entry {want_count} does not match the fingerprint you hold: the log was rewritten",
+                problem_seq=want_count,
+            )
     return report
 
 
@@ -325,10 +422,14 @@ def _precise(store: Any, expect: tuple[int, str] | None) -> Report:
         return report
     problem, problem_seq, checked = check_disclosures(store)
     if problem is not None:
-        return report._replace(ok=False, problem=problem, problem_seq=problem_seq)
+        return replace(report, ok=False, problem=problem, problem_seq=problem_seq)
     # the quick check found something the precise one did not: never report success then
-    return report._replace(ok=False, problem="the store changed while it was being verified, or could not be read "
-                           "consistently: run verify again", disclosures=checked)
+    return replace(
+        report,
+        ok=False,
+        problem="the store changed while it was being verified, or could not be read consistently: run verify again",
+        disclosures=checked,
+    )
 
 
 def check_disclosures(store: Any) -> tuple[str | None, int | None, int]:
@@ -351,18 +452,23 @@ def check_disclosures(store: Any) -> tuple[str | None, int | None, int]:
 class _SideProcess:
     """:func:`check_span` in a child Python reading the same store (read-only), answering in JSON."""
 
-    CODE = ("import json, sys\n"
-            "from escalate.verify import check_span\n"
-            "print(json.dumps(check_span(sys.argv[1], *map(int, sys.argv[2:]))._asdict()))\n")
+    CODE = (
+        "import dataclasses, json, sys\n"
+        "from escalate.verify import check_span\n"
+        "print(json.dumps(dataclasses.asdict(check_span(sys.argv[1], *map(int, sys.argv[2:])))))\n"
+    )
 
     def __init__(self, path: Any, lo: int, hi: int, d_lo: int, d_hi: int) -> None:
         import subprocess
         import sys
 
         try:
-            self.proc: Any = subprocess.Popen([sys.executable, "-c", self.CODE, str(path), str(lo), str(hi),
-                                               str(d_lo), str(d_hi)], stdout=subprocess.PIPE,
-                                              stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+            self.proc: Any = subprocess.Popen(
+                [sys.executable, "-c", self.CODE, str(path), str(lo), str(hi), str(d_lo), str(d_hi)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
+            )
         except OSError:
             self.proc = None
 
@@ -376,9 +482,15 @@ class _SideProcess:
             return None
         try:
             raw = json.loads(out)
-            return Span(raw["ok"], raw["count"], raw["first_prev"], raw["last"],
-                        [tuple(j) for j in raw["junctions"]],  # type: ignore[misc]
-                        {k: tuple(v) for k, v in raw["ends"].items()}, raw["disclosures"])  # type: ignore[misc]
+            return Span(
+                raw["ok"],
+                raw["count"],
+                raw["first_prev"],
+                raw["last"],
+                [tuple(j) for j in raw["junctions"]],
+                {k: tuple(v) for k, v in raw["ends"].items()},
+                raw["disclosures"],
+            )
         except (ValueError, TypeError, KeyError):
             return None  # it failed: the caller checks in this process instead, never assumes success
 
@@ -393,8 +505,9 @@ def _warnings(store: Any) -> list[str]:
     out = []
     for challenge, late, backwards in store.warning_counts():
         if late:
-            out.append(f"{challenge}: {late} entr{'y' if late == 1 else 'ies'} "
-                       "recorded more than 24 hours after they happened")
+            out.append(
+                f"{challenge}: {late} entr{'y' if late == 1 else 'ies'} recorded more than 24 hours after they happened"
+            )
         if backwards:
             out.append(f"{challenge}: the recording clock ran backwards {backwards} time(s)")
     return out

@@ -47,8 +47,11 @@ def contact_line(contact: Any, today: Any) -> str:
     parts += [value for value in (contact.phone, contact.email) if value]
     if contact.review_by is not None:
         when = contact.review_by.strftime("%d %b %Y")
-        parts.append(f"PAST ITS REVIEW DATE ({when}): check it is still right" if contact.review_overdue(today)
-                     else f"review by {when}")
+        parts.append(
+            f"PAST ITS REVIEW DATE ({when}): check it is still right"
+            if contact.review_overdue(today)
+            else f"review by {when}"
+        )
     return " · ".join(parts)
 
 
@@ -66,7 +69,9 @@ def stage_guidance(stage: Any, procedure: Any) -> list[str]:
         lines.append("Record: " + "; ".join(stage.record))
     urls = {f.name: f.url for f in procedure.forms}
     if stage.forms:
-        lines.append("Forms: " + "; ".join(f"{name} ({urls[name]})" if urls.get(name) else name for name in stage.forms))
+        lines.append(
+            "Forms: " + "; ".join(f"{name} ({urls[name]})" if urls.get(name) else name for name in stage.forms)
+        )
     if stage.note:
         lines.append(f"Note: {stage.note}")
     return lines
@@ -75,5 +80,8 @@ def stage_guidance(stage: Any, procedure: Any) -> list[str]:
 def notification_line(notification: Any, sent: bool) -> str:
     """A stage's notification as a DSL reads it: sent, still required, or optional; how, and the form."""
     mark = "SENT" if sent else ("REQUIRED" if notification.required else "OPTIONAL")
-    return (f"[{mark}] notify {notification.to}" + (f" ({notification.how})" if notification.how else "")
-            + (f" · form: {notification.form}" if notification.form else ""))
+    return (
+        f"[{mark}] notify {notification.to}"
+        + (f" ({notification.how})" if notification.how else "")
+        + (f" · form: {notification.form}" if notification.form else "")
+    )

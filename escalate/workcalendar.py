@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -53,7 +53,7 @@ def _holidays_in(region: str, year: int) -> dict[dt.date, str]:
     return _region_holidays(region)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _region_holidays(region: str) -> dict[dt.date, str]:
     """Every bank holiday of the region, 2000 to 2099. Kept in the cache folder as a small JSON
     file named after the installed ``holidays`` data, because importing that package costs more

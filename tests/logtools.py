@@ -14,9 +14,15 @@ UK = dt.timezone.utc
 
 def open_fictional(store, procedure="lincolnshire-joint", at="2026-11-16T09:00", **kw):
     catalogue = discover()
-    fields = dict(procedure_id=procedure, triggers=["disputed-referral"], case_ref="Child Q (fictional)",
-                  agency="Northtown CSC", decision="Referral closed with no further action",
-                  concern="Bruising seen twice in a week", at=at)
+    fields = dict(
+        procedure_id=procedure,
+        triggers=["disputed-referral"],
+        case_ref="Child Q (fictional)",
+        agency="Northtown CSC",
+        decision="Referral closed with no further action",
+        concern="Bruising seen twice in a week",
+        at=at,
+    )
     fields.update(kw)
     return journal.open_challenge(store, catalogue, SETTINGS, **fields)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from logtools import SETTINGS, open_fictional
 
 from escalate import audit_file, journal
 from escalate import settings as settings_mod
-from escalate.store import Store
-from logtools import SETTINGS, open_fictional
+from escalate.journal import store_at
 
 
 @pytest.fixture(autouse=True, params=["one process", "two processes"])
@@ -23,15 +23,27 @@ def reader(request, monkeypatch):
 
 def build(home):
     settings_mod.save(SETTINGS)
-    with Store.open(home / "escalate.sqlite3") as s:
+    with store_at(home / "escalate.sqlite3") as s:
         open_fictional(s, at="2026-11-02T09:00")  # Mon 2 Nov
-        journal.record(s, SETTINGS, "C-0001", "contact", {"direction": "made", "medium": "phone", "summary": "x"},
-                       "2026-11-02T10:00")
+        journal.record(
+            s,
+            SETTINGS,
+            "C-0001",
+            "contact",
+            {"direction": "made", "medium": "phone", "summary": "x"},
+            "2026-11-02T10:00",
+        )
         journal.step_up(s, SETTINGS, "C-0001", "no reply", "2026-11-05T10:00")
-        journal.record(s, SETTINGS, "C-0001", "resolved", {"outcome": "resolved", "rationale": "plan agreed"},
-                       "2026-11-09T10:00")  # Mon 9 Nov: 5 working days
-        open_fictional(s, procedure="london-children", at="2026-10-05T09:00", agency="Southby MASH",
-                       triggers=["no-information-sharing", "non-cooperation"])
+        journal.record(
+            s, SETTINGS, "C-0001", "resolved", {"outcome": "resolved", "rationale": "plan agreed"}, "2026-11-09T10:00"
+        )  # Mon 9 Nov: 5 working days
+        open_fictional(
+            s,
+            procedure="london-children",
+            at="2026-10-05T09:00",
+            agency="Southby MASH",
+            triggers=["no-information-sharing", "non-cooperation"],
+        )
 
 
 def test_store_audit_figures(isolated_home, run_cli):
@@ -121,12 +133,12 @@ def test_audit_charts_name_each_partnership_and_procedure_whole(isolated_home, r
     for name in names:
         assert f"<title>{name}</title>" in text, name
         shown = text.split(f"<title>{name}</title>", 1)[1].split("</text>", 1)[0]
-        assert len(shown) <= LABEL_CHARS and shown.endswith(name[name.rfind(" ("):]), shown
+        assert len(shown) <= LABEL_CHARS and shown.endswith(name[name.rfind(" (") :]), shown
         assert shown == name or "\u2026" in shown
     assert any(len(name) > LABEL_CHARS for name in names)
     plain = "A label with no procedure id that runs on and on and on and on past the width"
     chart = _bar_chart("By agency challenged", {plain: 3})
-    assert f">{plain[:LABEL_CHARS - 1]}\u2026</text>" in chart
+    assert f">{plain[: LABEL_CHARS - 1]}\u2026</text>" in chart
 
 
 def _made_up(good, tmp_path, name, change):
@@ -162,8 +174,10 @@ def test_a_verifying_file_whose_content_was_made_up_is_reported_and_left_out(iso
 
     files = {
         "not-json.jsonl": (_made_up(good, tmp_path, "not-json.jsonl", lambda t: "{not json"), "not an escalate entry"),
-        "no-times.jsonl": (_made_up(good, tmp_path, "no-times.jsonl", lambda t: '{"author":{},"data":{}}'),
-                           "not an escalate entry"),
+        "no-times.jsonl": (
+            _made_up(good, tmp_path, "no-times.jsonl", lambda t: '{"author":{},"data":{}}'),
+            "not an escalate entry",
+        ),
         "procedure.jsonl": (_made_up(good, tmp_path, "procedure.jsonl", procedure), "cannot be read"),
         "stage.jsonl": (_made_up(good, tmp_path, "stage.jsonl", stage), "do not fit the procedure"),
     }
@@ -181,19 +195,23 @@ def test_a_verifying_file_whose_content_was_made_up_is_reported_and_left_out(iso
 def test_opening_entries_are_parsed_exactly_as_json_would_however_their_procedure_text_reads():
     """The audit cuts each opening entry's procedure text out before parsing (decoding each distinct
     text once): whatever the text holds, the result must be what json.loads gives for the whole."""
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     from escalate import audit, entry
 
-    tricky = st.sampled_from(['","procedure_version":', '\\', '"', '\\"', '"procedure_text":"', '\n', 'é', '\u2028'])
+    tricky = st.sampled_from(['","procedure_version":', "\\", '"', '\\"', '"procedure_text":"', "\n", "é", "\u2028"])
     texts = st.lists(st.one_of(st.text(max_size=8), tricky), max_size=12).map("".join)
 
     @settings(max_examples=300, deadline=None)
     @given(texts, texts)
     def check(text, concern):
-        content = {"author": {"name": {"_sd": "0" * 64}}, "data": {
-            "concern": concern, "procedure_id": "p", "procedure_text": text, "procedure_version": "1"},
-            "occurred_at": "2026-11-02T09:00:00.000000Z", "recorded_at": "2026-11-02T09:00:00.000000Z"}
+        content = {
+            "author": {"name": {"_sd": "0" * 64}},
+            "data": {"concern": concern, "procedure_id": "p", "procedure_text": text, "procedure_version": "1"},
+            "occurred_at": "2026-11-02T09:00:00.000000Z",
+            "recorded_at": "2026-11-02T09:00:00.000000Z",
+        }
         body = ("E1 1 C-0001 1 opened " + "0" * 64 + " " + "0" * 64 + "\n") + entry.canonical(content).decode()
         cache = {}
         assert audit._content(body, cache) == content
@@ -201,9 +219,11 @@ def test_opening_entries_are_parsed_exactly_as_json_would_however_their_procedur
 
     check()
     # made-up content: the same answer as json, or the same refusal
-    for content in ['{"data":{"procedure_text":"a\\","procedure_version":"1"}}',
-                    '{"data":{"x":1},"procedure_text":"t","procedure_version":"1"}',
-                    '{"data":{"procedure_text":"t","procedure_version":"1"},"procedure_text":"u"}']:
+    for content in [
+        '{"data":{"procedure_text":"a\\","procedure_version":"1"}}',
+        '{"data":{"x":1},"procedure_text":"t","procedure_version":"1"}',
+        '{"data":{"procedure_text":"t","procedure_version":"1"},"procedure_text":"u"}',
+    ]:
         try:
             want = json.loads(content)
         except ValueError:

@@ -8,11 +8,11 @@ import hashlib
 import json
 
 import pytest
+from logtools import SETTINGS, open_fictional
 
 from escalate import audit, audit_file, journal
 from escalate import settings as settings_mod
-from escalate.store import Store
-from logtools import SETTINGS, open_fictional
+from escalate.journal import store_at
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -27,26 +27,41 @@ def exported(isolated_home, run_cli, tmp_path):
     """An export of six challenges, interleaved in time, of every shape the figures count: resolved,
     stepped up, open and overdue, a named worker (disclosed), a late entry."""
     settings_mod.save(SETTINGS)
-    with Store.open(isolated_home / "escalate.sqlite3") as s:
+    with store_at(isolated_home / "escalate.sqlite3") as s:
         for n in range(6):
-            open_fictional(s, at=f"2026-10-{5 + n:02d}T09:00", agency=f"Agency {n % 3}",
-                           procedure="london-children" if n % 2 else "lincolnshire-joint")
+            open_fictional(
+                s,
+                at=f"2026-10-{5 + n:02d}T09:00",
+                agency=f"Agency {n % 3}",
+                procedure="london-children" if n % 2 else "lincolnshire-joint",
+            )
         for n in range(6):
             cid = f"C-{n + 1:04d}"
-            journal.record(s, SETTINGS, cid, "contact", {"direction": "made", "medium": "phone", "summary": "call",
-                                                        "with": {"name": f"Worker {n}", "role": "SW"}},
-                           f"2026-10-{12 + n:02d}T10:00")
+            journal.record(
+                s,
+                SETTINGS,
+                cid,
+                "contact",
+                {
+                    "direction": "made",
+                    "medium": "phone",
+                    "summary": "call",
+                    "with": {"name": f"Worker {n}", "role": "SW"},
+                },
+                f"2026-10-{12 + n:02d}T10:00",
+            )
         for cid in ("C-0001", "C-0004"):
             journal.step_up(s, SETTINGS, cid, "no reply", "2026-10-20T10:00")
-        journal.record(s, SETTINGS, "C-0002", "resolved", {"outcome": "resolved", "rationale": "agreed"},
-                       "2026-10-26T10:00")
+        journal.record(
+            s, SETTINGS, "C-0002", "resolved", {"outcome": "resolved", "rationale": "agreed"}, "2026-10-26T10:00"
+        )
     path = tmp_path / "all.jsonl"
     assert run_cli("export", "--all", "-o", path)[0] == 0
     return path
 
 
 def one_process(path):
-    info, challenges = audit._from_file(str(path), {}, NOW)
+    info, challenges = audit.from_file(str(path), {}, NOW)
     return info, [audit.facts(c, NOW) for c in challenges]
 
 
@@ -67,7 +82,7 @@ def test_summarise_gives_the_figures_of_load(exported, tmp_path, run_cli):
     part = tmp_path / "part.jsonl"
     assert run_cli("export", "C-0002", "C-0003", "-o", part)[0] == 0
     files = [str(exported), str(part)]
-    assert audit.summarise(files, now=NOW) == audit.figures(*audit.load(files, now=NOW), NOW)
+    assert audit_file.summarise(files, now=NOW) == audit.figures(*audit.load(files, now=NOW), NOW)
 
 
 def _lines(path):
@@ -106,17 +121,30 @@ def _tampered(exported, tmp_path):
     yield "a line twice", lines[:4] + [lines[3]] + lines[4:]
     yield "the tail cut off", lines[:-3] + [b""]
     # JSON allows a line break between values; the file's lines do not
-    yield "a line broken in two", lines[:2] + lines[2].replace(b',"challenge"', b',\n"challenge"').split(b"\n") + lines[3:]
+    yield (
+        "a line broken in two",
+        lines[:2] + lines[2].replace(b',"challenge"', b',\n"challenge"').split(b"\n") + lines[3:],
+    )
     # a second "body" (json keeps the last): the challenge the split reads off the start is not the line's
     other = json.loads(lines[8])["body"]
-    yield "two bodies", lines[:2] + [lines[2].replace(b',"challenge"', b',"body":' + json.dumps(other).encode()
-                                                      + b',"challenge"', 1)] + lines[3:]
+    yield (
+        "two bodies",
+        lines[:2]
+        + [lines[2].replace(b',"challenge"', b',"body":' + json.dumps(other).encode() + b',"challenge"', 1)]
+        + lines[3:],
+    )
     yield "a made-up opening", _rechained(lines, {1: lambda b: b.replace('"agency":', '"agenda":')})
     yield "an empty line", lines[:3] + [b""] + lines[3:]
     # JSON can spell a lone surrogate, which no escalate entry holds (and no terminal prints)
-    yield "a lone surrogate in a content", _rechained(lines, {7: lambda b: b.replace('"summary":"', '"summary":"\\ud800', 1)})
+    yield (
+        "a lone surrogate in a content",
+        _rechained(lines, {7: lambda b: b.replace('"summary":"', '"summary":"\\ud800', 1)}),
+    )
     assert b'"summary\\":\\"' in lines[7] and b'"kind":"' in lines[7]  # (a contact: the openings come first)
-    yield "a lone surrogate in a body", lines[:7] + [lines[7].replace(b'"summary\\":\\"', b'"summary\\":\\"\\ud800', 1)] + lines[8:]
+    yield (
+        "a lone surrogate in a body",
+        lines[:7] + [lines[7].replace(b'"summary\\":\\"', b'"summary\\":\\"\\ud800', 1)] + lines[8:],
+    )
     yield "a lone surrogate as a kind", lines[:7] + [lines[7].replace(b'"kind":"', b'"kind":"\\udc00', 1)] + lines[8:]
 
 
@@ -125,7 +153,7 @@ def test_a_file_that_one_process_finds_wrong_gets_no_answer_from_two(exported, t
         path = _write(tmp_path / "t.jsonl", lines)
         assert audit_file.read(str(path), {}, NOW) is None, name
         # and the caller's one-process reading says what is wrong
-        inputs = audit.summarise([str(path)], now=NOW)["inputs"]
+        inputs = audit_file.summarise([str(path)], now=NOW)["inputs"]
         assert not inputs[0].ok and inputs[0].problem, name
         assert inputs[0].problem.isascii() or "surrogate" not in name, inputs[0].problem  # printable
     assert audit_file.read(str(_write(tmp_path / "t.jsonl", _rechained(_lines(exported), {}))), {}, NOW) is not None
@@ -146,7 +174,7 @@ def test_a_disclosure_carried_by_the_other_share_sends_the_file_to_one_process(e
 
     other_share = naming("C-0002")  # challenges alternate between the shares in order of first appearance
     assert audit_file.read(str(other_share), {}, NOW) is None
-    assert audit.summarise([str(other_share)], now=NOW)["inputs"][0].ok  # it verifies: one process counts it
+    assert audit_file.summarise([str(other_share)], now=NOW)["inputs"][0].ok  # it verifies: one process counts it
     same_share = naming("C-0003")
     assert audit_file.read(str(same_share), {}, NOW) == one_process(same_share)
 
@@ -167,7 +195,7 @@ def test_a_child_that_fails_or_cannot_start_leaves_the_file_to_one_process(expor
     monkeypatch.setattr(audit_file, "_share", real)
     monkeypatch.setattr(os, "fork", no_fork)
     assert audit_file.read(str(exported), {}, NOW) is None
-    assert audit.summarise([str(exported)], now=NOW)["challenges"] == 6
+    assert audit_file.summarise([str(exported)], now=NOW)["challenges"] == 6
 
 
 def test_small_files_are_read_in_one_process(exported, monkeypatch):

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from logtools import SETTINGS, open_fictional
 
 from escalate import clock, journal
 from escalate import settings as settings_mod
-from escalate.store import Store
+from escalate.journal import store_at
 from escalate.tui.audit_app import AuditApp
 from escalate.tui.screens.audit import AuditChallengeScreen, AuditScreen
 from escalate.tui.widgets import Chronology
-from logtools import SETTINGS, open_fictional
 
 NOW = clock.from_iso("2026-11-23T12:00:00.000000Z")
 
@@ -21,14 +21,25 @@ NOW = clock.from_iso("2026-11-23T12:00:00.000000Z")
 def exports(isolated_home, run_cli, tmp_path):
     """A full export, a redacted export and a tampered copy, made from a fictional store."""
     settings_mod.save(SETTINGS)
-    with Store.open(isolated_home / "escalate.sqlite3") as s:
+    with store_at(isolated_home / "escalate.sqlite3") as s:
         open_fictional(s, at="2026-11-02T09:00")
-        journal.record(s, SETTINGS, "C-0001", "contact",
-                       {"direction": "made", "medium": "phone", "with": {"name": "Sam Fictional", "role": "Social worker"},
-                        "summary": "Asked for the strategy discussion"}, "2026-11-02T10:00")
+        journal.record(
+            s,
+            SETTINGS,
+            "C-0001",
+            "contact",
+            {
+                "direction": "made",
+                "medium": "phone",
+                "with": {"name": "Sam Fictional", "role": "Social worker"},
+                "summary": "Asked for the strategy discussion",
+            },
+            "2026-11-02T10:00",
+        )
         journal.amend(s, SETTINGS, "C-0001", 2, "summary", "Asked for a strategy discussion", "typo")
-        open_fictional(s, procedure="london-children", at="2026-10-05T09:00", agency="Southby MASH",
-                       case_ref="Child R (fictional)")
+        open_fictional(
+            s, procedure="london-children", at="2026-10-05T09:00", agency="Southby MASH", case_ref="Child R (fictional)"
+        )
     full, redacted = tmp_path / "full.jsonl", tmp_path / "redacted.jsonl"
     assert run_cli("export", "--all", "-o", full)[0] == 0
     assert run_cli("export", "--all", "--redact", "-o", redacted)[0] == 0

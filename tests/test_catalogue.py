@@ -6,6 +6,7 @@ import json
 import shutil
 
 from conftest import DATA, ROOT
+
 from escalate.catalogue import discover
 
 
@@ -20,8 +21,11 @@ def test_bundled_procedures_are_found_by_default():
 def test_nearer_source_wins_and_says_so(tmp_path, run_cli):
     mine = tmp_path / "mine"
     mine.mkdir()
-    text = (ROOT / "procedures" / "london-children.toml").read_text().replace('version = "revised September 2021"',
-                                                                              'version = "local copy"')
+    text = (
+        (ROOT / "procedures" / "london-children.toml")
+        .read_text()
+        .replace('version = "revised September 2021"', 'version = "local copy"')
+    )
     (mine / "london.toml").write_text(text)
     catalogue = discover([str(mine)])
     assert catalogue.procedures["london-children"].procedure.version == "local copy"

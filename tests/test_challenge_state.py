@@ -7,21 +7,21 @@ import datetime as dt
 import shutil
 
 import pytest
-
 from conftest import DATA
+from logtools import SETTINGS
+
 from escalate import clock, journal
 from escalate.catalogue import discover
 from escalate.errors import ChallengeError, ConfigError, UsageError
+from escalate.journal import store_at
 from escalate.settings import Settings
-from escalate.store import Store
-from logtools import SETTINGS
 
 UK = clock.zone("Europe/London")
 
 
 @pytest.fixture
 def store(tmp_path):
-    s = Store.open(tmp_path / "s.db")
+    s = store_at(tmp_path / "s.db")
     yield s
     s.close()
 
@@ -33,8 +33,11 @@ def procs(tmp_path):
     folder.mkdir()
     text = (DATA / "minimal.toml").read_text()
     (folder / "ew.toml").write_text(text)
-    (folder / "sc.toml").write_text(text.replace('id = "fictional-test"', 'id = "fictional-scotland"')
-                                    .replace('region = "england-and-wales"', 'region = "scotland"'))
+    (folder / "sc.toml").write_text(
+        text.replace('id = "fictional-test"', 'id = "fictional-scotland"').replace(
+            'region = "england-and-wales"', 'region = "scotland"'
+        )
+    )
     return discover([str(folder)])
 
 
@@ -43,8 +46,18 @@ def local(instant):
 
 
 def open_in(store, catalogue, procedure, at):
-    return journal.open_challenge(store, catalogue, SETTINGS, procedure_id=procedure, triggers=["disputed-referral"],
-                                  case_ref="Child Z", agency="Fictional CSC", decision="NFA", concern="c", at=at)
+    return journal.open_challenge(
+        store,
+        catalogue,
+        SETTINGS,
+        procedure_id=procedure,
+        triggers=["disputed-referral"],
+        case_ref="Child Z",
+        agency="Fictional CSC",
+        decision="NFA",
+        concern="c",
+        at=at,
+    )
 
 
 def at(text):
@@ -59,8 +72,14 @@ def test_deadlines_over_christmas(store, procs, monkeypatch):
     assert local(raise_["due"]) == dt.datetime(2026, 12, 22, 17, 0)  # 2 working days from Friday
     assert raise_["status"] == "due"
     assert reply["status"] == "waiting"  # starts when we raise the concern
-    journal.record(store, SETTINGS, "C-0001", "contact", {"direction": "made", "medium": "phone", "summary": "s"},
-                   "2026-12-18T11:00")
+    journal.record(
+        store,
+        SETTINGS,
+        "C-0001",
+        "contact",
+        {"direction": "made", "medium": "phone", "summary": "s"},
+        "2026-12-18T11:00",
+    )
     view = journal.view(store, procs, "C-0001", now=at("2026-12-18T12:00"))
     raise_, reply = view["deadlines"]
     assert raise_["status"] == "met"
@@ -76,15 +95,21 @@ def test_a_deadline_extended_before_its_clock_starts_takes_the_agreed_date(store
     monkeypatch.setattr(clock, "now", lambda: at("2026-12-18T12:00"))
     open_in(store, procs, "fictional-test", "2026-12-18T10:00")
     reply_id = journal.view(store, procs, "C-0001", now=at("2026-12-18T12:00"))["deadlines"][1]["id"]
-    journal.record(store, SETTINGS, "C-0001", "deadline-extended",
-                   {"deadline": reply_id, "new_due": "2027-01-08T17:00", "reason": "agreed at the meeting"},
-                   "2026-12-18T11:00")
+    journal.record(
+        store,
+        SETTINGS,
+        "C-0001",
+        "deadline-extended",
+        {"deadline": reply_id, "new_due": "2027-01-08T17:00", "reason": "agreed at the meeting"},
+        "2026-12-18T11:00",
+    )
     reply = journal.view(store, procs, "C-0001", now=at("2026-12-18T12:00"))["deadlines"][1]
     assert reply["status"] == "due" and reply["extended"] and local(reply["due"]) == dt.datetime(2027, 1, 8, 17, 0)
     assert journal.view(store, procs, "C-0001", now=at("2027-01-11T09:00"))["deadlines"][1]["status"] == "overdue"
     monkeypatch.setattr(clock, "now", lambda: at("2027-01-04T12:00"))
-    journal.record(store, SETTINGS, "C-0001", "response", {"decision": "Strategy discussion agreed"},
-                   "2027-01-04T10:00")
+    journal.record(
+        store, SETTINGS, "C-0001", "response", {"decision": "Strategy discussion agreed"}, "2027-01-04T10:00"
+    )
     assert journal.view(store, procs, "C-0001", now=at("2027-01-11T09:00"))["deadlines"][1]["status"] == "met"
 
 
@@ -101,13 +126,29 @@ def test_scottish_new_year(store, procs, monkeypatch):
 def test_extension_and_pause(store, procs, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: at("2026-11-30T12:00"))
     open_in(store, procs, "fictional-test", "2026-11-23T10:00")
-    journal.record(store, SETTINGS, "C-0001", "deadline-extended",
-                   {"deadline": "raise", "new_due": "2026-12-04T17:00", "reason": "agreed by phone",
-                    "agreed_by": {"name": "Sam Fictional", "role": "Team manager"}}, "2026-11-24T10:00")
+    journal.record(
+        store,
+        SETTINGS,
+        "C-0001",
+        "deadline-extended",
+        {
+            "deadline": "raise",
+            "new_due": "2026-12-04T17:00",
+            "reason": "agreed by phone",
+            "agreed_by": {"name": "Sam Fictional", "role": "Team manager"},
+        },
+        "2026-11-24T10:00",
+    )
     d = journal.view(store, procs, "C-0001", now=at("2026-11-30T12:00"))["deadlines"][0]
     assert local(d["due"]) == dt.datetime(2026, 12, 4, 17, 0) and d["status"] == "due" and d["extended"]
-    journal.record(store, SETTINGS, "C-0001", "deadline-paused", {"deadline": "raise", "reason": "family moved"},
-                   "2026-11-30T10:00")
+    journal.record(
+        store,
+        SETTINGS,
+        "C-0001",
+        "deadline-paused",
+        {"deadline": "raise", "reason": "family moved"},
+        "2026-11-30T10:00",
+    )
     d = journal.view(store, procs, "C-0001", now=at("2026-12-10T12:00"))["deadlines"][0]
     assert d["status"] == "paused"
     monkeypatch.setattr(clock, "now", lambda: at("2026-12-02T12:00"))
@@ -121,9 +162,19 @@ def test_extension_and_pause(store, procs, monkeypatch):
 def test_protective_timescale_whichever_is_less(store, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: at("2026-11-23T12:00"))
     catalogue = discover()
-    journal.open_challenge(store, catalogue, SETTINGS, procedure_id="london-children", triggers=["unrecognised-harm"],
-                           case_ref="Child P", agency="CSC", decision="No s47", concern="c", at="2026-11-23T09:00",
-                           protective_by="2026-11-25T12:00")
+    journal.open_challenge(
+        store,
+        catalogue,
+        SETTINGS,
+        procedure_id="london-children",
+        triggers=["unrecognised-harm"],
+        case_ref="Child P",
+        agency="CSC",
+        decision="No s47",
+        concern="c",
+        at="2026-11-23T09:00",
+        protective_by="2026-11-25T12:00",
+    )
     d = journal.view(store, catalogue, "C-0001", now=at("2026-11-23T12:00"))["deadlines"][0]
     assert local(d["due"]) == dt.datetime(2026, 11, 25, 12, 0)  # sooner than a working week
 
@@ -151,8 +202,14 @@ def test_resolved_challenge_refuses_entries_until_reopened(store, procs, monkeyp
 
 def test_amendment_keeps_the_original_and_marks_the_correction(store, procs):
     open_in(store, procs, "fictional-test", "2026-11-23T10:00")
-    journal.record(store, SETTINGS, "C-0001", "contact", {"direction": "made", "medium": "phone", "summary": "Spoke to SW",
-                                                          "with": {"name": "Sam Fictonal"}}, "2026-11-23T11:00")
+    journal.record(
+        store,
+        SETTINGS,
+        "C-0001",
+        "contact",
+        {"direction": "made", "medium": "phone", "summary": "Spoke to SW", "with": {"name": "Sam Fictonal"}},
+        "2026-11-23T11:00",
+    )
     journal.amend(store, SETTINGS, "C-0001", 2, "summary", "Spoke to the duty social worker", "wrong person")
     journal.amend(store, SETTINGS, "C-0001", 2, "with.name", "Sam Fictional", "misspelt")
     rows = journal.chronology(store, "C-0001")
@@ -190,33 +247,62 @@ def test_immediate_risk_uses_the_skip_rule(store, tmp_path):
     folder = tmp_path / "p"
     folder.mkdir()
     text = (DATA / "minimal.toml").read_text() + (
-        '\n[[skip_rules]]\nid = "now"\nwhen = "Immediate risk"\ninstruction = "Call 999"\nstart_stage = 2\n')
+        '\n[[skip_rules]]\nid = "now"\nwhen = "Immediate risk"\ninstruction = "Call 999"\nstart_stage = 2\n'
+    )
     (folder / "m.toml").write_text(text)
     catalogue = discover([str(folder)])
-    journal.open_challenge(store, catalogue, SETTINGS, procedure_id="fictional-test", triggers=["unrecognised-harm"],
-                           case_ref="Child R", agency="CSC", decision="d", concern="c", immediate_risk=True)
+    journal.open_challenge(
+        store,
+        catalogue,
+        SETTINGS,
+        procedure_id="fictional-test",
+        triggers=["unrecognised-harm"],
+        case_ref="Child R",
+        agency="CSC",
+        decision="d",
+        concern="c",
+        immediate_risk=True,
+    )
     state = store.state("C-0001")
     assert state["stage"] == 2 and state["skip_rule"] == "now"
 
 
 def test_settings_required_before_recording(store, procs):
     with pytest.raises(ConfigError, match="name and role"):
-        journal.open_challenge(store, procs, Settings(), procedure_id="fictional-test", triggers=["non-cooperation"],
-                               case_ref="x", agency="a", decision="d", concern="c")
+        journal.open_challenge(
+            store,
+            procs,
+            Settings(),
+            procedure_id="fictional-test",
+            triggers=["non-cooperation"],
+            case_ref="x",
+            agency="a",
+            decision="d",
+            concern="c",
+        )
     assert store.count() == 0
 
 
-@pytest.mark.parametrize("kw,words", [
-    ({"triggers": ["bad-vibes"]}, "unknown trigger"),
-    ({"triggers": []}, "at least one trigger"),
-    ({"procedure_id": "nowhere"}, "no procedure"),
-    ({"case_ref": ""}, "needs case ref"),
-    ({"at": "not a time"}, "not an ISO-8601"),
-    ({"route": "side-door"}, "no route"),
-])
+@pytest.mark.parametrize(
+    "kw,words",
+    [
+        ({"triggers": ["bad-vibes"]}, "unknown trigger"),
+        ({"triggers": []}, "at least one trigger"),
+        ({"procedure_id": "nowhere"}, "no procedure"),
+        ({"case_ref": ""}, "needs case ref"),
+        ({"at": "not a time"}, "not an ISO-8601"),
+        ({"route": "side-door"}, "no route"),
+    ],
+)
 def test_open_bad_input(store, procs, kw, words):
-    fields = dict(procedure_id="fictional-test", triggers=["disputed-referral"], case_ref="Child", agency="CSC",
-                  decision="d", concern="c")
+    fields = dict(
+        procedure_id="fictional-test",
+        triggers=["disputed-referral"],
+        case_ref="Child",
+        agency="CSC",
+        decision="d",
+        concern="c",
+    )
     fields.update(kw)
     with pytest.raises(Exception, match=words):
         journal.open_challenge(store, procs, SETTINGS, **fields)
@@ -322,8 +408,9 @@ def test_a_limit_is_met_by_leaving_its_range_in_time_or_resolving_inside_it(stor
     journal.step_up(store, SETTINGS, "C-0001", "no agreement", "2026-11-24T10:00")
     journal.step_up(store, SETTINGS, "C-0001", "no agreement", "2026-11-25T10:00")
     open_in(store, limited, "fictional-limited", "2026-11-23T10:00")
-    journal.record(store, SETTINGS, "C-0002", "resolved", {"outcome": "resolved", "rationale": "agreed"},
-                   "2026-11-24T15:00")
+    journal.record(
+        store, SETTINGS, "C-0002", "resolved", {"outcome": "resolved", "rationale": "agreed"}, "2026-11-24T15:00"
+    )
     later = at("2026-12-10T12:00")
     stepped = journal.view(store, limited, "C-0001", now=later)
     assert stepped["history"][1]["deadlines"][1]["status"] == "met" and not stepped["missed"]
@@ -338,22 +425,44 @@ def test_a_limit_can_be_extended_while_the_challenge_is_in_its_range(store, limi
     monkeypatch.setattr(clock, "now", lambda: at("2026-12-01T12:00"))
     open_in(store, limited, "fictional-limited", "2026-11-23T10:00")
     journal.step_up(store, SETTINGS, "C-0001", "no agreement", "2026-11-24T10:00")
-    journal.record(store, SETTINGS, "C-0001", "deadline-extended",
-                   {"deadline": "limit:first-two", "new_due": "2026-12-10T17:00", "reason": "strategy meeting set",
-                    "agreed_by": {"name": "Robin Madeup", "role": "Partnership manager"}}, "2026-11-25T11:00")
+    journal.record(
+        store,
+        SETTINGS,
+        "C-0001",
+        "deadline-extended",
+        {
+            "deadline": "limit:first-two",
+            "new_due": "2026-12-10T17:00",
+            "reason": "strategy meeting set",
+            "agreed_by": {"name": "Robin Madeup", "role": "Partnership manager"},
+        },
+        "2026-11-25T11:00",
+    )
     view = journal.view(store, limited, "C-0001", now=at("2026-12-01T12:00"))
     limit = view["deadlines"][-1]
     assert limit["id"] == "limit:first-two" and limit["extended"] and limit["status"] == "due"
     assert local(limit["due"]) == dt.datetime(2026, 12, 10, 17, 0) and not view["overdue"]
     with pytest.raises(UsageError, match="limit set by the procedure"):
-        journal.record(store, SETTINGS, "C-0001", "timescale-agreed",
-                       {"deadline": "limit:first-two", "due": "2026-12-11T17:00", "reason": "r"})
+        journal.record(
+            store,
+            SETTINGS,
+            "C-0001",
+            "timescale-agreed",
+            {"deadline": "limit:first-two", "due": "2026-12-11T17:00", "reason": "r"},
+        )
     journal.step_up(store, SETTINGS, "C-0001", "still no agreement", "2026-11-26T10:00")
-    assert journal.view(store, limited, "C-0001", now=at("2026-12-01T12:00"))["history"][1]["deadlines"][-1][
-        "status"] == "met"  # left the range before the extended date
+    assert (
+        journal.view(store, limited, "C-0001", now=at("2026-12-01T12:00"))["history"][1]["deadlines"][-1]["status"]
+        == "met"
+    )  # left the range before the extended date
     with pytest.raises(UsageError, match="no deadline 'limit:first-two'"):
-        journal.record(store, SETTINGS, "C-0001", "deadline-extended",
-                       {"deadline": "limit:first-two", "new_due": "2026-12-20T17:00", "reason": "r"})
+        journal.record(
+            store,
+            SETTINGS,
+            "C-0001",
+            "deadline-extended",
+            {"deadline": "limit:first-two", "new_due": "2026-12-20T17:00", "reason": "r"},
+        )
 
 
 def test_a_paused_limit_stops_its_clock_until_resumed_or_the_next_step_up(store, limited, monkeypatch):
@@ -361,50 +470,108 @@ def test_a_paused_limit_stops_its_clock_until_resumed_or_the_next_step_up(store,
     challenge stepped up while paused (twice): each pause ends with the stage it was agreed in."""
     monkeypatch.setattr(clock, "now", lambda: at("2026-12-04T12:00"))
     open_in(store, limited, "fictional-limited", "2026-11-23T10:00")  # due Thu 26 Nov 17:00
-    journal.record(store, SETTINGS, "C-0001", "deadline-paused",
-                   {"deadline": "limit:first-two", "reason": "awaiting the strategy meeting"}, "2026-11-24T09:00")
+    journal.record(
+        store,
+        SETTINGS,
+        "C-0001",
+        "deadline-paused",
+        {"deadline": "limit:first-two", "reason": "awaiting the strategy meeting"},
+        "2026-11-24T09:00",
+    )
     paused = journal.view(store, limited, "C-0001", now=at("2026-11-27T12:00"))["deadlines"][-1]
     assert paused["status"] == "paused" and paused["paused"]
     with pytest.raises(ChallengeError, match="already paused"):
-        journal.record(store, SETTINGS, "C-0001", "deadline-paused",
-                       {"deadline": "limit:first-two", "reason": "again"}, "2026-11-24T10:00")
-    journal.record(store, SETTINGS, "C-0001", "deadline-resumed",
-                   {"deadline": "limit:first-two", "reason": "meeting held"}, "2026-11-25T21:00")
+        journal.record(
+            store,
+            SETTINGS,
+            "C-0001",
+            "deadline-paused",
+            {"deadline": "limit:first-two", "reason": "again"},
+            "2026-11-24T10:00",
+        )
+    journal.record(
+        store,
+        SETTINGS,
+        "C-0001",
+        "deadline-resumed",
+        {"deadline": "limit:first-two", "reason": "meeting held"},
+        "2026-11-25T21:00",
+    )
     resumed = journal.view(store, limited, "C-0001", now=at("2026-11-25T22:00"))["deadlines"][-1]
     assert local(resumed["due"]) == dt.datetime(2026, 11, 28, 5, 0) and resumed["status"] == "due"
-    journal.record(store, SETTINGS, "C-0001", "deadline-paused",
-                   {"deadline": "limit:first-two", "reason": "awaiting the manager"}, "2026-11-26T08:00")
+    journal.record(
+        store,
+        SETTINGS,
+        "C-0001",
+        "deadline-paused",
+        {"deadline": "limit:first-two", "reason": "awaiting the manager"},
+        "2026-11-26T08:00",
+    )
     journal.step_up(store, SETTINGS, "C-0001", "no agreement", "2026-11-26T10:00")  # paused 2 hours, then ended
     with pytest.raises(ChallengeError, match="its pause ended when the challenge stepped up to stage 2"):
-        journal.record(store, SETTINGS, "C-0001", "deadline-resumed",
-                       {"deadline": "limit:first-two", "reason": "manager back"}, "2026-11-26T10:30")
-    journal.record(store, SETTINGS, "C-0001", "deadline-paused",
-                   {"deadline": "limit:first-two", "reason": "awaiting legal advice"}, "2026-11-26T11:00")
+        journal.record(
+            store,
+            SETTINGS,
+            "C-0001",
+            "deadline-resumed",
+            {"deadline": "limit:first-two", "reason": "manager back"},
+            "2026-11-26T10:30",
+        )
+    journal.record(
+        store,
+        SETTINGS,
+        "C-0001",
+        "deadline-paused",
+        {"deadline": "limit:first-two", "reason": "awaiting legal advice"},
+        "2026-11-26T11:00",
+    )
     journal.step_up(store, SETTINGS, "C-0001", "still no agreement", "2026-11-27T11:00")  # paused for 24 hours
     limit = journal.view(store, limited, "C-0001", now=at("2026-12-04T12:00"))["history"][1]["deadlines"][-1]
     assert local(limit["due"]) == dt.datetime(2026, 11, 29, 7, 0) and limit["status"] == "met"
     with pytest.raises(UsageError, match="no deadline 'limit:first-two'"):  # stage 3 is past its range
-        journal.record(store, SETTINGS, "C-0001", "deadline-resumed",
-                       {"deadline": "limit:first-two", "reason": "r"}, "2026-11-27T12:00")
+        journal.record(
+            store,
+            SETTINGS,
+            "C-0001",
+            "deadline-resumed",
+            {"deadline": "limit:first-two", "reason": "r"},
+            "2026-11-27T12:00",
+        )
 
 
-def test_a_limit_with_a_protective_timescale_takes_the_sooner_date_and_one_with_none_says_so(tmp_path, store,
-                                                                                           monkeypatch):
+def test_a_limit_with_a_protective_timescale_takes_the_sooner_date_and_one_with_none_says_so(
+    tmp_path, store, monkeypatch
+):
     """The limit above with its timescale changed: "10 working days or a protective date, whichever is
     sooner" takes the case's protective date; "agreed" has no date a limit could take, and says so."""
     folder = tmp_path / "limited2"
     folder.mkdir()
-    (folder / "protective.toml").write_text(LIMITED.replace(
-        'timescale = { kind = "working-days", amount = 3 }',
-        'timescale = { kind = "lesser-of-protective", fixed = { kind = "working-days", amount = 10 } }'))
-    (folder / "open.toml").write_text(LIMITED.replace('id = "fictional-limited"', 'id = "fictional-open-limit"')
-                                      .replace('timescale = { kind = "working-days", amount = 3 }',
-                                               'timescale = { kind = "agreed" }'))
+    (folder / "protective.toml").write_text(
+        LIMITED.replace(
+            'timescale = { kind = "working-days", amount = 3 }',
+            'timescale = { kind = "lesser-of-protective", fixed = { kind = "working-days", amount = 10 } }',
+        )
+    )
+    (folder / "open.toml").write_text(
+        LIMITED.replace('id = "fictional-limited"', 'id = "fictional-open-limit"').replace(
+            'timescale = { kind = "working-days", amount = 3 }', 'timescale = { kind = "agreed" }'
+        )
+    )
     catalogue = discover([str(folder)])
     monkeypatch.setattr(clock, "now", lambda: at("2026-11-24T12:00"))
-    journal.open_challenge(store, catalogue, SETTINGS, procedure_id="fictional-limited", triggers=["disputed-referral"],
-                           case_ref="Child Z", agency="Fictional CSC", decision="NFA", concern="c",
-                           at="2026-11-23T10:00", protective_by="2026-11-25T12:00")
+    journal.open_challenge(
+        store,
+        catalogue,
+        SETTINGS,
+        procedure_id="fictional-limited",
+        triggers=["disputed-referral"],
+        case_ref="Child Z",
+        agency="Fictional CSC",
+        decision="NFA",
+        concern="c",
+        at="2026-11-23T10:00",
+        protective_by="2026-11-25T12:00",
+    )
     open_in(store, catalogue, "fictional-open-limit", "2026-11-23T10:00")
     limit = journal.view(store, catalogue, "C-0001", now=at("2026-11-24T12:00"))["deadlines"][-1]
     assert limit["id"] == "limit:first-two" and local(limit["due"]) == dt.datetime(2026, 11, 25, 12, 0)

@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import ROOT
+from logtools import SETTINGS, open_first_challenge
+
 from escalate import journal
 from escalate import settings as settings_mod
 from escalate.catalogue import discover
-from escalate.store import Store
-from logtools import SETTINGS, open_first_challenge
+from escalate.journal import store_at
 
 CONTACTS = """
 [[contacts]]
@@ -49,10 +49,19 @@ def procedures(tmp_path, monkeypatch):
 def open_one(home):
     """One challenge under london-children (whichever file of that id is loaded)."""
     settings_mod.save(SETTINGS)
-    with Store.open(home / "escalate.sqlite3") as s:
-        journal.open_challenge(s, discover(), SETTINGS, procedure_id="london-children",
-                               triggers=["disputed-referral"], case_ref="Child Q (fictional)", agency="Northtown CSC",
-                               decision="No further action", concern="Bruising seen twice", at="2026-11-16T09:00")
+    with store_at(home / "escalate.sqlite3") as s:
+        journal.open_challenge(
+            s,
+            discover(),
+            SETTINGS,
+            procedure_id="london-children",
+            triggers=["disputed-referral"],
+            case_ref="Child Q (fictional)",
+            agency="Northtown CSC",
+            decision="No further action",
+            concern="Bruising seen twice",
+            at="2026-11-16T09:00",
+        )
 
 
 def test_procedures_show_and_validate_name_the_contacts(procedures, run_cli):
@@ -60,14 +69,17 @@ def test_procedures_show_and_validate_name_the_contacts(procedures, run_cli):
     assert code == 0, err
     text = " ".join(out.split())
     assert "Named contacts" in text
-    assert ("Pat Example (Partnership business manager) · 01632 960000 · PAST ITS REVIEW DATE (31 Jan 2026): "
-            "check it is still right") in text
+    assert (
+        "Pat Example (Partnership business manager) · 01632 960000 · PAST ITS REVIEW DATE (31 Jan 2026): "
+        "check it is still right"
+    ) in text
     assert "Jo Madeup (Designated officer (LADO)) · lado@example.org · review by 31 Jan 2099" in text
     assert "Sam Fictional (Duty team manager)" in text
     code, out, err = run_cli("procedures", "validate", procedures)
     assert code == 0, err  # a contact due for a check is worth a note, not a failure
     assert "contact Pat Example (Partnership business manager) is past its review date, 31 Jan 2026" in " ".join(
-        out.split())
+        out.split()
+    )
     assert "Jo Madeup" not in out
 
 
@@ -85,14 +97,18 @@ def test_a_challenge_shows_the_contacts_of_the_file_loaded_now(procedures, run_c
     code, out, err = run_cli("show", "1")
     assert code == 0, err
     assert "Named contacts" in out and "Pat Example" in out and "PAST ITS REVIEW DATE" in out
-    procedures.write_text(procedures.read_text(encoding="utf-8").replace("Pat Example", "Robin Newname"),
-                          encoding="utf-8")
+    procedures.write_text(
+        procedures.read_text(encoding="utf-8").replace("Pat Example", "Robin Newname"), encoding="utf-8"
+    )
     code, out, err = run_cli("show", "1", "--json")
     assert code == 0, err
     data = json.loads(out)
     assert data["newer_procedure_version"] is True
     assert [(c["name"], c["review_overdue"]) for c in data["contacts"]] == [
-        ("Robin Newname", True), ("Jo Madeup", False), ("Sam Fictional", False)]
+        ("Robin Newname", True),
+        ("Jo Madeup", False),
+        ("Sam Fictional", False),
+    ]
     assert data["contacts"][0]["review_by"] == "2026-01-31" and data["contacts"][0]["phone"] == "01632 960000"
 
 
@@ -121,8 +137,11 @@ async def test_the_resolve_form_names_the_procedures_form_for_a_resolved_challen
     """A form the procedure keeps for the end of a challenge is named where the DSL resolves it."""
     from escalate.tui.app import EscalateApp
 
-    procedures.write_text(procedures.read_text(encoding="utf-8") + '\n[[forms]]\nname = "Resolution record"\n'
-                          'url = "https://example.org/forms/resolution"\nwhen = "when resolved"\n', encoding="utf-8")
+    procedures.write_text(
+        procedures.read_text(encoding="utf-8") + '\n[[forms]]\nname = "Resolution record"\n'
+        'url = "https://example.org/forms/resolution"\nwhen = "when resolved"\n',
+        encoding="utf-8",
+    )
     open_one(isolated_home)
     app = EscalateApp()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -10,14 +10,15 @@ import sys
 import time
 
 from conftest import ROOT
-from escalate import verify
-from escalate.store import Store
 from logtools import open_fictional
+
+from escalate import verify
+from escalate.journal import store_at
 
 WRITER = r"""
 import sys
-from escalate.store import Store
-store = Store.open(sys.argv[1])
+from escalate.journal import store_at
+store = store_at(sys.argv[1])
 n = 0
 while True:
     e = store.append(sys.argv[2], "note", "2026-11-20T10:00:00.000000Z", {"name": "Writer", "role": "DSL"},
@@ -33,7 +34,7 @@ while True:
 
 def seeded(tmp_path):
     path = tmp_path / "s.db"
-    with Store.open(path) as store:
+    with store_at(path) as store:
         open_fictional(store)
     return path
 
@@ -43,8 +44,12 @@ def test_sigkill_never_loses_an_acknowledged_entry(tmp_path):
     rng = random.Random(1234)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     for round_ in range(25):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), "C-0001", f"r{round_}"],
-                                stdout=subprocess.PIPE, text=True, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path), "C-0001", f"r{round_}"],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         acknowledged = []
         deadline = time.monotonic() + rng.uniform(0.25, 0.6)
         while time.monotonic() < deadline:
@@ -55,7 +60,7 @@ def test_sigkill_never_loses_an_acknowledged_entry(tmp_path):
         os.kill(proc.pid, signal.SIGKILL)
         rest, _ = proc.communicate()
         acknowledged += [int(x) for x in rest.split()]
-        with Store.open(path) as store:
+        with store_at(path) as store:
             report = verify.verify_store(store)
             assert report.ok, report.problem
             present = {e.seq for e in store.entries("C-0001")}
@@ -64,18 +69,25 @@ def test_sigkill_never_loses_an_acknowledged_entry(tmp_path):
 
 def test_concurrent_writers_keep_one_chain(tmp_path):
     path = seeded(tmp_path)
-    with Store.open(path) as store:
+    with store_at(path) as store:
         open_fictional(store)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), f"C-000{1 + i % 2}", f"w{i}", "60"],
-                              stdout=subprocess.PIPE, text=True, env=env) for i in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path), f"C-000{1 + i % 2}", f"w{i}", "60"],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for i in range(3)
+    ]
     acknowledged = []
     for p in procs:
         out, _ = p.communicate(timeout=120)
         assert p.returncode == 0
         acknowledged += [int(x) for x in out.split()]
     assert len(acknowledged) == 180 and len(set(acknowledged)) == 180
-    with Store.open(path) as store:
+    with store_at(path) as store:
         report = verify.verify_store(store)
         assert report.ok, report.problem
         assert report.count == 182
@@ -91,13 +103,18 @@ def test_checkpoints_happen_while_the_writer_is_idle_not_inside_appends(tmp_path
     import sqlite3
 
     path = seeded(tmp_path)
-    store = Store.open(path)
+    store = store_at(path)
     try:
         from escalate.store import _Checkpointer
 
         for n in range(_Checkpointer.BATCH):  # a batch worth checkpointing
-            store.append("C-0001", "note", "2026-11-20T10:00:00.000000Z", {"name": "Writer", "role": "DSL"},
-                         {"summary": f"idle {n}"})
+            store.append(
+                "C-0001",
+                "note",
+                "2026-11-20T10:00:00.000000Z",
+                {"name": "Writer", "role": "DSL"},
+                {"summary": f"idle {n}"},
+            )
         copy = tmp_path / "main-file-only.db"
         deadline = time.monotonic() + 10
         while True:

@@ -11,28 +11,34 @@ import time
 import uuid
 
 import pytest
-
 from conftest import ROOT, run_escalate
 
 pytestmark = pytest.mark.e2e
 
 if shutil.which("tmux") is None:  # .ci/run installs tmux; a developer machine may lack it
-    pytest.skip("tmux is not installed (apt-get install -y tmux); the end-to-end test needs a real terminal",
-                allow_module_level=True)
+    pytest.skip(
+        "tmux is not installed (apt-get install -y tmux); the end-to-end test needs a real terminal",
+        allow_module_level=True,
+    )
 
 
 class Terminal:
     def __init__(self, home, width=100, height=30, args=""):
         self.name = f"escalate-{uuid.uuid4().hex[:8]}"
         self.socket = ["-L", self.name]
-        command = (f"cd {ROOT} && ESCALATE_HOME={home} {sys.executable} -m escalate {args}; "
-                   "echo ESCALATE-EXITED $?; sleep 30")
-        subprocess.run(["tmux", *self.socket, "new-session", "-d", "-x", str(width), "-y", str(height), "-s",
-                        self.name, command], check=True, env={**os.environ, "TERM": "xterm-256color"})
+        command = (
+            f"cd {ROOT} && ESCALATE_HOME={home} {sys.executable} -m escalate {args}; echo ESCALATE-EXITED $?; sleep 30"
+        )
+        subprocess.run(
+            ["tmux", *self.socket, "new-session", "-d", "-x", str(width), "-y", str(height), "-s", self.name, command],
+            check=True,
+            env={**os.environ, "TERM": "xterm-256color"},
+        )
 
     def screen(self) -> str:
-        return subprocess.run(["tmux", *self.socket, "capture-pane", "-p", "-t", self.name], capture_output=True,
-                              text=True).stdout
+        return subprocess.run(
+            ["tmux", *self.socket, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+        ).stdout
 
     def wait_for(self, text: str, timeout: float = 20.0, settle: float = 0.3) -> str:
         deadline = time.monotonic() + timeout
@@ -94,7 +100,9 @@ def test_a_dsl_runs_a_challenge_from_concern_to_resolution(tmp_path):
         term.type("Sam Fictional, Social worker, Northtown CSC")
         term.keys("Tab")
         term.type("Raised the disagreement by phone")
-        term.wait_for("Raised the disagreement by phone", timeout=10)  # typed into the form, not lost while it took focus
+        term.wait_for(
+            "Raised the disagreement by phone", timeout=10
+        )  # typed into the form, not lost while it took focus
         term.keys("C-s")
         term.wait_for("Saved: #2 contact")
         term.keys("r")
@@ -133,11 +141,28 @@ def test_a_dsl_runs_a_challenge_from_concern_to_resolution(tmp_path):
 def test_an_auditor_opens_exported_files_read_only_in_a_real_terminal(tmp_path):
     home = tmp_path / "home"
     env = {"ESCALATE_HOME": str(home)}
-    for argv in (["config", "set", "name", "Alex Example"], ["config", "set", "role", "DSL"],
-                 ["open", "--procedure", "london-children", "--trigger", "unrecognised-harm", "--case-ref",
-                  "Child T (fictional)", "--agency", "Eastvale CSC", "--decision", "NFA", "--concern",
-                  "Repeated injuries", "--at", "2026-11-16T09:00"],
-                 ["export", "--all", "--redact", "-o", str(tmp_path / "for-audit.jsonl")]):
+    for argv in (
+        ["config", "set", "name", "Alex Example"],
+        ["config", "set", "role", "DSL"],
+        [
+            "open",
+            "--procedure",
+            "london-children",
+            "--trigger",
+            "unrecognised-harm",
+            "--case-ref",
+            "Child T (fictional)",
+            "--agency",
+            "Eastvale CSC",
+            "--decision",
+            "NFA",
+            "--concern",
+            "Repeated injuries",
+            "--at",
+            "2026-11-16T09:00",
+        ],
+        ["export", "--all", "--redact", "-o", str(tmp_path / "for-audit.jsonl")],
+    ):
         assert run_escalate(*argv, env=env).returncode == 0
     before = (tmp_path / "for-audit.jsonl").read_bytes()
     term = Terminal(tmp_path / "auditor-home", width=80, height=24, args=f"audit {tmp_path / 'for-audit.jsonl'} --tui")

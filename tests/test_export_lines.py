@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 
 import pytest
+from logtools import SETTINGS, open_fictional
 
 from escalate import export as export_mod
 from escalate import export_lines, journal
 from escalate.errors import StoreError
+from escalate.journal import store_at
 from escalate.store import Store
-from logtools import SETTINGS, open_fictional
 
 
 @pytest.fixture(autouse=True)
@@ -23,15 +24,29 @@ def two_cores(monkeypatch):
 @pytest.fixture
 def store(tmp_path):
     """Five challenges of six entries, openings naming four people (disclosures in digest order)."""
-    with Store.open(tmp_path / "log.sqlite3") as s:
+    with store_at(tmp_path / "log.sqlite3") as s:
         for n in range(5):
-            c = open_fictional(s, case_ref=f"Child {n} (fictional)", subject_name=f"Pat Notreal {n}",
-                               decision_by={"name": f"Lee Madeup {n}", "role": "Team manager"}).challenge
+            c = open_fictional(
+                s,
+                case_ref=f"Child {n} (fictional)",
+                subject_name=f"Pat Notreal {n}",
+                decision_by={"name": f"Lee Madeup {n}", "role": "Team manager"},
+            ).challenge
             for k in range(5):
-                journal.record(s, SETTINGS, c, "contact", {"direction": "made", "medium": "phone", "with": {
-                    "name": f"Worker {n}-{k}"}, "summary": f'Call {k}: "quoted" \\ and\nsecond line'},
-                    f"2026-11-17T1{k}:00")
-    s = Store.open(tmp_path / "log.sqlite3")
+                journal.record(
+                    s,
+                    SETTINGS,
+                    c,
+                    "contact",
+                    {
+                        "direction": "made",
+                        "medium": "phone",
+                        "with": {"name": f"Worker {n}-{k}"},
+                        "summary": f'Call {k}: "quoted" \\ and\nsecond line',
+                    },
+                    f"2026-11-17T1{k}:00",
+                )
+    s = store_at(tmp_path / "log.sqlite3")
     yield s
     s.close()
 
@@ -60,7 +75,7 @@ def test_chunks_with_and_without_the_helper_are_the_lines_python_makes(store, mo
 HELPER_FAILS = {
     "exits after one chunk": "import os\nos._exit(0)\n",
     "dies part way through a chunk": "import os, struct\nos.write(1, struct.pack('<5q', 4, 4, 5, 8, 999))\n"
-                                     "os.write(1, b'{\"body\":')\nos._exit(3)\n",
+    "os.write(1, b'{\"body\":')\nos._exit(3)\n",
     "writes nonsense": "import os\nos.write(1, b'\\xff' * 100)\n",
 }
 
@@ -70,8 +85,9 @@ def test_a_helper_that_fails_leaves_its_chunks_to_this_process_and_the_file_is_t
     monkeypatch.setattr(export_lines, "SIZE", 3)
     expected = _expected(store, False)
     # the helper's code: its first chunk as usual, then the failure
-    code = export_lines._HELPER.replace("for start in range(lo + size, hi, 2 * size):",
-                                        "for start in range(lo + size, lo + 2 * size, 2 * size):")
+    code = export_lines._HELPER.replace(
+        "for start in range(lo + size, hi, 2 * size):", "for start in range(lo + size, lo + 2 * size, 2 * size):"
+    )
     monkeypatch.setattr(export_lines, "_HELPER", code + HELPER_FAILS[how])
     assert _made(store, False, helper_from=1) == expected
 
@@ -84,8 +100,9 @@ def test_a_helper_that_cannot_start_leaves_every_chunk_to_this_process(store, mo
 
 @pytest.mark.parametrize("helper", [False, True])
 @pytest.mark.parametrize("damage", ["a line cannot be made", "lines out of order"])
-def test_damage_or_disorder_in_any_chunk_fails_the_export_and_nothing_is_written(store, tmp_path, monkeypatch,
-                                                                                 helper, damage):
+def test_damage_or_disorder_in_any_chunk_fails_the_export_and_nothing_is_written(
+    store, tmp_path, monkeypatch, helper, damage
+):
     """SQLite reports how many lines it made and the numbers of the first and last: a line it could
     not make (a row changed outside escalate) or lines out of order fail the whole export, whether
     this process or the helper made the chunk; no file, nothing recorded."""
@@ -93,8 +110,11 @@ def test_damage_or_disorder_in_any_chunk_fails_the_export_and_nothing_is_written
     if helper:
         monkeypatch.setattr(export_lines, "HELPER_FROM", 1)
     real = Store.whole_log_chunk_sql
-    spoil = ("count(line)", "count(line) - (min(seq) > 4)") if damage.startswith("a line") else (
-        "min(seq), max(seq)", "min(seq) + (min(seq) > 4), max(seq)")
+    spoil = (
+        ("count(line)", "count(line) - (min(seq) > 4)")
+        if damage.startswith("a line")
+        else ("min(seq), max(seq)", "min(seq) + (min(seq) > 4), max(seq)")
+    )
 
     def spoiled(self, redact):
         return real(self, redact).replace(*spoil)  # the second chunk on: made by the helper if there is one

@@ -4,17 +4,17 @@ every export is recorded in the log, and HTML is self-contained."""
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 import shutil
 import subprocess
 
 import pytest
+from logtools import SETTINGS, open_fictional
 
 from escalate import journal
 from escalate import settings as settings_mod
-from escalate.store import Store
-from logtools import SETTINGS, open_fictional
+from escalate.journal import store_at
 
 SECRETS = ("Child Q (fictional)", "Sam Fictional", "Alex Example", "Robin Madeup")
 
@@ -22,13 +22,29 @@ SECRETS = ("Child Q (fictional)", "Sam Fictional", "Alex Example", "Robin Madeup
 @pytest.fixture
 def store_home(isolated_home):
     settings_mod.save(SETTINGS)
-    with Store.open(isolated_home / "escalate.sqlite3") as s:
+    with store_at(isolated_home / "escalate.sqlite3") as s:
         open_fictional(s, decision_by={"name": "Robin Madeup", "role": "Team manager"})
-        journal.record(s, SETTINGS, "C-0001", "contact",
-                       {"direction": "made", "medium": "phone", "with": {"name": "Sam Fictional", "role": "Social worker"},
-                        "summary": "Raised the disagreement\nand asked for reasons in writing"}, "2026-11-16T10:00")
-        journal.record(s, SETTINGS, "C-0001", "response", {"decision": "Still NFA", "with": {"name": "Sam Fictional"}},
-                       "2026-11-17T10:00")
+        journal.record(
+            s,
+            SETTINGS,
+            "C-0001",
+            "contact",
+            {
+                "direction": "made",
+                "medium": "phone",
+                "with": {"name": "Sam Fictional", "role": "Social worker"},
+                "summary": "Raised the disagreement\nand asked for reasons in writing",
+            },
+            "2026-11-16T10:00",
+        )
+        journal.record(
+            s,
+            SETTINGS,
+            "C-0001",
+            "response",
+            {"decision": "Still NFA", "with": {"name": "Sam Fictional"}},
+            "2026-11-17T10:00",
+        )
         journal.amend(s, SETTINGS, "C-0001", 2, "with.name", "Sam Fictional", "spelling check")
     return isolated_home
 
@@ -40,7 +56,7 @@ def test_csv_parses_back_to_the_same_entries(store_home, tmp_path, run_cli):
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    with Store.open(store_home / "escalate.sqlite3") as s:
+    with store_at(store_home / "escalate.sqlite3") as s:
         stored = [e for e in s.entries("C-0001") if e.kind != "exported"]
     assert [(int(r["seq"]), r["kind"], r["hash"]) for r in rows] == [(e.seq, e.kind, e.hash) for e in stored]
     assert "\n" in rows[1]["text"]  # a line break inside a field survives quoting
@@ -65,7 +81,7 @@ def test_unredacted_exports_show_names_and_are_recorded(store_home, tmp_path, ru
     out = tmp_path / f"log.{fmt}"
     assert run_cli("export", "1", "--format", fmt, "-o", out)[0] == 0
     assert b"Sam Fictional" in out.read_bytes()
-    with Store.open(store_home / "escalate.sqlite3") as s:
+    with store_at(store_home / "escalate.sqlite3") as s:
         last = s.entries("C-0001")[-1]
     data = last.content()["data"]
     import hashlib
@@ -90,10 +106,23 @@ def test_html_renders_in_a_real_browser(store_home, tmp_path, run_cli):
     out = tmp_path / "log.html"
     assert run_cli("export", "1", "--format", "html", "-o", out)[0] == 0
     shot = tmp_path / "shot.png"
-    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-                    f"--screenshot={shot}", "--window-size=1000,1400", out.as_uri()],
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={shot}",
+            "--window-size=1000,1400",
+            out.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+    )
     assert shot.exists() and shot.stat().st_size > 10_000  # a blank page compresses to far less
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -111,7 +140,7 @@ def test_dispute_pack(store_home, tmp_path, run_cli, fmt):
     out = tmp_path / f"pack.{fmt}"
     code, _, err = run_cli("pack", "1", "--format", fmt, "-o", out)
     assert code == 0, err
-    with Store.open(store_home / "escalate.sqlite3") as s:
+    with store_at(store_home / "escalate.sqlite3") as s:
         last = s.entries("C-0001")[-1]
     assert last.kind == "exported" and last.content()["data"]["scope"] == "dispute pack"
     if fmt == "pdf":
@@ -121,15 +150,35 @@ def test_dispute_pack(store_home, tmp_path, run_cli, fmt):
         text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True).stdout
     else:
         text = out.read_text()
-    for words in ("The concern and the evidence", "Timescales of the procedure", "Still NFA", "Outcome sought",
-                  "Sam Fictional", "Record: "):  # (what the procedure asks to be recorded at this stage)
+    for words in (
+        "The concern and the evidence",
+        "Timescales of the procedure",
+        "Still NFA",
+        "Outcome sought",
+        "Sam Fictional",
+        "Record: ",
+    ):  # (what the procedure asks to be recorded at this stage)
         assert words in text, words
 
 
 def test_the_pack_says_which_timescale_was_extended(store_home, tmp_path, run_cli):
     """The meeting reads the date agreed, and that it was agreed, not the procedure's own."""
-    assert run_cli("record", "1", "deadline-extended", "--deadline", "resolve", "--new-due", "2026-12-04T17:00",
-                   "--reason", "Agreed by phone", "--at", "2026-11-17T11:00")[0] == 0
+    assert (
+        run_cli(
+            "record",
+            "1",
+            "deadline-extended",
+            "--deadline",
+            "resolve",
+            "--new-due",
+            "2026-12-04T17:00",
+            "--reason",
+            "Agreed by phone",
+            "--at",
+            "2026-11-17T11:00",
+        )[0]
+        == 0
+    )
     out = tmp_path / "pack.md"
     assert run_cli("pack", "1", "--format", "md", "-o", out)[0] == 0
     line = next(x for x in out.read_text().splitlines() if "Resolve, or agree" in x)
@@ -175,11 +224,15 @@ def test_lines_built_by_sqlite_equal_lines_built_in_python(store_home, tmp_path,
     Each opening names four people, so the disclosures' order (by digest) is tested too."""
     from escalate import export as export_mod
 
-    with Store.open(store_home / "escalate.sqlite3") as s:
+    with store_at(store_home / "escalate.sqlite3") as s:
         open_fictional(s, case_ref='Child "Z" \\ (fictional)\tü 中', concern="Line one\nline two \x07 bell")
         for n in range(6):
-            open_fictional(s, case_ref=f"Child {n} (fictional)", subject_name=f"Pat Notreal {n}",
-                           decision_by={"name": f"Lee Madeup {n}", "role": "Team manager"})
+            open_fictional(
+                s,
+                case_ref=f"Child {n} (fictional)",
+                subject_name=f"Pat Notreal {n}",
+                decision_by={"name": f"Lee Madeup {n}", "role": "Team manager"},
+            )
         if selection == "all":
             selection = s.challenge_ids()
         assert export_mod.sqlite_json_matches(s)  # this machine's SQLite; CI's is checked the same way
@@ -200,20 +253,23 @@ def test_export_reports_progress_to_the_end(store_home, tmp_path):
     from escalate.export import export
 
     seen = []
-    with Store.open(store_home / "escalate.sqlite3") as s:
+    with store_at(store_home / "escalate.sqlite3") as s:
         export(s, SETTINGS, discover(), ["C-0001"], tmp_path / "p.jsonl", progress=lambda d, t: seen.append((d, t)))
     # jsonl is written as the header, then chunks of LINES_PER_CHUNK entries: here header + one chunk
     assert seen and seen[-1][0] == seen[-1][1] == 2
 
 
 def test_large_export_reports_progress_in_steps(store_home, tmp_path, monkeypatch):
-    from escalate import export as export_mod, export_lines
+    from escalate import export as export_mod
+    from escalate import export_lines
 
     monkeypatch.setattr(export_mod, "LINES_PER_CHUNK", 1)  # a selection's lines
     monkeypatch.setattr(export_lines, "SIZE", 1)  # the whole log's (here the one challenge is all of it)
     seen = []
-    with Store.open(store_home / "escalate.sqlite3") as s:
-        export_mod.export(s, SETTINGS, None, ["C-0001"], tmp_path / "p.jsonl", progress=lambda d, t: seen.append((d, t)))
+    with store_at(store_home / "escalate.sqlite3") as s:
+        export_mod.export(
+            s, SETTINGS, None, ["C-0001"], tmp_path / "p.jsonl", progress=lambda d, t: seen.append((d, t))
+        )
     assert seen[-1] == (5, 5)  # header + 4 entries, one per chunk
     assert export_mod.verify_file(tmp_path / "p.jsonl").ok  # chunking never changes the bytes that verify
 
@@ -235,20 +291,33 @@ def test_export_that_cannot_be_recorded_leaves_no_file(store_home, tmp_path, run
     assert not list(tmp_path.glob(".out.file*"))  # no temporary file left either
 
 
-@pytest.mark.parametrize("text", ['plain', 'quote " and \\ backslash', "line\nbreak", "tab\there", "bell\x07",
-                                  "é ü 中文 \u2028 emoji 🙂", "\x7f del", ""])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain",
+        'quote " and \\ backslash',
+        "line\nbreak",
+        "tab\there",
+        "bell\x07",
+        "é ü 中文 \u2028 emoji 🙂",
+        "\x7f del",
+        "",
+    ],
+)
 def test_json_string_matches_the_json_module(text):
     """The export's fast JSON string writer must give exactly json.dumps's bytes for any text."""
     from escalate.export import _json_strings
 
     texts = [text, "plain", text + "\x00 nul", "after"]  # a NUL, or any control character, takes the slow path
     assert _json_strings([t.encode("utf-8") for t in texts]) == [
-        json.dumps(t, ensure_ascii=False).encode("utf-8") for t in texts]
+        json.dumps(t, ensure_ascii=False).encode("utf-8") for t in texts
+    ]
     assert _json_strings([text.encode("utf-8")]) == [json.dumps(text, ensure_ascii=False).encode("utf-8")]
 
 
 def test_json_string_matches_the_json_module_for_any_text():
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     from escalate.export import _json_strings
 
@@ -256,7 +325,8 @@ def test_json_string_matches_the_json_module_for_any_text():
     @given(st.lists(st.text(), min_size=1, max_size=5))
     def check(texts):
         assert _json_strings([t.encode("utf-8") for t in texts]) == [
-            json.dumps(t, ensure_ascii=False).encode("utf-8") for t in texts]
+            json.dumps(t, ensure_ascii=False).encode("utf-8") for t in texts
+        ]
 
     check()
 
@@ -278,6 +348,7 @@ def test_a_failed_write_leaves_no_file_not_even_a_temporary_one(tmp_path, failur
     with pytest.raises(RuntimeError):
         write_atomic(tmp_path / "out.jsonl", chunks(), record)
     assert list(tmp_path.iterdir()) == []
+
 
 def test_lines_made_ahead_on_a_thread_arrive_in_order_and_so_does_the_makers_error(tmp_path):
     """A jsonl export's lines are made on a thread while the caller writes: every chunk arrives in
@@ -359,8 +430,9 @@ def test_a_ctrl_c_once_an_export_is_being_recorded_is_too_late_to_stop_it(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.jsonl"]
     # and a ^C while the file is written still stops it, with nothing recorded and no file
     with pytest.raises(KeyboardInterrupt):
-        export_mod.write_atomic(tmp_path / "y.jsonl", (os.kill(os.getpid(), signal.SIGINT) or b"x" for _ in "ab"),
-                                record)
+        export_mod.write_atomic(
+            tmp_path / "y.jsonl", (os.kill(os.getpid(), signal.SIGINT) or b"x" for _ in "ab"), record
+        )
     assert len(recorded) == 1 and sorted(p.name for p in tmp_path.iterdir()) == ["x.jsonl"]
 
 
@@ -416,8 +488,7 @@ def test_a_file_synced_as_it_grows_is_whole_or_absent(tmp_path, monkeypatch, fai
     written = []
 
     def chunks():
-        for part in parts:
-            yield part
+        yield from parts
         written.append(True)
 
     real = os.fsync
@@ -439,7 +510,7 @@ def test_an_export_stops_at_the_head_it_announces(store_home, tmp_path, monkeypa
     still verifies: its header's entry count and fingerprint describe exactly what it holds."""
     from escalate import export as export_mod
 
-    with Store.open(store_home / "escalate.sqlite3") as s:
+    with store_at(store_home / "escalate.sqlite3") as s:
         real_count = s.entry_count
 
         def count_then_append(challenges=None, upto=None):
@@ -456,8 +527,10 @@ def test_an_export_stops_at_the_head_it_announces(store_home, tmp_path, monkeypa
             assert report.ok, report.problem
             header = json.loads(out.read_bytes().split(b"\n", 1)[0])
             assert report.count == header["entries"]
-            assert all(json.loads(line)["seq"] <= int(header["store_fingerprint"].split(":")[0])
-                       for line in out.read_bytes().splitlines()[1:])
+            assert all(
+                json.loads(line)["seq"] <= int(header["store_fingerprint"].split(":")[0])
+                for line in out.read_bytes().splitlines()[1:]
+            )
 
 
 def test_what_leaves_the_system_is_derived_from_the_entries_not_the_cache(store_home, tmp_path, run_cli):
@@ -505,11 +578,14 @@ def test_export_needs_an_output_unless_printing_the_schema(store_home, run_cli):
     assert code == 2 and "no output file" in err
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["1", "--since", "2026-11-01"], "narrow --all"),
-    (["--all", "--open", "--resolved"], "not both"),
-    (["--all", "--since", "last tuesday"], "not an ISO-8601 date"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["1", "--since", "2026-11-01"], "narrow --all"),
+        (["--all", "--open", "--resolved"], "not both"),
+        (["--all", "--since", "last tuesday"], "not an ISO-8601 date"),
+    ],
+)
 def test_export_filters_that_make_no_sense_are_refused(store_home, run_cli, tmp_path, argv, words):
     code, _, err = run_cli("export", *argv, "-o", tmp_path / "x.jsonl")
     assert code == 2 and words in err
@@ -517,7 +593,7 @@ def test_export_filters_that_make_no_sense_are_refused(store_home, run_cli, tmp_
 
 
 def test_export_since_keeps_whole_challenges_active_on_or_after_the_date(store_home, run_cli, tmp_path):
-    with Store.open(store_home / "escalate.sqlite3") as s:
+    with store_at(store_home / "escalate.sqlite3") as s:
         open_fictional(s, at="2026-10-01T09:00", case_ref="Child Old (fictional)")  # C-0002, quiet since
     out = tmp_path / "since.jsonl"
     assert run_cli("export", "--all", "--since", "2026-11-01", "-o", out)[0] == 0
@@ -528,8 +604,10 @@ def test_export_since_keeps_whole_challenges_active_on_or_after_the_date(store_h
     assert [x["cseq"] for x in lines] == list(range(1, len(lines) + 1))  # from its opening entry
 
 
-@pytest.mark.parametrize("filters, scope", [(["--open"], "open"), (["--resolved"], None),
-                                            (["--open", "--since", "2026-11-01"], "open+since 2026-11-01")])
+@pytest.mark.parametrize(
+    "filters, scope",
+    [(["--open"], "open"), (["--resolved"], None), (["--open", "--since", "2026-11-01"], "open+since 2026-11-01")],
+)
 def test_export_scope_names_the_filters(store_home, run_cli, tmp_path, filters, scope):
     out = tmp_path / "f.jsonl"
     code, _, err = run_cli("export", "--all", *filters, "-o", out)
@@ -545,12 +623,12 @@ WITHHELD_TEXT = "Bruising seen twice in a week"  # the fictional concern of open
 
 @pytest.mark.parametrize("fmt", ["csv", "md", "html", "pdf"])
 def test_chosen_free_text_fields_are_withheld_from_exports_for_people(store_home, run_cli, tmp_path, fmt):
-    with Store.open(store_home / "escalate.sqlite3") as s:
-        journal.amend(s, SETTINGS, "C-0001", 2, "summary", "Raised the disagreement and asked for reasons",
-                      "clearer wording")
+    with store_at(store_home / "escalate.sqlite3") as s:
+        journal.amend(
+            s, SETTINGS, "C-0001", 2, "summary", "Raised the disagreement and asked for reasons", "clearer wording"
+        )
     out = tmp_path / f"w.{fmt}"
-    code, _, err = run_cli("export", "1", "--format", fmt, "--withhold", "concern", "--withhold", "summary",
-                           "-o", out)
+    code, _, err = run_cli("export", "1", "--format", fmt, "--withhold", "concern", "--withhold", "summary", "-o", out)
     assert code == 0, err
     data = out.read_bytes()
     if fmt == "pdf":
@@ -567,35 +645,41 @@ def test_chosen_free_text_fields_are_withheld_from_exports_for_people(store_home
     assert "Northtown CSC" in text  # what was not chosen is still there
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["--withhold", "concern"], "cannot withhold free-text fields and still verify"),
-    (["--format", "csv", "--withhold", "agency"], "not a free-text field"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--withhold", "concern"], "cannot withhold free-text fields and still verify"),
+        (["--format", "csv", "--withhold", "agency"], "not a free-text field"),
+    ],
+)
 def test_withholding_refused_where_it_cannot_work(store_home, run_cli, tmp_path, argv, words):
     code, _, err = run_cli("export", "1", *argv, "-o", tmp_path / "x.out")
     assert code == 2 and words in err
     assert not (tmp_path / "x.out").exists()
 
 
-@pytest.mark.parametrize("argv, wrong, fmt", [
-    (["export", "1", "--format", "pdf"], "report.html", "pdf"),
-    (["export", "--all", "--format", "jsonl"], "log.csv", "jsonl"),
-    (["pack", "1", "--format", "md"], "pack.pdf", "md"),
-    (["audit", "--store", "--html"], "audit.pdf", "html"),
-])
+@pytest.mark.parametrize(
+    "argv, wrong, fmt",
+    [
+        (["export", "1", "--format", "pdf"], "report.html", "pdf"),
+        (["export", "--all", "--format", "jsonl"], "log.csv", "jsonl"),
+        (["pack", "1", "--format", "md"], "pack.pdf", "md"),
+        (["audit", "--store", "--html"], "audit.pdf", "html"),
+    ],
+)
 def test_a_file_named_for_another_format_is_refused(store_home, tmp_path, run_cli, argv, wrong, fmt):
     """A PDF saved as report.html opens as garbage on the auditor's machine: a file name whose extension
     is one of escalate's formats must be that format. Nothing is written and nothing recorded."""
     folder = tmp_path / "out"
     folder.mkdir()
     target = folder / wrong
-    with Store.open(store_home / "escalate.sqlite3") as s:
+    with store_at(store_home / "escalate.sqlite3") as s:
         before = s.count()
     code, _, err = run_cli(*argv, *([] if argv[0] == "audit" else ["-o"]), target)
     assert code == 2, err
     assert f"ends .{wrong.rsplit('.', 1)[1]} but the format is {fmt}" in " ".join(err.split())
     assert list(folder.iterdir()) == []
-    with Store.open(store_home / "escalate.sqlite3") as s:
+    with store_at(store_home / "escalate.sqlite3") as s:
         assert s.count() == before
     # an extension escalate does not write is the user's choice
     code, _, err = run_cli(*argv, *([] if argv[0] == "audit" else ["-o"]), folder / "for-the-auditor.txt")
@@ -610,7 +694,7 @@ def test_a_stage_title_cut_in_the_ladder_says_so_and_is_whole_in_its_tooltip(iso
     from escalate.report import _shorten
 
     settings_mod.save(SETTINGS)
-    with Store.open(isolated_home / "escalate.sqlite3") as s:
+    with store_at(isolated_home / "escalate.sqlite3") as s:
         open_fictional(s, procedure="london-children")
     out = tmp_path / "ladder.html"
     assert run_cli("export", "1", "--format", "html", "-o", out)[0] == 0
@@ -624,14 +708,33 @@ def test_the_pack_says_who_made_the_decision_and_their_reference_for_it(isolated
     """The other agency's reference for the decision challenged could not be recorded (the log had a
     field for it; neither face set it), and the pack left out who made the decision."""
     settings_mod.save(SETTINGS)
-    code, out, err = run_cli("open", "--procedure", "london-children", "--trigger", "disputed-referral",
-                             "--case-ref", "Child Q (fictional)", "--agency", "Northtown CSC", "--decision",
-                             "Referral closed", "--decision-by", "Robin Madeup, Team manager, Northtown CSC",
-                             "--decision-ref", "REF-0042", "--decision-at", "2026-11-13T15:00",
-                             "--subject-name", "Quinn Fictional",
-                             "--concern", "Bruising seen twice", "--at", "2026-11-16T09:00")
+    code, out, err = run_cli(
+        "open",
+        "--procedure",
+        "london-children",
+        "--trigger",
+        "disputed-referral",
+        "--case-ref",
+        "Child Q (fictional)",
+        "--agency",
+        "Northtown CSC",
+        "--decision",
+        "Referral closed",
+        "--decision-by",
+        "Robin Madeup, Team manager, Northtown CSC",
+        "--decision-ref",
+        "REF-0042",
+        "--decision-at",
+        "2026-11-13T15:00",
+        "--subject-name",
+        "Quinn Fictional",
+        "--concern",
+        "Bruising seen twice",
+        "--at",
+        "2026-11-16T09:00",
+    )
     assert code == 0, err
-    with Store.open(isolated_home / "escalate.sqlite3") as s:
+    with store_at(isolated_home / "escalate.sqlite3") as s:
         data = s.entries("C-0001")[0].content()["data"]
         assert data["decision_ref"] == "REF-0042"
         assert set(data["subject_name"]) == {"_sd"}  # the name is a personal field: held as a digest
@@ -640,7 +743,9 @@ def test_the_pack_says_who_made_the_decision_and_their_reference_for_it(isolated
     assert "Quinn Fictional" not in redacted.read_text(encoding="utf-8")
     out = tmp_path / "pack.md"
     assert run_cli("pack", "1", "--format", "md", "-o", out)[0] == 0
-    assert ("Decision challenged: Referral closed (made by Robin Madeup, Team manager, Northtown CSC; their "
-            "reference REF-0042; received Fri 13 Nov 2026 15:00 +00:00)") in out.read_text(encoding="utf-8")
+    assert (
+        "Decision challenged: Referral closed (made by Robin Madeup, Team manager, Northtown CSC; their "
+        "reference REF-0042; received Fri 13 Nov 2026 15:00 +00:00)"
+    ) in out.read_text(encoding="utf-8")
     challenger = ", ".join(v for v in (SETTINGS.name, SETTINGS.role, SETTINGS.setting) if v)
     assert f"Raised by: {challenger}" in out.read_text(encoding="utf-8")  # who is challenging, for the meeting

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from conftest import DATA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import DATA
 from escalate.errors import ProcedureFileError
 from escalate.procedure_file import parse
 
@@ -26,11 +26,18 @@ def test_random_bytes(data):
 
 
 toml_keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_-", min_size=1, max_size=12)
-toml_scalars = st.one_of(st.integers(-10**6, 10**6), st.text(max_size=20), st.booleans(),
-                         st.dates(), st.floats(allow_nan=False, allow_infinity=False))
-toml_values = st.recursive(toml_scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                                  st.dictionaries(toml_keys, inner, max_size=4)),
-                           max_leaves=20)
+toml_scalars = st.one_of(
+    st.integers(-(10**6), 10**6),
+    st.text(max_size=20),
+    st.booleans(),
+    st.dates(),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+toml_values = st.recursive(
+    toml_scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(toml_keys, inner, max_size=4)),
+    max_leaves=20,
+)
 
 
 def to_toml(doc: dict) -> str:
@@ -63,5 +70,5 @@ def test_random_toml_documents(doc):
 @settings(max_examples=300, deadline=None)
 @given(st.integers(0, len(MINIMAL) - 1), st.integers(1, 30), st.text(max_size=10))
 def test_mutated_valid_procedure(position, length, replacement):
-    mutated = MINIMAL[:position] + replacement + MINIMAL[position + length:]
+    mutated = MINIMAL[:position] + replacement + MINIMAL[position + length :]
     outcome(mutated.encode("utf-8", "replace"))

@@ -5,23 +5,29 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
-
 from conftest import ROOT
-from escalate import journal, verify
-from escalate.store import Store
 from logtools import SETTINGS, open_fictional
+
+from escalate import journal, verify
+from escalate.journal import store_at
 
 
 def build(path, n_notes=6):
-    with Store.open(path) as store:
+    with store_at(path) as store:
         open_fictional(store)
         open_fictional(store, procedure="london-children")
         for i in range(n_notes):
-            journal.record(store, SETTINGS, f"C-000{1 + i % 2}", "contact",
-                           {"direction": "made", "medium": "phone", "with": {"name": f"Worker {i}"},
-                            "summary": f"call {i}"}, f"2026-11-17T1{i}:00")
+            journal.record(
+                store,
+                SETTINGS,
+                f"C-000{1 + i % 2}",
+                "contact",
+                {"direction": "made", "medium": "phone", "with": {"name": f"Worker {i}"}, "summary": f"call {i}"},
+                f"2026-11-17T1{i}:00",
+            )
     return path
 
 
@@ -35,7 +41,7 @@ def raw(path):
 def check(path, expect=None):
     """verify_store's answer, which must be the same whether the store is checked in one process or,
     as a large store is, in two halves at once (the second by a child process)."""
-    with Store.open(path, readonly=True) as store:
+    with store_at(path, readonly=True) as store:
         whole = verify.verify_store(store, expect)
         saved, verify.PARALLEL_FROM = verify.PARALLEL_FROM, 1
         try:
@@ -110,7 +116,7 @@ def test_truncated_tail_is_caught_with_the_expected_fingerprint(tmp_path):
 def test_expected_fingerprint_still_passes_after_more_appends(tmp_path):
     path = build(tmp_path / "s.db")
     expect = verify.parse_fingerprint(check(path).fingerprint)
-    with Store.open(path) as store:
+    with store_at(path) as store:
         journal.record(store, SETTINGS, "C-0001", "note", {"summary": "later"})
     assert check(path, expect).ok
 
@@ -137,8 +143,9 @@ def test_independent_verifier_agrees(tmp_path):
     assert "import escalate" not in script.read_text() and "from escalate" not in script.read_text()
     result = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True)
     assert result.stdout.strip() == f"OK {report.count} {report.head}"
-    raw(path).execute("UPDATE entries SET body = CAST(replace(CAST(body AS TEXT), 'call 3', 'call 9') AS BLOB) "
-                      "WHERE seq = 6")
+    raw(path).execute(
+        "UPDATE entries SET body = CAST(replace(CAST(body AS TEXT), 'call 3', 'call 9') AS BLOB) WHERE seq = 6"
+    )
     result = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True)
     assert result.stdout.strip() == "entry 6: hash mismatch"
 
@@ -149,8 +156,12 @@ def test_independent_verifier_accepts_exports_redacted_or_not(tmp_path, isolated
     settings.save(SETTINGS)
     build(isolated_home / "escalate.sqlite3")
     script = ROOT / "tests" / "independent_verifier.py"
-    files = {"all.jsonl": ["--all"], "red.jsonl": ["--all", "--redact"], "one.jsonl": ["C-0002"],
-             "one-red.jsonl": ["C-0002", "--redact"]}
+    files = {
+        "all.jsonl": ["--all"],
+        "red.jsonl": ["--all", "--redact"],
+        "one.jsonl": ["C-0002"],
+        "one-red.jsonl": ["C-0002", "--redact"],
+    }
     for name, args in files.items():
         assert run_cli("export", *args, "-o", tmp_path / name)[0] == 0
         report = export.verify_file(tmp_path / name)
@@ -162,8 +173,9 @@ def test_independent_verifier_accepts_exports_redacted_or_not(tmp_path, isolated
     lines = (tmp_path / "red.jsonl").read_bytes().split(b"\n")
     lines[5] = lines[5].replace(b"call", b"cell", 1)
     (tmp_path / "flipped.jsonl").write_bytes(b"\n".join(lines))
-    result = subprocess.run([sys.executable, str(script), str(tmp_path / "flipped.jsonl")], capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "flipped.jsonl")], capture_output=True, text=True
+    )
     assert result.stdout.strip() == "entry 5: hash mismatch"
 
 
@@ -187,7 +199,7 @@ def test_export_round_trip_and_byte_flips(tmp_path, isolated_home, run_cli):
     # flip one byte inside the body of entry 5 (line 6 of the file): caught at entry 5
     target = lines[5]
     i = target.index(b"call") + 1
-    lines[5] = target[:i] + b"X" + target[i + 1:]
+    lines[5] = target[:i] + b"X" + target[i + 1 :]
     (tmp_path / "flipped.jsonl").write_bytes(b"\n".join(lines))
     code, out, _ = run_cli("verify", tmp_path / "flipped.jsonl")
     assert code == 1 and "entry 5" in out
@@ -196,7 +208,7 @@ def test_export_round_trip_and_byte_flips(tmp_path, isolated_home, run_cli):
     code, out, _ = run_cli("verify", tmp_path / "cut.jsonl")
     assert code == 1 and "truncated" in out
     # export appended an exported entry to each challenge
-    with Store.open(isolated_home / "escalate.sqlite3") as store:
+    with store_at(isolated_home / "escalate.sqlite3") as store:
         assert [e.kind for e in store.entries()][-2:] == ["exported", "exported"]
 
 
@@ -215,11 +227,14 @@ def test_redacted_export_verifies_and_hides_names(tmp_path, isolated_home, run_c
     assert code == 0 and "withheld" in out
 
 
-@pytest.mark.parametrize("argv,words", [
-    (["export", "C-0042", "-o", "x.jsonl"], "no challenge"),
-    (["export", "-o", "x.jsonl"], "nothing selected"),
-    (["export", "--all", "--resolved", "-o", "x.jsonl"], "nothing to export"),  # none resolved yet
-])
+@pytest.mark.parametrize(
+    "argv,words",
+    [
+        (["export", "C-0042", "-o", "x.jsonl"], "no challenge"),
+        (["export", "-o", "x.jsonl"], "nothing selected"),
+        (["export", "--all", "--resolved", "-o", "x.jsonl"], "nothing to export"),  # none resolved yet
+    ],
+)
 def test_export_bad_input_writes_nothing(tmp_path, isolated_home, run_cli, monkeypatch, argv, words):
     from escalate import settings
 
@@ -246,13 +261,17 @@ def test_export_refuses_to_overwrite_and_unwritable_folder(tmp_path, isolated_ho
     assert code == 2 and "does not exist" in err
 
 
-@pytest.mark.parametrize("content,words", [(b"", "not an escalate export"), (b"hello\n", "not an escalate export"),
-                                           (b'{"escalate_export": 1, "entries": 1}\n{"seq": 1}\n', "not a valid entry"),
-                                           # nested past the parser's recursion limit
-                                           (b'{"escalate_export": 1, "entries": 1}\n' + b"[" * 100_000 + b"\n",
-                                            "not a valid entry"),
-                                           (b'{"escalate_export": 1, "entries": 2}\n{"seq": 1}\n\xff\xfe\n',
-                                            "not a valid entry")])
+@pytest.mark.parametrize(
+    "content,words",
+    [
+        (b"", "not an escalate export"),
+        (b"hello\n", "not an escalate export"),
+        (b'{"escalate_export": 1, "entries": 1}\n{"seq": 1}\n', "not a valid entry"),
+        # nested past the parser's recursion limit
+        (b'{"escalate_export": 1, "entries": 1}\n' + b"[" * 100_000 + b"\n", "not a valid entry"),
+        (b'{"escalate_export": 1, "entries": 2}\n{"seq": 1}\n\xff\xfe\n', "not a valid entry"),
+    ],
+)
 def test_verify_of_non_export_files(tmp_path, run_cli, content, words):
     f = tmp_path / "x.jsonl"
     f.write_bytes(content)
@@ -276,7 +295,7 @@ def test_large_store_is_checked_in_two_halves_with_the_same_answers(tmp_path, mo
         body = bytes(conn.execute("SELECT body FROM entries WHERE seq = ?", (seq,)).fetchone()[0])
         conn.execute("UPDATE entries SET body = ? WHERE seq = ?", (body.replace(b"call", b"cell"), seq))
         conn.close()
-    with Store.open(path, readonly=True) as store:
+    with store_at(path, readonly=True) as store:
         inline = verify.verify_store(store)
     monkeypatch.setattr(verify, "PARALLEL_FROM", 1)
     spawned = []
@@ -287,7 +306,7 @@ def test_large_store_is_checked_in_two_halves_with_the_same_answers(tmp_path, mo
         real(self, p, *bounds)
 
     monkeypatch.setattr(verify._SideProcess, "__init__", counting)
-    with Store.open(path, readonly=True) as store:
+    with store_at(path, readonly=True) as store:
         parallel = verify.verify_store(store)
         n_disclosures = store.disclosure_rowids()
     assert spawned == [(path, (5, 8, verify.first_share(n_disclosures) + 1, n_disclosures))]  # entries 5-8 in the child
@@ -309,7 +328,7 @@ def test_a_failing_second_process_is_never_taken_for_success(tmp_path, monkeypat
     conn.close()
     monkeypatch.setattr(verify, "PARALLEL_FROM", 1)
     monkeypatch.setattr(verify._SideProcess, "CODE", "import sys; sys.exit(3)")
-    with Store.open(path, readonly=True) as store:
+    with store_at(path, readonly=True) as store:
         report = verify.verify_store(store)
     assert not report.ok and "disclosed personal field" in report.problem  # its half was checked here instead
 
@@ -321,11 +340,11 @@ def test_halves_that_do_not_join_are_not_taken_for_success():
     first = verify.Span(True, 4, verify.ZERO_HASH, a, [], {"C-0001": (3, a), "C-0002": (3, b)}, 2)
     second = verify.Span(True, 4, a, head, [("C-0001", 3, a), ("C-0002", 3, b)], {}, 2)
     assert verify._joined(first, second, head)
-    assert not verify._joined(first, second._replace(first_prev=b), head)  # does not follow entry 4
-    assert not verify._joined(first, second._replace(junctions=[("C-0001", 3, b)]), head)  # wrong challenge link
-    assert not verify._joined(first, second._replace(junctions=[("C-0001", 4, a)]), head)  # an entry skipped
-    assert not verify._joined(first, second._replace(junctions=[("C-0003", 2, a)]), head)  # never opened
-    assert not verify._joined(first._replace(junctions=[("C-0001", 2, a)]), second, head)  # first half under way
+    assert not verify._joined(first, replace(second, first_prev=b), head)  # does not follow entry 4
+    assert not verify._joined(first, replace(second, junctions=[("C-0001", 3, b)]), head)  # wrong challenge link
+    assert not verify._joined(first, replace(second, junctions=[("C-0001", 4, a)]), head)  # an entry skipped
+    assert not verify._joined(first, replace(second, junctions=[("C-0003", 2, a)]), head)  # never opened
+    assert not verify._joined(replace(first, junctions=[("C-0001", 2, a)]), second, head)  # first half under way
     assert not verify._joined(first, second, b)  # the head moved
     empty = verify.Span(True, 0, None, None, [], {}, 0)  # a store of one entry: the first half is empty
     assert verify._joined(empty, verify.Span(True, 1, verify.ZERO_HASH, head, [], {}, 1), head)
@@ -336,18 +355,21 @@ def test_changed_time_columns_cannot_move_a_deadline(tmp_path):
     """occurred_at / recorded_at are also table columns (an index). Views and deadlines read the times
     inside the hashed bytes, so editing the columns changes nothing that is shown."""
     path = build(tmp_path / "s.db")
-    with Store.open(path) as store:
+    with store_at(path) as store:
         before = store.state("C-0001")
         chron_before = journal.chronology(store, "C-0001")
     conn = raw(path)
-    conn.execute("UPDATE entries SET occurred_at = '2020-01-01T00:00:00.000000Z', "
-                 "recorded_at = '2020-01-02T00:00:00.000000Z' WHERE challenge = 'C-0001'")
+    conn.execute(
+        "UPDATE entries SET occurred_at = '2020-01-01T00:00:00.000000Z', "
+        "recorded_at = '2020-01-02T00:00:00.000000Z' WHERE challenge = 'C-0001'"
+    )
     conn.execute("DELETE FROM state_cache")  # the cache is rebuilt from the entries
     conn.close()
-    with Store.open(path) as store:
+    with store_at(path) as store:
         assert store.state("C-0001") == before
         assert [(c["occurred_at"], c["recorded_at"]) for c in journal.chronology(store, "C-0001")] == [
-            (c["occurred_at"], c["recorded_at"]) for c in chron_before]
+            (c["occurred_at"], c["recorded_at"]) for c in chron_before
+        ]
 
 
 def test_each_disclosure_travels_once_and_covers_every_mention(tmp_path, isolated_home, run_cli):
@@ -373,8 +395,11 @@ def test_each_disclosure_travels_once_and_covers_every_mention(tmp_path, isolate
     assert (hidden.ok, hidden.disclosures, hidden.withheld) == (True, 0, red_mentions)
     lines = plain.read_bytes().split(b"\n")
     # once per challenge: each challenge salts its own digests
-    assert [i for i, line in enumerate(lines) if b"Alex Example" in line] == [
-        i for i, r in enumerate(records, start=1) if r["cseq"] == 1] == [1, 2]
+    assert (
+        [i for i, line in enumerate(lines) if b"Alex Example" in line]
+        == [i for i, r in enumerate(records, start=1) if r["cseq"] == 1]
+        == [1, 2]
+    )
     lines[1] = lines[1].replace(b"Alex Example", b"Alex Exampel")
     (tmp_path / "changed.jsonl").write_bytes(b"\n".join(lines))
     code, out, _ = run_cli("verify", tmp_path / "changed.jsonl")
@@ -457,8 +482,10 @@ def _loose_disclosures(conn):
     conn.execute("ALTER TABLE loose RENAME TO disclosures")
 
 
-@pytest.mark.parametrize("how", ["two digests in one, the other NULL", "two values in one, the other NULL",
-                                 "a value NULL", "a value as text"])
+@pytest.mark.parametrize(
+    "how",
+    ["two digests in one, the other NULL", "two values in one, the other NULL", "a value NULL", "a value as text"],
+)
 def test_two_disclosures_folded_into_one_row_are_caught(tmp_path, how):
     """The quick check reads a batch of disclosures joined end to end; a row made to hold two of
     them beside a row left empty must not line up as before, in one process or two. A value that
@@ -467,7 +494,8 @@ def test_two_disclosures_folded_into_one_row_are_caught(tmp_path, how):
     conn = raw(path)
     _loose_disclosures(conn)
     (r1, d1, v1), (r2, d2, v2) = conn.execute(
-        "SELECT rowid, digest, bytes FROM disclosures ORDER BY rowid LIMIT 2").fetchall()
+        "SELECT rowid, digest, bytes FROM disclosures ORDER BY rowid LIMIT 2"
+    ).fetchall()
     if how.startswith("two digests"):
         conn.execute("UPDATE disclosures SET digest = ? WHERE rowid = ?", (d1 + "," + d2, r1))
         conn.execute("UPDATE disclosures SET digest = NULL WHERE rowid = ?", (r2,))

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 CORE = sorted(p.stem for p in (ROOT / "escalate").glob("*.py") if p.stem not in ("__main__",))
@@ -22,8 +21,10 @@ def test_core_module_does_not_import_textual(module):
 
 
 def test_cli_commands_do_not_import_textual():
-    code = ("import sys\nfrom escalate.cli import main\nmain(['procedures', 'validate', 'procedures'])\n"
-            "sys.stderr.write(str('textual' in sys.modules))")
+    code = (
+        "import sys\nfrom escalate.cli import main\nmain(['procedures', 'validate', 'procedures'])\n"
+        "sys.stderr.write(str('textual' in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.stderr.strip().endswith("False")
 
@@ -59,13 +60,21 @@ def test_procedure_commands_do_not_load_the_log(tmp_path):
 
     from conftest import ROOT
 
-    code = ("import sys; from escalate.cli import main; rc = main(['procedures', 'validate', sys.argv[1]]); "
-            "print('escalate.entry' in sys.modules, rc)")
-    out = subprocess.run([sys.executable, "-c", code, str(ROOT / "procedures")], capture_output=True, text=True,
-                         cwd=ROOT, env={**__import__("os").environ, "ESCALATE_HOME": str(tmp_path)})
+    code = (
+        "import sys; from escalate.cli import main; rc = main(['procedures', 'validate', sys.argv[1]]); "
+        "print('escalate.entry' in sys.modules, rc)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "procedures")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**__import__("os").environ, "ESCALATE_HOME": str(tmp_path)},
+    )
     assert out.stdout.split()[-2:] == ["False", "0"], out.stderr
-    help_text = subprocess.run([sys.executable, "-m", "escalate", "--help"], capture_output=True, text=True,
-                               cwd=ROOT).stdout
+    help_text = subprocess.run(
+        [sys.executable, "-m", "escalate", "--help"], capture_output=True, text=True, cwd=ROOT
+    ).stdout
     for command in ("procedures", "open", "record", "verify", "export", "audit"):
         assert command in help_text
 
@@ -92,11 +101,18 @@ def test_pydantic_plugins_stay_off_and_metadata_is_never_scanned(tmp_path):
     """escalate turns pydantic's plugins off (a plugin sees every value validated) without paying for
     pydantic's plugin discovery: validating every bundled file must work, find no plugin and never import
     importlib.metadata (25-45 ms of every start)."""
-    code = ("import os, sys; from escalate.cli import main; rc = main(['procedures', 'validate', sys.argv[1]]); "
-            "from pydantic.plugin._loader import get_plugins; "
-            "print(rc, list(get_plugins()), 'importlib.metadata' in sys.modules, os.environ['PYDANTIC_DISABLE_PLUGINS'])")
-    out = subprocess.run([sys.executable, "-c", code, str(ROOT / "procedures")], capture_output=True, text=True,
-                         cwd=ROOT, env={**__import__("os").environ, "ESCALATE_HOME": str(tmp_path)})
+    code = (
+        "import os, sys; from escalate.cli import main; rc = main(['procedures', 'validate', sys.argv[1]]); "
+        "from pydantic.plugin._loader import get_plugins; "
+        "print(rc, list(get_plugins()), 'importlib.metadata' in sys.modules, os.environ['PYDANTIC_DISABLE_PLUGINS'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "procedures")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**__import__("os").environ, "ESCALATE_HOME": str(tmp_path)},
+    )
     assert out.stdout.split("\n")[-2].split() == ["0", "[]", "False", "__all__"], out.stderr
 
 
@@ -106,11 +122,17 @@ def test_installed_command_exits_with_the_commands_code(tmp_path):
     import os
 
     env = {**os.environ, "ESCALATE_HOME": str(tmp_path)}
-    ok = subprocess.run([sys.executable, "-m", "escalate", "procedures", "validate", str(ROOT / "procedures")],
-                        capture_output=True, text=True, cwd=ROOT, env=env)
+    ok = subprocess.run(
+        [sys.executable, "-m", "escalate", "procedures", "validate", str(ROOT / "procedures")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
     assert ok.returncode == 0 and ok.stdout.rstrip().endswith("file(s) valid.")
-    bad = subprocess.run([sys.executable, "-m", "escalate", "show", "C-9999"], capture_output=True, text=True,
-                         cwd=ROOT, env=env)
+    bad = subprocess.run(
+        [sys.executable, "-m", "escalate", "show", "C-9999"], capture_output=True, text=True, cwd=ROOT, env=env
+    )
     assert bad.returncode != 0 and "Traceback" not in bad.stderr and bad.stderr.strip()
 
 
@@ -119,15 +141,16 @@ def test_the_collector_is_off_for_a_command_and_on_for_the_apps(monkeypatch):
     apps, which stay open, turn it back on before they start."""
     import gc
 
-    from escalate import cli
-    from escalate.tui import app as dsl_app, audit_app
+    from escalate import launch
+    from escalate.tui import app as dsl_app
+    from escalate.tui import audit_app
 
     seen = {}
-    monkeypatch.setattr(cli, "main", lambda: seen.setdefault("command", gc.isenabled()) and 0)
+    monkeypatch.setattr(launch, "main", lambda open_app: seen.setdefault("command", gc.isenabled()) and 0)
     monkeypatch.setattr(dsl_app.EscalateApp, "run", lambda self: seen.setdefault("app", gc.isenabled()))
     monkeypatch.setattr(audit_app.AuditApp, "run", lambda self: seen.setdefault("audit", gc.isenabled()))
     try:
-        assert cli.run() == 0
+        assert launch.run() == 0
         gc.disable()
         dsl_app.run()
         gc.disable()

@@ -6,11 +6,25 @@ import json
 
 import pytest
 
-from escalate.store import Store
+from escalate.journal import store_at
 
-OPEN = ["open", "--procedure", "lincolnshire-joint", "--trigger", "disputed-referral", "--case-ref", "Child Q",
-        "--agency", "Northtown CSC", "--decision", "Referral NFA", "--concern", "Bruising seen twice",
-        "--at", "2026-11-16T09:00"]
+OPEN = [
+    "open",
+    "--procedure",
+    "lincolnshire-joint",
+    "--trigger",
+    "disputed-referral",
+    "--case-ref",
+    "Child Q",
+    "--agency",
+    "Northtown CSC",
+    "--decision",
+    "Referral NFA",
+    "--concern",
+    "Bruising seen twice",
+    "--at",
+    "2026-11-16T09:00",
+]
 
 
 @pytest.fixture
@@ -24,10 +38,34 @@ def test_full_journey(configured, isolated_home):
     run = configured
     code, out, _ = run(*OPEN)
     assert code == 0 and out.strip() == "C-0001"
-    assert run("record", "C-0001", "contact", "--with", "Sam Fictional, Social worker, Northtown CSC",
-               "--summary", "Raised it", "--at", "2026-11-16T10:00")[0] == 0
-    assert run("record", "1", "response", "--decision", "Still NFA", "--rationale", "Below threshold",
-               "--at", "2026-11-17T10:00")[0] == 0
+    assert (
+        run(
+            "record",
+            "C-0001",
+            "contact",
+            "--with",
+            "Sam Fictional, Social worker, Northtown CSC",
+            "--summary",
+            "Raised it",
+            "--at",
+            "2026-11-16T10:00",
+        )[0]
+        == 0
+    )
+    assert (
+        run(
+            "record",
+            "1",
+            "response",
+            "--decision",
+            "Still NFA",
+            "--rationale",
+            "Below threshold",
+            "--at",
+            "2026-11-17T10:00",
+        )[0]
+        == 0
+    )
     code, out, _ = run("step-up", "1", "--reason", "Not resolved")
     assert code == 0 and "stage 2" in out
     assert run("resolve", "1", "--outcome", "resolved", "--rationale", "Strategy meeting held")[0] == 0
@@ -62,25 +100,31 @@ def entries_in(home):
     path = home / "escalate.sqlite3"
     if not path.exists():
         return 0
-    with Store.open(path) as s:
+    with store_at(path) as s:
         return s.count()
 
 
-@pytest.mark.parametrize("argv,words,code", [
-    (["record", "C-0042", "note", "--summary", "x"], "no challenge 'C-0042'", 2),
-    (["record", "1", "note"], "note entry needs summary", 2),
-    (["record", "1", "note", "--summary", "   "], "note entry needs summary", 2),  # blank is missing
-    (["resolve", "1", "--outcome", "resolved", "--rationale", " \t "], "resolved entry needs rationale", 2),
-    (["record", "1", "note", "--summary", "x", "--at", "2099-01-01T10:00"], "in the future", 2),
-    (["record", "1", "note", "--summary", "x", "--at", "soon"], "not an ISO-8601", 2),
-    (["record", "1", "note", "--summary", "x", "--decision", "y"], "does not take --decision", 2),
-    (["record", "1", "contact", "--summary", "x", "--medium", "pigeon"], "medium 'pigeon'", 2),
-    (["record", "1", "contact", "--summary", "x", "--with", "a,b,c,d"], "not 'Name, Role, Agency'", 2),
-    (["record", "1", "deadline-extended", "--deadline", "nope", "--new-due", "2026-12-01", "--reason", "r"],
-     "no deadline 'nope'", 2),
-    (["amend", "1", "x", "--field", "summary", "--value", "v", "--reason", "r"], "not a whole number", 2),
-    (["amend", "1", "9", "--field", "summary", "--value", "v", "--reason", "r"], "no entry 9", 2),
-])
+@pytest.mark.parametrize(
+    "argv,words,code",
+    [
+        (["record", "C-0042", "note", "--summary", "x"], "no challenge 'C-0042'", 2),
+        (["record", "1", "note"], "note entry needs summary", 2),
+        (["record", "1", "note", "--summary", "   "], "note entry needs summary", 2),  # blank is missing
+        (["resolve", "1", "--outcome", "resolved", "--rationale", " \t "], "resolved entry needs rationale", 2),
+        (["record", "1", "note", "--summary", "x", "--at", "2099-01-01T10:00"], "in the future", 2),
+        (["record", "1", "note", "--summary", "x", "--at", "soon"], "not an ISO-8601", 2),
+        (["record", "1", "note", "--summary", "x", "--decision", "y"], "does not take --decision", 2),
+        (["record", "1", "contact", "--summary", "x", "--medium", "pigeon"], "medium 'pigeon'", 2),
+        (["record", "1", "contact", "--summary", "x", "--with", "a,b,c,d"], "not 'Name, Role, Agency'", 2),
+        (
+            ["record", "1", "deadline-extended", "--deadline", "nope", "--new-due", "2026-12-01", "--reason", "r"],
+            "no deadline 'nope'",
+            2,
+        ),
+        (["amend", "1", "x", "--field", "summary", "--value", "v", "--reason", "r"], "not a whole number", 2),
+        (["amend", "1", "9", "--field", "summary", "--value", "v", "--reason", "r"], "no entry 9", 2),
+    ],
+)
 def test_record_errors_leave_the_store_as_it_was(configured, isolated_home, argv, words, code):
     configured(*OPEN)
     before = entries_in(isolated_home)
@@ -161,8 +205,12 @@ def test_a_nul_character_in_any_argument_or_file_name_is_refused(configured, iso
     from escalate.export import check_output, read_jsonl
 
     configured(*OPEN)
-    for argv in (["verify", "a\x00b"], ["export", "--all", "-o", "a\x00b"], ["--data-dir", "a\x00b", "list"],
-                 ["record", "1", "contact", "--summary", "x\x00y"]):
+    for argv in (
+        ["verify", "a\x00b"],
+        ["export", "--all", "-o", "a\x00b"],
+        ["--data-dir", "a\x00b", "list"],
+        ["record", "1", "contact", "--summary", "x\x00y"],
+    ):
         code, _, err = configured(*argv)
         assert code == 2 and "holds a NUL character" in err and "Traceback" not in err, argv
     assert entries_in(isolated_home) == 1
@@ -175,8 +223,12 @@ def test_config(run_cli):
     assert run_cli("config", "set", "timezone", "Europe/Belfast")[0] == 0
     code, out, _ = run_cli("config", "show")
     assert "timezone = Europe/Belfast" in out
-    for key, value, words in [("timezone", "Mars/Olympus", "unknown time zone"), ("region", "wales", "no calendar"),
-                              ("name", "  ", "cannot be empty"), ("theme", "neon", "not known")]:
+    for key, value, words in [
+        ("timezone", "Mars/Olympus", "unknown time zone"),
+        ("region", "wales", "no calendar"),
+        ("name", "  ", "cannot be empty"),
+        ("theme", "neon", "not known"),
+    ]:
         code, _, err = run_cli("config", "set", key, value)
         assert code == 2 and words in err
 
@@ -273,9 +325,18 @@ def test_a_required_list_of_blanks_is_missing():
     from escalate import entry
     from escalate.errors import UsageError
 
-    data = {key: {"str": "x", "instant": "2026-11-16T09:00:00.000000Z", "int": 1, "bool": False,
-                  "list": ["disputed-referral"], "person": {"name": "Sam Fictional"}}[kind_of]
-            for key, (kind_of, required) in entry.KINDS["opened"].items() if required}
+    data = {
+        key: {
+            "str": "x",
+            "instant": "2026-11-16T09:00:00.000000Z",
+            "int": 1,
+            "bool": False,
+            "list": ["disputed-referral"],
+            "person": {"name": "Sam Fictional"},
+        }[kind_of]
+        for key, (kind_of, required) in entry.KINDS["opened"].items()
+        if required
+    }
     assert entry.check_data("opened", data)["triggers"] == ["disputed-referral"]
     with pytest.raises(UsageError, match="opened entry needs triggers"):
         entry.check_data("opened", {**data, "triggers": ["  ", "\t"]})
@@ -287,8 +348,20 @@ def test_an_extended_deadline_says_so_where_it_is_shown(configured, isolated_hom
     assert run(*OPEN)[0] == 0
     _, before, _ = run("show", "1")
     assert "(extended)" not in before
-    assert run("record", "1", "deadline-extended", "--deadline", "resolve", "--new-due", "2026-12-04T17:00",
-               "--reason", "Agreed by phone")[0] == 0
+    assert (
+        run(
+            "record",
+            "1",
+            "deadline-extended",
+            "--deadline",
+            "resolve",
+            "--new-due",
+            "2026-12-04T17:00",
+            "--reason",
+            "Agreed by phone",
+        )[0]
+        == 0
+    )
     _, after, _ = run("show", "1")
     line = next(x for x in after.splitlines() if "Resolve, or agree" in x)
     assert "[DUE]" in line or "[OVERDUE]" in line or "[DUE SOON]" in line

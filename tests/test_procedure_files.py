@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import DATA, ROOT
+
 from escalate.errors import ProcedureFileError
 from escalate.procedure_file import MAX_BYTES, load, parse
 
@@ -83,8 +83,13 @@ def test_validate_command_exits_2_without_traceback(run_cli, name, words, key, l
 
 
 def test_validate_reports_every_file_then_fails(run_cli):
-    code, out, err = run_cli("procedures", "validate", ROOT / "procedures" / "london-children.toml", BAD / "empty.toml",
-                             BAD / "unknown_region.toml")
+    code, out, err = run_cli(
+        "procedures",
+        "validate",
+        ROOT / "procedures" / "london-children.toml",
+        BAD / "empty.toml",
+        BAD / "unknown_region.toml",
+    )
     assert code == 2
     assert "ok" in out and "london-children" in out
     assert "empty.toml" in err and "unknown_region.toml" in err

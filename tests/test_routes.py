@@ -5,11 +5,11 @@ procedure file says about a route or a skip rule is shown. The procedure is the 
 from __future__ import annotations
 
 import pytest
-
 from conftest import ROOT
-from escalate import settings as settings_mod
-from escalate.store import Store
 from logtools import SETTINGS, open_first_challenge
+
+from escalate import settings as settings_mod
+from escalate.journal import store_at
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def routes_home(tmp_path, monkeypatch, isolated_home):
     folder.mkdir()
     text = (ROOT / "procedures" / "TEMPLATE.toml").read_text(encoding="utf-8")
     text = text.replace('id = "my-partnership"', 'id = "fictional-routes"', 1)
-    text = text.replace('start_stage = 2 ', 'contact_directly = ["Duty social work manager"]\nstart_stage = 2 ', 1)
+    text = text.replace("start_stage = 2 ", 'contact_directly = ["Duty social work manager"]\nstart_stage = 2 ', 1)
     assert "fictional-routes" in text and "contact_directly" in text
     (folder / "fictional-routes.toml").write_text(text, encoding="utf-8")
     monkeypatch.setenv("ESCALATE_PROCEDURES", str(folder))
@@ -30,8 +30,10 @@ def test_procedures_show_says_all_a_route_and_a_skip_rule_say(routes_home, run_c
     code, out, err = run_cli("procedures", "show", "fictional-routes")
     assert code == 0, err
     text = " ".join(out.split())
-    assert ("id conference (`escalate open --route conference`); started by: Conference chair; it ends in: The "
-            "local authority's complaints procedure") in text
+    assert (
+        "id conference (`escalate open --route conference`); started by: Conference chair; it ends in: The "
+        "local authority's complaints procedure"
+    ) in text
     assert "Contact directly: Duty social work manager. Start at stage 2." in text
 
 
@@ -77,7 +79,7 @@ async def test_the_wizard_opens_a_challenge_on_a_parallel_route(routes_home):
         await pilot.press("ctrl+n")
         await pilot.pause()
         await app.workers.wait_for_complete()
-    with Store.open(routes_home / "escalate.sqlite3") as s:
+    with store_at(routes_home / "escalate.sqlite3") as s:
         state = s.state("C-0001")
     assert state["route"] == "conference" and state["stage"] == 1 and state["immediate_risk"] is True
 
@@ -90,8 +92,10 @@ def test_what_a_stage_asks_beyond_its_deadlines_is_shown(routes_home, run_cli, t
 
     folder = tmp_path / "my-procedures"
     path = folder / "fictional-routes.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        'forms = []', 'forms = ["Escalation notification form"]', 1), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("forms = []", 'forms = ["Escalation notification form"]', 1),
+        encoding="utf-8",
+    )
     code, out, err = run_cli("procedures", "show", "fictional-routes")
     text = " ".join(out.split())
     assert code == 0, err
@@ -99,14 +103,33 @@ def test_what_a_stage_asks_beyond_its_deadlines_is_shown(routes_home, run_cli, t
     assert "forms: Escalation notification form (https://example.org/forms/escalation)" in text
     code, out, _ = run_cli("procedures", "show", "bcp-dorset-adults")
     assert "note: The source does not state when the clock starts; escalate counts from the disagreement" in " ".join(
-        out.split())
-    with Store.open(routes_home / "escalate.sqlite3") as s:
-        journal.open_challenge(s, discover(), SETTINGS, procedure_id="fictional-routes",
-                               triggers=["disputed-referral"], case_ref="Child R (fictional)", agency="Northtown CSC",
-                               decision="No further action", concern="Bruising seen twice", at="2026-11-16T09:00")
-        journal.open_challenge(s, discover(), SETTINGS, procedure_id="bcp-dorset-adults",
-                               triggers=["non-cooperation"], case_ref="Adult S (fictional)", agency="Southby ASC",
-                               decision="No further action", concern="Unpaid carer concerns", at="2026-11-16T09:00")
+        out.split()
+    )
+    with store_at(routes_home / "escalate.sqlite3") as s:
+        journal.open_challenge(
+            s,
+            discover(),
+            SETTINGS,
+            procedure_id="fictional-routes",
+            triggers=["disputed-referral"],
+            case_ref="Child R (fictional)",
+            agency="Northtown CSC",
+            decision="No further action",
+            concern="Bruising seen twice",
+            at="2026-11-16T09:00",
+        )
+        journal.open_challenge(
+            s,
+            discover(),
+            SETTINGS,
+            procedure_id="bcp-dorset-adults",
+            triggers=["non-cooperation"],
+            case_ref="Adult S (fictional)",
+            agency="Southby ASC",
+            decision="No further action",
+            concern="Unpaid carer concerns",
+            at="2026-11-16T09:00",
+        )
     code, out, err = run_cli("show", "1")
     text = " ".join(out.split())
     assert code == 0, err
@@ -121,10 +144,19 @@ async def test_the_app_shows_what_a_stage_asks_beyond_its_deadlines(routes_home)
     from escalate.catalogue import discover
     from escalate.tui.app import EscalateApp
 
-    with Store.open(routes_home / "escalate.sqlite3") as s:
-        journal.open_challenge(s, discover(), SETTINGS, procedure_id="bcp-dorset-adults",
-                               triggers=["non-cooperation"], case_ref="Adult S (fictional)", agency="Southby ASC",
-                               decision="No further action", concern="Unpaid carer concerns", at="2026-11-16T09:00")
+    with store_at(routes_home / "escalate.sqlite3") as s:
+        journal.open_challenge(
+            s,
+            discover(),
+            SETTINGS,
+            procedure_id="bcp-dorset-adults",
+            triggers=["non-cooperation"],
+            case_ref="Adult S (fictional)",
+            agency="Southby ASC",
+            decision="No further action",
+            concern="Unpaid carer concerns",
+            at="2026-11-16T09:00",
+        )
     app = EscalateApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await open_first_challenge(app, pilot)
@@ -141,27 +173,46 @@ def test_a_stages_notifications_say_sent_required_or_optional_with_their_form(ro
     from escalate.catalogue import discover
 
     path = tmp_path / "my-procedures" / "fictional-routes.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        '  form = "Escalation notification form"\n',
-        '  form = "Escalation notification form"\n\n  [[stages.notify]]\n  to = "Designated safeguarding nurse"\n'
-        '  required = false\n', 1), encoding="utf-8")
-    with Store.open(routes_home / "escalate.sqlite3") as s:
-        journal.open_challenge(s, discover(), SETTINGS, procedure_id="fictional-routes",
-                               triggers=["disputed-referral"], case_ref="Child R (fictional)", agency="Northtown CSC",
-                               decision="No further action", concern="Bruising seen twice", at="2026-11-16T09:00")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            '  form = "Escalation notification form"\n',
+            '  form = "Escalation notification form"\n\n  [[stages.notify]]\n  to = "Designated safeguarding nurse"\n'
+            "  required = false\n",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    with store_at(routes_home / "escalate.sqlite3") as s:
+        journal.open_challenge(
+            s,
+            discover(),
+            SETTINGS,
+            procedure_id="fictional-routes",
+            triggers=["disputed-referral"],
+            case_ref="Child R (fictional)",
+            agency="Northtown CSC",
+            decision="No further action",
+            concern="Bruising seen twice",
+            at="2026-11-16T09:00",
+        )
         journal.step_up(s, SETTINGS, "C-0001", "no agreement", "2026-11-17T09:00")
     code, out, err = run_cli("show", "1")
     text = " ".join(out.split())
     assert code == 0, err
-    assert ("[REQUIRED] notify Partnership business manager (Email marked 'Formal escalation') · form: Escalation "
-            "notification form") in text
+    assert (
+        "[REQUIRED] notify Partnership business manager (Email marked 'Formal escalation') · form: Escalation "
+        "notification form"
+    ) in text
     assert "[OPTIONAL] notify Designated safeguarding nurse" in text
-    assert run_cli("record", "1", "notification-sent", "--to", "Partnership business manager",
-                   "--summary", "Form sent")[0] == 0
+    assert (
+        run_cli("record", "1", "notification-sent", "--to", "Partnership business manager", "--summary", "Form sent")[0]
+        == 0
+    )
     data = json.loads(run_cli("show", "1", "--json")[1])
     assert [(n["to"], n["required"], n["sent"], n["form"]) for n in data["notifications"]] == [
         ("Partnership business manager", True, True, "Escalation notification form"),
-        ("Designated safeguarding nurse", False, False, None)]
+        ("Designated safeguarding nurse", False, False, None),
+    ]
     assert "[SENT] notify Partnership business manager" in " ".join(run_cli("show", "1")[1].split())
 
 
@@ -172,12 +223,21 @@ def test_a_limit_over_the_main_ladder_does_not_count_a_routes_stages(routes_home
     from escalate.catalogue import discover
 
     catalogue = discover()
-    with Store.open(routes_home / "escalate.sqlite3") as s:
+    with store_at(routes_home / "escalate.sqlite3") as s:
         for route in ("main", "conference"):
-            journal.open_challenge(s, catalogue, SETTINGS, procedure_id="fictional-routes", route=route,
-                                   triggers=["disputed-referral"], case_ref="Child R (fictional)",
-                                   agency="Northtown CSC", decision="No further action", concern="Bruising",
-                                   at="2026-11-16T09:00")
+            journal.open_challenge(
+                s,
+                catalogue,
+                SETTINGS,
+                procedure_id="fictional-routes",
+                route=route,
+                triggers=["disputed-referral"],
+                case_ref="Child R (fictional)",
+                agency="Northtown CSC",
+                decision="No further action",
+                concern="Bruising",
+                at="2026-11-16T09:00",
+            )
         main = journal.view(s, catalogue, "C-0001", now=clock.parse_time("2026-11-17T09:00"))
         conference = journal.view(s, catalogue, "C-0002", now=clock.parse_time("2026-11-17T09:00"))
     assert "limit:whole-ladder" in [r["id"] for r in main["deadlines"]]

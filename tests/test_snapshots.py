@@ -7,13 +7,13 @@ Everything shown is pinned: the recording clock, "now", the data and the procedu
 from __future__ import annotations
 
 import pytest
+from logtools import SETTINGS, open_fictional
 
 from escalate import clock, journal
 from escalate import settings as settings_mod
+from escalate.journal import store_at
 from escalate.settings import Settings
-from escalate.store import Store
 from escalate.tui.app import EscalateApp
-from logtools import SETTINGS, open_fictional
 
 NOW = clock.parse_time("2026-11-25T12:00")
 BAD = "tests/data/bad_procedures/unknown_region.toml"  # relative: the same path on every machine
@@ -22,16 +22,38 @@ BAD = "tests/data/bad_procedures/unknown_region.toml"  # relative: the same path
 @pytest.fixture
 def home(isolated_home, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: NOW)
-    with Store.open(isolated_home / "escalate.sqlite3") as s:
+    with store_at(isolated_home / "escalate.sqlite3") as s:
         open_fictional(s, at="2026-11-16T09:00")
-        journal.record(s, SETTINGS, "C-0001", "contact",
-                       {"direction": "made", "medium": "phone", "with": {"name": "Sam Fictional", "role": "SW"},
-                        "summary": "Raised the disagreement"}, "2026-11-16T10:00")
+        journal.record(
+            s,
+            SETTINGS,
+            "C-0001",
+            "contact",
+            {
+                "direction": "made",
+                "medium": "phone",
+                "with": {"name": "Sam Fictional", "role": "SW"},
+                "summary": "Raised the disagreement",
+            },
+            "2026-11-16T10:00",
+        )
         journal.record(s, SETTINGS, "C-0001", "response", {"decision": "Still NFA"}, "2026-11-17T10:00")
-        open_fictional(s, procedure="london-children", at="2026-11-02T09:00", case_ref="Child R (fictional)",
-                       agency="Southby MASH", triggers=["no-information-sharing"])
-        open_fictional(s, procedure="bcp-dorset-adults", at="2026-11-24T09:00", case_ref="Adult S (fictional)",
-                       agency="Eastham adult social care", triggers=["non-cooperation"])
+        open_fictional(
+            s,
+            procedure="london-children",
+            at="2026-11-02T09:00",
+            case_ref="Child R (fictional)",
+            agency="Southby MASH",
+            triggers=["no-information-sharing"],
+        )
+        open_fictional(
+            s,
+            procedure="bcp-dorset-adults",
+            at="2026-11-24T09:00",
+            case_ref="Adult S (fictional)",
+            agency="Eastham adult social care",
+            triggers=["non-cooperation"],
+        )
     settings_mod.save(Settings(name="Alex Example", role="DSL", setting="Fictional School"))
     return isolated_home
 

@@ -7,16 +7,17 @@ import sqlite3
 import stat
 
 import pytest
+from logtools import SETTINGS, open_fictional
 
 from escalate import journal
 from escalate.errors import ChallengeError, StoreError, UsageError
+from escalate.journal import store_at
 from escalate.store import MIGRATIONS, SCHEMA_VERSION, Store
-from logtools import SETTINGS, open_fictional
 
 
 @pytest.fixture
 def store(tmp_path):
-    s = Store.open(tmp_path / "data" / "log.sqlite3")
+    s = store_at(tmp_path / "data" / "log.sqlite3")
     yield s
     s.close()
 
@@ -36,9 +37,16 @@ def test_wal_file_is_private_too(store, tmp_path):
     assert stat.S_IMODE(os.stat(wal).st_mode) & 0o077 == 0
 
 
-@pytest.mark.parametrize("sql", ["UPDATE entries SET kind = 'note'", "DELETE FROM entries",
-                                 "UPDATE disclosures SET bytes = x'00'", "DELETE FROM disclosures",
-                                 "DELETE FROM challenges"])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE entries SET kind = 'note'",
+        "DELETE FROM entries",
+        "UPDATE disclosures SET bytes = x'00'",
+        "DELETE FROM disclosures",
+        "DELETE FROM challenges",
+    ],
+)
 def test_triggers_refuse_update_and_delete(store, sql):
     open_fictional(store)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
@@ -52,9 +60,19 @@ def test_api_has_no_update_or_delete():
 
 def test_personal_fields_are_not_in_clear_in_entries(store):
     open_fictional(store)
-    journal.record(store, SETTINGS, "C-0001", "contact",
-                   {"direction": "made", "medium": "phone", "with": {"name": "Sam Fictional", "role": "Social worker"},
-                    "summary": "Raised it"}, "2026-11-16T10:00")
+    journal.record(
+        store,
+        SETTINGS,
+        "C-0001",
+        "contact",
+        {
+            "direction": "made",
+            "medium": "phone",
+            "with": {"name": "Sam Fictional", "role": "Social worker"},
+            "summary": "Raised it",
+        },
+        "2026-11-16T10:00",
+    )
     bodies = b"".join(bytes(r[0]) for r in store.conn.execute("SELECT body FROM entries"))
     for secret in (b"Child Q", b"Sam Fictional", b"Alex Example"):
         assert secret not in bodies
@@ -68,8 +86,9 @@ def test_failed_append_leaves_store_unchanged(store):
     open_fictional(store)
     before = store.head()
     with pytest.raises(UsageError):
-        journal.record(store, SETTINGS, "C-0001", "deadline-extended",
-                       {"deadline": "nope", "new_due": "2026-12-01", "reason": "x"})
+        journal.record(
+            store, SETTINGS, "C-0001", "deadline-extended", {"deadline": "nope", "new_due": "2026-12-01", "reason": "x"}
+        )
     assert store.head() == before
 
 
@@ -86,27 +105,27 @@ def test_corrupt_store_is_a_clear_error(tmp_path):
     bad = tmp_path / "bad.sqlite3"
     bad.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match="damaged or is not an escalate store"):
-        Store.open(bad)
+        store_at(bad)
 
 
 def test_store_path_that_is_a_folder(tmp_path):
     with pytest.raises(StoreError, match="is a folder"):
-        Store.open(tmp_path)
+        store_at(tmp_path)
 
 
 def test_newer_schema_is_refused(tmp_path):
     path = tmp_path / "s.sqlite3"
-    Store.open(path).close()
+    store_at(path).close()
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 99")
     conn.close()
     with pytest.raises(StoreError, match="newer escalate"):
-        Store.open(path)
+        store_at(path)
 
 
 def test_locked_store_is_a_clear_error_and_nothing_is_written(tmp_path):
     path = tmp_path / "s.sqlite3"
-    store = Store.open(path)
+    store = store_at(path)
     open_fictional(store)
     store.conn.execute("PRAGMA busy_timeout = 100")
     other = sqlite3.connect(path, isolation_level=None)
@@ -122,9 +141,9 @@ def test_locked_store_is_a_clear_error_and_nothing_is_written(tmp_path):
 
 def test_read_only_store_refuses_writes(tmp_path):
     path = tmp_path / "s.sqlite3"
-    with Store.open(path) as s:
+    with store_at(path) as s:
         open_fictional(s)
-    with Store.open(path, readonly=True) as ro:
+    with store_at(path, readonly=True) as ro:
         with pytest.raises(StoreError, match="read-only"):
             journal.record(ro, SETTINGS, "C-0001", "note", {"summary": "x"})
 
@@ -153,8 +172,14 @@ def test_cached_state_equals_full_fold(store):
     from escalate.challenge import fold
 
     open_fictional(store)
-    journal.record(store, SETTINGS, "C-0001", "contact", {"direction": "made", "medium": "email", "summary": "a"},
-                   "2026-11-16T10:00")
+    journal.record(
+        store,
+        SETTINGS,
+        "C-0001",
+        "contact",
+        {"direction": "made", "medium": "email", "summary": "a"},
+        "2026-11-16T10:00",
+    )
     journal.record(store, SETTINGS, "C-0001", "response", {"decision": "no"}, "2026-11-17T10:00")
     journal.step_up(store, SETTINGS, "C-0001", "unresolved", "2026-11-18T10:00")
     assert store.state("C-0001") == fold(store.entries("C-0001"))
@@ -170,13 +195,15 @@ def test_many_processes_opening_a_new_store_at_once(tmp_path):
     from conftest import ROOT
 
     path = tmp_path / "fresh.sqlite3"
-    code = "import sys\nfrom escalate.store import Store\nStore.open(sys.argv[1]).close()\n"
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
-             for _ in range(6)]
+    code = "import sys\nfrom escalate.journal import store_at\nstore_at(sys.argv[1]).close()\n"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(path)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
     for p in procs:
         _, err = p.communicate(timeout=60)
         assert p.returncode == 0, err
-    with Store.open(path) as s:
+    with store_at(path) as s:
         assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
@@ -198,13 +225,13 @@ def test_a_first_release_store_is_upgraded_and_keeps_every_entry(tmp_path):
     from escalate import verify
 
     path = _first_release_store(tmp_path / "v1.sqlite3")
-    with Store.open(path) as s:  # the current code appends to it only after migrating
+    with store_at(path) as s:  # the current code appends to it only after migrating
         assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         open_fictional(s)
         assert [row[1] for row in s.conn.execute("PRAGMA table_info(state_cache)")][-2:] == ["listing_key", "listing"]
         indexes = {row[1] for row in s.conn.execute("PRAGMA index_list(disclosures)")}
         assert "disclosures_seq_digest" in indexes and "disclosures_seq" not in indexes  # schema 4
-    with Store.open(path) as s:
+    with store_at(path) as s:
         assert verify.verify_store(s).ok
         assert s.count() == 1
 
@@ -213,8 +240,14 @@ def test_list_rows_are_cached_until_the_next_entry_and_equal_a_fresh_derivation(
     from escalate import challenge, clock
 
     first, second = open_fictional(store), open_fictional(store, case_ref="Child R (fictional)")
-    journal.record(store, SETTINGS, first.challenge, "contact",
-                   {"direction": "made", "medium": "phone", "summary": "Raised the concern"}, at="2026-11-16T10:00")
+    journal.record(
+        store,
+        SETTINGS,
+        first.challenge,
+        "contact",
+        {"direction": "made", "medium": "phone", "summary": "Raised the concern"},
+        at="2026-11-16T10:00",
+    )
     now = clock.from_iso("2026-11-17T12:00:00.000000Z")
     fresh = journal.summaries(store, now=now)
     assert all(text is not None for _, text in store.listings(_listing_key()))
@@ -229,11 +262,19 @@ def test_list_rows_are_cached_until_the_next_entry_and_equal_a_fresh_derivation(
         assert (view["next_deadline"] or {}).get("due") == (full["next_deadline"] or {}).get("due")
         assert [r["status"] for r in view["deadlines"]] == [r["status"] for r in full["deadlines"]]
         assert (view["stage_index"], view["stage_count"], view["stage_title"]) == (
-            full["stage_index"], full["stage_count"], full["stage"].title)
+            full["stage_index"],
+            full["stage_count"],
+            full["stage"].title,
+        )
     # an entry makes that challenge's row stale (and only that one); the next list shows the change
-    journal.record(store, SETTINGS, second.challenge, "contact",
-                   {"direction": "made", "medium": "phone", "summary": "Called the team manager"},
-                   at="2026-11-17T10:00")
+    journal.record(
+        store,
+        SETTINGS,
+        second.challenge,
+        "contact",
+        {"direction": "made", "medium": "phone", "summary": "Called the team manager"},
+        at="2026-11-17T10:00",
+    )
     rows = {cid: text for cid, text in store.listings(_listing_key())}
     assert rows[first.challenge] is not None and rows[second.challenge] is None
     after = {v["state"]["challenge"]: v for v in journal.summaries(store, now=now)}
@@ -244,7 +285,7 @@ def test_list_rows_are_cached_until_the_next_entry_and_equal_a_fresh_derivation(
 
 def test_list_rows_are_not_kept_while_another_program_writes(store, tmp_path):
     open_fictional(store)
-    other = Store.open(store.path)
+    other = store_at(store.path)
     other.conn.execute("BEGIN IMMEDIATE")
     try:
         views = journal.summaries(store)  # still answers, from the fold
@@ -270,7 +311,7 @@ def test_a_read_only_command_upgrades_an_older_store_instead_of_refusing_it(tmp_
     from escalate import verify
 
     path = _first_release_store(tmp_path / "v1.sqlite3")
-    with Store.open(path, readonly=True) as ro:
+    with store_at(path, readonly=True) as ro:
         assert ro.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert verify.verify_store(ro).ok
         assert journal.summaries(ro) == []
@@ -284,7 +325,7 @@ def test_an_older_store_that_cannot_be_upgraded_is_a_clear_error(tmp_path, monke
 
     monkeypatch.setattr(Store, "_migrate", refuse)
     with pytest.raises(StoreError, match="older escalate and cannot be upgraded: .*read-only"):
-        Store.open(path, readonly=True)
+        store_at(path, readonly=True)
 
 
 def test_a_schema_3_store_that_cannot_be_upgraded_is_still_read_as_it_is(tmp_path, monkeypatch):
@@ -293,7 +334,7 @@ def test_a_schema_3_store_that_cannot_be_upgraded_is_still_read_as_it_is(tmp_pat
     from escalate import verify
 
     path = tmp_path / "v3.sqlite3"
-    with Store.open(path) as s:
+    with store_at(path) as s:
         open_fictional(s, decision_by={"name": "Lee Madeup", "role": "Team manager"})
     with sqlite3.connect(path) as conn:  # as schema 3 left it
         conn.execute("DROP INDEX disclosures_seq_digest")
@@ -304,7 +345,7 @@ def test_a_schema_3_store_that_cannot_be_upgraded_is_still_read_as_it_is(tmp_pat
         raise StoreError(f"the store {self.path} is read-only", hint="Check the file's permissions.")
 
     monkeypatch.setattr(Store, "_migrate", refuse)
-    with Store.open(path, readonly=True) as ro:
+    with store_at(path, readonly=True) as ro:
         assert ro.conn.execute("PRAGMA user_version").fetchone()[0] == 3
         assert verify.verify_store(ro).ok
         assert [s["state"]["challenge"] for s in journal.summaries(ro)] == ["C-0001"]
@@ -312,9 +353,19 @@ def test_a_schema_3_store_that_cannot_be_upgraded_is_still_read_as_it_is(tmp_pat
 
 
 def _contact(store, challenge, name, at):
-    return journal.record(store, SETTINGS, challenge, "contact",
-                          {"direction": "made", "medium": "phone", "with": {"name": name, "role": "Social worker"},
-                           "summary": "Asked for the strategy discussion notes"}, at=at)
+    return journal.record(
+        store,
+        SETTINGS,
+        challenge,
+        "contact",
+        {
+            "direction": "made",
+            "medium": "phone",
+            "with": {"name": name, "role": "Social worker"},
+            "summary": "Asked for the strategy discussion notes",
+        },
+        at=at,
+    )
 
 
 def test_a_person_named_again_in_a_challenge_keeps_one_disclosure_and_other_challenges_get_other_digests(store):
@@ -325,9 +376,14 @@ def test_a_person_named_again_in_a_challenge_keeps_one_disclosure_and_other_chal
     elsewhere = _contact(store, other.challenge, "Sam Fictional", "2026-11-16T12:00")
 
     def digests(e):
-        return {k: v["_sd"] for k, v in (("author", e.content()["author"]["name"]),
-                                          ("with", e.content()["data"].get("with", {}).get("name")))
-                if isinstance(v, dict)}
+        return {
+            k: v["_sd"]
+            for k, v in (
+                ("author", e.content()["author"]["name"]),
+                ("with", e.content()["data"].get("with", {}).get("name")),
+            )
+            if isinstance(v, dict)
+        }
 
     assert digests(again) == digests(twice)  # the same people, the same digests
     assert digests(first)["author"] == digests(again)["author"]
@@ -348,7 +404,7 @@ def test_a_person_named_again_in_a_challenge_keeps_one_disclosure_and_other_chal
 def test_disclosure_salts_are_keyed_by_a_secret_of_the_store(tmp_path):
     """Two stores naming the same person in the same challenge id give different digests: without the
     store's key, a digest cannot be matched against a list of likely names."""
-    with Store.open(tmp_path / "a.sqlite3") as a, Store.open(tmp_path / "b.sqlite3") as b:
+    with store_at(tmp_path / "a.sqlite3") as a, store_at(tmp_path / "b.sqlite3") as b:
         ea, eb = open_fictional(a), open_fictional(b)
         assert ea.challenge == eb.challenge
         assert ea.content()["data"]["case_ref"] != eb.content()["data"]["case_ref"]
@@ -360,12 +416,12 @@ def test_an_older_store_gets_a_disclosure_key_and_its_old_entries_still_verify(t
     from escalate import verify
 
     path = _first_release_store(tmp_path / "v1.sqlite3")
-    with Store.open(path) as s:
+    with store_at(path) as s:
         old = open_fictional(s)
     with sqlite3.connect(path) as conn:  # as a schema-2 store left it: no key yet
         conn.execute("DELETE FROM meta WHERE key = 'disclosure_key'")
         conn.execute("PRAGMA user_version = 2")
-    with Store.open(path) as s:
+    with store_at(path) as s:
         assert s.conn.execute("SELECT count(*) FROM meta WHERE key = 'disclosure_key'").fetchone()[0] == 1
         new = _contact(s, old.challenge, "Sam Fictional", "2026-11-16T10:00")
         assert new.content()["data"]["with"]["name"]["_sd"]
@@ -377,10 +433,10 @@ def test_a_store_in_a_folder_named_with_uri_characters_opens_and_verifies(tmp_pa
     from escalate import verify
 
     path = tmp_path / "odd ?#% name" / "log.sqlite3"
-    with Store.open(path) as s:
+    with store_at(path) as s:
         open_fictional(s)
     assert path.exists() and not (tmp_path / "odd ").exists()
-    with Store.open(path, readonly=True) as s:
+    with store_at(path, readonly=True) as s:
         assert s.count() == 1
         for parallel_from in (verify.PARALLEL_FROM, 1):
             verify.PARALLEL_FROM, saved = parallel_from, verify.PARALLEL_FROM
@@ -395,8 +451,16 @@ def test_details_list_every_field_of_an_entry_with_corrections_marked(store):
 
     first = open_fictional(store)
     contact = _contact(store, first.challenge, "Sam Fictional", "2026-11-16T10:00")
-    journal.amend(store, SETTINGS, first.challenge, contact.cseq, "summary", "Asked for the notes again",
-                  "typo", at="2026-11-16T11:00")
+    journal.amend(
+        store,
+        SETTINGS,
+        first.challenge,
+        contact.cseq,
+        "summary",
+        "Asked for the notes again",
+        "typo",
+        at="2026-11-16T11:00",
+    )
     items = journal.chronology(store, first.challenge)
     opened = dict(journal.details(items[0], "Europe/London"))
     assert opened["concern"] == "Bruising seen twice in a week" and opened["case ref"] == "Child Q (fictional)"
@@ -415,22 +479,26 @@ def test_revealing_in_the_json_text_equals_walking_the_parsed_content():
     known or withheld, and for content that is not in the canonical form."""
     import json as json_mod
 
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     from escalate import entry
 
-    tricky = st.sampled_from(['{"_sd":"', '"}', '\\', '"', 'é', '\n', '(withheld)'])
+    tricky = st.sampled_from(['{"_sd":"', '"}', "\\", '"', "é", "\n", "(withheld)"])
     values = st.lists(st.one_of(st.text(max_size=6), tricky), max_size=6).map("".join)
 
     @settings(max_examples=300, deadline=None)
     @given(values, values, values, st.booleans())
     def check(author, worker, summary, know_worker):
         disclosures = []
-        content = {"author": entry.conceal({"name": author or "x", "role": "DSL"}, disclosures),
-                   "data": entry.conceal({"summary": summary, "with": {"name": worker or "y"}}, disclosures),
-                   "occurred_at": "2026-11-02T09:00:00.000000Z", "recorded_at": "2026-11-02T09:00:00.000000Z"}
+        content = {
+            "author": entry.conceal({"name": author or "x", "role": "DSL"}, disclosures),
+            "data": entry.conceal({"summary": summary, "with": {"name": worker or "y"}}, disclosures),
+            "occurred_at": "2026-11-02T09:00:00.000000Z",
+            "recorded_at": "2026-11-02T09:00:00.000000Z",
+        }
         body = b"E1 1 C-0001 1 contact " + b"0" * 64 + b" " + b"0" * 64 + b"\n" + entry.canonical(content)
-        known = {d: entry.disclosed_value(b) for d, b in disclosures[:1 + know_worker]}
+        known = {d: entry.disclosed_value(b) for d, b in disclosures[: 1 + know_worker]}
         assert entry.revealed(body, known, "(withheld)") == entry.reveal(content, known, "(withheld)")
         encoded = {}  # and with the values' JSON kept across calls, as a chronology keeps it
         assert entry.revealed(body, known, "(withheld)", encoded) == entry.reveal(content, known, "(withheld)")
@@ -440,22 +508,28 @@ def test_revealing_in_the_json_text_equals_walking_the_parsed_content():
     for text in ['{"a":{"_sd":5}}', '{"a":{"_sd":"' + "f" * 64 + '","b":1}}', '{"a":[{"_sd":"' + "e" * 64 + '"}]}']:
         body = b"E1 header\n" + text.encode()
         assert entry.revealed(body, {"e" * 64: "Sam"}, "(withheld)") == entry.reveal(
-            json_mod.loads(text), {"e" * 64: "Sam"}, "(withheld)")
+            json_mod.loads(text), {"e" * 64: "Sam"}, "(withheld)"
+        )
 
 
-@pytest.mark.parametrize("damage", ["DELETE FROM meta WHERE key = 'disclosure_key'",
-                                    "UPDATE meta SET value = 'not hex' WHERE key = 'disclosure_key'",
-                                    "UPDATE meta SET value = '' WHERE key = 'disclosure_key'"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "DELETE FROM meta WHERE key = 'disclosure_key'",
+        "UPDATE meta SET value = 'not hex' WHERE key = 'disclosure_key'",
+        "UPDATE meta SET value = '' WHERE key = 'disclosure_key'",
+    ],
+)
 def test_a_missing_or_damaged_disclosure_key_is_replaced_and_nothing_before_changes(tmp_path, damage):
     from escalate import verify
 
     path = tmp_path / "log.sqlite3"
-    with Store.open(path) as s:
+    with store_at(path) as s:
         first = open_fictional(s)
         before = _contact(s, first.challenge, "Sam Fictional", "2026-11-16T10:00")
     with sqlite3.connect(path) as conn:
         conn.execute(damage)
-    with Store.open(path) as s:
+    with store_at(path) as s:
         after = _contact(s, first.challenge, "Sam Fictional", "2026-11-16T11:00")
         key = s.conn.execute("SELECT value FROM meta WHERE key = 'disclosure_key'").fetchone()[0]
         assert len(bytes.fromhex(key)) == 32

@@ -9,27 +9,39 @@ import shutil
 import sqlite3
 
 import pytest
+from logtools import SETTINGS, open_fictional
 
 from escalate import journal
 from escalate import settings as settings_mod
-from escalate.store import Store
-from logtools import SETTINGS, open_fictional
+from escalate.journal import store_at
 
-COMMANDS = [["verify"], ["list"], ["list", "--overdue", "--json"], ["show", "1"], ["show", "2", "--json"],
-            ["record", "1", "contact", "--direction", "made", "--summary", "x"], ["audit", "--store", "--json"]]
+COMMANDS = [
+    ["verify"],
+    ["list"],
+    ["list", "--overdue", "--json"],
+    ["show", "1"],
+    ["show", "2", "--json"],
+    ["record", "1", "contact", "--direction", "made", "--summary", "x"],
+    ["audit", "--store", "--json"],
+]
 
 
 @pytest.fixture
 def store_path(isolated_home, run_cli):
     settings_mod.save(SETTINGS)
     path = isolated_home / "escalate.sqlite3"
-    with Store.open(path) as s:
+    with store_at(path) as s:
         open_fictional(s, at="2026-11-02T09:00")
         open_fictional(s, procedure="london-children", at="2026-11-03T09:00")
         for i in range(3):
-            journal.record(s, SETTINGS, "C-0001", "contact", {"direction": "made", "medium": "phone",
-                                                             "summary": f"call {i}", "with": {"name": f"Sam {i}"}},
-                           f"2026-11-04T1{i}:00")
+            journal.record(
+                s,
+                SETTINGS,
+                "C-0001",
+                "contact",
+                {"direction": "made", "medium": "phone", "summary": f"call {i}", "with": {"name": f"Sam {i}"}},
+                f"2026-11-04T1{i}:00",
+            )
     assert run_cli("list")[0] == 0  # list rows cached too
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -49,9 +61,11 @@ def _sql(path, *statements):
 
 def test_a_damaged_cache_is_worked_out_again_from_the_log(store_path, run_cli):
     code, before, _ = run_cli("show", "1", "--json")
-    _sql(store_path, "UPDATE state_cache SET state = '{\"challenge\": \"C-0001\"}', listing = 'not json' "
-                     "WHERE challenge = 'C-0001'",
-         "UPDATE state_cache SET state = 'not json', listing = '{\"format\": \"L1\"}' WHERE challenge = 'C-0002'")
+    _sql(
+        store_path,
+        "UPDATE state_cache SET state = '{\"challenge\": \"C-0001\"}', listing = 'not json' WHERE challenge = 'C-0001'",
+        "UPDATE state_cache SET state = 'not json', listing = '{\"format\": \"L1\"}' WHERE challenge = 'C-0002'",
+    )
     code, after, err = run_cli("show", "1", "--json")
     assert code == 0 and after == before, err
     code, out, err = run_cli("list")
@@ -104,9 +118,10 @@ def test_a_cached_fold_is_trusted_only_with_every_key_a_fold_has(store_path):
     """STATE_KEYS is what a cached fold must hold to be used: exactly the keys a fold makes."""
     from escalate.challenge import STATE_KEYS
 
-    with Store.open(store_path) as s:
+    with store_at(store_path) as s:
         assert {frozenset(state) for state in (s.state("C-0001", fresh=True), s.state("C-0002", fresh=True))} == {
-            STATE_KEYS}
+            STATE_KEYS
+        }
 
 
 async def test_the_app_shows_an_entry_that_cannot_be_read_in_its_place(store_path):
@@ -159,7 +174,7 @@ def test_the_chronology_is_strict_except_where_asked(store_path):
     from escalate.errors import StoreError
 
     _sql(store_path, "UPDATE entries SET body = CAST(x'45312033ff' AS BLOB) WHERE seq = 3")
-    with Store.open(store_path) as s:
+    with store_at(store_path) as s:
         with pytest.raises(StoreError, match="entry 3 .* cannot be read"):
             journal.chronology(s, "C-0001")
         items = journal.chronology(s, "C-0001", tolerant=True)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from conftest import DATA
+from logtools import open_fictional
 from textual.widgets.select import InvalidSelectValueError
 
-from conftest import DATA
 from escalate import settings as settings_mod
+from escalate.journal import store_at
 from escalate.settings import Settings
-from escalate.store import Store
 from escalate.tui.app import EscalateApp
 from escalate.tui.dialogs import FormDialog, HelpScreen
 from escalate.tui.screens.challenge import ChallengeScreen
-from logtools import open_fictional
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -29,12 +29,13 @@ def count(home) -> int:
     path = home / "escalate.sqlite3"
     if not path.exists():
         return 0
-    with Store.open(path) as s:
+    with store_at(path) as s:
         return s.count()
 
 
 def text_of(app, selector) -> str:
     return str(app.screen.query_one(selector).render())
+
 
 async def submit_dialog(pilot, app, key, **fields) -> None:
     """Open a dialog of the challenge view by its key, fill the given fields (#f-<name>), and save (ctrl+s)."""
@@ -166,7 +167,7 @@ async def test_wizard_opens_a_challenge(dsl):
         await settle(pilot)
         assert count(dsl) == 1
         assert "Child Q" in text_of(app, "#challenge-header")
-    with Store.open(dsl / "escalate.sqlite3") as s:
+    with store_at(dsl / "escalate.sqlite3") as s:
         data = s.entries("C-0001")[0].content()["data"]
         assert data["triggers"] == ["disputed-referral"] and data["immediate_risk"] is True
         assert data["decision_ref"] == "REF-0042"
@@ -187,8 +188,10 @@ async def test_wizard_says_what_the_procedure_does_not_cover_before_anything_is_
         await pilot.pause()
         shown = " ".join(text_of(app, "#not-covered").split())
         assert shown.startswith("Not covered by this procedure:")
-        assert "Complaints about a specific professional: go to The agency's complaints or allegations procedure" \
-            in shown and "the LADO" in shown
+        assert (
+            "Complaints about a specific professional: go to The agency's complaints or allegations procedure" in shown
+            and "the LADO" in shown
+        )
         app.screen.query_one("#w-procedure", Select).value = "london-children"  # one that states none
         await pilot.pause()
         assert app.catalogue.get("london-children").procedure.exclusions == []
@@ -227,7 +230,7 @@ async def test_wizard_escape_asks_and_saves_nothing(dsl):
 
 
 async def open_view(pilot, dsl):
-    with Store.open(dsl / "escalate.sqlite3") as s:
+    with store_at(dsl / "escalate.sqlite3") as s:
         open_fictional(s)
     pilot.app.screen.refresh_data()
     await settle(pilot)
@@ -283,7 +286,7 @@ async def test_step_up_and_resolve(dsl):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "RESOLVED" in text_of(app, "#challenge-header")
-    with Store.open(dsl / "escalate.sqlite3") as s:
+    with store_at(dsl / "escalate.sqlite3") as s:
         assert [e.kind for e in s.entries("C-0001")] == ["opened", "stepped-up", "resolved"]
 
 
@@ -364,8 +367,9 @@ async def test_high_contrast_theme_from_settings(isolated_home):
 
 
 def add_notes(store, n, at):
-    from escalate import journal
     from logtools import SETTINGS
+
+    from escalate import journal
 
     for i in range(n):
         journal.record(store, SETTINGS, "C-0001", "note", {"summary": f"note {i}"}, at)
@@ -379,7 +383,7 @@ async def open_first(pilot):
 
 
 async def test_chronology_with_many_entries_reads_pages(dsl):
-    with Store.open(dsl / "escalate.sqlite3") as s:
+    with store_at(dsl / "escalate.sqlite3") as s:
         open_fictional(s)
         add_notes(s, 450, "2026-11-17T10:00")
     app = EscalateApp()
@@ -411,12 +415,19 @@ async def test_chronology_renders_under_no_color(dsl, monkeypatch):
 
 
 async def test_dashboard_filters_search_and_counts(dsl):
-    from escalate import journal
     from logtools import SETTINGS
 
-    with Store.open(dsl / "escalate.sqlite3") as s:
-        open_fictional(s, procedure="london-children", at="2026-10-05T09:00", case_ref="Child Old",
-                       agency="Southby MASH", triggers=["no-information-sharing"])
+    from escalate import journal
+
+    with store_at(dsl / "escalate.sqlite3") as s:
+        open_fictional(
+            s,
+            procedure="london-children",
+            at="2026-10-05T09:00",
+            case_ref="Child Old",
+            agency="Southby MASH",
+            triggers=["no-information-sharing"],
+        )
         open_fictional(s, case_ref="Child New", agency="Northtown CSC")
         open_fictional(s, case_ref="Child Done", agency="Eastham CSC")
         journal.record(s, SETTINGS, "C-0003", "resolved", {"outcome": "resolved", "rationale": "agreed"})
@@ -500,11 +511,20 @@ async def test_extend_pause_and_amend_from_the_challenge_view(dsl):
         app.screen.query_one("#f-reason").value = "Team name was incomplete"
         await pilot.press("ctrl+s")
         await settle(pilot)
-    with Store.open(dsl / "escalate.sqlite3") as s:
-        assert [e.kind for e in s.entries("C-0001")] == ["opened", "deadline-extended", "deadline-paused",
-                                                         "deadline-paused", "deadline-resumed", "amendment"]
-        assert [e.content()["data"]["deadline"] for e in s.entries("C-0001")[2:5]] == ["resolve", "acknowledge",
-                                                                                        "resolve"]
+    with store_at(dsl / "escalate.sqlite3") as s:
+        assert [e.kind for e in s.entries("C-0001")] == [
+            "opened",
+            "deadline-extended",
+            "deadline-paused",
+            "deadline-paused",
+            "deadline-resumed",
+            "amendment",
+        ]
+        assert [e.content()["data"]["deadline"] for e in s.entries("C-0001")[2:5]] == [
+            "resolve",
+            "acknowledge",
+            "resolve",
+        ]
 
 
 async def test_wizard_skips_the_procedure_choice_when_there_is_one(dsl, tmp_path, monkeypatch):
@@ -538,7 +558,7 @@ async def test_export_from_the_challenge_view(dsl, tmp_path):
         await settle(pilot)
         assert isinstance(app.screen, ChallengeScreen)  # the progress dialog closed itself
     assert "Child A" in target.read_text() and "Child Q" not in target.read_text()
-    with Store.open(dsl / "escalate.sqlite3") as s:
+    with store_at(dsl / "escalate.sqlite3") as s:
         assert s.entries("C-0001")[-1].kind == "exported"
 
 
@@ -638,17 +658,28 @@ async def test_export_dialog_keeps_the_extension_with_the_format(dsl, tmp_path, 
 async def test_an_entry_is_read_in_full_from_the_chronology(dsl):
     """The chronology shows one line per entry, cut at the width; up and down choose an entry and
     Enter shows every field of it, wrapped, in a dialog; Esc closes it."""
+    from logtools import SETTINGS
+
     from escalate import journal
     from escalate.tui.dialogs import EntryDialog
     from escalate.tui.widgets import Chronology
-    from logtools import SETTINGS
 
     long_summary = "Asked for the strategy discussion notes " * 6 + "END-OF-SUMMARY"
-    with Store.open(dsl / "escalate.sqlite3") as s:
+    with store_at(dsl / "escalate.sqlite3") as s:
         open_fictional(s)
-        journal.record(s, SETTINGS, "C-0001", "contact", {"direction": "made", "medium": "phone", "summary": long_summary,
-                                                          "with": {"name": "Sam Fictional", "role": "Social worker"}},
-                       "2026-11-17T10:00")
+        journal.record(
+            s,
+            SETTINGS,
+            "C-0001",
+            "contact",
+            {
+                "direction": "made",
+                "medium": "phone",
+                "summary": long_summary,
+                "with": {"name": "Sam Fictional", "role": "Social worker"},
+            },
+            "2026-11-17T10:00",
+        )
         add_notes(s, 30, "2026-11-17T11:00")
     app = EscalateApp()
     async with app.run_test(size=(80, 24)) as pilot:

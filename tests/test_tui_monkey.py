@@ -8,16 +8,61 @@ from __future__ import annotations
 import random
 
 import pytest
+from logtools import SETTINGS, open_fictional
 
 from escalate import journal, verify
 from escalate import settings as settings_mod
+from escalate.journal import store_at
 from escalate.settings import Settings
-from escalate.store import Store
-from logtools import SETTINGS, open_fictional
 
-KEYS = ["n", "f", "/", "r", "enter", "escape", "tab", "shift+tab", "up", "down", "left", "right", "pageup", "pagedown",
-        "home", "end", "ctrl+s", "ctrl+n", "ctrl+b", "f1", "f2", "ctrl+p", "space", "backspace", "delete", "a", "c",
-        "e", "s", "w", "x", "1", "9", "-", ":", ",", "é", "?", "o", "p", "t", "u", "d", "i", "y", "m"]
+KEYS = [
+    "n",
+    "f",
+    "/",
+    "r",
+    "enter",
+    "escape",
+    "tab",
+    "shift+tab",
+    "up",
+    "down",
+    "left",
+    "right",
+    "pageup",
+    "pagedown",
+    "home",
+    "end",
+    "ctrl+s",
+    "ctrl+n",
+    "ctrl+b",
+    "f1",
+    "f2",
+    "ctrl+p",
+    "space",
+    "backspace",
+    "delete",
+    "a",
+    "c",
+    "e",
+    "s",
+    "w",
+    "x",
+    "1",
+    "9",
+    "-",
+    ":",
+    ",",
+    "é",
+    "?",
+    "o",
+    "p",
+    "t",
+    "u",
+    "d",
+    "i",
+    "y",
+    "m",
+]
 
 
 async def press_randomly(app, seed: int, steps: int, size: tuple[int, int]) -> list[str]:
@@ -41,13 +86,23 @@ async def test_random_keys_in_the_dsl_app(isolated_home, seed):
     from escalate.tui.app import EscalateApp
 
     settings_mod.save(Settings(name="Alex Example", role="DSL", setting="Fictional School"))
-    with Store.open(isolated_home / "escalate.sqlite3") as s:
+    with store_at(isolated_home / "escalate.sqlite3") as s:
         open_fictional(s, at="2026-11-02T09:00")
-        journal.record(s, SETTINGS, "C-0001", "contact", {"direction": "made", "medium": "phone", "summary": "call",
-                                                         "with": {"name": "Sam Fictional", "role": "SW"}},
-                       "2026-11-02T10:00")
+        journal.record(
+            s,
+            SETTINGS,
+            "C-0001",
+            "contact",
+            {
+                "direction": "made",
+                "medium": "phone",
+                "summary": "call",
+                "with": {"name": "Sam Fictional", "role": "SW"},
+            },
+            "2026-11-02T10:00",
+        )
     await press_randomly(EscalateApp(), seed, 150, (80, 24) if seed % 2 else (120, 40))
-    with Store.open(isolated_home / "escalate.sqlite3") as s:
+    with store_at(isolated_home / "escalate.sqlite3") as s:
         report = verify.verify_store(s)
         assert report.ok and report.count >= 2, report.problem
 
@@ -57,7 +112,7 @@ async def test_random_keys_in_the_audit_app(isolated_home, tmp_path, run_cli, se
     from escalate.tui.audit_app import AuditApp
 
     settings_mod.save(SETTINGS)
-    with Store.open(isolated_home / "escalate.sqlite3") as s:
+    with store_at(isolated_home / "escalate.sqlite3") as s:
         open_fictional(s, at="2026-11-02T09:00")
         open_fictional(s, procedure="london-children", at="2026-10-05T09:00")
     good, damaged = tmp_path / "good.jsonl", tmp_path / "damaged.jsonl"

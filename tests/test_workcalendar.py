@@ -27,8 +27,9 @@ def test_five_working_days_over_christmas_in_england():
     assert local_date(wc.add(at(2026, 12, 18), 5, "working-days", EW)) == dt.date(2026, 12, 29)
 
 
-@pytest.mark.parametrize("region,expected", [(EW, dt.date(2027, 1, 4)), (NI, dt.date(2027, 1, 4)),
-                                             (SC, dt.date(2027, 1, 5))])
+@pytest.mark.parametrize(
+    "region,expected", [(EW, dt.date(2027, 1, 4)), (NI, dt.date(2027, 1, 4)), (SC, dt.date(2027, 1, 5))]
+)
 def test_new_year_differs_in_scotland(region, expected):
     assert local_date(wc.add(at(2026, 12, 23), 5, "working-days", region)) == expected
 
@@ -121,8 +122,7 @@ def test_naive_time_is_an_error():
         wc.add(dt.datetime(2026, 1, 5, 10), 1, "working-days", EW)
 
 
-starts = st.datetimes(min_value=dt.datetime(2001, 1, 1), max_value=dt.datetime(2098, 6, 1),
-                      timezones=st.just(UK))
+starts = st.datetimes(min_value=dt.datetime(2001, 1, 1), max_value=dt.datetime(2098, 6, 1), timezones=st.just(UK))
 
 
 @settings(max_examples=200, deadline=None)
@@ -161,15 +161,18 @@ def test_due_command_counts_in_the_users_own_region(run_cli, isolated_home):
     assert "Mon 30 Nov 2026 17:00" in run_cli(*argv)[1]
 
 
-@pytest.mark.parametrize("argv,words", [
-    (["due", "five", "working-days"], "not a whole number"),
-    (["due", "-1", "working-days"], "negative"),
-    (["due", "5", "fortnights"], "unit 'fortnights' is not known"),
-    (["due", "5", "hours", "--region", "wales"], "region 'wales'"),
-    (["due", "5", "hours", "--from", "yesterday"], "not an ISO-8601"),
-    (["due", "5", "hours", "--cutoff", "5pm"], "cutoff '5pm'"),
-    (["due", "5", "hours", "--from", "2150-01-01"], "outside the years"),
-])
+@pytest.mark.parametrize(
+    "argv,words",
+    [
+        (["due", "five", "working-days"], "not a whole number"),
+        (["due", "-1", "working-days"], "negative"),
+        (["due", "5", "fortnights"], "unit 'fortnights' is not known"),
+        (["due", "5", "hours", "--region", "wales"], "region 'wales'"),
+        (["due", "5", "hours", "--from", "yesterday"], "not an ISO-8601"),
+        (["due", "5", "hours", "--cutoff", "5pm"], "cutoff '5pm'"),
+        (["due", "5", "hours", "--from", "2150-01-01"], "outside the years"),
+    ],
+)
 def test_due_command_bad_input(run_cli, argv, words):
     code, out, err = run_cli(*argv)
     assert code == 2

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from escalate.errors import EscalateError
+from escalate.errors import EscalateError, UsageError
 from escalate.exit_codes import ExitCode
 
 
-def main(argv: list[str] | None = None) -> int:
+@dataclass(frozen=True)
+class AppRequest:
+    """A command that opens a terminal app: the DSL's (``procedures``: the --procedures paths)
+    or, with ``audit_files``, the auditor's. The launcher (:mod:`escalate.launch`) opens it."""
+
+    procedures: Sequence[str] | None = None
+    audit_files: Sequence[str] | None = None
+
+
+def main(argv: list[str] | None = None, *, open_app: Callable[[AppRequest], int] | None = None) -> int:
+    """Run one command; ``open_app`` opens a terminal app when the command asks for one."""
     from escalate import paths
     from escalate.cli.parser import build_parser
 
@@ -16,7 +28,6 @@ def main(argv: list[str] | None = None) -> int:
     for number, arg in enumerate(argv, 1):
         if "\x00" in arg:  # no shell can pass one; a program calling us can, and no file name or text holds it
             from escalate.cli.console import print_error
-            from escalate.errors import UsageError
 
             print_error(UsageError(f"argument {number} holds a NUL character"))
             return int(ExitCode.BAD_INPUT)
@@ -29,7 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     paths.configure(args.data_dir)
     try:
-        return int(args.handler(args) or ExitCode.OK)
+        outcome = args.handler(args)
+        if isinstance(outcome, AppRequest):
+            if open_app is None:
+                raise UsageError("the terminal app opens from the `escalate` command, not from here")
+            return open_app(outcome)
+        return int(outcome or ExitCode.OK)
     except EscalateError as exc:
         from escalate.cli.console import print_error
 
@@ -42,31 +58,17 @@ def main(argv: list[str] | None = None) -> int:
         from escalate.cli.console import print_error
 
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-        print_error(EscalateError(f"{where}{exc.strerror or exc}", title="File problem",
-                                  hint="Check the path exists and that you may read and write it "
-                                       "(`escalate locate` lists the folders escalate uses)."))
+        print_error(
+            EscalateError(
+                f"{where}{exc.strerror or exc}",
+                title="File problem",
+                hint="Check the path exists and that you may read and write it "
+                "(`escalate locate` lists the folders escalate uses).",
+            )
+        )
         return int(ExitCode.BAD_INPUT)
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         return int(ExitCode.OK)
-
-
-def run() -> int:
-    """The installed command (``escalate`` and ``python -m escalate``): :func:`main`, then a quick exit.
-
-    A command lives for a moment and builds few reference cycles, so Python's cyclic collector
-    is off while it runs: it would walk every object again and again (10% of a list of 10,000
-    challenges, more of an export) and free next to nothing. The terminal apps, which live long,
-    turn it back on as they start. Once the command is done, every object still alive dies
-    with the process; freezing them keeps the collections at shutdown from walking them all.
-    Files and the store are closed by the commands themselves, never left to the collector, so
-    nothing is lost by it. Tests call :func:`main`, which leaves the collector alone.
-    """
-    import gc
-
-    gc.disable()
-    code = main()
-    gc.freeze()
-    return code

@@ -1,12 +1,11 @@
-"""`escalate` with no command: the terminal app."""
+"""`escalate` with no command: the terminal app (opened by the launcher, :mod:`escalate.launch`)."""
 
 from __future__ import annotations
 
 import argparse
 
+from escalate.cli import AppRequest
 
-def run_tui(args: argparse.Namespace) -> int:
-    from escalate.tui.app import run
 
-    run(getattr(args, "procedures", None))
-    return 0
+def run_tui(args: argparse.Namespace) -> AppRequest:
+    return AppRequest(procedures=getattr(args, "procedures", None))

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 
-@lru_cache(maxsize=None)
+@cache
 def out() -> Any:
     from rich.console import Console
 
     return Console(highlight=False, emoji=False, no_color=bool(os.environ.get("NO_COLOR")))
 
 
-@lru_cache(maxsize=None)
+@cache
 def err() -> Any:
     from rich.console import Console
 

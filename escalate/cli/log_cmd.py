@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from escalate.cli import AppRequest
 from escalate.cli.console import err, escape, out, plain
 from escalate.errors import UsageError
 from escalate.exit_codes import ExitCode
@@ -36,27 +37,57 @@ def cmd_open(args: argparse.Namespace) -> int:
     catalogue = _catalogue(args)
     with journal.open_store() as store:
         stored = journal.open_challenge(
-            store, catalogue, settings, procedure_id=args.procedure, triggers=args.trigger, case_ref=args.case_ref,
-            agency=args.agency, decision=args.decision, concern=args.concern, outcome_sought=args.outcome_sought,
-            immediate_risk=args.immediate_risk, at=args.at, decision_at=args.decision_at,
-            decision_by=_person(args.decision_by), decision_ref=args.decision_ref, evidence=args.evidence,
-            route=args.route, subject_name=args.subject_name,
-            protective_by=args.protective_by)
+            store,
+            catalogue,
+            settings,
+            procedure_id=args.procedure,
+            triggers=args.trigger,
+            case_ref=args.case_ref,
+            agency=args.agency,
+            decision=args.decision,
+            concern=args.concern,
+            outcome_sought=args.outcome_sought,
+            immediate_risk=args.immediate_risk,
+            at=args.at,
+            decision_at=args.decision_at,
+            decision_by=_person(args.decision_by),
+            decision_ref=args.decision_ref,
+            evidence=args.evidence,
+            route=args.route,
+            subject_name=args.subject_name,
+            protective_by=args.protective_by,
+        )
         view = journal.view(store, catalogue, stored.challenge)
     plain(stored.challenge)
     if args.immediate_risk:
         procedure = view["procedure"]
         rules = [r for r in procedure.skip_rules if r.immediate_risk]
-        text = rules[0].instruction if rules else ("This procedure states no skip rule. Do not wait for escalation: "
-                                                   "call the police on 999 or refer to social care now.")
+        text = (
+            rules[0].instruction
+            if rules
+            else (
+                "This procedure states no skip rule. Do not wait for escalation: "
+                "call the police on 999 or refer to social care now."
+            )
+        )
         err().print(f"[bold red]Immediate risk:[/] {escape(text)}", soft_wrap=True)
     return ExitCode.OK
 
 
 FIELD_OPTIONS = {
-    "summary": "summary", "direction": "direction", "medium": "medium", "decision": "decision",
-    "rationale": "rationale", "action": "action", "owner": "owner", "due": "due", "deadline": "deadline",
-    "new_due": "new_due", "reason": "reason", "to": "to", "form": "form",
+    "summary": "summary",
+    "direction": "direction",
+    "medium": "medium",
+    "decision": "decision",
+    "rationale": "rationale",
+    "action": "action",
+    "owner": "owner",
+    "due": "due",
+    "deadline": "deadline",
+    "new_due": "new_due",
+    "reason": "reason",
+    "to": "to",
+    "form": "form",
 }
 
 
@@ -88,8 +119,9 @@ def cmd_record(args: argparse.Namespace) -> int:
         else:
             data["agreed_by"] = _person(args.agreed_by)
     if given:
-        raise UsageError(f"{args.kind} does not take {', '.join(given)}",
-                         hint=f"{args.kind} fields: " + ", ".join(spec))
+        raise UsageError(
+            f"{args.kind} does not take {', '.join(given)}", hint=f"{args.kind} fields: " + ", ".join(spec)
+        )
     if args.kind == "contact":
         data.setdefault("medium", "phone")
     settings = _settings()
@@ -121,9 +153,14 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     settings = _settings()
     with journal.open_store(create=False) as store:
         challenge = store.resolve_id(args.challenge)
-        stored = journal.record(store, settings, challenge, "resolved",
-                                {"outcome": args.outcome, "rationale": args.rationale, "impact": args.impact,
-                                 "lessons": args.lessons}, args.at)
+        stored = journal.record(
+            store,
+            settings,
+            challenge,
+            "resolved",
+            {"outcome": args.outcome, "rationale": args.rationale, "impact": args.impact, "lessons": args.lessons},
+            args.at,
+        )
     plain(f"{stored.challenge} #{stored.cseq} {args.outcome}")
     return ExitCode.OK
 
@@ -158,25 +195,41 @@ def _deadline_json(row: dict[str, Any]) -> dict[str, Any]:
     from escalate import clock
     from escalate.wording import describe_timescale
 
-    return {"id": row["id"], "stage": row["stage"], "what": row["what"], "owner": row["owner"],
-            "starts": row["starts"],
-            "timescale": row["timescale"] if isinstance(row["timescale"], str) else describe_timescale(row["timescale"]),
-            "start": clock.iso(row["start"]) if row["start"] else None,
-            "due": clock.iso(row["due"]) if row["due"] else None,
-            "met_at": clock.iso(row["met_at"]) if row["met_at"] else None, "status": row["status"],
-            "extended": bool(row.get("extended"))}
+    return {
+        "id": row["id"],
+        "stage": row["stage"],
+        "what": row["what"],
+        "owner": row["owner"],
+        "starts": row["starts"],
+        "timescale": row["timescale"] if isinstance(row["timescale"], str) else describe_timescale(row["timescale"]),
+        "start": clock.iso(row["start"]) if row["start"] else None,
+        "due": clock.iso(row["due"]) if row["due"] else None,
+        "met_at": clock.iso(row["met_at"]) if row["met_at"] else None,
+        "status": row["status"],
+        "extended": bool(row.get("extended")),
+    }
 
 
 def _summary_json(view: dict[str, Any]) -> dict[str, Any]:
     state = view["state"]
     nd = view["next_deadline"]
     return {
-        "id": state["challenge"], "case_ref": view["case_ref"], "status": state["status"], "outcome": state["outcome"],
-        "procedure": state["procedure_id"], "procedure_version": state["procedure_version"],
-        "procedure_fingerprint": state["fingerprint"], "agency": state["agency"], "triggers": state["triggers"],
-        "stage": state["stage"], "stage_title": view["stage_title"], "stage_count": view["stage_count"],
-        "route": state["route"], "overdue": view["overdue"],
-        "next_deadline": _deadline_json(nd) if nd else None, "entries": state["entries"],
+        "id": state["challenge"],
+        "case_ref": view["case_ref"],
+        "status": state["status"],
+        "outcome": state["outcome"],
+        "procedure": state["procedure_id"],
+        "procedure_version": state["procedure_version"],
+        "procedure_fingerprint": state["fingerprint"],
+        "agency": state["agency"],
+        "triggers": state["triggers"],
+        "stage": state["stage"],
+        "stage_title": view["stage_title"],
+        "stage_count": view["stage_count"],
+        "route": state["route"],
+        "overdue": view["overdue"],
+        "next_deadline": _deadline_json(nd) if nd else None,
+        "entries": state["entries"],
     }
 
 
@@ -188,7 +241,11 @@ def _when(view: dict[str, Any], tz: str) -> str:
     if not nd:
         return "-"
     n = workcalendar.working_days_between(clock.now(), nd["due"], view["region"])
-    rel = f"in {plural(n, 'working day')}" if n > 0 else ("today" if n == 0 else f"OVERDUE by {plural(-n, 'working day')}")
+    rel = (
+        f"in {plural(n, 'working day')}"
+        if n > 0
+        else ("today" if n == 0 else f"OVERDUE by {plural(-n, 'working day')}")
+    )
     if nd["status"] == "overdue" and n == 0:
         rel = "OVERDUE today"
     return f"{clock.show(nd['due'], tz)} ({rel})"
@@ -213,15 +270,25 @@ def cmd_list(args: argparse.Namespace) -> int:
         return ExitCode.OK
     from rich.table import Table
 
-    table = Table(caption=f"{len(views)} challenge(s); {sum(1 for v in views if v['overdue'])} with something overdue",
-                  caption_justify="left")
+    table = Table(
+        caption=f"{len(views)} challenge(s); {sum(1 for v in views if v['overdue'])} with something overdue",
+        caption_justify="left",
+    )
     for col in ("id", "case", "agency", "stage", "status", "next deadline"):
         table.add_column(col, overflow="fold")
-    for v in sorted(views, key=lambda v: (v["next_deadline"] is None, v["next_deadline"]["due"] if v["next_deadline"] else 0)):
+    for v in sorted(
+        views, key=lambda v: (v["next_deadline"] is None, v["next_deadline"]["due"] if v["next_deadline"] else 0)
+    ):
         state = v["state"]
         status = "OVERDUE" if v["overdue"] else state["status"]
-        table.add_row(state["challenge"], escape(v["case_ref"]), escape(state["agency"]),
-                      f"{v['stage_index']}/{v['stage_count']}", status, _when(v, settings.timezone))
+        table.add_row(
+            state["challenge"],
+            escape(v["case_ref"]),
+            escape(state["agency"]),
+            f"{v['stage_index']}/{v['stage_count']}",
+            status,
+            _when(v, settings.timezone),
+        )
     out().print(table)
     return ExitCode.OK
 
@@ -240,23 +307,48 @@ def cmd_show(args: argparse.Namespace) -> int:
     state = view["state"]
     if args.json:
         data = _summary_json(view)
-        data.update({
-            "deadlines": [_deadline_json(r) for r in view["deadlines"]],
-            "missed": [_deadline_json(r) for r in view["missed"]],
-            "missed_by": view["missed_by"], "late_entries": view["late_entries"],
-            "newer_procedure_version": view["newer_version"],
-            "notifications": [{"to": n.to, "how": n.how, "form": n.form, "required": n.required, "sent": sent}
-                              for n, sent in view["notifications"]],
-            "contacts": [dict(c.model_dump(mode="json"), review_overdue=c.review_overdue(clock.today(tz)))
-                         for c in view["contacts"]],
-            "next_stage": ({"number": view["next_stage"].number, "title": view["next_stage"].title,
-                            "raised_by": view["next_stage"].raised_by, "received_by": view["next_stage"].received_by}
-                           if view["next_stage"] else None),
-            "chronology": [{"seq": r["cseq"], "kind": r["kind"], "occurred_at": clock.iso(r["occurred_at"]),
-                            "recorded_at": clock.iso(r["recorded_at"]), "author": r["author"], "data": r["data"],
-                            "late": r["late"], "amended_by": r["amended_by"], "corrected": r["corrected"],
-                            "text": journal.describe(r)} for r in rows],
-        })
+        data.update(
+            {
+                "deadlines": [_deadline_json(r) for r in view["deadlines"]],
+                "missed": [_deadline_json(r) for r in view["missed"]],
+                "missed_by": view["missed_by"],
+                "late_entries": view["late_entries"],
+                "newer_procedure_version": view["newer_version"],
+                "notifications": [
+                    {"to": n.to, "how": n.how, "form": n.form, "required": n.required, "sent": sent}
+                    for n, sent in view["notifications"]
+                ],
+                "contacts": [
+                    dict(c.model_dump(mode="json"), review_overdue=c.review_overdue(clock.today(tz)))
+                    for c in view["contacts"]
+                ],
+                "next_stage": (
+                    {
+                        "number": view["next_stage"].number,
+                        "title": view["next_stage"].title,
+                        "raised_by": view["next_stage"].raised_by,
+                        "received_by": view["next_stage"].received_by,
+                    }
+                    if view["next_stage"]
+                    else None
+                ),
+                "chronology": [
+                    {
+                        "seq": r["cseq"],
+                        "kind": r["kind"],
+                        "occurred_at": clock.iso(r["occurred_at"]),
+                        "recorded_at": clock.iso(r["recorded_at"]),
+                        "author": r["author"],
+                        "data": r["data"],
+                        "late": r["late"],
+                        "amended_by": r["amended_by"],
+                        "corrected": r["corrected"],
+                        "text": journal.describe(r),
+                    }
+                    for r in rows
+                ],
+            }
+        )
         if data["chronology"]:  # (none where the store was changed to lose them)
             data["chronology"][0]["data"].pop("procedure_text", None)  # the snapshot is long; `export` carries it
         plain(_dumps(data))
@@ -264,24 +356,36 @@ def cmd_show(args: argparse.Namespace) -> int:
     console = out()
     p = view["procedure"]
     console.print(f"[bold]{state['challenge']}[/] · case {escape(view['case_ref'])} · {escape(state['agency'])}")
-    console.print(f"Procedure: {escape(p.name)} ({p.id}, version {escape(p.version)})"
-                  + (" · [yellow]a newer version of this procedure is loaded; this challenge keeps the version it "
-                     "was opened under[/]" if view["newer_version"] else ""))
+    console.print(
+        f"Procedure: {escape(p.name)} ({p.id}, version {escape(p.version)})"
+        + (
+            " · [yellow]a newer version of this procedure is loaded; this challenge keeps the version it "
+            "was opened under[/]"
+            if view["newer_version"]
+            else ""
+        )
+    )
     status = state["status"] + (f" ({state['outcome']})" if state["outcome"] else "")
-    console.print(f"{p.stage_label} {view['stage_index']} of {view['stage_count']}: {escape(view['stage'].title)} · "
-                  f"status: {status} · next: {_when(view, tz)}")
+    console.print(
+        f"{p.stage_label} {view['stage_index']} of {view['stage_count']}: {escape(view['stage'].title)} · "
+        f"status: {status} · next: {_when(view, tz)}"
+    )
     console.print("\n[bold]Deadlines of this stage[/]")
     for r in view["deadlines"]:
         due = (clock.show(r["due"], tz) if r["due"] else "-") + (" (extended)" if r["extended"] else "")
-        console.print(f"  [{r['status'].upper()}] {escape(r['what'])} ({r['owner']}; "
-                      f"{escape(describe_timescale(r['timescale']))}) due {due}")
+        console.print(
+            f"  [{r['status'].upper()}] {escape(r['what'])} ({r['owner']}; "
+            f"{escape(describe_timescale(r['timescale']))}) due {due}"
+        )
     for n, sent in view["notifications"]:
         console.print(f"  {escape(notification_line(n, sent))}")
     for line in stage_guidance(view["stage"], p):
         console.print(f"  {escape(line)}")
     if view["missed"]:
-        console.print(f"\n[bold]Timescales missed so far[/]: ours {view['missed_by']['us']}, "
-                      f"theirs {view['missed_by']['them']}, shared {view['missed_by']['both']}")
+        console.print(
+            f"\n[bold]Timescales missed so far[/]: ours {view['missed_by']['us']}, "
+            f"theirs {view['missed_by']['them']}, shared {view['missed_by']['both']}"
+        )
     if view["next_stage"] and state["status"] == "open":
         _print_stage_requirements(view, next_only=True)
     if view["contacts"]:
@@ -295,8 +399,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         late = " [LATE ENTRY]" if r["late"] else ""
         amended = f" [amended by #{', #'.join(map(str, r['amended_by']))}]" if r["amended_by"] else ""
         author = r["author"].get("name", "?")
-        console.print(f"#{r['cseq']:<3} {clock.show(r['occurred_at'], tz)} · recorded "
-                      f"{clock.show(r['recorded_at'], tz)} · {escape(author)}{late}{amended}")
+        console.print(
+            f"#{r['cseq']:<3} {clock.show(r['occurred_at'], tz)} · recorded "
+            f"{clock.show(r['recorded_at'], tz)} · {escape(author)}{late}{amended}"
+        )
         console.print(f"     {escape(journal.describe(r))}")
     return ExitCode.OK
 
@@ -311,9 +417,13 @@ def _print_stage_requirements(view: dict[str, Any], next_only: bool = False) -> 
             console.print(f"  - {escape(a)}")
         return
     nxt = view["next_stage"]
-    console.print(f"\n[bold]If not resolved, next:[/] {view['procedure'].stage_label} {nxt.number}: {escape(nxt.title)}")
-    console.print(f"  raised by: {escape('; '.join(nxt.raised_by) or 'not stated')}; "
-                  f"received by: {escape('; '.join(nxt.received_by) or 'not stated')}")
+    console.print(
+        f"\n[bold]If not resolved, next:[/] {view['procedure'].stage_label} {nxt.number}: {escape(nxt.title)}"
+    )
+    console.print(
+        f"  raised by: {escape('; '.join(nxt.raised_by) or 'not stated')}; "
+        f"received by: {escape('; '.join(nxt.received_by) or 'not stated')}"
+    )
     for n in nxt.notify:
         console.print(f"  notify: {escape(n.to)}" + (f" ({escape(n.how)})" if n.how else ""))
 
@@ -339,8 +449,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for warning in shown:
         err().print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     if len(shown) < len(report.warnings):
-        err().print(f"[yellow]warning:[/] ... and {len(report.warnings) - len(shown)} more "
-                    "(`escalate verify --all-warnings` prints them all)", soft_wrap=True)
+        err().print(
+            f"[yellow]warning:[/] ... and {len(report.warnings) - len(shown)} more "
+            "(`escalate verify --all-warnings` prints them all)",
+            soft_wrap=True,
+        )
     if report.ok:
         withheld = f"; {report.withheld} personal field(s) withheld" if report.withheld else ""
         plain(f"OK {report.count} entries; head fingerprint {report.fingerprint}{withheld}")
@@ -388,16 +501,29 @@ def cmd_export(args: argparse.Namespace) -> int:
             if since:  # whole challenges, so the file still verifies: active on or after the date
                 states = [s for s in states if s["last_at"] >= since]
             ids = [s["challenge"] for s in states]
-            filters = (["open"] if args.open else []) + (["resolved"] if args.resolved else []) + (
-                [f"since {args.since.strip()}"] if since else [])
+            filters = (
+                (["open"] if args.open else [])
+                + (["resolved"] if args.resolved else [])
+                + ([f"since {args.since.strip()}"] if since else [])
+            )
             scope = "+".join(filters) or "all"
         else:
             ids = [store.resolve_id(c) for c in args.challenges]
             scope = "selection"
         with _progress_bar("Exporting") as progress:
-            sha, count = export(store, settings, lambda: _catalogue(args), ids, Path(args.output), fmt=args.format,
-                                redact=args.redact, force=args.force, scope=scope, progress=progress,
-                                withhold=args.withhold)
+            sha, count = export(
+                store,
+                settings,
+                lambda: _catalogue(args),
+                ids,
+                Path(args.output),
+                fmt=args.format,
+                redact=args.redact,
+                force=args.force,
+                scope=scope,
+                progress=progress,
+                withhold=args.withhold,
+            )
     plain(f"exported {count} entries of {len(ids)} challenge(s) to {args.output} (sha256 {sha[:16]}...)")
     return ExitCode.OK
 
@@ -442,24 +568,23 @@ def cmd_pack(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def cmd_audit(args: argparse.Namespace) -> int:
-    from escalate import audit
+def cmd_audit(args: argparse.Namespace) -> int | AppRequest:
+    from escalate import audit_file
 
     if not args.files and not args.store:
         raise UsageError("nothing to audit", hint="Give exported .jsonl files, or --store.")
     if args.tui:
         if args.store or args.json or args.html:
-            raise UsageError("--tui browses exported files only, on its own",
-                             hint="`escalate audit FILE... --tui`; without --store, --json or --html. Your own "
-                                  "store opens in the app: run `escalate`.")
+            raise UsageError(
+                "--tui browses exported files only, on its own",
+                hint="`escalate audit FILE... --tui`; without --store, --json or --html. Your own "
+                "store opens in the app: run `escalate`.",
+            )
         import sys
 
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise UsageError("--tui needs a terminal", hint="Without --tui, audit prints its summary.")
-        from escalate.tui.audit_app import run
-
-        run(args.files)
-        return ExitCode.OK
+        return AppRequest(audit_files=args.files)
     if args.html:  # refused before the inputs are read, not after
         from pathlib import Path
 
@@ -472,9 +597,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         from escalate import journal
 
         with journal.open_store(create=False, readonly=True) as store:
-            result = audit.summarise(args.files, store)
+            result = audit_file.summarise(args.files, store)
     else:
-        result = audit.summarise(args.files)
+        result = audit_file.summarise(args.files)
     failed = [i for i in result["inputs"] if not i.ok]
     if args.html:
         from escalate import report
@@ -517,15 +642,21 @@ def cmd_audit(args: argparse.Namespace) -> int:
     w = result["working_days_to_resolution"]
     m = result["timescales_missed"]
     if w["resolved"]:
-        console.print(f"Working days to resolution: {w['resolved']} resolved; median {w['median']}, "
-                      f"90th percentile {w['p90']}")
+        console.print(
+            f"Working days to resolution: {w['resolved']} resolved; median {w['median']}, 90th percentile {w['p90']}"
+        )
     else:
         console.print("Working days to resolution: none resolved yet")
     console.print(f"Timescales missed: by us {m['us']}, by them {m['them']}, shared {m['both']}")
-    console.print(f"Open challenges past a deadline: {len(result['open_past_deadline'])}"
-                  + (f" ({', '.join(result['open_past_deadline'][:10])}"
-                     f"{' ...' if len(result['open_past_deadline']) > 10 else ''})"
-                     if result["open_past_deadline"] else ""))
+    console.print(
+        f"Open challenges past a deadline: {len(result['open_past_deadline'])}"
+        + (
+            f" ({', '.join(result['open_past_deadline'][:10])}"
+            f"{' ...' if len(result['open_past_deadline']) > 10 else ''})"
+            if result["open_past_deadline"]
+            else ""
+        )
+    )
     console.print(f"Late entries (recorded over 24 hours after they happened): {result['late_entries']}")
     console.print(f"Exports made: {result['exports']}")
     if failed:

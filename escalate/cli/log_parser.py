@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import Callable
+from collections.abc import Callable
+
+from escalate.cli.handler import lazy
 
 M = "escalate.cli.log_cmd"
 #: warnings `verify` prints before summing up the rest (a big store can have thousands)
@@ -16,12 +18,21 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
 
     p = command("open", "open a challenge; prints its id", M, "cmd_open")
     p.add_argument("--procedure", required=True, metavar="ID", help="procedure id (`escalate procedures list`)")
-    p.add_argument("--trigger", required=True, action="append", metavar="ID",
-                   help="unrecognised-harm, disputed-referral, threshold-misapplied, no-information-sharing, "
-                        "non-cooperation (repeatable)")
+    p.add_argument(
+        "--trigger",
+        required=True,
+        action="append",
+        metavar="ID",
+        help="unrecognised-harm, disputed-referral, threshold-misapplied, no-information-sharing, "
+        "non-cooperation (repeatable)",
+    )
     p.add_argument("--case-ref", required=True, metavar="REF", help="case reference (a pseudonymous one is preferred)")
-    p.add_argument("--subject-name", default="", metavar="NAME",
-                   help="the child's (or adult's) name, optional: kept as a personal field, withheld by --redact")
+    p.add_argument(
+        "--subject-name",
+        default="",
+        metavar="NAME",
+        help="the child's (or adult's) name, optional: kept as a personal field, withheld by --redact",
+    )
     p.add_argument("--agency", required=True, metavar="TEXT", help="agency and team challenged")
     p.add_argument("--decision", required=True, metavar="TEXT", help="the decision being challenged")
     p.add_argument("--decision-at", metavar="ISO-8601", help="when that decision was received")
@@ -37,12 +48,18 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
 
     p = command("record", "record an entry on a challenge", M, "cmd_record")
     p.add_argument("challenge", help="challenge id, e.g. C-0001 (or 1)")
-    p.add_argument("kind", choices=RECORDABLE + ("reopened",), metavar="KIND", help=", ".join(RECORDABLE) + ", reopened")
+    p.add_argument(
+        "kind", choices=RECORDABLE + ("reopened",), metavar="KIND", help=", ".join(RECORDABLE) + ", reopened"
+    )
     p.add_argument("--at", metavar="ISO-8601", help="when it happened (default now)")
     p.add_argument("--with", dest="with_", metavar='"Name, Role, Agency"', help="the other person")
     p.add_argument("--summary", metavar="TEXT", help="what was said or done")
-    p.add_argument("--direction", choices=("made", "received"), default="made", help="contact: made (default) or received")
-    p.add_argument("--medium", default=None, help="contact or notification: phone, email, meeting, letter, form, verbal")
+    p.add_argument(
+        "--direction", choices=("made", "received"), default="made", help="contact: made (default) or received"
+    )
+    p.add_argument(
+        "--medium", default=None, help="contact or notification: phone, email, meeting, letter, form, verbal"
+    )
     p.add_argument("--decision", metavar="TEXT", help="response: their decision")
     p.add_argument("--rationale", metavar="TEXT", help="response: their reasons")
     p.add_argument("--action", metavar="TEXT", help="action-agreed: the action")
@@ -87,29 +104,46 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("verify", "check the log's hashes and links (the store, or an exported file)", M, "cmd_verify")
     p.add_argument("file", nargs="?", help="an exported .jsonl file (default: the store)")
     p.add_argument("--store", action="store_true", help="verify the store (the default)")
-    p.add_argument("--all-warnings", action="store_true",
-                   help=f"print every warning (otherwise the first {WARNINGS_SHOWN} and a count)")
-    p.add_argument("--expect", metavar="FINGERPRINT", help="the head fingerprint you hold, e.g. 12:ab12-...: catches "
-                                                          "entries removed from the end")
+    p.add_argument(
+        "--all-warnings",
+        action="store_true",
+        help=f"print every warning (otherwise the first {WARNINGS_SHOWN} and a count)",
+    )
+    p.add_argument(
+        "--expect",
+        metavar="FINGERPRINT",
+        help="the head fingerprint you hold, e.g. 12:ab12-...: catches entries removed from the end",
+    )
 
-    p = command("export", "export challenges for an auditor or a meeting (jsonl, csv, md, html, pdf)", M,
-                "cmd_export")
+    p = command("export", "export challenges for an auditor or a meeting (jsonl, csv, md, html, pdf)", M, "cmd_export")
     p.add_argument("challenges", nargs="*", metavar="CHALLENGE")
     p.add_argument("--all", action="store_true", help="every challenge in the store")
     p.add_argument("--open", action="store_true", help="with --all: open challenges only")
     p.add_argument("--resolved", action="store_true", help="with --all: resolved or withdrawn only")
-    p.add_argument("--since", metavar="DATE", help="with --all: only challenges with something recorded as "
-                                                   "happening on or after DATE (each exported whole)")
-    p.add_argument("--format", default="jsonl", choices=("jsonl", "csv", "md", "html", "pdf"),
-                   help="jsonl (verifiable with `escalate verify FILE`), csv, md, html or pdf (printable)")
+    p.add_argument(
+        "--since",
+        metavar="DATE",
+        help="with --all: only challenges with something recorded as happening on or after DATE (each exported whole)",
+    )
+    p.add_argument(
+        "--format",
+        default="jsonl",
+        choices=("jsonl", "csv", "md", "html", "pdf"),
+        help="jsonl (verifiable with `escalate verify FILE`), csv, md, html or pdf (printable)",
+    )
     p.add_argument("--redact", action="store_true", help="withhold personal fields (the file still verifies)")
-    p.add_argument("--withhold", action="append", metavar="FIELD", default=[],
-                   help="also show this free-text field as '(withheld)' (csv, md, html, pdf; repeatable): "
-                        + ", ".join(FREE_TEXT))
+    p.add_argument(
+        "--withhold",
+        action="append",
+        metavar="FIELD",
+        default=[],
+        help="also show this free-text field as '(withheld)' (csv, md, html, pdf; repeatable): " + ", ".join(FREE_TEXT),
+    )
     p.add_argument("-o", "--output", metavar="PATH", help="the file to write (required)")
     p.add_argument("--force", action="store_true", help="replace an existing file")
-    p.add_argument("--schema", action="store_true",
-                   help="print the JSON Schema of a jsonl export's lines, and do nothing else")
+    p.add_argument(
+        "--schema", action="store_true", help="print the JSON Schema of a jsonl export's lines, and do nothing else"
+    )
 
     p = command("pack", "the dispute pack of one challenge, for a professional dispute meeting", M, "cmd_pack")
     p.add_argument("challenge")
@@ -123,8 +157,9 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--html", metavar="OUT", help="also write a report with charts (SVG, no network) to OUT")
     p.add_argument("--force", action="store_true", help="with --html: replace an existing file")
-    p.add_argument("--tui", action="store_true",
-                   help="browse the files' challenges and chronologies in a read-only terminal view")
+    p.add_argument(
+        "--tui", action="store_true", help="browse the files' challenges and chronologies in a read-only terminal view"
+    )
 
     cfg = command("config", "show or change your settings", M, "cmd_config_show")
     csub = cfg.add_subparsers(title="actions", metavar="ACTION")
@@ -133,6 +168,5 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = csub.add_parser("set", help="set one of: " + ", ".join(KEYS))
     p.add_argument("key", choices=KEYS, metavar="KEY", help=", ".join(KEYS))
     p.add_argument("value")
-    from escalate.cli.parser import _lazy
 
-    p.set_defaults(handler=_lazy(M, "cmd_config_set"))
+    p.set_defaults(handler=lazy(M, "cmd_config_set"))

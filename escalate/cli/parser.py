@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-
-def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], Any]:
-    def run(args: argparse.Namespace) -> Any:
-        import importlib
-
-        return getattr(importlib.import_module(module), name)(args)
-
-    return run
+from escalate.cli.handler import lazy
 
 
 def _common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
-    p.add_argument("--data-dir", metavar="DIR", default=default,
-                   help="folder for the store and settings (overrides ESCALATE_HOME)")
-    p.add_argument("--procedures", metavar="PATH", action="append", default=default,
-                   help="procedure file or folder to load first (repeatable)")
+    p.add_argument(
+        "--data-dir", metavar="DIR", default=default, help="folder for the store and settings (overrides ESCALATE_HOME)"
+    )
+    p.add_argument(
+        "--procedures",
+        metavar="PATH",
+        action="append",
+        default=default,
+        help="procedure file or folder to load first (repeatable)",
+    )
 
 
 #: commands defined here; the log's commands live in log_parser and are added unless one of these runs
@@ -53,26 +53,27 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"escalate {__version__}")
     _common(parser, suppress=False)
-    parser.set_defaults(handler=_lazy("escalate.cli.app_cmd", "run_tui"))
+    parser.set_defaults(handler=lazy("escalate.cli.app_cmd", "run_tui"))
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     def command(name: str, help: str, module: str, func: str, **kw: Any) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help, **kw)
         _common(p, suppress=True)
-        p.set_defaults(handler=_lazy(module, func))
+        p.set_defaults(handler=lazy(module, func))
         return p
 
     # procedures ----------------------------------------------------------------------
-    procs = sub.add_parser("procedures", help="list, show, validate procedures; print the schema",
-                           description="Work with procedure files.")
+    procs = sub.add_parser(
+        "procedures", help="list, show, validate procedures; print the schema", description="Work with procedure files."
+    )
     _common(procs, suppress=True)
-    procs.set_defaults(handler=_lazy("escalate.cli.procedures_cmd", "cmd_list"))
+    procs.set_defaults(handler=lazy("escalate.cli.procedures_cmd", "cmd_list"))
     psub = procs.add_subparsers(title="actions", metavar="ACTION")
 
     def pcommand(name: str, help: str, func: str) -> argparse.ArgumentParser:
         p = psub.add_parser(name, help=help, description=help)
         _common(p, suppress=True)
-        p.set_defaults(handler=_lazy("escalate.cli.procedures_cmd", func))
+        p.set_defaults(handler=lazy("escalate.cli.procedures_cmd", func))
         return p
 
     p = pcommand("list", "list the loaded procedures with source and fingerprint", "cmd_list")
@@ -85,15 +86,26 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
     command("locate", "print every folder and file escalate uses", "escalate.cli.procedures_cmd", "cmd_locate")
 
-    p = command("due", "compute a due date: N working-days | hours | calendar-days from a time",
-                "escalate.cli.procedures_cmd", "cmd_due")
+    p = command(
+        "due",
+        "compute a due date: N working-days | hours | calendar-days from a time",
+        "escalate.cli.procedures_cmd",
+        "cmd_due",
+    )
     p.add_argument("amount", help="how many (a whole number, 0 or more)")
     p.add_argument("unit", help="working-days, hours or calendar-days")
-    p.add_argument("--from", dest="start", metavar="ISO-8601",
-                   help="start time, e.g. 2026-12-18T10:00 (UK local time unless an offset is given); default now")
-    p.add_argument("--region", default=None,
-                   help="england-and-wales, scotland or northern-ireland (default: your region setting, "
-                        "england-and-wales unless set)")
+    p.add_argument(
+        "--from",
+        dest="start",
+        metavar="ISO-8601",
+        help="start time, e.g. 2026-12-18T10:00 (UK local time unless an offset is given); default now",
+    )
+    p.add_argument(
+        "--region",
+        default=None,
+        help="england-and-wales, scotland or northern-ireland (default: your region setting, "
+        "england-and-wales unless set)",
+    )
     p.add_argument("--cutoff", default="17:00", metavar="HH:MM", help="end of the working day (default 17:00)")
 
     if argv is None or _command_of(argv) not in _OWN_COMMANDS:

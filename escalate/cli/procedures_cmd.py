@@ -39,7 +39,10 @@ def _report_problems(catalogue) -> None:
     for problem in catalogue.problems:
         err().print(f"[yellow]warning:[/] {escape(str(problem))}", soft_wrap=True)
     for winner, loser in catalogue.overridden:
-        err().print(f"[dim]note: {escape(winner.id)} from {escape(winner.path)} overrides {escape(loser.path)}[/]", soft_wrap=True)
+        err().print(
+            f"[dim]note: {escape(winner.id)} from {escape(winner.path)} overrides {escape(loser.path)}[/]",
+            soft_wrap=True,
+        )
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -62,15 +65,23 @@ def cmd_list(args: argparse.Namespace) -> int:
     else:
         from rich.table import Table
 
-        table = Table(title="Procedures", title_justify="left", caption="`escalate procedures show ID` for details",
-                      caption_justify="left")
+        table = Table(
+            title="Procedures",
+            title_justify="left",
+            caption="`escalate procedures show ID` for details",
+            caption_justify="left",
+        )
         table.add_column("id", no_wrap=True)
         table.add_column("name and partnership", ratio=1)
         table.add_column("from", no_wrap=True)
         table.add_column("fingerprint", no_wrap=True)
         for lp in catalogue.procedures.values():
-            table.add_row(lp.id, f"{lp.procedure.name}\n[dim]{lp.procedure.partnership}[/]",
-                          catalogue.origin[lp.id], lp.fingerprint[:12])
+            table.add_row(
+                lp.id,
+                f"{lp.procedure.name}\n[dim]{lp.procedure.partnership}[/]",
+                catalogue.origin[lp.id],
+                lp.fingerprint[:12],
+            )
         if not catalogue.procedures:
             out().print("No procedures loaded. `escalate locate` shows where to put procedure files.")
         else:
@@ -89,8 +100,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     console.print(f"[bold]{escape(p.name)}[/] ({escape(p.id)})")
     console.print(f"{escape(p.partnership)} · version {escape(p.version)} · {p.applies_to} · region {p.region}")
     console.print(f"File: {escape(lp.path)}\nFingerprint: {lp.fingerprint}")
-    console.print(f"Source: {escape(p.source.title)}" + (f" <{escape(p.source.url)}>" if p.source.url else "")
-                  + (f" (retrieved {escape(p.source.retrieved)})" if p.source.retrieved else ""))
+    console.print(
+        f"Source: {escape(p.source.title)}"
+        + (f" <{escape(p.source.url)}>" if p.source.url else "")
+        + (f" (retrieved {escape(p.source.retrieved)})" if p.source.retrieved else "")
+    )
     if p.source.coverage:
         console.print(f"Coverage: {escape(p.source.coverage)}")
     console.print(f"[italic]{escape(p.check_note)}[/]\n")
@@ -99,9 +113,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         console.print(f"[bold underline]{escape(title)}[/]")
         for r in p.routes:
             if r.id == route_id:
-                console.print(f"  id {escape(r.id)} (`escalate open --route {escape(r.id)}`)"
-                              + (f"; started by: {escape(r.started_by)}" if r.started_by else "")
-                              + (f"; it ends in: {escape(r.exit)}" if r.exit else ""))
+                console.print(
+                    f"  id {escape(r.id)} (`escalate open --route {escape(r.id)}`)"
+                    + (f"; started by: {escape(r.started_by)}" if r.started_by else "")
+                    + (f"; it ends in: {escape(r.exit)}" if r.exit else "")
+                )
         for stage in p.ladder(route_id):
             group = f" [{escape(stage.group)}]" if stage.group else ""
             console.print(f"[bold]{escape(p.stage_label)} {stage.number}: {escape(stage.title)}[/]{group}")
@@ -110,22 +126,27 @@ def cmd_show(args: argparse.Namespace) -> int:
             if stage.medium:
                 console.print(f"  how: {', '.join(stage.medium)}")
             for d in stage.deadlines:
-                console.print(f"  deadline {escape(d.id)} ({d.owner}): {escape(d.what)} — "
-                              f"{escape(describe_timescale(d.timescale))} from {d.starts}")
+                console.print(
+                    f"  deadline {escape(d.id)} ({d.owner}): {escape(d.what)} — "
+                    f"{escape(describe_timescale(d.timescale))} from {d.starts}"
+                )
             for n in stage.notify:
                 console.print(f"  notify: {escape(n.to)}" + (f" ({escape(n.how)})" if n.how else ""))
             for line in stage_guidance(stage, p):
                 console.print(f"  {escape(line[0].lower() + line[1:])}")
         console.print()
     for limit in p.limits:
-        console.print(f"[bold]Overall limit[/] {escape(limit.id)}: {escape(limit.what)} — "
-                      f"{escape(describe_timescale(limit.timescale))} across {escape(p.stage_label)}s "
-                      f"{limit.from_stage} to {limit.to_stage}, from entering the first")
+        console.print(
+            f"[bold]Overall limit[/] {escape(limit.id)}: {escape(limit.what)} — "
+            f"{escape(describe_timescale(limit.timescale))} across {escape(p.stage_label)}s "
+            f"{limit.from_stage} to {limit.to_stage}, from entering the first"
+        )
     for rule in p.skip_rules:
-        console.print(f"[bold red]Skip rule[/] {escape(rule.id)}: when {escape(rule.when)}: {escape(rule.instruction)}"
-                      + (f" Contact directly: {escape('; '.join(rule.contact_directly))}." if rule.contact_directly
-                         else "")
-                      + (f" Start at {escape(p.stage_label.lower())} {rule.start_stage}." if rule.start_stage else ""))
+        console.print(
+            f"[bold red]Skip rule[/] {escape(rule.id)}: when {escape(rule.when)}: {escape(rule.instruction)}"
+            + (f" Contact directly: {escape('; '.join(rule.contact_directly))}." if rule.contact_directly else "")
+            + (f" Start at {escape(p.stage_label.lower())} {rule.start_stage}." if rule.start_stage else "")
+        )
     from escalate import clock
     from escalate.wording import contact_line, not_covered
 
@@ -148,10 +169,9 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from escalate import clock
     from escalate.catalogue import files_in
     from escalate.procedure_file import load
-
-    from escalate import clock
 
     problems = 0
     checked = 0
@@ -175,8 +195,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
             out().print(f"[green]ok[/] {escape(str(target))}: {escape(loaded.id)} ({loaded.fingerprint[:16]})")
             for contact in loaded.procedure.contacts:  # valid, but worth a look: not a problem
                 if contact.review_overdue(today):
-                    out().print(f"  [yellow]note[/] contact {escape(contact.name)} ({escape(contact.role)}) is past its "
-                                f"review date, {contact.review_by:%d %b %Y}: check it is still right", soft_wrap=True)
+                    out().print(
+                        f"  [yellow]note[/] contact {escape(contact.name)} ({escape(contact.role)}) is past its "
+                        f"review date, {contact.review_by:%d %b %Y}: check it is still right",
+                        soft_wrap=True,
+                    )
     if problems:
         err().print(f"{problems} problem{'s' if problems != 1 else ''} found in {checked} file(s).", soft_wrap=True)
         return ExitCode.BAD_INPUT
@@ -224,7 +247,9 @@ def cmd_due(args: argparse.Namespace) -> int:
     try:
         amount = int(args.amount)
     except ValueError:
-        raise UsageError(f"amount {args.amount!r} is not a whole number", hint="e.g. escalate due 5 working-days") from None
+        raise UsageError(
+            f"amount {args.amount!r} is not a whole number", hint="e.g. escalate due 5 working-days"
+        ) from None
     if amount < 0:
         raise UsageError(f"amount {amount} is negative: expected 0 or more")
     unit = args.unit.strip().lower().replace("_", "-")
@@ -235,8 +260,10 @@ def cmd_due(args: argparse.Namespace) -> int:
     if args.region is None:  # the user's own region (`config set region`), as the settings say
         args.region = _setting("region", "england-and-wales")
     if args.region not in workcalendar.REGION_SUBDIVISIONS:
-        raise UsageError(f"region {args.region!r} has no calendar",
-                         hint="Expected " + ", ".join(workcalendar.REGION_SUBDIVISIONS) + ".")
+        raise UsageError(
+            f"region {args.region!r} has no calendar",
+            hint="Expected " + ", ".join(workcalendar.REGION_SUBDIVISIONS) + ".",
+        )
     try:
         cutoff = dt.time.fromisoformat(args.cutoff)
     except ValueError:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -64,8 +65,13 @@ class BaseApp(App[None]):
                     seen.add(b.id)
                     keys.append((b.key.replace("question_mark", "?"), b.description or b.tooltip, b.id))
         # Textual gives every widget a HELP of None: a screen of ours without its own text gets ours
-        self.push_screen(HelpScreen(getattr(screen, "HELP_TITLE", "escalate"),
-                                    getattr(screen, "HELP", None) or "Keyboard first; the mouse works too.", keys))
+        self.push_screen(
+            HelpScreen(
+                getattr(screen, "HELP_TITLE", "escalate"),
+                getattr(screen, "HELP", None) or "Keyboard first; the mouse works too.",
+                keys,
+            )
+        )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -74,8 +80,7 @@ class BaseApp(App[None]):
             yield SystemCommand(title, help_text, callback)
 
     def show_error(self, exc: EscalateError) -> None:
-        self.notify(exc.message + (f"\n{exc.hint}" if exc.hint else ""), title=exc.title, severity="error",
-                    timeout=10)
+        self.notify(exc.message + (f"\n{exc.hint}" if exc.hint else ""), title=exc.title, severity="error", timeout=10)
 
 
 class EscalateApp(BaseApp):
@@ -84,8 +89,13 @@ class EscalateApp(BaseApp):
         Binding("f2", "settings", "Settings", id="settings", tooltip="Your name, role, region, theme"),
     ]
 
-    def __init__(self, *, procedures: list[str] | None = None, now: Callable[[], dt.datetime] | None = None,
-                 readonly: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        procedures: list[str] | None = None,
+        now: Callable[[], dt.datetime] | None = None,
+        readonly: bool = False,
+    ) -> None:
         super().__init__()
         self.procedure_paths = procedures or []
         # Procedures are validated after the first frame (see ensure_catalogue): pydantic is not free.
@@ -128,8 +138,13 @@ class EscalateApp(BaseApp):
         def save(values: dict[str, str]) -> Any:
             updated = s
             for key in ("name", "role", "setting", "region", "timezone", "theme"):
-                updated = updated._replace(**{key: settings_mod.check(key, values[key]) if values[key] else
-                                              getattr(settings_mod.Settings(), key)})
+                updated = updated._replace(
+                    **{
+                        key: settings_mod.check(key, values[key])
+                        if values[key]
+                        else getattr(settings_mod.Settings(), key)
+                    }
+                )
             settings_mod.save(updated)
             return updated
 
@@ -143,19 +158,37 @@ class EscalateApp(BaseApp):
 
         regions = [(r, r) for r in settings_mod.REGIONS]
         themes = [(t, t) for t in settings_mod.THEMES]
-        self.push_screen(FormDialog("Settings", [
-            _f("name", "Your name", required=True, default=s.name, help="Recorded as the author of every entry."),
-            _f("role", "Your role", required=True, default=s.role, placeholder="e.g. Designated safeguarding lead"),
-            _f("setting", "Your setting", default=s.setting, placeholder="e.g. Fictional Primary School"),
-            _f("region", "Region", kind="select", options=regions, default=s.region, required=True),
-            _f("timezone", "Time zone", default=s.timezone, required=True),
-            _f("theme", "Theme", kind="select", options=themes, default=s.theme, required=True),
-        ], save), done)
+        self.push_screen(
+            FormDialog(
+                "Settings",
+                [
+                    _f(
+                        "name",
+                        "Your name",
+                        required=True,
+                        default=s.name,
+                        help="Recorded as the author of every entry.",
+                    ),
+                    _f(
+                        "role",
+                        "Your role",
+                        required=True,
+                        default=s.role,
+                        placeholder="e.g. Designated safeguarding lead",
+                    ),
+                    _f("setting", "Your setting", default=s.setting, placeholder="e.g. Fictional Primary School"),
+                    _f("region", "Region", kind="select", options=regions, default=s.region, required=True),
+                    _f("timezone", "Time zone", default=s.timezone, required=True),
+                    _f("theme", "Theme", kind="select", options=themes, default=s.theme, required=True),
+                ],
+                save,
+            ),
+            done,
+        )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("App: settings", "Your name, role, setting, region, time zone, theme",
-                            self.action_settings)
+        yield SystemCommand("App: settings", "Your name, role, setting, region, time zone, theme", self.action_settings)
 
 
 def _f(*args: Any, **kw: Any) -> Any:
@@ -169,4 +202,3 @@ def run(procedures: list[str] | None = None) -> None:
 
     gc.enable()  # the command line turns the collector off; an app that stays open needs it
     EscalateApp(procedures=procedures).run()
-

@@ -6,7 +6,7 @@ The app has no store: it reads the files it was given, after verifying each one.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 from escalate import clock
 from escalate.tui.app import BaseApp

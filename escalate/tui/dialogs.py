@@ -8,8 +8,9 @@ the message is shown in the dialog and everything typed is kept.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -43,9 +44,16 @@ class FormDialog(ModalScreen[Any]):
         Binding("ctrl+s", "save", "Save", id="form_save", tooltip="Check the form and save it"),
     ]
 
-    def __init__(self, title: str, fields: list[Field], save: Callable[[dict[str, str]], Any], *,
-                 intro: str = "", timezone: str = "Europe/London",
-                 changed: Callable[[str, dict[str, str]], dict[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        fields: list[Field],
+        save: Callable[[dict[str, str]], Any],
+        *,
+        intro: str = "",
+        timezone: str = "Europe/London",
+        changed: Callable[[str, dict[str, str]], dict[str, str]] | None = None,
+    ) -> None:
         """``changed(name, values)``, if given, is called when a choice is changed and returns new
         values for other fields (the export dialog keeps the file's extension with its format)."""
         super().__init__()
@@ -69,12 +77,20 @@ class FormDialog(ModalScreen[Any]):
                         area.show_line_numbers = False
                         yield area
                     elif f.kind == "select":
-                        yield Select(f.options, value=f.default if f.default else Select.NULL, id=f"f-{f.name}",
-                                     allow_blank=not f.required, classes="field")
+                        yield Select(
+                            f.options,
+                            value=f.default if f.default else Select.NULL,
+                            id=f"f-{f.name}",
+                            allow_blank=not f.required,
+                            classes="field",
+                        )
                     else:
-                        yield Input(f.default, placeholder=f.placeholder or ("YYYY-MM-DD HH:MM (blank = now)"
-                                                                             if f.kind == "time" else ""),
-                                    id=f"f-{f.name}", classes="field")
+                        yield Input(
+                            f.default,
+                            placeholder=f.placeholder or ("YYYY-MM-DD HH:MM (blank = now)" if f.kind == "time" else ""),
+                            id=f"f-{f.name}",
+                            classes="field",
+                        )
                     if f.help:
                         yield Static(f.help, classes="field-help", markup=False)
                     yield Static("", id=f"err-{f.name}", classes="field-error")
@@ -128,8 +144,9 @@ class FormDialog(ModalScreen[Any]):
             result = self.save_callback(values)
         except EscalateError as exc:
             # Keep everything typed; say what went wrong where the user is looking.
-            self.query_one("#form-error", Static).update(f"Not saved: {exc.message}" +
-                                                         (f"\n{exc.hint}" if exc.hint else ""))
+            self.query_one("#form-error", Static).update(
+                f"Not saved: {exc.message}" + (f"\n{exc.hint}" if exc.hint else "")
+            )
             return
         self.dismiss(result if result is not None else True)
 

@@ -8,7 +8,8 @@ is first drawn.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
@@ -106,7 +107,6 @@ class Chronology(ScrollView, can_focus=True):
         return rows[index % PAGE] if index % PAGE < len(rows) else {}
 
     def render_line(self, y: int) -> Strip:
-        from escalate import journal
 
         width = self.size.width
         line = self.scroll_offset.y + y
@@ -117,8 +117,11 @@ class Chronology(ScrollView, can_focus=True):
         if not item:
             return Strip.blank(width, self.rich_style)
         if "unreadable" in item:  # changed outside escalate: its place, and what to do
-            text = (f"#{item['cseq']} {item['kind']}: this entry cannot be read" if part == 0 else
-                    "   it was changed outside escalate: run escalate verify, which names the first damaged entry")
+            text = (
+                f"#{item['cseq']} {item['kind']}: this entry cannot be read"
+                if part == 0
+                else "   it was changed outside escalate: run escalate verify, which names the first damaged entry"
+            )
             style = self.rich_style + Style(bold=part == 0)
         elif part == 0:
             marks = ""
@@ -127,15 +130,17 @@ class Chronology(ScrollView, can_focus=True):
             if item["amended_by"]:
                 marks += " [amended by #" + ", #".join(map(str, item["amended_by"])) + "]"
             author = item["author"].get("name", "?")
-            text = (f"#{item['cseq']} {clock.show(item['occurred_at'], self.timezone)} · recorded "
-                    f"{clock.show(item['recorded_at'], self.timezone)} · {author}{marks}")
+            text = (
+                f"#{item['cseq']} {clock.show(item['occurred_at'], self.timezone)} · recorded "
+                f"{clock.show(item['recorded_at'], self.timezone)} · {author}{marks}"
+            )
             style = self.rich_style + Style(bold=True)
         else:
             text = "   " + _described(item)
             style = self.rich_style
         if index == self.cursor and self.has_focus:
             style += Style(reverse=True)
-        text = text[self.scroll_offset.x:self.scroll_offset.x + width]
+        text = text[self.scroll_offset.x : self.scroll_offset.x + width]
         return Strip([Segment(text.ljust(width), style)], width)
 
     def on_resize(self) -> None:

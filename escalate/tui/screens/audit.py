@@ -15,19 +15,21 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from escalate import clock, journal
-from escalate.wording import copies_counted_once
 from escalate.tui.screens.challenge import deadlines_text
 from escalate.tui.widgets import Chronology, SearchableTable, challenge_tabs, esc, ladder_text
+from escalate.wording import copies_counted_once
 
 PAGE = 500  # rows drawn at once; search narrows the rest
 
 
 class AuditScreen(SearchableTable, Screen[None]):
     HELP_TITLE = "Audit (read-only)"
-    HELP = ("The exported logs you opened. Each file was verified before anything was read from it: a file that "
-            "failed is listed with the reason and left out of the figures and the table. The table lists every "
-            "challenge of the files that passed; Enter opens one (its deadlines, ladder and chronology). "
-            "'/' searches case reference, agency, trigger, procedure and file. Nothing can be recorded here.")
+    HELP = (
+        "The exported logs you opened. Each file was verified before anything was read from it: a file that "
+        "failed is listed with the reason and left out of the figures and the table. The table lists every "
+        "challenge of the files that passed; Enter opens one (its deadlines, ladder and chronology). "
+        "'/' searches case reference, agency, trigger, procedure and file. Nothing can be recorded here."
+    )
     BINDINGS = [
         Binding("slash", "search", "Search", id="audit_search", tooltip="Search the challenges"),
         Binding("escape", "clear_search", "Clear search", id="audit_clear", show=False),
@@ -90,8 +92,9 @@ class AuditScreen(SearchableTable, Screen[None]):
         out = []
         for item in self.items:
             state, c = item["view"]["state"], item["audited"]
-            text = " ".join([item["view"]["case_ref"], state["agency"], state["procedure_id"], c.key,
-                             *state["triggers"]]).lower()
+            text = " ".join(
+                [item["view"]["case_ref"], state["agency"], state["procedure_id"], c.key, *state["triggers"]]
+            ).lower()
             if query in text:
                 out.append(item)
         return out
@@ -105,13 +108,22 @@ class AuditScreen(SearchableTable, Screen[None]):
             state = v["state"]
             status = state["outcome"] or ("OVERDUE" if v["overdue"] else state["status"])
             source = Path(c.source).name + (f" +{len(c.also_in)}" if c.also_in else "")
-            table.add_row(source, state["challenge"], v["case_ref"], status,
-                          f"{v['stage_index']} of {v['stage_count']}", state["agency"], state["procedure_id"],
-                          str(state["entries"]), key=str(n))
+            table.add_row(
+                source,
+                state["challenge"],
+                v["case_ref"],
+                status,
+                f"{v['stage_index']} of {v['stage_count']}",
+                state["agency"],
+                state["procedure_id"],
+                str(state["entries"]),
+                key=str(n),
+            )
         self.shown = rows[:PAGE]
         more = f" · showing {PAGE} of {len(rows)}: search to narrow" if len(rows) > PAGE else ""
-        self.query_one("#search", Input).placeholder = (
-            f"/ search {len(rows)} challenge(s): case reference, agency, trigger, procedure, file{more}")
+        self.query_one(
+            "#search", Input
+        ).placeholder = f"/ search {len(rows)} challenge(s): case reference, agency, trigger, procedure, file{more}"
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         item = self.shown[int(event.row_key.value or 0)]
@@ -123,10 +135,12 @@ class AuditScreen(SearchableTable, Screen[None]):
 
 class AuditChallengeScreen(Screen[None]):
     HELP_TITLE = "Challenge (read-only)"
-    HELP = ("One challenge from a verified export: its deadlines as the procedure snapshot it was opened under "
-            "says, the ladder, and the chronology (when each thing happened and when it was recorded; late "
-            "entries and amendments are marked; up and down choose an entry, Enter reads it in full). Personal "
-            "fields the export withheld read '(withheld)'. Esc goes back. Nothing can be recorded here.")
+    HELP = (
+        "One challenge from a verified export: its deadlines as the procedure snapshot it was opened under "
+        "says, the ladder, and the chronology (when each thing happened and when it was recorded; late "
+        "entries and amendments are marked; up and down choose an entry, Enter reads it in full). Personal "
+        "fields the export withheld read '(withheld)'. Esc goes back. Nothing can be recorded here."
+    )
     BINDINGS = [Binding("escape,backspace", "back", "Back", id="audit_back", tooltip="The list of challenges")]
 
     def __init__(self, item: dict[str, Any]) -> None:
@@ -138,8 +152,9 @@ class AuditChallengeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="challenge-header")
-        yield from challenge_tabs(lambda after, limit: self.chronology[after:after + limit],
-                                  self.app.settings.timezone)
+        yield from challenge_tabs(
+            lambda after, limit: self.chronology[after : after + limit], self.app.settings.timezone
+        )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -152,7 +167,8 @@ class AuditChallengeScreen(Screen[None]):
             f"opened {opened}\n{esc(p.name)} ({p.id}, {esc(p.version)}) · {p.stage_label} {v['stage_index']} of "
             f"{v['stage_count']}: {esc(v['stage'].title)}\nFrom {esc(self.audited.source)}"
             + (f" (also in {esc(', '.join(self.audited.also_in))})" if self.audited.also_in else "")
-            + " (verified; read-only)")
+            + " (verified; read-only)"
+        )
         self.query_one("#deadlines", Static).update(deadlines_text(v, tz, hints=False))
         self.query_one("#ladder", Static).update(ladder_text(v, tz))
         self.query_one(Chronology).reload(len(self.chronology))
@@ -173,12 +189,17 @@ def _figures_text(f: dict[str, Any]) -> str:
         return text + (f", +{len(items) - n} more" if len(items) > n else "") if items else "none"
 
     days = f["working_days_to_resolution"]
-    resolution = (f"median {days['median']}, 90th percentile {days['p90']} working days ({days['resolved']} resolved)"
-                  if days["resolved"] else "none resolved yet")
+    resolution = (
+        f"median {days['median']}, 90th percentile {days['p90']} working days ({days['resolved']} resolved)"
+        if days["resolved"]
+        else "none resolved yet"
+    )
     missed = f["timescales_missed"]
     duplicates = f" ({copies_counted_once(f['duplicates'])})" if f["duplicates"] else ""
-    return (f"[b]{f['challenges']} challenge(s)[/]{duplicates} · outcomes: {top(f['outcomes'])} · "
-            f"open past a deadline: {len(f['open_past_deadline'])}\n"
-            f"Triggers: {top(f['by_trigger'])}\nAgencies: {top(f['by_agency'])}\n"
-            f"Resolution: {resolution} · timescales missed: ours {missed['us']}, theirs {missed['them']}, "
-            f"shared {missed['both']} · late entries {f['late_entries']} · exports {f['exports']}")
+    return (
+        f"[b]{f['challenges']} challenge(s)[/]{duplicates} · outcomes: {top(f['outcomes'])} · "
+        f"open past a deadline: {len(f['open_past_deadline'])}\n"
+        f"Triggers: {top(f['by_trigger'])}\nAgencies: {top(f['by_agency'])}\n"
+        f"Resolution: {resolution} · timescales missed: ours {missed['us']}, theirs {missed['them']}, "
+        f"shared {missed['both']} · late entries {f['late_entries']} · exports {f['exports']}"
+    )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -40,13 +41,16 @@ ACTIONS: list[tuple[str, str, str, str]] = [  # key, action, description, id
 
 class ChallengeScreen(Screen[None]):
     HELP_TITLE = "Challenge"
-    HELP = ("Where this challenge stands: the current stage, each deadline with its due time and whose action "
-            "it is, the procedure's ladder, and the chronology of everything recorded (when it happened and when "
-            "it was recorded; up and down choose an entry, Enter reads it in full). Every action opens a short "
-            "form; nothing is saved until you press ctrl+s, and a refused save keeps what you typed. Corrections "
-            "are amendments: the original entry always stays.")
-    BINDINGS = [Binding(key, action, description, id=bid, tooltip=description) for key, action, description, bid
-                in ACTIONS] + [Binding("escape,backspace", "back", "Back", id="challenge_back", tooltip="Dashboard")]
+    HELP = (
+        "Where this challenge stands: the current stage, each deadline with its due time and whose action "
+        "it is, the procedure's ladder, and the chronology of everything recorded (when it happened and when "
+        "it was recorded; up and down choose an entry, Enter reads it in full). Every action opens a short "
+        "form; nothing is saved until you press ctrl+s, and a refused save keeps what you typed. Corrections "
+        "are amendments: the original entry always stays."
+    )
+    BINDINGS = [
+        Binding(key, action, description, id=bid, tooltip=description) for key, action, description, bid in ACTIONS
+    ] + [Binding("escape,backspace", "back", "Back", id="challenge_back", tooltip="Dashboard")]
 
     def __init__(self, challenge: str) -> None:
         super().__init__()
@@ -90,31 +94,44 @@ class ChallengeScreen(Screen[None]):
         state, p = v["state"], v["procedure"]
         due, rel = when_text(v, self.app.now(), tz)
         status = state["status"].upper() + (f" ({state['outcome']})" if state["outcome"] else "")
-        newer = "\n[b]A newer version of this procedure is loaded; this challenge keeps its own.[/]" \
-            if v["newer_version"] else ""
+        newer = (
+            "\n[b]A newer version of this procedure is loaded; this challenge keeps its own.[/]"
+            if v["newer_version"]
+            else ""
+        )
         self.query_one("#challenge-header", Static).update(
             f"[b]{esc(v['case_ref'])}[/] · {state['challenge']} · {esc(state['agency'])} · {status}\n"
             f"{esc(p.name)} ({p.id}, {esc(p.version)}) · {p.stage_label} {v['stage_index']} of "
-            f"{v['stage_count']}: {esc(v['stage'].title)}\nNext deadline: {due} · {rel}{newer}")
+            f"{v['stage_count']}: {esc(v['stage'].title)}\nNext deadline: {due} · {rel}{newer}"
+        )
         self.query_one("#deadlines", Static).update(deadlines_text(v, tz))
         self.query_one("#ladder", Static).update(ladder_text(v, tz))
         self.query_one(Chronology).reload(state["cseq"])
 
     # --- forms ---------------------------------------------------------------------------
 
-    def form(self, title: str, fields: list[Field], kind: str | Callable[[dict[str, str]], str],
-             build: Callable[[dict[str, str]], dict[str, Any]], intro: str = "", at_field: bool = True) -> None:
+    def form(
+        self,
+        title: str,
+        fields: list[Field],
+        kind: str | Callable[[dict[str, str]], str],
+        build: Callable[[dict[str, str]], dict[str, Any]],
+        intro: str = "",
+        at_field: bool = True,
+    ) -> None:
         """A form recording one entry of ``kind`` (or of the kind ``kind(values)`` chooses)."""
         if at_field:
             fields = fields + [Field("at", "When it happened", kind="time")]
 
         def save(values: dict[str, str]) -> Any:
             chosen = kind(values) if callable(kind) else kind
-            return journal.record(self.app.store, self.app.settings, self.challenge, chosen, build(values),
-                                  values.get("at") or None)
+            return journal.record(
+                self.app.store, self.app.settings, self.challenge, chosen, build(values), values.get("at") or None
+            )
 
-        self.app.push_screen(FormDialog(title, fields, save, intro=intro, timezone=self.app.settings.timezone),
-                             self._saved)
+        self.app.push_screen(
+            FormDialog(title, fields, save, intro=intro, timezone=self.app.settings.timezone), self._saved
+        )
 
     def _saved(self, result: Any) -> None:
         if result:
@@ -123,113 +140,207 @@ class ChallengeScreen(Screen[None]):
 
     def deadline_options(self, limits: bool = True) -> list[tuple[str, str]]:
         # a limit over several stages may be extended or paused, but has no timescale to agree
-        return [(f"{r['id']}: {r['what']}", r["id"]) for r in self.view.get("deadlines", [])
-                if limits or not r["id"].startswith(LIMIT_PREFIX)]
+        return [
+            (f"{r['id']}: {r['what']}", r["id"])
+            for r in self.view.get("deadlines", [])
+            if limits or not r["id"].startswith(LIMIT_PREFIX)
+        ]
 
     def action_contact(self) -> None:
-        self.form("Record a contact", [
-            Field("direction", "Made or received", kind="select", options=[("made", "made"), ("received", "received")],
-                  default="made", required=True),
-            Field("medium", "How", kind="select", options=[(m, m) for m in MEDIA], default="phone", required=True),
-            Field("with", "With (Name, Role, Agency)", placeholder="e.g. Sam Fictional, Social worker, Northtown CSC"),
-            Field("summary", "What was said or asked", kind="textarea", required=True),
-        ], "contact", lambda v: {"direction": v["direction"], "medium": v["medium"], "summary": v["summary"],
-                                 "with": _person(v["with"])})
+        self.form(
+            "Record a contact",
+            [
+                Field(
+                    "direction",
+                    "Made or received",
+                    kind="select",
+                    options=[("made", "made"), ("received", "received")],
+                    default="made",
+                    required=True,
+                ),
+                Field("medium", "How", kind="select", options=[(m, m) for m in MEDIA], default="phone", required=True),
+                Field(
+                    "with", "With (Name, Role, Agency)", placeholder="e.g. Sam Fictional, Social worker, Northtown CSC"
+                ),
+                Field("summary", "What was said or asked", kind="textarea", required=True),
+            ],
+            "contact",
+            lambda v: {
+                "direction": v["direction"],
+                "medium": v["medium"],
+                "summary": v["summary"],
+                "with": _person(v["with"]),
+            },
+        )
 
     def action_response(self) -> None:
-        self.form("Record their response", [
-            Field("with", "From (Name, Role, Agency)"),
-            Field("decision", "Their decision", required=True),
-            Field("rationale", "Their reasons", kind="textarea"),
-        ], "response", lambda v: {"decision": v["decision"], "rationale": v["rationale"], "with": _person(v["with"])})
+        self.form(
+            "Record their response",
+            [
+                Field("with", "From (Name, Role, Agency)"),
+                Field("decision", "Their decision", required=True),
+                Field("rationale", "Their reasons", kind="textarea"),
+            ],
+            "response",
+            lambda v: {"decision": v["decision"], "rationale": v["rationale"], "with": _person(v["with"])},
+        )
 
     def action_action_agreed(self) -> None:
-        self.form("Agree an action", [
-            Field("action", "Action", required=True), Field("owner", "Who does it"),
-            Field("due", "Due", kind="time", required=True),
-        ], "action-agreed", lambda v: {"action": v["action"], "owner": v["owner"], "due": v["due"]})
+        self.form(
+            "Agree an action",
+            [
+                Field("action", "Action", required=True),
+                Field("owner", "Who does it"),
+                Field("due", "Due", kind="time", required=True),
+            ],
+            "action-agreed",
+            lambda v: {"action": v["action"], "owner": v["owner"], "due": v["due"]},
+        )
 
     def action_extend(self) -> None:
-        self.form("Extend a deadline", [
-            Field("deadline", "Deadline", kind="select", options=self.deadline_options(), required=True),
-            Field("new_due", "New due time", kind="time", required=True),
-            Field("reason", "Reason", required=True, help="A reason is required: auditors read it."),
-            Field("agreed_by", "Agreed by (Name, Role, Agency)"),
-        ], "deadline-extended", lambda v: {"deadline": v["deadline"], "new_due": v["new_due"], "reason": v["reason"],
-                                           "agreed_by": _person(v["agreed_by"])})
+        self.form(
+            "Extend a deadline",
+            [
+                Field("deadline", "Deadline", kind="select", options=self.deadline_options(), required=True),
+                Field("new_due", "New due time", kind="time", required=True),
+                Field("reason", "Reason", required=True, help="A reason is required: auditors read it."),
+                Field("agreed_by", "Agreed by (Name, Role, Agency)"),
+            ],
+            "deadline-extended",
+            lambda v: {
+                "deadline": v["deadline"],
+                "new_due": v["new_due"],
+                "reason": v["reason"],
+                "agreed_by": _person(v["agreed_by"]),
+            },
+        )
 
     def action_pause(self) -> None:
         # One dialog for both: resume a paused deadline, or pause another while one is paused.
         paused = self.view["state"]["stages"][-1]["paused"]
         options = [(f"Resume {d}", f"resume {d}") for d in paused] + [
-            (f"Pause {label}", f"pause {d}") for label, d in self.deadline_options() if d not in paused]
+            (f"Pause {label}", f"pause {d}") for label, d in self.deadline_options() if d not in paused
+        ]
 
         def pausing(values: dict[str, str]) -> bool:
             return values["deadline"].startswith("pause ")
 
-        self.form("Pause or resume a deadline", [
-            Field("deadline", "Deadline", kind="select", options=options, required=True,
-                  default=options[0][1] if len(options) == 1 else ""),
-            Field("reason", "Reason", required_if=pausing, help="Required to pause: auditors read it."),
-        ], lambda v: "deadline-paused" if pausing(v) else "deadline-resumed",
-            lambda v: {"deadline": v["deadline"].split(" ", 1)[1], "reason": v["reason"]})
+        self.form(
+            "Pause or resume a deadline",
+            [
+                Field(
+                    "deadline",
+                    "Deadline",
+                    kind="select",
+                    options=options,
+                    required=True,
+                    default=options[0][1] if len(options) == 1 else "",
+                ),
+                Field("reason", "Reason", required_if=pausing, help="Required to pause: auditors read it."),
+            ],
+            lambda v: "deadline-paused" if pausing(v) else "deadline-resumed",
+            lambda v: {"deadline": v["deadline"].split(" ", 1)[1], "reason": v["reason"]},
+        )
 
     def action_timescale(self) -> None:
-        self.form("Set an agreed or protective timescale", [
-            Field("deadline", "Deadline", kind="select", options=self.deadline_options(limits=False), required=True),
-            Field("due", "Due", kind="time", required=True),
-            Field("reason", "Reason"),
-        ], "timescale-agreed", lambda v: {"deadline": v["deadline"], "due": v["due"], "reason": v["reason"]},
-            intro="For timescales 'agreed with the other agency' or 'a timescale that protects the child'.")
+        self.form(
+            "Set an agreed or protective timescale",
+            [
+                Field(
+                    "deadline", "Deadline", kind="select", options=self.deadline_options(limits=False), required=True
+                ),
+                Field("due", "Due", kind="time", required=True),
+                Field("reason", "Reason"),
+            ],
+            "timescale-agreed",
+            lambda v: {"deadline": v["deadline"], "due": v["due"], "reason": v["reason"]},
+            intro="For timescales 'agreed with the other agency' or 'a timescale that protects the child'.",
+        )
 
     def action_notification(self) -> None:
         required = ", ".join(n.to for n in self.view["notifications_required"]) or "none at this stage"
-        self.form("Record a notification sent", [
-            Field("to", "To", required=True, default=self.view["notifications_required"][0].to
-                  if self.view["notifications_required"] else ""),
-            Field("medium", "How", kind="select", options=[(m, m) for m in MEDIA], default="email"),
-            Field("form", "Form sent"), Field("summary", "Summary"),
-        ], "notification-sent", lambda v: {"to": v["to"], "medium": v["medium"], "form": v["form"],
-                                           "summary": v["summary"]}, intro=f"Required here: {required}")
+        self.form(
+            "Record a notification sent",
+            [
+                Field(
+                    "to",
+                    "To",
+                    required=True,
+                    default=self.view["notifications_required"][0].to if self.view["notifications_required"] else "",
+                ),
+                Field("medium", "How", kind="select", options=[(m, m) for m in MEDIA], default="email"),
+                Field("form", "Form sent"),
+                Field("summary", "Summary"),
+            ],
+            "notification-sent",
+            lambda v: {"to": v["to"], "medium": v["medium"], "form": v["form"], "summary": v["summary"]},
+            intro=f"Required here: {required}",
+        )
 
     def action_advice(self) -> None:
-        self.form("Record advice sought", [
-            Field("with", "From (Name, Role, Agency)", required=True),
-            Field("summary", "Advice sought and given", kind="textarea", required=True),
-        ], "advice-sought", lambda v: {"with": _person(v["with"]), "summary": v["summary"]})
+        self.form(
+            "Record advice sought",
+            [
+                Field("with", "From (Name, Role, Agency)", required=True),
+                Field("summary", "Advice sought and given", kind="textarea", required=True),
+            ],
+            "advice-sought",
+            lambda v: {"with": _person(v["with"]), "summary": v["summary"]},
+        )
 
     def action_step_up(self) -> None:
         v = self.view
         nxt = v["next_stage"]
         if nxt is None:
-            self.app.notify("This is the last stage: record the outcome, or a decision not to escalate further.",
-                            severity="warning")
+            self.app.notify(
+                "This is the last stage: record the outcome, or a decision not to escalate further.", severity="warning"
+            )
             return
         p = v["procedure"]
-        intro = [f"Step up to {p.stage_label} {nxt.number}: {nxt.title}",
-                 "Raised by: " + ("; ".join(nxt.raised_by) or "not stated"),
-                 "Contact: " + ("; ".join(nxt.received_by) or "not stated")]
+        intro = [
+            f"Step up to {p.stage_label} {nxt.number}: {nxt.title}",
+            "Raised by: " + ("; ".join(nxt.raised_by) or "not stated"),
+            "Contact: " + ("; ".join(nxt.received_by) or "not stated"),
+        ]
         intro += [f"- {a}" for a in nxt.actions]
         intro += [f"Required: notify {n.to}" + (f" ({n.how})" if n.how else "") for n in nxt.notify]
         intro += [f"Deadline: {d.what} ({describe_timescale(d.timescale)})" for d in nxt.deadlines]
 
         def save(values: dict[str, str]) -> Any:
-            return journal.step_up(self.app.store, self.app.settings, self.challenge, values["reason"],
-                                   values.get("at") or None)
+            return journal.step_up(
+                self.app.store, self.app.settings, self.challenge, values["reason"], values.get("at") or None
+            )
 
-        self.app.push_screen(FormDialog("Step up", [Field("reason", "Why you are stepping up", kind="textarea",
-                                                          required=True), Field("at", "When", kind="time")],
-                                        save, intro="\n".join(intro), timezone=self.app.settings.timezone),
-                             self._saved)
+        self.app.push_screen(
+            FormDialog(
+                "Step up",
+                [
+                    Field("reason", "Why you are stepping up", kind="textarea", required=True),
+                    Field("at", "When", kind="time"),
+                ],
+                save,
+                intro="\n".join(intro),
+                timezone=self.app.settings.timezone,
+            ),
+            self._saved,
+        )
 
     def action_no_further(self) -> None:
-        self.form("Decide not to escalate further", [Field("reason", "Reasons", kind="textarea", required=True)],
-                  "no-further-escalation", lambda v: {"reason": v["reason"]},
-                  intro="A decision not to escalate needs its reasons recorded.")
+        self.form(
+            "Decide not to escalate further",
+            [Field("reason", "Reasons", kind="textarea", required=True)],
+            "no-further-escalation",
+            lambda v: {"reason": v["reason"]},
+            intro="A decision not to escalate needs its reasons recorded.",
+        )
 
     def action_note(self) -> None:
-        self.form("Add a note", [Field("summary", "Note", kind="textarea", required=True)], "note",
-                  lambda v: {"summary": v["summary"]})
+        self.form(
+            "Add a note",
+            [Field("summary", "Note", kind="textarea", required=True)],
+            "note",
+            lambda v: {"summary": v["summary"]},
+        )
 
     def action_amend(self) -> None:
         def save(values: dict[str, str]) -> Any:
@@ -237,16 +348,31 @@ class ChallengeScreen(Screen[None]):
                 target = int(values["target"])
             except ValueError:
                 raise EscalateError(f"entry number {values['target']!r} is not a whole number") from None
-            return journal.amend(self.app.store, self.app.settings, self.challenge, target, values["field"],
-                                 values["value"], values["reason"])
+            return journal.amend(
+                self.app.store,
+                self.app.settings,
+                self.challenge,
+                target,
+                values["field"],
+                values["value"],
+                values["reason"],
+            )
 
-        self.app.push_screen(FormDialog("Amend an entry", [
-            Field("target", "Entry number (#)", required=True),
-            Field("field", "Field to correct", required=True, placeholder="e.g. summary, decision, with.name"),
-            Field("value", "Corrected value", required=True),
-            Field("reason", "Why", required=True),
-        ], save, intro="The original entry stays; views show the corrected value, marked.",
-            timezone=self.app.settings.timezone), self._saved)
+        self.app.push_screen(
+            FormDialog(
+                "Amend an entry",
+                [
+                    Field("target", "Entry number (#)", required=True),
+                    Field("field", "Field to correct", required=True, placeholder="e.g. summary, decision, with.name"),
+                    Field("value", "Corrected value", required=True),
+                    Field("reason", "Why", required=True),
+                ],
+                save,
+                intro="The original entry stays; views show the corrected value, marked.",
+                timezone=self.app.settings.timezone,
+            ),
+            self._saved,
+        )
 
     def action_resolve(self) -> None:
         procedure = self.view.get("procedure")
@@ -258,12 +384,23 @@ class ChallengeScreen(Screen[None]):
         for form in procedure.forms if procedure is not None else ():
             if form.when and "resolv" in form.when.lower():  # the format's own example: "when resolved"
                 intro.append(f"Form for a resolved challenge: {form.name}" + (f" ({form.url})" if form.url else ""))
-        self.form("Resolve", [
-            Field("outcome", "Outcome", kind="select", options=[(o, o) for o in OUTCOMES], required=True),
-            Field("rationale", "Rationale", kind="textarea", required=True),
-            Field("impact", "Impact on the child"), Field("lessons", "Lessons"),
-        ], "resolved", lambda v: {"outcome": v["outcome"], "rationale": v["rationale"], "impact": v["impact"],
-                                  "lessons": v["lessons"]}, intro="\n".join(intro))
+        self.form(
+            "Resolve",
+            [
+                Field("outcome", "Outcome", kind="select", options=[(o, o) for o in OUTCOMES], required=True),
+                Field("rationale", "Rationale", kind="textarea", required=True),
+                Field("impact", "Impact on the child"),
+                Field("lessons", "Lessons"),
+            ],
+            "resolved",
+            lambda v: {
+                "outcome": v["outcome"],
+                "rationale": v["rationale"],
+                "impact": v["impact"],
+                "lessons": v["lessons"],
+            },
+            intro="\n".join(intro),
+        )
 
     def action_reopen(self) -> None:
         self.form("Reopen", [Field("reason", "Reason", required=True)], "reopened", lambda v: {"reason": v["reason"]})
@@ -278,14 +415,19 @@ class ChallengeScreen(Screen[None]):
         def check(values: dict[str, str]) -> Any:
             # what can be refused at once is refused in the form, keeping what was typed
             if values["what"] == "pack" and values["format"] not in PACK_FORMATS:
-                raise UsageError(f"a dispute pack is not written as {values['format']}",
-                                 hint="Choose " + ", ".join(PACK_FORMATS) + " for a pack.")
+                raise UsageError(
+                    f"a dispute pack is not written as {values['format']}",
+                    hint="Choose " + ", ".join(PACK_FORMATS) + " for a pack.",
+                )
             # the folder the app was started in, named in full: the user is told where the file went
             output = Path(values["path"]).expanduser().absolute()
             check_name(output, values["format"])
             check_output(output, values["force"] == "yes")
-            withhold = check_withhold(values["withhold"].replace(",", " ").split(), values["format"]) \
-                if values["what"] == "export" else []
+            withhold = (
+                check_withhold(values["withhold"].replace(",", " ").split(), values["format"])
+                if values["what"] == "export"
+                else []
+            )
             return {**values, "output": output, "withhold": withhold}
 
         def same_extension(name: str, values: dict[str, str]) -> dict[str, str]:
@@ -299,12 +441,28 @@ class ChallengeScreen(Screen[None]):
         def run(values: dict[str, Any], progress: Callable[[int, int], None]) -> Any:
             output, force = values["output"], values["force"] == "yes"
             if values["what"] == "pack":
-                pack(self.app.store, self.app.settings, self.app.catalogue, self.challenge, output,
-                     fmt=values["format"], force=force)
+                pack(
+                    self.app.store,
+                    self.app.settings,
+                    self.app.catalogue,
+                    self.challenge,
+                    output,
+                    fmt=values["format"],
+                    force=force,
+                )
             else:
-                export(self.app.store, self.app.settings, self.app.catalogue, [self.challenge], output,
-                       fmt=values["format"], redact=values["redact"] == "yes", force=force, progress=progress,
-                       withhold=values["withhold"])
+                export(
+                    self.app.store,
+                    self.app.settings,
+                    self.app.catalogue,
+                    [self.challenge],
+                    output,
+                    fmt=values["format"],
+                    redact=values["redact"] == "yes",
+                    force=force,
+                    progress=progress,
+                    withhold=values["withhold"],
+                )
             return output
 
         def finished(result: Any) -> None:
@@ -316,31 +474,67 @@ class ChallengeScreen(Screen[None]):
 
         def checked(values: Any) -> None:
             if values:
-                self.app.push_screen(ProgressDialog(f"Writing {values['output'].name}",
-                                                    lambda progress: run(values, progress)), finished)
+                self.app.push_screen(
+                    ProgressDialog(f"Writing {values['output'].name}", lambda progress: run(values, progress)), finished
+                )
 
         formats = [(f, f) for f in ("html", "pdf", "md", "csv", "jsonl")]
         yes_no = [("no", "no"), ("yes", "yes")]
-        self.app.push_screen(FormDialog("Export this challenge", [
-            Field("what", "What", kind="select", required=True, default="export",
-                  options=[("export for an auditor", "export"), ("dispute pack for a meeting", "pack")]),
-            Field("format", "Format", kind="select", options=formats, default="html", required=True),
-            Field("redact", "Redact personal details (export only)", kind="select", options=yes_no, default="no",
-                  required=True, help="Case reference and names become 'Child A', 'Social worker 1'."),
-            Field("withhold", "Also withhold these free-text fields (csv, md, html, pdf)",
-                  placeholder="e.g. concern, summary", help="Shown as '(withheld)'. Any of: " + ", ".join(FREE_TEXT)),
-            Field("path", "Save to", required=True, default=f"{self.challenge}.html",
-                  help="The extension follows the format. A name without a folder is saved in the folder escalate "
-                       "was started in. An existing file is kept unless you choose to replace it."),
-            Field("force", "Replace an existing file", kind="select", options=yes_no, default="no", required=True),
-        ], check, timezone=self.app.settings.timezone, changed=same_extension), checked)
+        self.app.push_screen(
+            FormDialog(
+                "Export this challenge",
+                [
+                    Field(
+                        "what",
+                        "What",
+                        kind="select",
+                        required=True,
+                        default="export",
+                        options=[("export for an auditor", "export"), ("dispute pack for a meeting", "pack")],
+                    ),
+                    Field("format", "Format", kind="select", options=formats, default="html", required=True),
+                    Field(
+                        "redact",
+                        "Redact personal details (export only)",
+                        kind="select",
+                        options=yes_no,
+                        default="no",
+                        required=True,
+                        help="Case reference and names become 'Child A', 'Social worker 1'.",
+                    ),
+                    Field(
+                        "withhold",
+                        "Also withhold these free-text fields (csv, md, html, pdf)",
+                        placeholder="e.g. concern, summary",
+                        help="Shown as '(withheld)'. Any of: " + ", ".join(FREE_TEXT),
+                    ),
+                    Field(
+                        "path",
+                        "Save to",
+                        required=True,
+                        default=f"{self.challenge}.html",
+                        help="The extension follows the format. A name without a folder is saved in the folder "
+                        "escalate was started in. An existing file is kept unless you choose to replace it.",
+                    ),
+                    Field(
+                        "force", "Replace an existing file", kind="select", options=yes_no, default="no", required=True
+                    ),
+                ],
+                check,
+                timezone=self.app.settings.timezone,
+                changed=same_extension,
+            ),
+            checked,
+        )
 
     def action_back(self) -> None:
         self.dismiss(None)
 
     def commands(self) -> list[tuple[str, str, Any]]:
-        return [(f"Challenge: {description.lower()}", f"key {key}", getattr(self, f"action_{action}"))
-                for key, action, description, _ in ACTIONS]
+        return [
+            (f"Challenge: {description.lower()}", f"key {key}", getattr(self, f"action_{action}"))
+            for key, action, description, _ in ACTIONS
+        ]
 
 
 def _person(text: str) -> dict[str, str] | None:
@@ -355,8 +549,10 @@ def deadlines_text(v: dict[str, Any], tz: str, *, hints: bool = True) -> str:
     lines = ["[b]Deadlines of this stage[/]"]
     for r in v["deadlines"]:
         due = (clock.show(r["due"], tz) if r["due"] else "-") + (" (extended)" if r["extended"] else "")
-        lines.append(f"  \\[{r['status'].upper()}] {esc(r['what'])} · {OWNER_WORDS[r['owner']]} · "
-                     f"{esc(describe_timescale(r['timescale']))} · id {r['id']} · due {due}")
+        lines.append(
+            f"  \\[{r['status'].upper()}] {esc(r['what'])} · {OWNER_WORDS[r['owner']]} · "
+            f"{esc(describe_timescale(r['timescale']))} · id {r['id']} · due {due}"
+        )
     if not v["deadlines"]:
         lines.append("  none stated")
     for n, sent in v["notifications"]:
@@ -367,8 +563,10 @@ def deadlines_text(v: dict[str, Any], tz: str, *, hints: bool = True) -> str:
         m = v["missed_by"]
         lines.append(f"\nTimescales missed so far: ours {m['us']}, theirs {m['them']}, shared {m['both']}")
     stage = v["stage"]
-    lines.append(f"\n[b]This stage[/]: raised by {esc('; '.join(stage.raised_by) or 'not stated')}; "
-                 f"contact {esc('; '.join(stage.received_by) or 'not stated')}")
+    lines.append(
+        f"\n[b]This stage[/]: raised by {esc('; '.join(stage.raised_by) or 'not stated')}; "
+        f"contact {esc('; '.join(stage.received_by) or 'not stated')}"
+    )
     for a in stage.actions:
         lines.append(f"  - {esc(a)}")
     lines += [f"  {esc(line)}" for line in stage_guidance(stage, v["procedure"])]
@@ -377,9 +575,13 @@ def deadlines_text(v: dict[str, Any], tz: str, *, hints: bool = True) -> str:
         lines += [f"  - {esc(contact_line(c, clock.today(tz)))}" for c in v["contacts"]]
     nxt = v["next_stage"]
     if nxt and v["state"]["status"] == "open":
-        lines.append(f"\n[b]If not resolved, next[/]: {v['procedure'].stage_label} {nxt.number}: {esc(nxt.title)}"
-                     + (" (u steps up)" if hints else ""))
+        lines.append(
+            f"\n[b]If not resolved, next[/]: {v['procedure'].stage_label} {nxt.number}: {esc(nxt.title)}"
+            + (" (u steps up)" if hints else "")
+        )
     elif v["state"]["status"] == "open":
-        lines.append("\nThis is the last stage." + (f" {esc(v['procedure'].complaints_route)}"
-                                                     if v["procedure"].complaints_route else ""))
+        lines.append(
+            "\nThis is the last stage."
+            + (f" {esc(v['procedure'].complaints_route)}" if v["procedure"].complaints_route else "")
+        )
     return "\n".join(lines)

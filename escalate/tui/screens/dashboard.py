@@ -36,13 +36,17 @@ def when_text(view: dict[str, Any], now: Any, tz: str) -> tuple[str, str]:
 
 class DashboardScreen(SearchableTable, Screen[None]):
     HELP_TITLE = "Dashboard"
-    HELP = ("Your challenges, soonest deadline first. Each row shows the case reference, the agency challenged, "
-            "the trigger(s), the current stage, the next deadline and whose action it is. 'f' changes the filter "
-            "(open, overdue, due this week, resolved, all); '/' searches case reference, agency and trigger. "
-            "Enter opens a challenge; 'n' starts a new one.")
+    HELP = (
+        "Your challenges, soonest deadline first. Each row shows the case reference, the agency challenged, "
+        "the trigger(s), the current stage, the next deadline and whose action it is. 'f' changes the filter "
+        "(open, overdue, due this week, resolved, all); '/' searches case reference, agency and trigger. "
+        "Enter opens a challenge; 'n' starts a new one."
+    )
     BINDINGS = [
         Binding("n", "new", "New challenge", id="new_challenge", tooltip="Walk through opening a challenge"),
-        Binding("f", "cycle_filter", "Filter", id="cycle_filter", tooltip="open / overdue / due this week / resolved / all"),
+        Binding(
+            "f", "cycle_filter", "Filter", id="cycle_filter", tooltip="open / overdue / due this week / resolved / all"
+        ),
         Binding("slash", "search", "Search", id="search", tooltip="Search case reference, agency, trigger"),
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="Re-read the store"),
         Binding("escape", "clear_search", "Clear search", id="clear_search", show=False),
@@ -70,8 +74,15 @@ class DashboardScreen(SearchableTable, Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         # Most important first, so an 80-column terminal shows what is due, when and whose it is.
-        for label, key in (("Case", "case"), ("When", "when"), ("Due", "due"), ("Whose", "whose"),
-                           ("Stage", "stage"), ("Agency", "agency"), ("Trigger", "trigger")):
+        for label, key in (
+            ("Case", "case"),
+            ("When", "when"),
+            ("Due", "due"),
+            ("Whose", "whose"),
+            ("Stage", "stage"),
+            ("Agency", "agency"),
+            ("Trigger", "trigger"),
+        ):
             table.add_column(label, key=key)
         self.query_one("#problems", Static).display = False
         self.query_one("#status-line", Static).update("Loading procedures and challenges...")
@@ -142,14 +153,22 @@ class DashboardScreen(SearchableTable, Screen[None]):
             nd = v["next_deadline"]
             whose = {"us": "ours", "them": "theirs", "both": "both"}.get(nd["owner"], "") if nd else ""
             triggers = ", ".join(state["triggers"])
-            table.add_row(v["case_ref"], ("! " if v["overdue"] else "") + rel, due, whose,
-                          f"{v['stage_index']} of {v['stage_count']}", state["agency"], triggers,
-                          key=state["challenge"])
+            table.add_row(
+                v["case_ref"],
+                ("! " if v["overdue"] else "") + rel,
+                due,
+                whose,
+                f"{v['stage_index']} of {v['stage_count']}",
+                state["agency"],
+                triggers,
+                key=state["challenge"],
+            )
         open_n = sum(1 for v in self.views if v["state"]["status"] == "open")
         overdue = sum(1 for v in self.views if v["overdue"])
         shown = f"showing {min(len(rows), PAGE)} of {len(rows)}" + (" (search to narrow)" if len(rows) > PAGE else "")
         self.query_one("#status-line", Static).update(
-            f"[b]{open_n}[/] open · [b]{overdue}[/] OVERDUE · filter: [b]{self.filter}[/] · {shown}")
+            f"[b]{open_n}[/] open · [b]{overdue}[/] OVERDUE · filter: [b]{self.filter}[/] · {shown}"
+        )
         self.query_one("#intro", Static).update(self.intro_text())
         self.query_one("#intro", Static).display = not self.views
         table.display = bool(self.views)
@@ -165,15 +184,17 @@ class DashboardScreen(SearchableTable, Screen[None]):
         lines = ["No challenges yet. Press n to start one; F1 explains every key.", ""]
         s = self.app.settings
         if not s.name or not s.role:
-            lines += ["Your name and role are not set: press F2 (Settings) first. Every entry records who made it.",
-                      ""]
+            lines += ["Your name and role are not set: press F2 (Settings) first. Every entry records who made it.", ""]
         lines.append("Procedures loaded:")
         if cat is None:  # still being read after the first frame (a key pressed at once lands here)
             lines.append("  (loading...)")
         else:
             lines += [f"  {lp.id} ({cat.origin[lp.id]})" for lp in cat.procedures.values()] or ["  none"]
-        lines += ["", f"Your own partnership's procedure: copy TEMPLATE.toml from {where.bundled_procedures} "
-                  f"into {where.user_procedures} and fill it in."]
+        lines += [
+            "",
+            f"Your own partnership's procedure: copy TEMPLATE.toml from {where.bundled_procedures} "
+            f"into {where.user_procedures} and fill it in.",
+        ]
         return "\n".join(lines)
 
     # --- actions -----------------------------------------------------------------------
@@ -210,7 +231,9 @@ class DashboardScreen(SearchableTable, Screen[None]):
         self.open_challenge(str(event.row_key.value))
 
     def commands(self) -> list[tuple[str, str, Any]]:
-        return [("Challenge: new", "Open a new challenge", self.action_new),
-                ("Dashboard: filter", "Cycle the filter", self.action_cycle_filter),
-                ("Dashboard: search", "Search challenges", self.action_search),
-                ("Dashboard: refresh", "Re-read the store", self.action_refresh)]
+        return [
+            ("Challenge: new", "Open a new challenge", self.action_new),
+            ("Dashboard: filter", "Cycle the filter", self.action_cycle_filter),
+            ("Dashboard: search", "Search challenges", self.action_search),
+            ("Dashboard: refresh", "Re-read the store", self.action_refresh),
+        ]

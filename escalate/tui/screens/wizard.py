@@ -8,8 +8,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import (Button, Checkbox, ContentSwitcher, Footer, Header, Input, Label, RadioButton, RadioSet,
-                             Select, SelectionList, Static, TextArea)
+from textual.widgets import (
+    Button,
+    Checkbox,
+    ContentSwitcher,
+    Footer,
+    Header,
+    Input,
+    Label,
+    RadioButton,
+    RadioSet,
+    Select,
+    SelectionList,
+    Static,
+    TextArea,
+)
 
 from escalate import clock
 from escalate.errors import EscalateError
@@ -18,16 +31,22 @@ from escalate.wording import not_covered
 
 STEPS = ("procedure", "decision", "triggers", "checks", "risk", "concern", "review")
 STEP_TITLES = {
-    "procedure": "Procedure and case", "decision": "The decision you challenge", "triggers": "Why escalate",
-    "checks": "Checks for your triggers", "risk": "Immediate risk", "concern": "Your concern and evidence",
+    "procedure": "Procedure and case",
+    "decision": "The decision you challenge",
+    "triggers": "Why escalate",
+    "checks": "Checks for your triggers",
+    "risk": "Immediate risk",
+    "concern": "Your concern and evidence",
     "review": "Review and confirm",
 }
 
 
 class NewChallengeScreen(Screen[Any]):
     HELP_TITLE = "New challenge"
-    HELP = ("Seven short steps. Next (ctrl+n) checks the page before moving on; Back (ctrl+b) keeps what you "
-            "typed. Nothing is saved until you confirm on the last page; Esc asks before discarding.")
+    HELP = (
+        "Seven short steps. Next (ctrl+n) checks the page before moving on; Back (ctrl+b) keeps what you "
+        "typed. Nothing is saved until you confirm on the last page; Esc asks before discarding."
+    )
     BINDINGS = [
         Binding("ctrl+n", "next", "Next", id="wizard_next", tooltip="Check this page and go on"),
         Binding("ctrl+b", "back", "Back", id="wizard_back", tooltip="Previous page; nothing is lost"),
@@ -58,8 +77,9 @@ class NewChallengeScreen(Screen[Any]):
                     yield Select([("Main ladder", "main")], value="main", allow_blank=False, id="w-route")
                     yield Label("Case reference *")
                     yield Input(id="w-case-ref", placeholder="e.g. your setting's pupil reference")
-                    yield Static("A pseudonymous reference is preferred: the log is shared with auditors.",
-                                 classes="field-help")
+                    yield Static(
+                        "A pseudonymous reference is preferred: the log is shared with auditors.", classes="field-help"
+                    )
                     yield Label("Child's name (optional)")
                     yield Input(id="w-subject")
                     yield Static("", id="e-procedure", classes="field-error")
@@ -76,10 +96,13 @@ class NewChallengeScreen(Screen[Any]):
                     yield Input(id="w-decision-ref", placeholder="optional, e.g. the referral number")
                     yield Static("", id="e-decision", classes="field-error")
                 with VerticalScroll(id="triggers", can_focus=False):
-                    yield Static("Choose one or more (space to tick). The text below explains the highlighted one.",
-                                 classes="field-help")
-                    yield SelectionList[str](*[(f"{t.title}: {t.plain}", t.id) for t in TRIGGERS.values()],
-                                             id="w-triggers")
+                    yield Static(
+                        "Choose one or more (space to tick). The text below explains the highlighted one.",
+                        classes="field-help",
+                    )
+                    yield SelectionList[str](
+                        *[(f"{t.title}: {t.plain}", t.id) for t in TRIGGERS.values()], id="w-triggers"
+                    )
                     yield Static("", id="trigger-explain", markup=False)
                     yield Static("", id="e-triggers", classes="field-error")
                 with VerticalScroll(id="checks", can_focus=False):
@@ -122,7 +145,8 @@ class NewChallengeScreen(Screen[Any]):
         p = self.procedure().procedure
         lines = not_covered(p)
         self.query_one("#not-covered", Static).update(
-            "Not covered by this procedure:\n" + "\n".join(f"  - {line}" for line in lines) if lines else "")
+            "Not covered by this procedure:\n" + "\n".join(f"  - {line}" for line in lines) if lines else ""
+        )
         routes = self.query_one("#w-route", Select)
         routes.set_options([("Main ladder", "main")] + [(f"{r.name} (when {r.when})", r.id) for r in p.routes])
         routes.display = self.query_one("#route-label").display = bool(p.routes)
@@ -135,15 +159,21 @@ class NewChallengeScreen(Screen[Any]):
         name = STEPS[self.step]
         self.query_one(ContentSwitcher).current = name
         self.query_one("#wizard-progress", Static).update(
-            f"New challenge · step {self.step + 1} of {len(STEPS)}: [b]{STEP_TITLES[name]}[/]")
+            f"New challenge · step {self.step + 1} of {len(STEPS)}: [b]{STEP_TITLES[name]}[/]"
+        )
         self.query_one("#next", Button).label = "Confirm and save" if name == "review" else "Next (ctrl+n)"
         self.query_one("#back", Button).disabled = self.step == 0
         if name == "checks":
             self.build_checks()
         if name == "review":
             self.build_review()
-        focus = {"procedure": "#w-case-ref", "decision": "#w-agency", "triggers": "#w-triggers", "risk": "#w-risk",
-                 "concern": "#w-concern"}.get(name)
+        focus = {
+            "procedure": "#w-case-ref",
+            "decision": "#w-agency",
+            "triggers": "#w-triggers",
+            "risk": "#w-risk",
+            "concern": "#w-concern",
+        }.get(name)
         if focus:
             self.query_one(focus).focus()
 
@@ -220,8 +250,9 @@ class NewChallengeScreen(Screen[Any]):
             if yes:
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmDialog("Discard this new challenge? Nothing has been saved.", "Discard",
-                                           "Keep editing"), answer)
+        self.app.push_screen(
+            ConfirmDialog("Discard this new challenge? Nothing has been saved.", "Discard", "Keep editing"), answer
+        )
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.action_next() if event.button.id == "next" else self.action_back()
@@ -243,11 +274,15 @@ class NewChallengeScreen(Screen[Any]):
                 if rule.contact_directly:
                     text += "\nContact directly: " + "; ".join(rule.contact_directly)
                 if rule.start_stage and self.route() == "main":
-                    text += f"\nThe challenge will start at {self.procedure().procedure.stage_label.lower()} " \
-                            f"{rule.start_stage}."
+                    text += (
+                        f"\nThe challenge will start at {self.procedure().procedure.stage_label.lower()} "
+                        f"{rule.start_stage}."
+                    )
             else:
-                text = ("!! Do not wait for escalation: call the police on 999 or refer to children's social care "
-                        "now. This procedure's transcription states no skip rule.")
+                text = (
+                    "!! Do not wait for escalation: call the police on 999 or refer to children's social care "
+                    "now. This procedure's transcription states no skip rule."
+                )
         self.query_one("#skip-rule", Static).update(text)
 
     def build_checks(self) -> None:
@@ -263,7 +298,8 @@ class NewChallengeScreen(Screen[Any]):
             for i, question in enumerate(list(t.checks) + (list(local.checks) if local else [])):
                 widgets.append(Checkbox(question, id=f"check-{tid}-{i}", classes="check"))
         self.query_one("#checks-guidance", Static).update(
-            "\n".join(guidance) + "\n\nTick each check you have done. Your answers are recorded.")
+            "\n".join(guidance) + "\n\nTick each check you have done. Your answers are recorded."
+        )
         box.mount_all(widgets)
 
     def checks(self) -> list[str]:
@@ -279,30 +315,42 @@ class NewChallengeScreen(Screen[Any]):
         rule = self.skip_rule() if risk else None
         route = self.route()
         # as the log decides it: a skip rule's start stage is on the main ladder only
-        start = (p.stage(rule.start_stage) if rule and rule.start_stage and route == "main"
-                 else p.first_stage(route))
+        start = p.stage(rule.start_stage) if rule and rule.start_stage and route == "main" else p.first_stage(route)
         tz = self.app.settings.timezone
         at = clock.parse_time(self.val("#w-at"), tz) if self.val("#w-at") else self.app.now()
-        lines = [f"Procedure: {p.name} ({p.id}, version {p.version})", f"  {p.check_note}",
-                 f"Case: {self.val('#w-case-ref')}",
-                 f"Agency: {self.val('#w-agency')}", f"Decision: {self.val('#w-decision')}",
-                 "Triggers: " + ", ".join(TRIGGERS[t].title for t in self.triggers()),
-                 f"Immediate risk: {'YES' if risk else 'no'}", ""]
+        lines = [
+            f"Procedure: {p.name} ({p.id}, version {p.version})",
+            f"  {p.check_note}",
+            f"Case: {self.val('#w-case-ref')}",
+            f"Agency: {self.val('#w-agency')}",
+            f"Decision: {self.val('#w-decision')}",
+            "Triggers: " + ", ".join(TRIGGERS[t].title for t in self.triggers()),
+            f"Immediate risk: {'YES' if risk else 'no'}",
+            "",
+        ]
         for r in p.routes:
             if r.id == route:
-                lines += [f"Route: {r.name} (when {r.when})"] + (
-                    [f"  Started by: {r.started_by}"] if r.started_by else []) + (
-                    [f"  It ends in: {r.exit}"] if r.exit else [])
-        lines += [f"You start at {p.stage_label} {start.number}: {start.title}",
-                 "  Raised by: " + ("; ".join(start.raised_by) or "not stated"),
-                 "  Contact: " + ("; ".join(start.received_by) or "not stated"),
-                 "  How: " + (", ".join(start.medium) or "not stated")]
+                lines += (
+                    [f"Route: {r.name} (when {r.when})"]
+                    + ([f"  Started by: {r.started_by}"] if r.started_by else [])
+                    + ([f"  It ends in: {r.exit}"] if r.exit else [])
+                )
+        lines += [
+            f"You start at {p.stage_label} {start.number}: {start.title}",
+            "  Raised by: " + ("; ".join(start.raised_by) or "not stated"),
+            "  Contact: " + ("; ".join(start.received_by) or "not stated"),
+            "  How: " + (", ".join(start.medium) or "not stated"),
+        ]
         for d in start.deadlines:
             due = ""
-            if d.starts in ("disagreement", "stage-entered") and d.timescale.kind in ("working-days", "hours",
-                                                                                     "calendar-days"):
-                due = " -> due " + clock.show(workcalendar.add(at, d.timescale.amount, d.timescale.kind, p.region,
-                                                               p.cutoff), tz)
+            if d.starts in ("disagreement", "stage-entered") and d.timescale.kind in (
+                "working-days",
+                "hours",
+                "calendar-days",
+            ):
+                due = " -> due " + clock.show(
+                    workcalendar.add(at, d.timescale.amount, d.timescale.kind, p.region, p.cutoff), tz
+                )
             lines.append(f"  Deadline: {d.what} ({describe_timescale(d.timescale)}, from {d.starts}){due}")
         for a in start.actions:
             lines.append(f"  - {a}")
@@ -318,18 +366,30 @@ class NewChallengeScreen(Screen[Any]):
         try:
             by = self.val("#w-decision-by")
             stored = journal.open_challenge(
-                self.app.store, self.app.catalogue, self.app.settings, procedure_id=self.procedure().id,
-                triggers=self.triggers(), case_ref=self.val("#w-case-ref"), subject_name=self.val("#w-subject"),
-                agency=self.val("#w-agency"), decision=self.val("#w-decision"),
-                decision_at=self.val("#w-decision-at") or None, decision_by=parse_person(by) if by else None,
+                self.app.store,
+                self.app.catalogue,
+                self.app.settings,
+                procedure_id=self.procedure().id,
+                triggers=self.triggers(),
+                case_ref=self.val("#w-case-ref"),
+                subject_name=self.val("#w-subject"),
+                agency=self.val("#w-agency"),
+                decision=self.val("#w-decision"),
+                decision_at=self.val("#w-decision-at") or None,
+                decision_by=parse_person(by) if by else None,
                 decision_ref=self.val("#w-decision-ref"),
                 concern=self.query_one("#w-concern", TextArea).text.strip(),
-                outcome_sought=self.val("#w-outcome"), immediate_risk=bool(self.immediate_risk()),
-                checks=self.checks(), at=self.val("#w-at") or None, route=self.route())
+                outcome_sought=self.val("#w-outcome"),
+                immediate_risk=bool(self.immediate_risk()),
+                checks=self.checks(),
+                at=self.val("#w-at") or None,
+                route=self.route(),
+            )
         except EscalateError as exc:
             # Keep every page as typed; say why it was not saved.
-            self.query_one("#e-review", Static).update(f"Not saved: {exc.message}" +
-                                                       (f" {exc.hint}" if exc.hint else ""))
+            self.query_one("#e-review", Static).update(
+                f"Not saved: {exc.message}" + (f" {exc.hint}" if exc.hint else "")
+            )
             return
         self.app.notify(f"Challenge {stored.challenge} opened.")
         self.dismiss(stored.challenge)
