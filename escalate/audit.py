@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import ChainMap, Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -39,7 +39,7 @@ class Audited(NamedTuple):
     state: dict[str, Any]
     procedure: Any
     rows: list[StoredEntry]
-    disclosures: Mapping[str, str]
+    disclosures: MutableMapping[str, str]  # a dict, or a ChainMap of several files' dicts
     also_in: tuple[str, ...] = ()  # other verified files holding the same challenge
     view: dict[str, Any] | None = None  # derived as of ``view_at`` when the file was checked
     view_at: dt.datetime | None = None
@@ -329,7 +329,7 @@ class Facts(NamedTuple):
 
 def facts(item: Audited, now: dt.datetime) -> Facts:
     state, procedure = item.state, item.procedure
-    view = item.view if item.view_at == now else derive(state, procedure, now)
+    view = item.view if item.view is not None and item.view_at == now else derive(state, procedure, now)
     days = None
     if state["resolved_at"]:
         days = workcalendar.working_days_between(

@@ -110,7 +110,7 @@ def _on_signals(handlers: dict[str, Callable[[int, Any], Any]]) -> Iterator[None
     import signal
     import threading
 
-    before = {}
+    before: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for name, handler in handlers.items():
             number = getattr(signal, name, None)
@@ -274,6 +274,7 @@ def export(
         "redacted": redact,
         "store_fingerprint": fingerprint(count, head),
     }
+    chunks: Iterator[bytes]
     if fmt == "jsonl":
         # everything up to the head announced in the header, whatever is appended meanwhile
         everything = len(wanted) == len(store.challenge_ids())
@@ -512,7 +513,7 @@ def _is_entry_line(rec: Any) -> bool:
             return False
     # Messages name these, and escalate writes them in ASCII: JSON can spell a lone surrogate
     # (\ud800), which no terminal can print.
-    return rec["challenge"].isascii() and rec["kind"].isascii() and rec["hash"].isascii()
+    return bool(rec["challenge"].isascii() and rec["kind"].isascii() and rec["hash"].isascii())
 
 
 def _parse_lines(lines: list[Any]) -> list[dict[str, Any]] | None:
@@ -531,9 +532,9 @@ def _parse_lines(lines: list[Any]) -> list[dict[str, Any]] | None:
         return None
     finally:
         lines[0], lines[-1] = first, last
-    if len(records) != len(lines) or not all(map(_is_entry_line, records)):
+    if not isinstance(records, list) or len(records) != len(lines) or not all(map(_is_entry_line, records)):
         return None
-    return records
+    return records  # each checked to be an entry object just above
 
 
 def verify_file(path: str | Path, expect: tuple[int, str] | None = None) -> Report:
@@ -624,8 +625,9 @@ def verify_records(
 def entry_bytes(rec: dict[str, Any]) -> bytes | None:
     """The entry's bytes (its body as UTF-8), or None if the body is not Unicode text: JSON can
     spell a lone surrogate (\\ud800), which no UTF-8 can hold, and escalate never writes one."""
+    body = rec["body"]
     try:
-        return rec["body"].encode("utf-8")
+        return body.encode("utf-8") if isinstance(body, str) else None
     except UnicodeEncodeError:
         return None
 

@@ -15,7 +15,7 @@ import queue
 import struct
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any, NamedTuple
 
 from escalate.errors import StoreError
@@ -144,7 +144,8 @@ class _Helper:
         try:  # room for a whole chunk in the pipe, so the helper goes on to the next one meanwhile
             import fcntl
 
-            fcntl.fcntl(self.proc.stdout.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+            if self.proc.stdout is not None:
+                fcntl.fcntl(self.proc.stdout.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
         except (ImportError, OSError):
             pass
 
@@ -188,7 +189,7 @@ class _End(NamedTuple):
     error: BaseException | None
 
 
-def ahead(chunks: Iterator[bytes], depth: int = 8) -> Iterator[bytes]:
+def ahead(chunks: Iterator[bytes], depth: int = 8) -> Generator[bytes, None, None]:
     """The chunks of ``chunks``, made on a thread of their own up to ``depth`` ahead of the caller.
 
     Worth it only where making a chunk lets go of the GIL (SQLite's steps do). An error in the

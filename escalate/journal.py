@@ -73,6 +73,8 @@ def procedure_of(store: Store, state: dict[str, Any]) -> Any:
         from escalate.procedure_file import parse
 
         opened = store.entry(state["challenge"], 1)
+        if opened is None:
+            raise damaged_challenge(state["challenge"])
         text = opened.content()["data"]["procedure_text"]
         _snapshots[fp] = parse(text.encode("utf-8"), f"snapshot of {state['procedure_id']}").procedure
     return _snapshots[fp]
@@ -323,14 +325,18 @@ def summaries(store: Store, catalogue: Any = None, now: dt.datetime | None = Non
 
     now = now or clock.now()
     key = f"{ch.LISTING_FORMAT}/{workcalendar.data_version()}"
-    items, views, fresh = [], [], []
+    items: list[dict[str, Any]] = []
+    views: list[dict[str, Any]] = []
+    fresh: list[tuple[str, int, dict[str, Any], str]] = []
     for cid, text in store.listings(key):
+        item: dict[str, Any] | None = None
+        view: dict[str, Any] | None = None
         try:  # a cached row that cannot be read (changed outside escalate) is worked out again
             item = json.loads(text) if text is not None else None
             view = ch.judge_listing(item, now) if item is not None else None
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError):
             item = view = None
-        if item is None:
+        if item is None or view is None:
             state, item, view = _listed(store, cid, now, suspect=text is not None)
             fresh.append((cid, state["cseq"], state, json.dumps(item, separators=(",", ":"), ensure_ascii=False)))
         items.append(item)
@@ -342,7 +348,9 @@ def summaries(store: Store, catalogue: Any = None, now: dt.datetime | None = Non
     return views
 
 
-def _listed(store: Store, cid: str, now: dt.datetime, *, suspect: bool) -> tuple[dict[str, Any], ...]:
+def _listed(
+    store: Store, cid: str, now: dt.datetime, *, suspect: bool
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """(state, list row, its view) of one challenge: from the cached fold, or, if that cannot be read
     or is ``suspect`` (its cached row could not be), folded again from the log."""
     from escalate import challenge as ch
@@ -535,7 +543,7 @@ def _describe(item: dict[str, Any]) -> str:
         return f"Reopened: {d['reason']}"
     if kind == "exported":
         return f"Exported {d['scope']} as {d['format']}" + (" (redacted)" if d["redacted"] else "")
-    return kind
+    return str(kind)
 
 
 #: fields of an opening entry not listed in full: the procedure's text is long and shown as its ladder

@@ -278,13 +278,13 @@ def _draft_value(heading: str, rep: dict[str, Any]) -> str:
     h = heading.lower()
     opened = rep["rows"][0]["data"]
     if "reference" in h or "child" in h or "name" in h:
-        return rep["case_ref"]
+        return str(rep["case_ref"])
     if "agenc" in h:
-        return s["agency"]
+        return str(s["agency"])
     if "disagree" in h or "concern" in h or "nature" in h:
-        return opened.get("concern", "")
+        return str(opened.get("concern", ""))
     if "decision" in h:
-        return s["decision"]
+        return str(s["decision"])
     if "action" in h or "taken" in h:
         return "; ".join(
             f"{clock.show(r['occurred_at'])[:15]} {journal.describe(r)}"
@@ -292,7 +292,7 @@ def _draft_value(heading: str, rep: dict[str, Any]) -> str:
             if r["kind"] in ("contact", "response", "stepped-up")
         )
     if "outcome" in h or "sought" in h:
-        return opened.get("outcome_sought", "")
+        return str(opened.get("outcome_sought", ""))
     return "(to complete)"
 
 

@@ -240,7 +240,7 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = F
         from _sha256 import sha256 as small_sha
     except ImportError:  # Python 3.12 and later name it _sha2
         try:
-            from _sha2 import sha256 as small_sha  # type: ignore[no-redef]
+            from _sha2 import sha256 as small_sha
         except ImportError:
             small_sha = hashlib.sha256
 
@@ -299,10 +299,9 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = F
                 for i, cprev in enumerate(cprevs):
                     if cprev is None:
                         nl = bodies[i].find(b"\n")
-                        cprevs[i] = bodies[i][nl - 64 : nl]
-                        junctions.append(
-                            (challenges[i].decode("ascii", "replace"), cseqs[i], cprevs[i].decode("ascii", "replace"))
-                        )
+                        link = cprevs[i] = bodies[i][nl - 64 : nl]
+                        name = challenges[i].decode("ascii", "replace")
+                        junctions.append((name, cseqs[i], link.decode("ascii", "replace")))
             prevs = (last,) + hashes[:-1]
             heads = map(mod, repeat(_HEADER), zip(range(seq, seq + len(rows)), challenges, cseqs, kinds, prevs, cprevs))
             if not all(map(bytes.startswith, bodies, heads)):

@@ -11,6 +11,14 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def relative_due(working_days: int, overdue: bool) -> str:
+    """How far a deadline is, in words that never rely on colour (the CLI's list and the app's
+    dashboard and header all say it this way). ``working_days``: from now to the due date."""
+    if overdue:
+        return f"OVERDUE by {plural(-working_days, 'working day')}" if working_days < 0 else "OVERDUE today"
+    return "due today" if working_days <= 0 else f"in {plural(working_days, 'working day')}"
+
+
 def describe_timescale(t: Any) -> str:
     kind = t.kind
     if kind in UNIT_WORDS:

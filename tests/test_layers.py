@@ -159,3 +159,24 @@ def test_the_collector_is_off_for_a_command_and_on_for_the_apps(monkeypatch):
         gc.unfreeze()
         gc.enable()
     assert seen == {"command": False, "app": True, "audit": True}
+
+
+def test_the_cli_hands_the_app_to_the_launcher(tmp_path):
+    """The CLI never imports the TUI: `escalate` with no command asks the launcher for the app, and
+    without a launcher (a program calling main) it says so instead of opening one."""
+    from escalate.cli import AppRequest, main
+
+    asked = []
+    assert main(["--procedures", str(tmp_path)], open_app=lambda r: asked.append(r) or 0) == 0
+    assert asked == [AppRequest(procedures=[str(tmp_path)])]
+    assert main([]) == 2
+
+
+def test_relative_due_words_are_the_same_for_every_face():
+    from escalate.wording import relative_due
+
+    assert relative_due(3, False) == "in 3 working days"
+    assert relative_due(1, False) == "in 1 working day"
+    assert relative_due(0, False) == "due today"
+    assert relative_due(0, True) == "OVERDUE today"
+    assert relative_due(-2, True) == "OVERDUE by 2 working days"

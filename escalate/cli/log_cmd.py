@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from escalate.cli import AppRequest
 from escalate.cli.console import err, escape, out, plain
 from escalate.errors import UsageError
 from escalate.exit_codes import ExitCode
 
+if TYPE_CHECKING:  # each command imports what it uses when it runs
+    from escalate.catalogue import Catalogue
+    from escalate.settings import Settings
 
-def _settings():
+
+def _settings() -> Settings:
     from escalate import settings
 
     return settings.load()
 
 
-def _catalogue(args: argparse.Namespace):
+def _catalogue(args: argparse.Namespace) -> Catalogue:
     from escalate.catalogue import discover
 
     return discover(getattr(args, "procedures", None))
@@ -235,20 +239,13 @@ def _summary_json(view: dict[str, Any]) -> dict[str, Any]:
 
 def _when(view: dict[str, Any], tz: str) -> str:
     from escalate import clock, workcalendar
-    from escalate.wording import plural
+    from escalate.wording import relative_due
 
     nd = view["next_deadline"]
     if not nd:
         return "-"
     n = workcalendar.working_days_between(clock.now(), nd["due"], view["region"])
-    rel = (
-        f"in {plural(n, 'working day')}"
-        if n > 0
-        else ("today" if n == 0 else f"OVERDUE by {plural(-n, 'working day')}")
-    )
-    if nd["status"] == "overdue" and n == 0:
-        rel = "OVERDUE today"
-    return f"{clock.show(nd['due'], tz)} ({rel})"
+    return f"{clock.show(nd['due'], tz)} ({relative_due(n, nd['status'] == 'overdue')})"
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+from typing import TYPE_CHECKING
 
 from escalate.cli.console import err, escape, out, plain
 from escalate.errors import ProcedureFileError, UsageError
 from escalate.exit_codes import ExitCode
 
+if TYPE_CHECKING:  # each command imports what it uses when it runs
+    from escalate.catalogue import Catalogue
 
-def _catalogue(args: argparse.Namespace):
+
+def _catalogue(args: argparse.Namespace) -> Catalogue:
     from escalate.catalogue import discover
 
     return discover(getattr(args, "procedures", None))
@@ -35,7 +39,7 @@ def _timezone() -> str:
     return _setting("timezone", clock.DEFAULT_TZ)
 
 
-def _report_problems(catalogue) -> None:
+def _report_problems(catalogue: Catalogue) -> None:
     for problem in catalogue.problems:
         err().print(f"[yellow]warning:[/] {escape(str(problem))}", soft_wrap=True)
     for winner, loser in catalogue.overridden:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -14,6 +14,10 @@ from textual.theme import Theme
 
 from escalate import clock
 from escalate.errors import EscalateError
+
+if TYPE_CHECKING:  # the procedures and the store load after the first frame
+    from escalate.catalogue import Catalogue
+    from escalate.store import Store
 
 HIGH_CONTRAST = Theme(
     name="escalate-high-contrast",
@@ -99,12 +103,12 @@ class EscalateApp(BaseApp):
         super().__init__()
         self.procedure_paths = procedures or []
         # Procedures are validated after the first frame (see ensure_catalogue): pydantic is not free.
-        self.catalogue: Any = None
+        self.catalogue: Catalogue | None = None
         self.now = now or clock.now
         self.readonly = readonly
-        self._store: Any = None
+        self._store: Store | None = None
 
-    def ensure_catalogue(self) -> Any:
+    def ensure_catalogue(self) -> Catalogue:
         """Load and validate the procedures once (called from the dashboard's loading worker)."""
         if self.catalogue is None:
             from escalate.catalogue import discover
@@ -113,7 +117,7 @@ class EscalateApp(BaseApp):
         return self.catalogue
 
     @property
-    def store(self) -> Any:
+    def store(self) -> Store:
         if self._store is None:
             from escalate import journal
 

@@ -111,7 +111,7 @@ class FormDialog(ModalScreen[Any]):
                 out[f.name] = widget.text.strip()
             elif isinstance(widget, Select):
                 out[f.name] = "" if widget.value in (Select.NULL, None) else str(widget.value)
-            else:
+            elif isinstance(widget, Input):
                 out[f.name] = widget.value.strip()
         return out
 
@@ -151,9 +151,10 @@ class FormDialog(ModalScreen[Any]):
         self.dismiss(result if result is not None else True)
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        if self.changed is None or not (event.select.id or "").startswith("f-"):
+        select_id = event.select.id or ""
+        if self.changed is None or not select_id.startswith("f-"):
             return
-        for name, value in self.changed(event.select.id[2:], self.values()).items():
+        for name, value in self.changed(select_id[2:], self.values()).items():
             widget = self.query_one(f"#f-{name}")
             if isinstance(widget, Input) and widget.value != value:
                 widget.value = value

@@ -23,7 +23,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
-from escalate import clock
+from escalate import clock, workcalendar
+from escalate.wording import relative_due
 
 PAGE = 100
 LINES_PER_ENTRY = 3  # header, what happened, blank
@@ -217,3 +218,15 @@ def ladder_text(view: dict[str, Any], tz: str) -> str:
             left = clock.show(h["left_at"], tz) if h["left_at"] else "now"
             lines.append(f"     entered {clock.show(h['entered_at'], tz)}, until {left}")
     return "\n".join(lines)
+
+
+def when_text(view: dict[str, Any], now: Any, tz: str) -> tuple[str, str]:
+    """(due date, relative words) for a challenge's next deadline; words never rely on colour."""
+    nd = view["next_deadline"]
+    if view["state"]["status"] != "open":
+        return "-", view["state"]["outcome"] or view["state"]["status"]
+    if nd is None:
+        return "-", "no timed deadline"
+    n = workcalendar.working_days_between(now, nd["due"], view["region"])
+    rel = relative_due(n, nd["status"] == "overdue")
+    return nd["due"].astimezone(clock.zone(tz)).strftime("%a %d %b %H:%M"), rel

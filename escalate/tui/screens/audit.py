@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from escalate import clock, journal
+from escalate.tui.context import shared_app
 from escalate.tui.screens.challenge import deadlines_text
 from escalate.tui.widgets import Chronology, SearchableTable, challenge_tabs, esc, ladder_text
 from escalate.wording import copies_counted_once
@@ -61,7 +62,7 @@ class AuditScreen(SearchableTable, Screen[None]):
         from escalate import audit
         from escalate.challenge import derive
 
-        now = self.app.now()
+        now = shared_app(self.app).now()
         inputs, challenges = audit.load(self.files, now=now)
         figures = audit.figures(inputs, challenges, now)
         items = []
@@ -153,12 +154,12 @@ class AuditChallengeScreen(Screen[None]):
         yield Header()
         yield Static("", id="challenge-header")
         yield from challenge_tabs(
-            lambda after, limit: self.chronology[after : after + limit], self.app.settings.timezone
+            lambda after, limit: self.chronology[after : after + limit], shared_app(self.app).settings.timezone
         )
         yield Footer()
 
     def on_mount(self) -> None:
-        v, tz = self.view, self.app.settings.timezone
+        v, tz = self.view, shared_app(self.app).settings.timezone
         state, p = v["state"], v["procedure"]
         status = state["status"].upper() + (f" ({state['outcome']})" if state["outcome"] else "")
         opened = clock.show(clock.from_iso(state["opened_at"]), tz)
@@ -176,7 +177,7 @@ class AuditChallengeScreen(Screen[None]):
     def on_chronology_opened(self, event: Chronology.Opened) -> None:
         from escalate.tui.dialogs import EntryDialog
 
-        self.app.push_screen(EntryDialog(event.item, self.app.settings.timezone))
+        self.app.push_screen(EntryDialog(event.item, shared_app(self.app).settings.timezone))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
@@ -15,9 +15,9 @@ from escalate.challenge import LIMIT_PREFIX
 from escalate.entry import MEDIA, OUTCOMES
 from escalate.errors import EscalateError, StoreError
 from escalate.store import DAMAGE_HINT
+from escalate.tui.context import dsl_app
 from escalate.tui.dialogs import Field, FormDialog, ProgressDialog
-from escalate.tui.screens.dashboard import when_text
-from escalate.tui.widgets import Chronology, challenge_tabs, esc, ladder_text
+from escalate.tui.widgets import Chronology, challenge_tabs, esc, ladder_text, when_text
 from escalate.wording import OWNER_WORDS, contact_line, describe_timescale, notification_line, stage_guidance
 
 ACTIONS: list[tuple[str, str, str, str]] = [  # key, action, description, id
@@ -48,9 +48,10 @@ class ChallengeScreen(Screen[None]):
         "form; nothing is saved until you press ctrl+s, and a refused save keeps what you typed. Corrections "
         "are amendments: the original entry always stays."
     )
-    BINDINGS = [
-        Binding(key, action, description, id=bid, tooltip=description) for key, action, description, bid in ACTIONS
-    ] + [Binding("escape,backspace", "back", "Back", id="challenge_back", tooltip="Dashboard")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(key, action, description, id=bid, tooltip=description) for key, action, description, bid in ACTIONS),
+        Binding("escape,backspace", "back", "Back", id="challenge_back", tooltip="Dashboard"),
+    ]
 
     def __init__(self, challenge: str) -> None:
         super().__init__()
@@ -61,7 +62,7 @@ class ChallengeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="challenge-header")
-        yield from challenge_tabs(self.chronology_page, self.app.settings.timezone)
+        yield from challenge_tabs(self.chronology_page, dsl_app(self.app).settings.timezone)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -70,29 +71,31 @@ class ChallengeScreen(Screen[None]):
     def on_chronology_opened(self, event: Chronology.Opened) -> None:
         from escalate.tui.dialogs import EntryDialog
 
-        self.app.push_screen(EntryDialog(event.item, self.app.settings.timezone))
+        self.app.push_screen(EntryDialog(event.item, dsl_app(self.app).settings.timezone))
 
     def chronology_page(self, after: int, limit: int) -> list[dict[str, Any]]:
         try:
-            items = journal.chronology(self.app.store, self.challenge, after=after, limit=limit, tolerant=True)
+            items = journal.chronology(dsl_app(self.app).store, self.challenge, after=after, limit=limit, tolerant=True)
         except EscalateError as exc:  # the store itself cannot be read: say so, show the page blank
-            self.app.show_error(exc)
+            dsl_app(self.app).show_error(exc)
             return []
         damaged = next((i for i in items if "unreadable" in i), None)
         if damaged is not None and not self.warned:  # an entry changed outside escalate: shown in its place
             self.warned = True
-            self.app.show_error(StoreError(damaged["unreadable"], hint=DAMAGE_HINT))
+            dsl_app(self.app).show_error(StoreError(damaged["unreadable"], hint=DAMAGE_HINT))
         return items
 
     def refresh_data(self) -> None:
         try:
-            self.view = journal.view(self.app.store, self.app.catalogue, self.challenge, self.app.now())
+            self.view = journal.view(
+                dsl_app(self.app).store, dsl_app(self.app).catalogue, self.challenge, dsl_app(self.app).now()
+            )
         except EscalateError as exc:
-            self.app.show_error(exc)
+            dsl_app(self.app).show_error(exc)
             return
-        v, tz = self.view, self.app.settings.timezone
+        v, tz = self.view, dsl_app(self.app).settings.timezone
         state, p = v["state"], v["procedure"]
-        due, rel = when_text(v, self.app.now(), tz)
+        due, rel = when_text(v, dsl_app(self.app).now(), tz)
         status = state["status"].upper() + (f" ({state['outcome']})" if state["outcome"] else "")
         newer = (
             "\n[b]A newer version of this procedure is loaded; this challenge keeps its own.[/]"
@@ -126,11 +129,16 @@ class ChallengeScreen(Screen[None]):
         def save(values: dict[str, str]) -> Any:
             chosen = kind(values) if callable(kind) else kind
             return journal.record(
-                self.app.store, self.app.settings, self.challenge, chosen, build(values), values.get("at") or None
+                dsl_app(self.app).store,
+                dsl_app(self.app).settings,
+                self.challenge,
+                chosen,
+                build(values),
+                values.get("at") or None,
             )
 
         self.app.push_screen(
-            FormDialog(title, fields, save, intro=intro, timezone=self.app.settings.timezone), self._saved
+            FormDialog(title, fields, save, intro=intro, timezone=dsl_app(self.app).settings.timezone), self._saved
         )
 
     def _saved(self, result: Any) -> None:
@@ -308,7 +316,11 @@ class ChallengeScreen(Screen[None]):
 
         def save(values: dict[str, str]) -> Any:
             return journal.step_up(
-                self.app.store, self.app.settings, self.challenge, values["reason"], values.get("at") or None
+                dsl_app(self.app).store,
+                dsl_app(self.app).settings,
+                self.challenge,
+                values["reason"],
+                values.get("at") or None,
             )
 
         self.app.push_screen(
@@ -320,7 +332,7 @@ class ChallengeScreen(Screen[None]):
                 ],
                 save,
                 intro="\n".join(intro),
-                timezone=self.app.settings.timezone,
+                timezone=dsl_app(self.app).settings.timezone,
             ),
             self._saved,
         )
@@ -349,8 +361,8 @@ class ChallengeScreen(Screen[None]):
             except ValueError:
                 raise EscalateError(f"entry number {values['target']!r} is not a whole number") from None
             return journal.amend(
-                self.app.store,
-                self.app.settings,
+                dsl_app(self.app).store,
+                dsl_app(self.app).settings,
                 self.challenge,
                 target,
                 values["field"],
@@ -369,7 +381,7 @@ class ChallengeScreen(Screen[None]):
                 ],
                 save,
                 intro="The original entry stays; views show the corrected value, marked.",
-                timezone=self.app.settings.timezone,
+                timezone=dsl_app(self.app).settings.timezone,
             ),
             self._saved,
         )
@@ -442,9 +454,9 @@ class ChallengeScreen(Screen[None]):
             output, force = values["output"], values["force"] == "yes"
             if values["what"] == "pack":
                 pack(
-                    self.app.store,
-                    self.app.settings,
-                    self.app.catalogue,
+                    dsl_app(self.app).store,
+                    dsl_app(self.app).settings,
+                    dsl_app(self.app).catalogue,
                     self.challenge,
                     output,
                     fmt=values["format"],
@@ -452,9 +464,9 @@ class ChallengeScreen(Screen[None]):
                 )
             else:
                 export(
-                    self.app.store,
-                    self.app.settings,
-                    self.app.catalogue,
+                    dsl_app(self.app).store,
+                    dsl_app(self.app).settings,
+                    dsl_app(self.app).catalogue,
                     [self.challenge],
                     output,
                     fmt=values["format"],
@@ -467,7 +479,7 @@ class ChallengeScreen(Screen[None]):
 
         def finished(result: Any) -> None:
             if isinstance(result, EscalateError):
-                self.app.show_error(result)
+                dsl_app(self.app).show_error(result)
             elif result:
                 self.app.notify(f"Written to {result}; the export is recorded in the log.")
             self.refresh_data()
@@ -521,7 +533,7 @@ class ChallengeScreen(Screen[None]):
                     ),
                 ],
                 check,
-                timezone=self.app.settings.timezone,
+                timezone=dsl_app(self.app).settings.timezone,
                 changed=same_extension,
             ),
             checked,

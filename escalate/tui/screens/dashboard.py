@@ -12,26 +12,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from escalate import clock, workcalendar
-from escalate.tui.widgets import SearchableTable
-from escalate.wording import plural
+from escalate.tui.context import dsl_app
+from escalate.tui.widgets import SearchableTable, when_text
 
 FILTERS = ("open", "overdue", "due this week", "resolved", "all")
 PAGE = 200  # DataTable measures every cell: show a bounded page, refine with search
-
-
-def when_text(view: dict[str, Any], now: Any, tz: str) -> tuple[str, str]:
-    """(due date, relative words) for a challenge's next deadline; words never rely on colour."""
-    nd = view["next_deadline"]
-    if view["state"]["status"] != "open":
-        return "-", view["state"]["outcome"] or view["state"]["status"]
-    if nd is None:
-        return "-", "no timed deadline"
-    n = workcalendar.working_days_between(now, nd["due"], view["region"])
-    if nd["status"] == "overdue":
-        rel = f"OVERDUE by {plural(max(n * -1, 0), 'working day')}" if n < 0 else "OVERDUE today"
-    else:
-        rel = "due today" if n == 0 else f"in {plural(n, 'working day')}"
-    return nd["due"].astimezone(clock.zone(tz)).strftime("%a %d %b %H:%M"), rel
 
 
 class DashboardScreen(SearchableTable, Screen[None]):
@@ -90,7 +75,7 @@ class DashboardScreen(SearchableTable, Screen[None]):
         self.refresh_data()
 
     def show_problems(self) -> None:
-        problems = self.app.catalogue.problems
+        problems = dsl_app(self.app).ensure_catalogue().problems
         panel = self.query_one("#problems", Static)
         if problems:
             lines = [f"{len(problems)} problem(s) in procedure files (valid procedures are still usable):"]
@@ -106,10 +91,10 @@ class DashboardScreen(SearchableTable, Screen[None]):
         from escalate.errors import EscalateError
 
         try:
-            catalogue = self.app.ensure_catalogue()
-            views = journal.summaries(self.app.store, catalogue, self.app.now())
+            catalogue = dsl_app(self.app).ensure_catalogue()
+            views = journal.summaries(dsl_app(self.app).store, catalogue, dsl_app(self.app).now())
         except EscalateError as exc:
-            self.app.call_from_thread(self.app.show_error, exc)
+            self.app.call_from_thread(dsl_app(self.app).show_error, exc)
             views = []
         self.app.call_from_thread(self._loaded, views)
 
@@ -120,7 +105,7 @@ class DashboardScreen(SearchableTable, Screen[None]):
         self.render_table()
 
     def matching(self) -> list[dict[str, Any]]:
-        now = self.app.now()
+        now = dsl_app(self.app).now()
         query = self.query_one("#search", Input).value.strip().lower()
         out = []
         for v in self.views:
@@ -143,7 +128,7 @@ class DashboardScreen(SearchableTable, Screen[None]):
         return out
 
     def render_table(self) -> None:
-        now, tz = self.app.now(), self.app.settings.timezone
+        now, tz = dsl_app(self.app).now(), dsl_app(self.app).settings.timezone
         table = self.query_one(DataTable)
         table.clear()
         rows = self.matching()
@@ -179,10 +164,10 @@ class DashboardScreen(SearchableTable, Screen[None]):
     def intro_text(self) -> str:
         from escalate import paths
 
-        cat = self.app.catalogue
+        cat = dsl_app(self.app).catalogue
         where = paths.locations()
         lines = ["No challenges yet. Press n to start one; F1 explains every key.", ""]
-        s = self.app.settings
+        s = dsl_app(self.app).settings
         if not s.name or not s.role:
             lines += ["Your name and role are not set: press F2 (Settings) first. Every entry records who made it.", ""]
         lines.append("Procedures loaded:")
@@ -209,10 +194,11 @@ class DashboardScreen(SearchableTable, Screen[None]):
     def action_new(self) -> None:
         from escalate.tui.screens.wizard import NewChallengeScreen
 
-        if self.app.catalogue is None:
+        catalogue = dsl_app(self.app).catalogue
+        if catalogue is None:
             self.app.notify("Still loading the procedures; try again in a moment.")
             return
-        if not self.app.catalogue.procedures:
+        if not catalogue.procedures:
             self.app.notify("No valid procedure is loaded: see the problems listed.", severity="error")
             return
         self.app.push_screen(NewChallengeScreen(), self._opened)
@@ -225,7 +211,10 @@ class DashboardScreen(SearchableTable, Screen[None]):
     def open_challenge(self, challenge: str) -> None:
         from escalate.tui.screens.challenge import ChallengeScreen
 
-        self.app.push_screen(ChallengeScreen(challenge), lambda _: self.refresh_data())
+        def refresh(_: object) -> None:
+            self.refresh_data()
+
+        self.app.push_screen(ChallengeScreen(challenge), refresh)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.open_challenge(str(event.row_key.value))

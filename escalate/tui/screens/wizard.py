@@ -27,6 +27,7 @@ from textual.widgets import (
 from escalate import clock
 from escalate.errors import EscalateError
 from escalate.triggers import TRIGGERS
+from escalate.tui.context import dsl_app
 from escalate.wording import not_covered
 
 STEPS = ("procedure", "decision", "triggers", "checks", "risk", "concern", "review")
@@ -58,7 +59,7 @@ class NewChallengeScreen(Screen[Any]):
         self.step = 0
 
     def compose(self) -> ComposeResult:
-        cat = self.app.catalogue
+        cat = dsl_app(self.app).ensure_catalogue()
         yield Header()
         with Vertical(id="wizard"):
             yield Static("", id="wizard-progress")
@@ -183,7 +184,7 @@ class NewChallengeScreen(Screen[Any]):
         return self.query_one(selector, Input).value.strip()
 
     def procedure(self) -> Any:
-        return self.app.catalogue.get(str(self.query_one("#w-procedure", Select).value))
+        return dsl_app(self.app).ensure_catalogue().get(str(self.query_one("#w-procedure", Select).value))
 
     def triggers(self) -> list[str]:
         return list(self.query_one("#w-triggers", SelectionList).selected)
@@ -200,7 +201,7 @@ class NewChallengeScreen(Screen[Any]):
 
     def check_step(self) -> str:
         name = STEPS[self.step]
-        tz = self.app.settings.timezone
+        tz = dsl_app(self.app).settings.timezone
         try:
             if name == "procedure" and not self.val("#w-case-ref"):
                 return "Give a case reference."
@@ -316,8 +317,8 @@ class NewChallengeScreen(Screen[Any]):
         route = self.route()
         # as the log decides it: a skip rule's start stage is on the main ladder only
         start = p.stage(rule.start_stage) if rule and rule.start_stage and route == "main" else p.first_stage(route)
-        tz = self.app.settings.timezone
-        at = clock.parse_time(self.val("#w-at"), tz) if self.val("#w-at") else self.app.now()
+        tz = dsl_app(self.app).settings.timezone
+        at = clock.parse_time(self.val("#w-at"), tz) if self.val("#w-at") else dsl_app(self.app).now()
         lines = [
             f"Procedure: {p.name} ({p.id}, version {p.version})",
             f"  {p.check_note}",
@@ -366,9 +367,9 @@ class NewChallengeScreen(Screen[Any]):
         try:
             by = self.val("#w-decision-by")
             stored = journal.open_challenge(
-                self.app.store,
-                self.app.catalogue,
-                self.app.settings,
+                dsl_app(self.app).store,
+                dsl_app(self.app).catalogue,
+                dsl_app(self.app).settings,
                 procedure_id=self.procedure().id,
                 triggers=self.triggers(),
                 case_ref=self.val("#w-case-ref"),
