@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 from logtools import SETTINGS, open_first_challenge
 
 from escalate import journal

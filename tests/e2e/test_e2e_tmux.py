@@ -11,7 +11,7 @@ import time
 import uuid
 
 import pytest
-from conftest import ROOT, run_escalate
+from helpers import ROOT, run_escalate
 
 pytestmark = pytest.mark.e2e
 

@@ -5,7 +5,7 @@ procedure file says about a route or a skip rule is shown. The procedure is the 
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 from logtools import SETTINGS, open_first_challenge
 
 from escalate import settings as settings_mod

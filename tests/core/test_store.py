@@ -192,7 +192,7 @@ def test_many_processes_opening_a_new_store_at_once(tmp_path):
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from helpers import ROOT
 
     path = tmp_path / "fresh.sqlite3"
     code = "import sys\nfrom escalate.journal import store_at\nstore_at(sys.argv[1]).close()\n"

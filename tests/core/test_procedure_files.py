@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT
+from helpers import DATA, ROOT
 
 from escalate.errors import ProcedureFileError
 from escalate.procedure_file import MAX_BYTES, load, parse

@@ -7,7 +7,7 @@ import datetime as dt
 import shutil
 
 import pytest
-from conftest import DATA
+from helpers import DATA
 from logtools import SETTINGS
 
 from escalate import clock, journal

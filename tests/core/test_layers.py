@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 CORE = sorted(p.stem for p in (ROOT / "escalate").glob("*.py") if p.stem not in ("__main__",))
 
@@ -58,7 +58,7 @@ def test_procedure_commands_do_not_load_the_log(tmp_path):
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from helpers import ROOT
 
     code = (
         "import sys; from escalate.cli import main; rc = main(['procedures', 'validate', sys.argv[1]]); "
@@ -87,7 +87,7 @@ def test_every_package_is_listed_for_installation():
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
 
-    from conftest import ROOT
+    from helpers import ROOT
 
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     listed = set(config["packages"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from conftest import DATA, ROOT
+from helpers import DATA, ROOT
 
 from escalate.catalogue import discover
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import DATA
+from helpers import DATA
 from logtools import open_fictional
 from textual.widgets.select import InvalidSelectValueError
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from conftest import ROOT
+from helpers import ROOT
 from logtools import open_fictional
 
 from escalate import verify

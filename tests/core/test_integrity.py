@@ -8,7 +8,7 @@ import sys
 from dataclasses import replace
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 from logtools import SETTINGS, open_fictional
 
 from escalate import journal, verify
