@@ -254,7 +254,7 @@ def from_store(store: Any) -> tuple[Input, list[Audited]]:
     if not report.ok:
         return Input(label, False, report.problem, report.count), []
     # The store's cached folds (rebuilt whenever not current). They are not covered by verify: an audit
-    # that must rest on the hashed entries alone is run on exported files (README, "The log format").
+    # that must rest on the hashed entries alone is run on exported files (docs/log-format.md).
     out = [
         Audited(f"store:{state['challenge']}", label, state, journal.procedure_of(store, state), [], {})
         for state in store.states()

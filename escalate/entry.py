@@ -1,6 +1,6 @@
 """One log entry: its kinds, its fields, and the exact bytes that are stored and hashed.
 
-Entry bytes (documented in the README so anyone can write a verifier):
+Entry bytes (documented in docs/log-format.md so anyone can write a verifier):
 
     E1 <seq> <challenge> <cseq> <kind> <prev> <cprev>\\n<json>
 

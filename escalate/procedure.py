@@ -1,6 +1,6 @@
 """The procedure model: one partnership's escalation procedure, validated and frozen.
 
-A procedure file is TOML (see ``procedures/TEMPLATE.toml`` and the README's format
+A procedure file is TOML (see ``procedures/TEMPLATE.toml`` and docs/procedure-format.md, the format
 reference). These pydantic models are the single definition of the format: the JSON
 Schema shipped at ``procedures/schema.json`` is generated from them, and the loader in
 :mod:`escalate.procedure_file` reports their validation errors with file and line.

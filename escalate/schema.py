@@ -16,6 +16,6 @@ def procedure_schema() -> dict[str, Any]:
         "$id": "https://escalate.invalid/schema/procedure-1.json",
         "title": "escalate procedure file (format 1)",
         "description": "One local safeguarding partnership's escalation procedure, written in TOML. "
-        "See procedures/TEMPLATE.toml and the README's format reference.",
+        "See procedures/TEMPLATE.toml and docs/procedure-format.md.",
         **{k: v for k, v in schema.items() if k not in ("title", "description")},
     }

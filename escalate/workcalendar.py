@@ -1,6 +1,6 @@
 """Working days and due times: the one place deadlines are computed.
 
-Rules (documented in the README):
+Rules (documented in docs/procedure-format.md, "Working days"):
 
 * Working days are Monday to Friday, less the region's bank holidays, including
   substitute days (Boxing Day on a Saturday moves to Monday), from the ``holidays`` package.

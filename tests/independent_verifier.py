@@ -1,4 +1,4 @@
-"""An independent verifier of an escalate store or export, written from the README alone (no escalate import)."""
+"""An independent verifier of an escalate store or export, written from docs/log-format.md (no escalate import)."""
 import hashlib
 import json
 import sqlite3

@@ -179,9 +179,9 @@ def test_independent_verifier_accepts_exports_redacted_or_not(tmp_path, isolated
     assert result.stdout.strip() == "entry 5: hash mismatch"
 
 
-def test_readme_documents_the_independent_verifier():
-    readme = (ROOT / "README.md").read_text()
-    assert (ROOT / "tests" / "independent_verifier.py").read_text().strip() in readme
+def test_the_log_format_documents_the_independent_verifier():
+    spec = (ROOT / "docs" / "log-format.md").read_text()
+    assert (ROOT / "tests" / "independent_verifier.py").read_text().strip() in spec
 
 
 def test_export_round_trip_and_byte_flips(tmp_path, isolated_home, run_cli):

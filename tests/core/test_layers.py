@@ -44,6 +44,14 @@ def test_ci_runs_the_readme_test_command():
     assert lines[1] in (ROOT / ".ci" / "run").read_text()
 
 
+def test_readme_is_the_front_door():
+    """Under 12 KB, with a link to every guide in docs/ (the rest lives there)."""
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.encode()) < 12 * 1024
+    for doc in sorted((ROOT / "docs").glob("*.md")):
+        assert f"](docs/{doc.name})" in readme, doc.name
+
+
 def test_command_word_is_found_past_global_options():
     from escalate.cli.parser import _command_of
 
