@@ -21,15 +21,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from escalate import clock, entry, export_lines
+from escalate import atomic, clock, entry, export_lines
 from escalate.errors import ExportError, StoreError
+from escalate.formats import EXPORT_FORMATS, NAMES, PACK_NAMES
 from escalate.verify import Report, fingerprint
 
 FORMAT_VERSION = 1
@@ -42,148 +41,20 @@ def schema_text() -> str:
     return SCHEMA_PATH.read_text(encoding="utf-8")
 
 
-def write_atomic(path: Path, chunks: Any, before_rename: Callable[[str], Any] | None = None) -> str:
-    """Write byte chunks to ``path`` via a temporary file; return the sha256 of what was written.
-
-    ``before_rename(sha256)`` runs once the bytes are safely on disk and before the file appears
-    under its name: an export records itself there, so a file never leaves the system unrecorded
-    (if recording fails, the file is never made), and a file that could not be written is never
-    recorded. Any failure removes the temporary file."""
-    with _on_signals({"SIGTERM": _stop}):
-        return _write_atomic(path, chunks, before_rename)
-
-
-def _write_atomic(path: Path, chunks: Any, before_rename: Callable[[str], Any] | None) -> str:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    sha = hashlib.sha256()
+def write_atomic(path: Path, chunks: Iterable[bytes], before_rename: Callable[[str], object] | None = None) -> str:
+    """:func:`escalate.atomic.write`, with a failure to write named as an export's."""
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            syncing = _Sync(fh.fileno())
-            try:
-                unsynced = 0
-                for chunk in chunks:
-                    sha.update(chunk)
-                    fh.write(chunk)
-                    unsynced += len(chunk)
-                    if unsynced >= SYNC_EVERY:  # the disk writes what is written so far, while we go on
-                        fh.flush()
-                        syncing.poke()
-                        unsynced = 0
-                fh.flush()
-            except BaseException:
-                syncing.wait(quiet=True)
-                raise
-            # Every byte is on disk before the export is recorded: the log never names a file that
-            # failed. Synced as it grew, only the tail is left to write here.
-            syncing.wait()
-        digest = sha.hexdigest()
-        # Once the log says the file left, the file must be there: from the recording to the
-        # rename, a ^C is too late to stop the export (it is dropped), and a request to stop waits.
-        stopping: list[int] = []
-        with _on_signals(
-            {"SIGINT": lambda number, frame: None, "SIGTERM": lambda number, frame: stopping.append(number)}
-        ):
-            if before_rename is not None:
-                before_rename(digest)
-            os.replace(tmp, path)
-        if stopping:
-            raise SystemExit(128 + stopping[0])
-    except BaseException as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise ExportError(
-                f"cannot write {path}: {exc.strerror or exc}",
-                hint="Check the folder exists and is writable. Nothing was exported.",
-            ) from None
-        raise
-    return digest
+        return atomic.write(path, chunks, before_rename)
+    except OSError as exc:
+        raise ExportError(
+            f"cannot write {path}: {exc.strerror or exc}",
+            hint="Check the folder exists and is writable. Nothing was exported.",
+        ) from None
 
 
-@contextmanager
-def _on_signals(handlers: dict[str, Callable[[int, Any], Any]]) -> Iterator[None]:
-    """``handlers`` (by signal name) for the block, then whatever was there before. Only the main
-    thread receives signals; elsewhere (the app's workers) this does nothing."""
-    import signal
-    import threading
-
-    before: dict[int, Any] = {}
-    if threading.current_thread() is threading.main_thread():
-        for name, handler in handlers.items():
-            number = getattr(signal, name, None)
-            if number is None:  # (no SIGTERM on some systems)
-                continue
-            try:
-                before[number] = signal.signal(number, handler)
-            except (ValueError, OSError):
-                pass
-    try:
-        yield
-    finally:
-        for number, handler in before.items():
-            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
-
-
-def _stop(number: int, frame: Any) -> None:
-    """A request to stop (SIGTERM) while an export is written: stop as an error would, leaving no
-    temporary file behind (it holds what the export holds) and nothing recorded."""
-    raise SystemExit(128 + number)
-
-
-#: bytes written between two background fsyncs of a file being exported
-SYNC_EVERY = 8 << 20
-
-
-class _Sync:
-    """fsyncs of a file descriptor on a thread, each asked for by poke(); wait() does the last one
-    and re-raises any error here.
-
-    A big export is synced as it grows, so the disk writes the first megabytes while the next are
-    built (the thread waits on the disk without holding the GIL) and the final fsync, which the
-    rename waits for, has only the tail to write."""
-
-    def __init__(self, fd: int) -> None:
-        import threading
-
-        self.fd = fd
-        self.error: OSError | None = None
-        self.wanted = threading.Event()
-        self.stopping = False
-        self.thread = threading.Thread(target=self._run, name="escalate-fsync", daemon=True)
-        self.thread.start()
-
-    def poke(self) -> None:
-        self.wanted.set()
-
-    def _run(self) -> None:
-        while True:
-            self.wanted.wait()
-            self.wanted.clear()
-            stopping = self.stopping
-            try:
-                os.fsync(self.fd)
-            except OSError as exc:
-                self.error = exc
-                return
-            if stopping:
-                return
-
-    def wait(self, quiet: bool = False) -> None:
-        """The last fsync (of everything written before this call); then any error, unless ``quiet``
-        (the caller is already failing for another reason)."""
-        self.stopping = True
-        self.wanted.set()
-        self.thread.join()
-        if self.error is not None and not quiet:
-            raise self.error
-
-
-FORMATS = ("jsonl", "csv", "md", "html", "pdf")
-#: the formats of a dispute pack (for people: no jsonl or csv)
-PACK_FORMATS = ("html", "md", "pdf")
+#: every export format, and those of a dispute pack (for people: no jsonl or csv); see escalate.formats
+FORMATS = NAMES
+PACK_FORMATS = PACK_NAMES
 
 
 def check_withhold(fields: list[str], fmt: str) -> list[str]:
@@ -197,7 +68,7 @@ def check_withhold(fields: list[str], fmt: str) -> list[str]:
             f"cannot withhold {', '.join(map(repr, unknown))}: not a free-text field",
             hint="Free-text fields: " + ", ".join(entry.FREE_TEXT),
         )
-    if chosen and fmt == "jsonl":
+    if chosen and EXPORT_FORMATS[fmt].verifiable:
         raise UsageError(
             "a jsonl export cannot withhold free-text fields and still verify (they are hashed in clear)",
             hint="Withhold them in a csv, md, html or pdf export; --redact withholds names in any format.",
@@ -296,23 +167,15 @@ def export(
     else:
         from escalate import report
 
+        writer = EXPORT_FORMATS[fmt].writer
+        assert writer is not None  # every format but jsonl has one (escalate.formats)
         names = report.Pseudonyms() if redact else None
         if callable(catalogue):
             catalogue = catalogue()
         reports = [report.challenge_report(store, catalogue, c, names, withhold) for c in wanted]
         total = len(reports)
         covered = sum(len(r["rows"]) for r in reports)
-        tz = settings.timezone
-        if fmt == "pdf":
-            from escalate import pdf
-
-            chunks = pdf.export_pdf(reports, tz, header)
-        else:
-            chunks = {
-                "csv": lambda: report.csv_chunks(reports, tz),
-                "md": lambda: report.markdown_chunks(reports, tz, header),
-                "html": lambda: report.html_chunks(reports, tz, header),
-            }[fmt]()
+        chunks = writer(reports, settings.timezone, header)
     if progress is not None:
         chunks = _reporting(chunks, total, progress)
     sha = write_atomic(
@@ -339,14 +202,10 @@ def pack(
         raise ExportError(f"format {fmt!r} is not known for a pack", hint="Formats: " + ", ".join(PACK_FORMATS))
     check_name(output, fmt)
     check_output(output, force)
+    writer = EXPORT_FORMATS[fmt].pack_writer
+    assert writer is not None  # PACK_FORMATS are those with one
     rep = report.challenge_report(store, catalogue, challenge, None)
-    tz = settings.timezone
-    if fmt == "pdf":
-        from escalate import pdf
-
-        chunks = pdf.pack_pdf(rep, tz)
-    else:
-        chunks = report.pack_html(rep, tz) if fmt == "html" else report.pack_markdown(rep, tz)
+    chunks = writer(rep, settings.timezone)
     return write_atomic(
         output,
         chunks,

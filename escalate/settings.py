@@ -18,7 +18,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from escalate import paths
+from escalate import atomic, paths
 from escalate.errors import ConfigError, UsageError
 
 KEYS = ("name", "role", "setting", "region", "timezone", "theme")
@@ -105,14 +105,8 @@ def save(settings: Settings, path: Path | None = None) -> Path:
     paths.ensure_private_dir(path.parent)
     # JSON strings are valid TOML basic strings, so json.dumps quotes safely.
     text = "".join(f"{k} = {json.dumps(v, ensure_ascii=False)}\n" for k, v in settings._asdict().items())
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        atomic.write_bytes(path, text.encode("utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot save settings to {path}: {exc.strerror}") from None
     return path

@@ -19,11 +19,11 @@ The module is named ``workcalendar`` so it never shadows the standard library's 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from escalate import atomic
 from escalate.errors import CalendarError
 
 UK = ZoneInfo("Europe/London")
@@ -76,9 +76,8 @@ def _region_holidays(region: str) -> dict[dt.date, str]:
             from escalate.paths import ensure_private_dir
 
             ensure_private_dir(cache.parent)
-            temp = cache.with_suffix(f".{os.getpid()}.tmp")
-            temp.write_text(json.dumps({d.isoformat(): n for d, n in sorted(found.items())}), encoding="utf-8")
-            os.replace(temp, cache)
+            text = json.dumps({d.isoformat(): n for d, n in sorted(found.items())})
+            atomic.write_bytes(cache, text.encode("utf-8"))
         except OSError:
             pass  # a cache we cannot write is only slower
     return found

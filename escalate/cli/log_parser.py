@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable
 
 from escalate.cli.handler import lazy
+from escalate.formats import EXPORT_FORMATS, NAMES, PACK_NAMES
 
 M = "escalate.cli.log_cmd"
 #: warnings `verify` prints before summing up the rest (a big store can have thousands)
@@ -128,8 +129,8 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--format",
         default="jsonl",
-        choices=("jsonl", "csv", "md", "html", "pdf"),
-        help="jsonl (verifiable with `escalate verify FILE`), csv, md, html or pdf (printable)",
+        choices=NAMES,
+        help="; ".join(f"{f.name}: {f.description}" for f in EXPORT_FORMATS.values()),
     )
     p.add_argument("--redact", action="store_true", help="withhold personal fields (the file still verifies)")
     p.add_argument(
@@ -147,7 +148,7 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
 
     p = command("pack", "the dispute pack of one challenge, for a professional dispute meeting", M, "cmd_pack")
     p.add_argument("challenge")
-    p.add_argument("--format", default="html", choices=("html", "md", "pdf"))
+    p.add_argument("--format", default="html", choices=PACK_NAMES)
     p.add_argument("-o", "--output", metavar="PATH", help="default: pack-<challenge>.<format> in this folder")
     p.add_argument("--force", action="store_true", help="replace an existing file")
 

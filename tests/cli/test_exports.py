@@ -475,10 +475,11 @@ def test_a_file_synced_as_it_grows_is_whole_or_absent(tmp_path, monkeypatch, fai
     file, and nothing recorded."""
     import os
 
+    from escalate import atomic
     from escalate import export as export_mod
     from escalate.errors import ExportError
 
-    monkeypatch.setattr(export_mod, "SYNC_EVERY", 10)
+    monkeypatch.setattr(atomic, "SYNC_EVERY", 10)
     parts = [b"%d: twelve bytes\n" % i for i in range(20)]
     recorded = []
     target = tmp_path / "synced.jsonl"

@@ -14,6 +14,7 @@ from escalate import clock, journal
 from escalate.challenge import LIMIT_PREFIX
 from escalate.entry import MEDIA, OUTCOMES
 from escalate.errors import EscalateError, StoreError
+from escalate.formats import EXPORT_FORMATS
 from escalate.store import DAMAGE_HINT
 from escalate.tui.context import dsl_app
 from escalate.tui.dialogs import Field, FormDialog, ProgressDialog
@@ -490,7 +491,7 @@ class ChallengeScreen(Screen[None]):
                     ProgressDialog(f"Writing {values['output'].name}", lambda progress: run(values, progress)), finished
                 )
 
-        formats = [(f, f) for f in ("html", "pdf", "md", "csv", "jsonl")]
+        formats = [(name, name) for name in EXPORT_FORMATS]
         yes_no = [("no", "no"), ("yes", "yes")]
         self.app.push_screen(
             FormDialog(

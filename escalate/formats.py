@@ -1,0 +1,92 @@
+"""The export formats: each name, what it is for, and the writer that makes it.
+
+The CLI's choices, the app's export dialog and :func:`escalate.export.export` all read this one
+table. Writers import what they draw with when they are called: the command line reads the table
+to build its grammar, and should not pay for the report and PDF code (0.1 s) to do so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+#: what a format for people is made from: the challenges' reports, a time zone, the export header
+PeopleWriter = Callable[[list[dict[str, Any]], str, dict[str, Any]], Iterator[bytes]]
+#: what a dispute pack is made from: one challenge's report and a time zone
+PackWriter = Callable[[dict[str, Any], str], Iterator[bytes]]
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    name: str
+    #: one line for help texts and the app's list
+    description: str
+    #: None for jsonl, which is written from the store's own bytes (see escalate.export)
+    writer: PeopleWriter | None
+    #: a dispute pack can be written in this format
+    pack_writer: PackWriter | None = None
+
+    @property
+    def verifiable(self) -> bool:
+        """The file holds the entries' own bytes (free text cannot be withheld from it)."""
+        return self.writer is None
+
+
+def _csv(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -> Iterator[bytes]:
+    from escalate import report
+
+    return report.csv_chunks(reports, tz)
+
+
+def _markdown(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -> Iterator[bytes]:
+    from escalate import report
+
+    return report.markdown_chunks(reports, tz, header)
+
+
+def _html(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -> Iterator[bytes]:
+    from escalate import report
+
+    return report.html_chunks(reports, tz, header)
+
+
+def _pdf(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -> Iterator[bytes]:
+    from escalate import pdf
+
+    return pdf.export_pdf(reports, tz, header)
+
+
+def _pack_markdown(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
+    from escalate import report
+
+    return report.pack_markdown(rep, tz)
+
+
+def _pack_html(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
+    from escalate import report
+
+    return report.pack_html(rep, tz)
+
+
+def _pack_pdf(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
+    from escalate import pdf
+
+    return pdf.pack_pdf(rep, tz)
+
+
+#: in the order the app offers them: what people read most first
+EXPORT_FORMATS: dict[str, ExportFormat] = {
+    f.name: f
+    for f in (
+        ExportFormat("html", "HTML: printable, self-contained", _html, _pack_html),
+        ExportFormat("pdf", "PDF: printable", _pdf, _pack_pdf),
+        ExportFormat("md", "Markdown: plain text to read or paste", _markdown, _pack_markdown),
+        ExportFormat("csv", "CSV: one row per entry, for a spreadsheet", _csv),
+        ExportFormat("jsonl", "JSON Lines: verifiable with `escalate verify FILE`", None),
+    )
+}
+
+#: every format's name, and those a dispute pack can be written in
+NAMES = tuple(EXPORT_FORMATS)
+PACK_NAMES = tuple(name for name, f in EXPORT_FORMATS.items() if f.pack_writer is not None)
