@@ -51,12 +51,12 @@ class Audited(NamedTuple):
 
     def values(self) -> dict[str, str]:
         """Disclosed values of every personal field in this challenge's entries."""
-        from escalate.export import _digests
+        from escalate.verify import digests_in
 
         return {
             d: entry.disclosed_value(self.disclosures[d].encode("utf-8"))
             for e in self.rows
-            for d in _digests(e.body)
+            for d in digests_in(e.body)
             if d in self.disclosures
         }
 
@@ -74,7 +74,7 @@ def _snapshot(text: str, procedure_id: str, cache: dict[str, Any]) -> Any:
 
 def from_file(path: str, snapshots: dict[str, Any], now: dt.datetime) -> tuple[Input, list[Audited]]:
     from escalate.errors import ExportError
-    from escalate.export import read_jsonl, verify_records
+    from escalate.verify import read_jsonl, verify_records
 
     try:
         header, records = read_jsonl(path)  # read and parsed once, then verified, then folded

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 from escalate import audit, clock
 from escalate.audit import Facts, Input, NotAnEntry, facts, read_challenges
-from escalate.export import FORMAT_VERSION, _parse_lines, challenge_link, entry_bytes, entry_head, store_link
+from escalate.verify import FORMAT_VERSION, challenge_link, entry_bytes, entry_head, parse_lines, store_link
 
 #: entries: below this, starting a second process costs more than it saves
 SMALL = 20_000
@@ -117,7 +117,7 @@ def _lines(raw: bytes, first: int) -> list[tuple[int, int, str]] | None:
 def _share(path: str, lines: list[Any], cids: list[str], snapshots: dict[str, Any], now: dt.datetime) -> Share | None:
     """Parse, check, fold and derive one share's lines (each line's own checks and its challenge's
     links: all of a challenge's lines are in one share). None if anything is amiss."""
-    records = _parse_lines(lines)
+    records = parse_lines(lines)
     del lines
     if records is None:
         return None

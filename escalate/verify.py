@@ -9,12 +9,19 @@ digest it stands for. Warnings (late entries, a clock running backwards) never f
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
+from escalate import entry
 from escalate.entry import FORMAT_TAG, ZERO_HASH
+from escalate.errors import ExportError
+
+#: the version of the jsonl export format (its header's "escalate_export")
+FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -509,4 +516,254 @@ def _warnings(store: Any) -> list[str]:
             )
         if backwards:
             out.append(f"{challenge}: the recording clock ran backwards {backwards} time(s)")
+    return out
+
+
+# --- exported files ------------------------------------------------------------------------
+
+
+def read_jsonl(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ExportError(f"{p}: file not found") from None
+    except IsADirectoryError:
+        raise ExportError(f"{p} is a folder, expected an exported .jsonl file") from None
+    except OSError as exc:
+        raise ExportError(f"{p}: cannot be read: {exc.strerror}") from None
+    except ValueError:  # a NUL in the name
+        raise ExportError(f"the file name {str(p)!r} holds a NUL character, which no file name may") from None
+    lines = raw.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    try:
+        header = json.loads(lines[0]) if lines else None
+    except (ValueError, UnicodeDecodeError):
+        header = None
+    if not isinstance(header, dict) or header.get("escalate_export") != FORMAT_VERSION:
+        raise ExportError(
+            f"{p} is not an escalate export (its first line is not an export header)",
+            hint="Export with `escalate export ... --format jsonl`.",
+        )
+    records = parse_lines(lines[1:])
+    if records is not None:
+        return header, records
+    records = []  # something is wrong: read line by line to say which
+    for number, line in enumerate(lines[1:], start=2):
+        try:
+            rec = json.loads(line)
+            if not is_entry_line(rec):
+                raise ValueError
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise ExportError(f"{p}:{number}: not a valid entry line (the file is damaged or truncated)") from None
+        records.append(rec)
+    return header, records
+
+
+_FIELDS = (
+    ("seq", int),
+    ("challenge", str),
+    ("cseq", int),
+    ("kind", str),
+    ("hash", str),
+    ("body", str),
+    ("disclosures", dict),
+)
+
+
+def is_entry_line(rec: Any) -> bool:
+    if not isinstance(rec, dict):
+        return False
+    for key, typ in _FIELDS:
+        if not isinstance(rec.get(key), typ):
+            return False
+    # Messages name these, and escalate writes them in ASCII: JSON can spell a lone surrogate
+    # (\ud800), which no terminal can print.
+    return bool(rec["challenge"].isascii() and rec["kind"].isascii() and rec["hash"].isascii())
+
+
+def parse_lines(lines: list[Any]) -> list[dict[str, Any]] | None:
+    """Every entry line parsed by one json.loads of them all as one array (a call per line costs more
+    than the parsing of most lines), or None if any line is not one entry object. A line holding
+    two values, or none, changes the count or breaks the array, so the lines cannot be misread."""
+    if not lines:
+        return []
+    # brackets on the end lines, not around the joined whole: one copy of the file instead of three
+    first, last = lines[0], lines[-1]
+    lines[0] = b"[" + first
+    lines[-1] = bytes(lines[-1]) + b"]"  # (lines may be memoryviews of a file read whole)
+    try:
+        records = json.loads(b",".join(lines))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    finally:
+        lines[0], lines[-1] = first, last
+    if not isinstance(records, list) or len(records) != len(lines) or not all(map(is_entry_line, records)):
+        return None
+    return records  # each checked to be an entry object just above
+
+
+def verify_file(path: str | Path, expect: tuple[int, str] | None = None) -> Report:
+    """Verify an exported jsonl file: every hash, every link it can check, every disclosure."""
+    header, records = read_jsonl(path)
+    return verify_records(header, records, expect)
+
+
+def verify_records(
+    header: dict[str, Any],
+    records: list[dict[str, Any]],
+    expect: tuple[int, str] | None = None,
+    *,
+    bodies: list[bytes] | None = None,
+) -> Report:
+    """:func:`verify_file` on a file already read with :func:`read_jsonl` (the audit reads it once).
+    ``bodies``, if given, receives each entry's bytes as checked (the audit folds them next)."""
+    keep = bodies.append if bodies is not None else None
+    last_seq, last_hash = None, None
+    last_of: dict[str, tuple[int, str]] = {}
+    tally = [0, 0]  # disclosed, withheld
+    count = 0
+    verified: set[str] = set()
+    whole = header.get("scope") == "all"
+    for rec in records:
+        body = entry_bytes(rec)
+        if body is None:
+            return Report(
+                False,
+                count,
+                last_hash or entry.ZERO_HASH,
+                f"entry {rec['seq']} ({rec['kind']}): its "
+                "text holds a character that is not Unicode (a lone surrogate)",
+                rec["seq"],
+                tally[0],
+                tally[1],
+                [],
+            )
+        if keep is not None:
+            keep(body)
+        head, actual, problem = entry_head(rec, body)
+        if problem is None:
+            problem = store_link(rec["seq"], head[5], last_seq, last_hash, whole)
+        if problem is None:
+            problem = challenge_link(rec, head, body, last_of, verified, tally)
+        if problem is not None:
+            return Report(
+                False,
+                count,
+                last_hash or entry.ZERO_HASH,
+                f"entry {rec['seq']} ({rec['kind']}): {problem}",
+                rec["seq"],
+                tally[0],
+                tally[1],
+                [],
+            )
+        last_seq, last_hash = rec["seq"], actual
+        count += 1
+    if count != header.get("entries"):
+        return Report(
+            False,
+            count,
+            last_hash or entry.ZERO_HASH,
+            f"the header says {header.get('entries')} entries but the file holds {count}: it was truncated or extended",
+            None,
+            tally[0],
+            tally[1],
+            [],
+        )
+    if expect and (count < expect[0]):
+        return Report(
+            False,
+            count,
+            last_hash or entry.ZERO_HASH,
+            "fewer entries than the fingerprint you hold",
+            None,
+            tally[0],
+            tally[1],
+            [],
+        )
+    return Report(True, count, last_hash or entry.ZERO_HASH, None, None, tally[0], tally[1], [])
+
+
+# The checks of one entry line, in three parts: the split audit (escalate.audit_file) runs the first
+# and last in two processes, each over its own challenges, and the middle one over the whole file.
+
+
+def entry_bytes(rec: dict[str, Any]) -> bytes | None:
+    """The entry's bytes (its body as UTF-8), or None if the body is not Unicode text: JSON can
+    spell a lone surrogate (\\ud800), which no UTF-8 can hold, and escalate never writes one."""
+    body = rec["body"]
+    try:
+        return body.encode("utf-8") if isinstance(body, str) else None
+    except UnicodeEncodeError:
+        return None
+
+
+def entry_head(rec: dict[str, Any], body: bytes) -> tuple[list[str], str, str | None]:
+    """(the header line's fields, the body's sha256, what is wrong with the entry by itself or None)."""
+    nl = body.find(b"\n")
+    head = (body if nl == -1 else body[:nl]).decode("ascii", "replace").split(" ")
+    actual = hashlib.sha256(body).hexdigest()
+    if len(head) != 7 or head[0] != "E1":
+        return head, actual, "header line is not in the E1 format"
+    if head[1:5] != [str(rec["seq"]), rec["challenge"], str(rec["cseq"]), rec["kind"]]:
+        return head, actual, "header does not match the line (sequence, challenge, number or kind changed)"
+    if actual != rec["hash"]:
+        return head, actual, "content does not match its hash (the entry was changed)"
+    return head, actual, None
+
+
+def store_link(seq: int, prev: str, last_seq: int | None, last_hash: str | None, whole: bool) -> str | None:
+    """What is wrong with an entry's place in the file's run of store entries, or None."""
+    if last_seq is not None and seq <= last_seq:
+        return "entries are out of order"
+    if last_seq is not None and seq == last_seq + 1 and prev != last_hash:
+        return "does not link to the previous entry of the store"
+    if last_seq is None and whole and seq != 1:
+        return "a whole-store export must start at entry 1"
+    if whole and last_seq is not None and seq != last_seq + 1:
+        return "an entry is missing before this one"
+    return None
+
+
+def challenge_link(
+    rec: dict[str, Any],
+    head: list[str],
+    body: bytes,
+    last_of: dict[str, tuple[int, str]],
+    verified: set[str],
+    tally: list[int],
+    missing: set[str] | None = None,
+) -> str | None:
+    """What is wrong with an entry's link to its challenge's previous one or with its disclosures,
+    or None; then notes it as its challenge's last, and counts its fields disclosed and withheld
+    (adding the digests of those withheld to ``missing``, if given)."""
+    prev = last_of.get(rec["challenge"])
+    want = (prev[1], prev[0] + 1) if prev else (entry.ZERO_HASH, 1)
+    if (head[6], rec["cseq"]) != want:
+        return f"does not link to the previous entry of challenge {rec['challenge']}"
+    # Each disclosure travels once, with the first entry naming it; a copy on a later line is
+    # checked too (the audit shows the last copy it reads).
+    sha = hashlib.sha256
+    for d, value in rec["disclosures"].items():
+        if not isinstance(value, str) or sha(value.encode("utf-8", "surrogatepass")).hexdigest() != d:
+            return "a disclosed personal field does not match its digest"
+        verified.add(d)
+    for d in digests_in(body):
+        if d in verified:
+            tally[0] += 1
+        else:
+            tally[1] += 1
+            if missing is not None:
+                missing.add(d)
+    last_of[rec["challenge"]] = (rec["cseq"], rec["hash"])
+    return None
+
+
+def digests_in(body: bytes) -> list[str]:
+    out = []
+    pos = body.find(b'"_sd":"')
+    while pos != -1:
+        out.append(body[pos + 7 : pos + 71].decode("ascii", "replace"))
+        pos = body.find(b'"_sd":"', pos + 71)
     return out

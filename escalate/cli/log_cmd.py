@@ -432,7 +432,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.file and args.store:
         raise UsageError("give a FILE or --store, not both")
     if args.file:
-        from escalate.export import verify_file
+        from escalate.verify import verify_file
 
         report = verify_file(args.file, expect)
     else:

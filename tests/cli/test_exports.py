@@ -12,7 +12,7 @@ import subprocess
 import pytest
 from logtools import SETTINGS, open_fictional
 
-from escalate import journal
+from escalate import journal, verify
 from escalate import settings as settings_mod
 from escalate.journal import store_at
 
@@ -242,7 +242,7 @@ def test_lines_built_by_sqlite_equal_lines_built_in_python(store_home, tmp_path,
             out = tmp_path / f"{sql}.jsonl"
             export_mod.export(s, SETTINGS, None, selection, out, redact=redact)
             outputs.append(out.read_bytes().split(b"\n", 1)[1])  # the header holds the time of export
-            assert export_mod.verify_file(out).ok
+            assert verify.verify_file(out).ok
     # the Python export ran second, so it also holds the `exported` entries of the first
     first, second = outputs
     assert second.startswith(first) and len(second.splitlines()) == len(first.splitlines()) + len(selection)
@@ -271,7 +271,7 @@ def test_large_export_reports_progress_in_steps(store_home, tmp_path, monkeypatc
             s, SETTINGS, None, ["C-0001"], tmp_path / "p.jsonl", progress=lambda d, t: seen.append((d, t))
         )
     assert seen[-1] == (5, 5)  # header + 4 entries, one per chunk
-    assert export_mod.verify_file(tmp_path / "p.jsonl").ok  # chunking never changes the bytes that verify
+    assert verify.verify_file(tmp_path / "p.jsonl").ok  # chunking never changes the bytes that verify
 
 
 @pytest.mark.parametrize("argv", [["export", "1", "--format", "html"], ["pack", "1", "--format", "md"]])
@@ -524,7 +524,7 @@ def test_an_export_stops_at_the_head_it_announces(store_home, tmp_path, monkeypa
             monkeypatch.setattr(export_mod, "sqlite_json_matches", lambda store, sql=sql: sql)
             out = tmp_path / f"during-{sql}.jsonl"
             export_mod.export(s, SETTINGS, None, ["C-0001"], out)
-            report = export_mod.verify_file(out)
+            report = verify.verify_file(out)
             assert report.ok, report.problem
             header = json.loads(out.read_bytes().split(b"\n", 1)[0])
             assert report.count == header["entries"]

@@ -202,7 +202,8 @@ def test_a_nul_character_in_any_argument_or_file_name_is_refused(configured, iso
     from pathlib import Path
 
     from escalate.errors import ExportError
-    from escalate.export import check_output, read_jsonl
+    from escalate.export import check_output
+    from escalate.verify import read_jsonl
 
     configured(*OPEN)
     for argv in (

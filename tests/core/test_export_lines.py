@@ -9,7 +9,7 @@ import pytest
 from logtools import SETTINGS, open_fictional
 
 from escalate import export as export_mod
-from escalate import export_lines, journal
+from escalate import export_lines, journal, verify
 from escalate.errors import StoreError
 from escalate.journal import store_at
 from escalate.store import Store
@@ -150,5 +150,5 @@ def test_a_big_whole_store_export_uses_the_helper_and_verifies(store, tmp_path, 
     monkeypatch.setattr(export_lines._Helper, "__init__", spy)
     export_mod.export(store, SETTINGS, None, store.challenge_ids(), tmp_path / "all.jsonl")
     assert started == [(0, 30)]
-    report = export_mod.verify_file(tmp_path / "all.jsonl")
+    report = verify.verify_file(tmp_path / "all.jsonl")
     assert report.ok and report.count == 30

@@ -151,7 +151,7 @@ def test_independent_verifier_agrees(tmp_path):
 
 
 def test_independent_verifier_accepts_exports_redacted_or_not(tmp_path, isolated_home, run_cli):
-    from escalate import export, settings
+    from escalate import settings
 
     settings.save(SETTINGS)
     build(isolated_home / "escalate.sqlite3")
@@ -164,7 +164,7 @@ def test_independent_verifier_accepts_exports_redacted_or_not(tmp_path, isolated
     }
     for name, args in files.items():
         assert run_cli("export", *args, "-o", tmp_path / name)[0] == 0
-        report = export.verify_file(tmp_path / name)
+        report = verify.verify_file(tmp_path / name)
         assert report.ok
         result = subprocess.run([sys.executable, str(script), str(tmp_path / name)], capture_output=True, text=True)
         withheld = f" withheld {report.withheld}" if report.withheld else ""
@@ -376,21 +376,21 @@ def test_each_disclosure_travels_once_and_covers_every_mention(tmp_path, isolate
     """A person named in several entries has one disclosure, on the line of the entry that first names
     them; the file verifier counts every mention as disclosed (or, redacted, withheld), and a changed
     disclosure is caught at the entry that carries it."""
-    from escalate import export, settings
+    from escalate import settings
 
     settings.save(SETTINGS)
     build(isolated_home / "escalate.sqlite3")
     plain, red = tmp_path / "plain.jsonl", tmp_path / "red.jsonl"
     assert run_cli("export", "--all", "-o", plain)[0] == 0
     assert run_cli("export", "--all", "--redact", "-o", red)[0] == 0
-    _, records = export.read_jsonl(plain)
+    _, records = verify.read_jsonl(plain)
     mentions = sum(r["body"].count('"_sd":"') for r in records)
     carried = [d for r in records for d in r["disclosures"]]
     assert len(carried) == len(set(carried)) < mentions  # the author is named by every entry, disclosed once
-    full, hidden = export.verify_file(plain), export.verify_file(red)
+    full, hidden = verify.verify_file(plain), verify.verify_file(red)
     assert (full.ok, full.disclosures, full.withheld) == (True, mentions, 0)
     # the second export also holds the first export's two `exported` entries, each naming its author
-    red_mentions = sum(r["body"].count('"_sd":"') for r in export.read_jsonl(red)[1])
+    red_mentions = sum(r["body"].count('"_sd":"') for r in verify.read_jsonl(red)[1])
     assert red_mentions == mentions + 2
     assert (hidden.ok, hidden.disclosures, hidden.withheld) == (True, 0, red_mentions)
     lines = plain.read_bytes().split(b"\n")
