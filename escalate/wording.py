@@ -19,6 +19,32 @@ def relative_due(working_days: int, overdue: bool) -> str:
     return "due today" if working_days <= 0 else f"in {plural(working_days, 'working day')}"
 
 
+#: who to refer to now, by whom a procedure is for (its ``applies_to``)
+SOCIAL_CARE = {"children": "children's social care", "adults": "adult social care"}
+
+
+def safety_fallback(applies_to: str) -> str:
+    """What to do at immediate risk under a procedure that states no skip rule."""
+    care = SOCIAL_CARE.get(applies_to, "children's or adult social care")
+    return (
+        "This procedure states no skip rule. Do not wait for escalation: "
+        f"call the police on 999 or refer to {care} now."
+    )
+
+
+def immediate_risk_instruction(procedure: Any) -> str:
+    """The procedure's first immediate-risk skip rule, with whom to contact directly; or the fallback.
+    The wizard and `escalate open --immediate-risk` both show this."""
+    rules = [r for r in procedure.skip_rules if r.immediate_risk]
+    if not rules:
+        return safety_fallback(procedure.applies_to)
+    rule = rules[0]
+    text = f"{rule.when}: {rule.instruction}"
+    if rule.contact_directly:
+        text += "\nContact directly: " + "; ".join(rule.contact_directly)
+    return text
+
+
 def describe_timescale(t: Any) -> str:
     kind = t.kind
     if kind in UNIT_WORDS:

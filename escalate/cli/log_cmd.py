@@ -64,16 +64,9 @@ def cmd_open(args: argparse.Namespace) -> int:
         view = journal.view(store, catalogue, stored.challenge)
     plain(stored.challenge)
     if args.immediate_risk:
-        procedure = view["procedure"]
-        rules = [r for r in procedure.skip_rules if r.immediate_risk]
-        text = (
-            rules[0].instruction
-            if rules
-            else (
-                "This procedure states no skip rule. Do not wait for escalation: "
-                "call the police on 999 or refer to social care now."
-            )
-        )
+        from escalate.wording import immediate_risk_instruction
+
+        text = immediate_risk_instruction(view["procedure"])
         err().print(f"[bold red]Immediate risk:[/] {escape(text)}", soft_wrap=True)
     return ExitCode.OK
 

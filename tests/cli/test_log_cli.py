@@ -371,3 +371,33 @@ def test_an_extended_deadline_says_so_where_it_is_shown(configured, isolated_hom
     rows = {r["id"]: r for r in json.loads(data)["deadlines"]}
     assert rows["resolve"]["extended"] and rows["resolve"]["due"].startswith("2026-12-04T17:00")
     assert not rows["acknowledge"]["extended"]
+
+
+@pytest.mark.parametrize(
+    ("procedure", "care"),
+    [
+        ("pan-lancashire-cumbria-adults", "refer to adult social care now"),
+        ("london-children", "refer to children's social care now"),
+    ],
+)
+def test_immediate_risk_without_a_skip_rule_names_the_right_social_care(configured, procedure, care):
+    """A procedure with no skip rule gets the safety fallback, worded for whom it covers: an adults'
+    DSL is never told to ring children's social care."""
+    argv = [a if a != "lincolnshire-joint" else procedure for a in OPEN]
+    code, _, err = configured(*argv, "--immediate-risk")
+    assert code == 0
+    assert "no skip rule" in err and care in " ".join(err.split())
+
+
+def test_immediate_risk_with_a_skip_rule_prints_it_with_whom_to_contact(configured, tmp_path):
+    """`open --immediate-risk` prints the rule as the wizard shows it: when, what to do, whom to contact."""
+    from helpers import ROOT
+
+    text = (ROOT / "procedures" / "TEMPLATE.toml").read_text(encoding="utf-8")
+    text = text.replace('id = "my-partnership"', 'id = "with-contacts"', 1)
+    text = text.replace("[[skip_rules]]\n", '[[skip_rules]]\ncontact_directly = ["Duty manager (fictional)"]\n', 1)
+    (tmp_path / "p.toml").write_text(text, encoding="utf-8")
+    argv = [a if a != "lincolnshire-joint" else "with-contacts" for a in OPEN]
+    code, _, err = configured("--procedures", tmp_path / "p.toml", *argv, "--immediate-risk")
+    assert code == 0, err
+    assert "Contact directly: Duty manager (fictional)" in " ".join(err.split())

@@ -28,7 +28,7 @@ from escalate import clock
 from escalate.errors import EscalateError
 from escalate.triggers import TRIGGERS
 from escalate.tui.context import dsl_app
-from escalate.wording import not_covered
+from escalate.wording import immediate_risk_instruction, not_covered
 
 STEPS = ("procedure", "decision", "triggers", "checks", "risk", "concern", "review")
 STEP_TITLES = {
@@ -270,19 +270,11 @@ class NewChallengeScreen(Screen[Any]):
         text = ""
         if self.immediate_risk():
             rule = self.skip_rule()
-            if rule:
-                text = f"!! {rule.when}: {rule.instruction}"
-                if rule.contact_directly:
-                    text += "\nContact directly: " + "; ".join(rule.contact_directly)
-                if rule.start_stage and self.route() == "main":
-                    text += (
-                        f"\nThe challenge will start at {self.procedure().procedure.stage_label.lower()} "
-                        f"{rule.start_stage}."
-                    )
-            else:
-                text = (
-                    "!! Do not wait for escalation: call the police on 999 or refer to children's social care "
-                    "now. This procedure's transcription states no skip rule."
+            text = "!! " + immediate_risk_instruction(self.procedure().procedure)
+            if rule and rule.start_stage and self.route() == "main":
+                text += (
+                    f"\nThe challenge will start at {self.procedure().procedure.stage_label.lower()} "
+                    f"{rule.start_stage}."
                 )
         self.query_one("#skip-rule", Static).update(text)
 
