@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from escalate import clock, workcalendar
@@ -512,16 +513,50 @@ LIST_FIELDS = (
     "resolved_at",
     "immediate_risk",
 )
-LISTING_FORMAT = "L3"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
-# an extension holding before its deadline's clock starts
+LISTING_FORMAT = "L4"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
+# an extension holding before its deadline's clock starts; L4: timescales as facts, not sentences
+
+
+@dataclass(frozen=True)
+class TimescaleFacts:
+    """A deadline's timescale as a cached list row keeps it: what the procedure states, not words
+    for it (the faces word it, with :func:`escalate.wording.describe_timescale`, as they word the
+    procedure's own timescale objects, whose attributes these are)."""
+
+    kind: str
+    amount: int | None = None
+    wording: str | None = None
+    fixed: TimescaleFacts | None = None
+
+    @classmethod
+    def of(cls, timescale: Any) -> TimescaleFacts:
+        """The facts of a procedure's timescale (escalate.procedure's models)."""
+        fixed = getattr(timescale, "fixed", None)
+        return cls(
+            timescale.kind,
+            getattr(timescale, "amount", None),
+            getattr(timescale, "wording", None),
+            cls.of(fixed) if fixed is not None else None,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "amount": self.amount,
+            "wording": self.wording,
+            "fixed": self.fixed.to_json() if self.fixed is not None else None,
+        }
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> TimescaleFacts:
+        fixed = value["fixed"]
+        return cls(value["kind"], value["amount"], value["wording"], cls.from_json(fixed) if fixed else None)
 
 
 def listing(state: dict[str, Any], procedure: Any) -> dict[str, Any]:
     """A challenge's row in a list, less what depends on "now": small and JSON-able, so the store can
     keep it until the challenge's next entry and a list of 10,000 challenges reads rows instead of
     re-parsing folds and re-running the calendar. :func:`judge_listing` makes it a view."""
-    from escalate.wording import describe_timescale
-
     route, st = state["route"], state["stages"][-1]
     stage = procedure.stage(state["stage"], route)
     ladder = procedure.ladder(route)
@@ -534,7 +569,7 @@ def listing(state: dict[str, Any], procedure: Any) -> dict[str, Any]:
     rows = [
         {
             **r,
-            "timescale": describe_timescale(r["timescale"]),
+            "timescale": TimescaleFacts.of(r["timescale"]).to_json(),
             "start": iso(r["start"]),
             "due": iso(r["due"]),
             "met_at": iso(r["met_at"]),
@@ -558,7 +593,16 @@ def listing(state: dict[str, Any], procedure: Any) -> dict[str, Any]:
 def judge_listing(item: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     """A list row as of ``now``, with the keys of :func:`derive` that lists use (state, region,
     stage_title, stage_count, stage_index, deadlines, next_deadline, overdue)."""
-    rows = [{**r, "start": _t(r["start"]), "due": _t(r["due"]), "met_at": _t(r["met_at"])} for r in item["deadlines"]]
+    rows = [
+        {
+            **r,
+            "timescale": TimescaleFacts.from_json(r["timescale"]),
+            "start": _t(r["start"]),
+            "due": _t(r["due"]),
+            "met_at": _t(r["met_at"]),
+        }
+        for r in item["deadlines"]
+    ]
     judge(rows, now, current=item["current"], end=_t(item["end"]), region=item["region"])
     state = item["state"]
     is_open = state["status"] == "open"

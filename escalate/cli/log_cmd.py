@@ -198,7 +198,7 @@ def _deadline_json(row: dict[str, Any]) -> dict[str, Any]:
         "what": row["what"],
         "owner": row["owner"],
         "starts": row["starts"],
-        "timescale": row["timescale"] if isinstance(row["timescale"], str) else describe_timescale(row["timescale"]),
+        "timescale": describe_timescale(row["timescale"]),
         "start": clock.iso(row["start"]) if row["start"] else None,
         "due": clock.iso(row["due"]) if row["due"] else None,
         "met_at": clock.iso(row["met_at"]) if row["met_at"] else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -238,6 +239,7 @@ def test_a_first_release_store_is_upgraded_and_keeps_every_entry(tmp_path):
 
 def test_list_rows_are_cached_until_the_next_entry_and_equal_a_fresh_derivation(store):
     from escalate import challenge, clock
+    from escalate.wording import describe_timescale
 
     first, second = open_fictional(store), open_fictional(store, case_ref="Child R (fictional)")
     journal.record(
@@ -251,6 +253,8 @@ def test_list_rows_are_cached_until_the_next_entry_and_equal_a_fresh_derivation(
     now = clock.from_iso("2026-11-17T12:00:00.000000Z")
     fresh = journal.summaries(store, now=now)
     assert all(text is not None for _, text in store.listings(_listing_key()))
+    for _, text in store.listings(_listing_key()):  # facts, never English, in what the store keeps
+        assert all(isinstance(r["timescale"], dict) for r in json.loads(text)["deadlines"])
     cached = journal.summaries(store, now=now)
     assert _comparable(cached) == _comparable(fresh)
     assert [bool(v["next_deadline"]) for v in cached] == [True, False]  # one timed deadline, one waiting
@@ -261,6 +265,10 @@ def test_list_rows_are_cached_until_the_next_entry_and_equal_a_fresh_derivation(
         assert view["overdue"] == full["overdue"]
         assert (view["next_deadline"] or {}).get("due") == (full["next_deadline"] or {}).get("due")
         assert [r["status"] for r in view["deadlines"]] == [r["status"] for r in full["deadlines"]]
+        # the same words for each timescale, from facts the cached row keeps (not its sentences)
+        assert [describe_timescale(r["timescale"]) for r in view["deadlines"]] == [
+            describe_timescale(r["timescale"]) for r in full["deadlines"]
+        ]
         assert (view["stage_index"], view["stage_count"], view["stage_title"]) == (
             full["stage_index"],
             full["stage_count"],
