@@ -39,6 +39,9 @@ class Field:
 class FormDialog(ModalScreen[Any]):
     """A titled form. ``save(values)`` does the work; it may raise EscalateError to refuse."""
 
+    # The first field is focused by _focus_first: Textual's own would centre it in the form,
+    # scrolling its label (and the intro) out of sight.
+    AUTO_FOCUS = ""
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form_cancel", tooltip="Close without saving"),
         Binding("ctrl+s", "save", "Save", id="form_save", tooltip="Check the form and save it"),
@@ -101,7 +104,16 @@ class FormDialog(ModalScreen[Any]):
 
     def on_mount(self) -> None:
         if self.fields:
-            self.query_one(f"#f-{self.fields[0].name}").focus()
+            # Focused once the form is laid out, and scrolled only as far as the field needs to be
+            # seen: focusing it at once scrolled it to the top of the form, hiding its label.
+            self.call_after_refresh(self._focus_first)
+
+    def _focus_first(self) -> None:
+        body = self.query_one("#form-body", VerticalScroll)
+        field = self.query_one(f"#f-{self.fields[0].name}")
+        field.focus(scroll_visible=False)
+        below = field.virtual_region_with_margin.bottom - body.scrollable_content_region.height
+        body.scroll_to(y=max(0, below), animate=False, immediate=True)
 
     def values(self) -> dict[str, str]:
         out: dict[str, str] = {}

@@ -115,3 +115,98 @@ def test_wizard_first_page(home, snap_compare):
         await quiet(pilot)
 
     assert snap_compare(app(), terminal_size=(80, 24), run_before=start)
+
+
+# Every dialog of the challenge screen at the size users have (80x24), opened by its key.
+DIALOG_KEYS = {
+    "contact": "c",
+    "response": "r",
+    "action": "a",
+    "extend": "e",
+    "pause": "p",
+    "timescale": "t",
+    "notification": "n",
+    "advice": "v",
+    "step-up": "u",
+    "no-further": "x",
+    "note": "m",
+    "amend": "f",
+    "resolve": "s",
+    "export": "w",
+}
+
+
+@pytest.mark.parametrize("dialog", sorted(DIALOG_KEYS))
+def test_challenge_dialog(home, snap_compare, dialog):
+    async def open_dialog(pilot):
+        await quiet(pilot)
+        await pilot.press("enter")
+        await quiet(pilot)
+        await pilot.press(DIALOG_KEYS[dialog])
+        await quiet(pilot)
+
+    assert snap_compare(app(), terminal_size=(80, 24), run_before=open_dialog)
+
+
+def test_settings_dialog(home, snap_compare):
+    async def open_settings(pilot):
+        await quiet(pilot)
+        await pilot.press("f2")
+        await quiet(pilot)
+
+    assert snap_compare(app(), terminal_size=(80, 24), run_before=open_settings)
+
+
+def test_help_screen(home, snap_compare):
+    async def open_help(pilot):
+        await quiet(pilot)
+        await pilot.press("enter")
+        await quiet(pilot)
+        await pilot.press("f1")
+        await quiet(pilot)
+
+    assert snap_compare(app(), terminal_size=(80, 24), run_before=open_help)
+
+
+@pytest.mark.parametrize("theme", ["light", "high-contrast"])
+def test_challenge_view_themes(home, snap_compare, theme):
+    async def open_first(pilot):
+        await quiet(pilot)
+        await pilot.press("enter")
+        await quiet(pilot)
+
+    assert snap_compare(app(theme), terminal_size=(80, 24), run_before=open_first)
+
+
+def test_dashboard_light(home, snap_compare):
+    assert snap_compare(app("light"), terminal_size=(80, 24), run_before=quiet)
+
+
+@pytest.fixture
+def exported(home, monkeypatch):
+    """The store above exported whole, as an auditor receives it, in the working folder (so the
+    file's name on screen is the same on every machine)."""
+    from escalate.cli import main
+
+    monkeypatch.chdir(home)
+    assert main(["export", "--all", "-o", "log.jsonl"]) == 0
+    return "log.jsonl"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_auditor_app(exported, snap_compare, size):
+    from escalate.tui.audit_app import AuditApp
+
+    assert snap_compare(AuditApp([exported], now=lambda: NOW), terminal_size=size, run_before=quiet)
+
+
+def test_auditor_app_challenge(exported, snap_compare):
+    from escalate.tui.audit_app import AuditApp
+
+    async def open_first(pilot):
+        await quiet(pilot)
+        pilot.app.screen.query_one("DataTable").focus()
+        await pilot.press("enter")
+        await quiet(pilot)
+
+    assert snap_compare(AuditApp([exported], now=lambda: NOW), terminal_size=(80, 24), run_before=open_first)

@@ -706,3 +706,26 @@ async def test_an_entry_is_read_in_full_from_the_chronology(dsl):
         assert chron.cursor == 31 and chron.scroll_offset.y > 0
         await pilot.press("home")
         assert chron.cursor == 0 and chron.scroll_offset.y == 0
+
+
+@pytest.mark.parametrize("key", ["c", "e", "u"])
+async def test_a_dialog_opens_with_its_first_field_focused_and_its_label_in_sight(dsl, key):
+    """At 80x24 a form opens at its start (or scrolled only as far as its first field needs): the
+    focused field and the label above it are both inside the visible part of the form."""
+    with store_at(dsl / "escalate.sqlite3") as s:
+        open_fictional(s)
+    app = EscalateApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, FormDialog)
+        field = dialog.query_one(f"#f-{dialog.fields[0].name}")
+        assert app.focused is field
+        body = dialog.query_one("#form-body")
+        label = body.children[body.children.index(field) - 1]
+        top, height = body.scroll_y, body.scrollable_content_region.height
+        assert top <= label.virtual_region.y and field.virtual_region.bottom <= top + height
