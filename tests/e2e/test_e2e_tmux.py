@@ -119,7 +119,7 @@ def test_a_dsl_runs_a_challenge_from_concern_to_resolution(tmp_path):
         term.keys("C-s")
         term.wait_for("Stage 2 of 4")
         term.keys("s")
-        term.wait_for("Impact on the child", settle=2.0)  # a label only the resolve form has
+        term.wait_for("Outcome *", settle=2.0)  # the resolve form's first label (it opens at its start)
         term.keys("Tab")
         term.type("Strategy discussion agreed")
         term.wait_for("Strategy discussion agreed", timeout=10)  # typed into the form, not lost while it took focus
