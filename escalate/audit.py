@@ -8,6 +8,7 @@ view, from the procedure snapshot each one carries.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import statistics
 from collections import ChainMap, Counter
 from collections.abc import Iterable, Iterator, MutableMapping
@@ -17,6 +18,7 @@ from typing import Any, NamedTuple
 
 from escalate import clock, entry, workcalendar
 from escalate.challenge import derive, fold_step
+from escalate.errors import EscalateError, ExportError
 from escalate.store import StoredEntry
 
 
@@ -73,7 +75,6 @@ def _snapshot(text: str, procedure_id: str, cache: dict[str, Any]) -> Any:
 
 
 def from_file(path: str, snapshots: dict[str, Any], now: dt.datetime) -> tuple[Input, list[Audited]]:
-    from escalate.errors import ExportError
     from escalate.verify import read_jsonl, verify_records
 
     try:
@@ -105,7 +106,6 @@ def _contents(bodies: list[str], texts: dict[str, str]) -> list[Any]:
     and decoded once per distinct form (:func:`_cut`). Then all contents are parsed by one
     json.loads, as one array (a call per entry costs more than most entries); if anything is amiss,
     one by one, which raises at the first that is not JSON."""
-    import json
 
     cuts = [_cut(body, texts) for body in bodies]
     parts = [c for c, _ in cuts]
@@ -137,7 +137,6 @@ def _cut(body: str, texts: dict[str, str]) -> tuple[str, str | None]:
     content is never copied. Keys are sorted, so procedure_version follows procedure_text; an
     unescaped '","procedure_version":' cannot occur inside a JSON string, so the first after the key
     ends the text, and decoding the cut-out part alone proves it is one JSON string."""
-    import json
 
     begin = body.find("\n") + 1
     start = body.find(_TEXT_KEY, begin)
@@ -160,7 +159,6 @@ def _cut(body: str, texts: dict[str, str]) -> tuple[str, str | None]:
 def _paste(value: Any, text: str, body: str) -> Any:
     """Put the procedure text back where :func:`_cut` emptied it; if the emptied key was not the
     opening's data.procedure_text, parse the content as it stands instead."""
-    import json
 
     data = value.get("data") if isinstance(value, dict) else None
     if not isinstance(data, dict) or data.get("procedure_text") != "":
@@ -176,7 +174,6 @@ class NotAnEntry(Exception):
 def read_challenges(
     path: str, records: list[dict[str, Any]], bodies: list[bytes], snapshots: dict[str, Any], now: dt.datetime
 ) -> list[Audited]:
-    from escalate.errors import EscalateError
 
     groups: dict[str, list[StoredEntry]] = {}
     states: dict[str, dict[str, Any]] = {}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -46,7 +47,6 @@ class Share(NamedTuple):
 
 def read(path: str, snapshots: dict[str, Any], now: dt.datetime) -> tuple[Input, list[Facts]] | None:
     """(the input's line, the facts of its challenges), or None to read the file in one process."""
-    import sys
     import threading
 
     # Forking is safe on Linux for a process without threads. macOS's system libraries are not

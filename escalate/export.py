@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from escalate import atomic, clock, entry, export_lines
-from escalate.errors import ExportError, StoreError
+from escalate.errors import ExportError, StoreError, UsageError
 from escalate.formats import EXPORT_FORMATS, NAMES, PACK_NAMES
 from escalate.verify import FORMAT_VERSION, fingerprint
 
@@ -57,7 +57,6 @@ PACK_FORMATS = PACK_NAMES
 
 def check_withhold(fields: list[str], fmt: str) -> list[str]:
     """The free-text fields to withhold, checked: known names, and a format for people."""
-    from escalate.errors import UsageError
 
     chosen = [f.strip() for f in fields if f.strip()]
     unknown = [f for f in chosen if f not in entry.FREE_TEXT]

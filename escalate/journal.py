@@ -8,6 +8,7 @@ in the future) lives here, and is checked inside the store's write transaction.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from typing import Any
 
@@ -318,7 +319,6 @@ def summaries(store: Store, catalogue: Any = None, now: dt.datetime | None = Non
     """Every challenge's list row as of ``now`` (see :func:`challenge.judge_listing`), with case
     references revealed. Rows are cached in the store until a challenge's next entry, keyed by the
     bank-holiday data, so a list reads small rows rather than folds and calendars."""
-    import json
 
     from escalate import challenge as ch
     from escalate import workcalendar

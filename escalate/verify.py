@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 from escalate import entry
 from escalate.entry import FORMAT_TAG, ZERO_HASH
-from escalate.errors import ExportError
+from escalate.errors import ExportError, UsageError
 
 #: the version of the jsonl export format (its header's "escalate_export")
 FORMAT_VERSION = 1
@@ -48,8 +49,6 @@ def fingerprint(count: int, head: str) -> str:
 def parse_fingerprint(text: str) -> tuple[int, str]:
     match = re.fullmatch(r"\s*(\d+)\s*[:/ ]\s*([0-9a-fA-F][0-9a-fA-F \-]*)\s*", text or "")
     if not match:
-        from escalate.errors import UsageError
-
         raise UsageError(f"fingerprint {text!r} is not COUNT:HEX", hint="e.g. 1042:7f3a-91c2-0be4-5d17")
     return int(match.group(1)), re.sub(r"[^0-9a-f]", "", match.group(2).lower())
 
@@ -466,7 +465,6 @@ class _SideProcess:
 
     def __init__(self, path: Any, lo: int, hi: int, d_lo: int, d_hi: int) -> None:
         import subprocess
-        import sys
 
         try:
             self.proc: Any = subprocess.Popen(
@@ -479,7 +477,6 @@ class _SideProcess:
             self.proc = None
 
     def result(self) -> Span | None:
-        import json
 
         if self.proc is None:
             return None

@@ -19,6 +19,7 @@ The module is named ``workcalendar`` so it never shadows the standard library's 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -58,7 +59,6 @@ def _region_holidays(region: str) -> dict[dt.date, str]:
     """Every bank holiday of the region, 2000 to 2099. Kept in the cache folder as a small JSON
     file named after the installed ``holidays`` data, because importing that package costs more
     than most commands take (0.1-0.2 s); an upgrade of the package makes a new file."""
-    import json
 
     subdivision = _check_region(region)
     version = data_version()

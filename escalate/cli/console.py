@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from functools import cache
 from typing import Any
 
@@ -36,6 +37,5 @@ def print_error(exc: Any) -> None:
 
 def plain(text: str) -> None:
     """Print exactly ``text`` (no markup), for machine-readable output such as JSON."""
-    import sys
 
     sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import TYPE_CHECKING, Any
 
 from escalate.cli import AppRequest
@@ -182,7 +183,6 @@ def cmd_amend(args: argparse.Namespace) -> int:
 
 def _dumps(data: Any) -> str:
     """JSON for scripts: indented for a person at a terminal, compact (and much faster) in a pipe."""
-    import sys
 
     indent = 2 if sys.stdout.isatty() else None
     return json.dumps(data, indent=indent, ensure_ascii=False, default=str)
@@ -522,7 +522,6 @@ class _progress_bar:
     """A Rich progress bar on stderr when it is a terminal; a silent callback otherwise."""
 
     def __init__(self, label: str) -> None:
-        import sys
 
         self.label = label
         self.bar: Any = None
@@ -570,7 +569,6 @@ def cmd_audit(args: argparse.Namespace) -> int | AppRequest:
                 hint="`escalate audit FILE... --tui`; without --store, --json or --html. Your own "
                 "store opens in the app: run `escalate`.",
             )
-        import sys
 
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise UsageError("--tui needs a terminal", hint="Without --tui, audit prints its summary.")

@@ -8,7 +8,7 @@ import json
 from typing import TYPE_CHECKING
 
 from escalate.cli.console import err, escape, out, plain
-from escalate.errors import ProcedureFileError, UsageError
+from escalate.errors import EscalateError, ProcedureFileError, UsageError
 from escalate.exit_codes import ExitCode
 
 if TYPE_CHECKING:  # each command imports what it uses when it runs
@@ -24,7 +24,6 @@ def _catalogue(args: argparse.Namespace) -> Catalogue:
 def _setting(key: str, default: str) -> str:
     """One of the user's settings; a procedures command never fails on the settings file."""
     from escalate import settings
-    from escalate.errors import EscalateError
 
     try:
         return str(getattr(settings.load(), key))

@@ -1,5 +1,5 @@
 """What a screen may ask of the app it runs in, as types: screens reach the app through
-:func:`dsl_app` and :func:`audit_app` rather than an untyped ``self.app`` (and never import
+:func:`dsl_app` and :func:`shared_app` rather than an untyped ``self.app`` (and never import
 the app module, which imports them)."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from escalate.errors import EscalateError
+
 if TYPE_CHECKING:
     from escalate.catalogue import Catalogue
-    from escalate.errors import EscalateError
     from escalate.settings import Settings
     from escalate.store import Store
 

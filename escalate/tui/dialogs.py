@@ -282,7 +282,6 @@ class EntryDialog(ModalScreen[None]):
         table = Table(box=None, show_header=False, expand=True)
         table.add_column("field", style="bold", no_wrap=True)
         table.add_column("value", overflow="fold")
-        from escalate.errors import EscalateError
 
         verify = "Run escalate verify, which names the first damaged entry."
         if "unreadable" in self.item:  # the chronology found its bytes changed outside escalate

@@ -24,6 +24,7 @@ from textual.strip import Strip
 from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
 from escalate import clock, workcalendar
+from escalate.errors import EscalateError
 from escalate.wording import relative_due
 
 PAGE = 100
@@ -151,7 +152,6 @@ class Chronology(ScrollView, can_focus=True):
 def _described(item: dict[str, Any]) -> str:
     """What an entry records, or that it cannot be read (changed outside escalate: verify names it)."""
     from escalate import journal
-    from escalate.errors import EscalateError
 
     try:
         return journal.describe(item)

@@ -13,7 +13,7 @@ from textual.widgets import Footer, Header, Static
 from escalate import clock, journal
 from escalate.challenge import LIMIT_PREFIX
 from escalate.entry import MEDIA, OUTCOMES
-from escalate.errors import EscalateError, StoreError
+from escalate.errors import EscalateError, StoreError, UsageError
 from escalate.formats import EXPORT_FORMATS
 from escalate.store import DAMAGE_HINT
 from escalate.tui.context import dsl_app
@@ -422,7 +422,6 @@ class ChallengeScreen(Screen[None]):
         from pathlib import Path
 
         from escalate.entry import FREE_TEXT
-        from escalate.errors import UsageError
         from escalate.export import FORMATS, PACK_FORMATS, check_name, check_output, check_withhold, export, pack
 
         def check(values: dict[str, str]) -> Any:

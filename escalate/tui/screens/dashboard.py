@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from escalate import clock, workcalendar
+from escalate.errors import EscalateError
 from escalate.tui.context import dsl_app
 from escalate.tui.widgets import SearchableTable, when_text
 
@@ -88,7 +89,6 @@ class DashboardScreen(SearchableTable, Screen[None]):
     @work(thread=True, exclusive=True)
     def refresh_data(self) -> None:
         from escalate import journal
-        from escalate.errors import EscalateError
 
         try:
             catalogue = dsl_app(self.app).ensure_catalogue()
