@@ -13,12 +13,15 @@ import statistics
 from collections import ChainMap, Counter
 from collections.abc import Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from escalate import clock, entry, workcalendar
-from escalate.challenge import derive, fold_step
+from escalate.challenge import ChallengeState, ChallengeView, MissedBy, NotOpened, derive, fold_step, unfit
+from escalate.entry_kinds import Opened
 from escalate.errors import EscalateError, ExportError
+from escalate.procedure import Procedure
 from escalate.store import StoredEntry
 
 
@@ -38,12 +41,12 @@ class Audited(NamedTuple):
 
     key: str
     source: str
-    state: dict[str, Any]
-    procedure: Any
+    state: ChallengeState
+    procedure: Procedure
     rows: list[StoredEntry]
     disclosures: MutableMapping[str, str]  # a dict, or a ChainMap of several files' dicts
     also_in: tuple[str, ...] = ()  # other verified files holding the same challenge
-    view: dict[str, Any] | None = None  # derived as of ``view_at`` when the file was checked
+    view: ChallengeView | None = None  # derived as of ``view_at`` when the file was checked
     view_at: dt.datetime | None = None
 
     def value(self, digest: str | None) -> str:
@@ -63,7 +66,7 @@ class Audited(NamedTuple):
         }
 
 
-def _snapshot(text: str, procedure_id: str, cache: dict[str, Any]) -> Any:
+def _snapshot(text: str, procedure_id: str, cache: dict[str, Procedure]) -> Procedure:
     """The procedure a challenge carries, parsed once per distinct text. Keyed by the text itself, not
     by the fingerprint the entry states: a file could state one and carry another. (A file's copies of
     one text are one string object (:func:`_cut`), whose hash Python computes once.)"""
@@ -176,7 +179,8 @@ def read_challenges(
 ) -> list[Audited]:
 
     groups: dict[str, list[StoredEntry]] = {}
-    states: dict[str, dict[str, Any]] = {}
+    states: dict[str, ChallengeState] = {}
+    skipped: set[str] = set()  # challenges the file holds from part way: listed in the figures, not folded
     opened: dict[str, str] = {}
     disclosures: dict[str, str] = {}
     try:  # each body is parsed once: folded here, kept as bytes
@@ -191,53 +195,54 @@ def read_challenges(
                     f"({type(exc).__name__}: {exc})"
                 ) from None
         raise NotAnEntry("the entries' contents cannot be read as JSON") from None
-    for rec, body, content in zip(records, bodies, contents):
+    for rec, body, raw in zip(records, bodies, contents):
         try:
-            e = StoredEntry(
-                rec["seq"],
-                rec["challenge"],
-                rec["cseq"],
-                rec["kind"],
-                content["occurred_at"],
-                content["recorded_at"],
-                body,
-                rec["hash"],
-            )
-            cid = rec["challenge"]
-            if cid not in groups:
-                groups[cid] = []
-                if e.kind != "opened":  # a selection export always starts a challenge at entry 1
-                    states[cid] = {}
-            groups[cid].append(e)
-            if states.get(cid) == {}:
-                continue
-            if e.kind == "opened":
-                opened[cid] = content["data"]["procedure_text"]
-            states[cid] = fold_step(states.get(cid), e, content)
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            content = entry.parse_content(rec["kind"], raw)
+        except entry.DamagedEntry as exc:
             raise NotAnEntry(
-                f"entry {rec['seq']} ({rec['kind']}): its content is not an escalate entry "
-                f"({type(exc).__name__}: {exc})"
+                f"entry {rec['seq']} ({rec['kind']}): its content is not an escalate entry: {exc}"
             ) from None
+        e = StoredEntry(
+            rec["seq"],
+            rec["challenge"],
+            rec["cseq"],
+            rec["kind"],
+            content.occurred_at,
+            content.recorded_at,
+            body,
+            rec["hash"],
+        )
+        cid = e.challenge
+        if cid not in groups:
+            groups[cid] = []
+            if e.kind != "opened":  # a selection export always starts a challenge at entry 1
+                skipped.add(cid)
+        groups[cid].append(e)
         disclosures.update(rec["disclosures"])
+        if cid in skipped:
+            continue
+        if isinstance(content.data, Opened):
+            opened[cid] = content.data.procedure_text
+        try:
+            states[cid] = fold_step(states.get(cid), e, content)
+        except NotOpened as exc:
+            raise NotAnEntry(f"entry {rec['seq']} ({rec['kind']}): {exc}") from None
     out = []
     name = Path(path).name
     for cid, rows in groups.items():
-        state = states[cid]
-        if not state:
+        if cid in skipped:
             continue
+        state = states[cid]
         try:
-            procedure = _snapshot(opened[cid], state["procedure_id"], snapshots)
-            view = derive(state, procedure, now)
+            procedure = _snapshot(opened[cid], state.procedure_id, snapshots)
         except EscalateError as exc:
             raise NotAnEntry(
                 f"challenge {cid}: the procedure it was opened under cannot be read ({exc.message})"
             ) from None
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-            raise NotAnEntry(
-                f"challenge {cid}: its entries do not fit the procedure it was opened under "
-                f"({type(exc).__name__}: {exc})"
-            ) from None
+        problem = unfit(state, procedure)
+        if problem is not None:
+            raise NotAnEntry(f"challenge {cid}: its entries do not fit the procedure it was opened under ({problem})")
+        view = derive(state, procedure, now)
         out.append(Audited(f"{name}:{cid}", path, state, procedure, rows, disclosures, view=view, view_at=now))
     return out
 
@@ -253,7 +258,7 @@ def from_store(store: Any) -> tuple[Input, list[Audited]]:
     # The store's cached folds (rebuilt whenever not current). They are not covered by verify: an audit
     # that must rest on the hashed entries alone is run on exported files (docs/log-format.md).
     out = [
-        Audited(f"store:{state['challenge']}", label, state, journal.procedure_of(store, state), [], {})
+        Audited(f"store:{state.challenge}", label, state, journal.procedure_of(store, state), [], {})
         for state in store.states()
     ]
     return Input(label, True, None, report.count, 0, len(out)), out
@@ -312,12 +317,12 @@ class Facts(NamedTuple):
     key: str
     same: str
     entries: int
-    triggers: list[str]
+    triggers: tuple[str, ...]
     agency: str
     procedure: str
     highest: str
     outcome: str
-    missed_by: dict[str, int]
+    missed_by: MissedBy
     days_to_resolution: int | None
     overdue: bool
     late: int
@@ -328,38 +333,71 @@ def facts(item: Audited, now: dt.datetime) -> Facts:
     state, procedure = item.state, item.procedure
     view = item.view if item.view is not None and item.view_at == now else derive(state, procedure, now)
     days = None
-    if state["resolved_at"]:
+    if state.resolved_at:
         days = workcalendar.working_days_between(
-            clock.from_iso(state["opened_at"]), clock.from_iso(state["resolved_at"]), procedure.region
+            clock.from_iso(state.opened_at), clock.from_iso(state.resolved_at), procedure.region
         )
     return Facts(
         item.key,
         item.rows[0].hash if item.rows else item.key,
         len(item.rows),
-        state["triggers"],
-        state["agency"],
-        f"{procedure.partnership} ({state['procedure_id']})",
-        f"{procedure.stage_label} {state['highest_stage']}",
-        state["outcome"] or "open",
-        dict(view["missed_by"]),
+        state.triggers,
+        state.agency,
+        f"{procedure.partnership} ({state.procedure_id})",
+        f"{procedure.stage_label} {state.highest_stage}",
+        state.outcome or "open",
+        view.missed_by,
         days,
-        bool(view["overdue"]),
-        len(state["late"]),
-        state["exports"],
+        view.overdue,
+        len(state.late),
+        state.exports,
     )
 
 
-def figures(inputs: list[Input], challenges: list[Audited], now: dt.datetime) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ResolutionDays:
+    """Working days from opening to resolution, over the resolved challenges."""
+
+    resolved: int
+    median: float | None
+    p90: int | None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The audit's figures: each input as verified, and counts over the challenges of those that passed
+    (most common first), each challenge counted once however many files hold it."""
+
+    inputs: list[Input]
+    challenges: int
+    duplicates: int  # more copies, in other files, of challenges already counted
+    by_trigger: dict[str, int]
+    by_agency: dict[str, int]
+    by_procedure: dict[str, int]
+    highest_stage: dict[str, int]
+    outcomes: dict[str, int]
+    working_days_to_resolution: ResolutionDays
+    timescales_missed: MissedBy
+    open_past_deadline: list[str]
+    late_entries: int
+    exports: int
+
+    def to_json(self) -> dict[str, object]:
+        """The figures as `escalate audit --json` prints them."""
+        return dict(asdict(self), inputs=[i._asdict() for i in self.inputs])
+
+
+def figures(inputs: list[Input], challenges: list[Audited], now: dt.datetime) -> Figures:
     return tally(inputs, [facts(c, now) for c in challenges])
 
 
-def tally(inputs: list[Input], challenges: list[Facts]) -> dict[str, Any]:
+def tally(inputs: list[Input], challenges: list[Facts]) -> Figures:
     by_trigger: Counter[str] = Counter()
     by_agency: Counter[str] = Counter()
     by_procedure: Counter[str] = Counter()
     highest: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
-    missed = Counter({"us": 0, "them": 0, "both": 0})
+    missed = MissedBy()
     days_to_resolution: list[int] = []
     overdue, late, exports = [], 0, 0
     for c in challenges:
@@ -368,8 +406,7 @@ def tally(inputs: list[Input], challenges: list[Facts]) -> dict[str, Any]:
         by_procedure[c.procedure] += 1
         highest[c.highest] += 1
         outcomes[c.outcome] += 1
-        for side, n in c.missed_by.items():
-            missed[side] += n
+        missed = MissedBy(missed.us + c.missed_by.us, missed.them + c.missed_by.them, missed.both + c.missed_by.both)
         if c.days_to_resolution is not None:
             days_to_resolution.append(c.days_to_resolution)
         if c.overdue:
@@ -377,22 +414,67 @@ def tally(inputs: list[Input], challenges: list[Facts]) -> dict[str, Any]:
         late += c.late
         exports += c.exports
     days = sorted(days_to_resolution)
-    return {
-        "inputs": inputs,
-        "challenges": len(challenges),
-        "duplicates": sum(i.challenges for i in inputs) - len(challenges),
-        "by_trigger": dict(by_trigger.most_common()),
-        "by_agency": dict(by_agency.most_common()),
-        "by_procedure": dict(by_procedure.most_common()),
-        "highest_stage": dict(sorted(highest.items())),
-        "outcomes": dict(outcomes.most_common()),
-        "working_days_to_resolution": {
-            "resolved": len(days),
-            "median": statistics.median(days) if days else None,
-            "p90": days[min(len(days) - 1, int(round(0.9 * (len(days) - 1))))] if days else None,
-        },
-        "timescales_missed": dict(missed),
-        "open_past_deadline": overdue,
-        "late_entries": late,
-        "exports": exports,
-    }
+    return Figures(
+        inputs=inputs,
+        challenges=len(challenges),
+        duplicates=sum(i.challenges for i in inputs) - len(challenges),
+        by_trigger=dict(by_trigger.most_common()),
+        by_agency=dict(by_agency.most_common()),
+        by_procedure=dict(by_procedure.most_common()),
+        highest_stage=dict(sorted(highest.items())),
+        outcomes=dict(outcomes.most_common()),
+        working_days_to_resolution=ResolutionDays(
+            len(days),
+            statistics.median(days) if days else None,
+            days[min(len(days) - 1, int(round(0.9 * (len(days) - 1))))] if days else None,
+        ),
+        timescales_missed=missed,
+        open_past_deadline=overdue,
+        late_entries=late,
+        exports=exports,
+    )
+
+
+def audit_html(result: Figures, tz: str) -> Iterator[bytes]:
+    """The figures as one self-contained HTML page, with bar charts (no scripts)."""
+    import html
+
+    from escalate.report import bar_chart
+    from escalate.wording import copies_counted_once
+
+    e = html.escape
+    inputs = "".join(
+        f"<tr><td>{e(i.label)}</td><td>{'OK' if i.ok else 'FAILED: left out'}</td><td>{i.entries}</td>"
+        f"<td>{e(i.problem or '')}</td></tr>"
+        for i in result.inputs
+    )
+    w, m = result.working_days_to_resolution, result.timescales_missed
+    resolution = (
+        f"{w.resolved} resolved; median {w.median} working days, 90th percentile {w.p90}"
+        if w.resolved
+        else "none resolved yet"
+    )
+    twice = f"<p>{e(copies_counted_once(result.duplicates))}.</p>" if result.duplicates else ""
+    yield (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Escalation audit</title><style>'
+        "body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#111}h1,h2,h3{color:#1f4e79}"
+        "table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px}</style></head><body>"
+        f"<h1>Escalation audit</h1><p>Produced {e(clock.show(clock.now(), tz))}.</p>"
+        "<h2>Inputs (each verified first)</h2><table><tr><th>input</th><th>verified</th><th>entries</th>"
+        f"<th>problem</th></tr>{inputs}</table>"
+        f"<h2>{result.challenges} challenge(s) from verified inputs</h2>{twice}"
+        f"<p>Working days to resolution: {resolution}.<br>Timescales missed: by us {m.us}, by them "
+        f"{m.them}, shared {m.both}.<br>Open challenges past a deadline: "
+        f"{len(result.open_past_deadline)}.<br>Late entries: {result.late_entries}.<br>Exports made: "
+        f"{result.exports}.</p>"
+    ).encode()
+    for title, key in (
+        ("By trigger", "by_trigger"),
+        ("By agency challenged", "by_agency"),
+        ("By partnership and procedure", "by_procedure"),
+        ("Highest stage reached", "highest_stage"),
+        ("Outcome", "outcomes"),
+    ):
+        yield bar_chart(title, getattr(result, key)).encode("utf-8")
+    yield bar_chart("Timescales missed, by side", {"by us": m.us, "by them": m.them, "shared": m.both}).encode()
+    yield b"</body></html>\n"

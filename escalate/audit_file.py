@@ -145,8 +145,8 @@ def _share(path: str, lines: list[Any], cids: list[str], snapshots: dict[str, An
     by_id: dict[str, Facts | None] = dict.fromkeys(cids)
     try:
         for item in read_challenges(path, records, bodies, snapshots, now):
-            by_id[item.state["challenge"]] = facts(item, now)
-    except (NotAnEntry, ValueError, KeyError, TypeError, AttributeError, IndexError):
+            by_id[item.state.challenge] = facts(item, now)
+    except NotAnEntry:  # the whole file is read again in one process, which names what is wrong
         return None
     return Share(seqs, hashes, prevs, carried, missing, tally[1], by_id)
 
@@ -258,7 +258,7 @@ def _later(pid: int) -> None:
             _ended.remove(earlier)
 
 
-def summarise(files: Iterable[str] = (), store: Any = None, now: dt.datetime | None = None) -> dict[str, Any]:
+def summarise(files: Iterable[str] = (), store: Any = None, now: dt.datetime | None = None) -> audit.Figures:
     """Verify the inputs, then the figures over the challenges of those that passed. The same figures
     as :func:`escalate.audit.figures` over :func:`escalate.audit.load`, with each big file read by two
     processes at once."""

@@ -2,26 +2,44 @@
 
 Two steps, both pure:
 
-* :func:`fold_step` folds one entry into a small JSON-able summary (stage history, clock
-  events, extensions, pauses, agreed dates, actions, counters). :func:`fold` runs it over a
-  whole challenge. The store caches the summary so a list of 10,000 challenges does not
+* :func:`fold_step` folds one entry into a :class:`ChallengeState`: stage history, clock events,
+  extensions, pauses, agreed dates, actions, counters. :func:`fold` runs it over a whole challenge.
+  The store caches the state (as JSON, :data:`FOLD`) so a list of 10,000 challenges does not
   re-read a million entries, and rebuilds it from the log whenever it is not current.
-* :func:`derive` turns a summary, the procedure snapshot and "now" into deadlines with due
-  times (computed only by :mod:`escalate.workcalendar`), their status, missed timescales
-  by side, and what the procedure says to do next.
+* :func:`derive` turns a state, the procedure snapshot and "now" into a :class:`ChallengeView`:
+  deadlines with due times (computed only by :mod:`escalate.workcalendar`), their status, missed
+  timescales by side, and what the procedure says to do next.
 
-Nothing here writes anything.
+A list row (:class:`ListRow`) is the part of a view that does not depend on "now", small enough for
+the store to keep beside the state; :func:`judge_listing` makes it a :class:`ListView`.
+
+Nothing here writes anything, and nothing here words anything: the faces do (escalate.wording).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Annotated, Literal, Protocol
 
-from escalate import clock, workcalendar
-from escalate.store import Fold
+from pydantic import Field, TypeAdapter, ValidationError
+
+from escalate import clock, entry_kinds, workcalendar
+from escalate.entry import Content
+from escalate.procedure import (
+    CalendarDays,
+    Contact,
+    Deadline,
+    Hours,
+    Notification,
+    Procedure,
+    Stage,
+    Timescale,
+    WorkingDays,
+)
+from escalate.store import Fold, StoredEntry
 
 LATE_AFTER = dt.timedelta(hours=24)
 #: "due soon" is at most one working day away, which no run of holidays stretches past 8 calendar
@@ -29,186 +47,386 @@ LATE_AFTER = dt.timedelta(hours=24)
 SOON_SPAN = dt.timedelta(days=8)
 KEEP_EARLIEST = 8
 
-
-def _new_stage(number: int, route: str, at: str, seq: int) -> dict[str, Any]:
-    return {
-        "stage": number,
-        "route": route,
-        "entered_at": at,
-        "entered_seq": seq,
-        "left_at": None,
-        "events": {},
-        "extended": {},
-        "paused": {},
-        "pause_total": {},
-        "agreed": {},
-        "notified": [],
-    }
+Status = Literal["open", "resolved", "withdrawn"]
+#: an event's time and its entry's number: (occurred_at, seq); times are clock.iso text, which sorts
+Moment = tuple[str, int]
+Side = Literal["us", "them", "both"]
 
 
-def _event(st: dict[str, Any], kind: str, at: str, seq: int) -> None:
-    ev = st["events"].setdefault(kind, {"first": [], "max": None})
-    ev["first"].append([at, seq])
-    ev["first"].sort()
-    del ev["first"][KEEP_EARLIEST:]
-    if ev["max"] is None or at >= ev["max"][0]:
-        ev["max"] = [at, seq]
+# --- the folded state ----------------------------------------------------------------------
 
 
-def fold_step(state: dict[str, Any] | None, e: Any, content: dict[str, Any]) -> dict[str, Any]:
-    """Fold one stored entry (``e``: StoredEntry; ``content``: its JSON) into the summary."""
-    data = content["data"]
-    # the times inside the hashed bytes, never the table's columns (an index that verify does not cover)
-    at, rec = content["occurred_at"], content["recorded_at"]
-    if e.kind == "opened":
-        stage = data["start_stage"]
-        state = {
-            "challenge": e.challenge,
-            "opened_seq": e.seq,
-            "procedure_id": data["procedure_id"],
-            "procedure_version": data["procedure_version"],
-            "fingerprint": data["procedure_fingerprint"],
-            "case_ref_sd": (data.get("case_ref") or {}).get("_sd"),
-            "agency": data["agency"],
-            "team": data.get("team"),
-            "decision": data["decision"],
-            "decision_at": data.get("decision_at"),
-            "triggers": data["triggers"],
-            "immediate_risk": data["immediate_risk"],
-            "skip_rule": data.get("skip_rule"),
-            "route": data["route"],
-            "stage": stage,
-            "highest_stage": stage,
-            "status": "open",
-            "outcome": None,
-            "opened_at": at,
-            "resolved_at": None,
-            "protective_by": data.get("protective_by"),
-            "stages": [_new_stage(stage, data["route"], at, e.seq)],
-            "actions": [],
-            "late": [],
-            "backwards": 0,
-            "last_recorded": rec,
-            "last_at": at,
-            "entries": 0,
-            "amendments": 0,
-            "exports": 0,
-            "no_further": None,
-        }
-    assert state is not None, "the first entry of a challenge must be 'opened'"
-    state["cseq"] = e.cseq
-    state["entries"] += 1
-    if clock.from_iso(rec) - clock.from_iso(at) > LATE_AFTER:
-        state["late"].append(e.cseq)
-    if rec < state["last_recorded"]:
-        state["backwards"] += 1
-    state["last_recorded"] = max(rec, state["last_recorded"])
-    state["last_at"] = max(at, state["last_at"])
-    st = state["stages"][-1]
-    kind = e.kind
-    if kind == "contact":
-        _event(st, "contact" if data["direction"] == "made" else "contact-received", at, e.seq)
-    elif kind in ("response", "notification-sent", "action-agreed", "resolved"):
-        _event(st, kind, at, e.seq)
-    if kind == "action-agreed":
-        state["actions"].append(
-            {
-                "cseq": e.cseq,
-                "action": data["action"],
-                "due": data["due"],
-                "owner": data.get("owner"),
-                "stage": st["stage"],
-            }
-        )
-    elif kind == "notification-sent":
-        st["notified"].append(data["to"])
-    elif kind == "deadline-extended":
-        st["extended"][data["deadline"]] = data["new_due"]
-    elif kind == "deadline-paused":
-        st["paused"].setdefault(data["deadline"], at)
-    elif kind == "deadline-resumed":
-        since = st["paused"].pop(data["deadline"], None)
-        if since is not None:
-            seconds = int((clock.from_iso(at) - clock.from_iso(since)).total_seconds())
-            st["pause_total"][data["deadline"]] = st["pause_total"].get(data["deadline"], 0) + max(0, seconds)
-    elif kind == "timescale-agreed":
-        st["agreed"][data["deadline"]] = data["due"]
-    elif kind == "stepped-up":
-        _event(st, "stepped-up", at, e.seq)
-        st["left_at"] = at
-        state["stage"] = data["to_stage"]
-        state["highest_stage"] = max(state["highest_stage"], data["to_stage"])
-        state["stages"].append(_new_stage(data["to_stage"], state["route"], at, e.seq))
-    elif kind == "no-further-escalation":
-        state["no_further"] = {"at": at, "cseq": e.cseq}
-    elif kind == "resolved":
-        state["status"] = "withdrawn" if data["outcome"] == "withdrawn" else "resolved"
-        state["outcome"] = data["outcome"]
-        state["resolved_at"] = at
-    elif kind == "reopened":
-        state["status"] = "open"
-        state["outcome"] = None
-        state["resolved_at"] = None
-    elif kind == "amendment":
-        state["amendments"] += 1
-    elif kind == "exported":
-        state["exports"] += 1
-    return state
+@dataclass(frozen=True)
+class EventTimes:
+    """When entries of one kind occurred in a stage: the earliest few (a deadline is met by the
+    first after its start) and the latest."""
+
+    first: tuple[Moment, ...]
+    latest: Moment | None
+
+    def add(self, at: str, seq: int) -> EventTimes:
+        first = tuple(sorted((*self.first, (at, seq))))[:KEEP_EARLIEST]
+        latest = (at, seq) if self.latest is None or at >= self.latest[0] else self.latest
+        return EventTimes(first, latest)
+
+    def moments(self) -> tuple[Moment, ...]:
+        return self.first + ((self.latest,) if self.latest is not None else ())
 
 
-#: every key of a folded state (a cached fold without them all is folded again)
-STATE_KEYS = frozenset(
-    (
-        "challenge",
-        "opened_seq",
-        "procedure_id",
-        "procedure_version",
-        "fingerprint",
-        "case_ref_sd",
-        "agency",
-        "team",
-        "decision",
-        "decision_at",
-        "triggers",
-        "immediate_risk",
-        "skip_rule",
-        "route",
-        "stage",
-        "highest_stage",
-        "status",
-        "outcome",
-        "opened_at",
-        "resolved_at",
-        "protective_by",
-        "stages",
-        "actions",
-        "late",
-        "backwards",
-        "last_recorded",
-        "last_at",
-        "entries",
-        "amendments",
-        "exports",
-        "no_further",
-        "cseq",
+@dataclass(frozen=True)
+class StageVisit:
+    """One stage as the challenge visited it: when, and what happened to its deadlines there."""
+
+    stage: int
+    route: str
+    entered_at: str
+    entered_seq: int
+    left_at: str | None
+    events: Mapping[str, EventTimes]
+    extended: Mapping[str, str]  # deadline id -> new due
+    paused: Mapping[str, str]  # deadline id -> paused since
+    pause_total: Mapping[str, int]  # deadline id -> seconds paused, ended
+    agreed: Mapping[str, str]  # deadline id -> the agreed date
+    notified: tuple[str, ...]
+
+    @classmethod
+    def entered(cls, stage: int, route: str, at: str, seq: int) -> StageVisit:
+        """A stage as the challenge enters it: nothing has happened there yet."""
+        return cls(stage, route, at, seq, None, {}, {}, {}, {}, {}, ())
+
+
+@dataclass(frozen=True)
+class AgreedAction:
+    cseq: int
+    action: str
+    due: str
+    owner: str | None
+    stage: int
+
+
+@dataclass(frozen=True)
+class NoFurther:
+    """A recorded decision to escalate no further."""
+
+    at: str
+    cseq: int
+
+
+@dataclass(frozen=True)
+class ChallengeState:
+    """A challenge folded from its entries: everything the views need, nothing worded."""
+
+    challenge: str
+    opened_seq: int
+    procedure_id: str
+    procedure_version: str
+    fingerprint: str
+    case_ref_sd: str | None
+    agency: str
+    team: str | None
+    decision: str
+    decision_at: str | None
+    triggers: tuple[str, ...]
+    immediate_risk: bool
+    skip_rule: str | None
+    route: str
+    stage: int
+    highest_stage: int
+    status: Status
+    outcome: str | None
+    opened_at: str
+    resolved_at: str | None
+    protective_by: str | None
+    stages: Annotated[tuple[StageVisit, ...], Field(min_length=1)]  # the last is the current one
+    actions: tuple[AgreedAction, ...]
+    late: tuple[int, ...]  # cseqs of entries recorded more than LATE_AFTER after they occurred
+    backwards: int  # entries recorded at an earlier time than the one before
+    last_recorded: str
+    last_at: str
+    entries: int
+    amendments: int
+    exports: int
+    no_further: NoFurther | None
+    cseq: int
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+
+def _opened(e: StoredEntry, data: entry_kinds.Opened, at: str, rec: str) -> ChallengeState:
+    sealed = data.case_ref
+    return ChallengeState(
+        challenge=e.challenge,
+        opened_seq=e.seq,
+        procedure_id=data.procedure_id,
+        procedure_version=data.procedure_version,
+        fingerprint=data.procedure_fingerprint,
+        case_ref_sd=sealed.digest if isinstance(sealed, entry_kinds.Sealed) else None,
+        agency=data.agency,
+        team=data.team,
+        decision=data.decision,
+        decision_at=data.decision_at,
+        triggers=data.triggers,
+        immediate_risk=data.immediate_risk,
+        skip_rule=data.skip_rule,
+        route=data.route,
+        stage=data.start_stage,
+        highest_stage=data.start_stage,
+        status="open",
+        outcome=None,
+        opened_at=at,
+        resolved_at=None,
+        protective_by=data.protective_by,
+        stages=(StageVisit.entered(data.start_stage, data.route, at, e.seq),),
+        actions=(),
+        late=(),
+        backwards=0,
+        last_recorded=rec,
+        last_at=at,
+        entries=0,
+        amendments=0,
+        exports=0,
+        no_further=None,
+        cseq=0,
     )
-)
 
 
-def fold(entries: Iterable[Any]) -> dict[str, Any]:
-    state: dict[str, Any] | None = None
+class NotOpened(ValueError):
+    """A challenge whose first entry is not 'opened' (the log was changed outside escalate)."""
+
+
+def fold_step(state: ChallengeState | None, e: StoredEntry, content: Content) -> ChallengeState:
+    """Fold one stored entry (its parsed ``content``) into the state so far."""
+    data = content.data
+    # the times inside the hashed bytes, never the table's columns (an index that verify does not cover)
+    at, rec = content.occurred_at, content.recorded_at
+    if isinstance(data, entry_kinds.Opened):
+        if state is not None:
+            raise NotOpened(f"challenge {e.challenge} is opened twice")
+        state = _opened(e, data, at, rec)
+    elif state is None:
+        raise NotOpened(f"the first entry of challenge {e.challenge} is not 'opened'")
+    late = state.late + (e.cseq,) if clock.from_iso(rec) - clock.from_iso(at) > LATE_AFTER else state.late
+    state = replace(
+        state,
+        cseq=e.cseq,
+        entries=state.entries + 1,
+        late=late,
+        backwards=state.backwards + (rec < state.last_recorded),
+        last_recorded=max(rec, state.last_recorded),
+        last_at=max(at, state.last_at),
+    )
+    return _apply(state, e, data, at)
+
+
+def _event(st: StageVisit, kind: str, at: str, seq: int) -> StageVisit:
+    return replace(st, events={**st.events, kind: st.events.get(kind, EventTimes((), None)).add(at, seq)})
+
+
+def _with_stage(state: ChallengeState, st: StageVisit) -> ChallengeState:
+    return replace(state, stages=state.stages[:-1] + (st,))
+
+
+def _apply(state: ChallengeState, e: StoredEntry, data: entry_kinds.EntryData, at: str) -> ChallengeState:
+    """What one entry's kind changes (its counters already counted)."""
+    st = state.stages[-1]
+    if isinstance(data, entry_kinds.Contact):
+        return _with_stage(state, _event(st, "contact" if data.direction == "made" else "contact-received", at, e.seq))
+    if isinstance(data, entry_kinds.Response):
+        return _with_stage(state, _event(st, "response", at, e.seq))
+    if isinstance(data, entry_kinds.ActionAgreed):
+        action = AgreedAction(e.cseq, data.action, data.due, data.owner, st.stage)
+        return replace(_with_stage(state, _event(st, e.kind, at, e.seq)), actions=(*state.actions, action))
+    if isinstance(data, entry_kinds.NotificationSent):
+        st = _event(st, e.kind, at, e.seq)
+        return _with_stage(state, replace(st, notified=(*st.notified, data.to)))
+    if isinstance(data, entry_kinds.DeadlineExtended):
+        return _with_stage(state, replace(st, extended={**st.extended, data.deadline: data.new_due}))
+    if isinstance(data, entry_kinds.DeadlinePaused):
+        return _with_stage(state, replace(st, paused={data.deadline: at, **st.paused}))
+    if isinstance(data, entry_kinds.DeadlineResumed):
+        since = st.paused.get(data.deadline)
+        if since is None:
+            return state
+        seconds = max(0, int((clock.from_iso(at) - clock.from_iso(since)).total_seconds()))
+        paused = {k: v for k, v in st.paused.items() if k != data.deadline}
+        total = {**st.pause_total, data.deadline: st.pause_total.get(data.deadline, 0) + seconds}
+        return _with_stage(state, replace(st, paused=paused, pause_total=total))
+    if isinstance(data, entry_kinds.TimescaleAgreed):
+        return _with_stage(state, replace(st, agreed={**st.agreed, data.deadline: data.due}))
+    if isinstance(data, entry_kinds.SteppedUp):
+        left = replace(_event(st, "stepped-up", at, e.seq), left_at=at)
+        entered = StageVisit.entered(data.to_stage, state.route, at, e.seq)
+        return replace(
+            state,
+            stage=data.to_stage,
+            highest_stage=max(state.highest_stage, data.to_stage),
+            stages=(*state.stages[:-1], left, entered),
+        )
+    if isinstance(data, entry_kinds.NoFurtherEscalation):
+        return replace(state, no_further=NoFurther(at, e.cseq))
+    if isinstance(data, entry_kinds.Resolved):
+        status: Status = "withdrawn" if data.outcome == "withdrawn" else "resolved"
+        state = _with_stage(state, _event(st, "resolved", at, e.seq))
+        return replace(state, status=status, outcome=data.outcome, resolved_at=at)
+    if isinstance(data, entry_kinds.Reopened):
+        return replace(state, status="open", outcome=None, resolved_at=None)
+    if isinstance(data, entry_kinds.Amendment):
+        return replace(state, amendments=state.amendments + 1)
+    if isinstance(data, entry_kinds.Exported):
+        return replace(state, exports=state.exports + 1)
+    return state  # advice sought, a note: on the record, changing no deadline
+
+
+def fold(entries: Iterable[StoredEntry]) -> ChallengeState:
+    state: ChallengeState | None = None
     for e in entries:
         state = fold_step(state, e, e.content())
     if state is None:
-        raise ValueError("a challenge with no entries")
+        raise NotOpened("a challenge with no entries")
     return state
 
 
+_STATE_JSON: TypeAdapter[ChallengeState] = TypeAdapter(ChallengeState)
+
+
+def _load_state(text: str | bytes) -> ChallengeState:
+    """A cached state; a row that does not fit raises ValueError (pydantic's ValidationError is one)."""
+    return _STATE_JSON.validate_json(text)
+
+
+def _dump_state(state: ChallengeState) -> str:
+    return _STATE_JSON.dump_json(state).decode("utf-8")
+
+
 #: what the store runs and caches for every challenge (the store itself knows nothing of challenges)
-FOLD = Fold(step=fold_step, whole=fold, keys=STATE_KEYS)
+FOLD: Fold[ChallengeState] = Fold(
+    step=fold_step,
+    whole=fold,
+    load=_load_state,
+    dump=_dump_state,
+    warnings=lambda state: (len(state.late), state.backwards),
+)
 
 
 # --- derivation -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimescaleFacts:
+    """A deadline's timescale as a row keeps it: what the procedure states, not words for it (the
+    faces word it with :func:`escalate.wording.describe_timescale`, as they word the procedure's own
+    timescale objects, whose attributes these are)."""
+
+    kind: str
+    amount: int | None = None
+    wording: str | None = None
+    fixed: TimescaleFacts | None = None
+
+    @classmethod
+    def of(cls, timescale: Timescale) -> TimescaleFacts:
+        """The facts of a procedure's timescale (escalate.procedure's models)."""
+        fixed = getattr(timescale, "fixed", None)
+        return cls(
+            timescale.kind,
+            getattr(timescale, "amount", None),
+            timescale.wording,
+            cls.of(fixed) if fixed is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    """One deadline of a visited stage (or a limit over several stages) as of a moment."""
+
+    id: str
+    what: str
+    owner: str
+    starts: str
+    timescale: TimescaleFacts
+    stage: int
+    start: dt.datetime | None
+    due: dt.datetime | None
+    met_at: dt.datetime | None
+    #: "" until judged; then waiting, met, met late, paused, no timescale, date needed (known without
+    #: "now"), or overdue, due soon, due (the current stage), missed, not reached (a stage left)
+    status: str = ""
+    extended: bool = False
+    paused: bool = False
+
+    @property
+    def live(self) -> bool:
+        """Still to be met, with a date: what "next deadline" is chosen from."""
+        return self.due is not None and self.status in ("overdue", "due soon", "due")
+
+
+@dataclass(frozen=True)
+class StageHistory:
+    stage: int
+    title: str
+    entered_at: dt.datetime
+    left_at: dt.datetime | None
+    deadlines: tuple[DeadlineRow, ...]
+
+
+@dataclass(frozen=True)
+class MissedBy:
+    """Timescales missed (or met late, or overdue), counted by whose they were."""
+
+    us: int = 0
+    them: int = 0
+    both: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.us + self.them + self.both
+
+
+@dataclass(frozen=True)
+class NotificationDue:
+    """A notification the current stage asks for, and whether one recorded at this stage names its recipient."""
+
+    notification: Notification
+    sent: bool
+
+
+@dataclass(frozen=True)
+class ChallengeView:
+    """A challenge as of a moment: what every face shows of it (journal.view adds the case reference
+    and the procedure's named people, which are not in the fold)."""
+
+    state: ChallengeState
+    procedure: Procedure
+    region: str
+    stage: Stage
+    stage_count: int
+    stage_index: int
+    deadlines: tuple[DeadlineRow, ...]
+    history: tuple[StageHistory, ...]
+    missed: tuple[DeadlineRow, ...]
+    missed_by: MissedBy
+    next_deadline: DeadlineRow | None
+    overdue: bool
+    overdue_actions: tuple[AgreedAction, ...]
+    notifications: tuple[NotificationDue, ...]
+    notifications_sent: tuple[str, ...]
+    next_stage: Stage | None
+    case_ref: str = "(withheld)"
+    newer_version: bool = False
+    contacts: tuple[Contact, ...] = ()
+
+    @property
+    def stage_title(self) -> str:
+        return self.stage.title
+
+    @property
+    def notifications_required(self) -> tuple[Notification, ...]:
+        return tuple(n.notification for n in self.notifications if n.notification.required)
+
+    @property
+    def late_entries(self) -> tuple[int, ...]:
+        return self.state.late
 
 
 def _t(text: str | None) -> dt.datetime | None:
@@ -216,102 +434,61 @@ def _t(text: str | None) -> dt.datetime | None:
 
 
 def _when(text: str) -> dt.datetime:
-    """A time the summary always holds (a stage's entry, an event's time)."""
+    """A time the state always holds (a stage's entry, an event's time)."""
     return clock.from_iso(text)
 
 
-def _due(timescale: Any, start: dt.datetime, procedure: Any) -> dt.datetime | None:
-    kind = timescale.kind
+def _due(timescale: Timescale, start: dt.datetime, procedure: Procedure) -> dt.datetime | None:
+    """When a fixed timescale started at ``start`` ends; None for one without a fixed length."""
     region, cutoff = procedure.region, procedure.cutoff
-    if kind in ("working-days", "hours", "calendar-days"):
-        return workcalendar.add(start, timescale.amount, kind, region, cutoff)
-    if kind == "immediately":
+    if isinstance(timescale, (WorkingDays, Hours, CalendarDays)):
+        return workcalendar.add(start, timescale.amount, timescale.kind, region, cutoff)
+    if timescale.kind == "immediately":
         return start
-    if kind == "same-working-day":
+    if timescale.kind == "same-working-day":
         return workcalendar.same_working_day(start, region, cutoff)
     return None
 
 
-def _first_after(st: dict[str, Any], kinds: tuple[str, ...], start: str, exclude_seq: int | None) -> str | None:
+def _first_after(st: StageVisit, kinds: tuple[str, ...], start: str, exclude_seq: int | None) -> str | None:
     best: str | None = None
     for kind in kinds:
-        ev = st["events"].get(kind)
-        if not ev:
+        ev = st.events.get(kind)
+        if ev is None:
             continue
-        for at, seq in ev["first"] + ([ev["max"]] if ev["max"] else []):
+        for at, seq in ev.moments():
             if at >= start and seq != exclude_seq and (best is None or at < best):
                 best = at
     return best
 
 
-def plan_stage(state: dict[str, Any], st: dict[str, Any], stage: Any, procedure: Any) -> list[dict[str, Any]]:
+def plan_stage(state: ChallengeState, st: StageVisit, stage: Stage, procedure: Procedure) -> list[DeadlineRow]:
     """Every deadline of one visited stage with its start, due time and met time: what does not
     depend on "now". Statuses that do (due, due soon, overdue, missed) are left empty for
     :func:`judge` to fill in, so this part can be cached until the challenge's next entry."""
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, DeadlineRow] = {}
 
-    def start_of(d: Any) -> tuple[dt.datetime | None, int | None]:
+    def start_of(d: Deadline) -> tuple[dt.datetime | None, int | None]:
         s = d.starts
         if s == "disagreement":
-            return _t(state["opened_at"]), None
+            return _t(state.opened_at), None
         if s == "decision-received":
-            return _t(state["decision_at"] or state["opened_at"]), None
+            return _t(state.decision_at or state.opened_at), None
         if s == "stage-entered":
-            return _t(st["entered_at"]), None
+            return _t(st.entered_at), None
         if s in ("concern-raised", "reply-received"):
-            ev = st["events"].get("contact" if s == "concern-raised" else "response")
-            first = ev["first"][0] if ev and ev["first"] else None
+            ev = st.events.get("contact" if s == "concern-raised" else "response")
+            first = ev.first[0] if ev is not None and ev.first else None
             return (_t(first[0]), first[1]) if first else (None, None)
-        target = s.split(":", 1)[1]
-        return (compute(next(x for x in stage.deadlines if x.id == target))["due"], None)
+        target = s.split(":", 1)[1]  # deadline:<id> (the procedure file checks it names one, without a loop)
+        return compute(next(x for x in stage.deadlines if x.id == target)).due, None
 
-    def compute(d: Any) -> dict[str, Any]:
+    def compute(d: Deadline) -> DeadlineRow:
         if d.id in rows:
             return rows[d.id]
         start, start_seq = start_of(d)
-        row: dict[str, Any] = {
-            "id": d.id,
-            "what": d.what,
-            "owner": d.owner,
-            "starts": d.starts,
-            "timescale": d.timescale,
-            "stage": st["stage"],
-            "start": start,
-            "due": None,
-            "met_at": None,
-            "status": "",
-            "extended": False,
-            "paused": False,
-        }
-        rows[d.id] = row
-        t = d.timescale
-        if start is None and not st["extended"].get(d.id):
-            row["status"] = "waiting"
-            return row
-        due = None
-        if st["extended"].get(d.id):  # a date agreed for it holds even before its clock would start
-            due, row["extended"] = _t(st["extended"][d.id]), True
-        elif start is None:  # not reached: a deadline without a start returned "waiting" above
-            due = None
-        elif t.kind == "agreed":
-            due = _t(st["agreed"].get(d.id))
-        elif t.kind == "lesser-of-protective":
-            fixed = _due(t.fixed, start, procedure)
-            protective = _t(st["agreed"].get(d.id) or state.get("protective_by"))
-            due = min(fixed, protective) if fixed is not None and protective is not None else fixed or protective
-        else:
-            due = _due(t, start, procedure)
-        if due is not None and st["pause_total"].get(d.id):
-            due += dt.timedelta(seconds=st["pause_total"][d.id])
-        row["due"] = due
-        met = _first_after(st, d.meeting_kinds(), clock.iso(start or _when(st["entered_at"])), start_seq)
-        row["met_at"] = _t(met)
-        if met is not None:
-            row["status"] = "met late" if due is not None and _when(met) > due else "met"
-        elif d.id in st["paused"]:
-            row["status"], row["paused"] = "paused", True
-        elif due is None:
-            row["status"] = "no timescale" if t.kind == "not-stated" else "date needed"
+        row = DeadlineRow(d.id, d.what, d.owner, d.starts, TimescaleFacts.of(d.timescale), st.stage, start, None, None)
+        rows[d.id] = row = _planned(row, d, st, state, start_seq, procedure)
         return row
 
     for d in stage.deadlines:
@@ -319,35 +496,69 @@ def plan_stage(state: dict[str, Any], st: dict[str, Any], stage: Any, procedure:
     return [rows[d.id] for d in stage.deadlines] + _limit_rows(state, st, procedure)
 
 
+def _planned(
+    row: DeadlineRow, d: Deadline, st: StageVisit, state: ChallengeState, start_seq: int | None, procedure: Procedure
+) -> DeadlineRow:
+    """``row`` (its start known) with its due and met times, and any status known without "now"."""
+    start, t = row.start, d.timescale
+    extended = st.extended.get(d.id)
+    if start is None and not extended:
+        return replace(row, status="waiting")
+    if extended:  # a date agreed for it holds even before its clock would start
+        due = _t(extended)
+    elif start is None:  # not reached: a deadline without a start returned "waiting" above
+        due = None
+    elif t.kind == "agreed":
+        due = _t(st.agreed.get(d.id))
+    elif t.kind == "lesser-of-protective":
+        fixed = _due(t.fixed, start, procedure)
+        protective = _t(st.agreed.get(d.id) or state.protective_by)
+        due = min(fixed, protective) if fixed is not None and protective is not None else fixed or protective
+    else:
+        due = _due(t, start, procedure)
+    if due is not None and st.pause_total.get(d.id):
+        due += dt.timedelta(seconds=st.pause_total[d.id])
+    met = _first_after(st, d.meeting_kinds(), clock.iso(start or _when(st.entered_at)), start_seq)
+    row = replace(row, due=due, met_at=_t(met), extended=bool(extended))
+    if met is not None:
+        return replace(row, status="met late" if due is not None and _when(met) > due else "met")
+    if d.id in st.paused:
+        return replace(row, status="paused", paused=True)
+    if due is None:
+        return replace(row, status="no timescale" if t.kind == "not-stated" else "date needed")
+    return row
+
+
 #: a limit's row id: beside a stage's own deadlines, never one of them
 LIMIT_PREFIX = "limit:"
 
 
-def _limit_rows(state: dict[str, Any], st: dict[str, Any], procedure: Any) -> list[dict[str, Any]]:
+def _limit_rows(state: ChallengeState, st: StageVisit, procedure: Procedure) -> list[DeadlineRow]:
     """The procedure's limits over a range of stages ("stages 1 and 2 within 10 working days"),
     each shown and counted once: with the last visited stage of its range (the current stage while
     the challenge is inside it). A limit starts when the challenge entered its range, and is met
     when the challenge left the range upwards or was resolved inside it."""
     if not procedure.limits:  # most procedures: nothing to look up
         return []
-    visited = state["stages"]
-    here = next((i for i, x in enumerate(visited) if x["entered_seq"] == st["entered_seq"]), None)
-    if here is None or state["route"] != "main":  # limits count the main ladder's stages, not a route's
+    visited = state.stages
+    here = next((i for i, x in enumerate(visited) if x.entered_seq == st.entered_seq), None)
+    if here is None or state.route != "main":  # limits count the main ladder's stages, not a route's
         return []
     rows = []
     for limit in procedure.limits:
-        inside = [i for i, x in enumerate(visited) if limit.from_stage <= x["stage"] <= limit.to_stage]
+        inside = [i for i, x in enumerate(visited) if limit.from_stage <= x.stage <= limit.to_stage]
         if not inside or inside[-1] != here:
             continue
-        start = _when(visited[inside[0]]["entered_at"])
+        start = _when(visited[inside[0]].entered_at)
+        met: dt.datetime | None
         if here + 1 < len(visited):
-            met = _t(st["left_at"]) if visited[here + 1]["stage"] > limit.to_stage else None
+            met = _t(st.left_at) if visited[here + 1].stage > limit.to_stage else None
         else:
-            met = _t(state["resolved_at"]) if state["status"] != "open" else None
+            met = _t(state.resolved_at) if not state.is_open else None
         t = limit.timescale
         due = _due(t, start, procedure)
         if t.kind == "lesser-of-protective":  # the fixed limit, or the case's protective date if sooner
-            protective = _t(state.get("protective_by"))
+            protective = _t(state.protective_by)
             due = _due(t.fixed, start, procedure)
             due = min(due, protective) if due is not None and protective is not None else due
         lid = LIMIT_PREFIX + limit.id
@@ -357,11 +568,11 @@ def _limit_rows(state: dict[str, Any], st: dict[str, Any], procedure: Any) -> li
         extended, paused_for, paused = None, 0, False
         for i in inside:
             s = visited[i]
-            extended = s["extended"].get(lid) or extended
-            paused_for += s["pause_total"].get(lid, 0)
-            since = s["paused"].get(lid)
-            if since is not None and s["left_at"] is not None:
-                paused_for += max(0, int((_when(s["left_at"]) - _when(since)).total_seconds()))
+            extended = s.extended.get(lid) or extended
+            paused_for += s.pause_total.get(lid, 0)
+            since = s.paused.get(lid)
+            if since is not None and s.left_at is not None:
+                paused_for += max(0, int((_when(s.left_at) - _when(since)).total_seconds()))
             elif since is not None:
                 paused = True
         if extended:
@@ -369,252 +580,274 @@ def _limit_rows(state: dict[str, Any], st: dict[str, Any], procedure: Any) -> li
         if due is not None and paused_for:
             due += dt.timedelta(seconds=paused_for)
         label = procedure.stage_label
-        row = {
-            "id": lid,
-            "what": f"{limit.what} ({label}s {limit.from_stage} to {limit.to_stage}, overall)",
-            "owner": "both",
-            "starts": "stage-entered",
-            "timescale": limit.timescale,
-            "stage": st["stage"],
-            "start": start,
-            "due": due,
-            "met_at": met,
-            "status": "",
-            "extended": bool(extended),
-            "paused": False,
-        }
+        row = DeadlineRow(
+            id=lid,
+            what=f"{limit.what} ({label}s {limit.from_stage} to {limit.to_stage}, overall)",
+            owner="both",
+            starts="stage-entered",
+            timescale=TimescaleFacts.of(limit.timescale),
+            stage=st.stage,
+            start=start,
+            due=due,
+            met_at=met,
+            extended=bool(extended),
+        )
         if met is not None:
-            row["status"] = "met late" if due is not None and met > due else "met"
-        elif paused and state["status"] == "open":
-            row["status"], row["paused"] = "paused", True
+            row = replace(row, status="met late" if due is not None and met > due else "met")
+        elif paused and state.is_open:
+            row = replace(row, status="paused", paused=True)
         elif due is None:  # (an "agreed" limit has no date to agree: it can be given one by an extension)
-            row["status"] = "no timescale"
+            row = replace(row, status="no timescale")
         rows.append(row)
     return rows
 
 
-def current_limits(state: dict[str, Any], procedure: Any) -> list[str]:
+def unfit(state: ChallengeState, procedure: Procedure) -> str | None:
+    """Why ``state`` cannot be derived under ``procedure``, or None. The fold of entries escalate wrote
+    always fits the snapshot it was opened under; a cached fold or a file changed outside escalate
+    may name a route or stage the procedure does not have."""
+    try:
+        numbers = {s.number for s in procedure.ladder(state.route)}
+    except KeyError:
+        return f"the procedure has no route {state.route!r}"
+    for visit in (*state.stages, replace(state.stages[-1], stage=state.stage)):
+        if visit.stage not in numbers:
+            return f"{procedure.stage_label.lower()} {visit.stage} is not on its ladder"
+    return None
+
+
+def current_limits(state: ChallengeState, procedure: Procedure) -> list[str]:
     """The row ids of the procedure's limits whose range holds the open challenge's current stage
     on the main ladder: the limits that may be extended, paused or resumed now."""
-    if state["route"] != "main" or state["status"] != "open":
+    if state.route != "main" or not state.is_open:
         return []
-    return [LIMIT_PREFIX + x.id for x in procedure.limits if x.from_stage <= state["stage"] <= x.to_stage]
+    return [LIMIT_PREFIX + x.id for x in procedure.limits if x.from_stage <= state.stage <= x.to_stage]
 
 
 def judge(
-    rows: list[dict[str, Any]], now: dt.datetime, *, current: bool, end: dt.datetime | None, region: str
-) -> list[dict[str, Any]]:
-    """Fill in the statuses that depend on "now" (rows from :func:`plan_stage`, changed in place).
-    ``current``: the stage is the open challenge's current one; else ``end`` is when it ended."""
+    rows: Iterable[DeadlineRow], now: dt.datetime, *, current: bool, end: dt.datetime | None, region: str
+) -> tuple[DeadlineRow, ...]:
+    """Rows from :func:`plan_stage` with the statuses that depend on "now" filled in. ``current``:
+    the stage is the open challenge's current one; else ``end`` is when it ended."""
+    out = []
     for row in rows:
-        if row["status"]:
-            continue
-        due = row["due"]
-        if not current:
-            row["status"] = "missed" if end is not None and due < end else "not reached"
-        elif now > due:
-            row["status"] = "overdue"
-        elif due - now < SOON_SPAN and workcalendar.working_days_between(now, due, region) <= 1:
-            row["status"] = "due soon"
-        else:
-            row["status"] = "due"
-    return rows
+        due = row.due
+        if not row.status and due is not None:  # (a row without a date was given its status when planned)
+            if not current:
+                row = replace(row, status="missed" if end is not None and due < end else "not reached")
+            elif now > due:
+                row = replace(row, status="overdue")
+            elif due - now < SOON_SPAN and workcalendar.working_days_between(now, due, region) <= 1:
+                row = replace(row, status="due soon")
+            else:
+                row = replace(row, status="due")
+        out.append(row)
+    return tuple(out)
 
 
 def stage_deadlines(
-    state: dict[str, Any], st: dict[str, Any], stage: Any, procedure: Any, now: dt.datetime
-) -> list[dict[str, Any]]:
+    state: ChallengeState, st: StageVisit, stage: Stage, procedure: Procedure, now: dt.datetime
+) -> tuple[DeadlineRow, ...]:
     """Every deadline of one visited stage with its start, due time and status as of ``now``."""
-    current = st["left_at"] is None and state["status"] == "open"
-    end = _t(st["left_at"]) or _t(state["resolved_at"]) or now
+    current = st.left_at is None and state.is_open
+    end = _t(st.left_at) or _t(state.resolved_at) or now
     return judge(plan_stage(state, st, stage, procedure), now, current=current, end=end, region=procedure.region)
 
 
-def derive(state: dict[str, Any], procedure: Any, now: dt.datetime, *, history: bool = True) -> dict[str, Any]:
+def _next_deadline(rows: Iterable[DeadlineRow], is_open: bool) -> DeadlineRow | None:
+    live = [r for r in rows if r.live] if is_open else []
+    return min(live, key=lambda r: r.due or clock.now()) if live else None
+
+
+def _position(procedure: Procedure, state_stage: int, route: str) -> tuple[int, int]:
+    """(1-based index of the stage on its ladder, the ladder's length)."""
+    ladder = procedure.ladder(route)
+    return [s.number for s in ladder].index(state_stage) + 1, len(ladder)
+
+
+def derive(state: ChallengeState, procedure: Procedure, now: dt.datetime, *, history: bool = True) -> ChallengeView:
     """The challenge as of ``now``: current stage, deadlines, missed timescales, next steps.
 
     ``history=False`` derives the current stage only (lists of many challenges need no more);
     ``missed`` then covers the current stage alone.
     """
-    route = state["route"]
-    ladder = procedure.ladder(route)
-    current = state["stages"][-1]
-    stage = procedure.stage(state["stage"], route)
-    missed = []
-    visited = state["stages"] if history else state["stages"][-1:]
+    route = state.route
+    current = state.stages[-1]
+    stage = procedure.stage(state.stage, route)
+    visited = state.stages if history else state.stages[-1:]
     history_rows = []
     for st in visited:
-        model = procedure.stage(st["stage"], route)
+        model = procedure.stage(st.stage, route)
         rows = stage_deadlines(state, st, model, procedure, now)
-        for r in rows:
-            if r["status"] in ("missed", "met late", "overdue"):
-                missed.append(r)
-        history_rows.append(
-            {
-                "stage": st["stage"],
-                "title": model.title,
-                "entered_at": _t(st["entered_at"]),
-                "left_at": _t(st["left_at"]),
-                "deadlines": rows,
-            }
-        )
-    deadlines = history_rows[-1]["deadlines"]
-    live = [r for r in deadlines if r["due"] is not None and r["status"] in ("overdue", "due soon", "due")]
-    next_deadline = min(live, key=lambda r: r["due"]) if live and state["status"] == "open" else None
-    overdue_actions = [a for a in state["actions"] if state["status"] == "open" and _when(a["due"]) < now]
-    required = [n for n in stage.notify if n.required]
-    sent_to = [text.lower() for text in current["notified"]]
+        history_rows.append(StageHistory(st.stage, model.title, _when(st.entered_at), _t(st.left_at), rows))
+    missed = tuple(r for h in history_rows for r in h.deadlines if r.status in ("missed", "met late", "overdue"))
+    deadlines = history_rows[-1].deadlines
+    overdue_actions = tuple(a for a in state.actions if state.is_open and _when(a.due) < now)
+    sent_to = [text.lower() for text in current.notified]
     # a notification is sent when one recorded at this stage names its recipient (or is named by it)
-    notifications = [(n, any(n.to.lower() in text or text in n.to.lower() for text in sent_to)) for n in stage.notify]
-    nxt = procedure.next_stage(state["stage"], route)
-    return {
-        "state": state,
-        "procedure": procedure,
-        "region": procedure.region,
-        "stage": stage,
-        "stage_title": stage.title,
-        "stage_count": len(ladder),
-        "stage_index": [s.number for s in ladder].index(state["stage"]) + 1,
-        "deadlines": deadlines,
-        "history": history_rows,
-        "missed": missed,
-        "missed_by": {side: sum(1 for r in missed if r["owner"] == side) for side in ("us", "them", "both")},
-        "next_deadline": next_deadline,
-        "overdue": state["status"] == "open"
-        and (any(r["status"] == "overdue" for r in deadlines) or bool(overdue_actions)),
-        "overdue_actions": overdue_actions,
-        "notifications_required": required,
-        "notifications": notifications,  # (the stage's notification, whether one was sent), required or not
-        "notifications_sent": current["notified"],
-        "next_stage": nxt,
-        "late_entries": state["late"],
-    }
+    notifications = tuple(
+        NotificationDue(n, any(n.to.lower() in text or text in n.to.lower() for text in sent_to)) for n in stage.notify
+    )
+    index, count = _position(procedure, state.stage, route)
+    return ChallengeView(
+        state=state,
+        procedure=procedure,
+        region=procedure.region,
+        stage=stage,
+        stage_count=count,
+        stage_index=index,
+        deadlines=deadlines,
+        history=tuple(history_rows),
+        missed=missed,
+        missed_by=MissedBy(**{side: sum(1 for r in missed if r.owner == side) for side in ("us", "them", "both")}),
+        next_deadline=_next_deadline(deadlines, state.is_open),
+        overdue=state.is_open and (any(r.status == "overdue" for r in deadlines) or bool(overdue_actions)),
+        overdue_actions=overdue_actions,
+        notifications=notifications,
+        notifications_sent=current.notified,
+        next_stage=procedure.next_stage(state.stage, route),
+    )
 
 
 # --- list rows ---------------------------------------------------------------------------
 
-#: what a list row keeps of the folded state
-LIST_FIELDS = (
-    "challenge",
-    "case_ref_sd",
-    "status",
-    "outcome",
-    "procedure_id",
-    "procedure_version",
-    "fingerprint",
-    "agency",
-    "team",
-    "triggers",
-    "stage",
-    "highest_stage",
-    "route",
-    "entries",
-    "opened_at",
-    "resolved_at",
-    "immediate_risk",
-)
-LISTING_FORMAT = "L4"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
-# an extension holding before its deadline's clock starts; L4: timescales as facts, not sentences
+LISTING_FORMAT = "L5"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
+# an extension holding before its deadline's clock starts; L4: timescales as facts, not sentences;
+# L5: typed rows (pydantic reads them back, and one that does not fit is worked out again)
 
 
 @dataclass(frozen=True)
-class TimescaleFacts:
-    """A deadline's timescale as a cached list row keeps it: what the procedure states, not words
-    for it (the faces word it, with :func:`escalate.wording.describe_timescale`, as they word the
-    procedure's own timescale objects, whose attributes these are)."""
+class ListedState:
+    """What a list row keeps of the folded state."""
 
-    kind: str
-    amount: int | None = None
-    wording: str | None = None
-    fixed: TimescaleFacts | None = None
+    challenge: str
+    case_ref_sd: str | None
+    status: Status
+    outcome: str | None
+    procedure_id: str
+    procedure_version: str
+    fingerprint: str
+    agency: str
+    team: str | None
+    triggers: tuple[str, ...]
+    stage: int
+    highest_stage: int
+    route: str
+    entries: int
+    opened_at: str
+    resolved_at: str | None
+    immediate_risk: bool
 
-    @classmethod
-    def of(cls, timescale: Any) -> TimescaleFacts:
-        """The facts of a procedure's timescale (escalate.procedure's models)."""
-        fixed = getattr(timescale, "fixed", None)
-        return cls(
-            timescale.kind,
-            getattr(timescale, "amount", None),
-            getattr(timescale, "wording", None),
-            cls.of(fixed) if fixed is not None else None,
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "amount": self.amount,
-            "wording": self.wording,
-            "fixed": self.fixed.to_json() if self.fixed is not None else None,
-        }
-
-    @classmethod
-    def from_json(cls, value: dict[str, Any]) -> TimescaleFacts:
-        fixed = value["fixed"]
-        return cls(value["kind"], value["amount"], value["wording"], cls.from_json(fixed) if fixed else None)
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
 
 
-def listing(state: dict[str, Any], procedure: Any) -> dict[str, Any]:
-    """A challenge's row in a list, less what depends on "now": small and JSON-able, so the store can
-    keep it until the challenge's next entry and a list of 10,000 challenges reads rows instead of
-    re-parsing folds and re-running the calendar. :func:`judge_listing` makes it a view."""
-    route, st = state["route"], state["stages"][-1]
-    stage = procedure.stage(state["stage"], route)
-    ladder = procedure.ladder(route)
-    current = st["left_at"] is None and state["status"] == "open"
-    end = st["left_at"] or state["resolved_at"]
+@dataclass(frozen=True)
+class ListRow:
+    """A challenge's row in a list, less what depends on "now": small, so the store can keep it until the
+    challenge's next entry and a list of 10,000 challenges reads rows instead of re-parsing folds and
+    re-running the calendar. :func:`judge_listing` makes it a :class:`ListView`."""
 
-    def iso(value: dt.datetime | None) -> str | None:
-        return clock.iso(value) if value else None
-
-    rows = [
-        {
-            **r,
-            "timescale": TimescaleFacts.of(r["timescale"]).to_json(),
-            "start": iso(r["start"]),
-            "due": iso(r["due"]),
-            "met_at": iso(r["met_at"]),
-        }
-        for r in plan_stage(state, st, stage, procedure)
-    ]
-    return {
-        "format": LISTING_FORMAT,
-        "state": {k: state.get(k) for k in LIST_FIELDS},
-        "region": procedure.region,
-        "stage_title": stage.title,
-        "stage_count": len(ladder),
-        "stage_index": [s.number for s in ladder].index(state["stage"]) + 1,
-        "current": current,
-        "end": end,
-        "deadlines": rows,
-        "action_dues": [a["due"] for a in state["actions"]],
-    }
+    format: str
+    state: ListedState
+    region: str
+    stage_title: str
+    stage_count: int
+    stage_index: int
+    current: bool
+    end: str | None
+    deadlines: tuple[DeadlineRow, ...]
+    action_dues: tuple[str, ...]
 
 
-def judge_listing(item: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
-    """A list row as of ``now``, with the keys of :func:`derive` that lists use (state, region,
-    stage_title, stage_count, stage_index, deadlines, next_deadline, overdue)."""
-    rows = [
-        {
-            **r,
-            "timescale": TimescaleFacts.from_json(r["timescale"]),
-            "start": _t(r["start"]),
-            "due": _t(r["due"]),
-            "met_at": _t(r["met_at"]),
-        }
-        for r in item["deadlines"]
-    ]
-    judge(rows, now, current=item["current"], end=_t(item["end"]), region=item["region"])
-    state = item["state"]
-    is_open = state["status"] == "open"
-    live = [r for r in rows if r["due"] is not None and r["status"] in ("overdue", "due soon", "due")]
-    overdue_actions = is_open and any(_when(due) < now for due in item["action_dues"])
-    return {
-        "state": state,
-        "region": item["region"],
-        "stage_title": item["stage_title"],
-        "stage_count": item["stage_count"],
-        "stage_index": item["stage_index"],
-        "deadlines": rows,
-        "next_deadline": min(live, key=lambda r: r["due"]) if live and is_open else None,
-        "overdue": is_open and (any(r["status"] == "overdue" for r in rows) or overdue_actions),
-    }
+@dataclass(frozen=True)
+class ListView:
+    """A list row as of a moment: what lists show (the :class:`ChallengeView` fields of the same names)."""
+
+    state: ListedState
+    region: str
+    stage_title: str
+    stage_count: int
+    stage_index: int
+    deadlines: tuple[DeadlineRow, ...]
+    next_deadline: DeadlineRow | None
+    overdue: bool
+    case_ref: str = "(withheld)"
+
+
+class Listed(Protocol):
+    """What a list shows of a challenge: a ListView, or a ChallengeView (the audit lists those)."""
+
+    @property
+    def state(self) -> ChallengeState | ListedState: ...
+
+    @property
+    def region(self) -> str: ...
+    @property
+    def stage_title(self) -> str: ...
+    @property
+    def stage_count(self) -> int: ...
+    @property
+    def stage_index(self) -> int: ...
+    @property
+    def deadlines(self) -> tuple[DeadlineRow, ...]: ...
+    @property
+    def next_deadline(self) -> DeadlineRow | None: ...
+    @property
+    def overdue(self) -> bool: ...
+    @property
+    def case_ref(self) -> str: ...
+
+
+def listing(state: ChallengeState, procedure: Procedure) -> ListRow:
+    """A challenge's row in a list, less what depends on "now" (see :class:`ListRow`)."""
+    route, st = state.route, state.stages[-1]
+    stage = procedure.stage(state.stage, route)
+    index, count = _position(procedure, state.stage, route)
+    listed = ListedState(**{f.name: getattr(state, f.name) for f in dataclasses.fields(ListedState)})
+    return ListRow(
+        format=LISTING_FORMAT,
+        state=listed,
+        region=procedure.region,
+        stage_title=stage.title,
+        stage_count=count,
+        stage_index=index,
+        current=st.left_at is None and state.is_open,
+        end=st.left_at or state.resolved_at,
+        deadlines=tuple(plan_stage(state, st, stage, procedure)),
+        action_dues=tuple(a.due for a in state.actions),
+    )
+
+
+def judge_listing(item: ListRow, now: dt.datetime) -> ListView:
+    """A list row as of ``now``."""
+    rows = judge(item.deadlines, now, current=item.current, end=_t(item.end), region=item.region)
+    is_open = item.state.is_open
+    overdue_actions = is_open and any(_when(due) < now for due in item.action_dues)
+    return ListView(
+        state=item.state,
+        region=item.region,
+        stage_title=item.stage_title,
+        stage_count=item.stage_count,
+        stage_index=item.stage_index,
+        deadlines=rows,
+        next_deadline=_next_deadline(rows, is_open),
+        overdue=is_open and (any(r.status == "overdue" for r in rows) or overdue_actions),
+    )
+
+
+_ROW_JSON: TypeAdapter[ListRow] = TypeAdapter(ListRow)
+
+
+def load_listing(text: str | bytes) -> ListRow | None:
+    """A cached list row, or None if it does not fit (changed outside escalate, or an older format)."""
+    try:
+        row = _ROW_JSON.validate_json(text)
+    except ValidationError:
+        return None
+    return row if row.format == LISTING_FORMAT else None
+
+
+def dump_listing(row: ListRow) -> str:
+    return _ROW_JSON.dump_json(row).decode("utf-8")

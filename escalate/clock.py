@@ -8,6 +8,7 @@ the clock, because a recording time an operator could set would not be evidence.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from escalate.errors import UsageError
@@ -52,6 +53,21 @@ def parse_time(text: str, tz: str = DEFAULT_TZ, *, what: str = "time") -> dt.dat
 def iso(instant: dt.datetime) -> str:
     """Canonical UTC text for storage: 2026-12-18T10:00:00.000000Z (fixed width, sorts as text)."""
     return instant.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"  # isoformat is C; strftime is slow
+
+
+#: what :func:`iso` writes, and all a stored time may be
+ISO_TEXT = re.compile(r"20\d\d-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-6]\d\.\d{6}Z")
+
+
+def is_iso(text: str) -> bool:
+    """Whether ``text`` is a time as :func:`iso` writes it, and a real one (not 31 February)."""
+    if not ISO_TEXT.fullmatch(text):
+        return False
+    try:
+        from_iso(text)
+    except ValueError:
+        return False
+    return True
 
 
 def from_iso(text: str) -> dt.datetime:

@@ -29,111 +29,19 @@ import hmac
 import json
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from escalate import clock, entry_kinds
 from escalate.errors import UsageError
 
 FORMAT_TAG = "E1"
 ZERO_HASH = "0" * 64
 PERSONAL_KEYS = frozenset({"case_ref", "subject_name", "name"})
-OUTCOMES = ("resolved", "partly-resolved", "unresolved", "withdrawn")
-MEDIA = ("phone", "email", "meeting", "letter", "form", "verbal", "video", "in-person")
-
-#: kind -> {field: (type, required)}; types: str, int, bool, list, person, instant
-KINDS: dict[str, dict[str, tuple[str, bool]]] = {
-    "opened": {
-        "procedure_id": ("str", True),
-        "procedure_version": ("str", True),
-        "procedure_fingerprint": ("str", True),
-        "procedure_text": ("str", True),
-        "procedure_path": ("str", False),
-        "case_ref": ("str", True),
-        "subject_name": ("str", False),
-        "setting": ("str", False),
-        "agency": ("str", True),
-        "team": ("str", False),
-        "decision": ("str", True),
-        "decision_at": ("instant", False),
-        "decision_by": ("person", False),
-        "decision_ref": ("str", False),
-        "triggers": ("list", True),
-        "checks": ("list", False),
-        "concern": ("str", True),
-        "evidence": ("list", False),
-        "outcome_sought": ("str", False),
-        "immediate_risk": ("bool", True),
-        "skip_rule": ("str", False),
-        "route": ("str", True),
-        "start_stage": ("int", True),
-        "protective_by": ("instant", False),
-    },
-    "contact": {
-        "direction": ("str", True),
-        "medium": ("str", True),
-        "with": ("person", False),
-        "summary": ("str", True),
-    },
-    "response": {
-        "with": ("person", False),
-        "decision": ("str", True),
-        "rationale": ("str", False),
-        "summary": ("str", False),
-    },
-    "action-agreed": {
-        "action": ("str", True),
-        "owner": ("str", False),
-        "due": ("instant", True),
-        "with": ("person", False),
-        "summary": ("str", False),
-    },
-    "deadline-extended": {
-        "deadline": ("str", True),
-        "new_due": ("instant", True),
-        "reason": ("str", True),
-        "agreed_by": ("person", False),
-    },
-    "deadline-paused": {"deadline": ("str", True), "reason": ("str", True), "agreed_by": ("person", False)},
-    "deadline-resumed": {"deadline": ("str", True), "reason": ("str", False)},
-    "timescale-agreed": {
-        "deadline": ("str", True),
-        "due": ("instant", True),
-        "reason": ("str", False),
-        "agreed_by": ("person", False),
-    },
-    "notification-sent": {
-        "to": ("str", True),
-        "medium": ("str", False),
-        "form": ("str", False),
-        "summary": ("str", False),
-    },
-    "advice-sought": {"with": ("person", True), "summary": ("str", True)},
-    "stepped-up": {"from_stage": ("int", True), "to_stage": ("int", True), "reason": ("str", True)},
-    "no-further-escalation": {"reason": ("str", True)},
-    "note": {"summary": ("str", True)},
-    "amendment": {
-        "target_seq": ("int", True),
-        "field": ("str", True),
-        "new_value": ("str", True),
-        "reason": ("str", True),
-        "corrected_case_ref": ("str", False),
-        "corrected_subject_name": ("str", False),
-        "corrected_name": ("str", False),
-    },
-    "resolved": {
-        "outcome": ("str", True),
-        "rationale": ("str", True),
-        "impact": ("str", False),
-        "lessons": ("str", False),
-    },
-    "reopened": {"reason": ("str", True)},
-    "exported": {
-        "scope": ("str", True),
-        "format": ("str", True),
-        "redacted": ("bool", True),
-        "sha256": ("str", True),
-        "entries": ("int", True),
-    },
-}
+#: kind -> {field: (input type, required)}, read from the kinds' models
+KINDS = entry_kinds.KINDS
+OUTCOMES = entry_kinds.OUTCOMES
+MEDIA = entry_kinds.MEDIA
 
 #: Free-text fields a person may choose to withhold from an export for people (csv, md, html, pdf). They
 #: are hashed in clear, so a jsonl export cannot withhold them and still verify.
@@ -313,6 +221,37 @@ def content_object(value: object) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise DamagedEntry("an entry's content is not a JSON object")
     return value
+
+
+@dataclass(frozen=True)
+class Content:
+    """An entry's content, read into its types: what the fold and the rules work with."""
+
+    occurred_at: str  # clock.iso text (it sorts as text)
+    recorded_at: str
+    author: entry_kinds.Author
+    data: entry_kinds.EntryData
+
+
+def _instant(value: object, what: str) -> str:
+    if not isinstance(value, str) or not clock.is_iso(value):
+        raise DamagedEntry(f"an entry's {what} is not a time as escalate writes it")
+    return value
+
+
+def parse_content(kind: str, value: object) -> Content:
+    """An entry's content (the parsed JSON of its bytes) as escalate wrote it, or DamagedEntry."""
+    obj = content_object(value)
+    if set(obj) != {"occurred_at", "recorded_at", "author", "data"}:
+        raise DamagedEntry(f"an entry's content has the keys {sorted(obj)}")
+    try:
+        author = entry_kinds.Author.model_validate(obj["author"])
+        data = entry_kinds.parse(kind, obj["data"])
+    except (entry_kinds.UnfitData, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        raise DamagedEntry(str(exc)) from None
+    return Content(
+        _instant(obj["occurred_at"], "occurred_at"), _instant(obj["recorded_at"], "recorded_at"), author, data
+    )
 
 
 def reveal(obj: Any, known: dict[str, str], withheld: str | None = None) -> Any:

@@ -134,13 +134,14 @@ def export(
         raise ExportError("nothing to export: the selection has no challenges")
     wanted = sorted(set(challenges))
     count, head = store.head()
+    created_at, store_fingerprint = clock.iso(clock.now()), fingerprint(count, head)
     header = {
         "escalate_export": FORMAT_VERSION,
-        "created_at": clock.iso(clock.now()),
+        "created_at": created_at,
         "scope": scope,
         "challenges": wanted,
         "redacted": redact,
-        "store_fingerprint": fingerprint(count, head),
+        "store_fingerprint": store_fingerprint,
     }
     chunks: Iterator[bytes]
     if fmt == "jsonl":
@@ -171,8 +172,9 @@ def export(
             catalogue = catalogue()
         reports = [report.challenge_report(store, catalogue, c, names, withhold) for c in wanted]
         total = len(reports)
-        covered = sum(len(r["rows"]) for r in reports)
-        chunks = writer(reports, settings.timezone, header)
+        covered = sum(len(r.rows) for r in reports)
+        cover = report.Cover(created_at, scope, redact, store_fingerprint)
+        chunks = writer(reports, settings.timezone, cover)
     if progress is not None:
         chunks = _reporting(chunks, total, progress)
     sha = write_atomic(
@@ -211,7 +213,7 @@ def pack(
             settings,
             challenge,
             "exported",
-            {"scope": "dispute pack", "format": fmt, "redacted": False, "sha256": sha, "entries": len(rep["rows"])},
+            {"scope": "dispute pack", "format": fmt, "redacted": False, "sha256": sha, "entries": len(rep.rows)},
         ),
     )
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-#: what a format for people is made from: the challenges' reports, a time zone, the export header
-PeopleWriter = Callable[[list[dict[str, Any]], str, dict[str, Any]], Iterator[bytes]]
+if TYPE_CHECKING:  # (the writers import them when called: see above)
+    from escalate.report import ChallengeReport, Cover
+
+#: what a format for people is made from: the challenges' reports, a time zone, the file's cover
+PeopleWriter = Callable[["list[ChallengeReport]", str, "Cover"], Iterator[bytes]]
 #: what a dispute pack is made from: one challenge's report and a time zone
-PackWriter = Callable[[dict[str, Any], str], Iterator[bytes]]
+PackWriter = Callable[["ChallengeReport", str], Iterator[bytes]]
 
 
 @dataclass(frozen=True)
@@ -33,43 +36,43 @@ class ExportFormat:
         return self.writer is None
 
 
-def _csv(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -> Iterator[bytes]:
+def _csv(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterator[bytes]:
     from escalate import report
 
     return report.csv_chunks(reports, tz)
 
 
-def _markdown(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -> Iterator[bytes]:
+def _markdown(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterator[bytes]:
     from escalate import report
 
-    return report.markdown_chunks(reports, tz, header)
+    return report.markdown_chunks(reports, tz, cover)
 
 
-def _html(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -> Iterator[bytes]:
+def _html(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterator[bytes]:
     from escalate import report
 
-    return report.html_chunks(reports, tz, header)
+    return report.html_chunks(reports, tz, cover)
 
 
-def _pdf(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -> Iterator[bytes]:
+def _pdf(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterator[bytes]:
     from escalate import pdf
 
-    return pdf.export_pdf(reports, tz, header)
+    return pdf.export_pdf(reports, tz, cover)
 
 
-def _pack_markdown(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
+def _pack_markdown(rep: ChallengeReport, tz: str) -> Iterator[bytes]:
     from escalate import report
 
     return report.pack_markdown(rep, tz)
 
 
-def _pack_html(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
+def _pack_html(rep: ChallengeReport, tz: str) -> Iterator[bytes]:
     from escalate import report
 
     return report.pack_html(rep, tz)
 
 
-def _pack_pdf(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
+def _pack_pdf(rep: ChallengeReport, tz: str) -> Iterator[bytes]:
     from escalate import pdf
 
     return pdf.pack_pdf(rep, tz)

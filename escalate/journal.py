@@ -8,15 +8,18 @@ in the future) lives here, and is checked inside the store's write transaction.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from escalate import clock, entry
-from escalate.challenge import FOLD, derive
-from escalate.errors import ChallengeError, ConfigError, StoreError, UsageError
+from escalate import clock, entry, entry_kinds
+from escalate.catalogue import Catalogue
+from escalate.challenge import FOLD, ChallengeState, ChallengeView, ListRow, ListView, derive, unfit
+from escalate.errors import ChallengeError, ConfigError, ProcedureFileError, UsageError
+from escalate.procedure import Procedure
 from escalate.settings import Settings
-from escalate.store import DAMAGE_HINT, Store, StoredEntry, damaged_challenge, damaged_entry
+from escalate.store import Store, StoredEntry, damaged_challenge, damaged_entry
 from escalate.triggers import TRIGGER_IDS
 
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
@@ -24,14 +27,18 @@ FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 AFTER_RESOLUTION = ("reopened", "exported", "amendment", "note")
 
 
-def open_store(*, create: bool = True, readonly: bool = False) -> Store:
+#: the store as escalate opens it: folding challenges as :mod:`escalate.challenge` does
+LogStore = Store[ChallengeState]
+
+
+def open_store(*, create: bool = True, readonly: bool = False) -> LogStore:
     """The store of the folders in use (``--data-dir``, ``ESCALATE_HOME`` or the user's)."""
     from escalate import paths
 
     return store_at(paths.locations().store, create=create, readonly=readonly)
 
 
-def store_at(path: str | os.PathLike[str], *, create: bool = True, readonly: bool = False) -> Store:
+def store_at(path: str | os.PathLike[str], *, create: bool = True, readonly: bool = False) -> LogStore:
     """The store at ``path``, folding challenges as :mod:`escalate.challenge` does."""
     return Store.open(path, fold=FOLD, create=create, readonly=readonly)
 
@@ -64,20 +71,24 @@ def _instant(text: str | None, settings: Settings, what: str) -> str | None:
 
 # --- procedures of existing challenges ---------------------------------------------------
 
-_snapshots: dict[str, Any] = {}
+_snapshots: dict[str, Procedure] = {}
 
 
-def procedure_of(store: Store, state: dict[str, Any]) -> Any:
-    """The procedure snapshot a challenge was opened under (parsed once per fingerprint)."""
-    fp = state["fingerprint"]
+def procedure_of(store: LogStore, state: ChallengeState) -> Procedure:
+    """The procedure snapshot a challenge was opened under (parsed once per fingerprint). A snapshot
+    that no longer parses (its entry verifies, so escalate wrote it) is damage, and says so."""
+    fp = state.fingerprint
     if fp not in _snapshots:
         from escalate.procedure_file import parse
 
-        opened = store.entry(state["challenge"], 1)
-        if opened is None:
-            raise damaged_challenge(state["challenge"])
-        text = opened.content()["data"]["procedure_text"]
-        _snapshots[fp] = parse(text.encode("utf-8"), f"snapshot of {state['procedure_id']}").procedure
+        opened = store.entry(state.challenge, 1)
+        data = opened.content().data if opened is not None else None
+        if not isinstance(data, entry_kinds.Opened):
+            raise damaged_challenge(state.challenge)
+        try:
+            _snapshots[fp] = parse(data.procedure_text.encode("utf-8"), f"snapshot of {state.procedure_id}").procedure
+        except ProcedureFileError:
+            raise damaged_challenge(state.challenge) from None
     return _snapshots[fp]
 
 
@@ -85,7 +96,7 @@ def procedure_of(store: Store, state: dict[str, Any]) -> Any:
 
 
 def open_challenge(
-    store: Store,
+    store: LogStore,
     catalogue: Any,
     settings: Settings,
     *,
@@ -163,7 +174,7 @@ def open_challenge(
 
 
 def record(
-    store: Store, settings: Settings, challenge: str, kind: str, data: dict[str, Any], at: str | None = None
+    store: LogStore, settings: Settings, challenge: str, kind: str, data: dict[str, Any], at: str | None = None
 ) -> StoredEntry:
     """Append one entry of ``kind`` to an existing challenge, after checking it makes sense now."""
     if kind == "opened":
@@ -175,25 +186,26 @@ def record(
     clean = entry.check_data(kind, data)
     when = occurred(at, settings)
 
-    def check(state: dict[str, Any] | None) -> None:
-        assert state is not None
-        if kind == "reopened" and state["status"] == "open":
+    def check(state: ChallengeState | None) -> None:
+        if state is None:  # (the store passes None only to an opening entry, which is refused above)
+            raise ChallengeError(f"no challenge {challenge!r} in this store")
+        if kind == "reopened" and state.is_open:
             raise ChallengeError(f"challenge {challenge} is already open")
-        if kind == "resolved" and state["status"] != "open":
+        if kind == "resolved" and not state.is_open:
             raise ChallengeError(
-                f"challenge {challenge} is already {state['status']}",
+                f"challenge {challenge} is already {state.status}",
                 hint="Reopen it first if the outcome has changed.",
             )
-        if state["status"] != "open" and kind not in AFTER_RESOLUTION:
+        if not state.is_open and kind not in AFTER_RESOLUTION:
             raise ChallengeError(
-                f"challenge {challenge} is {state['status']}: reopen it before recording a {kind}",
+                f"challenge {challenge} is {state.status}: reopen it before recording a {kind}",
                 hint=f"`escalate record {challenge} reopened --reason ...` or the app's Reopen.",
             )
         if kind.startswith("deadline-") or kind == "timescale-agreed":
             from escalate.challenge import LIMIT_PREFIX, current_limits
 
             procedure = procedure_of(store, state)
-            stage = procedure.stage(state["stage"], state["route"])
+            stage = procedure.stage(state.stage, state.route)
             # a limit over several stages may be extended or paused too, while the challenge is in its range
             limits = current_limits(state, procedure) if kind.startswith("deadline-") else []
             ids = [d.id for d in stage.deadlines] + limits
@@ -207,27 +219,27 @@ def record(
                     f"stage {stage.number} has no deadline {clean['deadline']!r}",
                     hint="Deadlines of this stage: " + (", ".join(ids) or "none"),
                 )
-            st = state["stages"][-1]
-            if kind == "deadline-resumed" and clean["deadline"] not in st["paused"]:
-                if any(clean["deadline"] in earlier["paused"] for earlier in state["stages"][:-1]):
+            st = state.stages[-1]
+            if kind == "deadline-resumed" and clean["deadline"] not in st.paused:
+                if any(clean["deadline"] in earlier.paused for earlier in state.stages[:-1]):
                     raise ChallengeError(
                         f"{clean['deadline']!r} is not paused: its pause ended when the challenge "
-                        f"stepped up to {procedure.stage_label.lower()} {state['stage']}",
+                        f"stepped up to {procedure.stage_label.lower()} {state.stage}",
                         hint="Its clock runs again from then; pause it again if that was agreed.",
                     )
                 raise ChallengeError(f"deadline {clean['deadline']!r} is not paused")
-            if kind == "deadline-paused" and clean["deadline"] in st["paused"]:
+            if kind == "deadline-paused" and clean["deadline"] in st.paused:
                 raise ChallengeError(f"deadline {clean['deadline']!r} is already paused")
         if kind == "stepped-up":
             procedure = procedure_of(store, state)
-            nxt = procedure.next_stage(state["stage"], state["route"])
+            nxt = procedure.next_stage(state.stage, state.route)
             if nxt is None:
                 raise ChallengeError(
-                    f"challenge {challenge} is at the last stage ({state['stage']}) of "
+                    f"challenge {challenge} is at the last stage ({state.stage}) of "
                     f"{procedure.id}: there is no stage to step up to",
                     hint=procedure.complaints_route or "Record the outcome or the decision not to escalate further.",
                 )
-            if clean["from_stage"] != state["stage"] or clean["to_stage"] != nxt.number:
+            if clean["from_stage"] != state.stage or clean["to_stage"] != nxt.number:
                 raise ChallengeError("the challenge moved on meanwhile; look again before stepping up")
         if kind == "amendment":
             target = store.entry(challenge, clean["target_seq"])
@@ -237,7 +249,7 @@ def record(
     return store.append(challenge, kind, when, author, clean, check=check)
 
 
-def record_exports(store: Store, settings: Settings, challenges: list[str], data: dict[str, Any]) -> None:
+def record_exports(store: LogStore, settings: Settings, challenges: list[str], data: dict[str, Any]) -> None:
     """Record one export on every challenge it covered, in one transaction (all or none)."""
     author = _author(settings)
     clean = entry.check_data("exported", data)
@@ -245,18 +257,18 @@ def record_exports(store: Store, settings: Settings, challenges: list[str], data
     store.append_many([(c, "exported", when, author, clean, None) for c in challenges])
 
 
-def step_up(store: Store, settings: Settings, challenge: str, reason: str, at: str | None = None) -> StoredEntry:
+def step_up(store: LogStore, settings: Settings, challenge: str, reason: str, at: str | None = None) -> StoredEntry:
     state = store.state(challenge)
     procedure = procedure_of(store, state)
-    nxt = procedure.next_stage(state["stage"], state["route"])
-    to = nxt.number if nxt else state["stage"] + 1  # refused inside record() with a clear message
+    nxt = procedure.next_stage(state.stage, state.route)
+    to = nxt.number if nxt else state.stage + 1  # refused inside record() with a clear message
     return record(
-        store, settings, challenge, "stepped-up", {"from_stage": state["stage"], "to_stage": to, "reason": reason}, at
+        store, settings, challenge, "stepped-up", {"from_stage": state.stage, "to_stage": to, "reason": reason}, at
     )
 
 
 def amend(
-    store: Store,
+    store: LogStore,
     settings: Settings,
     challenge: str,
     target: int,
@@ -271,7 +283,7 @@ def amend(
     original = store.entry(challenge, target)
     if original is not None:
         content = original.content()
-        known = set(content["data"]) | {"occurred_at"}
+        known = set(content.data.model_dump(by_alias=True, exclude_defaults=True)) | {"occurred_at"}
         top = field.split(".", 1)[0]
         if top not in known and top not in entry.KINDS.get(original.kind, {}):
             raise UsageError(
@@ -290,32 +302,35 @@ def amend(
 
 
 def view(
-    store: Store, catalogue: Any, challenge: str, now: dt.datetime | None = None, *, fresh: bool = False
-) -> dict[str, Any]:
+    store: LogStore, catalogue: Catalogue | None, challenge: str, now: dt.datetime | None = None, *, fresh: bool = False
+) -> ChallengeView:
     """Everything about one challenge as of ``now``: derived state plus what the user needs to read it.
     ``fresh``: fold the hashed entries again rather than trust the store's cache (for what leaves the
     system: exports and packs)."""
-    for again in (False, True) if not fresh else (True,):
-        state = store.state(challenge, fresh=again)
-        try:
-            procedure = procedure_of(store, state)
-            out = derive(state, procedure, now or clock.now())
-            break
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-            if again:  # folded from the log and still not readable
-                raise damaged_challenge(challenge) from None
-            # else the cached fold was changed: fold the log again
-    values = store.disclosure_values([state["case_ref_sd"]] if state["case_ref_sd"] else [])
-    out["case_ref"] = values.get(state["case_ref_sd"], "(withheld)")
-    current = catalogue.procedures.get(state["procedure_id"]) if catalogue is not None else None
-    out["newer_version"] = bool(current and current.fingerprint != state["fingerprint"])
+    state = store.state(challenge, fresh=fresh)
+    procedure = procedure_of(store, state)
+    if not fresh and not _fits(state, procedure):  # a cached fold changed outside escalate: fold the log
+        state = store.state(challenge, fresh=True)
+    if not _fits(state, procedure):
+        raise damaged_challenge(challenge)
+    out = derive(state, procedure, now or clock.now())
+    values = store.disclosure_values([state.case_ref_sd] if state.case_ref_sd else [])
+    current = catalogue.procedures.get(state.procedure_id) if catalogue is not None else None
     # Named people are kept apart from the rules because they change: the procedure file loaded now
     # names them, not the snapshot the challenge keeps (which may be years old).
-    out["contacts"] = list((current.procedure if current else out["procedure"]).contacts)
-    return out
+    return replace(
+        out,
+        case_ref=values.get(state.case_ref_sd or "", "(withheld)"),
+        newer_version=bool(current and current.fingerprint != state.fingerprint),
+        contacts=tuple((current.procedure if current else procedure).contacts),
+    )
 
 
-def summaries(store: Store, catalogue: Any = None, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+def _fits(state: ChallengeState, procedure: Procedure) -> bool:
+    return unfit(state, procedure) is None
+
+
+def summaries(store: LogStore, catalogue: Catalogue | None = None, now: dt.datetime | None = None) -> list[ListView]:
     """Every challenge's list row as of ``now`` (see :func:`challenge.judge_listing`), with case
     references revealed. Rows are cached in the store until a challenge's next entry, keyed by the
     bank-holiday data, so a list reads small rows rather than folds and calendars."""
@@ -325,54 +340,61 @@ def summaries(store: Store, catalogue: Any = None, now: dt.datetime | None = Non
 
     now = now or clock.now()
     key = f"{ch.LISTING_FORMAT}/{workcalendar.data_version()}"
-    items: list[dict[str, Any]] = []
-    views: list[dict[str, Any]] = []
-    fresh: list[tuple[str, int, dict[str, Any], str]] = []
+    items: list[ListRow] = []
+    fresh: list[tuple[str, int, ChallengeState, str]] = []
     for cid, text in store.listings(key):
-        item: dict[str, Any] | None = None
-        view: dict[str, Any] | None = None
-        try:  # a cached row that cannot be read (changed outside escalate) is worked out again
-            item = json.loads(text) if text is not None else None
-            view = ch.judge_listing(item, now) if item is not None else None
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError):
-            item = view = None
-        if item is None or view is None:
-            state, item, view = _listed(store, cid, now, suspect=text is not None)
-            fresh.append((cid, state["cseq"], state, json.dumps(item, separators=(",", ":"), ensure_ascii=False)))
+        # a cached row that cannot be read (changed outside escalate) is worked out again
+        item = ch.load_listing(text) if text is not None else None
+        if item is None:
+            state, item = _listed(store, cid, suspect=text is not None)
+            fresh.append((cid, state.cseq, state, ch.dump_listing(item)))
         items.append(item)
-        views.append(view)
     store.keep_listings(key, fresh)
-    refs = store.disclosure_values([i["state"]["case_ref_sd"] for i in items if i["state"]["case_ref_sd"]])
-    for item, view in zip(items, views):
-        view["case_ref"] = refs.get(item["state"]["case_ref_sd"], "(withheld)")
-    return views
+    refs = store.disclosure_values([i.state.case_ref_sd for i in items if i.state.case_ref_sd])
+    return [
+        replace(ch.judge_listing(item, now), case_ref=refs.get(item.state.case_ref_sd or "", "(withheld)"))
+        for item in items
+    ]
 
 
-def _listed(
-    store: Store, cid: str, now: dt.datetime, *, suspect: bool
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """(state, list row, its view) of one challenge: from the cached fold, or, if that cannot be read
-    or is ``suspect`` (its cached row could not be), folded again from the log."""
+def _listed(store: LogStore, cid: str, *, suspect: bool) -> tuple[ChallengeState, ListRow]:
+    """(state, list row) of one challenge: from the cached fold, or, if that does not fit its procedure
+    or is ``suspect`` (its cached row could not be read), folded again from the log."""
     from escalate import challenge as ch
 
-    for fresh in (True,) if suspect else (False, True):
-        state = store.state(cid, fresh=fresh)
-        try:
-            item = ch.listing(state, procedure_of(store, state))
-            return state, item, ch.judge_listing(item, now)
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-            if fresh:
-                raise damaged_challenge(cid) from None
-    raise AssertionError("unreachable")  # pragma: no cover - the last pass returns or raises
+    state = store.state(cid, fresh=suspect)
+    procedure = procedure_of(store, state)
+    if not suspect and not _fits(state, procedure):
+        state = store.state(cid, fresh=True)
+    if not _fits(state, procedure):
+        raise damaged_challenge(cid)
+    return state, ch.listing(state, procedure)
 
 
-#: an entry's bytes that parse, but not as escalate wrote them (those that do not parse: _Unreadable)
-_DAMAGE = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+@dataclass(frozen=True)
+class ChronologyItem:
+    """One entry as a person reads it: personal fields revealed (or "(withheld)"), its kind's fields
+    as they were recorded (``data``: text, numbers, lists, people as mappings), and the corrections
+    recorded later against it (the entry itself never changes)."""
+
+    seq: int
+    cseq: int
+    kind: str
+    occurred_at: dt.datetime | None  # None only for an unreadable entry
+    recorded_at: dt.datetime | None
+    author: Mapping[str, str]
+    data: Mapping[str, Any]
+    hash: str
+    late: bool = False
+    amended_by: tuple[int, ...] = ()
+    corrected: Mapping[str, str] = field(default_factory=dict)  # field -> corrected value
+    #: why an entry's bytes cannot be read (changed outside escalate); None for every entry escalate wrote
+    unreadable: str | None = None
 
 
 def chronology(
-    store: Store, challenge: str, *, after: int = 0, limit: int | None = None, tolerant: bool = False
-) -> list[dict[str, Any]]:
+    store: LogStore, challenge: str, *, after: int = 0, limit: int | None = None, tolerant: bool = False
+) -> list[ChronologyItem]:
     """Entries of a challenge (a page of them, from ``after``) with personal fields revealed and every
     amendment shown against the entry it corrects. The original entries are never changed.
 
@@ -386,206 +408,200 @@ def chronology(
         return annotate(rows, corrections, values, tolerant=tolerant)
     except _Unreadable as exc:
         raise damaged_entry(exc.args[0]) from None
-    except _DAMAGE:
-        raise damaged_challenge(challenge) from None
 
 
 def annotate(
     rows: list[StoredEntry], corrections: list[StoredEntry], values: dict[str, str], *, tolerant: bool = False
-) -> list[dict[str, Any]]:
+) -> list[ChronologyItem]:
     """Chronology items for ``rows``: personal fields revealed from ``values`` (digest -> value;
     missing ones read "(withheld)"), and each amendment among ``corrections`` marked on the entry
     it corrects. Pure: the store and exported files (the auditor's view) both use it.
     ``tolerant``: an entry that cannot be read becomes an item saying so, and an amendment that
     cannot be read marks nothing, instead of raising."""
-    by_cseq = {}
-    out = []
     encoded: dict[bytes, bytes] = {}
-    for e in rows:
-        try:
-            content = _revealed(e, values, encoded)
-            # times from the hashed bytes, not the table's columns
-            occurred_at, recorded_at = clock.from_iso(content["occurred_at"]), clock.from_iso(content["recorded_at"])
-            item = {
-                "seq": e.seq,
-                "cseq": e.cseq,
-                "kind": e.kind,
-                "occurred_at": occurred_at,
-                "recorded_at": recorded_at,
-                "author": content["author"],
-                "data": content["data"],
-                "hash": e.hash,
-                "late": recorded_at - occurred_at > dt.timedelta(hours=24),
-                "amended_by": [],
-                "corrected": {},
-            }
-        except (_Unreadable, *_DAMAGE):
-            if not tolerant:
-                raise
-            item = _unreadable_item(e)
-        by_cseq[e.cseq] = item
-        out.append(item)
+    amended_by: dict[int, list[int]] = {}
+    corrected: dict[int, dict[str, str]] = {}
     for amendment in corrections:
         try:
-            d = _revealed(amendment, values, encoded)["data"]
-            target = by_cseq.get(d["target_seq"])
-            if target is not None and "unreadable" not in target:
-                leaf = d["field"].rsplit(".", 1)[-1]
-                corrected = d.get("corrected_" + leaf, d["new_value"])
-                target["amended_by"].append(amendment.cseq)
-                target["corrected"][d["field"]] = corrected
-        except (_Unreadable, *_DAMAGE):
+            content, _ = _read(amendment, values, encoded)
+        except _Unreadable:
             if not tolerant:
                 raise
+            continue
+        d = content.data
+        if isinstance(d, entry_kinds.Amendment):
+            leaf = d.field.rsplit(".", 1)[-1]
+            value = getattr(d, "corrected_" + leaf, None) if leaf in entry.PERSONAL_KEYS else None
+            amended_by.setdefault(d.target_seq, []).append(amendment.cseq)
+            corrected.setdefault(d.target_seq, {})[d.field] = value if isinstance(value, str) else d.new_value
+    out = []
+    for e in rows:
+        try:
+            content, raw = _read(e, values, encoded)
+        except _Unreadable:
+            if not tolerant:
+                raise
+            out.append(_unreadable_item(e))
+            continue
+        # times from the hashed bytes, not the table's columns
+        occurred_at, recorded_at = clock.from_iso(content.occurred_at), clock.from_iso(content.recorded_at)
+        out.append(
+            ChronologyItem(
+                seq=e.seq,
+                cseq=e.cseq,
+                kind=e.kind,
+                occurred_at=occurred_at,
+                recorded_at=recorded_at,
+                author=raw["author"],
+                data=raw["data"],
+                hash=e.hash,
+                late=recorded_at - occurred_at > dt.timedelta(hours=24),
+                amended_by=tuple(amended_by.get(e.cseq, ())),
+                corrected=corrected.get(e.cseq, {}),
+            )
+        )
     return out
 
 
-def _unreadable_item(e: StoredEntry) -> dict[str, Any]:
+def _unreadable_item(e: StoredEntry) -> ChronologyItem:
     """A chronology item for an entry whose bytes are not what escalate wrote: where it stands, as the
     table's columns say, and the message; nothing is read from its bytes."""
-    return {
-        "seq": e.seq,
-        "cseq": e.cseq,
-        "kind": e.kind,
-        "occurred_at": None,
-        "recorded_at": None,
-        "author": {},
-        "data": {},
-        "hash": e.hash,
-        "late": False,
-        "amended_by": [],
-        "corrected": {},
-        "unreadable": damaged_entry(e).message,
-    }
+    return ChronologyItem(e.seq, e.cseq, e.kind, None, None, {}, {}, e.hash, unreadable=damaged_entry(e).message)
 
 
 class _Unreadable(Exception):
     """An entry whose bytes are not what escalate wrote (args[0]: the entry)."""
 
 
-def _revealed(e: StoredEntry, values: dict[str, str], encoded: dict[bytes, bytes]) -> dict[str, Any]:
+def _read(e: StoredEntry, values: dict[str, str], encoded: dict[bytes, bytes]) -> tuple[entry.Content, dict[str, Any]]:
+    """An entry's content revealed: typed (which checks it is what escalate wrote), and as parsed JSON."""
     try:
-        content = entry.revealed(e.body, values, "(withheld)", encoded)
-        if not isinstance(content, dict):
-            raise ValueError
-        return content
-    except (ValueError, RecursionError):
+        raw = entry.revealed(e.body, values, "(withheld)", encoded)
+        return entry.parse_content(e.kind, raw), raw
+    except (ValueError, RecursionError):  # DamagedEntry; JSON that does not parse or nests too deep
         raise _Unreadable(e) from None
 
 
-def describe(item: dict[str, Any]) -> str:
+def _text(d: Mapping[str, Any], key: str) -> str:
+    value = d.get(key)
+    return "" if value is None else str(value)
+
+
+def _time(d: Mapping[str, Any], key: str) -> str:
+    """A stored time for people; text in its place (withheld, say) is shown as it is."""
+    value = _text(d, key)
+    return clock.show(clock.from_iso(value)) if clock.is_iso(value) else value
+
+
+def _person(value: object) -> str:
+    if not isinstance(value, Mapping):
+        return "" if value is None else str(value)
+    return ", ".join(str(v) for v in (value.get("name"), value.get("role"), value.get("agency")) if v)
+
+
+def describe(item: ChronologyItem) -> str:
     """One line saying what an entry records, with corrections applied and marked."""
-    try:
-        return _describe(item)
-    except (KeyError, TypeError, ValueError, AttributeError):  # a field missing or garbled: not as escalate wrote it
-        raise StoreError(
-            f"entry {item.get('seq')} cannot be read: it was changed outside escalate", hint=DAMAGE_HINT
-        ) from None
+    d = dict(item.data)
+    for name, value in item.corrected.items():
+        if "." not in name:
+            d[name] = f"{value} [corrected]"
+    kind = item.kind
 
+    def t(key: str) -> str:
+        return _text(d, key)
 
-def _describe(item: dict[str, Any]) -> str:
-    d = dict(item["data"])
-    for field, value in item["corrected"].items():
-        if "." not in field:
-            d[field] = f"{value} [corrected]"
-    kind = item["kind"]
-    who = d.get("with") or {}
-    person = ", ".join(v for v in (who.get("name"), who.get("role"), who.get("agency")) if v) if who else ""
+    person = _person(d.get("with"))
     if kind == "opened":
         return (
-            f"Opened under {d['procedure_id']} ({d['procedure_version']}): {d['agency']}; decision "
-            f"challenged: {d['decision']}. Concern: {d['concern']}"
+            f"Opened under {t('procedure_id')} ({t('procedure_version')}): {t('agency')}; decision "
+            f"challenged: {t('decision')}. Concern: {t('concern')}"
         )
     if kind == "contact":
         return (
-            f"Contact {d['direction']} by {d['medium']}" + (f" with {person}" if person else "") + f": {d['summary']}"
+            f"Contact {t('direction')} by {t('medium')}" + (f" with {person}" if person else "") + f": {t('summary')}"
         )
     if kind == "response":
         return (
             "Response"
             + (f" from {person}" if person else "")
-            + f": {d['decision']}"
-            + (f" Rationale: {d['rationale']}" if d.get("rationale") else "")
+            + f": {t('decision')}"
+            + (f" Rationale: {t('rationale')}" if t("rationale") else "")
         )
     if kind == "action-agreed":
-        return f"Action agreed: {d['action']} (due {clock.show(clock.from_iso(d['due']))})"
+        return f"Action agreed: {t('action')} (due {_time(d, 'due')})"
     if kind == "deadline-extended":
-        return f"Deadline {d['deadline']} extended to {clock.show(clock.from_iso(d['new_due']))}: {d['reason']}"
+        return f"Deadline {t('deadline')} extended to {_time(d, 'new_due')}: {t('reason')}"
     if kind == "deadline-paused":
-        return f"Deadline {d['deadline']} paused: {d['reason']}"
+        return f"Deadline {t('deadline')} paused: {t('reason')}"
     if kind == "deadline-resumed":
-        return f"Deadline {d['deadline']} resumed" + (f": {d['reason']}" if d.get("reason") else "")
+        return f"Deadline {t('deadline')} resumed" + (f": {t('reason')}" if t("reason") else "")
     if kind == "timescale-agreed":
-        return f"Timescale for {d['deadline']} set to {clock.show(clock.from_iso(d['due']))}" + (
-            f": {d['reason']}" if d.get("reason") else ""
-        )
+        return f"Timescale for {t('deadline')} set to {_time(d, 'due')}" + (f": {t('reason')}" if t("reason") else "")
     if kind == "notification-sent":
         return (
-            f"Notification sent to {d['to']}"
-            + (f" ({d['form']})" if d.get("form") else "")
-            + (f": {d['summary']}" if d.get("summary") else "")
+            f"Notification sent to {t('to')}"
+            + (f" ({t('form')})" if t("form") else "")
+            + (f": {t('summary')}" if t("summary") else "")
         )
     if kind == "advice-sought":
-        return f"Advice sought from {person}: {d['summary']}"
+        return f"Advice sought from {person}: {t('summary')}"
     if kind == "stepped-up":
-        return f"Stepped up from stage {d['from_stage']} to stage {d['to_stage']}: {d['reason']}"
+        return f"Stepped up from stage {t('from_stage')} to stage {t('to_stage')}: {t('reason')}"
     if kind == "no-further-escalation":
-        return f"Decided not to escalate further: {d['reason']}"
+        return f"Decided not to escalate further: {t('reason')}"
     if kind == "note":
-        return f"Note: {d['summary']}"
+        return f"Note: {t('summary')}"
     if kind == "amendment":
-        leaf = d["field"].rsplit(".", 1)[-1]
-        value = d.get("corrected_" + leaf, d["new_value"])
-        return f"Correction of entry {d['target_seq']}, {d['field']} -> {value}: {d['reason']}"
+        leaf = t("field").rsplit(".", 1)[-1]
+        value = d.get("corrected_" + leaf) or t("new_value")
+        return f"Correction of entry {t('target_seq')}, {t('field')} -> {value}: {t('reason')}"
     if kind == "resolved":
-        return f"Outcome: {d['outcome']}. {d['rationale']}" + (f" Impact: {d['impact']}" if d.get("impact") else "")
+        return f"Outcome: {t('outcome')}. {t('rationale')}" + (f" Impact: {t('impact')}" if t("impact") else "")
     if kind == "reopened":
-        return f"Reopened: {d['reason']}"
+        return f"Reopened: {t('reason')}"
     if kind == "exported":
-        return f"Exported {d['scope']} as {d['format']}" + (" (redacted)" if d["redacted"] else "")
-    return str(kind)
+        return f"Exported {t('scope')} as {t('format')}" + (" (redacted)" if d.get("redacted") else "")
+    return kind
 
 
 #: fields of an opening entry not listed in full: the procedure's text is long and shown as its ladder
 _NOT_LISTED = ("procedure_text", "procedure_path")
+_TIMES = ("due", "new_due", "decision_at", "protective_by")
 
 
-def details(item: dict[str, Any], tz: str = clock.DEFAULT_TZ) -> list[tuple[str, str]]:
+def details(item: ChronologyItem, tz: str = clock.DEFAULT_TZ) -> list[tuple[str, str]]:
     """Every field of one chronology item as (label, text), for reading an entry in full: who and when,
     then each data field, corrections applied and marked, times in ``tz``, people as name, role, agency."""
 
-    def text(key: str, value: Any) -> str:
+    def text(key: str, value: object) -> str:
         if isinstance(value, bool):
             return "yes" if value else "no"
-        if isinstance(value, dict):
-            return ", ".join(str(v) for v in (value.get("name"), value.get("role"), value.get("agency")) if v)
+        if isinstance(value, Mapping):
+            return _person(value)
         if isinstance(value, list):
             return "; ".join(map(str, value)) or "-"
-        if isinstance(value, str) and (key in ("due", "new_due", "decision_at", "protective_by")):
-            try:
-                return clock.show(clock.from_iso(value), tz)
-            except ValueError:
-                return value
+        if isinstance(value, str) and key in _TIMES and clock.is_iso(value):
+            return clock.show(clock.from_iso(value), tz)
         return str(value)
 
-    author = item["author"]
+    author = item.author
     rows = [
-        ("occurred", clock.show(item["occurred_at"], tz)),
-        ("recorded", clock.show(item["recorded_at"], tz) + ("  [LATE ENTRY]" if item["late"] else "")),
+        ("occurred", clock.show(item.occurred_at, tz)),
+        ("recorded", clock.show(item.recorded_at, tz) + ("  [LATE ENTRY]" if item.late else "")),
         ("by", ", ".join(v for v in (author.get("name"), author.get("role"), author.get("setting")) if v)),
     ]
-    corrected = {field: value for field, value in item["corrected"].items() if "." not in field}
-    for key, value in item["data"].items():
+    corrected = {name: value for name, value in item.corrected.items() if "." not in name}
+    for key, value in item.data.items():
         if key in _NOT_LISTED:
             continue
         shown = text(key, value)
         if key in corrected:
             shown = f"{corrected[key]} [corrected; was: {shown}]"
         rows.append((key.replace("_", " "), shown))
-    for field, value in item["corrected"].items():
-        if "." in field:
-            rows.append((f"{field.replace('_', ' ')} [corrected]", str(value)))
-    if item["amended_by"]:
-        rows.append(("amended by", ", ".join(f"#{n}" for n in item["amended_by"])))
-    rows.append(("hash", item["hash"]))
+    for name, value in item.corrected.items():
+        if "." in name:
+            rows.append((f"{name.replace('_', ' ')} [corrected]", str(value)))
+    if item.amended_by:
+        rows.append(("amended by", ", ".join(f"#{n}" for n in item.amended_by)))
+    rows.append(("hash", item.hash))
     return rows

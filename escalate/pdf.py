@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from escalate import clock, journal
+from escalate.report import ChallengeReport, Cover
 
 _PLAIN = str.maketrans(
     {
@@ -57,12 +58,12 @@ def _para(doc: Any, text: str) -> None:
     doc.multi_cell(0, 5, _latin(text), new_x="LMARGIN", new_y="NEXT")
 
 
-def pack_pdf(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
+def pack_pdf(rep: ChallengeReport, tz: str) -> Iterator[bytes]:
     from escalate.report import pack_sections
 
-    doc = _document(f"Dispute pack {rep['view']['state']['challenge']}, prepared {clock.show(clock.now(), tz)}")
+    doc = _document(f"Dispute pack {rep.view.state.challenge}, prepared {clock.show(clock.now(), tz)}")
     doc.add_page()
-    _heading(doc, f"Dispute pack: {rep['case_ref']} ({rep['view']['state']['challenge']})", 16)
+    _heading(doc, f"Dispute pack: {rep.case_ref} ({rep.view.state.challenge})", 16)
     for heading, body in pack_sections(rep, tz):
         doc.ln(2)
         _heading(doc, heading)
@@ -71,46 +72,44 @@ def pack_pdf(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
     yield bytes(doc.output())
 
 
-def export_pdf(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -> Iterator[bytes]:
-    doc = _document(f"store fingerprint {header['store_fingerprint']}")
+def export_pdf(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterator[bytes]:
+    doc = _document(f"store fingerprint {cover.store_fingerprint}")
     doc.add_page()
     _heading(doc, "Escalation log export", 18)
     _para(
         doc,
-        f"Exported {clock.show(clock.from_iso(header['created_at']), tz)}. Scope: {header['scope']} "
-        f"({len(reports)} challenge(s)). {'Personal details are redacted.' if header['redacted'] else ''}",
+        f"Exported {clock.show(clock.from_iso(cover.created_at), tz)}. Scope: {cover.scope} "
+        f"({len(reports)} challenge(s)). {'Personal details are redacted.' if cover.redacted else ''}",
     )
-    _para(doc, f"Store head fingerprint: {header['store_fingerprint']}")
+    _para(doc, f"Store head fingerprint: {cover.store_fingerprint}")
     for rep in reports:
-        v = rep["view"]
-        s, p = v["state"], v["procedure"]
+        v = rep.view
+        s, p = v.state, v.procedure
         doc.add_page()
-        _heading(doc, f"{s['challenge']}: {rep['case_ref']}", 15)
+        _heading(doc, f"{s.challenge}: {rep.case_ref}", 15)
         _para(doc, f"Procedure: {p.name} ({p.id}, version {p.version})")
-        _para(doc, f"Agency challenged: {s['agency']}. Decision challenged: {s['decision']}.")
+        _para(doc, f"Agency challenged: {s.agency}. Decision challenged: {s.decision}.")
         _para(
             doc,
-            f"Triggers: {', '.join(s['triggers'])}. Status: {s['status']}"
-            + (f" ({s['outcome']})" if s["outcome"] else "")
-            + ".",
+            f"Triggers: {', '.join(s.triggers)}. Status: {s.status}" + (f" ({s.outcome})" if s.outcome else "") + ".",
         )
         doc.ln(2)
         _heading(doc, "Stage ladder", 12)
-        visited = {h["stage"]: h for h in v["history"]}
-        for stage in p.ladder(s["route"]):
+        visited = {h.stage: h for h in v.history}
+        for stage in p.ladder(s.route):
             h = visited.get(stage.number)
-            mark = ">> " if stage.number == s["stage"] else ("ok " if h else "   ")
-            missed = sum(1 for d in h["deadlines"] if d["status"] in ("missed", "met late", "overdue")) if h else 0
+            mark = ">> " if stage.number == s.stage else ("ok " if h else "   ")
+            missed = sum(1 for d in h.deadlines if d.status in ("missed", "met late", "overdue")) if h else 0
             extra = f" - {missed} timescale(s) missed" if missed else ""
             _para(doc, f"{mark}{p.stage_label} {stage.number}: {stage.title}{extra}")
         doc.ln(2)
         _heading(doc, "Chronology", 12)
-        for r in rep["rows"]:
+        for r in rep.rows:
             doc.set_font("Helvetica", style="B", size=9)
             _para(
                 doc,
-                f"#{r['cseq']} {clock.show(r['occurred_at'], tz)} (recorded {clock.show(r['recorded_at'], tz)} "
-                f"by {r['author'].get('name', '?')})" + (" LATE ENTRY" if r["late"] else ""),
+                f"#{r.cseq} {clock.show(r.occurred_at, tz)} (recorded {clock.show(r.recorded_at, tz)} "
+                f"by {r.author.get('name', '?')})" + (" LATE ENTRY" if r.late else ""),
             )
             doc.set_font("Helvetica", size=9)
             _para(doc, journal.describe(r))

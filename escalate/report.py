@@ -12,12 +12,15 @@ import csv
 import html
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from escalate import clock, entry, journal
-from escalate.store import Store
-from escalate.wording import copies_counted_once, stage_guidance
+from escalate.catalogue import Catalogue
+from escalate.challenge import ChallengeState, ChallengeView
+from escalate.journal import LogStore
+from escalate.wording import stage_guidance
 
 CSV_COLUMNS = (
     "challenge",
@@ -62,7 +65,7 @@ class Pseudonyms:
 
 
 def _redact(node: Any, names: Pseudonyms, adults: bool, role: str | None = None) -> Any:
-    if isinstance(node, dict):
+    if isinstance(node, Mapping):
         out = {}
         for key, value in node.items():
             if entry.is_personal(key) and isinstance(value, str) and value:
@@ -83,71 +86,100 @@ WITHHELD = "(withheld)"
 
 
 def _withhold(node: Any, fields: frozenset[str]) -> Any:
-    if isinstance(node, dict):
+    if isinstance(node, Mapping):
         return {k: (WITHHELD if k in fields else _withhold(v, fields)) for k, v in node.items()}
     if isinstance(node, list):
         return [_withhold(v, fields) for v in node]
     return node
 
 
+@dataclass(frozen=True)
+class Cover:
+    """What a file for people says of itself first: when it was made, of what, redacted or not, and
+    the store's head fingerprint an auditor compares with the one the DSL gives them."""
+
+    created_at: str
+    scope: str
+    redacted: bool
+    store_fingerprint: str
+
+
+@dataclass(frozen=True)
+class ChallengeReport:
+    """What the human formats print about one challenge: its view, its chronology, and its case
+    reference as the export shows it (a pseudonym when redacted)."""
+
+    view: ChallengeView
+    rows: list[journal.ChronologyItem]
+    case_ref: str
+
+
 def challenge_report(
-    store: Store, catalogue: Any, challenge: str, names: Pseudonyms | None, withhold: Iterable[str] = ()
-) -> dict[str, Any]:
+    store: LogStore, catalogue: Catalogue | None, challenge: str, names: Pseudonyms | None, withhold: Iterable[str] = ()
+) -> ChallengeReport:
     """Everything the human formats print about one challenge; ``withhold``: free-text fields
     (entry.FREE_TEXT) shown as "(withheld)" wherever they appear."""
     view = journal.view(store, catalogue, challenge, fresh=True)  # from the hashed entries, not the cache
     rows = journal.chronology(store, challenge)
     fields = frozenset(withhold)
     if fields:
-        view["state"] = _withhold(view["state"], fields)
-        for r in rows:
-            r["data"] = _withhold(r["data"], fields)
-            # a correction of a withheld field is withheld too, on the entry and in the amendment itself
-            r["corrected"] = {k: (WITHHELD if k.rsplit(".", 1)[-1] in fields else v) for k, v in r["corrected"].items()}
-            if r["kind"] == "amendment" and str(r["data"].get("field", "")).rsplit(".", 1)[-1] in fields:
-                r["data"]["new_value"] = WITHHELD
-    adults = view["procedure"].applies_to == "adults"
-    case_ref = view["case_ref"]
+        if "decision" in fields:  # the one free-text field the folded state holds
+            view = replace(view, state=replace(view.state, decision=WITHHELD))
+        rows = [_withheld(r, fields) for r in rows]
+    adults = view.procedure.applies_to == "adults"
+    case_ref = view.case_ref
     if names is not None:
         case_ref = names.subject(case_ref, adults)
-        for r in rows:
-            r["data"] = _redact(r["data"], names, adults)
-            r["author"] = dict(r["author"])
-            if r["author"].get("name"):
-                r["author"]["name"] = names.person(r["author"]["name"], "Recorder")
-            r["corrected"] = {
-                k: (names.person(v, None) if entry.is_personal(k.rsplit(".", 1)[-1]) else v)
-                for k, v in r["corrected"].items()
-            }
-    return {"view": view, "rows": rows, "case_ref": case_ref}
+        rows = [_pseudonymised(r, names, adults) for r in rows]
+    return ChallengeReport(view, rows, case_ref)
 
 
-def csv_chunks(reports: list[dict[str, Any]], tz: str) -> Iterator[bytes]:
+def _withheld(r: journal.ChronologyItem, fields: frozenset[str]) -> journal.ChronologyItem:
+    data = _withhold(r.data, fields)
+    # a correction of a withheld field is withheld too, on the entry and in the amendment itself
+    corrected = {k: (WITHHELD if k.rsplit(".", 1)[-1] in fields else v) for k, v in r.corrected.items()}
+    if r.kind == "amendment" and str(data.get("field", "")).rsplit(".", 1)[-1] in fields:
+        data["new_value"] = WITHHELD
+    return replace(r, data=data, corrected=corrected)
+
+
+def _pseudonymised(r: journal.ChronologyItem, names: Pseudonyms, adults: bool) -> journal.ChronologyItem:
+    data = _redact(r.data, names, adults)  # first: a person named in the data is known by their role
+    author = dict(r.author)
+    if author.get("name"):
+        author["name"] = names.person(author["name"], "Recorder")
+    corrected = {
+        k: (names.person(v, None) if entry.is_personal(k.rsplit(".", 1)[-1]) else v) for k, v in r.corrected.items()
+    }
+    return replace(r, data=data, author=author, corrected=corrected)
+
+
+def csv_chunks(reports: list[ChallengeReport], tz: str) -> Iterator[bytes]:
     """UTF-8 with a BOM (so Excel reads it as UTF-8), ISO times, one row per entry, quoted line breaks."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow(CSV_COLUMNS)
     for rep in reports:
-        for r in rep["rows"]:
-            data = dict(r["data"])
+        for r in rep.rows:
+            data = dict(r.data)
             data.pop("procedure_text", None)
             writer.writerow(
                 [
-                    rep["view"]["state"]["challenge"],
-                    r["seq"],
-                    r["cseq"],
-                    r["kind"],
-                    clock.iso(r["occurred_at"]),
-                    clock.iso(r["recorded_at"]),
-                    clock.show(r["occurred_at"], tz),
-                    r["author"].get("name", ""),
-                    r["author"].get("role", ""),
+                    rep.view.state.challenge,
+                    r.seq,
+                    r.cseq,
+                    r.kind,
+                    clock.iso(r.occurred_at) if r.occurred_at else "",
+                    clock.iso(r.recorded_at) if r.recorded_at else "",
+                    clock.show(r.occurred_at, tz),
+                    r.author.get("name", ""),
+                    r.author.get("role", ""),
                     journal.describe(r),
                     json.dumps(data, ensure_ascii=False, sort_keys=True),
-                    "yes" if r["late"] else "",
-                    " ".join(map(str, r["amended_by"])),
-                    r["hash"],
+                    "yes" if r.late else "",
+                    " ".join(map(str, r.amended_by)),
+                    r.hash,
                 ]
             )
         yield buffer.getvalue().encode("utf-8")
@@ -155,47 +187,46 @@ def csv_chunks(reports: list[dict[str, Any]], tz: str) -> Iterator[bytes]:
         buffer.truncate()
 
 
-def markdown_chunks(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -> Iterator[bytes]:
+def markdown_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterator[bytes]:
     yield (
-        f"# Escalation log export\n\nExported {clock.show(clock.from_iso(header['created_at']), tz)}; "
-        f"scope: {header['scope']}; {'redacted' if header['redacted'] else 'not redacted'}; store fingerprint "
-        f"`{header['store_fingerprint']}`.\n\n"
+        f"# Escalation log export\n\nExported {clock.show(clock.from_iso(cover.created_at), tz)}; "
+        f"scope: {cover.scope}; {'redacted' if cover.redacted else 'not redacted'}; store fingerprint "
+        f"`{cover.store_fingerprint}`.\n\n"
     ).encode()
     for rep in reports:
-        v = rep["view"]
-        s, p = v["state"], v["procedure"]
+        v = rep.view
+        s, p = v.state, v.procedure
         lines = [
-            f"## {s['challenge']}: {rep['case_ref']}",
+            f"## {s.challenge}: {rep.case_ref}",
             "",
             f"- Procedure: {p.name} ({p.id}, version {p.version})",
-            f"- Agency challenged: {s['agency']}",
-            f"- Decision challenged: {s['decision']}",
-            f"- Triggers: {', '.join(s['triggers'])}",
-            f"- Stage: {p.stage_label} {v['stage_index']} of {v['stage_count']}: {v['stage'].title}",
-            f"- Status: {s['status']}" + (f" ({s['outcome']})" if s["outcome"] else ""),
-            f"- Timescales missed: ours {v['missed_by']['us']}, theirs {v['missed_by']['them']}, "
-            f"shared {v['missed_by']['both']}",
+            f"- Agency challenged: {s.agency}",
+            f"- Decision challenged: {s.decision}",
+            f"- Triggers: {', '.join(s.triggers)}",
+            f"- Stage: {p.stage_label} {v.stage_index} of {v.stage_count}: {v.stage.title}",
+            f"- Status: {s.status}" + (f" ({s.outcome})" if s.outcome else ""),
+            f"- Timescales missed: ours {v.missed_by.us}, theirs {v.missed_by.them}, shared {v.missed_by.both}",
             "",
             "### Chronology",
             "",
         ]
-        for r in rep["rows"]:
-            marks = (" *(late entry)*" if r["late"] else "") + (
-                f" *(amended by #{', #'.join(map(str, r['amended_by']))})*" if r["amended_by"] else ""
+        for r in rep.rows:
+            marks = (" *(late entry)*" if r.late else "") + (
+                f" *(amended by #{', #'.join(map(str, r.amended_by))})*" if r.amended_by else ""
             )
             text = journal.describe(r).replace("\n", " ")
             lines.append(
-                f"- **#{r['cseq']} {clock.show(r['occurred_at'], tz)}** (recorded "
-                f"{clock.show(r['recorded_at'], tz)} by {r['author'].get('name', '?')}){marks}: {text}"
+                f"- **#{r.cseq} {clock.show(r.occurred_at, tz)}** (recorded "
+                f"{clock.show(r.recorded_at, tz)} by {r.author.get('name', '?')}){marks}: {text}"
             )
         yield ("\n".join(lines) + "\n\n").encode("utf-8")
 
 
-def _ladder_svg(view: dict[str, Any]) -> str:
+def _ladder_svg(view: ChallengeView) -> str:
     """A bar per stage: visited stages filled, days spent, missed timescales counted. No scripts."""
-    p = view["procedure"]
-    stages = p.ladder(view["state"]["route"])
-    visited = {h["stage"]: h for h in view["history"]}
+    p = view.procedure
+    stages = p.ladder(view.state.route)
+    visited = {h.stage: h for h in view.history}
     width, bar = 640, 26
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{len(stages) * (bar + 8) + 8}" '
@@ -204,17 +235,17 @@ def _ladder_svg(view: dict[str, Any]) -> str:
     for i, stage in enumerate(stages):
         y = 8 + i * (bar + 8)
         h = visited.get(stage.number)
-        current = stage.number == view["state"]["stage"]
+        current = stage.number == view.state.stage
         fill = "#1f4e79" if current else ("#9dc3e6" if h else "#eeeeee")
         text_fill = "#ffffff" if current else "#000000"
         full = f"{p.stage_label} {stage.number}: {stage.title}"
         label = _shorten(full, 70)
         extra = ""
         if h:
-            end = h["left_at"] or clock.now()
-            days = (end - h["entered_at"]).days
-            missed = sum(1 for d in h["deadlines"] if d["status"] in ("missed", "met late", "overdue"))
-            settled = " · timescales met" if h["left_at"] else " · no timescale missed yet"
+            end = h.left_at or clock.now()
+            days = (end - h.entered_at).days
+            missed = sum(1 for d in h.deadlines if d.status in ("missed", "met late", "overdue"))
+            settled = " · timescales met" if h.left_at else " · no timescale missed yet"
             extra = f" · {days} day(s)" + (f" · {missed} timescale(s) missed" if missed else settled)
             if current:
                 extra += " · CURRENT"
@@ -227,7 +258,7 @@ def _ladder_svg(view: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def html_chunks(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) -> Iterator[bytes]:
+def html_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterator[bytes]:
     e = html.escape
     yield (
         b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Escalation log export</title>'
@@ -239,29 +270,29 @@ def html_chunks(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) 
     )
     yield (
         f'<div class="cover"><h1>Escalation log export</h1><p>Exported '
-        f"{e(clock.show(clock.from_iso(header['created_at']), tz))}. Scope: {e(header['scope'])} "
-        f"({len(reports)} challenge(s)). {'Personal details are redacted.' if header['redacted'] else ''}</p>"
-        f"<p>Store head fingerprint: <strong>{e(header['store_fingerprint'])}</strong> — compare it with the "
+        f"{e(clock.show(clock.from_iso(cover.created_at), tz))}. Scope: {e(cover.scope)} "
+        f"({len(reports)} challenge(s)). {'Personal details are redacted.' if cover.redacted else ''}</p>"
+        f"<p>Store head fingerprint: <strong>{e(cover.store_fingerprint)}</strong> — compare it with the "
         f"fingerprint the DSL gave you (`escalate verify --expect`).</p></div>"
     ).encode()
     for rep in reports:
-        v = rep["view"]
-        s, p = v["state"], v["procedure"]
+        v = rep.view
+        s, p = v.state, v.procedure
         rows = "".join(
-            f"<tr><td>#{r['cseq']}</td><td>{e(clock.show(r['occurred_at'], tz))}</td>"
-            f"<td>{e(clock.show(r['recorded_at'], tz))}</td><td>{e(r['author'].get('name', '?'))}</td>"
-            f"<td{' class=late' if r['late'] else ''}>{e(journal.describe(r))}"
-            f"{' (late entry)' if r['late'] else ''}"
-            f"{(' (amended by #' + ', #'.join(map(str, r['amended_by'])) + ')') if r['amended_by'] else ''}</td></tr>"
-            for r in rep["rows"]
+            f"<tr><td>#{r.cseq}</td><td>{e(clock.show(r.occurred_at, tz))}</td>"
+            f"<td>{e(clock.show(r.recorded_at, tz))}</td><td>{e(r.author.get('name', '?'))}</td>"
+            f"<td{' class=late' if r.late else ''}>{e(journal.describe(r))}"
+            f"{' (late entry)' if r.late else ''}"
+            f"{(' (amended by #' + ', #'.join(map(str, r.amended_by)) + ')') if r.amended_by else ''}</td></tr>"
+            for r in rep.rows
         )
         yield (
-            f'<section class="challenge"><h2>{e(s["challenge"])}: {e(rep["case_ref"])}</h2>'
+            f'<section class="challenge"><h2>{e(s.challenge)}: {e(rep.case_ref)}</h2>'
             f"<p>Procedure: {e(p.name)} ({e(p.id)}, version {e(p.version)})<br>Agency challenged: "
-            f"{e(s['agency'])}<br>Decision challenged: {e(s['decision'])}<br>Triggers: "
-            f"{e(', '.join(s['triggers']))}<br>Status: {e(s['status'])}"
-            f"{(' (' + e(s['outcome']) + ')') if s['outcome'] else ''}<br>Timescales missed: ours "
-            f"{v['missed_by']['us']}, theirs {v['missed_by']['them']}, shared {v['missed_by']['both']}</p>"
+            f"{e(s.agency)}<br>Decision challenged: {e(s.decision)}<br>Triggers: "
+            f"{e(', '.join(s.triggers))}<br>Status: {e(s.status)}"
+            f"{(' (' + e(s.outcome) + ')') if s.outcome else ''}<br>Timescales missed: ours "
+            f"{v.missed_by.us}, theirs {v.missed_by.them}, shared {v.missed_by.both}</p>"
             f"{_ladder_svg(v)}<h3>Chronology</h3><table><tr><th>#</th><th>Happened</th><th>Recorded</th>"
             f"<th>By</th><th>What</th></tr>{rows}</table></section>"
         ).encode()
@@ -271,52 +302,52 @@ def html_chunks(reports: list[dict[str, Any]], tz: str, header: dict[str, Any]) 
 # --- the dispute pack ---------------------------------------------------------------------
 
 
-def _draft_value(heading: str, rep: dict[str, Any]) -> str:
+def _draft_value(heading: str, rep: ChallengeReport) -> str:
     """Pre-fill a form heading from the record where the heading makes the meaning plain."""
-    v = rep["view"]
-    s = v["state"]
+    v = rep.view
+    s = v.state
     h = heading.lower()
-    opened = rep["rows"][0]["data"]
+    opened = rep.rows[0].data
     if "reference" in h or "child" in h or "name" in h:
-        return str(rep["case_ref"])
+        return str(rep.case_ref)
     if "agenc" in h:
-        return str(s["agency"])
+        return str(s.agency)
     if "disagree" in h or "concern" in h or "nature" in h:
         return str(opened.get("concern", ""))
     if "decision" in h:
-        return str(s["decision"])
+        return str(s.decision)
     if "action" in h or "taken" in h:
         return "; ".join(
-            f"{clock.show(r['occurred_at'])[:15]} {journal.describe(r)}"
-            for r in rep["rows"][1:]
-            if r["kind"] in ("contact", "response", "stepped-up")
+            f"{clock.show(r.occurred_at)[:15]} {journal.describe(r)}"
+            for r in rep.rows[1:]
+            if r.kind in ("contact", "response", "stepped-up")
         )
     if "outcome" in h or "sought" in h:
         return str(opened.get("outcome_sought", ""))
     return "(to complete)"
 
 
-def pack_sections(rep: dict[str, Any], tz: str) -> list[tuple[str, list[str]]]:
+def pack_sections(rep: ChallengeReport, tz: str) -> list[tuple[str, list[str]]]:
     """The dispute pack as (heading, lines): shared by the Markdown, HTML and PDF forms."""
     from escalate.wording import OWNER_WORDS, describe_timescale
 
-    v = rep["view"]
-    s, p = v["state"], v["procedure"]
-    opened = rep["rows"][0]["data"]
+    v = rep.view
+    s, p = v.state, v.procedure
+    opened = rep.rows[0].data
     sections: list[tuple[str, list[str]]] = []
-    author = rep["rows"][0]["author"]
+    author = rep.rows[0].author
     challenger = ", ".join(str(author[k]) for k in ("name", "role", "setting") if author.get(k))
     sections.append(
         (
             "The challenge",
             [
-                f"Case: {rep['case_ref']} ({s['challenge']})",
+                f"Case: {rep.case_ref} ({s.challenge})",
                 f"Raised by: {challenger or '(not recorded)'}",
-                f"Agency challenged: {s['agency']}" + (f", {s['team']}" if s.get("team") else ""),
-                f"Decision challenged: {s['decision']}" + _decision_details(opened, s, tz),
-                f"Triggers: {', '.join(s['triggers'])}",
+                f"Agency challenged: {s.agency}" + (f", {s.team}" if s.team else ""),
+                f"Decision challenged: {s.decision}" + _decision_details(opened, s, tz),
+                f"Triggers: {', '.join(s.triggers)}",
                 f"Procedure: {p.name} ({p.id}, version {p.version})",
-                f"Immediate risk stated: {'yes' if s['immediate_risk'] else 'no'}",
+                f"Immediate risk stated: {'yes' if s.immediate_risk else 'no'}",
             ],
         )
     )
@@ -324,31 +355,31 @@ def pack_sections(rep: dict[str, Any], tz: str) -> list[tuple[str, list[str]]]:
     evidence += [f"Check: {c}" for c in opened.get("checks", [])]
     sections.append(("The concern and the evidence", evidence))
     timeline = []
-    for r in rep["rows"]:
-        if r["kind"] in ("exported",):
+    for r in rep.rows:
+        if r.kind in ("exported",):
             continue
         timeline.append(
-            f"{clock.show(r['occurred_at'], tz)}: {journal.describe(r)}" + (" (recorded late)" if r["late"] else "")
+            f"{clock.show(r.occurred_at, tz)}: {journal.describe(r)}" + (" (recorded late)" if r.late else "")
         )
     sections.append(("Timeline: what was asked of whom, and what came back", timeline))
     timescales = []
-    for h in v["history"]:
-        for d in h["deadlines"]:
-            due = (clock.show(d["due"], tz) if d["due"] else "no date") + (", extended" if d["extended"] else "")
-            met = f", met {clock.show(d['met_at'], tz)}" if d["met_at"] else ""
+    for h in v.history:
+        for d in h.deadlines:
+            due = (clock.show(d.due, tz) if d.due else "no date") + (", extended" if d.extended else "")
+            met = f", met {clock.show(d.met_at, tz)}" if d.met_at else ""
             timescales.append(
-                f"{p.stage_label} {h['stage']}: {d['what']} ({OWNER_WORDS[d['owner']]}; "
-                f"{describe_timescale(d['timescale'])}; due {due}{met}): {d['status'].upper()}"
+                f"{p.stage_label} {h.stage}: {d.what} ({OWNER_WORDS[d.owner]}; "
+                f"{describe_timescale(d.timescale)}; due {due}{met}): {d.status.upper()}"
             )
-    m = v["missed_by"]
-    timescales.append(f"Missed so far: by us {m['us']}, by them {m['them']}, shared {m['both']}")
+    m = v.missed_by
+    timescales.append(f"Missed so far: by us {m.us}, by them {m.them}, shared {m.both}")
     sections.append(("Timescales of the procedure: met or missed, and by whom", timescales))
-    nxt = v["next_stage"]
+    nxt = v.next_stage
     now_lines = [
-        f"Current: {p.stage_label} {v['stage_index']} of {v['stage_count']}: {v['stage'].title}",
-        f"Status: {s['status']}" + (f" ({s['outcome']})" if s["outcome"] else ""),
+        f"Current: {p.stage_label} {v.stage_index} of {v.stage_count}: {v.stage.title}",
+        f"Status: {s.status}" + (f" ({s.outcome})" if s.outcome else ""),
     ]
-    now_lines += stage_guidance(v["stage"], p)  # what to record, its forms, how a gap in the source was read
+    now_lines += stage_guidance(v.stage, p)  # what to record, its forms, how a gap in the source was read
     if nxt:
         now_lines += [
             f"Next if not resolved: {p.stage_label} {nxt.number}: {nxt.title}",
@@ -360,16 +391,16 @@ def pack_sections(rep: dict[str, Any], tz: str) -> list[tuple[str, list[str]]]:
     sections.append(("Where it stands and what the procedure says next", now_lines))
     sections.append(("Outcome sought", [opened.get("outcome_sought") or "(not stated when the challenge was opened)"]))
     drafts: list[str] = []
-    for n in v["stage"].notify:
+    for n in v.stage.notify:
         drafts += [
             f"Draft notification to {n.to}" + (f" ({n.how})" if n.how else ""),
-            f"  Subject: Formal escalation - {rep['case_ref']} - {s['agency']}",
-            f"  We are escalating under {p.name}, {p.stage_label.lower()} {v['stage'].number}. "
-            f"Decision challenged: {s['decision']}. Concern: {opened.get('concern', '')}. "
+            f"  Subject: Formal escalation - {rep.case_ref} - {s.agency}",
+            f"  We are escalating under {p.name}, {p.stage_label.lower()} {v.stage.number}. "
+            f"Decision challenged: {s.decision}. Concern: {opened.get('concern', '')}. "
             f"Outcome sought: {opened.get('outcome_sought') or 'to be agreed'}.",
         ]
     forms = {f.name: f for f in p.forms}
-    for name in list(v["stage"].forms) + [n.form for n in v["stage"].notify if n.form]:
+    for name in list(v.stage.forms) + [n.form for n in v.stage.notify if n.form]:
         form = forms.get(name)
         drafts.append(f"Draft form: {name}" + (f" ({form.url})" if form and form.url else ""))
         for heading in form.fields if form else []:
@@ -380,22 +411,22 @@ def pack_sections(rep: dict[str, Any], tz: str) -> list[tuple[str, list[str]]]:
     return sections
 
 
-def _decision_details(opened: dict[str, Any], state: dict[str, Any], tz: str) -> str:
+def _decision_details(opened: Mapping[str, Any], state: ChallengeState, tz: str) -> str:
     """Who made the decision challenged, their reference for it and when it was received, as known."""
     by = opened.get("decision_by") or {}
     parts = []
-    if isinstance(by, dict) and by.get("name"):
+    if isinstance(by, Mapping) and by.get("name"):
         parts.append("made by " + ", ".join(str(by[k]) for k in ("name", "role", "agency") if by.get(k)))
     if opened.get("decision_ref"):
         parts.append(f"their reference {opened['decision_ref']}")
-    if state["decision_at"]:
-        parts.append(f"received {clock.show(clock.from_iso(state['decision_at']), tz)}")
+    if state.decision_at:
+        parts.append(f"received {clock.show(clock.from_iso(state.decision_at), tz)}")
     return f" ({'; '.join(parts)})" if parts else ""
 
 
-def pack_markdown(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
+def pack_markdown(rep: ChallengeReport, tz: str) -> Iterator[bytes]:
     lines = [
-        f"# Dispute pack: {rep['case_ref']} ({rep['view']['state']['challenge']})",
+        f"# Dispute pack: {rep.case_ref} ({rep.view.state.challenge})",
         "",
         f"Prepared {clock.show(clock.now(), tz)} from the escalate log.",
         "",
@@ -405,7 +436,7 @@ def pack_markdown(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
     yield "\n".join(lines).encode("utf-8")
 
 
-def pack_html(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
+def pack_html(rep: ChallengeReport, tz: str) -> Iterator[bytes]:
     e = html.escape
     yield (
         b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Dispute pack</title><style>'
@@ -413,10 +444,10 @@ def pack_html(rep: dict[str, Any], tz: str) -> Iterator[bytes]:
         b"li{margin:0.2em 0}</style></head><body>"
     )
     yield (
-        f"<h1>Dispute pack: {e(rep['case_ref'])} ({e(rep['view']['state']['challenge'])})</h1>"
+        f"<h1>Dispute pack: {e(rep.case_ref)} ({e(rep.view.state.challenge)})</h1>"
         f"<p>Prepared {e(clock.show(clock.now(), tz))} from the escalate log.</p>"
     ).encode()
-    yield _ladder_svg(rep["view"]).encode("utf-8")
+    yield _ladder_svg(rep.view).encode("utf-8")
     for heading, body in pack_sections(rep, tz):
         items = "".join(f"<li>{e(line.strip())}</li>" for line in body)
         yield f"<h2>{e(heading)}</h2><ul>{items}</ul>".encode()
@@ -444,7 +475,7 @@ def _label(text: str) -> str:
     return _shorten(text, LABEL_CHARS, text[cut:] if keep else "")
 
 
-def _bar_chart(title: str, data: dict[str, int]) -> str:
+def bar_chart(title: str, data: dict[str, int]) -> str:
     """A horizontal bar chart in plain SVG (no scripts, no network), values written beside each bar."""
     e = html.escape
     if not data:
@@ -468,44 +499,3 @@ def _bar_chart(title: str, data: dict[str, int]) -> str:
         )
     parts.append("</svg>")
     return "".join(parts)
-
-
-def audit_html(result: dict[str, Any], tz: str) -> Iterator[bytes]:
-    e = html.escape
-    inputs = "".join(
-        f"<tr><td>{e(i.label)}</td><td>{'OK' if i.ok else 'FAILED: left out'}</td><td>{i.entries}</td>"
-        f"<td>{e(i.problem or '')}</td></tr>"
-        for i in result["inputs"]
-    )
-    w, m = result["working_days_to_resolution"], result["timescales_missed"]
-    resolution = (
-        f"{w['resolved']} resolved; median {w['median']} working days, 90th percentile {w['p90']}"
-        if w["resolved"]
-        else "none resolved yet"
-    )
-    twice = f"<p>{e(copies_counted_once(result['duplicates']))}.</p>" if result["duplicates"] else ""
-    yield (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Escalation audit</title><style>'
-        "body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#111}h1,h2,h3{color:#1f4e79}"
-        "table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px}</style></head><body>"
-        f"<h1>Escalation audit</h1><p>Produced {e(clock.show(clock.now(), tz))}.</p>"
-        "<h2>Inputs (each verified first)</h2><table><tr><th>input</th><th>verified</th><th>entries</th>"
-        f"<th>problem</th></tr>{inputs}</table>"
-        f"<h2>{result['challenges']} challenge(s) from verified inputs</h2>{twice}"
-        f"<p>Working days to resolution: {resolution}.<br>Timescales missed: by us {m['us']}, by them "
-        f"{m['them']}, shared {m['both']}.<br>Open challenges past a deadline: "
-        f"{len(result['open_past_deadline'])}.<br>Late entries: {result['late_entries']}.<br>Exports made: "
-        f"{result['exports']}.</p>"
-    ).encode()
-    for title, key in (
-        ("By trigger", "by_trigger"),
-        ("By agency challenged", "by_agency"),
-        ("By partnership and procedure", "by_procedure"),
-        ("Highest stage reached", "highest_stage"),
-        ("Outcome", "outcomes"),
-    ):
-        yield _bar_chart(title, result[key]).encode("utf-8")
-    yield _bar_chart(
-        "Timescales missed, by side", {"by us": m["us"], "by them": m["them"], "shared": m["both"]}
-    ).encode()
-    yield b"</body></html>\n"

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from escalate import clock, entry
 from escalate.errors import ChallengeError, StoreError
@@ -106,10 +106,12 @@ class StoredEntry(NamedTuple):
     body: bytes
     hash: str
 
-    def content(self) -> dict[str, Any]:
+    def content(self) -> entry.Content:
+        """The entry's content read into its kind's types; bytes that do not hold what escalate
+        writes (not JSON, not UTF-8, a field that does not fit) raise a StoreError naming the entry."""
         try:
-            return entry.split(self.body)[1]
-        except ValueError:  # not JSON, not UTF-8: the bytes were changed outside escalate
+            return entry.parse_content(self.kind, entry.split(self.body)[1])
+        except (ValueError, RecursionError):  # DamagedEntry, or JSON too deep or not UTF-8
             raise damaged_entry(self) from None
 
 
@@ -157,23 +159,33 @@ def uri_of(path: str | os.PathLike[str], readonly: bool = False) -> str:
     return f"file:{text}?mode=ro" if readonly else f"file:{text}"
 
 
+S = TypeVar("S")
+
+
 @dataclass(frozen=True)
-class Fold:
-    """How a challenge's entries fold into its summary. The layer above (:data:`escalate.challenge.FOLD`)
-    hands it to the store, which only runs and caches it: the log knows nothing of challenges."""
+class Fold(Generic[S]):
+    """How a challenge's entries fold into its summary ``S``. The layer above (:data:`escalate.challenge.FOLD`)
+    hands it to the store, which only runs and caches it: the log knows nothing of challenges.
+    ``step`` and ``whole`` raise ValueError for entries that are not a challenge's (changed outside
+    escalate); any other exception is a programming error and is never reported as damage."""
 
     #: the summary of one more entry: (summary so far or None, the entry, its parsed content)
-    step: Callable[[dict[str, Any] | None, StoredEntry, dict[str, Any]], dict[str, Any]]
+    step: Callable[[S | None, StoredEntry, entry.Content], S]
     #: the summary of a whole challenge's entries
-    whole: Callable[[Iterable[StoredEntry]], dict[str, Any]]
-    #: the keys every summary has (a cached one without them is worked out again)
-    keys: frozenset[str]
+    whole: Callable[[Iterable[StoredEntry]], S]
+    #: a cached summary from its text; ValueError if it does not fit (it is worked out again)
+    load: Callable[[str | bytes], S]
+    #: a summary as cached text
+    dump: Callable[[S], str]
+    #: (entries recorded late, times the recording clock ran backwards) of a summary, which its cached
+    #: text holds as ``$.late`` (a list) and ``$.backwards`` (see :meth:`Store.warning_counts`)
+    warnings: Callable[[S], tuple[int, int]]
 
 
-class Store:
+class Store(Generic[S]):
     """The log. Open with :meth:`open`; use as a context manager to close it."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, fold: Fold) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, fold: Fold[S]) -> None:
         self.conn = conn
         self.path = path
         self.fold = fold
@@ -184,7 +196,9 @@ class Store:
     # --- opening -----------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, fold: Fold, create: bool = True, readonly: bool = False) -> Store:
+    def open(
+        cls, path: str | os.PathLike[str], *, fold: Fold[S], create: bool = True, readonly: bool = False
+    ) -> Store[S]:
         from escalate.paths import ensure_private_dir
 
         p = Path(path)
@@ -299,7 +313,7 @@ class Store:
                 pass  # a busy checkpoint is retried by the next writer; nothing is lost
         self.conn.close()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Store[S]:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -315,7 +329,7 @@ class Store:
         author: dict[str, Any],
         data: dict[str, Any],
         *,
-        check: Callable[[dict[str, Any] | None], None] | None = None,
+        check: Callable[[S | None], None] | None = None,
     ) -> StoredEntry:
         """Append one entry (``challenge=None`` opens a new challenge) and return it as stored.
 
@@ -356,7 +370,7 @@ class Store:
         occurred_at: str,
         author: dict[str, Any],
         data: dict[str, Any],
-        check: Callable[[dict[str, Any] | None], None] | None,
+        check: Callable[[S | None], None] | None,
     ) -> StoredEntry:
         fold_step = self.fold.step
         c = self.conn
@@ -397,23 +411,24 @@ class Store:
         body = entry.build(seq, challenge, cseq, kind, prev, cprev, content)
         digest = entry.digest(body)
         stored = StoredEntry(seq, challenge, cseq, kind, occurred_at, content["recorded_at"], body, digest)
+        try:  # what is recorded is read back as it will be read later: nothing that does not fit gets in
+            typed = entry.parse_content(kind, content)
+        except entry.DamagedEntry as exc:
+            raise StoreError(f"not saved: the {kind} entry does not fit its kind ({exc})") from None
         c.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", stored)
         for d, b in disclosures:  # usually none new (people named before keep their disclosure) or one
             c.execute("INSERT OR IGNORE INTO disclosures VALUES (?, ?, ?)", (d, seq, b))
         if kind == "opened":
             c.execute("INSERT INTO challenges VALUES (?, ?)", (challenge, seq))
         try:
-            new_state = fold_step(state, stored, content)
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-            if state is None:
-                raise
-            # the cached fold was changed outside escalate: fold the log again (or say it is damaged)
-            new_state = fold_step(self._rebuild(challenge), stored, content)
+            new_state = fold_step(state, stored, typed)
+        except ValueError as exc:  # the challenge's own entries do not fold: say so, save nothing
+            raise StoreError(f"not saved: {exc}", hint=DAMAGE_HINT) from None
         # an upsert changes the cached row in place (same rowid, index untouched): fewer pages per commit
         c.execute(
             "INSERT INTO state_cache VALUES (?, ?, ?, NULL, NULL) ON CONFLICT (challenge) DO UPDATE SET "
             "cseq = excluded.cseq, state = excluded.state, listing_key = NULL, listing = NULL",
-            (challenge, cseq, json.dumps(new_state, separators=(",", ":"))),
+            (challenge, cseq, self.fold.dump(new_state)),
         )
         return stored
 
@@ -566,8 +581,7 @@ class Store:
         out = []
         for cid, current, late, backwards in rows:
             if not current or late is None or backwards is None:
-                state = self._rebuild(cid)
-                late, backwards = len(state["late"]), state["backwards"]
+                late, backwards = self.fold.warnings(self._rebuild(cid))
             out.append((cid, late, backwards))
         return out
 
@@ -669,7 +683,7 @@ class Store:
                 out[d] = entry.readable_value(b)
         return out
 
-    def state(self, challenge: str, *, fresh: bool = False) -> dict[str, Any]:
+    def state(self, challenge: str, *, fresh: bool = False) -> S:
         """The folded state of one challenge: from the cache when it is current, unless ``fresh``, which
         folds the entries again (the cache is not covered by verify; the entries are)."""
         last = self._q("SELECT max(cseq) FROM entries WHERE challenge = ?", (challenge,))[0][0]
@@ -677,7 +691,7 @@ class Store:
             raise ChallengeError(f"no challenge {challenge!r} in this store")
         return self._rebuild(challenge) if fresh else self._state_in_tx(challenge, last)
 
-    def states(self) -> list[dict[str, Any]]:
+    def states(self) -> list[S]:
         """Folded state of every challenge, oldest first; stale cache rows are rebuilt."""
         rows = self._q(
             "SELECT c.id, s.cseq, s.state, (SELECT max(e.cseq) FROM entries e WHERE e.challenge = c.id) "
@@ -685,7 +699,7 @@ class Store:
         )
         out = []
         for cid, cached_cseq, text, last in rows:
-            cached = _cached(text, self.fold.keys) if cached_cseq == last else None
+            cached = self._cached(text) if cached_cseq == last else None
             out.append(cached if cached is not None else self._rebuild(cid))
         return out
 
@@ -699,7 +713,7 @@ class Store:
         )
         return [(cid, text if cached_key == key else None) for cid, cached_key, text in rows]
 
-    def keep_listings(self, key: str, rows: list[tuple[str, int, dict[str, Any], str]]) -> bool:
+    def keep_listings(self, key: str, rows: list[tuple[str, int, S, str]]) -> bool:
         """Cache list rows: (challenge, last entry number, folded state, row JSON). Best effort, for
         readers: a row is kept only if no entry has been added since, and if another program holds
         the write lock nothing is kept (it is worked out again next time). Returns whether kept."""
@@ -718,7 +732,7 @@ class Store:
                 c.execute(
                     "INSERT OR REPLACE INTO state_cache SELECT ?, ?, ?, ?, ? WHERE "
                     "(SELECT max(cseq) FROM entries WHERE challenge = ?) = ?",
-                    (challenge, cseq, json.dumps(state, separators=(",", ":")), key, text, challenge, cseq),
+                    (challenge, cseq, self.fold.dump(state), key, text, challenge, cseq),
                 )
             c.execute("COMMIT")
         except sqlite3.Error:
@@ -726,32 +740,30 @@ class Store:
             return False
         return True
 
-    def _state_in_tx(self, challenge: str, last_cseq: int) -> dict[str, Any]:
+    def _state_in_tx(self, challenge: str, last_cseq: int) -> S:
         try:
             row = self.conn.execute("SELECT cseq, state FROM state_cache WHERE challenge = ?", (challenge,)).fetchone()
         except (sqlite3.Error, UnicodeDecodeError):  # an unreadable cache row is worked out again
             row = None
-        cached = _cached(row[1], self.fold.keys) if row is not None and row[0] == last_cseq else None
+        cached = self._cached(row[1]) if row is not None and row[0] == last_cseq else None
         return cached if cached is not None else self._rebuild(challenge)
 
-    def _rebuild(self, challenge: str) -> dict[str, Any]:
-        rows = self.entries(challenge)
+    def _cached(self, text: object) -> S | None:
+        """A cached fold, or None if it cannot be read (the cache is worked out from the log, never trusted
+        over it: a damaged row is worked out again)."""
+        if not isinstance(text, (str, bytes)):
+            return None
         try:
-            return self.fold.whole(rows)
-        except StoreError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError, AssertionError):
+            return self.fold.load(text)
+        except (ValueError, RecursionError):  # pydantic's ValidationError is a ValueError
+            return None
+
+    def _rebuild(self, challenge: str) -> S:
+        """One challenge folded from its entries; entries that do not fold are damage, and say so."""
+        try:
+            return self.fold.whole(self.entries(challenge))
+        except ValueError:  # (an entry's bytes that do not read raise StoreError in StoredEntry.content)
             raise damaged_challenge(challenge) from None
-
-
-def _cached(text: Any, keys: frozenset[str]) -> dict[str, Any] | None:
-    """A cached fold, or None if it cannot be read (the cache is worked out from the log, never trusted
-    over it: a damaged row is worked out again)."""
-    try:
-        state = json.loads(text)
-    except (TypeError, ValueError, RecursionError):
-        return None
-    return state if isinstance(state, dict) and keys <= state.keys() else None
 
 
 class _Checkpointer:

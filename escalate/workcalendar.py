@@ -65,8 +65,10 @@ def _region_holidays(region: str) -> dict[dt.date, str]:
     cache = _cache_file(region, version)
     if cache is not None:
         try:
-            return {dt.date.fromisoformat(k): v for k, v in json.loads(cache.read_text(encoding="utf-8")).items()}
-        except (OSError, ValueError, TypeError, AttributeError):
+            kept = json.loads(cache.read_text(encoding="utf-8"))
+            if isinstance(kept, dict) and all(isinstance(v, str) for v in kept.values()):
+                return {dt.date.fromisoformat(k): v for k, v in kept.items()}
+        except (OSError, ValueError):  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
             pass  # missing or damaged: worked out again below
     import holidays
 

@@ -25,3 +25,10 @@ def run_escalate(*argv: str, env: dict[str, str] | None = None, timeout: float =
         timeout=timeout,
         cwd=ROOT,
     )
+
+
+def stored_json(e):
+    """An entry's content as stored: the parsed JSON of its bytes, personal fields as digests."""
+    from escalate import entry
+
+    return entry.split(e.body)[1]

@@ -13,7 +13,11 @@ from escalate.errors import UsageError
 from escalate.exit_codes import ExitCode
 
 if TYPE_CHECKING:  # each command imports what it uses when it runs
+    import datetime as dt
+
     from escalate.catalogue import Catalogue
+    from escalate.challenge import ChallengeView, DeadlineRow, ListView
+    from escalate.journal import ChronologyItem
     from escalate.settings import Settings
 
 
@@ -67,7 +71,7 @@ def cmd_open(args: argparse.Namespace) -> int:
     if args.immediate_risk:
         from escalate.wording import immediate_risk_instruction
 
-        text = immediate_risk_instruction(view["procedure"])
+        text = immediate_risk_instruction(view.procedure)
         err().print(f"[bold red]Immediate risk:[/] {escape(text)}", soft_wrap=True)
     return ExitCode.OK
 
@@ -139,9 +143,13 @@ def cmd_step_up(args: argparse.Namespace) -> int:
         challenge = store.resolve_id(args.challenge)
         stored = journal.step_up(store, settings, challenge, args.reason, args.at)
         view = journal.view(store, catalogue, challenge)
-    stage = view["stage"]
+    stage = view.stage
     plain(f"{stored.challenge} stepped up to stage {stage.number}: {stage.title}")
-    _print_stage_requirements(view)
+    console = out()
+    for n in view.notifications_required:
+        console.print(f"Required: notify {escape(n.to)}" + (f" ({escape(n.how)})" if n.how else ""))
+    for a in stage.actions:
+        console.print(f"  - {escape(a)}")
     return ExitCode.OK
 
 
@@ -188,70 +196,73 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, indent=indent, ensure_ascii=False, default=str)
 
 
-def _deadline_json(row: dict[str, Any]) -> dict[str, Any]:
+def _deadline_json(row: DeadlineRow) -> dict[str, Any]:
     from escalate import clock
     from escalate.wording import describe_timescale
 
     return {
-        "id": row["id"],
-        "stage": row["stage"],
-        "what": row["what"],
-        "owner": row["owner"],
-        "starts": row["starts"],
-        "timescale": describe_timescale(row["timescale"]),
-        "start": clock.iso(row["start"]) if row["start"] else None,
-        "due": clock.iso(row["due"]) if row["due"] else None,
-        "met_at": clock.iso(row["met_at"]) if row["met_at"] else None,
-        "status": row["status"],
-        "extended": bool(row.get("extended")),
+        "id": row.id,
+        "stage": row.stage,
+        "what": row.what,
+        "owner": row.owner,
+        "starts": row.starts,
+        "timescale": describe_timescale(row.timescale),
+        "start": clock.iso(row.start) if row.start else None,
+        "due": clock.iso(row.due) if row.due else None,
+        "met_at": clock.iso(row.met_at) if row.met_at else None,
+        "status": row.status,
+        "extended": row.extended,
     }
 
 
-def _summary_json(view: dict[str, Any]) -> dict[str, Any]:
-    state = view["state"]
-    nd = view["next_deadline"]
+def _summary_json(view: ListView | ChallengeView) -> dict[str, Any]:
+    state = view.state
+    nd = view.next_deadline
     return {
-        "id": state["challenge"],
-        "case_ref": view["case_ref"],
-        "status": state["status"],
-        "outcome": state["outcome"],
-        "procedure": state["procedure_id"],
-        "procedure_version": state["procedure_version"],
-        "procedure_fingerprint": state["fingerprint"],
-        "agency": state["agency"],
-        "triggers": state["triggers"],
-        "stage": state["stage"],
-        "stage_title": view["stage_title"],
-        "stage_count": view["stage_count"],
-        "route": state["route"],
-        "overdue": view["overdue"],
+        "id": state.challenge,
+        "case_ref": view.case_ref,
+        "status": state.status,
+        "outcome": state.outcome,
+        "procedure": state.procedure_id,
+        "procedure_version": state.procedure_version,
+        "procedure_fingerprint": state.fingerprint,
+        "agency": state.agency,
+        "triggers": list(state.triggers),
+        "stage": state.stage,
+        "stage_title": view.stage_title,
+        "stage_count": view.stage_count,
+        "route": state.route,
+        "overdue": view.overdue,
         "next_deadline": _deadline_json(nd) if nd else None,
-        "entries": state["entries"],
+        "entries": state.entries,
     }
 
 
-def _when(view: dict[str, Any], tz: str) -> str:
-    from escalate import clock, workcalendar
-    from escalate.wording import relative_due
+def _next_first(view: ListView) -> tuple[bool, str]:
+    """Soonest next deadline first; challenges without one last."""
+    due = view.next_deadline.due if view.next_deadline is not None else None
+    return (due is None, due.isoformat() if due is not None else "")
 
-    nd = view["next_deadline"]
-    if not nd:
-        return "-"
-    n = workcalendar.working_days_between(clock.now(), nd["due"], view["region"])
-    return f"{clock.show(nd['due'], tz)} ({relative_due(n, nd['status'] == 'overdue')})"
+
+def _when(view: ListView, now: dt.datetime, tz: str) -> str:
+    from escalate.briefing import next_due
+
+    due, words = next_due(view, now, tz)
+    return "-" if due == "-" else f"{due} ({words})"
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from escalate import journal
+    from escalate import clock, journal
 
     settings = _settings()
+    now = clock.now()
     with journal.open_store() as store:
         # Each challenge is derived from the procedure snapshot it was opened under: no discovery needed.
-        views = journal.summaries(store)
+        views = journal.summaries(store, now=now)
     if args.open:
-        views = [v for v in views if v["state"]["status"] == "open"]
+        views = [v for v in views if v.state.status == "open"]
     if args.overdue:
-        views = [v for v in views if v["overdue"]]
+        views = [v for v in views if v.overdue]
     if args.json:
         plain(_dumps([_summary_json(v) for v in views]))
         return ExitCode.OK
@@ -261,31 +272,28 @@ def cmd_list(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     table = Table(
-        caption=f"{len(views)} challenge(s); {sum(1 for v in views if v['overdue'])} with something overdue",
+        caption=f"{len(views)} challenge(s); {sum(1 for v in views if v.overdue)} with something overdue",
         caption_justify="left",
     )
     for col in ("id", "case", "agency", "stage", "status", "next deadline"):
         table.add_column(col, overflow="fold")
-    for v in sorted(
-        views, key=lambda v: (v["next_deadline"] is None, v["next_deadline"]["due"] if v["next_deadline"] else 0)
-    ):
-        state = v["state"]
-        status = "OVERDUE" if v["overdue"] else state["status"]
+    for v in sorted(views, key=_next_first):
+        state = v.state
+        status = "OVERDUE" if v.overdue else state.status
         table.add_row(
-            state["challenge"],
-            escape(v["case_ref"]),
-            escape(state["agency"]),
-            f"{v['stage_index']}/{v['stage_count']}",
+            state.challenge,
+            escape(v.case_ref),
+            escape(state.agency),
+            f"{v.stage_index}/{v.stage_count}",
             status,
-            _when(v, settings.timezone),
+            _when(v, now, settings.timezone),
         )
     out().print(table)
     return ExitCode.OK
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from escalate import clock, journal
-    from escalate.wording import describe_timescale, notification_line, stage_guidance
+    from escalate import briefing, clock, journal
 
     settings = _settings()
     catalogue = _catalogue(args)
@@ -294,128 +302,83 @@ def cmd_show(args: argparse.Namespace) -> int:
         challenge = store.resolve_id(args.challenge)
         view = journal.view(store, catalogue, challenge)
         rows = journal.chronology(store, challenge)
-    state = view["state"]
     if args.json:
-        data = _summary_json(view)
-        data.update(
-            {
-                "deadlines": [_deadline_json(r) for r in view["deadlines"]],
-                "missed": [_deadline_json(r) for r in view["missed"]],
-                "missed_by": view["missed_by"],
-                "late_entries": view["late_entries"],
-                "newer_procedure_version": view["newer_version"],
-                "notifications": [
-                    {"to": n.to, "how": n.how, "form": n.form, "required": n.required, "sent": sent}
-                    for n, sent in view["notifications"]
-                ],
-                "contacts": [
-                    dict(c.model_dump(mode="json"), review_overdue=c.review_overdue(clock.today(tz)))
-                    for c in view["contacts"]
-                ],
-                "next_stage": (
-                    {
-                        "number": view["next_stage"].number,
-                        "title": view["next_stage"].title,
-                        "raised_by": view["next_stage"].raised_by,
-                        "received_by": view["next_stage"].received_by,
-                    }
-                    if view["next_stage"]
-                    else None
-                ),
-                "chronology": [
-                    {
-                        "seq": r["cseq"],
-                        "kind": r["kind"],
-                        "occurred_at": clock.iso(r["occurred_at"]),
-                        "recorded_at": clock.iso(r["recorded_at"]),
-                        "author": r["author"],
-                        "data": r["data"],
-                        "late": r["late"],
-                        "amended_by": r["amended_by"],
-                        "corrected": r["corrected"],
-                        "text": journal.describe(r),
-                    }
-                    for r in rows
-                ],
-            }
-        )
-        if data["chronology"]:  # (none where the store was changed to lose them)
-            data["chronology"][0]["data"].pop("procedure_text", None)  # the snapshot is long; `export` carries it
-        plain(_dumps(data))
+        plain(_dumps(_show_json(view, rows, tz)))
         return ExitCode.OK
     console = out()
-    p = view["procedure"]
-    console.print(f"[bold]{state['challenge']}[/] · case {escape(view['case_ref'])} · {escape(state['agency'])}")
-    console.print(
-        f"Procedure: {escape(p.name)} ({p.id}, version {escape(p.version)})"
-        + (
-            " · [yellow]a newer version of this procedure is loaded; this challenge keeps the version it "
-            "was opened under[/]"
-            if view["newer_version"]
-            else ""
-        )
-    )
-    status = state["status"] + (f" ({state['outcome']})" if state["outcome"] else "")
-    console.print(
-        f"{p.stage_label} {view['stage_index']} of {view['stage_count']}: {escape(view['stage'].title)} · "
-        f"status: {status} · next: {_when(view, tz)}"
-    )
-    console.print("\n[bold]Deadlines of this stage[/]")
-    for r in view["deadlines"]:
-        due = (clock.show(r["due"], tz) if r["due"] else "-") + (" (extended)" if r["extended"] else "")
-        console.print(
-            f"  [{r['status'].upper()}] {escape(r['what'])} ({r['owner']}; "
-            f"{escape(describe_timescale(r['timescale']))}) due {due}"
-        )
-    for n, sent in view["notifications"]:
-        console.print(f"  {escape(notification_line(n, sent))}")
-    for line in stage_guidance(view["stage"], p):
-        console.print(f"  {escape(line)}")
-    if view["missed"]:
-        console.print(
-            f"\n[bold]Timescales missed so far[/]: ours {view['missed_by']['us']}, "
-            f"theirs {view['missed_by']['them']}, shared {view['missed_by']['both']}"
-        )
-    if view["next_stage"] and state["status"] == "open":
-        _print_stage_requirements(view, next_only=True)
-    if view["contacts"]:
-        from escalate.wording import contact_line
-
-        console.print("\n[bold]Named contacts[/] (from the procedure file)")
-        for contact in view["contacts"]:
-            console.print(f"  {escape(contact_line(contact, clock.today(tz)))}")
+    b = briefing.brief(view, clock.now(), tz)
+    console.print(f"[bold]{b.challenge}[/] · case {escape(b.case_ref)} · {escape(b.agency)} · {b.status}")
+    console.print(f"Procedure: {escape(b.procedure)}")
+    if b.newer_version:
+        console.print(f"[yellow]{escape(briefing.NEWER_VERSION)}[/]")
+    console.print(f"{escape(b.position)} · next deadline: {escape(b.next_due)}")
+    for section in b.sections:
+        console.print(f"\n[bold]{escape(section.heading)}[/]{escape(section.lead)}")
+        for line in section.lines:
+            console.print(f"  {escape(line)}")
     console.print("\n[bold]Chronology[/] (occurred · recorded · by)")
     for r in rows:
-        late = " [LATE ENTRY]" if r["late"] else ""
-        amended = f" [amended by #{', #'.join(map(str, r['amended_by']))}]" if r["amended_by"] else ""
-        author = r["author"].get("name", "?")
+        late = " [LATE ENTRY]" if r.late else ""
+        amended = f" [amended by #{', #'.join(map(str, r.amended_by))}]" if r.amended_by else ""
+        author = r.author.get("name", "?")
         console.print(
-            f"#{r['cseq']:<3} {clock.show(r['occurred_at'], tz)} · recorded "
-            f"{clock.show(r['recorded_at'], tz)} · {escape(author)}{late}{amended}"
+            escape(
+                f"#{r.cseq:<3} {clock.show(r.occurred_at, tz)} · recorded "
+                f"{clock.show(r.recorded_at, tz)} · {author}{late}{amended}"
+            )
         )
         console.print(f"     {escape(journal.describe(r))}")
     return ExitCode.OK
 
 
-def _print_stage_requirements(view: dict[str, Any], next_only: bool = False) -> None:
-    console = out()
-    if not next_only:
-        stage = view["stage"]
-        for n in view["notifications_required"]:
-            console.print(f"Required: notify {escape(n.to)}" + (f" ({escape(n.how)})" if n.how else ""))
-        for a in stage.actions:
-            console.print(f"  - {escape(a)}")
-        return
-    nxt = view["next_stage"]
-    console.print(
-        f"\n[bold]If not resolved, next:[/] {view['procedure'].stage_label} {nxt.number}: {escape(nxt.title)}"
+def _show_json(view: ChallengeView, rows: list[ChronologyItem], tz: str) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from escalate import clock, journal
+
+    data = _summary_json(view)
+    nxt = view.next_stage
+    chronology: list[dict[str, Any]] = [
+        {
+            "seq": r.cseq,
+            "kind": r.kind,
+            "occurred_at": clock.iso(r.occurred_at) if r.occurred_at else None,
+            "recorded_at": clock.iso(r.recorded_at) if r.recorded_at else None,
+            "author": dict(r.author),
+            "data": dict(r.data),
+            "late": r.late,
+            "amended_by": list(r.amended_by),
+            "corrected": dict(r.corrected),
+            "text": journal.describe(r),
+        }
+        for r in rows
+    ]
+    if chronology:  # (none where the store was changed to lose them)
+        chronology[0]["data"].pop("procedure_text", None)  # the snapshot is long; `export` carries it
+    data.update(
+        {
+            "deadlines": [_deadline_json(r) for r in view.deadlines],
+            "missed": [_deadline_json(r) for r in view.missed],
+            "missed_by": asdict(view.missed_by),
+            "late_entries": list(view.late_entries),
+            "newer_procedure_version": view.newer_version,
+            "notifications": [
+                {"to": n.to, "how": n.how, "form": n.form, "required": n.required, "sent": due.sent}
+                for due in view.notifications
+                for n in (due.notification,)
+            ],
+            "contacts": [
+                dict(c.model_dump(mode="json"), review_overdue=c.review_overdue(clock.today(tz))) for c in view.contacts
+            ],
+            "next_stage": (
+                {"number": nxt.number, "title": nxt.title, "raised_by": nxt.raised_by, "received_by": nxt.received_by}
+                if nxt
+                else None
+            ),
+            "chronology": chronology,
+        }
     )
-    console.print(
-        f"  raised by: {escape('; '.join(nxt.raised_by) or 'not stated')}; "
-        f"received by: {escape('; '.join(nxt.received_by) or 'not stated')}"
-    )
-    for n in nxt.notify:
-        console.print(f"  notify: {escape(n.to)}" + (f" ({escape(n.how)})" if n.how else ""))
+    return data
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -485,12 +448,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         elif args.all:
             states = store.states()
             if args.open:
-                states = [s for s in states if s["status"] == "open"]
+                states = [s for s in states if s.status == "open"]
             if args.resolved:
-                states = [s for s in states if s["status"] != "open"]
+                states = [s for s in states if s.status != "open"]
             if since:  # whole challenges, so the file still verifies: active on or after the date
-                states = [s for s in states if s["last_at"] >= since]
-            ids = [s["challenge"] for s in states]
+                states = [s for s in states if s.last_at >= since]
+            ids = [s.challenge for s in states]
             filters = (
                 (["open"] if args.open else [])
                 + (["resolved"] if args.resolved else [])
@@ -588,17 +551,16 @@ def cmd_audit(args: argparse.Namespace) -> int | AppRequest:
             result = audit_file.summarise(args.files, store)
     else:
         result = audit_file.summarise(args.files)
-    failed = [i for i in result["inputs"] if not i.ok]
+    failed = [i for i in result.inputs if not i.ok]
     if args.html:
-        from escalate import report
+        from escalate import audit
         from escalate.export import write_atomic
 
         check_output(target, args.force)  # again: the file may have appeared meanwhile
-        write_atomic(target, report.audit_html(result, _settings().timezone))
+        write_atomic(target, audit.audit_html(result, _settings().timezone))
         err().print(f"audit report written to {escape(str(target))}", soft_wrap=True)
     if args.json:
-        data = dict(result, inputs=[i._asdict() for i in result["inputs"]])
-        plain(_dumps(data))
+        plain(_dumps(result.to_json()))
         return ExitCode.CHECK_FAILED if failed else ExitCode.OK
     from rich.table import Table
 
@@ -608,11 +570,11 @@ def cmd_audit(args: argparse.Namespace) -> int | AppRequest:
     inputs = Table(title="Inputs (each verified first)", title_justify="left")
     for col in ("input", "verified", "entries", "problem"):
         inputs.add_column(col, overflow="fold")
-    for i in result["inputs"]:
+    for i in result.inputs:
         inputs.add_row(escape(i.label), "OK" if i.ok else "FAILED: left out", str(i.entries), escape(i.problem or ""))
     console.print(inputs)
-    twice = f" ({copies_counted_once(result['duplicates'])})" if result["duplicates"] else ""
-    console.print(f"\n[bold]{result['challenges']} challenge(s)[/] from verified inputs{twice}\n")
+    twice = f" ({copies_counted_once(result.duplicates)})" if result.duplicates else ""
+    console.print(f"\n[bold]{result.challenges} challenge(s)[/] from verified inputs{twice}\n")
 
     def counts(title: str, data: dict[str, Any]) -> None:
         table = Table(title=title, title_justify="left")
@@ -622,31 +584,28 @@ def cmd_audit(args: argparse.Namespace) -> int | AppRequest:
             table.add_row(escape(str(key)), str(n))
         console.print(table)
 
-    counts("Challenges by trigger", result["by_trigger"])
-    counts("Challenges by agency", result["by_agency"])
-    counts("Challenges by procedure", result["by_procedure"])
-    counts("Challenges by highest stage reached", result["highest_stage"])
-    counts("Challenges by outcome", result["outcomes"])
-    w = result["working_days_to_resolution"]
-    m = result["timescales_missed"]
-    if w["resolved"]:
-        console.print(
-            f"Working days to resolution: {w['resolved']} resolved; median {w['median']}, 90th percentile {w['p90']}"
-        )
+    counts("Challenges by trigger", result.by_trigger)
+    counts("Challenges by agency", result.by_agency)
+    counts("Challenges by procedure", result.by_procedure)
+    counts("Challenges by highest stage reached", result.highest_stage)
+    counts("Challenges by outcome", result.outcomes)
+    w = result.working_days_to_resolution
+    m = result.timescales_missed
+    if w.resolved:
+        console.print(f"Working days to resolution: {w.resolved} resolved; median {w.median}, 90th percentile {w.p90}")
     else:
         console.print("Working days to resolution: none resolved yet")
-    console.print(f"Timescales missed: by us {m['us']}, by them {m['them']}, shared {m['both']}")
+    console.print(f"Timescales missed: by us {m.us}, by them {m.them}, shared {m.both}")
     console.print(
-        f"Open challenges past a deadline: {len(result['open_past_deadline'])}"
+        f"Open challenges past a deadline: {len(result.open_past_deadline)}"
         + (
-            f" ({', '.join(result['open_past_deadline'][:10])}"
-            f"{' ...' if len(result['open_past_deadline']) > 10 else ''})"
-            if result["open_past_deadline"]
+            f" ({', '.join(result.open_past_deadline[:10])}{' ...' if len(result.open_past_deadline) > 10 else ''})"
+            if result.open_past_deadline
             else ""
         )
     )
-    console.print(f"Late entries (recorded over 24 hours after they happened): {result['late_entries']}")
-    console.print(f"Exports made: {result['exports']}")
+    console.print(f"Late entries (recorded over 24 hours after they happened): {result.late_entries}")
+    console.print(f"Exports made: {result.exports}")
     if failed:
         err().print(f"[red]{len(failed)} input(s) failed verification and are not counted.[/]", soft_wrap=True)
         return ExitCode.CHECK_FAILED

@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static, TextArea
 
 from escalate.errors import EscalateError
+from escalate.journal import ChronologyItem
 
 
 @dataclass
@@ -270,7 +271,7 @@ class EntryDialog(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,enter,q", "close", "Close", id="entry_close")]
 
-    def __init__(self, item: dict[str, Any], timezone: str) -> None:
+    def __init__(self, item: ChronologyItem, timezone: str) -> None:
         super().__init__()
         self.item, self.timezone = item, timezone
 
@@ -284,17 +285,14 @@ class EntryDialog(ModalScreen[None]):
         table.add_column("value", overflow="fold")
 
         verify = "Run escalate verify, which names the first damaged entry."
-        if "unreadable" in self.item:  # the chronology found its bytes changed outside escalate
-            rows, summary = [], f"{self.item['unreadable']}. {verify}"
+        if self.item.unreadable:  # the chronology found its bytes changed outside escalate
+            rows, summary = [], f"{self.item.unreadable}. {verify}"
         else:
-            try:
-                rows, summary = journal.details(self.item, self.timezone), journal.describe(self.item)
-            except (EscalateError, KeyError, TypeError, ValueError, AttributeError):  # changed outside escalate
-                rows, summary = [], f"This entry cannot be read: it was changed outside escalate. {verify}"
+            rows, summary = journal.details(self.item, self.timezone), journal.describe(self.item)
         for label, value in rows:
             table.add_row(label, value)
         with VerticalScroll(classes="dialog help", id="entry-detail"):
-            yield Label(f"Entry #{self.item['cseq']}: {self.item['kind']}", classes="dialog-title")
+            yield Label(f"Entry #{self.item.cseq}: {self.item.kind}", classes="dialog-title")
             yield Static(summary, markup=False)
             yield Static(table)
             yield Static("Esc or Enter closes.", classes="field-help")

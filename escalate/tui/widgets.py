@@ -8,6 +8,7 @@ is first drawn.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -23,9 +24,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
-from escalate import clock, workcalendar
-from escalate.errors import EscalateError
-from escalate.wording import relative_due
+from escalate import briefing, clock, journal
+from escalate.challenge import ChallengeView
+from escalate.journal import ChronologyItem
 
 PAGE = 100
 LINES_PER_ENTRY = 3  # header, what happened, blank
@@ -48,17 +49,17 @@ class Chronology(ScrollView, can_focus=True):
     class Opened(Message):
         """Enter (or a double click) on an entry: the screen shows it in full."""
 
-        def __init__(self, item: dict[str, Any]) -> None:
+        def __init__(self, item: ChronologyItem) -> None:
             super().__init__()
             self.item = item
 
-    def __init__(self, fetch: Callable[[int, int], list[dict[str, Any]]], timezone: str, **kw: Any) -> None:
+    def __init__(self, fetch: Callable[[int, int], list[ChronologyItem]], timezone: str, **kw: Any) -> None:
         """``fetch(after, limit)``: chronology items (see journal.annotate) after entry ``after``."""
         super().__init__(**kw)
         self.fetch, self.timezone = fetch, timezone
         self.total = 0
         self.cursor = 0
-        self.pages: dict[int, list[dict[str, Any]]] = {}
+        self.pages: dict[int, list[ChronologyItem]] = {}
 
     def reload(self, total: int) -> None:
         self.total = total
@@ -83,8 +84,8 @@ class Chronology(ScrollView, can_focus=True):
         self.refresh()
 
     def action_open(self) -> None:
-        item = self.item(self.cursor) if self.total else {}
-        if item:  # (none where a page could not be read: the store's message is already shown)
+        item = self.item(self.cursor) if self.total else None
+        if item is not None:  # (none where a page could not be read: the store's message is already shown)
             self.post_message(self.Opened(item))
 
     def on_click(self, event: events.Click) -> None:
@@ -101,12 +102,12 @@ class Chronology(ScrollView, can_focus=True):
     def on_blur(self) -> None:
         self.refresh()
 
-    def item(self, index: int) -> dict[str, Any]:
+    def item(self, index: int) -> ChronologyItem | None:
         page = index // PAGE
         if page not in self.pages:
             self.pages[page] = self.fetch(page * PAGE, PAGE)
         rows = self.pages[page]
-        return rows[index % PAGE] if index % PAGE < len(rows) else {}
+        return rows[index % PAGE] if index % PAGE < len(rows) else None
 
     def render_line(self, y: int) -> Strip:
 
@@ -116,29 +117,29 @@ class Chronology(ScrollView, can_focus=True):
         if index >= self.total or part == 2:
             return Strip.blank(width, self.rich_style)
         item = self.item(index)
-        if not item:
+        if item is None:
             return Strip.blank(width, self.rich_style)
-        if "unreadable" in item:  # changed outside escalate: its place, and what to do
+        if item.unreadable:  # changed outside escalate: its place, and what to do
             text = (
-                f"#{item['cseq']} {item['kind']}: this entry cannot be read"
+                f"#{item.cseq} {item.kind}: this entry cannot be read"
                 if part == 0
                 else "   it was changed outside escalate: run escalate verify, which names the first damaged entry"
             )
             style = self.rich_style + Style(bold=part == 0)
         elif part == 0:
             marks = ""
-            if item["late"]:
+            if item.late:
                 marks += " [LATE ENTRY]"
-            if item["amended_by"]:
-                marks += " [amended by #" + ", #".join(map(str, item["amended_by"])) + "]"
-            author = item["author"].get("name", "?")
+            if item.amended_by:
+                marks += " [amended by #" + ", #".join(map(str, item.amended_by)) + "]"
+            author = item.author.get("name", "?")
             text = (
-                f"#{item['cseq']} {clock.show(item['occurred_at'], self.timezone)} · recorded "
-                f"{clock.show(item['recorded_at'], self.timezone)} · {author}{marks}"
+                f"#{item.cseq} {clock.show(item.occurred_at, self.timezone)} · recorded "
+                f"{clock.show(item.recorded_at, self.timezone)} · {author}{marks}"
             )
             style = self.rich_style + Style(bold=True)
         else:
-            text = "   " + _described(item)
+            text = "   " + journal.describe(item)
             style = self.rich_style
         if index == self.cursor and self.has_focus:
             style += Style(reverse=True)
@@ -149,17 +150,7 @@ class Chronology(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, self.total * LINES_PER_ENTRY)
 
 
-def _described(item: dict[str, Any]) -> str:
-    """What an entry records, or that it cannot be read (changed outside escalate: verify names it)."""
-    from escalate import journal
-
-    try:
-        return journal.describe(item)
-    except EscalateError:
-        return "(this entry cannot be read: run escalate verify)"
-
-
-def challenge_tabs(fetch: Callable[[int, int], list[dict[str, Any]]], timezone: str) -> ComposeResult:
+def challenge_tabs(fetch: Callable[[int, int], list[ChronologyItem]], timezone: str) -> ComposeResult:
     """The tabs of a challenge (Now, Ladder, Chronology), for the DSL's view and the auditor's."""
     with TabbedContent(initial="tab-now"):
         with TabPane("Now", id="tab-now"):
@@ -198,35 +189,27 @@ def esc(text: str) -> str:
     return str(text).replace("[", "\\[")
 
 
-def ladder_text(view: dict[str, Any], tz: str) -> str:
-    """All stages of the route, the current one marked, with time spent and each stage's timescales."""
-    from escalate.wording import describe_timescale
-
-    procedure = view["procedure"]
-    state = view["state"]
-    visited = {h["stage"]: h for h in view["history"]}
-    lines = []
-    for stage in procedure.ladder(state["route"]):
-        mark = ">>" if stage.number == state["stage"] else ("ok" if stage.number in visited else "  ")
-        current = " (current)" if stage.number == state["stage"] else ""
-        lines.append(f"{mark} {procedure.stage_label} {stage.number}: {stage.title}{current}")
-        timescales = "; ".join(f"{d.id}: {describe_timescale(d.timescale)}" for d in stage.deadlines)
-        if timescales:
-            lines.append(f"     {timescales}")
-        h = visited.get(stage.number)
-        if h:
-            left = clock.show(h["left_at"], tz) if h["left_at"] else "now"
-            lines.append(f"     entered {clock.show(h['entered_at'], tz)}, until {left}")
+def briefing_text(view: ChallengeView, now: dt.datetime, tz: str, *, hints: bool = True) -> str:
+    """The Now tab: the challenge's briefing (:mod:`escalate.briefing`, which `escalate show` prints too),
+    headings in bold. ``hints`` names the key that steps up (not in read-only views)."""
+    lines: list[str] = []
+    for section in briefing.brief(view, now, tz).sections:
+        hint = " (u steps up)" if hints and section.heading == "If not resolved, next" else ""
+        lines.append(("\n" if lines else "") + f"[b]{esc(section.heading)}[/]{esc(section.lead)}{hint}")
+        lines += [f"  {esc(line)}" for line in section.lines]
     return "\n".join(lines)
 
 
-def when_text(view: dict[str, Any], now: Any, tz: str) -> tuple[str, str]:
-    """(due date, relative words) for a challenge's next deadline; words never rely on colour."""
-    nd = view["next_deadline"]
-    if view["state"]["status"] != "open":
-        return "-", view["state"]["outcome"] or view["state"]["status"]
-    if nd is None:
-        return "-", "no timed deadline"
-    n = workcalendar.working_days_between(now, nd["due"], view["region"])
-    rel = relative_due(n, nd["status"] == "overdue")
-    return nd["due"].astimezone(clock.zone(tz)).strftime("%a %d %b %H:%M"), rel
+def header_text(view: ChallengeView, now: dt.datetime, tz: str) -> str:
+    """A challenge's screen header: who and where it stands, and its next deadline."""
+    b = briefing.brief(view, now, tz)
+    newer = f"\n[b]{esc(briefing.NEWER_VERSION)}[/]" if b.newer_version else ""
+    return (
+        f"[b]{esc(b.case_ref)}[/] · {b.challenge} · {esc(b.agency)} · {esc(b.status)}\n"
+        f"{esc(b.procedure)} · {esc(b.position)}\nNext deadline: {esc(b.next_due)}{newer}"
+    )
+
+
+def ladder_text(view: ChallengeView, tz: str) -> str:
+    """All stages of the route, the current one marked, with time spent and each stage's timescales."""
+    return "\n".join(briefing.ladder(view, tz))

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 
 import pytest
+from helpers import stored_json
 from logtools import SETTINGS, open_fictional
 
 from escalate import journal, verify
@@ -83,7 +84,7 @@ def test_unredacted_exports_show_names_and_are_recorded(store_home, tmp_path, ru
     assert b"Sam Fictional" in out.read_bytes()
     with store_at(store_home / "escalate.sqlite3") as s:
         last = s.entries("C-0001")[-1]
-    data = last.content()["data"]
+    data = stored_json(last)["data"]
     import hashlib
 
     assert last.kind == "exported" and data["format"] == fmt
@@ -142,7 +143,7 @@ def test_dispute_pack(store_home, tmp_path, run_cli, fmt):
     assert code == 0, err
     with store_at(store_home / "escalate.sqlite3") as s:
         last = s.entries("C-0001")[-1]
-    assert last.kind == "exported" and last.content()["data"]["scope"] == "dispute pack"
+    assert last.kind == "exported" and stored_json(last)["data"]["scope"] == "dispute pack"
     if fmt == "pdf":
         assert out.read_bytes().startswith(b"%PDF")
         if shutil.which("pdftotext") is None:
@@ -736,7 +737,7 @@ def test_the_pack_says_who_made_the_decision_and_their_reference_for_it(isolated
     )
     assert code == 0, err
     with store_at(isolated_home / "escalate.sqlite3") as s:
-        data = s.entries("C-0001")[0].content()["data"]
+        data = stored_json(s.entries("C-0001")[0])["data"]
         assert data["decision_ref"] == "REF-0042"
         assert set(data["subject_name"]) == {"_sd"}  # the name is a personal field: held as a digest
     redacted = tmp_path / "redacted.md"

@@ -122,7 +122,7 @@ def test_audit_charts_name_each_partnership_and_procedure_whole(isolated_home, r
     """The chart by partnership and procedure cut its labels at 40 characters, which hid the
     procedure's id: labels are shown whole up to 72 characters; a longer one keeps its closing
     "(procedure id)" and is whole in a tooltip."""
-    from escalate.report import LABEL_CHARS, _bar_chart
+    from escalate.report import LABEL_CHARS, bar_chart
 
     build(isolated_home)
     out = tmp_path / "audit.html"
@@ -137,7 +137,7 @@ def test_audit_charts_name_each_partnership_and_procedure_whole(isolated_home, r
         assert shown == name or "\u2026" in shown
     assert any(len(name) > LABEL_CHARS for name in names)
     plain = "A label with no procedure id that runs on and on and on and on past the width"
-    chart = _bar_chart("By agency challenged", {plain: 3})
+    chart = bar_chart("By agency challenged", {plain: 3})
     assert f">{plain[: LABEL_CHARS - 1]}\u2026</text>" in chart
 
 

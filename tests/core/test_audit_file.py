@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 
 import pytest
 from logtools import SETTINGS, open_fictional
@@ -153,7 +154,7 @@ def test_a_file_that_one_process_finds_wrong_gets_no_answer_from_two(exported, t
         path = _write(tmp_path / "t.jsonl", lines)
         assert audit_file.read(str(path), {}, NOW) is None, name
         # and the caller's one-process reading says what is wrong
-        inputs = audit_file.summarise([str(path)], now=NOW)["inputs"]
+        inputs = audit_file.summarise([str(path)], now=NOW).inputs
         assert not inputs[0].ok and inputs[0].problem, name
         assert inputs[0].problem.isascii() or "surrogate" not in name, inputs[0].problem  # printable
     assert audit_file.read(str(_write(tmp_path / "t.jsonl", _rechained(_lines(exported), {}))), {}, NOW) is not None
@@ -169,12 +170,18 @@ def test_a_disclosure_carried_by_the_other_share_sends_the_file_to_one_process(e
         carrier = next(r for r in recs if r["disclosures"] and r["challenge"] == carrier_challenge)
         digest = next(iter(carrier["disclosures"]))
         target = next(i for i, r in enumerate(recs, 1) if r["challenge"] == "C-0001" and r["kind"] == "contact")
-        change = {target: lambda b: b.replace('"role":"SW"', f'"role":{{"_sd":"{digest}"}}', 1)}
+        # the person the contact was with, named by the other challenge's digest (a personal field, so
+        # the entry is still one escalate could write; its own digest has its disclosure on its line)
+        change = {
+            target: lambda b: re.sub(
+                r'"with":\{"name":\{"_sd":"[0-9a-f]{64}"\}', f'"with":{{"name":{{"_sd":"{digest}"}}', b, count=1
+            )
+        }
         return _write(tmp_path / f"{carrier_challenge}.jsonl", _rechained(lines, change))
 
     other_share = naming("C-0002")  # challenges alternate between the shares in order of first appearance
     assert audit_file.read(str(other_share), {}, NOW) is None
-    assert audit_file.summarise([str(other_share)], now=NOW)["inputs"][0].ok  # it verifies: one process counts it
+    assert audit_file.summarise([str(other_share)], now=NOW).inputs[0].ok  # it verifies: one process counts it
     same_share = naming("C-0003")
     assert audit_file.read(str(same_share), {}, NOW) == one_process(same_share)
 
@@ -195,7 +202,7 @@ def test_a_child_that_fails_or_cannot_start_leaves_the_file_to_one_process(expor
     monkeypatch.setattr(audit_file, "_share", real)
     monkeypatch.setattr(os, "fork", no_fork)
     assert audit_file.read(str(exported), {}, NOW) is None
-    assert audit_file.summarise([str(exported)], now=NOW)["challenges"] == 6
+    assert audit_file.summarise([str(exported)], now=NOW).challenges == 6
 
 
 def test_small_files_are_read_in_one_process(exported, monkeypatch):

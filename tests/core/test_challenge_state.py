@@ -68,10 +68,10 @@ def test_deadlines_over_christmas(store, procs, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: at("2026-12-18T12:00"))
     open_in(store, procs, "fictional-test", "2026-12-18T10:00")
     view = journal.view(store, procs, "C-0001", now=at("2026-12-18T12:00"))
-    raise_, reply = view["deadlines"]
-    assert local(raise_["due"]) == dt.datetime(2026, 12, 22, 17, 0)  # 2 working days from Friday
-    assert raise_["status"] == "due"
-    assert reply["status"] == "waiting"  # starts when we raise the concern
+    raise_, reply = view.deadlines
+    assert local(raise_.due) == dt.datetime(2026, 12, 22, 17, 0)  # 2 working days from Friday
+    assert raise_.status == "due"
+    assert reply.status == "waiting"  # starts when we raise the concern
     journal.record(
         store,
         SETTINGS,
@@ -81,12 +81,12 @@ def test_deadlines_over_christmas(store, procs, monkeypatch):
         "2026-12-18T11:00",
     )
     view = journal.view(store, procs, "C-0001", now=at("2026-12-18T12:00"))
-    raise_, reply = view["deadlines"]
-    assert raise_["status"] == "met"
-    assert local(reply["due"]) == dt.datetime(2026, 12, 23, 17, 0)
+    raise_, reply = view.deadlines
+    assert raise_.status == "met"
+    assert local(reply.due) == dt.datetime(2026, 12, 23, 17, 0)
     later = journal.view(store, procs, "C-0001", now=at("2026-12-29T09:00"))
-    assert later["deadlines"][1]["status"] == "overdue" and later["overdue"]
-    assert later["missed_by"]["them"] == 1
+    assert later.deadlines[1].status == "overdue" and later.overdue
+    assert later.missed_by.them == 1
 
 
 def test_a_deadline_extended_before_its_clock_starts_takes_the_agreed_date(store, procs, monkeypatch):
@@ -94,7 +94,7 @@ def test_a_deadline_extended_before_its_clock_starts_takes_the_agreed_date(store
     used to be recorded and then not shown), and it is met by their reply as before."""
     monkeypatch.setattr(clock, "now", lambda: at("2026-12-18T12:00"))
     open_in(store, procs, "fictional-test", "2026-12-18T10:00")
-    reply_id = journal.view(store, procs, "C-0001", now=at("2026-12-18T12:00"))["deadlines"][1]["id"]
+    reply_id = journal.view(store, procs, "C-0001", now=at("2026-12-18T12:00")).deadlines[1].id
     journal.record(
         store,
         SETTINGS,
@@ -103,22 +103,22 @@ def test_a_deadline_extended_before_its_clock_starts_takes_the_agreed_date(store
         {"deadline": reply_id, "new_due": "2027-01-08T17:00", "reason": "agreed at the meeting"},
         "2026-12-18T11:00",
     )
-    reply = journal.view(store, procs, "C-0001", now=at("2026-12-18T12:00"))["deadlines"][1]
-    assert reply["status"] == "due" and reply["extended"] and local(reply["due"]) == dt.datetime(2027, 1, 8, 17, 0)
-    assert journal.view(store, procs, "C-0001", now=at("2027-01-11T09:00"))["deadlines"][1]["status"] == "overdue"
+    reply = journal.view(store, procs, "C-0001", now=at("2026-12-18T12:00")).deadlines[1]
+    assert reply.status == "due" and reply.extended and local(reply.due) == dt.datetime(2027, 1, 8, 17, 0)
+    assert journal.view(store, procs, "C-0001", now=at("2027-01-11T09:00")).deadlines[1].status == "overdue"
     monkeypatch.setattr(clock, "now", lambda: at("2027-01-04T12:00"))
     journal.record(
         store, SETTINGS, "C-0001", "response", {"decision": "Strategy discussion agreed"}, "2027-01-04T10:00"
     )
-    assert journal.view(store, procs, "C-0001", now=at("2027-01-11T09:00"))["deadlines"][1]["status"] == "met"
+    assert journal.view(store, procs, "C-0001", now=at("2027-01-11T09:00")).deadlines[1].status == "met"
 
 
 def test_scottish_new_year(store, procs, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: at("2026-12-31T12:00"))
     open_in(store, procs, "fictional-test", "2026-12-31T10:00")
     open_in(store, procs, "fictional-scotland", "2026-12-31T10:00")
-    ew = journal.view(store, procs, "C-0001", now=at("2026-12-31T12:00"))["deadlines"][0]["due"]
-    sc = journal.view(store, procs, "C-0002", now=at("2026-12-31T12:00"))["deadlines"][0]["due"]
+    ew = journal.view(store, procs, "C-0001", now=at("2026-12-31T12:00")).deadlines[0].due
+    sc = journal.view(store, procs, "C-0002", now=at("2026-12-31T12:00")).deadlines[0].due
     assert local(ew).date() == dt.date(2027, 1, 5)  # 1 Jan holiday; Mon 4, Tue 5
     assert local(sc).date() == dt.date(2027, 1, 6)  # 1 Jan, 4 Jan (2 Jan observed) holidays in Scotland
 
@@ -139,8 +139,8 @@ def test_extension_and_pause(store, procs, monkeypatch):
         },
         "2026-11-24T10:00",
     )
-    d = journal.view(store, procs, "C-0001", now=at("2026-11-30T12:00"))["deadlines"][0]
-    assert local(d["due"]) == dt.datetime(2026, 12, 4, 17, 0) and d["status"] == "due" and d["extended"]
+    d = journal.view(store, procs, "C-0001", now=at("2026-11-30T12:00")).deadlines[0]
+    assert local(d.due) == dt.datetime(2026, 12, 4, 17, 0) and d.status == "due" and d.extended
     journal.record(
         store,
         SETTINGS,
@@ -149,12 +149,12 @@ def test_extension_and_pause(store, procs, monkeypatch):
         {"deadline": "raise", "reason": "family moved"},
         "2026-11-30T10:00",
     )
-    d = journal.view(store, procs, "C-0001", now=at("2026-12-10T12:00"))["deadlines"][0]
-    assert d["status"] == "paused"
+    d = journal.view(store, procs, "C-0001", now=at("2026-12-10T12:00")).deadlines[0]
+    assert d.status == "paused"
     monkeypatch.setattr(clock, "now", lambda: at("2026-12-02T12:00"))
     journal.record(store, SETTINGS, "C-0001", "deadline-resumed", {"deadline": "raise"}, "2026-12-02T10:00")
-    d = journal.view(store, procs, "C-0001", now=at("2026-12-02T12:00"))["deadlines"][0]
-    assert local(d["due"]) == dt.datetime(2026, 12, 6, 17, 0)  # the two paused days added back
+    d = journal.view(store, procs, "C-0001", now=at("2026-12-02T12:00")).deadlines[0]
+    assert local(d.due) == dt.datetime(2026, 12, 6, 17, 0)  # the two paused days added back
     with pytest.raises(ChallengeError, match="not paused"):
         journal.record(store, SETTINGS, "C-0001", "deadline-resumed", {"deadline": "raise"})
 
@@ -175,8 +175,8 @@ def test_protective_timescale_whichever_is_less(store, monkeypatch):
         at="2026-11-23T09:00",
         protective_by="2026-11-25T12:00",
     )
-    d = journal.view(store, catalogue, "C-0001", now=at("2026-11-23T12:00"))["deadlines"][0]
-    assert local(d["due"]) == dt.datetime(2026, 11, 25, 12, 0)  # sooner than a working week
+    d = journal.view(store, catalogue, "C-0001", now=at("2026-11-23T12:00")).deadlines[0]
+    assert local(d.due) == dt.datetime(2026, 11, 25, 12, 0)  # sooner than a working week
 
 
 def test_step_up_shows_next_stage_and_refuses_past_the_last(store, procs, monkeypatch):
@@ -184,8 +184,8 @@ def test_step_up_shows_next_stage_and_refuses_past_the_last(store, procs, monkey
     open_in(store, procs, "fictional-test", "2026-11-23T10:00")
     journal.step_up(store, SETTINGS, "C-0001", "no reply", "2026-11-27T10:00")
     view = journal.view(store, procs, "C-0001", now=at("2026-11-30T12:00"))
-    assert view["state"]["stage"] == 2 and view["next_stage"] is None
-    assert {r["id"] for r in view["missed"]} == {"raise"}  # stage 1's raise was never met
+    assert view.state.stage == 2 and view.next_stage is None
+    assert {r.id for r in view.missed} == {"raise"}  # stage 1's raise was never met
     with pytest.raises(ChallengeError, match="last stage"):
         journal.step_up(store, SETTINGS, "C-0001", "again")
 
@@ -197,7 +197,7 @@ def test_resolved_challenge_refuses_entries_until_reopened(store, procs, monkeyp
         journal.record(store, SETTINGS, "C-0001", "contact", {"direction": "made", "medium": "phone", "summary": "x"})
     journal.record(store, SETTINGS, "C-0001", "reopened", {"reason": "new bruising"})
     journal.record(store, SETTINGS, "C-0001", "contact", {"direction": "made", "medium": "phone", "summary": "x"})
-    assert store.state("C-0001")["status"] == "open"
+    assert store.state("C-0001").status == "open"
 
 
 def test_amendment_keeps_the_original_and_marks_the_correction(store, procs):
@@ -213,8 +213,8 @@ def test_amendment_keeps_the_original_and_marks_the_correction(store, procs):
     journal.amend(store, SETTINGS, "C-0001", 2, "summary", "Spoke to the duty social worker", "wrong person")
     journal.amend(store, SETTINGS, "C-0001", 2, "with.name", "Sam Fictional", "misspelt")
     rows = journal.chronology(store, "C-0001")
-    assert rows[1]["data"]["summary"] == "Spoke to SW"  # the original stays
-    assert rows[1]["amended_by"] == [3, 4]
+    assert rows[1].data["summary"] == "Spoke to SW"  # the original stays
+    assert rows[1].amended_by == (3, 4)
     assert "Spoke to the duty social worker [corrected]" in journal.describe(rows[1])
     body = b"".join(bytes(e.body) for e in store.entries("C-0001"))
     assert b"Sam Fictional" not in body  # a corrected name is concealed too
@@ -225,7 +225,7 @@ def test_amendment_keeps_the_original_and_marks_the_correction(store, procs):
 def test_late_entries_and_future_times(store, procs, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: at("2026-11-30T12:00"))
     open_in(store, procs, "fictional-test", "2026-11-23T10:00")
-    assert store.state("C-0001")["late"] == [1]
+    assert store.state("C-0001").late == (1,)
     with pytest.raises(UsageError, match="in the future"):
         journal.record(store, SETTINGS, "C-0001", "note", {"summary": "x"}, "2026-12-01T10:00")
 
@@ -239,8 +239,8 @@ def test_newer_procedure_version_is_flagged_and_snapshot_kept(store, tmp_path, m
     (folder / "m.toml").write_text((DATA / "minimal.toml").read_text().replace("amount = 2", "amount = 9"))
     newer = discover([str(folder)])
     view = journal.view(store, newer, "C-0001", now=at("2026-11-23T12:00"))
-    assert view["newer_version"]
-    assert view["deadlines"][0]["timescale"].amount == 2  # the snapshot, not the edited file
+    assert view.newer_version
+    assert view.deadlines[0].timescale.amount == 2  # the snapshot, not the edited file
 
 
 def test_immediate_risk_uses_the_skip_rule(store, tmp_path):
@@ -264,7 +264,7 @@ def test_immediate_risk_uses_the_skip_rule(store, tmp_path):
         immediate_risk=True,
     )
     state = store.state("C-0001")
-    assert state["stage"] == 2 and state["skip_rule"] == "now"
+    assert state.stage == 2 and state.skip_rule == "now"
 
 
 def test_settings_required_before_recording(store, procs):
@@ -380,26 +380,26 @@ def test_a_limit_over_several_stages_is_kept_once_across_them(store, limited, mo
     monkeypatch.setattr(clock, "now", lambda: at("2026-11-25T12:00"))
     open_in(store, limited, "fictional-limited", "2026-11-23T10:00")  # Monday
     view = journal.view(store, limited, "C-0001", now=at("2026-11-24T12:00"))
-    talk, limit = view["deadlines"]
-    assert limit["id"] == "limit:first-two" and limit["owner"] == "both"
-    assert "Stages 1 to 2, overall" in limit["what"]
-    assert local(limit["due"]) == dt.datetime(2026, 11, 26, 17, 0) and limit["status"] == "due"
-    assert view["next_deadline"]["id"] == "limit:first-two"
+    talk, limit = view.deadlines
+    assert limit.id == "limit:first-two" and limit.owner == "both"
+    assert "Stages 1 to 2, overall" in limit.what
+    assert local(limit.due) == dt.datetime(2026, 11, 26, 17, 0) and limit.status == "due"
+    assert view.next_deadline.id == "limit:first-two"
     journal.step_up(store, SETTINGS, "C-0001", "no agreement", "2026-11-25T10:00")
     view = journal.view(store, limited, "C-0001", now=at("2026-11-30T12:00"))
-    assert [r["id"] for r in view["history"][0]["deadlines"]] == ["talk"]  # once: with the last stage in range
-    assert [r["id"] for r in view["deadlines"]] == ["talk", "limit:first-two"]
-    assert view["deadlines"][1]["status"] == "overdue" and view["overdue"]
-    assert view["missed_by"]["both"] == 1 and [r["id"] for r in view["missed"]] == ["limit:first-two"]
-    listed = {row["state"]["challenge"]: row for row in journal.summaries(store, limited, now=at("2026-11-30T12:00"))}
-    assert listed["C-0001"]["overdue"] and listed["C-0001"]["next_deadline"]["id"] == "limit:first-two"
+    assert [r.id for r in view.history[0].deadlines] == ["talk"]  # once: with the last stage in range
+    assert [r.id for r in view.deadlines] == ["talk", "limit:first-two"]
+    assert view.deadlines[1].status == "overdue" and view.overdue
+    assert view.missed_by.both == 1 and [r.id for r in view.missed] == ["limit:first-two"]
+    listed = {row.state.challenge: row for row in journal.summaries(store, limited, now=at("2026-11-30T12:00"))}
+    assert listed["C-0001"].overdue and listed["C-0001"].next_deadline.id == "limit:first-two"
     monkeypatch.setattr(clock, "now", lambda: at("2026-12-01T12:00"))
     journal.step_up(store, SETTINGS, "C-0001", "still no agreement", "2026-12-01T10:00")
     view = journal.view(store, limited, "C-0001", now=at("2026-12-01T12:00"))
-    assert [r["id"] for r in view["deadlines"]] == []  # stage 3 states none; the limit stays with stage 2
-    limit = view["history"][1]["deadlines"][1]
-    assert limit["status"] == "met late" and local(limit["met_at"]) == dt.datetime(2026, 12, 1, 10, 0)
-    assert [r["id"] for r in view["missed"]] == ["limit:first-two"]
+    assert [r.id for r in view.deadlines] == []  # stage 3 states none; the limit stays with stage 2
+    limit = view.history[1].deadlines[1]
+    assert limit.status == "met late" and local(limit.met_at) == dt.datetime(2026, 12, 1, 10, 0)
+    assert [r.id for r in view.missed] == ["limit:first-two"]
 
 
 def test_a_limit_is_met_by_leaving_its_range_in_time_or_resolving_inside_it(store, limited, monkeypatch):
@@ -413,9 +413,9 @@ def test_a_limit_is_met_by_leaving_its_range_in_time_or_resolving_inside_it(stor
     )
     later = at("2026-12-10T12:00")
     stepped = journal.view(store, limited, "C-0001", now=later)
-    assert stepped["history"][1]["deadlines"][1]["status"] == "met" and not stepped["missed"]
+    assert stepped.history[1].deadlines[1].status == "met" and not stepped.missed
     resolved = journal.view(store, limited, "C-0002", now=later)
-    assert resolved["deadlines"][1]["status"] == "met" and not resolved["missed"]
+    assert resolved.deadlines[1].status == "met" and not resolved.missed
 
 
 def test_a_limit_can_be_extended_while_the_challenge_is_in_its_range(store, limited, monkeypatch):
@@ -439,9 +439,9 @@ def test_a_limit_can_be_extended_while_the_challenge_is_in_its_range(store, limi
         "2026-11-25T11:00",
     )
     view = journal.view(store, limited, "C-0001", now=at("2026-12-01T12:00"))
-    limit = view["deadlines"][-1]
-    assert limit["id"] == "limit:first-two" and limit["extended"] and limit["status"] == "due"
-    assert local(limit["due"]) == dt.datetime(2026, 12, 10, 17, 0) and not view["overdue"]
+    limit = view.deadlines[-1]
+    assert limit.id == "limit:first-two" and limit.extended and limit.status == "due"
+    assert local(limit.due) == dt.datetime(2026, 12, 10, 17, 0) and not view.overdue
     with pytest.raises(UsageError, match="limit set by the procedure"):
         journal.record(
             store,
@@ -452,8 +452,7 @@ def test_a_limit_can_be_extended_while_the_challenge_is_in_its_range(store, limi
         )
     journal.step_up(store, SETTINGS, "C-0001", "still no agreement", "2026-11-26T10:00")
     assert (
-        journal.view(store, limited, "C-0001", now=at("2026-12-01T12:00"))["history"][1]["deadlines"][-1]["status"]
-        == "met"
+        journal.view(store, limited, "C-0001", now=at("2026-12-01T12:00")).history[1].deadlines[-1].status == "met"
     )  # left the range before the extended date
     with pytest.raises(UsageError, match="no deadline 'limit:first-two'"):
         journal.record(
@@ -478,8 +477,8 @@ def test_a_paused_limit_stops_its_clock_until_resumed_or_the_next_step_up(store,
         {"deadline": "limit:first-two", "reason": "awaiting the strategy meeting"},
         "2026-11-24T09:00",
     )
-    paused = journal.view(store, limited, "C-0001", now=at("2026-11-27T12:00"))["deadlines"][-1]
-    assert paused["status"] == "paused" and paused["paused"]
+    paused = journal.view(store, limited, "C-0001", now=at("2026-11-27T12:00")).deadlines[-1]
+    assert paused.status == "paused" and paused.paused
     with pytest.raises(ChallengeError, match="already paused"):
         journal.record(
             store,
@@ -497,8 +496,8 @@ def test_a_paused_limit_stops_its_clock_until_resumed_or_the_next_step_up(store,
         {"deadline": "limit:first-two", "reason": "meeting held"},
         "2026-11-25T21:00",
     )
-    resumed = journal.view(store, limited, "C-0001", now=at("2026-11-25T22:00"))["deadlines"][-1]
-    assert local(resumed["due"]) == dt.datetime(2026, 11, 28, 5, 0) and resumed["status"] == "due"
+    resumed = journal.view(store, limited, "C-0001", now=at("2026-11-25T22:00")).deadlines[-1]
+    assert local(resumed.due) == dt.datetime(2026, 11, 28, 5, 0) and resumed.status == "due"
     journal.record(
         store,
         SETTINGS,
@@ -526,8 +525,8 @@ def test_a_paused_limit_stops_its_clock_until_resumed_or_the_next_step_up(store,
         "2026-11-26T11:00",
     )
     journal.step_up(store, SETTINGS, "C-0001", "still no agreement", "2026-11-27T11:00")  # paused for 24 hours
-    limit = journal.view(store, limited, "C-0001", now=at("2026-12-04T12:00"))["history"][1]["deadlines"][-1]
-    assert local(limit["due"]) == dt.datetime(2026, 11, 29, 7, 0) and limit["status"] == "met"
+    limit = journal.view(store, limited, "C-0001", now=at("2026-12-04T12:00")).history[1].deadlines[-1]
+    assert local(limit.due) == dt.datetime(2026, 11, 29, 7, 0) and limit.status == "met"
     with pytest.raises(UsageError, match="no deadline 'limit:first-two'"):  # stage 3 is past its range
         journal.record(
             store,
@@ -573,7 +572,7 @@ def test_a_limit_with_a_protective_timescale_takes_the_sooner_date_and_one_with_
         protective_by="2026-11-25T12:00",
     )
     open_in(store, catalogue, "fictional-open-limit", "2026-11-23T10:00")
-    limit = journal.view(store, catalogue, "C-0001", now=at("2026-11-24T12:00"))["deadlines"][-1]
-    assert limit["id"] == "limit:first-two" and local(limit["due"]) == dt.datetime(2026, 11, 25, 12, 0)
-    limit = journal.view(store, catalogue, "C-0002", now=at("2026-11-24T12:00"))["deadlines"][-1]
-    assert limit["due"] is None and limit["status"] == "no timescale"
+    limit = journal.view(store, catalogue, "C-0001", now=at("2026-11-24T12:00")).deadlines[-1]
+    assert limit.id == "limit:first-two" and local(limit.due) == dt.datetime(2026, 11, 25, 12, 0)
+    limit = journal.view(store, catalogue, "C-0002", now=at("2026-11-24T12:00")).deadlines[-1]
+    assert limit.due is None and limit.status == "no timescale"

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from helpers import ROOT
+from helpers import ROOT, stored_json
 from logtools import open_fictional
 
 from escalate import verify
@@ -91,7 +91,7 @@ def test_concurrent_writers_keep_one_chain(tmp_path):
         report = verify.verify_store(store)
         assert report.ok, report.problem
         assert report.count == 182
-        summaries = [e.content()["data"]["summary"] for e in store.entries() if e.kind == "note"]
+        summaries = [stored_json(e)["data"]["summary"] for e in store.entries() if e.kind == "note"]
     for i in range(3):
         assert [s for s in summaries if s.startswith(f"w{i} ")] == [f"w{i} {n}" for n in range(60)]
 

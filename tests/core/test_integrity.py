@@ -367,8 +367,8 @@ def test_changed_time_columns_cannot_move_a_deadline(tmp_path):
     conn.close()
     with store_at(path) as store:
         assert store.state("C-0001") == before
-        assert [(c["occurred_at"], c["recorded_at"]) for c in journal.chronology(store, "C-0001")] == [
-            (c["occurred_at"], c["recorded_at"]) for c in chron_before
+        assert [(c.occurred_at, c.recorded_at) for c in journal.chronology(store, "C-0001")] == [
+            (c.occurred_at, c.recorded_at) for c in chron_before
         ]
 
 

@@ -81,7 +81,7 @@ async def test_the_wizard_opens_a_challenge_on_a_parallel_route(routes_home):
         await app.workers.wait_for_complete()
     with store_at(routes_home / "escalate.sqlite3") as s:
         state = s.state("C-0001")
-    assert state["route"] == "conference" and state["stage"] == 1 and state["immediate_risk"] is True
+    assert state.route == "conference" and state.stage == 1 and state.immediate_risk is True
 
 
 def test_what_a_stage_asks_beyond_its_deadlines_is_shown(routes_home, run_cli, tmp_path, monkeypatch):
@@ -240,5 +240,5 @@ def test_a_limit_over_the_main_ladder_does_not_count_a_routes_stages(routes_home
             )
         main = journal.view(s, catalogue, "C-0001", now=clock.parse_time("2026-11-17T09:00"))
         conference = journal.view(s, catalogue, "C-0002", now=clock.parse_time("2026-11-17T09:00"))
-    assert "limit:whole-ladder" in [r["id"] for r in main["deadlines"]]
-    assert [r["id"] for r in conference["deadlines"]] == ["raise"]
+    assert "limit:whole-ladder" in [r.id for r in main.deadlines]
+    assert [r.id for r in conference.deadlines] == ["raise"]

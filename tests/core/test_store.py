@@ -8,6 +8,7 @@ import sqlite3
 import stat
 
 import pytest
+from helpers import stored_json
 from logtools import SETTINGS, open_fictional
 
 from escalate import journal
@@ -79,8 +80,8 @@ def test_personal_fields_are_not_in_clear_in_entries(store):
         assert secret not in bodies
     assert b"Social worker" in bodies  # roles are not personal
     rows = journal.chronology(store, "C-0001")
-    assert rows[1]["data"]["with"]["name"] == "Sam Fictional"
-    assert rows[0]["author"]["name"] == "Alex Example"
+    assert rows[1].data["with"]["name"] == "Sam Fictional"
+    assert rows[0].author["name"] == "Alex Example"
 
 
 def test_failed_append_leaves_store_unchanged(store):
@@ -257,22 +258,22 @@ def test_list_rows_are_cached_until_the_next_entry_and_equal_a_fresh_derivation(
         assert all(isinstance(r["timescale"], dict) for r in json.loads(text)["deadlines"])
     cached = journal.summaries(store, now=now)
     assert _comparable(cached) == _comparable(fresh)
-    assert [bool(v["next_deadline"]) for v in cached] == [True, False]  # one timed deadline, one waiting
+    assert [bool(v.next_deadline) for v in cached] == [True, False]  # one timed deadline, one waiting
     # the same answers as the full derivation, from the fold and the snapshot
     for view in cached:
-        state = store.state(view["state"]["challenge"])
+        state = store.state(view.state.challenge)
         full = challenge.derive(state, journal.procedure_of(store, state), now, history=False)
-        assert view["overdue"] == full["overdue"]
-        assert (view["next_deadline"] or {}).get("due") == (full["next_deadline"] or {}).get("due")
-        assert [r["status"] for r in view["deadlines"]] == [r["status"] for r in full["deadlines"]]
+        assert view.overdue == full.overdue
+        assert (view.next_deadline and view.next_deadline.due) == (full.next_deadline and full.next_deadline.due)
+        assert [r.status for r in view.deadlines] == [r.status for r in full.deadlines]
         # the same words for each timescale, from facts the cached row keeps (not its sentences)
-        assert [describe_timescale(r["timescale"]) for r in view["deadlines"]] == [
-            describe_timescale(r["timescale"]) for r in full["deadlines"]
+        assert [describe_timescale(r.timescale) for r in view.deadlines] == [
+            describe_timescale(r.timescale) for r in full.deadlines
         ]
-        assert (view["stage_index"], view["stage_count"], view["stage_title"]) == (
-            full["stage_index"],
-            full["stage_count"],
-            full["stage"].title,
+        assert (view.stage_index, view.stage_count, view.stage_title) == (
+            full.stage_index,
+            full.stage_count,
+            full.stage.title,
         )
     # an entry makes that challenge's row stale (and only that one); the next list shows the change
     journal.record(
@@ -285,8 +286,8 @@ def test_list_rows_are_cached_until_the_next_entry_and_equal_a_fresh_derivation(
     )
     rows = {cid: text for cid, text in store.listings(_listing_key())}
     assert rows[first.challenge] is not None and rows[second.challenge] is None
-    after = {v["state"]["challenge"]: v for v in journal.summaries(store, now=now)}
-    assert after[second.challenge]["state"]["entries"] == 2
+    after = {v.state.challenge: v for v in journal.summaries(store, now=now)}
+    assert after[second.challenge].state.entries == 2
     # a row made under other bank-holiday data is never used
     assert all(text is None for _, text in store.listings("L1/other-holiday-data"))
 
@@ -311,7 +312,7 @@ def _listing_key():
 
 
 def _comparable(views):
-    return [{k: v[k] for k in ("state", "case_ref", "overdue", "next_deadline", "stage_index")} for v in views]
+    return [(v.state, v.case_ref, v.overdue, v.next_deadline, v.stage_index) for v in views]
 
 
 def test_a_read_only_command_upgrades_an_older_store_instead_of_refusing_it(tmp_path):
@@ -356,7 +357,7 @@ def test_a_schema_3_store_that_cannot_be_upgraded_is_still_read_as_it_is(tmp_pat
     with store_at(path, readonly=True) as ro:
         assert ro.conn.execute("PRAGMA user_version").fetchone()[0] == 3
         assert verify.verify_store(ro).ok
-        assert [s["state"]["challenge"] for s in journal.summaries(ro)] == ["C-0001"]
+        assert [s.state.challenge for s in journal.summaries(ro)] == ["C-0001"]
         assert ro.whole_log_chunk_sql(False) is None  # no index to walk: exports ask for the order instead
 
 
@@ -387,8 +388,8 @@ def test_a_person_named_again_in_a_challenge_keeps_one_disclosure_and_other_chal
         return {
             k: v["_sd"]
             for k, v in (
-                ("author", e.content()["author"]["name"]),
-                ("with", e.content()["data"].get("with", {}).get("name")),
+                ("author", stored_json(e)["author"]["name"]),
+                ("with", stored_json(e)["data"].get("with", {}).get("name")),
             )
             if isinstance(v, dict)
         }
@@ -402,7 +403,7 @@ def test_a_person_named_again_in_a_challenge_keeps_one_disclosure_and_other_chal
     assert per_entry == {first.seq: 2, again.seq: 1, other.seq: 2, elsewhere.seq: 1}
     # a page of the chronology that starts after the first naming still shows the names
     page = journal.chronology(store, first.challenge, after=2)
-    assert [(i["author"]["name"], i["data"]["with"]["name"]) for i in page] == [("Alex Example", "Sam Fictional")]
+    assert [(i.author["name"], i.data["with"]["name"]) for i in page] == [("Alex Example", "Sam Fictional")]
     from escalate import verify
 
     report = verify.verify_store(store)
@@ -415,7 +416,7 @@ def test_disclosure_salts_are_keyed_by_a_secret_of_the_store(tmp_path):
     with store_at(tmp_path / "a.sqlite3") as a, store_at(tmp_path / "b.sqlite3") as b:
         ea, eb = open_fictional(a), open_fictional(b)
         assert ea.challenge == eb.challenge
-        assert ea.content()["data"]["case_ref"] != eb.content()["data"]["case_ref"]
+        assert stored_json(ea)["data"]["case_ref"] != stored_json(eb)["data"]["case_ref"]
         key_a = a.conn.execute("SELECT value FROM meta WHERE key = 'disclosure_key'").fetchone()[0]
         assert len(bytes.fromhex(key_a)) == 32
 
@@ -432,7 +433,7 @@ def test_an_older_store_gets_a_disclosure_key_and_its_old_entries_still_verify(t
     with store_at(path) as s:
         assert s.conn.execute("SELECT count(*) FROM meta WHERE key = 'disclosure_key'").fetchone()[0] == 1
         new = _contact(s, old.challenge, "Sam Fictional", "2026-11-16T10:00")
-        assert new.content()["data"]["with"]["name"]["_sd"]
+        assert stored_json(new)["data"]["with"]["name"]["_sd"]
         assert verify.verify_store(s).ok
 
 
@@ -543,5 +544,5 @@ def test_a_missing_or_damaged_disclosure_key_is_replaced_and_nothing_before_chan
         assert len(bytes.fromhex(key)) == 32
         assert s.entry(first.challenge, before.cseq).body == before.body
         assert verify.verify_store(s).ok
-        names = [i["data"]["with"]["name"] for i in journal.chronology(s, first.challenge)[1:]]
+        names = [i.data["with"]["name"] for i in journal.chronology(s, first.challenge)[1:]]
         assert names == ["Sam Fictional", "Sam Fictional"] and after.seq == before.seq + 1

@@ -113,9 +113,9 @@ async def test_challenge_view_shows_the_chronology_with_amendments_and_withheld_
         # opened, contact, amendment; the later (redacted) file also holds the record of the first export
         assert chronology.total == (3 if which == "full" else 4)
         contact = chronology.item(1)
-        assert contact["amended_by"] == [3]
-        assert contact["corrected"] == {"summary": "Asked for a strategy discussion"}
-        assert contact["data"]["with"]["name"] == ("Sam Fictional" if which == "full" else "(withheld)")
+        assert contact.amended_by == (3,)
+        assert contact.corrected == {"summary": "Asked for a strategy discussion"}
+        assert contact.data["with"]["name"] == ("Sam Fictional" if which == "full" else "(withheld)")
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, AuditScreen)

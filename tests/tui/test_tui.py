@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from helpers import DATA
+from helpers import DATA, stored_json
 from logtools import open_fictional
 from textual.widgets.select import InvalidSelectValueError
 
@@ -168,7 +168,7 @@ async def test_wizard_opens_a_challenge(dsl):
         assert count(dsl) == 1
         assert "Child Q" in text_of(app, "#challenge-header")
     with store_at(dsl / "escalate.sqlite3") as s:
-        data = s.entries("C-0001")[0].content()["data"]
+        data = stored_json(s.entries("C-0001")[0])["data"]
         assert data["triggers"] == ["disputed-referral"] and data["immediate_risk"] is True
         assert data["decision_ref"] == "REF-0042"
         assert any(c.startswith("no: ") for c in data["checks"])
@@ -397,7 +397,7 @@ async def test_chronology_with_many_entries_reads_pages(dsl):
         chron.scroll_end(animate=False)
         await pilot.pause()
         chron.render_line(0)
-        assert chron.item(450)["data"]["summary"] == "note 449"
+        assert chron.item(450).data["summary"] == "note 449"
 
 
 async def test_chronology_renders_under_no_color(dsl, monkeypatch):
@@ -520,7 +520,7 @@ async def test_extend_pause_and_amend_from_the_challenge_view(dsl):
             "deadline-resumed",
             "amendment",
         ]
-        assert [e.content()["data"]["deadline"] for e in s.entries("C-0001")[2:5]] == [
+        assert [stored_json(e)["data"]["deadline"] for e in s.entries("C-0001")[2:5]] == [
             "resolve",
             "acknowledge",
             "resolve",

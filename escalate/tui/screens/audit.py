@@ -5,6 +5,7 @@ Nothing here can record anything: there is no store, and no key or command appen
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,22 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from escalate import clock, journal
+from escalate.audit import Audited, Figures
+from escalate.challenge import ChallengeView
 from escalate.tui.context import shared_app
-from escalate.tui.screens.challenge import deadlines_text
-from escalate.tui.widgets import Chronology, SearchableTable, challenge_tabs, esc, ladder_text
+from escalate.tui.widgets import Chronology, SearchableTable, briefing_text, challenge_tabs, esc, ladder_text
 from escalate.wording import copies_counted_once
 
 PAGE = 500  # rows drawn at once; search narrows the rest
+
+
+@dataclass(frozen=True)
+class Row:
+    """A challenge in the auditor's table: where it came from, and its view (its case reference as the
+    file discloses it, or "(withheld)")."""
+
+    audited: Audited
+    view: ChallengeView
 
 
 class AuditScreen(SearchableTable, Screen[None]):
@@ -39,8 +50,8 @@ class AuditScreen(SearchableTable, Screen[None]):
     def __init__(self, files: list[str]) -> None:
         super().__init__()
         self.files = files
-        self.items: list[dict[str, Any]] = []
-        self.shown: list[dict[str, Any]] = []
+        self.items: list[Row] = []
+        self.shown: list[Row] = []
         self.loaded = False
 
     def compose(self) -> ComposeResult:
@@ -67,12 +78,11 @@ class AuditScreen(SearchableTable, Screen[None]):
         figures = audit.figures(inputs, challenges, now)
         items = []
         for c in challenges:
-            view = dict(c.view) if c.view_at == now and c.view is not None else derive(c.state, c.procedure, now)
-            view["case_ref"] = c.value(c.state["case_ref_sd"])
-            items.append({"audited": c, "view": view})
+            view = c.view if c.view_at == now and c.view is not None else derive(c.state, c.procedure, now)
+            items.append(Row(c, replace(view, case_ref=c.value(c.state.case_ref_sd))))
         self.app.call_from_thread(self._loaded, inputs, figures, items)
 
-    def _loaded(self, inputs: list[Any], figures: dict[str, Any], items: list[dict[str, Any]]) -> None:
+    def _loaded(self, inputs: list[Any], figures: Figures, items: list[Row]) -> None:
         self.items, self.loaded = items, True
         lines = []
         for i in inputs:
@@ -86,16 +96,14 @@ class AuditScreen(SearchableTable, Screen[None]):
         self.render_table()
         self.query_one(DataTable).focus()
 
-    def matching(self) -> list[dict[str, Any]]:
+    def matching(self) -> list[Row]:
         query = self.query_one("#search", Input).value.strip().lower()
         if not query:
             return self.items
         out = []
         for item in self.items:
-            state, c = item["view"]["state"], item["audited"]
-            text = " ".join(
-                [item["view"]["case_ref"], state["agency"], state["procedure_id"], c.key, *state["triggers"]]
-            ).lower()
+            state, c = item.view.state, item.audited
+            text = " ".join([item.view.case_ref, state.agency, state.procedure_id, c.key, *state.triggers]).lower()
             if query in text:
                 out.append(item)
         return out
@@ -105,19 +113,19 @@ class AuditScreen(SearchableTable, Screen[None]):
         table.clear()
         rows = self.matching()
         for n, item in enumerate(rows[:PAGE]):
-            v, c = item["view"], item["audited"]
-            state = v["state"]
-            status = state["outcome"] or ("OVERDUE" if v["overdue"] else state["status"])
+            v, c = item.view, item.audited
+            state = v.state
+            status = state.outcome or ("OVERDUE" if v.overdue else state.status)
             source = Path(c.source).name + (f" +{len(c.also_in)}" if c.also_in else "")
             table.add_row(
                 source,
-                state["challenge"],
-                v["case_ref"],
+                state.challenge,
+                v.case_ref,
                 status,
-                f"{v['stage_index']} of {v['stage_count']}",
-                state["agency"],
-                state["procedure_id"],
-                str(state["entries"]),
+                f"{v.stage_index} of {v.stage_count}",
+                state.agency,
+                state.procedure_id,
+                str(state.entries),
                 key=str(n),
             )
         self.shown = rows[:PAGE]
@@ -144,9 +152,9 @@ class AuditChallengeScreen(Screen[None]):
     )
     BINDINGS = [Binding("escape,backspace", "back", "Back", id="audit_back", tooltip="The list of challenges")]
 
-    def __init__(self, item: dict[str, Any]) -> None:
+    def __init__(self, item: Row) -> None:
         super().__init__()
-        self.view, self.audited = item["view"], item["audited"]
+        self.view, self.audited = item.view, item.audited
         corrections = [e for e in self.audited.rows if e.kind == "amendment"]
         self.chronology = journal.annotate(self.audited.rows, corrections, self.audited.values())
 
@@ -160,17 +168,17 @@ class AuditChallengeScreen(Screen[None]):
 
     def on_mount(self) -> None:
         v, tz = self.view, shared_app(self.app).settings.timezone
-        state, p = v["state"], v["procedure"]
-        status = state["status"].upper() + (f" ({state['outcome']})" if state["outcome"] else "")
-        opened = clock.show(clock.from_iso(state["opened_at"]), tz)
+        state, p = v.state, v.procedure
+        status = state.status.upper() + (f" ({state.outcome})" if state.outcome else "")
+        opened = clock.show(clock.from_iso(state.opened_at), tz)
         self.query_one("#challenge-header", Static).update(
-            f"[b]{esc(v['case_ref'])}[/] · {state['challenge']} · {esc(state['agency'])} · {status} · "
-            f"opened {opened}\n{esc(p.name)} ({p.id}, {esc(p.version)}) · {p.stage_label} {v['stage_index']} of "
-            f"{v['stage_count']}: {esc(v['stage'].title)}\nFrom {esc(self.audited.source)}"
+            f"[b]{esc(v.case_ref)}[/] · {state.challenge} · {esc(state.agency)} · {status} · "
+            f"opened {opened}\n{esc(p.name)} ({p.id}, {esc(p.version)}) · {p.stage_label} {v.stage_index} of "
+            f"{v.stage_count}: {esc(v.stage.title)}\nFrom {esc(self.audited.source)}"
             + (f" (also in {esc(', '.join(self.audited.also_in))})" if self.audited.also_in else "")
             + " (verified; read-only)"
         )
-        self.query_one("#deadlines", Static).update(deadlines_text(v, tz, hints=False))
+        self.query_one("#deadlines", Static).update(briefing_text(v, shared_app(self.app).now(), tz, hints=False))
         self.query_one("#ladder", Static).update(ladder_text(v, tz))
         self.query_one(Chronology).reload(len(self.chronology))
 
@@ -183,24 +191,24 @@ class AuditChallengeScreen(Screen[None]):
         self.app.pop_screen()
 
 
-def _figures_text(f: dict[str, Any]) -> str:
+def _figures_text(f: Figures) -> str:
     def top(data: dict[str, int], n: int = 4) -> str:
         items = list(data.items())
         text = ", ".join(f"{esc(k)} {v}" for k, v in items[:n])
         return text + (f", +{len(items) - n} more" if len(items) > n else "") if items else "none"
 
-    days = f["working_days_to_resolution"]
+    days = f.working_days_to_resolution
     resolution = (
-        f"median {days['median']}, 90th percentile {days['p90']} working days ({days['resolved']} resolved)"
-        if days["resolved"]
+        f"median {days.median}, 90th percentile {days.p90} working days ({days.resolved} resolved)"
+        if days.resolved
         else "none resolved yet"
     )
-    missed = f["timescales_missed"]
-    duplicates = f" ({copies_counted_once(f['duplicates'])})" if f["duplicates"] else ""
+    missed = f.timescales_missed
+    duplicates = f" ({copies_counted_once(f.duplicates)})" if f.duplicates else ""
     return (
-        f"[b]{f['challenges']} challenge(s)[/]{duplicates} · outcomes: {top(f['outcomes'])} · "
-        f"open past a deadline: {len(f['open_past_deadline'])}\n"
-        f"Triggers: {top(f['by_trigger'])}\nAgencies: {top(f['by_agency'])}\n"
-        f"Resolution: {resolution} · timescales missed: ours {missed['us']}, theirs {missed['them']}, "
-        f"shared {missed['both']} · late entries {f['late_entries']} · exports {f['exports']}"
+        f"[b]{f.challenges} challenge(s)[/]{duplicates} · outcomes: {top(f.outcomes)} · "
+        f"open past a deadline: {len(f.open_past_deadline)}\n"
+        f"Triggers: {top(f.by_trigger)}\nAgencies: {top(f.by_agency)}\n"
+        f"Resolution: {resolution} · timescales missed: ours {missed.us}, theirs {missed.them}, "
+        f"shared {missed.both} · late entries {f.late_entries} · exports {f.exports}"
     )

@@ -10,16 +10,17 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from escalate import clock, journal
-from escalate.challenge import LIMIT_PREFIX
+from escalate import journal
+from escalate.challenge import LIMIT_PREFIX, ChallengeView
 from escalate.entry import MEDIA, OUTCOMES
 from escalate.errors import EscalateError, StoreError, UsageError
 from escalate.formats import EXPORT_FORMATS
+from escalate.journal import ChronologyItem
 from escalate.store import DAMAGE_HINT
 from escalate.tui.context import dsl_app
 from escalate.tui.dialogs import Field, FormDialog, ProgressDialog
-from escalate.tui.widgets import Chronology, challenge_tabs, esc, ladder_text, when_text
-from escalate.wording import OWNER_WORDS, contact_line, describe_timescale, notification_line, stage_guidance
+from escalate.tui.widgets import Chronology, briefing_text, challenge_tabs, header_text, ladder_text
+from escalate.wording import describe_timescale
 
 ACTIONS: list[tuple[str, str, str, str]] = [  # key, action, description, id
     ("c", "contact", "Contact", "record_contact"),
@@ -57,7 +58,7 @@ class ChallengeScreen(Screen[None]):
     def __init__(self, challenge: str) -> None:
         super().__init__()
         self.challenge = challenge
-        self.view: dict[str, Any] = {}
+        self.view: ChallengeView | None = None
         self.warned = False  # about an entry that cannot be read (said once, shown in its place)
 
     def compose(self) -> ComposeResult:
@@ -74,43 +75,30 @@ class ChallengeScreen(Screen[None]):
 
         self.app.push_screen(EntryDialog(event.item, dsl_app(self.app).settings.timezone))
 
-    def chronology_page(self, after: int, limit: int) -> list[dict[str, Any]]:
+    def chronology_page(self, after: int, limit: int) -> list[ChronologyItem]:
         try:
             items = journal.chronology(dsl_app(self.app).store, self.challenge, after=after, limit=limit, tolerant=True)
         except EscalateError as exc:  # the store itself cannot be read: say so, show the page blank
             dsl_app(self.app).show_error(exc)
             return []
-        damaged = next((i for i in items if "unreadable" in i), None)
-        if damaged is not None and not self.warned:  # an entry changed outside escalate: shown in its place
+        damaged = next((i for i in items if i.unreadable), None)
+        if damaged is not None and damaged.unreadable and not self.warned:  # changed outside escalate: in its place
             self.warned = True
-            dsl_app(self.app).show_error(StoreError(damaged["unreadable"], hint=DAMAGE_HINT))
+            dsl_app(self.app).show_error(StoreError(damaged.unreadable, hint=DAMAGE_HINT))
         return items
 
     def refresh_data(self) -> None:
+        app = dsl_app(self.app)
         try:
-            self.view = journal.view(
-                dsl_app(self.app).store, dsl_app(self.app).catalogue, self.challenge, dsl_app(self.app).now()
-            )
+            self.view = journal.view(app.store, app.catalogue, self.challenge, app.now())
         except EscalateError as exc:
-            dsl_app(self.app).show_error(exc)
+            app.show_error(exc)
             return
-        v, tz = self.view, dsl_app(self.app).settings.timezone
-        state, p = v["state"], v["procedure"]
-        due, rel = when_text(v, dsl_app(self.app).now(), tz)
-        status = state["status"].upper() + (f" ({state['outcome']})" if state["outcome"] else "")
-        newer = (
-            "\n[b]A newer version of this procedure is loaded; this challenge keeps its own.[/]"
-            if v["newer_version"]
-            else ""
-        )
-        self.query_one("#challenge-header", Static).update(
-            f"[b]{esc(v['case_ref'])}[/] · {state['challenge']} · {esc(state['agency'])} · {status}\n"
-            f"{esc(p.name)} ({p.id}, {esc(p.version)}) · {p.stage_label} {v['stage_index']} of "
-            f"{v['stage_count']}: {esc(v['stage'].title)}\nNext deadline: {due} · {rel}{newer}"
-        )
-        self.query_one("#deadlines", Static).update(deadlines_text(v, tz))
+        v, tz, now = self.view, app.settings.timezone, app.now()
+        self.query_one("#challenge-header", Static).update(header_text(v, now, tz))
+        self.query_one("#deadlines", Static).update(briefing_text(v, now, tz))
         self.query_one("#ladder", Static).update(ladder_text(v, tz))
-        self.query_one(Chronology).reload(state["cseq"])
+        self.query_one(Chronology).reload(v.state.cseq)
 
     # --- forms ---------------------------------------------------------------------------
 
@@ -150,9 +138,9 @@ class ChallengeScreen(Screen[None]):
     def deadline_options(self, limits: bool = True) -> list[tuple[str, str]]:
         # a limit over several stages may be extended or paused, but has no timescale to agree
         return [
-            (f"{r['id']}: {r['what']}", r["id"])
-            for r in self.view.get("deadlines", [])
-            if limits or not r["id"].startswith(LIMIT_PREFIX)
+            (f"{r.id}: {r.what}", r.id)
+            for r in (self.view.deadlines if self.view is not None else ())
+            if limits or not r.id.startswith(LIMIT_PREFIX)
         ]
 
     def action_contact(self) -> None:
@@ -226,7 +214,7 @@ class ChallengeScreen(Screen[None]):
 
     def action_pause(self) -> None:
         # One dialog for both: resume a paused deadline, or pause another while one is paused.
-        paused = self.view["state"]["stages"][-1]["paused"]
+        paused = self.view.state.stages[-1].paused if self.view is not None else {}
         options = [(f"Resume {d}", f"resume {d}") for d in paused] + [
             (f"Pause {label}", f"pause {d}") for label, d in self.deadline_options() if d not in paused
         ]
@@ -267,7 +255,8 @@ class ChallengeScreen(Screen[None]):
         )
 
     def action_notification(self) -> None:
-        required = ", ".join(n.to for n in self.view["notifications_required"]) or "none at this stage"
+        notify = self.view.notifications_required if self.view is not None else ()
+        required = ", ".join(n.to for n in notify) or "none at this stage"
         self.form(
             "Record a notification sent",
             [
@@ -275,7 +264,7 @@ class ChallengeScreen(Screen[None]):
                     "to",
                     "To",
                     required=True,
-                    default=self.view["notifications_required"][0].to if self.view["notifications_required"] else "",
+                    default=notify[0].to if notify else "",
                 ),
                 Field("medium", "How", kind="select", options=[(m, m) for m in MEDIA], default="email"),
                 Field("form", "Form sent"),
@@ -299,13 +288,15 @@ class ChallengeScreen(Screen[None]):
 
     def action_step_up(self) -> None:
         v = self.view
-        nxt = v["next_stage"]
+        if v is None:  # (not loaded: the store could not be read, and the screen said so)
+            return
+        nxt = v.next_stage
         if nxt is None:
             self.app.notify(
                 "This is the last stage: record the outcome, or a decision not to escalate further.", severity="warning"
             )
             return
-        p = v["procedure"]
+        p = v.procedure
         intro = [
             f"Step up to {p.stage_label} {nxt.number}: {nxt.title}",
             "Raised by: " + ("; ".join(nxt.raised_by) or "not stated"),
@@ -388,7 +379,7 @@ class ChallengeScreen(Screen[None]):
         )
 
     def action_resolve(self) -> None:
-        procedure = self.view.get("procedure")
+        procedure = self.view.procedure if self.view is not None else None
         intro = []
         if procedure is not None and procedure.outcomes:
             intro.append("The procedure names these outcomes: " + "; ".join(procedure.outcomes) + ".")
@@ -553,47 +544,3 @@ def _person(text: str) -> dict[str, str] | None:
     from escalate.entry import parse_person
 
     return parse_person(text) if text.strip() else None
-
-
-def deadlines_text(v: dict[str, Any], tz: str, *, hints: bool = True) -> str:
-    """The Now tab: this stage's deadlines, notifications, overdue actions, missed timescales, and
-    what the procedure says comes next. ``hints`` names the keys that act (not in read-only views)."""
-    lines = ["[b]Deadlines of this stage[/]"]
-    for r in v["deadlines"]:
-        due = (clock.show(r["due"], tz) if r["due"] else "-") + (" (extended)" if r["extended"] else "")
-        lines.append(
-            f"  \\[{r['status'].upper()}] {esc(r['what'])} · {OWNER_WORDS[r['owner']]} · "
-            f"{esc(describe_timescale(r['timescale']))} · id {r['id']} · due {due}"
-        )
-    if not v["deadlines"]:
-        lines.append("  none stated")
-    for n, sent in v["notifications"]:
-        lines.append("  " + esc(notification_line(n, sent)))
-    for a in v["overdue_actions"]:
-        lines.append(f"  \\[OVERDUE ACTION] {esc(a['action'])} (due {clock.show(clock.from_iso(a['due']), tz)})")
-    if v["missed"]:
-        m = v["missed_by"]
-        lines.append(f"\nTimescales missed so far: ours {m['us']}, theirs {m['them']}, shared {m['both']}")
-    stage = v["stage"]
-    lines.append(
-        f"\n[b]This stage[/]: raised by {esc('; '.join(stage.raised_by) or 'not stated')}; "
-        f"contact {esc('; '.join(stage.received_by) or 'not stated')}"
-    )
-    for a in stage.actions:
-        lines.append(f"  - {esc(a)}")
-    lines += [f"  {esc(line)}" for line in stage_guidance(stage, v["procedure"])]
-    if v.get("contacts"):  # (the auditor's view of an export has none: they belong to the DSL's files)
-        lines.append("\n[b]Named contacts[/] (from the procedure file)")
-        lines += [f"  - {esc(contact_line(c, clock.today(tz)))}" for c in v["contacts"]]
-    nxt = v["next_stage"]
-    if nxt and v["state"]["status"] == "open":
-        lines.append(
-            f"\n[b]If not resolved, next[/]: {v['procedure'].stage_label} {nxt.number}: {esc(nxt.title)}"
-            + (" (u steps up)" if hints else "")
-        )
-    elif v["state"]["status"] == "open":
-        lines.append(
-            "\nThis is the last stage."
-            + (f" {esc(v['procedure'].complaints_route)}" if v["procedure"].complaints_route else "")
-        )
-    return "\n".join(lines)

@@ -12,9 +12,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from escalate import clock, workcalendar
+from escalate.briefing import next_due
+from escalate.challenge import ListView
 from escalate.errors import EscalateError
 from escalate.tui.context import dsl_app
-from escalate.tui.widgets import SearchableTable, when_text
+from escalate.tui.widgets import SearchableTable
 
 FILTERS = ("open", "overdue", "due this week", "resolved", "all")
 PAGE = 200  # DataTable measures every cell: show a bounded page, refine with search
@@ -43,7 +45,7 @@ class DashboardScreen(SearchableTable, Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.views: list[dict[str, Any]] = []
+        self.views: list[ListView] = []
         self.filter = "open"
         self.loaded = False
 
@@ -98,33 +100,33 @@ class DashboardScreen(SearchableTable, Screen[None]):
             views = []
         self.app.call_from_thread(self._loaded, views)
 
-    def _loaded(self, views: list[dict[str, Any]]) -> None:
+    def _loaded(self, views: list[ListView]) -> None:
         self.views = views
         self.loaded = True
         self.show_problems()
         self.render_table()
 
-    def matching(self) -> list[dict[str, Any]]:
+    def matching(self) -> list[ListView]:
         now = dsl_app(self.app).now()
         query = self.query_one("#search", Input).value.strip().lower()
         out = []
         for v in self.views:
-            state = v["state"]
-            if self.filter == "open" and state["status"] != "open":
+            state = v.state
+            if self.filter == "open" and state.status != "open":
                 continue
-            if self.filter == "overdue" and not v["overdue"]:
+            if self.filter == "overdue" and not v.overdue:
                 continue
-            if self.filter == "resolved" and state["status"] == "open":
+            if self.filter == "resolved" and state.status == "open":
                 continue
             if self.filter == "due this week":
-                nd = v["next_deadline"]
-                if not nd or workcalendar.working_days_between(now, nd["due"], v["region"]) > 5:
+                nd = v.next_deadline
+                if nd is None or nd.due is None or workcalendar.working_days_between(now, nd.due, v.region) > 5:
                     continue
-            if query and query not in " ".join([v["case_ref"], state["agency"], *state["triggers"]]).lower():
+            if query and query not in " ".join([v.case_ref, state.agency, *state.triggers]).lower():
                 continue
             out.append(v)
         far = clock.from_iso("2099-12-31T00:00:00.000000Z")
-        out.sort(key=lambda v: (not v["overdue"], v["next_deadline"]["due"] if v["next_deadline"] else far))
+        out.sort(key=lambda v: (not v.overdue, (v.next_deadline.due if v.next_deadline else None) or far))
         return out
 
     def render_table(self) -> None:
@@ -133,23 +135,23 @@ class DashboardScreen(SearchableTable, Screen[None]):
         table.clear()
         rows = self.matching()
         for v in rows[:PAGE]:
-            state = v["state"]
-            due, rel = when_text(v, now, tz)
-            nd = v["next_deadline"]
-            whose = {"us": "ours", "them": "theirs", "both": "both"}.get(nd["owner"], "") if nd else ""
-            triggers = ", ".join(state["triggers"])
+            state = v.state
+            due, rel = next_due(v, now, tz)
+            nd = v.next_deadline
+            whose = {"us": "ours", "them": "theirs", "both": "both"}.get(nd.owner, "") if nd else ""
+            triggers = ", ".join(state.triggers)
             table.add_row(
-                v["case_ref"],
-                ("! " if v["overdue"] else "") + rel,
+                v.case_ref,
+                ("! " if v.overdue else "") + rel,
                 due,
                 whose,
-                f"{v['stage_index']} of {v['stage_count']}",
-                state["agency"],
+                f"{v.stage_index} of {v.stage_count}",
+                state.agency,
                 triggers,
-                key=state["challenge"],
+                key=state.challenge,
             )
-        open_n = sum(1 for v in self.views if v["state"]["status"] == "open")
-        overdue = sum(1 for v in self.views if v["overdue"])
+        open_n = sum(1 for v in self.views if v.state.status == "open")
+        overdue = sum(1 for v in self.views if v.overdue)
         shown = f"showing {min(len(rows), PAGE)} of {len(rows)}" + (" (search to narrow)" if len(rows) > PAGE else "")
         self.query_one("#status-line", Static).update(
             f"[b]{open_n}[/] open · [b]{overdue}[/] OVERDUE · filter: [b]{self.filter}[/] · {shown}"

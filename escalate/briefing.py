@@ -1,0 +1,151 @@
+"""A challenge's briefing: what a DSL reads of one challenge now, worded once for every face.
+
+`escalate show` prints it and the app's Now tab (and the auditor's view of a challenge) shows it:
+who and where, the next deadline, this stage's deadlines, notifications and overdue actions, the
+timescales missed, what the procedure asks of this stage, its named contacts, and what comes next.
+The text is plain; each face adds its own emphasis (the headings) and escapes it for its markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from escalate import clock, workcalendar
+from escalate.challenge import ChallengeView, DeadlineRow, Listed
+from escalate.wording import (
+    OWNER_WORDS,
+    contact_line,
+    describe_timescale,
+    notification_line,
+    relative_due,
+    stage_guidance,
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading (shown in bold), the text that follows it on its line, and the lines under it."""
+
+    heading: str
+    lead: str = ""  # with its own punctuation: ": raised by ...", " (from the procedure file)"
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Briefing:
+    challenge: str
+    case_ref: str
+    agency: str
+    status: str  # OPEN, RESOLVED (partly-resolved), WITHDRAWN
+    procedure: str  # name (id, version)
+    position: str  # Stage 2 of 4: Escalation to team manager
+    next_due: str  # Fri 18 Dec 10:00 · in 3 working days; or - · the outcome
+    newer_version: bool
+    sections: tuple[Section, ...]
+
+
+def next_due(view: Listed, now: dt.datetime, tz: str) -> tuple[str, str]:
+    """(due date, relative words) of a challenge's next deadline; the words never rely on colour.
+    Lists (the CLI's and the dashboard) and the briefing all say it this way."""
+    nd, state = view.next_deadline, view.state
+    if not state.is_open:
+        return "-", state.outcome or state.status
+    if nd is None or nd.due is None:
+        return "-", "no timed deadline"
+    n = workcalendar.working_days_between(now, nd.due, view.region)
+    return nd.due.astimezone(clock.zone(tz)).strftime("%a %d %b %H:%M"), relative_due(n, nd.status == "overdue")
+
+
+def deadline_line(r: DeadlineRow, tz: str) -> str:
+    due = (clock.show(r.due, tz) if r.due else "-") + (" (extended)" if r.extended else "")
+    return (
+        f"[{r.status.upper()}] {r.what} · {OWNER_WORDS.get(r.owner, r.owner)} · "
+        f"{describe_timescale(r.timescale)} · id {r.id} · due {due}"
+    )
+
+
+def brief(view: ChallengeView, now: dt.datetime, tz: str) -> Briefing:
+    state, p, stage = view.state, view.procedure, view.stage
+    due, words = next_due(view, now, tz)
+    sections = [_this_stage_deadlines(view, tz)]
+    if view.missed:
+        m = view.missed_by
+        sections.append(Section("Timescales missed so far", f": ours {m.us}, theirs {m.them}, shared {m.both}"))
+    sections.append(
+        Section(
+            "This stage",
+            f": raised by {'; '.join(stage.raised_by) or 'not stated'}; "
+            f"contact {'; '.join(stage.received_by) or 'not stated'}",
+            tuple(f"- {a}" for a in stage.actions) + tuple(stage_guidance(stage, p)),
+        )
+    )
+    if view.contacts:  # (the auditor's view of an export has none: they belong to the DSL's files)
+        today = clock.today(tz, now)
+        sections.append(
+            Section(
+                "Named contacts",
+                " (from the procedure file)",
+                tuple(f"- {contact_line(c, today)}" for c in view.contacts),
+            )
+        )
+    nxt = view.next_stage
+    if state.is_open and nxt is not None:
+        sections.append(
+            Section(
+                "If not resolved, next",
+                f": {p.stage_label} {nxt.number}: {nxt.title}",
+                (
+                    f"raised by {'; '.join(nxt.raised_by) or 'not stated'}; "
+                    f"received by {'; '.join(nxt.received_by) or 'not stated'}",
+                    *(f"notify {n.to}" + (f" ({n.how})" if n.how else "") for n in nxt.notify),
+                ),
+            )
+        )
+    elif state.is_open:
+        sections.append(
+            Section("This is the last stage", "." + (f" {p.complaints_route}" if p.complaints_route else ""))
+        )
+    return Briefing(
+        challenge=state.challenge,
+        case_ref=view.case_ref,
+        agency=state.agency,
+        status=state.status.upper() + (f" ({state.outcome})" if state.outcome else ""),
+        procedure=f"{p.name} ({p.id}, {p.version})",
+        position=f"{p.stage_label} {view.stage_index} of {view.stage_count}: {stage.title}",
+        next_due=f"{due} · {words}",
+        newer_version=view.newer_version,
+        sections=tuple(sections),
+    )
+
+
+def _this_stage_deadlines(view: ChallengeView, tz: str) -> Section:
+    lines = [deadline_line(r, tz) for r in view.deadlines] or ["none stated"]
+    lines += [notification_line(n.notification, n.sent) for n in view.notifications]
+    lines += [
+        f"[OVERDUE ACTION] {a.action} (due {clock.show(clock.from_iso(a.due), tz)})" for a in view.overdue_actions
+    ]
+    return Section("Deadlines of this stage", "", tuple(lines))
+
+
+#: said under a newer procedure file than a challenge was opened under
+NEWER_VERSION = "A newer version of this procedure is loaded; this challenge keeps the version it was opened under."
+
+
+def ladder(view: ChallengeView, tz: str) -> list[str]:
+    """All stages of the route, the current one marked, with time spent and each stage's timescales."""
+    procedure, state = view.procedure, view.state
+    visited = {h.stage: h for h in view.history}
+    lines = []
+    for stage in procedure.ladder(state.route):
+        mark = ">>" if stage.number == state.stage else ("ok" if stage.number in visited else "  ")
+        current = " (current)" if stage.number == state.stage else ""
+        lines.append(f"{mark} {procedure.stage_label} {stage.number}: {stage.title}{current}")
+        timescales = "; ".join(f"{d.id}: {describe_timescale(d.timescale)}" for d in stage.deadlines)
+        if timescales:
+            lines.append(f"     {timescales}")
+        h = visited.get(stage.number)
+        if h:
+            left = clock.show(h.left_at, tz) if h.left_at else "now"
+            lines.append(f"     entered {clock.show(h.entered_at, tz)}, until {left}")
+    return lines
