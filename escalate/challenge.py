@@ -35,6 +35,7 @@ from escalate.procedure import (
     Hours,
     Notification,
     Procedure,
+    SkipRule,
     Stage,
     Timescale,
     WorkingDays,
@@ -600,6 +601,67 @@ def _limit_rows(state: ChallengeState, st: StageVisit, procedure: Procedure) -> 
             row = replace(row, status="no timescale")
         rows.append(row)
     return rows
+
+
+def starting_stage(procedure: Procedure, route: str, immediate_risk: bool) -> tuple[Stage, SkipRule | None]:
+    """Where a new challenge starts, and the skip rule that put it there: the route's first stage, or,
+    at immediate risk, where the procedure's first immediate-risk skip rule says (on the main ladder
+    only; a parallel route always starts at its own first stage)."""
+    rule = next((r for r in procedure.skip_rules if r.immediate_risk), None) if immediate_risk else None
+    if rule is not None and rule.start_stage is not None and route == "main":
+        return procedure.stage(rule.start_stage), rule
+    return procedure.first_stage(route), rule
+
+
+def opening_deadlines(
+    procedure: Procedure,
+    *,
+    route: str,
+    stage: Stage,
+    at: dt.datetime,
+    decision_at: dt.datetime | None = None,
+    protective_by: dt.datetime | None = None,
+) -> tuple[DeadlineRow, ...]:
+    """The deadlines of ``stage`` for a challenge opened ``at`` (not yet saved), as the log will work
+    them out once it is: what the wizard shows for review. Those whose clock starts later (the first
+    contact, a reply) are "waiting"."""
+    when = clock.iso(at)
+    visit = StageVisit.entered(stage.number, route, when, 1)
+    state = ChallengeState(
+        challenge="(not saved)",
+        opened_seq=1,
+        procedure_id=procedure.id,
+        procedure_version=procedure.version,
+        fingerprint="",
+        case_ref_sd=None,
+        agency="",
+        team=None,
+        decision="",
+        decision_at=clock.iso(decision_at) if decision_at else None,
+        triggers=(),
+        immediate_risk=False,
+        skip_rule=None,
+        route=route,
+        stage=stage.number,
+        highest_stage=stage.number,
+        status="open",
+        outcome=None,
+        opened_at=when,
+        resolved_at=None,
+        protective_by=clock.iso(protective_by) if protective_by else None,
+        stages=(visit,),
+        actions=(),
+        late=(),
+        backwards=0,
+        last_recorded=when,
+        last_at=when,
+        entries=1,
+        amendments=0,
+        exports=0,
+        no_further=None,
+        cseq=1,
+    )
+    return stage_deadlines(state, visit, stage, procedure, at)
 
 
 def unfit(state: ChallengeState, procedure: Procedure) -> str | None:

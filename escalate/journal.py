@@ -15,7 +15,16 @@ from typing import Any
 
 from escalate import clock, entry, entry_kinds
 from escalate.catalogue import Catalogue
-from escalate.challenge import FOLD, ChallengeState, ChallengeView, ListRow, ListView, derive, unfit
+from escalate.challenge import (
+    FOLD,
+    ChallengeState,
+    ChallengeView,
+    ListRow,
+    ListView,
+    derive,
+    starting_stage,
+    unfit,
+)
 from escalate.errors import ChallengeError, ConfigError, ProcedureFileError, UsageError
 from escalate.procedure import Procedure
 from escalate.settings import Settings
@@ -132,14 +141,8 @@ def open_challenge(
     except KeyError:
         routes = ", ".join(["main"] + [r.id for r in procedure.routes])
         raise UsageError(f"procedure {procedure_id} has no route {route!r}", hint=f"Routes: {routes}") from None
-    start = procedure.first_stage(route).number
-    skip = None
-    if immediate_risk:
-        rules = [r for r in procedure.skip_rules if r.immediate_risk]
-        if rules:
-            skip = rules[0]
-            if skip.start_stage is not None and route == "main":
-                start = skip.start_stage
+    stage, skip = starting_stage(procedure, route, immediate_risk)
+    start = stage.number
     data = {
         "procedure_id": procedure.id,
         "procedure_version": procedure.version,

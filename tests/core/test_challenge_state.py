@@ -576,3 +576,20 @@ def test_a_limit_with_a_protective_timescale_takes_the_sooner_date_and_one_with_
     assert limit.id == "limit:first-two" and local(limit.due) == dt.datetime(2026, 11, 25, 12, 0)
     limit = journal.view(store, catalogue, "C-0002", now=at("2026-11-24T12:00")).deadlines[-1]
     assert limit.due is None and limit.status == "no timescale"
+
+
+@pytest.mark.parametrize("procedure_id", ["london-children", "fictional-test"])
+def test_the_wizards_preview_is_what_the_log_works_out_once_saved(store, procs, monkeypatch, procedure_id):
+    """The wizard shows the first stage's deadlines before anything is saved; they come from the same
+    derivation as the saved challenge's (a preview that computed its own dates once disagreed)."""
+    from escalate.challenge import opening_deadlines, starting_stage
+
+    catalogue = procs if procedure_id == "fictional-test" else discover([])  # (the bundled procedures)
+    procedure = catalogue.get(procedure_id).procedure
+    opened = at("2026-12-18T10:00")
+    monkeypatch.setattr(clock, "now", lambda: opened)
+    stage, _ = starting_stage(procedure, "main", False)
+    preview = opening_deadlines(procedure, route="main", stage=stage, at=opened)
+    open_in(store, catalogue, procedure_id, "2026-12-18T10:00")
+    assert preview == journal.view(store, catalogue, "C-0001", now=opened).deadlines
+    assert any(r.due is not None for r in preview)  # a preview with dates in it, not only "waiting"

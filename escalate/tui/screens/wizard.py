@@ -25,6 +25,7 @@ from textual.widgets import (
 )
 
 from escalate import clock
+from escalate.challenge import opening_deadlines, starting_stage
 from escalate.errors import EscalateError
 from escalate.triggers import TRIGGERS
 from escalate.tui.context import dsl_app
@@ -194,8 +195,7 @@ class NewChallengeScreen(Screen[Any]):
         return None if pressed is None else pressed.id == "risk-yes"
 
     def skip_rule(self) -> Any:
-        rules = [r for r in self.procedure().procedure.skip_rules if r.immediate_risk]
-        return rules[0] if rules else None
+        return starting_stage(self.procedure().procedure, self.route(), True)[1]
 
     # --- validation per step --------------------------------------------------------------
 
@@ -299,18 +299,19 @@ class NewChallengeScreen(Screen[Any]):
         return [f"{'yes' if c.value else 'no'}: {c.label}" for c in self.query(".check").results(Checkbox)]
 
     def build_review(self) -> None:
-        from escalate import workcalendar
-        from escalate.wording import describe_timescale
+        from escalate.briefing import deadline_line
 
         lp = self.procedure()
         p = lp.procedure
         risk = bool(self.immediate_risk())
-        rule = self.skip_rule() if risk else None
         route = self.route()
-        # as the log decides it: a skip rule's start stage is on the main ladder only
-        start = p.stage(rule.start_stage) if rule and rule.start_stage and route == "main" else p.first_stage(route)
+        start, _ = starting_stage(p, route, risk)  # as the log will decide it
         tz = dsl_app(self.app).settings.timezone
         at = clock.parse_time(self.val("#w-at"), tz) if self.val("#w-at") else dsl_app(self.app).now()
+        decided = self.val("#w-decision-at")
+        deadlines = opening_deadlines(
+            p, route=route, stage=start, at=at, decision_at=clock.parse_time(decided, tz) if decided else None
+        )
         lines = [
             f"Procedure: {p.name} ({p.id}, version {p.version})",
             f"  {p.check_note}",
@@ -334,17 +335,7 @@ class NewChallengeScreen(Screen[Any]):
             "  Contact: " + ("; ".join(start.received_by) or "not stated"),
             "  How: " + (", ".join(start.medium) or "not stated"),
         ]
-        for d in start.deadlines:
-            due = ""
-            if d.starts in ("disagreement", "stage-entered") and d.timescale.kind in (
-                "working-days",
-                "hours",
-                "calendar-days",
-            ):
-                due = " -> due " + clock.show(
-                    workcalendar.add(at, d.timescale.amount, d.timescale.kind, p.region, p.cutoff), tz
-                )
-            lines.append(f"  Deadline: {d.what} ({describe_timescale(d.timescale)}, from {d.starts}){due}")
+        lines += [f"  {deadline_line(r, tz)}" for r in deadlines]
         for a in start.actions:
             lines.append(f"  - {a}")
         if p.exclusions:
