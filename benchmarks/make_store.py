@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import random
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from escalate import clock, entry
 from escalate.catalogue import discover
-from escalate.challenge import fold_step
+from escalate.challenge import FOLD, fold_step
 from escalate.journal import store_at
 from escalate.store import StoredEntry
 
@@ -104,9 +103,10 @@ def main() -> None:
                 if d not in seen:
                     seen.add(d)
                     discl.append((d, seq, b))
-            state = fold_step(state, e, content)
+            state = fold_step(state, e, entry.parse_content(kind, content))
             prev = cprev = h
-        states.append((cid, args.per, json.dumps(state, separators=(",", ":"))))
+        assert state is not None
+        states.append((cid, args.per, FOLD.dump(state)))
         c.execute("INSERT INTO challenges VALUES (?, ?)", (cid, seq - args.per + 1))
         if len(rows) >= 50_000:
             c.executemany("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?)", rows)

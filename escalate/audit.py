@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from escalate import clock, entry, workcalendar
-from escalate.challenge import ChallengeState, ChallengeView, MissedBy, NotOpened, derive, fold_step, unfit
+from escalate.challenge import ChallengeState, ChallengeView, MissedBy, NotOpened, derive, fold_contents, unfit
 from escalate.entry_kinds import Opened
 from escalate.errors import EscalateError, ExportError
 from escalate.procedure import Procedure
@@ -179,7 +179,7 @@ def read_challenges(
 ) -> list[Audited]:
 
     groups: dict[str, list[StoredEntry]] = {}
-    states: dict[str, ChallengeState] = {}
+    folded: dict[str, list[tuple[StoredEntry, entry.Content]]] = {}
     skipped: set[str] = set()  # challenges the file holds from part way: listed in the figures, not folded
     opened: dict[str, str] = {}
     disclosures: dict[str, str] = {}
@@ -223,16 +223,16 @@ def read_challenges(
             continue
         if isinstance(content.data, Opened):
             opened[cid] = content.data.procedure_text
-        try:
-            states[cid] = fold_step(states.get(cid), e, content)
-        except NotOpened as exc:
-            raise NotAnEntry(f"entry {rec['seq']} ({rec['kind']}): {exc}") from None
+        folded.setdefault(cid, []).append((e, content))
     out = []
     name = Path(path).name
     for cid, rows in groups.items():
         if cid in skipped:
             continue
-        state = states[cid]
+        try:
+            state = fold_contents(folded[cid])
+        except NotOpened as exc:
+            raise NotAnEntry(str(exc)) from None
         try:
             procedure = _snapshot(opened[cid], state.procedure_id, snapshots)
         except EscalateError as exc:

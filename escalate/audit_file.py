@@ -1,16 +1,17 @@
 """The audit of one big exported file by two processes at once.
 
 Auditing an exported file is mostly parsing JSON and folding entries, all on one core. Here the
-file's challenges are shared between this process and a forked child, alternately in the order
-they first appear. Each process parses, checks, folds and derives the entries of its own
-challenges, in the file's order. The child sends back what the figures need (:class:`Facts`, a
-few values a challenge) and what the whole-file checks need (each entry's sequence number, hash
-and link to the store's previous entry); this process then runs those checks over both shares
-in the file's order.
+file's challenges are shared between this process and a worker (:mod:`escalate.parallel`),
+alternately in the order they first appear (the worker, which starts later, takes 9 of each 20
+challenges); the worker is handed its share's lines. Each process
+parses, checks, folds and derives the entries of its own challenges, in the file's order. The
+worker sends back what the figures need (:class:`Facts`, a few values a challenge) and what the
+whole-file checks need (each entry's sequence number, hash and link to the store's previous
+entry); this process then runs those checks over both shares in the file's order.
 
 The split never decides that a file is broken, and never passes one that the one-process
 reading would not. On anything unusual (a check that fails in either share, a line not in the
-form escalate writes, a child that fails), :func:`read` returns None and the caller reads the
+form escalate writes, a worker that fails), :func:`read` returns None and the caller reads the
 file in one process (:func:`escalate.audit.from_file`), which names the first broken entry.
 """
 
@@ -19,17 +20,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from escalate import audit, clock
+from escalate import audit, clock, parallel
 from escalate.audit import Facts, Input, NotAnEntry, facts, read_challenges
 from escalate.verify import FORMAT_VERSION, challenge_link, entry_bytes, entry_head, parse_lines, store_link
 
 #: entries: below this, starting a second process costs more than it saves
 SMALL = 20_000
+#: bytes: no line of an export is shorter (a smaller file cannot hold SMALL entries; no worker is started)
+MIN_LINE = 200
 
 
 class Share(NamedTuple):
@@ -47,12 +49,22 @@ class Share(NamedTuple):
 
 def read(path: str, snapshots: dict[str, Any], now: dt.datetime) -> tuple[Input, list[Facts]] | None:
     """(the input's line, the facts of its challenges), or None to read the file in one process."""
-    import threading
-
-    # Forking is safe on Linux for a process without threads. macOS's system libraries are not
-    # fork-safe (Python itself stopped forking there), and Windows cannot fork.
-    if not sys.platform.startswith("linux") or threading.active_count() > 1:
+    try:
+        big = os.path.getsize(path) >= SMALL * MIN_LINE
+    except OSError:
         return None
+    if not big or parallel.cores() < 2:
+        return None
+    worker: parallel.Worker[Share | None] = parallel.Worker()  # it starts while the file is read and split
+    try:
+        return _read(path, snapshots, now, worker)
+    finally:
+        worker.close()
+
+
+def _read(
+    path: str, snapshots: dict[str, Any], now: dt.datetime, worker: parallel.Worker[Share | None]
+) -> tuple[Input, list[Facts]] | None:
     try:
         raw = Path(path).read_bytes()
         first = raw.index(b"\n")
@@ -65,26 +77,21 @@ def read(path: str, snapshots: dict[str, Any], now: dt.datetime) -> tuple[Input,
     if lines is None or len(lines) < SMALL:
         return None
     owner: dict[str, int] = {}
-    ours: tuple[list[int], list[int]] = ([], [])  # line numbers of this process's share, and the child's
+    ours: tuple[list[int], list[int]] = ([], [])  # line numbers of this process's share, and the worker's
     for i, (_, _, cid) in enumerate(lines):
-        if cid not in owner:
-            owner[cid] = len(owner) % 2
+        if cid not in owner:  # alternately; but the worker starts later (a fresh Python): 9 of each 20
+            n = len(owner)
+            owner[cid] = 1 if n % 2 and n % 20 < 18 else 0
         ours[owner[cid]].append(i)
-
-    view = memoryview(raw)  # the lines are parsed from the file's bytes where they lie, not copied out
-
-    def share(which: int) -> Share | None:
-        picked = ours[which]
-        return _share(
-            path, [view[lines[i][0] : lines[i][1]] for i in picked], [lines[i][2] for i in picked], snapshots, now
-        )
-
-    child = _Child(lambda: share(1))
-    try:
-        mine = share(0)
-        theirs = child.result() if mine is not None else None
-    finally:
-        child.close()
+    # the worker is handed its lines (not the path: the file could change before it read it again)
+    worker.run(
+        _worker_share, path, [raw[lines[i][0] : lines[i][1]] for i in ours[1]], [lines[i][2] for i in ours[1]], now
+    )
+    view = memoryview(raw)  # this process parses its lines where they lie in the file's bytes
+    mine = _share(
+        path, [view[lines[i][0] : lines[i][1]] for i in ours[0]], [lines[i][2] for i in ours[0]], snapshots, now
+    )
+    theirs = worker.result() if mine is not None else None
     if mine is None or theirs is None:
         return None
     return _joined(path, header, ours, mine, theirs, owner)
@@ -112,6 +119,12 @@ def _lines(raw: bytes, first: int) -> list[tuple[int, int, str]] | None:
             return None
         start = stop + 1
     return out
+
+
+def _worker_share(path: str, lines: list[bytes], cids: list[str], now: dt.datetime) -> Share | None:
+    """:func:`_share` in the worker, with the collector off there too (see audit.collector_off)."""
+    with audit.collector_off():
+        return _share(path, lines, cids, {}, now)
 
 
 def _share(path: str, lines: list[Any], cids: list[str], snapshots: dict[str, Any], now: dt.datetime) -> Share | None:
@@ -181,81 +194,6 @@ def _joined(
         return None
     found = [f for cid, which in owner.items() if (f := (mine, theirs)[which].facts[cid]) is not None]
     return Input(path, True, None, count, mine.withheld + theirs.withheld, len(found)), found
-
-
-class _Child:
-    """A forked process working out one share and sending it back pickled through a pipe."""
-
-    def __init__(self, work: Any) -> None:
-        import pickle
-
-        self.pid, self.read_end = 0, -1
-        try:
-            self.read_end, write_end = os.pipe()
-        except OSError:
-            return
-        try:
-            self.pid = os.fork()
-        except OSError:  # no second process: the caller reads the file in this one
-            os.close(write_end)
-            return
-        if self.pid == 0:  # the child: work, answer, and leave without running the parent's exit code
-            code = 1
-            try:
-                os.close(self.read_end)
-                data = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
-                with os.fdopen(write_end, "wb") as pipe:
-                    pipe.write(data)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_end)
-
-    def result(self) -> Share | None:
-        import pickle
-
-        if not self.pid:
-            return None
-        with os.fdopen(self.read_end, "rb") as pipe:  # the pipe ends when the child has written all
-            self.read_end = -1
-            data = pipe.read()
-        # Not waiting for the child to end: handing back its memory takes the system a tenth of a
-        # second. A pickle that loads is a whole answer (the child writes only when it is done).
-        _later(self.pid)
-        self.pid = 0
-        try:
-            share = pickle.loads(data)
-        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError):
-            # a child that died part way through writing, or wrote nothing
-            return None
-        return share if isinstance(share, Share) else None
-
-    def close(self) -> None:
-        """Stop a child whose answer is no longer wanted (or left unread after an error)."""
-        import signal
-
-        if self.pid:
-            os.kill(self.pid, signal.SIGKILL)
-            _later(self.pid)
-            self.pid = 0
-        if self.read_end != -1:
-            os.close(self.read_end)
-            self.read_end = -1
-
-
-_ended: list[int] = []  # children not yet waited for
-
-
-def _later(pid: int) -> None:
-    """Wait for a child's end later: each call waits for those that have ended (a process that exits
-    first leaves the rest to the system)."""
-    _ended.append(pid)
-    for earlier in list(_ended):
-        try:
-            if os.waitpid(earlier, os.WNOHANG)[0]:
-                _ended.remove(earlier)
-        except ChildProcessError:
-            _ended.remove(earlier)
 
 
 def summarise(files: Iterable[str] = (), store: Any = None, now: dt.datetime | None = None) -> audit.Figures:

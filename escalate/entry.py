@@ -24,6 +24,7 @@ so digests cannot be matched across challenges.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -231,12 +232,17 @@ class Content:
     recorded_at: str
     author: entry_kinds.Author
     data: entry_kinds.EntryData
+    occurred: dt.datetime  # the same times, read
+    recorded: dt.datetime
 
 
-def _instant(value: object, what: str) -> str:
-    if not isinstance(value, str) or not clock.is_iso(value):
+def _instant(value: object, what: str) -> dt.datetime:
+    if not isinstance(value, str) or not clock.ISO_TEXT.fullmatch(value):
         raise DamagedEntry(f"an entry's {what} is not a time as escalate writes it")
-    return value
+    try:
+        return clock.from_iso(value)
+    except ValueError:  # the form, but no such time (31 February)
+        raise DamagedEntry(f"an entry's {what} is not a time as escalate writes it") from None
 
 
 def parse_content(kind: str, value: object) -> Content:
@@ -249,9 +255,8 @@ def parse_content(kind: str, value: object) -> Content:
         data = entry_kinds.parse(kind, obj["data"])
     except (entry_kinds.UnfitData, ValueError) as exc:  # pydantic's ValidationError is a ValueError
         raise DamagedEntry(str(exc)) from None
-    return Content(
-        _instant(obj["occurred_at"], "occurred_at"), _instant(obj["recorded_at"], "recorded_at"), author, data
-    )
+    occurred, recorded = _instant(obj["occurred_at"], "occurred_at"), _instant(obj["recorded_at"], "recorded_at")
+    return Content(obj["occurred_at"], obj["recorded_at"], author, data, occurred, recorded)
 
 
 def reveal(obj: Any, known: dict[str, str], withheld: str | None = None) -> Any:

@@ -447,7 +447,7 @@ def annotate(
             out.append(_unreadable_item(e))
             continue
         # times from the hashed bytes, not the table's columns
-        occurred_at, recorded_at = clock.from_iso(content.occurred_at), clock.from_iso(content.recorded_at)
+        occurred_at, recorded_at = content.occurred, content.recorded
         out.append(
             ChronologyItem(
                 seq=e.seq,

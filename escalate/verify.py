@@ -11,13 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from escalate import entry
+from escalate import entry, parallel
 from escalate.entry import FORMAT_TAG, ZERO_HASH
 from escalate.errors import ExportError, UsageError
 
@@ -368,9 +367,9 @@ def verify_store(store: Any, expect: tuple[int, str] | None = None, *, warnings:
     entry, to name the first break exactly."""
     count, head = store.head()
     d_hi = store.disclosure_rowids()
-    if count >= PARALLEL_FROM:
+    if count >= PARALLEL_FROM and parallel.cores() > 1:
         mid, d_mid = first_share(count), first_share(d_hi)
-        side: _SideProcess | None = _SideProcess(store.path, mid + 1, count, d_mid + 1, d_hi)
+        side: parallel.Worker[Span] | None = parallel.beside(check_span, store.path, mid + 1, count, d_mid + 1, d_hi)
     else:
         mid, d_mid, side = count, d_hi, None
     first = check_span(store.path, 1, mid, 1, d_mid, ends=True)
@@ -380,7 +379,7 @@ def verify_store(store: Any, expect: tuple[int, str] | None = None, *, warnings:
         if first.ok:
             second = side.result()
         else:
-            side.cancel()
+            side.close()
         if second is None and first.ok:  # the child could not answer: check its half here
             second = check_span(store.path, mid + 1, count, d_mid + 1, d_hi)
     if not (
@@ -452,56 +451,6 @@ def check_disclosures(store: Any) -> tuple[str | None, int | None, int]:
             return f"{where}: a disclosed personal field {what}", seq, checked
         checked += 1
     return None, None, checked
-
-
-class _SideProcess:
-    """:func:`check_span` in a child Python reading the same store (read-only), answering in JSON."""
-
-    CODE = (
-        "import dataclasses, json, sys\n"
-        "from escalate.verify import check_span\n"
-        "print(json.dumps(dataclasses.asdict(check_span(sys.argv[1], *map(int, sys.argv[2:])))))\n"
-    )
-
-    def __init__(self, path: Any, lo: int, hi: int, d_lo: int, d_hi: int) -> None:
-        import subprocess
-
-        try:
-            self.proc: Any = subprocess.Popen(
-                [sys.executable, "-c", self.CODE, str(path), str(lo), str(hi), str(d_lo), str(d_hi)],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                stdin=subprocess.DEVNULL,
-            )
-        except OSError:
-            self.proc = None
-
-    def result(self) -> Span | None:
-
-        if self.proc is None:
-            return None
-        out, _ = self.proc.communicate()
-        if self.proc.returncode != 0:
-            return None
-        try:
-            raw = json.loads(out)
-            return Span(
-                raw["ok"],
-                raw["count"],
-                raw["first_prev"],
-                raw["last"],
-                [tuple(j) for j in raw["junctions"]],
-                {k: tuple(v) for k, v in raw["ends"].items()},
-                raw["disclosures"],
-            )
-        except (ValueError, TypeError, KeyError):
-            return None  # it failed: the caller checks in this process instead, never assumes success
-
-    def cancel(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-        return None
 
 
 def _warnings(store: Any) -> list[str]:

@@ -186,21 +186,18 @@ def test_a_disclosure_carried_by_the_other_share_sends_the_file_to_one_process(e
     assert audit_file.read(str(same_share), {}, NOW) == one_process(same_share)
 
 
-def test_a_child_that_fails_or_cannot_start_leaves_the_file_to_one_process(exported, monkeypatch):
-    import os
+def test_a_worker_that_fails_or_cannot_start_leaves_the_file_to_one_process(exported, monkeypatch):
+    from escalate import parallel
 
-    real = audit_file._share
-    parent = os.getpid()
-    monkeypatch.setattr(audit_file, "_share", lambda *a: real(*a) if os.getpid() == parent else 1 / 0)
+    real = parallel.Worker.result
+    monkeypatch.setattr(parallel.Worker, "result", lambda self: None)  # it ended without an answer
     assert audit_file.read(str(exported), {}, NOW) is None
-    monkeypatch.setattr(audit_file, "_share", lambda *a: real(*a) if os.getpid() == parent else None)
-    assert audit_file.read(str(exported), {}, NOW) is None
+    monkeypatch.setattr(parallel.Worker, "result", real)
 
-    def no_fork():
+    def no_process(self):
         raise OSError("no more processes")
 
-    monkeypatch.setattr(audit_file, "_share", real)
-    monkeypatch.setattr(os, "fork", no_fork)
+    monkeypatch.setattr(parallel.multiprocessing.get_context("spawn").Process, "start", no_process)
     assert audit_file.read(str(exported), {}, NOW) is None
     assert audit_file.summarise([str(exported)], now=NOW).challenges == 6
 
@@ -210,18 +207,3 @@ def test_small_files_are_read_in_one_process(exported, monkeypatch):
     assert audit_file.read(str(exported), {}, NOW) is None
     monkeypatch.setattr(audit_file, "SMALL", 15)
     assert audit_file.read(str(exported), {}, NOW) is not None
-
-
-def test_children_are_waited_for(exported):
-    """The child is not waited for when it answers (its memory takes a moment to hand back), but by a
-    later read: children do not pile up in a process that audits again and again."""
-    import os
-    import time
-
-    for _ in range(3):
-        assert audit_file.read(str(exported), {}, NOW) is not None
-        time.sleep(0.3)
-    assert len(audit_file._ended) <= 1
-    for pid in list(audit_file._ended):
-        os.waitpid(pid, 0)
-        audit_file._ended.remove(pid)

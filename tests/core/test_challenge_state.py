@@ -593,3 +593,43 @@ def test_the_wizards_preview_is_what_the_log_works_out_once_saved(store, procs, 
     open_in(store, catalogue, procedure_id, "2026-12-18T10:00")
     assert preview == journal.view(store, catalogue, "C-0001", now=opened).deadlines
     assert any(r.due is not None for r in preview)  # a preview with dates in it, not only "waiting"
+
+
+def test_folding_entry_by_entry_equals_folding_the_whole_challenge(store, procs, monkeypatch):
+    """The store folds one entry at a time onto its cached state; a fresh fold takes the whole log.
+    Both must give the same state, past the eight earliest times an event keeps, through pauses,
+    a step up, a resolution and a reopening."""
+    monkeypatch.setattr(clock, "now", lambda: at("2026-12-18T12:00"))
+    open_in(store, procs, "fictional-test", "2026-11-02T09:00")
+    for day in range(3, 15):  # twelve contacts: more than an event keeps the earliest of
+        journal.record(
+            store,
+            SETTINGS,
+            "C-0001",
+            "contact",
+            {"direction": "made", "medium": "phone", "summary": "call"},
+            f"2026-11-{day:02d}T10:00",
+        )
+    journal.record(
+        store,
+        SETTINGS,
+        "C-0001",
+        "contact",
+        {"direction": "made", "medium": "email", "summary": "again"},
+        "2026-11-04T10:00",
+    )
+    journal.record(
+        store, SETTINGS, "C-0001", "deadline-paused", {"deadline": "reply", "reason": "on leave"}, "2026-11-15T10:00"
+    )
+    journal.record(store, SETTINGS, "C-0001", "deadline-resumed", {"deadline": "reply"}, "2026-11-17T10:00")
+    journal.step_up(store, SETTINGS, "C-0001", "no reply", "2026-11-18T10:00")
+    journal.record(
+        store, SETTINGS, "C-0001", "resolved", {"outcome": "resolved", "rationale": "agreed"}, "2026-11-19T10:00"
+    )
+    journal.record(store, SETTINGS, "C-0001", "reopened", {"reason": "it happened again"}, "2026-11-20T10:00")
+    stepwise, whole = store.state("C-0001"), store.state("C-0001", fresh=True)
+    assert stepwise == whole
+    contacts = whole.stages[0].events["contact"]
+    assert len(contacts.first) == 8 and contacts.first[0][0].startswith("2026-11-03")
+    assert contacts.latest[0].startswith("2026-11-14")  # the latest time, not the last recorded
+    assert whole.stages[0].pause_total == {"reply": 2 * 24 * 3600} and whole.status == "open"

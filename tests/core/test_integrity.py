@@ -299,17 +299,17 @@ def test_large_store_is_checked_in_two_halves_with_the_same_answers(tmp_path, mo
         inline = verify.verify_store(store)
     monkeypatch.setattr(verify, "PARALLEL_FROM", 1)
     spawned = []
-    real = verify._SideProcess.__init__
+    real = verify.parallel.beside
 
-    def counting(self, p, *bounds):
+    def counting(work, p, *bounds):
         spawned.append((p, bounds))
-        real(self, p, *bounds)
+        return real(work, p, *bounds)
 
-    monkeypatch.setattr(verify._SideProcess, "__init__", counting)
+    monkeypatch.setattr(verify.parallel, "beside", counting)
     with store_at(path, readonly=True) as store:
         parallel = verify.verify_store(store)
         n_disclosures = store.disclosure_rowids()
-    assert spawned == [(path, (5, 8, verify.first_share(n_disclosures) + 1, n_disclosures))]  # entries 5-8 in the child
+    assert spawned == [(path, (5, 8, verify.first_share(n_disclosures) + 1, n_disclosures))]  # entries 5-8 beside
     assert parallel == inline
     assert parallel.ok is (tamper == "none")
     if tamper == "none":
@@ -320,6 +320,13 @@ def test_large_store_is_checked_in_two_halves_with_the_same_answers(tmp_path, mo
         assert parallel.problem_seq == 6 and "content does not match its hash" in parallel.problem
 
 
+def _exits(code):
+    """A worker's work that ends its process without an answer."""
+    import os
+
+    os._exit(code)
+
+
 def test_a_failing_second_process_is_never_taken_for_success(tmp_path, monkeypatch):
     path = build(tmp_path / "s.db")
     conn = raw(path)
@@ -327,7 +334,9 @@ def test_a_failing_second_process_is_never_taken_for_success(tmp_path, monkeypat
     conn.execute("UPDATE disclosures SET bytes = ? WHERE digest = ?", (b'["00","Someone Else"]', digest))
     conn.close()
     monkeypatch.setattr(verify, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(verify._SideProcess, "CODE", "import sys; sys.exit(3)")
+    # a worker that ends without an answer (killed, say): its half is checked here, never assumed
+    real = verify.parallel.beside
+    monkeypatch.setattr(verify.parallel, "beside", lambda work, *args: real(_exits, 3))
     with store_at(path, readonly=True) as store:
         report = verify.verify_store(store)
     assert not report.ok and "disclosed personal field" in report.problem  # its half was checked here instead
