@@ -151,13 +151,11 @@ def export(
         header["entries"] = covered
         total = 1 + -(-covered // LINES_PER_CHUNK)
         whole = store.whole_log_chunk_sql(redact) if everything and sqlite_json_matches(store) else None
-        if whole is not None:  # SQLite makes the lines chunk by chunk, in two processes for a big log
+        if whole is not None:  # SQLite makes the lines chunk by chunk
             total = 1 + -(-count // export_lines.SIZE)
             chunks = itertools.chain([entry.canonical(header) + b"\n"], export_lines.chunks(store, whole, 0, count))
-        elif sqlite_json_matches(store):
-            # SQLite builds the lines on a thread while this one hashes and writes them (each step
-            # of either lets go of the GIL), so the two overlap on two cores
-            chunks = export_lines.ahead(_sql_jsonl_lines(store, None if everything else wanted, header, redact, count))
+        elif sqlite_json_matches(store):  # SQLite makes the lines of the chosen challenges
+            chunks = _sql_jsonl_lines(store, None if everything else wanted, header, redact, count)
         else:
             selected = set(wanted)
             rows = [r for r in store.iter_rows() if r[0] <= count and (everything or r[1] in selected)]

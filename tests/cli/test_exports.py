@@ -351,56 +351,6 @@ def test_a_failed_write_leaves_no_file_not_even_a_temporary_one(tmp_path, failur
     assert list(tmp_path.iterdir()) == []
 
 
-def test_lines_made_ahead_on_a_thread_arrive_in_order_and_so_does_the_makers_error(tmp_path):
-    """A jsonl export's lines are made on a thread while the caller writes: every chunk arrives in
-    order, an error of the maker is raised after the chunks before it, and then no file is left."""
-    from escalate.export import write_atomic
-    from escalate.export_lines import ahead
-
-    def chunks(fail):
-        for i in range(50):
-            yield b"%d\n" % i
-        if fail:
-            raise RuntimeError("the store went away")
-
-    assert list(ahead(chunks(False), depth=2)) == [b"%d\n" % i for i in range(50)]
-    got = []
-    with pytest.raises(RuntimeError, match="went away"):
-        for chunk in ahead(chunks(True), depth=2):
-            got.append(chunk)
-    assert got == [b"%d\n" % i for i in range(50)]
-    recorded = []
-    with pytest.raises(RuntimeError):
-        write_atomic(tmp_path / "out.jsonl", ahead(chunks(True)), recorded.append)
-    assert list(tmp_path.iterdir()) == [] and recorded == []
-
-
-def test_a_caller_that_stops_early_stops_the_maker_before_going_on():
-    """When writing fails (or ^C), the maker must be finished before the caller goes on: it holds
-    the store's connection, which the caller then uses to say what happened."""
-    import threading
-
-    from escalate.export_lines import ahead
-
-    state = {"made": 0, "closed": False}
-
-    def endless():
-        try:
-            while True:
-                state["made"] += 1
-                yield b"x"
-        finally:
-            state["closed"] = True
-
-    before = threading.active_count()
-    lines = ahead(endless(), depth=3)
-    assert [next(lines) for _ in range(5)] == [b"x"] * 5
-    lines.close()
-    assert state["closed"] and threading.active_count() == before
-    made = state["made"]
-    assert made <= 5 + 3 + 2  # taken, queued, and at most one in hand: it stopped making
-
-
 @pytest.mark.parametrize("when", ["as the log records it", "as it is renamed into place"])
 def test_a_ctrl_c_once_an_export_is_being_recorded_is_too_late_to_stop_it(tmp_path, monkeypatch, when):
     """A ^C that lands after the log has recorded the export but before the file had its name left
