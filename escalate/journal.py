@@ -22,6 +22,7 @@ from escalate.challenge import (
     ListRow,
     ListView,
     derive,
+    fold_contents,
     starting_stage,
     unfit,
 )
@@ -314,8 +315,15 @@ def view(
     procedure = procedure_of(store, state)
     if not fresh and not _fits(state, procedure):  # a cached fold changed outside escalate: fold the log
         state = store.state(challenge, fresh=True)
+    return _view_of(store, catalogue, state, now)
+
+
+def _view_of(
+    store: LogStore, catalogue: Catalogue | None, state: ChallengeState, now: dt.datetime | None = None
+) -> ChallengeView:
+    procedure = procedure_of(store, state)
     if not _fits(state, procedure):
-        raise damaged_challenge(challenge)
+        raise damaged_challenge(state.challenge)
     out = derive(state, procedure, now or clock.now())
     values = store.disclosure_values([state.case_ref_sd] if state.case_ref_sd else [])
     current = catalogue.procedures.get(state.procedure_id) if catalogue is not None else None
@@ -421,12 +429,18 @@ def annotate(
     it corrects. Pure: the store and exported files (the auditor's view) both use it.
     ``tolerant``: an entry that cannot be read becomes an item saying so, and an amendment that
     cannot be read marks nothing, instead of raising."""
-    encoded: dict[bytes, bytes] = {}
+    return [item for item, _ in _annotated(rows, corrections, values, tolerant)]
+
+
+def _annotated(
+    rows: list[StoredEntry], corrections: list[StoredEntry], values: dict[str, str], tolerant: bool
+) -> list[tuple[ChronologyItem, entry.Content | None]]:
+    """:func:`annotate`'s items, each with its entry's content as stored (None where it cannot be read)."""
     amended_by: dict[int, list[int]] = {}
     corrected: dict[int, dict[str, str]] = {}
     for amendment in corrections:
         try:
-            content, _ = _read(amendment, values, encoded)
+            content, revealed = _read(amendment, values)
         except _Unreadable:
             if not tolerant:
                 raise
@@ -434,36 +448,55 @@ def annotate(
         d = content.data
         if isinstance(d, entry_kinds.Amendment):
             leaf = d.field.rsplit(".", 1)[-1]
-            value = getattr(d, "corrected_" + leaf, None) if leaf in entry.PERSONAL_KEYS else None
+            # a corrected personal value is sealed in the entry: shown as revealed (or "(withheld)")
+            value = revealed["data"].get("corrected_" + leaf) if leaf in entry.PERSONAL_KEYS else None
             amended_by.setdefault(d.target_seq, []).append(amendment.cseq)
             corrected.setdefault(d.target_seq, {})[d.field] = value if isinstance(value, str) else d.new_value
-    out = []
+    out: list[tuple[ChronologyItem, entry.Content | None]] = []
     for e in rows:
         try:
-            content, raw = _read(e, values, encoded)
+            content, revealed = _read(e, values)
         except _Unreadable:
             if not tolerant:
                 raise
-            out.append(_unreadable_item(e))
+            out.append((_unreadable_item(e), None))
             continue
         # times from the hashed bytes, not the table's columns
         occurred_at, recorded_at = content.occurred, content.recorded
-        out.append(
-            ChronologyItem(
-                seq=e.seq,
-                cseq=e.cseq,
-                kind=e.kind,
-                occurred_at=occurred_at,
-                recorded_at=recorded_at,
-                author=raw["author"],
-                data=raw["data"],
-                hash=e.hash,
-                late=recorded_at - occurred_at > dt.timedelta(hours=24),
-                amended_by=tuple(amended_by.get(e.cseq, ())),
-                corrected=corrected.get(e.cseq, {}),
-            )
+        item = ChronologyItem(
+            seq=e.seq,
+            cseq=e.cseq,
+            kind=e.kind,
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            author=revealed["author"],
+            data=revealed["data"],
+            hash=e.hash,
+            late=recorded_at - occurred_at > dt.timedelta(hours=24),
+            amended_by=tuple(amended_by.get(e.cseq, ())),
+            corrected=corrected.get(e.cseq, {}),
         )
+        out.append((item, content))
     return out
+
+
+def record_of(
+    store: LogStore, catalogue: Catalogue | None, challenge: str
+) -> tuple[ChallengeView, list[ChronologyItem]]:
+    """A challenge's view as of now and its whole chronology, from one reading of its entries: each is
+    parsed once, folded, and revealed (exports and packs: from the hashed entries, never the cache)."""
+    rows = store.entries(challenge)
+    values = {d: entry.readable_value(b) for d, b in store.challenge_disclosures(challenge).items()}
+    try:
+        annotated = _annotated(rows, [e for e in rows if e.kind == "amendment"], values, tolerant=False)
+    except _Unreadable as exc:
+        raise damaged_entry(exc.args[0]) from None
+    try:
+        state = fold_contents((e, content) for e, (_, content) in zip(rows, annotated) if content is not None)
+    except ValueError:
+        raise damaged_challenge(challenge) from None
+    view = _view_of(store, catalogue, state)
+    return view, [item for item, _ in annotated]
 
 
 def _unreadable_item(e: StoredEntry) -> ChronologyItem:
@@ -476,13 +509,15 @@ class _Unreadable(Exception):
     """An entry whose bytes are not what escalate wrote (args[0]: the entry)."""
 
 
-def _read(e: StoredEntry, values: dict[str, str], encoded: dict[bytes, bytes]) -> tuple[entry.Content, dict[str, Any]]:
-    """An entry's content revealed: typed (which checks it is what escalate wrote), and as parsed JSON."""
+def _read(e: StoredEntry, values: dict[str, str]) -> tuple[entry.Content, dict[str, Any]]:
+    """An entry's content as stored, typed (which checks it is what escalate wrote), and its parsed JSON
+    with personal fields revealed from ``values`` ("(withheld)" where a value is not known)."""
     try:
-        raw = entry.revealed(e.body, values, "(withheld)", encoded)
-        return entry.parse_content(e.kind, raw), raw
+        raw = entry.split(e.body)[1]
+        content = entry.parse_content(e.kind, raw)
     except (ValueError, RecursionError):  # DamagedEntry; JSON that does not parse or nests too deep
         raise _Unreadable(e) from None
+    return content, entry.reveal_content(raw, values, "(withheld)") if b'"_sd"' in e.body else raw
 
 
 def _text(d: Mapping[str, Any], key: str) -> str:

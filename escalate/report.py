@@ -119,8 +119,7 @@ def challenge_report(
 ) -> ChallengeReport:
     """Everything the human formats print about one challenge; ``withhold``: free-text fields
     (entry.FREE_TEXT) shown as "(withheld)" wherever they appear."""
-    view = journal.view(store, catalogue, challenge, fresh=True)  # from the hashed entries, not the cache
-    rows = journal.chronology(store, challenge)
+    view, rows = journal.record_of(store, catalogue, challenge)  # from the hashed entries, not the cache
     fields = frozenset(withhold)
     if fields:
         if "decision" in fields:  # the one free-text field the folded state holds

@@ -203,3 +203,22 @@ def test_bank_holidays_are_kept_in_the_cache_folder_and_a_damaged_cache_is_rebui
         paths.configure(None)
         workcalendar._region_holidays.cache_clear()
         workcalendar.is_working_day.cache_clear()
+
+
+@pytest.mark.parametrize("tz", ["Europe/London", "America/St_Johns", "Asia/Kolkata", "Pacific/Chatham", "UTC"])
+def test_times_for_people_read_as_strftime_writes_them_in_english(tz):
+    """clock.show is put together by hand for speed: it must say what strftime says (in the C locale),
+    offsets behind UTC and of half and three quarters of an hour included."""
+    import datetime as dt
+    import random
+
+    from escalate import clock
+
+    rng = random.Random(tz)
+    for _ in range(500):
+        t = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=rng.randrange(3_000_000_000))
+        local = t.astimezone(clock.zone(tz))
+        offset = local.strftime("%z")
+        for seconds in (False, True):
+            fmt = "%a %d %b %Y %H:%M:%S" if seconds else "%a %d %b %Y %H:%M"
+            assert clock.show(t, tz, seconds=seconds) == f"{local.strftime(fmt)} {offset[:3]}:{offset[3:]}"
