@@ -176,6 +176,11 @@ def is_personal(key: str) -> bool:
     return key in PERSONAL_KEYS or (key.startswith("corrected_") and key[len("corrected_") :] in PERSONAL_KEYS)
 
 
+#: json.loads without its per-call work (guessing the encoding of bytes, reading its options): a tenth
+#: of reading 100,000 entries. UnicodeDecodeError and JSONDecodeError are ValueErrors, as json.loads raises.
+_read_json = json.JSONDecoder().decode
+
+
 def canonical(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -298,7 +303,7 @@ def reveal_content(content: dict[str, Any], known: dict[str, str], withheld: str
 
 
 def disclosed_value(disclosure: bytes) -> str:
-    salt, value = json.loads(disclosure)
+    salt, value = _read_json(disclosure.decode("utf-8"))
     if not isinstance(value, str):
         raise DamagedEntry("a disclosure's value is not text")
     return value
@@ -328,7 +333,7 @@ def build(seq: int, challenge: str, cseq: int, kind: str, prev: str, cprev: str,
 def split(body: bytes) -> tuple[list[str], dict[str, Any]]:
     """(header fields, content) of stored entry bytes."""
     head, _, rest = body.partition(b"\n")
-    return head.decode("ascii").split(" "), content_object(json.loads(rest))
+    return head.decode("ascii").split(" "), content_object(_read_json(rest.decode("utf-8")))
 
 
 def digest(body: bytes) -> str:

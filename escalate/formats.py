@@ -18,6 +18,14 @@ if TYPE_CHECKING:  # (the writers import them when called: see above)
 PeopleWriter = Callable[["list[ChallengeReport]", str, "Cover"], Iterator[bytes]]
 #: what a dispute pack is made from: one challenge's report and a time zone
 PackWriter = Callable[["ChallengeReport", str], Iterator[bytes]]
+#: a file written in two parts, the second by a worker process: (its first line; one challenge's chunk
+#: of its report, in a time zone; the worker's part: each chunk and its entries, of challenges read from
+#: the store at a path, in a time zone, withholding free-text fields)
+Parts = tuple[
+    Callable[[], bytes],
+    Callable[["ChallengeReport", str], bytes],
+    Callable[[str, list[str], str, tuple[str, ...]], list[tuple[bytes, int]]],
+]
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,8 @@ class ExportFormat:
     writer: PeopleWriter | None
     #: a dispute pack can be written in this format
     pack_writer: PackWriter | None = None
+    #: a big export (not redacted) can be written by two processes: a chunk per challenge after a first line
+    parts: Parts | None = None
 
     @property
     def verifiable(self) -> bool:
@@ -40,6 +50,24 @@ def _csv(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterator[byte
     from escalate import report
 
     return report.csv_chunks(reports, tz)
+
+
+def _csv_head() -> bytes:
+    from escalate import report
+
+    return report.csv_head()
+
+
+def _csv_rows(rep: ChallengeReport, tz: str) -> bytes:
+    from escalate import report
+
+    return report.csv_rows(rep, tz)
+
+
+def _csv_part(path: str, challenges: list[str], tz: str, withhold: tuple[str, ...]) -> list[tuple[bytes, int]]:
+    from escalate import report
+
+    return report.csv_part(path, challenges, tz, withhold)
 
 
 def _markdown(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterator[bytes]:
@@ -85,7 +113,7 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
         ExportFormat("html", "HTML: printable, self-contained", _html, _pack_html),
         ExportFormat("pdf", "PDF: printable", _pdf, _pack_pdf),
         ExportFormat("md", "Markdown: plain text to read or paste", _markdown, _pack_markdown),
-        ExportFormat("csv", "CSV: one row per entry, for a spreadsheet", _csv),
+        ExportFormat("csv", "CSV: one row per entry, for a spreadsheet", _csv, parts=(_csv_head, _csv_rows, _csv_part)),
         ExportFormat("jsonl", "JSON Lines: verifiable with `escalate verify FILE`", None),
     )
 }

@@ -12,7 +12,7 @@ import csv
 import html
 import io
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -153,37 +153,60 @@ def _pseudonymised(r: journal.ChronologyItem, names: Pseudonyms, adults: bool) -
     return replace(r, data=data, author=author, corrected=corrected)
 
 
-def csv_chunks(reports: list[ChallengeReport], tz: str) -> Iterator[bytes]:
-    """UTF-8 with a BOM (so Excel reads it as UTF-8), ISO times, one row per entry, quoted line breaks."""
+#: json.dumps(data, ensure_ascii=False, sort_keys=True), without reading its options on every row
+_DATA_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
+
+def csv_head() -> bytes:
+    """The first line: UTF-8's BOM (so Excel reads the file as UTF-8), then the column names."""
+    return ("\ufeff" + ",".join(CSV_COLUMNS) + "\r\n").encode("utf-8")
+
+
+def csv_chunks(reports: Sequence[ChallengeReport], tz: str) -> Iterator[bytes]:
+    """UTF-8 with a BOM, ISO times, one row per entry, quoted line breaks; a chunk per challenge."""
+    yield csv_head()
+    for rep in reports:
+        yield csv_rows(rep, tz)
+
+
+def csv_rows(rep: ChallengeReport, tz: str) -> bytes:
+    """One challenge's CSV rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    buffer.write("\ufeff")
-    writer.writerow(CSV_COLUMNS)
-    for rep in reports:
-        for r in rep.rows:
-            data = dict(r.data)
-            data.pop("procedure_text", None)
-            writer.writerow(
-                [
-                    rep.view.state.challenge,
-                    r.seq,
-                    r.cseq,
-                    r.kind,
-                    clock.iso(r.occurred_at) if r.occurred_at else "",
-                    clock.iso(r.recorded_at) if r.recorded_at else "",
-                    clock.show(r.occurred_at, tz),
-                    r.author.get("name", ""),
-                    r.author.get("role", ""),
-                    journal.describe(r),
-                    json.dumps(data, ensure_ascii=False, sort_keys=True),
-                    "yes" if r.late else "",
-                    " ".join(map(str, r.amended_by)),
-                    r.hash,
-                ]
-            )
-        yield buffer.getvalue().encode("utf-8")
-        buffer.seek(0)
-        buffer.truncate()
+    for r in rep.rows:
+        data = dict(r.data)
+        data.pop("procedure_text", None)
+        writer.writerow(
+            [
+                rep.view.state.challenge,
+                r.seq,
+                r.cseq,
+                r.kind,
+                clock.iso(r.occurred_at) if r.occurred_at else "",
+                clock.iso(r.recorded_at) if r.recorded_at else "",
+                clock.show(r.occurred_at, tz),
+                r.author.get("name", ""),
+                r.author.get("role", ""),
+                journal.describe(r),
+                _DATA_JSON(data),
+                "yes" if r.late else "",
+                " ".join(map(str, r.amended_by)),
+                r.hash,
+            ]
+        )
+    return buffer.getvalue().encode("utf-8")
+
+
+def csv_part(path: str, challenges: list[str], tz: str, withhold: tuple[str, ...]) -> list[tuple[bytes, int]]:
+    """In a worker (escalate.parallel): (CSV rows, entries) of each of ``challenges``, read from the
+    store at ``path`` on a connection of its own. Never redacted: pseudonyms are numbered across the
+    whole file, so a redacted export is written by one process."""
+    with journal.store_at(path, create=False, readonly=True) as store:
+        out = []
+        for challenge in challenges:
+            rep = challenge_report(store, None, challenge, None, withhold)
+            out.append((csv_rows(rep, tz), len(rep.rows)))
+    return out
 
 
 def markdown_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterator[bytes]:
