@@ -22,6 +22,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import Annotated, Literal, Protocol
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -383,16 +384,19 @@ def fold(entries: Iterable[StoredEntry]) -> ChallengeState:
     return fold_contents((e, e.content()) for e in entries)
 
 
-_STATE_JSON: TypeAdapter[ChallengeState] = TypeAdapter(ChallengeState)
+@cache
+def _state_json() -> TypeAdapter[ChallengeState]:
+    """How a cached state is read and written (built when first needed: 10 ms a command that needs none)."""
+    return TypeAdapter(ChallengeState)
 
 
 def _load_state(text: str | bytes) -> ChallengeState:
     """A cached state; a row that does not fit raises ValueError (pydantic's ValidationError is one)."""
-    return _STATE_JSON.validate_json(text)
+    return _state_json().validate_json(text)
 
 
 def _dump_state(state: ChallengeState) -> str:
-    return _STATE_JSON.dump_json(state).decode("utf-8")
+    return _state_json().dump_json(state).decode("utf-8")
 
 
 #: what the store runs and caches for every challenge (the store itself knows nothing of challenges)
@@ -1026,17 +1030,19 @@ def judge_listing(item: ListRow, now: dt.datetime) -> ListView:
     )
 
 
-_ROW_JSON: TypeAdapter[ListRow] = TypeAdapter(ListRow)
+@cache
+def _row_json() -> TypeAdapter[ListRow]:
+    return TypeAdapter(ListRow)
 
 
 def load_listing(text: str | bytes) -> ListRow | None:
     """A cached list row, or None if it does not fit (changed outside escalate, or an older format)."""
     try:
-        row = _ROW_JSON.validate_json(text)
+        row = _row_json().validate_json(text)
     except ValidationError:
         return None
     return row if row.format == LISTING_FORMAT else None
 
 
 def dump_listing(row: ListRow) -> str:
-    return _ROW_JSON.dump_json(row).decode("utf-8")
+    return _row_json().dump_json(row).decode("utf-8")

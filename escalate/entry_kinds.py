@@ -28,7 +28,9 @@ _TEXT, _INSTANT, _INT, _BOOL, _LIST, _PERSON = "str", "instant", "int", "bool", 
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    # defer_build: each model's validator is built when it is first used, not when escalate is imported
+    # (seventeen of them cost every command, and the app's first frame, 60 ms)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class Sealed(_Frozen):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.segment import Segment
 from rich.style import Style
@@ -24,9 +24,11 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
-from escalate import briefing, clock, journal
-from escalate.challenge import ChallengeView
-from escalate.journal import ChronologyItem
+from escalate import clock
+
+if TYPE_CHECKING:  # the log's modules load after the first frame (see Chronology.render_line)
+    from escalate.challenge import ChallengeView
+    from escalate.journal import ChronologyItem
 
 PAGE = 100
 LINES_PER_ENTRY = 3  # header, what happened, blank
@@ -139,6 +141,8 @@ class Chronology(ScrollView, can_focus=True):
             )
             style = self.rich_style + Style(bold=True)
         else:
+            from escalate import journal  # (loaded by the time there is an entry to show)
+
             text = "   " + journal.describe(item)
             style = self.rich_style
         if index == self.cursor and self.has_focus:
@@ -192,6 +196,8 @@ def esc(text: str) -> str:
 def briefing_text(view: ChallengeView, now: dt.datetime, tz: str, *, hints: bool = True) -> str:
     """The Now tab: the challenge's briefing (:mod:`escalate.briefing`, which `escalate show` prints too),
     headings in bold. ``hints`` names the key that steps up (not in read-only views)."""
+    from escalate import briefing  # (loaded by the time there is a view: see the module's imports)
+
     lines: list[str] = []
     for section in briefing.brief(view, now, tz).sections:
         hint = " (u steps up)" if hints and section.heading == "If not resolved, next" else ""
@@ -202,6 +208,8 @@ def briefing_text(view: ChallengeView, now: dt.datetime, tz: str, *, hints: bool
 
 def header_text(view: ChallengeView, now: dt.datetime, tz: str) -> str:
     """A challenge's screen header: who and where it stands, and its next deadline."""
+    from escalate import briefing  # (as above)
+
     b = briefing.brief(view, now, tz)
     newer = f"\n[b]{esc(briefing.NEWER_VERSION)}[/]" if b.newer_version else ""
     return (
@@ -212,4 +220,6 @@ def header_text(view: ChallengeView, now: dt.datetime, tz: str) -> str:
 
 def ladder_text(view: ChallengeView, tz: str) -> str:
     """All stages of the route, the current one marked, with time spent and each stage's timescales."""
+    from escalate import briefing  # (as above)
+
     return "\n".join(briefing.ladder(view, tz))

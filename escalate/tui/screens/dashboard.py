@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -12,11 +12,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from escalate import clock, workcalendar
-from escalate.briefing import next_due
-from escalate.challenge import ListView
 from escalate.errors import EscalateError
 from escalate.tui.context import dsl_app
 from escalate.tui.widgets import SearchableTable
+
+if TYPE_CHECKING:  # the core's challenge and log modules load after the first frame (see render_table)
+    from escalate.challenge import ListView
 
 FILTERS = ("open", "overdue", "due this week", "resolved", "all")
 PAGE = 200  # DataTable measures every cell: show a bounded page, refine with search
@@ -130,6 +131,9 @@ class DashboardScreen(SearchableTable, Screen[None]):
         return out
 
     def render_table(self) -> None:
+        # imported here: with the log and its pydantic models it is 90 ms the first frame would wait for
+        from escalate.briefing import next_due
+
         now, tz = dsl_app(self.app).now(), dsl_app(self.app).settings.timezone
         table = self.query_one(DataTable)
         table.clear()
