@@ -8,6 +8,8 @@ view, from the procedure snapshot each one carries.
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import html
 import json
 import statistics
 from collections import ChainMap, Counter
@@ -17,12 +19,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from escalate import clock, entry, workcalendar
+from escalate import clock, entry, journal, workcalendar
 from escalate.challenge import ChallengeState, ChallengeView, MissedBy, NotOpened, derive, fold_contents, unfit
 from escalate.entry_kinds import Opened
 from escalate.errors import EscalateError, ExportError
 from escalate.procedure import Procedure
+from escalate.procedure_file import parse
+from escalate.report import bar_chart
 from escalate.store import StoredEntry
+from escalate.verify import digests_in, read_jsonl, verify_records, verify_store
+from escalate.wording import copies_counted_once
 
 
 class Input(NamedTuple):
@@ -56,7 +62,6 @@ class Audited(NamedTuple):
 
     def values(self) -> dict[str, str]:
         """Disclosed values of every personal field in this challenge's entries."""
-        from escalate.verify import digests_in
 
         return {
             d: entry.disclosed_value(self.disclosures[d].encode("utf-8"))
@@ -70,7 +75,6 @@ def _snapshot(text: str, procedure_id: str, cache: dict[str, Procedure]) -> Proc
     """The procedure a challenge carries, parsed once per distinct text. Keyed by the text itself, not
     by the fingerprint the entry states: a file could state one and carry another. (A file's copies of
     one text are one string object (:func:`_cut`), whose hash Python computes once.)"""
-    from escalate.procedure_file import parse
 
     if text not in cache:
         cache[text] = parse(text.encode("utf-8"), f"snapshot of {procedure_id}").procedure
@@ -78,7 +82,6 @@ def _snapshot(text: str, procedure_id: str, cache: dict[str, Procedure]) -> Proc
 
 
 def from_file(path: str, snapshots: dict[str, Any], now: dt.datetime) -> tuple[Input, list[Audited]]:
-    from escalate.verify import read_jsonl, verify_records
 
     try:
         header, records = read_jsonl(path)  # read and parsed once, then verified, then folded
@@ -248,8 +251,6 @@ def read_challenges(
 
 
 def from_store(store: Any) -> tuple[Input, list[Audited]]:
-    from escalate import journal
-    from escalate.verify import verify_store
 
     report = verify_store(store, warnings=False)  # the figures count late entries themselves
     label = f"store {store.path}"
@@ -298,7 +299,6 @@ def load(
 def collector_off() -> Iterator[None]:
     """Reading a file makes millions of small objects, none of them in a cycle: the collector would
     walk them again and again (it doubled the time) and free nothing."""
-    import gc
 
     collecting = gc.isenabled()
     gc.disable()
@@ -437,10 +437,6 @@ def tally(inputs: list[Input], challenges: list[Facts]) -> Figures:
 
 def audit_html(result: Figures, tz: str) -> Iterator[bytes]:
     """The figures as one self-contained HTML page, with bar charts (no scripts)."""
-    import html
-
-    from escalate.report import bar_chart
-    from escalate.wording import copies_counted_once
 
     e = html.escape
     inputs = "".join(

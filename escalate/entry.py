@@ -31,18 +31,21 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from escalate import clock, entry_kinds
+from escalate import clock
 from escalate.errors import UsageError
+
+if TYPE_CHECKING:  # (imported where content is read: see parse_content)
+    from escalate import entry_kinds
 
 FORMAT_TAG = "E1"
 ZERO_HASH = "0" * 64
 PERSONAL_KEYS = frozenset({"case_ref", "subject_name", "name"})
-#: kind -> {field: (input type, required)}, read from the kinds' models
-KINDS = entry_kinds.KINDS
-OUTCOMES = entry_kinds.OUTCOMES
-MEDIA = entry_kinds.MEDIA
+#: the outcomes and media a person may record (escalate.entry_kinds' models hold the same: a test
+#: keeps them equal; here, so that reading entry bytes (verify, a jsonl export) never loads pydantic)
+OUTCOMES = ("resolved", "partly-resolved", "unresolved", "withdrawn")
+MEDIA = ("phone", "email", "meeting", "letter", "form", "verbal", "video", "in-person")
 
 #: Free-text fields a person may choose to withhold from an export for people (csv, md, html, pdf). They
 #: are hashed in clear, so a jsonl export cannot withhold them and still verify.
@@ -81,6 +84,8 @@ MAX_TEXT = 20_000
 
 def check_data(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     """Validate an entry's data against its kind; returns a clean copy or raises UsageError."""
+    from escalate.entry_kinds import KINDS  # pydantic and the kinds' models (50 ms; see OUTCOMES)
+
     if kind not in KINDS:
         raise UsageError(f"unknown entry kind {kind!r}", hint="Expected one of: " + ", ".join(KINDS))
     spec = KINDS[kind]
@@ -254,6 +259,8 @@ def _instant(value: object, what: str) -> dt.datetime:
 
 def parse_content(kind: str, value: object) -> Content:
     """An entry's content (the parsed JSON of its bytes) as escalate wrote it, or DamagedEntry."""
+    from escalate import entry_kinds  # pydantic and the kinds' models (50 ms; see OUTCOMES)
+
     obj = content_object(value)
     if set(obj) != {"occurred_at", "recorded_at", "author", "data"}:
         raise DamagedEntry(f"an entry's content has the keys {sorted(obj)}")

@@ -20,9 +20,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 
 from escalate import clock
 
-OUTCOMES = ("resolved", "partly-resolved", "unresolved", "withdrawn")
-MEDIA = ("phone", "email", "meeting", "letter", "form", "verbal", "video", "in-person")
-
 # The input type each field is given as (escalate.entry checks it); the annotation says how it is stored.
 _TEXT, _INSTANT, _INT, _BOOL, _LIST, _PERSON = "str", "instant", "int", "bool", "list", "person"
 

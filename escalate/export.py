@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from escalate import atomic, clock, entry, export_lines, parallel
+from escalate import atomic, clock, entry, export_lines, journal, parallel, report
 from escalate.errors import ExportError, StoreError, UsageError
 from escalate.formats import EXPORT_FORMATS, NAMES, PACK_NAMES, Parts
 from escalate.verify import FORMAT_VERSION, fingerprint
@@ -122,7 +122,6 @@ def export(
     ``progress(done, total)`` is called as the file is written (a face draws a bar with it).
     ``withhold``: free-text fields (entry.FREE_TEXT) to show as "(withheld)" in a format for people.
     """
-    from escalate import journal
 
     output = Path(output)
     if fmt not in FORMATS:
@@ -161,8 +160,6 @@ def export(
             rows = [r for r in store.iter_rows() if r[0] <= count and (everything or r[1] in selected)]
             chunks = _jsonl_lines(store, rows, header, redact, None if everything else [r[0] for r in rows])
     else:
-        from escalate import report
-
         writer = EXPORT_FORMATS[fmt].writer
         assert writer is not None  # every format but jsonl has one (escalate.formats)
         names = report.Pseudonyms() if redact else None
@@ -197,7 +194,6 @@ def pack(
     store: Any, settings: Any, catalogue: Any, challenge: str, output: Path, *, fmt: str = "html", force: bool = False
 ) -> str:
     """Write the dispute pack of one challenge; returns the file's sha256 and records the export."""
-    from escalate import journal, report
 
     output = Path(output)
     if fmt not in PACK_FORMATS:
@@ -231,7 +227,6 @@ def _in_two(
     """(the file's chunks, entries covered) of a big export: this process reads the first 11 of each
     20 challenges (the worker starts later), the worker the rest, each on its own connection. If the
     worker gives no answer, its challenges are read here: the file is the same either way."""
-    from escalate import report
 
     head, chunk, part = parts
 

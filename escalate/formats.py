@@ -47,61 +47,61 @@ class ExportFormat:
 
 
 def _csv(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterator[bytes]:
-    from escalate import report
+    from escalate import report  # lazy: 78 ms, for the formats for people only
 
     return report.csv_chunks(reports, tz)
 
 
 def _csv_head() -> bytes:
-    from escalate import report
+    from escalate import report  # lazy: 78 ms, for the formats for people only
 
     return report.csv_head()
 
 
 def _csv_rows(rep: ChallengeReport, tz: str) -> bytes:
-    from escalate import report
+    from escalate import report  # lazy: 78 ms, for the formats for people only
 
     return report.csv_rows(rep, tz)
 
 
 def _csv_part(path: str, challenges: list[str], tz: str, withhold: tuple[str, ...]) -> list[tuple[bytes, int]]:
-    from escalate import report
+    from escalate import report  # lazy: 78 ms, for the formats for people only
 
     return report.csv_part(path, challenges, tz, withhold)
 
 
 def _markdown(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterator[bytes]:
-    from escalate import report
+    from escalate import report  # lazy: 78 ms, for the formats for people only
 
     return report.markdown_chunks(reports, tz, cover)
 
 
 def _html(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterator[bytes]:
-    from escalate import report
+    from escalate import report  # lazy: 78 ms, for the formats for people only
 
     return report.html_chunks(reports, tz, cover)
 
 
 def _pdf(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterator[bytes]:
-    from escalate import pdf
+    from escalate import pdf  # lazy: 78 ms and fpdf2's 164 ms, for a PDF only
 
     return pdf.export_pdf(reports, tz, cover)
 
 
 def _pack_markdown(rep: ChallengeReport, tz: str) -> Iterator[bytes]:
-    from escalate import report
+    from escalate import report  # lazy: 78 ms, for the formats for people only
 
     return report.pack_markdown(rep, tz)
 
 
 def _pack_html(rep: ChallengeReport, tz: str) -> Iterator[bytes]:
-    from escalate import report
+    from escalate import report  # lazy: 78 ms, for the formats for people only
 
     return report.pack_html(rep, tz)
 
 
 def _pack_pdf(rep: ChallengeReport, tz: str) -> Iterator[bytes]:
-    from escalate import pdf
+    from escalate import pdf  # lazy: 78 ms and fpdf2's 164 ms, for a PDF only
 
     return pdf.pack_pdf(rep, tz)
 

@@ -13,14 +13,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from escalate import clock, entry, entry_kinds
+from escalate import challenge as ch
+from escalate import clock, entry, entry_kinds, paths, workcalendar
 from escalate.catalogue import Catalogue
 from escalate.challenge import (
     FOLD,
+    LIMIT_PREFIX,
     ChallengeState,
     ChallengeView,
     ListRow,
     ListView,
+    current_limits,
     derive,
     fold_contents,
     starting_stage,
@@ -28,6 +31,7 @@ from escalate.challenge import (
 )
 from escalate.errors import ChallengeError, ConfigError, ProcedureFileError, UsageError
 from escalate.procedure import Procedure
+from escalate.procedure_file import parse
 from escalate.settings import Settings
 from escalate.store import Store, StoredEntry, damaged_challenge, damaged_entry
 from escalate.triggers import TRIGGER_IDS
@@ -43,7 +47,6 @@ LogStore = Store[ChallengeState]
 
 def open_store(*, create: bool = True, readonly: bool = False) -> LogStore:
     """The store of the folders in use (``--data-dir``, ``ESCALATE_HOME`` or the user's)."""
-    from escalate import paths
 
     return store_at(paths.locations().store, create=create, readonly=readonly)
 
@@ -89,8 +92,6 @@ def procedure_of(store: LogStore, state: ChallengeState) -> Procedure:
     that no longer parses (its entry verifies, so escalate wrote it) is damage, and says so."""
     fp = state.fingerprint
     if fp not in _snapshots:
-        from escalate.procedure_file import parse
-
         opened = store.entry(state.challenge, 1)
         data = opened.content().data if opened is not None else None
         if not isinstance(data, entry_kinds.Opened):
@@ -206,8 +207,6 @@ def record(
                 hint=f"`escalate record {challenge} reopened --reason ...` or the app's Reopen.",
             )
         if kind.startswith("deadline-") or kind == "timescale-agreed":
-            from escalate.challenge import LIMIT_PREFIX, current_limits
-
             procedure = procedure_of(store, state)
             stage = procedure.stage(state.stage, state.route)
             # a limit over several stages may be extended or paused too, while the challenge is in its range
@@ -289,7 +288,7 @@ def amend(
         content = original.content()
         known = set(content.data.model_dump(by_alias=True, exclude_defaults=True)) | {"occurred_at"}
         top = field.split(".", 1)[0]
-        if top not in known and top not in entry.KINDS.get(original.kind, {}):
+        if top not in known and top not in entry_kinds.KINDS.get(original.kind, {}):
             raise UsageError(
                 f"entry {target} ({original.kind}) has no field {field!r}", hint="Fields: " + ", ".join(sorted(known))
             )
@@ -346,9 +345,6 @@ def summaries(store: LogStore, catalogue: Catalogue | None = None, now: dt.datet
     references revealed. Rows are cached in the store until a challenge's next entry, keyed by the
     bank-holiday data, so a list reads small rows rather than folds and calendars."""
 
-    from escalate import challenge as ch
-    from escalate import workcalendar
-
     now = now or clock.now()
     key = f"{ch.LISTING_FORMAT}/{workcalendar.data_version()}"
     items: list[ListRow] = []
@@ -371,7 +367,6 @@ def summaries(store: LogStore, catalogue: Catalogue | None = None, now: dt.datet
 def _listed(store: LogStore, cid: str, *, suspect: bool) -> tuple[ChallengeState, ListRow]:
     """(state, list row) of one challenge: from the cached fold, or, if that does not fit its procedure
     or is ``suspect`` (its cached row could not be read), folded again from the log."""
-    from escalate import challenge as ch
 
     state = store.state(cid, fresh=suspect)
     procedure = procedure_of(store, state)

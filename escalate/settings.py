@@ -19,6 +19,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from escalate import atomic, paths
+from escalate.clock import zone
 from escalate.errors import ConfigError, UsageError
 
 KEYS = ("name", "role", "setting", "region", "timezone", "theme")
@@ -53,14 +54,13 @@ def check(key: str, value: str) -> str:
         raise UsageError(f"{key} is {len(value)} characters; at most 200")
     if any(ord(ch) < 32 for ch in value):
         raise UsageError(f"{key} contains control characters")
+    # lazy: the log's entry format, which the procedure commands never load (tests/core/test_layers.py)
     from escalate.entry import unicode_text
 
     unicode_text(key, value)
     if key == "region" and value not in REGIONS:
         raise UsageError(f"region {value!r} has no calendar", hint="Expected " + ", ".join(REGIONS))
     if key == "timezone":
-        from escalate.clock import zone
-
         zone(value)
     if key == "theme" and value not in THEMES:
         raise UsageError(f"theme {value!r} is not known", hint="Expected " + ", ".join(THEMES))

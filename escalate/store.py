@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -28,6 +29,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from escalate import clock, entry
 from escalate.errors import ChallengeError, StoreError
+from escalate.paths import ensure_private_dir
 
 SCHEMA_VERSION = 4
 #: the oldest schema this code can read without upgrading it (4 only adds an index for exports)
@@ -199,7 +201,6 @@ class Store(Generic[S]):
     def open(
         cls, path: str | os.PathLike[str], *, fold: Fold[S], create: bool = True, readonly: bool = False
     ) -> Store[S]:
-        from escalate.paths import ensure_private_dir
 
         p = Path(path)
         if p.is_dir():
@@ -295,8 +296,6 @@ class Store(Generic[S]):
                         c.execute(statement)
                 c.execute(f"PRAGMA user_version = {number + 1}")
             if version == 0:
-                import secrets
-
                 c.execute("INSERT INTO meta VALUES ('store_id', ?)", (secrets.token_hex(8),))
             c.execute("COMMIT")
         except BaseException:
@@ -449,8 +448,6 @@ class Store(Generic[S]):
             except (TypeError, ValueError):
                 self._key = None
             if not self._key:
-                import secrets
-
                 self._key = secrets.token_bytes(32)
                 self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('disclosure_key', ?)", (self._key.hex(),))
         return self._key

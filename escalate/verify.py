@@ -8,17 +8,22 @@ digest it stands for. Warnings (late entries, a clock running backwards) never f
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import re
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from itertools import repeat
+from operator import mod
 from pathlib import Path
 from typing import Any
 
 from escalate import entry, parallel
 from escalate.entry import FORMAT_TAG, ZERO_HASH
 from escalate.errors import ExportError, UsageError
+from escalate.store import uri_of
 
 #: the version of the jsonl export format (its header's "escalate_export")
 FORMAT_VERSION = 1
@@ -229,6 +234,15 @@ class Span:
     disclosures: int
 
 
+try:  # Python's own sha256: less set-up per call than OpenSSL's, for short input
+    from _sha256 import sha256 as small_sha
+except ImportError:  # Python 3.12 and later name it _sha2
+    try:
+        from _sha2 import sha256 as small_sha
+    except ImportError:
+        small_sha = hashlib.sha256
+
+
 def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = False) -> Span:
     """Check entries lo..hi and the disclosures whose rowid is in d_lo..d_hi, on a connection of
     their own, answering only whether everything holds (the caller re-checks a failure with
@@ -239,22 +253,6 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = F
     Only the per-challenge links need a Python loop. A challenge first met here at an entry past
     its first is a junction: the caller checks its link against the span before, for which the
     span before is asked for its ``ends`` (where each challenge stands after it)."""
-    import sqlite3
-
-    try:  # Python's own sha256: less set-up per call than OpenSSL's, for short input
-        from _sha256 import sha256 as small_sha
-    except ImportError:  # Python 3.12 and later name it _sha2
-        try:
-            from _sha2 import sha256 as small_sha
-        except ImportError:
-            small_sha = hashlib.sha256
-
-    import gc
-    from itertools import repeat
-    from operator import mod
-
-    from escalate.store import uri_of
-
     sha = hashlib.sha256
     collecting = gc.isenabled()
     gc.disable()  # batches of fresh tuples would set off collections that find nothing to free

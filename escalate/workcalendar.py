@@ -19,6 +19,7 @@ The module is named ``workcalendar`` so it never shadows the standard library's 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 from functools import cache, lru_cache
 from pathlib import Path
@@ -26,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from escalate import atomic
 from escalate.errors import CalendarError
+from escalate.paths import ensure_private_dir, locations
 
 UK = ZoneInfo("Europe/London")
 FIRST_YEAR = 2000
@@ -70,13 +72,11 @@ def _region_holidays(region: str) -> dict[dt.date, str]:
                 return {dt.date.fromisoformat(k): v for k, v in kept.items()}
         except (OSError, ValueError):  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
             pass  # missing or damaged: worked out again below
-    import holidays
+    import holidays  # lazy: 0.1-0.2 s, only when the cache file above is missing
 
     found = dict(holidays.country_holidays("GB", subdiv=subdivision, years=range(FIRST_YEAR, LAST_YEAR + 1)).items())
     if cache is not None:
         try:
-            from escalate.paths import ensure_private_dir
-
             ensure_private_dir(cache.parent)
             text = json.dumps({d.isoformat(): n for d, n in sorted(found.items())})
             atomic.write_bytes(cache, text.encode("utf-8"))
@@ -88,7 +88,6 @@ def _region_holidays(region: str) -> dict[dt.date, str]:
 def _cache_file(region: str, version: str) -> Path | None:
     if version == "unknown":
         return None
-    from escalate.paths import locations
 
     return locations().cache_dir / f"bank-holidays-{region}-{version}.json"
 
@@ -97,7 +96,6 @@ def _cache_file(region: str, version: str) -> Path | None:
 def data_version() -> str:
     """Identifies the installed bank-holiday data without importing it (~0.2 s), so that due times
     kept in a cache are worked out again when the ``holidays`` package is upgraded."""
-    import importlib.util
 
     try:
         spec = importlib.util.find_spec("holidays")

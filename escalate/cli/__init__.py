@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from escalate import paths
 from escalate.errors import EscalateError, UsageError
 from escalate.exit_codes import ExitCode
 
@@ -21,13 +22,12 @@ class AppRequest:
 
 def main(argv: list[str] | None = None, *, open_app: Callable[[AppRequest], int] | None = None) -> int:
     """Run one command; ``open_app`` opens a terminal app when the command asks for one."""
-    from escalate import paths
-    from escalate.cli.parser import build_parser
+    from escalate.cli.parser import build_parser  # lazy: (the command modules import this package: imported when run)
 
     argv = sys.argv[1:] if argv is None else argv
     for number, arg in enumerate(argv, 1):
         if "\x00" in arg:  # no shell can pass one; a program calling us can, and no file name or text holds it
-            from escalate.cli.console import print_error
+            from escalate.cli.console import print_error  # lazy: rich.console, 15 ms: an error before it needs none
 
             print_error(UsageError(f"argument {number} holds a NUL character"))
             return int(ExitCode.BAD_INPUT)
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None, *, open_app: Callable[[AppRequest], int]
             return open_app(outcome)
         return int(outcome or ExitCode.OK)
     except EscalateError as exc:
-        from escalate.cli.console import print_error
+        from escalate.cli.console import print_error  # lazy: rich.console, 15 ms: an error before it needs none
 
         print_error(exc)
         return int(exc.exit_code)

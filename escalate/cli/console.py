@@ -10,14 +10,14 @@ from typing import Any
 
 @cache
 def out() -> Any:
-    from rich.console import Console
+    from rich.console import Console  # lazy: 15 ms; --version and errors before it need none
 
     return Console(highlight=False, emoji=False, no_color=bool(os.environ.get("NO_COLOR")))
 
 
 @cache
 def err() -> Any:
-    from rich.console import Console
+    from rich.console import Console  # lazy: 15 ms; --version and errors before it need none
 
     return Console(stderr=True, highlight=False, emoji=False, no_color=bool(os.environ.get("NO_COLOR")))
 

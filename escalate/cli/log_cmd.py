@@ -5,12 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from escalate import clock, paths, settings
+from escalate.catalogue import discover
 from escalate.cli import AppRequest
 from escalate.cli.console import err, escape, out, plain
+from escalate.cli.log_parser import WARNINGS_SHOWN
+from escalate.entry import parse_person
 from escalate.errors import UsageError
 from escalate.exit_codes import ExitCode
+from escalate.wording import copies_counted_once, describe_timescale, immediate_risk_instruction
 
 if TYPE_CHECKING:  # each command imports what it uses when it runs
     import datetime as dt
@@ -22,25 +29,22 @@ if TYPE_CHECKING:  # each command imports what it uses when it runs
 
 
 def _settings() -> Settings:
-    from escalate import settings
 
     return settings.load()
 
 
 def _catalogue(args: argparse.Namespace) -> Catalogue:
-    from escalate.catalogue import discover
 
     return discover(getattr(args, "procedures", None))
 
 
 def _person(text: str | None) -> dict[str, str] | None:
-    from escalate.entry import parse_person
 
     return parse_person(text) if text else None
 
 
 def cmd_open(args: argparse.Namespace) -> int:
-    from escalate import journal
+    from escalate import journal  # lazy: the log and pydantic: 74 ms
 
     settings = _settings()
     catalogue = _catalogue(args)
@@ -69,8 +73,6 @@ def cmd_open(args: argparse.Namespace) -> int:
         view = journal.view(store, catalogue, stored.challenge)
     plain(stored.challenge)
     if args.immediate_risk:
-        from escalate.wording import immediate_risk_instruction
-
         text = immediate_risk_instruction(view.procedure)
         err().print(f"[bold red]Immediate risk:[/] {escape(text)}", soft_wrap=True)
     return ExitCode.OK
@@ -94,8 +96,8 @@ FIELD_OPTIONS = {
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from escalate import journal
-    from escalate.entry import KINDS
+    from escalate import journal  # lazy: the log and pydantic: 74 ms
+    from escalate.entry_kinds import KINDS  # lazy: pydantic and the entry models: 53 ms
 
     spec = KINDS[args.kind]
     data: dict[str, Any] = {}
@@ -135,7 +137,7 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 
 def cmd_step_up(args: argparse.Namespace) -> int:
-    from escalate import journal
+    from escalate import journal  # lazy: the log and pydantic: 74 ms
 
     settings = _settings()
     catalogue = _catalogue(args)
@@ -154,7 +156,7 @@ def cmd_step_up(args: argparse.Namespace) -> int:
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
-    from escalate import journal
+    from escalate import journal  # lazy: the log and pydantic: 74 ms
 
     settings = _settings()
     with journal.open_store(create=False) as store:
@@ -172,7 +174,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_amend(args: argparse.Namespace) -> int:
-    from escalate import journal
+    from escalate import journal  # lazy: the log and pydantic: 74 ms
 
     try:
         target = int(args.seq)
@@ -197,8 +199,6 @@ def _dumps(data: Any) -> str:
 
 
 def _deadline_json(row: DeadlineRow) -> dict[str, Any]:
-    from escalate import clock
-    from escalate.wording import describe_timescale
 
     return {
         "id": row.id,
@@ -245,14 +245,14 @@ def _next_first(view: ListView) -> tuple[bool, str]:
 
 
 def _when(view: ListView, now: dt.datetime, tz: str) -> str:
-    from escalate.briefing import next_due
+    from escalate.briefing import next_due  # lazy: the log and pydantic: 72 ms
 
     due, words = next_due(view, now, tz)
     return "-" if due == "-" else f"{due} ({words})"
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from escalate import clock, journal
+    from escalate import journal  # lazy: the log and pydantic: 74 ms
 
     settings = _settings()
     now = clock.now()
@@ -269,7 +269,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not views:
         out().print("No challenges" + (" match." if args.open or args.overdue else " yet: `escalate open --help`."))
         return ExitCode.OK
-    from rich.table import Table
+    from rich.table import Table  # lazy: 13 ms, where a table is printed
 
     table = Table(
         caption=f"{len(views)} challenge(s); {sum(1 for v in views if v.overdue)} with something overdue",
@@ -293,7 +293,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from escalate import briefing, clock, journal
+    from escalate import briefing, journal  # lazy: the log and pydantic: 72 ms
 
     settings = _settings()
     catalogue = _catalogue(args)
@@ -332,9 +332,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _show_json(view: ChallengeView, rows: list[ChronologyItem], tz: str) -> dict[str, Any]:
-    from dataclasses import asdict
 
-    from escalate import clock, journal
+    from escalate import journal  # lazy: the log and pydantic: 74 ms
 
     data = _summary_json(view)
     nxt = view.next_stage
@@ -382,21 +381,20 @@ def _show_json(view: ChallengeView, rows: list[ChronologyItem], tz: str) -> dict
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from escalate import verify
+    from escalate import verify  # lazy: 13 ms, for the commands that verify
 
     expect = verify.parse_fingerprint(args.expect) if args.expect else None
     if args.file and args.store:
         raise UsageError("give a FILE or --store, not both")
     if args.file:
-        from escalate.verify import verify_file
+        from escalate.verify import verify_file  # lazy: 13 ms, for the commands that verify
 
         report = verify_file(args.file, expect)
     else:
-        from escalate import journal
+        from escalate import journal  # lazy: the log and pydantic: 74 ms
 
         with journal.open_store(create=False, readonly=True) as store:
             report = verify.verify_store(store, expect)
-    from escalate.cli.log_parser import WARNINGS_SHOWN
 
     shown = report.warnings if args.all_warnings else report.warnings[:WARNINGS_SHOWN]
     for warning in shown:
@@ -416,13 +414,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
-    from escalate import journal
-    from escalate.export import export
+    from escalate import journal  # lazy: the log and pydantic: 74 ms
+    from escalate.export import export  # lazy: the log, reports and pydantic: 88 ms
 
     if args.schema:
-        from escalate.export import schema_text
+        from escalate.export import schema_text  # lazy: the log, reports and pydantic: 88 ms
 
         plain(schema_text())
         return ExitCode.OK
@@ -439,8 +436,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     settings = _settings()
     since = None
     if args.since:
-        from escalate import clock
-
         since = clock.iso(clock.parse_time(args.since, settings.timezone, what="--since"))
     with journal.open_store(create=False) as store:
         if args.all and not (args.open or args.resolved or since):
@@ -489,7 +484,7 @@ class _progress_bar:
         self.label = label
         self.bar: Any = None
         if sys.stderr.isatty():
-            from rich.progress import Progress
+            from rich.progress import Progress  # lazy: 21 ms, where a bar is drawn
 
             self.bar = Progress(console=err(), transient=True)
 
@@ -506,10 +501,9 @@ class _progress_bar:
 
 
 def cmd_pack(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
-    from escalate import journal
-    from escalate.export import pack
+    from escalate import journal  # lazy: the log and pydantic: 74 ms
+    from escalate.export import pack  # lazy: the log, reports and pydantic: 88 ms
 
     settings = _settings()
     with journal.open_store(create=False) as store:
@@ -521,7 +515,7 @@ def cmd_pack(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int | AppRequest:
-    from escalate import audit_file
+    from escalate import audit_file  # lazy: 92 ms, for the audit only
 
     if not args.files and not args.store:
         raise UsageError("nothing to audit", hint="Give exported .jsonl files, or --store.")
@@ -537,15 +531,13 @@ def cmd_audit(args: argparse.Namespace) -> int | AppRequest:
             raise UsageError("--tui needs a terminal", hint="Without --tui, audit prints its summary.")
         return AppRequest(audit_files=args.files)
     if args.html:  # refused before the inputs are read, not after
-        from pathlib import Path
-
-        from escalate.export import check_name, check_output
+        from escalate.export import check_name, check_output  # lazy: the log, reports and pydantic: 88 ms
 
         target = Path(args.html)
         check_name(target, "html")
         check_output(target, args.force)
     if args.store:
-        from escalate import journal
+        from escalate import journal  # lazy: the log and pydantic: 74 ms
 
         with journal.open_store(create=False, readonly=True) as store:
             result = audit_file.summarise(args.files, store)
@@ -553,8 +545,8 @@ def cmd_audit(args: argparse.Namespace) -> int | AppRequest:
         result = audit_file.summarise(args.files)
     failed = [i for i in result.inputs if not i.ok]
     if args.html:
-        from escalate import audit
-        from escalate.export import write_atomic
+        from escalate import audit  # lazy: 91 ms, for the audit only
+        from escalate.export import write_atomic  # lazy: the log, reports and pydantic: 88 ms
 
         check_output(target, args.force)  # again: the file may have appeared meanwhile
         write_atomic(target, audit.audit_html(result, _settings().timezone))
@@ -562,9 +554,7 @@ def cmd_audit(args: argparse.Namespace) -> int | AppRequest:
     if args.json:
         plain(_dumps(result.to_json()))
         return ExitCode.CHECK_FAILED if failed else ExitCode.OK
-    from rich.table import Table
-
-    from escalate.wording import copies_counted_once
+    from rich.table import Table  # lazy: 13 ms, where a table is printed
 
     console = out()
     inputs = Table(title="Inputs (each verified first)", title_justify="left")
@@ -613,7 +603,6 @@ def cmd_audit(args: argparse.Namespace) -> int | AppRequest:
 
 
 def cmd_config_show(args: argparse.Namespace) -> int:
-    from escalate import paths, settings
 
     current = settings.load()
     for key, value in current._asdict().items():
@@ -623,7 +612,6 @@ def cmd_config_show(args: argparse.Namespace) -> int:
 
 
 def cmd_config_set(args: argparse.Namespace) -> int:
-    from escalate import settings
 
     updated = settings.set_value(args.key, args.value)
     plain(f"{args.key} = {getattr(updated, args.key)}")

@@ -6,7 +6,9 @@ import argparse
 from collections.abc import Callable
 
 from escalate.cli.handler import lazy
+from escalate.entry import FREE_TEXT, OUTCOMES, RECORDABLE
 from escalate.formats import EXPORT_FORMATS, NAMES, PACK_NAMES
+from escalate.settings import KEYS
 
 M = "escalate.cli.log_cmd"
 #: warnings `verify` prints before summing up the rest (a big store can have thousands)
@@ -14,8 +16,6 @@ WARNINGS_SHOWN = 10
 
 
 def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
-    from escalate.entry import FREE_TEXT, OUTCOMES, RECORDABLE
-    from escalate.settings import KEYS
 
     p = command("open", "open a challenge; prints its id", M, "cmd_open")
     p.add_argument("--procedure", required=True, metavar="ID", help="procedure id (`escalate procedures list`)")

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from escalate import __version__
 from escalate.cli.handler import lazy
 
 
@@ -44,7 +45,6 @@ def _command_of(argv: list[str]) -> str | None:
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The whole grammar; given ``argv`` whose command is defined in this module, only what it needs
     (the log's commands import the entry format, which `procedures validate` never uses)."""
-    from escalate import __version__
 
     parser = argparse.ArgumentParser(
         prog="escalate",
@@ -114,6 +114,6 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 
 def _log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
-    from escalate.cli.log_parser import add_log_commands
+    from escalate.cli.log_parser import add_log_commands  # lazy: (as above: the command modules import escalate.cli)
 
     add_log_commands(command)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from escalate import clock
+from escalate import settings as settings_mod
 from escalate.errors import EscalateError
 
 if TYPE_CHECKING:  # the procedures and the store load after the first frame
@@ -48,14 +50,13 @@ class BaseApp(App[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        from escalate import settings as settings_mod
 
         self.settings = settings_mod.load()
         self.register_theme(HIGH_CONTRAST)
         self.theme = THEMES.get(self.settings.theme, "textual-dark")
 
     def action_help(self) -> None:
-        from escalate.tui.dialogs import HelpScreen
+        from escalate.tui.dialogs import HelpScreen  # lazy: 185 ms with the form widgets: after the first frame
 
         screen = self.screen
         if isinstance(screen, HelpScreen):  # asked again from the palette: it is already open
@@ -111,7 +112,7 @@ class EscalateApp(BaseApp):
     def ensure_catalogue(self) -> Catalogue:
         """Load and validate the procedures once (called from the dashboard's loading worker)."""
         if self.catalogue is None:
-            from escalate.catalogue import discover
+            from escalate.catalogue import discover  # lazy: the procedures are discovered after the first frame
 
             self.catalogue = discover(self.procedure_paths)
         return self.catalogue
@@ -119,12 +120,13 @@ class EscalateApp(BaseApp):
     @property
     def store(self) -> Store:
         if self._store is None:
-            from escalate import journal
+            from escalate import journal  # lazy: the log and pydantic: 74 ms
 
             self._store = journal.open_store(create=not self.readonly, readonly=self.readonly)
         return self._store
 
     def on_mount(self) -> None:
+        # lazy: 119 ms: the screen is built in on_mount, after the app's own start
         from escalate.tui.screens.dashboard import DashboardScreen
 
         self.push_screen(DashboardScreen())
@@ -134,8 +136,7 @@ class EscalateApp(BaseApp):
             self._store.close()
 
     def action_settings(self) -> None:
-        from escalate import settings as settings_mod
-        from escalate.tui.dialogs import FormDialog
+        from escalate.tui.dialogs import FormDialog  # lazy: 185 ms with the form widgets: after the first frame
 
         s = self.settings
 
@@ -196,13 +197,12 @@ class EscalateApp(BaseApp):
 
 
 def _f(*args: Any, **kw: Any) -> Any:
-    from escalate.tui.dialogs import Field
+    from escalate.tui.dialogs import Field  # lazy: 185 ms with the form widgets: after the first frame
 
     return Field(*args, **kw)
 
 
 def run(procedures: list[str] | None = None) -> None:
-    import gc
 
     gc.enable()  # the command line turns the collector off; an app that stays open needs it
     EscalateApp(procedures=procedures).run()

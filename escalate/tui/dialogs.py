@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.table import Table
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,6 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static, TextArea
 
+from escalate import clock
 from escalate.errors import EscalateError
 from escalate.journal import ChronologyItem
 
@@ -129,7 +131,6 @@ class FormDialog(ModalScreen[Any]):
         return out
 
     def check(self, values: dict[str, str]) -> dict[str, str]:
-        from escalate import clock
 
         errors: dict[str, str] = {}
         for f in self.fields:
@@ -248,7 +249,6 @@ class HelpScreen(ModalScreen[None]):
         self.help_title, self.text, self.keys = title, text, bindings
 
     def compose(self) -> ComposeResult:
-        from rich.table import Table
 
         table = Table(box=None, show_header=True, header_style="bold")
         table.add_column("key")
@@ -276,9 +276,8 @@ class EntryDialog(ModalScreen[None]):
         self.item, self.timezone = item, timezone
 
     def compose(self) -> ComposeResult:
-        from rich.table import Table
 
-        from escalate import journal
+        from escalate import journal  # lazy: the log and pydantic: 74 ms
 
         table = Table(box=None, show_header=False, expand=True)
         table.add_column("field", style="bold", no_wrap=True)

@@ -323,7 +323,7 @@ def test_locate_lists_folders_it_cannot_use(run_cli, tmp_path, monkeypatch):
 
 def test_a_required_list_of_blanks_is_missing():
     """Blank text in a required list says nothing, like a blank required text field."""
-    from escalate import entry
+    from escalate import entry, entry_kinds
     from escalate.errors import UsageError
 
     data = {
@@ -335,7 +335,7 @@ def test_a_required_list_of_blanks_is_missing():
             "list": ["disputed-referral"],
             "person": {"name": "Sam Fictional"},
         }[kind_of]
-        for key, (kind_of, required) in entry.KINDS["opened"].items()
+        for key, (kind_of, required) in entry_kinds.KINDS["opened"].items()
         if required
     }
     assert entry.check_data("opened", data)["triggers"] == ["disputed-referral"]

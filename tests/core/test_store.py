@@ -549,3 +549,26 @@ def test_a_missing_or_damaged_disclosure_key_is_replaced_and_nothing_before_chan
         assert verify.verify_store(s).ok
         names = [i.data["with"]["name"] for i in journal.chronology(s, first.challenge)[1:]]
         assert names == ["Sam Fictional", "Sam Fictional"] and after.seq == before.seq + 1
+
+
+def test_the_outcomes_and_media_a_person_may_record_are_those_the_entry_models_hold():
+    """entry.OUTCOMES and entry.MEDIA are spelled beside the entry bytes (reading bytes never loads
+    pydantic); the kinds' models must hold exactly the same."""
+    from typing import get_args
+
+    from escalate import entry, entry_kinds
+
+    def values(annotated):
+        return get_args(get_args(annotated)[0])
+
+    assert values(entry_kinds.Outcome) == entry.OUTCOMES
+    assert values(entry_kinds.Medium) == entry.MEDIA
+
+
+def test_reading_entry_bytes_does_not_load_pydantic():
+    """verify (and its worker) and a jsonl export read bytes only: pydantic's 50 ms stays off them."""
+    import subprocess
+    import sys
+
+    code = "import sys, escalate.verify, escalate.export_lines; print('pydantic' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

@@ -70,8 +70,8 @@ class AuditScreen(SearchableTable, Screen[None]):
 
     @work(thread=True, exclusive=True)
     def load(self) -> None:
-        from escalate import audit
-        from escalate.challenge import derive
+        from escalate import audit  # lazy: 91 ms, for the audit only
+        from escalate.challenge import derive  # lazy: pydantic: 67 ms, after the first frame
 
         now = shared_app(self.app).now()
         inputs, challenges = audit.load(self.files, now=now)
@@ -183,7 +183,7 @@ class AuditChallengeScreen(Screen[None]):
         self.query_one(Chronology).reload(len(self.chronology))
 
     def on_chronology_opened(self, event: Chronology.Opened) -> None:
-        from escalate.tui.dialogs import EntryDialog
+        from escalate.tui.dialogs import EntryDialog  # lazy: 185 ms with the form widgets: after the first frame
 
         self.app.push_screen(EntryDialog(event.item, shared_app(self.app).settings.timezone))
 

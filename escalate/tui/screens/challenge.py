@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -12,7 +13,7 @@ from textual.widgets import Footer, Header, Static
 
 from escalate import journal
 from escalate.challenge import LIMIT_PREFIX, ChallengeView
-from escalate.entry import MEDIA, OUTCOMES
+from escalate.entry import FREE_TEXT, MEDIA, OUTCOMES, parse_person
 from escalate.errors import EscalateError, StoreError, UsageError
 from escalate.formats import EXPORT_FORMATS
 from escalate.journal import ChronologyItem
@@ -71,7 +72,7 @@ class ChallengeScreen(Screen[None]):
         self.refresh_data()
 
     def on_chronology_opened(self, event: Chronology.Opened) -> None:
-        from escalate.tui.dialogs import EntryDialog
+        from escalate.tui.dialogs import EntryDialog  # lazy: 185 ms with the form widgets: after the first frame
 
         self.app.push_screen(EntryDialog(event.item, dsl_app(self.app).settings.timezone))
 
@@ -410,9 +411,8 @@ class ChallengeScreen(Screen[None]):
         self.form("Reopen", [Field("reason", "Reason", required=True)], "reopened", lambda v: {"reason": v["reason"]})
 
     def action_export(self) -> None:
-        from pathlib import Path
 
-        from escalate.entry import FREE_TEXT
+        # lazy: the log, reports and pydantic: 88 ms
         from escalate.export import FORMATS, PACK_FORMATS, check_name, check_output, check_withhold, export, pack
 
         def check(values: dict[str, str]) -> Any:
@@ -541,6 +541,5 @@ class ChallengeScreen(Screen[None]):
 
 
 def _person(text: str) -> dict[str, str] | None:
-    from escalate.entry import parse_person
 
     return parse_person(text) if text.strip() else None

@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from escalate import clock, workcalendar
+from escalate import clock, paths, workcalendar
 from escalate.errors import EscalateError
 from escalate.tui.context import dsl_app
 from escalate.tui.widgets import SearchableTable
@@ -91,7 +91,7 @@ class DashboardScreen(SearchableTable, Screen[None]):
 
     @work(thread=True, exclusive=True)
     def refresh_data(self) -> None:
-        from escalate import journal
+        from escalate import journal  # lazy: the log and pydantic: 74 ms
 
         try:
             catalogue = dsl_app(self.app).ensure_catalogue()
@@ -168,7 +168,6 @@ class DashboardScreen(SearchableTable, Screen[None]):
             table.focus()
 
     def intro_text(self) -> str:
-        from escalate import paths
 
         cat = dsl_app(self.app).catalogue
         where = paths.locations()
@@ -198,7 +197,7 @@ class DashboardScreen(SearchableTable, Screen[None]):
         self.refresh_data()
 
     def action_new(self) -> None:
-        from escalate.tui.screens.wizard import NewChallengeScreen
+        from escalate.tui.screens.wizard import NewChallengeScreen  # lazy: 184 ms: when the wizard opens
 
         catalogue = dsl_app(self.app).catalogue
         if catalogue is None:
@@ -215,7 +214,7 @@ class DashboardScreen(SearchableTable, Screen[None]):
             self.open_challenge(challenge)
 
     def open_challenge(self, challenge: str) -> None:
-        from escalate.tui.screens.challenge import ChallengeScreen
+        from escalate.tui.screens.challenge import ChallengeScreen  # lazy: 192 ms: when a challenge opens
 
         def refresh(_: object) -> None:
             self.refresh_data()

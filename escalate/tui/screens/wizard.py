@@ -26,6 +26,7 @@ from textual.widgets import (
 
 from escalate import clock
 from escalate.challenge import opening_deadlines, starting_stage
+from escalate.entry import parse_person
 from escalate.errors import EscalateError
 from escalate.triggers import TRIGGERS
 from escalate.tui.context import dsl_app
@@ -245,7 +246,7 @@ class NewChallengeScreen(Screen[Any]):
             self.show_step()
 
     def action_discard(self) -> None:
-        from escalate.tui.dialogs import ConfirmDialog
+        from escalate.tui.dialogs import ConfirmDialog  # lazy: 185 ms with the form widgets: after the first frame
 
         def answer(yes: bool | None) -> None:
             if yes:
@@ -299,7 +300,7 @@ class NewChallengeScreen(Screen[Any]):
         return [f"{'yes' if c.value else 'no'}: {c.label}" for c in self.query(".check").results(Checkbox)]
 
     def build_review(self) -> None:
-        from escalate.briefing import deadline_line
+        from escalate.briefing import deadline_line  # lazy: the log and pydantic: 72 ms
 
         lp = self.procedure()
         p = lp.procedure
@@ -344,8 +345,7 @@ class NewChallengeScreen(Screen[Any]):
         self.query_one("#review-text", Static).update("\n".join(lines))
 
     def save(self) -> None:
-        from escalate import journal
-        from escalate.entry import parse_person
+        from escalate import journal  # lazy: the log and pydantic: 74 ms
 
         try:
             by = self.val("#w-decision-by")
