@@ -68,10 +68,15 @@ class Worker(Generic[T]):
     def run(self, work: Callable[..., T], *args: object) -> Worker[T]:
         """Hand the worker ``work(*args)`` (``work``: a module-level function; the arguments are pickled)."""
         if self.conn is not None:
+            sent = False
             try:
                 self.conn.send((work, args))
+                sent = True
             except OSError:  # it has already ended
-                self.close()
+                pass
+            finally:
+                if not sent:  # (work that cannot be pickled is a bug, raised here: the worker is stopped first)
+                    self.close()
         return self
 
     def result(self) -> T | None:

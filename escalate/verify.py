@@ -350,9 +350,9 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = F
 
 
 def first_share(n: int) -> int:
-    """How many of ``n`` entries (or disclosures) this process checks when a child checks the rest:
-    a little over half, since the child starts later and answers through a pipe."""
-    return n * 53 // 100
+    """How many of ``n`` entries (or disclosures) this process checks when the worker checks the rest:
+    half (the worker starts later, but this process also reads the warnings meanwhile)."""
+    return n * 50 // 100
 
 
 def verify_store(store: Any, expect: tuple[int, str] | None = None, *, warnings: bool = True) -> Report:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import time
 
 import pytest
@@ -86,3 +87,11 @@ def test_a_worker_started_under_python_m_escalate_does_not_run_the_command_again
 
     monkeypatch.setattr(launch, "run", ran)
     runpy.run_module("escalate.__main__", run_name="__mp_main__")
+
+
+def test_work_that_cannot_be_handed_over_is_a_bug_raised_at_once_and_the_worker_is_stopped():
+    worker = parallel.Worker()
+    process = worker.process
+    with pytest.raises((AttributeError, TypeError, pickle.PicklingError)):
+        worker.run(lambda: 1)  # a lambda cannot be pickled
+    assert worker.process is None and process is not None and not process.is_alive()
