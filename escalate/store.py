@@ -31,7 +31,7 @@ from escalate import clock, entry
 from escalate.errors import ChallengeError, StoreError
 from escalate.paths import ensure_private_dir
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 #: the oldest schema this code can read without upgrading it (4 only adds an index for exports)
 READABLE_FROM = 3
 #: WAL pages after which a writer that never pauses checkpoints itself (SQLite's default is 1000)
@@ -77,6 +77,12 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX IF NOT EXISTS disclosures_seq_digest ON disclosures (seq, digest);
     DROP INDEX IF EXISTS disclosures_seq;
+    """,
+    # 5: a glance at each challenge beside its list row (a few values to order, count and search a list
+    # by), in a table of its own so that reading 10,000 of them never reads the folds and rows
+    """
+    CREATE TABLE IF NOT EXISTS glances (challenge TEXT PRIMARY KEY, cseq INTEGER NOT NULL, key TEXT NOT NULL,
+        glance TEXT NOT NULL);
     """,
 ]
 
@@ -429,6 +435,7 @@ class Store(Generic[S]):
             "cseq = excluded.cseq, state = excluded.state, listing_key = NULL, listing = NULL",
             (challenge, cseq, self.fold.dump(new_state)),
         )
+        c.execute("DELETE FROM glances WHERE challenge = ?", (challenge,))  # (a store before schema 5 has none)
         return stored
 
     def _cannot_append(self) -> StoreError:
@@ -710,9 +717,31 @@ class Store(Generic[S]):
         )
         return [(cid, text if cached_key == key else None) for cid, cached_key, text in rows]
 
-    def keep_listings(self, key: str, rows: list[tuple[str, int, S, str]]) -> bool:
-        """Cache list rows: (challenge, last entry number, folded state, row JSON). Best effort, for
-        readers: a row is kept only if no entry has been added since, and if another program holds
+    def glances(self, key: str) -> list[tuple[str, str | None]]:
+        """(challenge, cached glance or None) for every challenge, oldest first: as :meth:`listings`, from
+        a table of their own (or none, from a store that could not be upgraded to schema 5)."""
+        try:
+            rows = self._q(
+                "SELECT c.id, g.glance FROM challenges c LEFT JOIN glances g ON g.challenge = c.id AND g.key = ? "
+                "ORDER BY c.opened_seq",
+                (key,),
+            )
+        except StoreError:  # no such table: read-only, and written by an older escalate
+            return [(cid, None) for cid in self.challenge_ids()]
+        return [(cid, text if isinstance(text, str) else None) for cid, text in rows]
+
+    def listings_of(self, key: str, challenges: list[str]) -> dict[str, str]:
+        """The cached list rows made with ``key`` of some challenges (those without one are left out)."""
+        rows = self._q(
+            "SELECT challenge, listing FROM state_cache WHERE listing_key = ? AND challenge IN "
+            "(SELECT value FROM json_each(?))",
+            (key, json.dumps(challenges)),
+        )
+        return {cid: text for cid, text in rows if isinstance(text, str)}
+
+    def keep_listings(self, key: str, rows: list[tuple[str, int, S, str, str]]) -> bool:
+        """Cache list rows: (challenge, last entry number, folded state, row JSON, glance). Best effort,
+        for readers: a row is kept only if no entry has been added since, and if another program holds
         the write lock nothing is kept (it is worked out again next time). Returns whether kept."""
         if not rows:
             return True
@@ -725,11 +754,16 @@ class Store(Generic[S]):
         finally:
             c.execute("PRAGMA busy_timeout = 10000")
         try:
-            for challenge, cseq, state, text in rows:
+            for challenge, cseq, state, text, glance in rows:
                 c.execute(
                     "INSERT OR REPLACE INTO state_cache SELECT ?, ?, ?, ?, ? WHERE "
                     "(SELECT max(cseq) FROM entries WHERE challenge = ?) = ?",
                     (challenge, cseq, self.fold.dump(state), key, text, challenge, cseq),
+                )
+                c.execute(
+                    "INSERT OR REPLACE INTO glances SELECT ?, ?, ?, ? WHERE "
+                    "(SELECT max(cseq) FROM entries WHERE challenge = ?) = ?",
+                    (challenge, cseq, key, glance, challenge, cseq),
                 )
             c.execute("COMMIT")
         except sqlite3.Error:

@@ -29,7 +29,7 @@ def test_created_private_with_wal_and_full_sync(store, tmp_path):
     assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
 
 
 def test_wal_file_is_private_too(store, tmp_path):
@@ -572,3 +572,49 @@ def test_reading_entry_bytes_does_not_load_pydantic():
 
     code = "import sys, escalate.verify, escalate.export_lines; print('pydantic' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_a_glance_counts_orders_and_filters_as_the_full_list_row_does(store, monkeypatch):
+    """The dashboard counts, orders and filters 10,000 challenges by their glances and reads full rows
+    only for the page it shows: a glance must say what the judged row says (overdue, next deadline)
+    at any moment, through an agreed action, a step up and a resolution."""
+    from escalate import challenge, clock
+
+    monkeypatch.setattr(clock, "now", lambda: clock.from_iso("2026-12-20T12:00:00.000000Z"))
+    first, second = open_fictional(store), open_fictional(store, case_ref="Child R (fictional)")
+    third = open_fictional(store, case_ref="Child S (fictional)")
+    contact = {"direction": "made", "medium": "phone", "summary": "Raised the concern"}
+    journal.record(store, SETTINGS, first.challenge, "contact", contact, at="2026-11-16T10:00")
+    action = {"action": "Send the notes", "due": "2026-11-25T12:00"}
+    journal.record(store, SETTINGS, second.challenge, "action-agreed", action, at="2026-11-16T11:00")
+    journal.step_up(store, SETTINGS, second.challenge, "no reply", at="2026-11-18T10:00")
+    journal.record(store, SETTINGS, third.challenge, "resolved", {"outcome": "resolved", "rationale": "agreed"})
+    glances = {g.challenge: g for g in journal.glances(store)}
+    assert list(journal.case_refs(store, list(glances.values())).values()) == [
+        "Child Q (fictional)",
+        "Child R (fictional)",
+        "Child S (fictional)",
+    ]
+    seen = set()
+    for moment in ("2026-11-16T12:00", "2026-11-17T18:00", "2026-11-24T09:00", "2026-11-26T09:00", "2027-02-01T09:00"):
+        now = clock.parse_time(moment)
+        for view in journal.summaries(store, now=now):
+            g = glances[view.state.challenge]
+            assert g.overdue(now) == view.overdue, (moment, view.state.challenge)
+            assert g.next_due == (view.next_deadline.due if view.next_deadline else None), moment
+            assert g.is_open == view.state.is_open and g.agency == view.state.agency
+            seen.add((view.overdue, view.next_deadline is not None))
+    assert seen == {(False, False), (False, True), (True, True)}  # none timed, one due, one overdue
+    # kept until the challenge's next entry, which makes its glance (and only its) stale
+    key = journal._listing_key()
+    assert all(text is not None for _, text in store.glances(key))
+    journal.record(store, SETTINGS, first.challenge, "note", {"summary": "still waiting"})
+    assert [text is None for _, text in store.glances(key)] == [True, False, False]
+    assert [g.challenge for g in journal.glances(store)] == [first.challenge, second.challenge, third.challenge]
+    assert all(text is not None for _, text in store.glances(key))
+    # one that cannot be read (changed outside escalate) is worked out again
+    before = journal.glances(store)
+    store.conn.execute("UPDATE glances SET glance = '{\"nonsense\": 1}' WHERE challenge = ?", (second.challenge,))
+    assert challenge.load_glance(store.glances(key)[1][1] or "") is None
+    assert journal.glances(store) == before
+    assert challenge.load_glance(store.glances(key)[1][1] or "") is not None  # and kept again

@@ -17,7 +17,7 @@ from escalate.tui.context import dsl_app
 from escalate.tui.widgets import SearchableTable
 
 if TYPE_CHECKING:  # the core's challenge and log modules load after the first frame (see render_table)
-    from escalate.challenge import ListView
+    from escalate.challenge import Glance
 
 FILTERS = ("open", "overdue", "due this week", "resolved", "all")
 PAGE = 200  # DataTable measures every cell: show a bounded page, refine with search
@@ -46,7 +46,8 @@ class DashboardScreen(SearchableTable, Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.views: list[ListView] = []
+        self.glances: list[Glance] = []  # every challenge
+        self.refs: dict[str, str] | None = None  # their case references, once someone searches
         self.filter = "open"
         self.loaded = False
 
@@ -94,40 +95,49 @@ class DashboardScreen(SearchableTable, Screen[None]):
         from escalate import journal  # lazy: the log and pydantic: 74 ms
 
         try:
-            catalogue = dsl_app(self.app).ensure_catalogue()
-            views = journal.summaries(dsl_app(self.app).store, catalogue, dsl_app(self.app).now())
+            dsl_app(self.app).ensure_catalogue()
+            glances = journal.glances(dsl_app(self.app).store)
         except EscalateError as exc:
             self.app.call_from_thread(dsl_app(self.app).show_error, exc)
-            views = []
-        self.app.call_from_thread(self._loaded, views)
+            glances = []
+        self.app.call_from_thread(self._loaded, glances)
 
-    def _loaded(self, views: list[ListView]) -> None:
-        self.views = views
+    def _loaded(self, glances: list[Glance]) -> None:
+        self.glances, self.refs = glances, None
         self.loaded = True
         self.show_problems()
         self.render_table()
 
-    def matching(self) -> list[ListView]:
+    def matching(self) -> list[Glance]:
+        """The challenges the filter and the search keep, overdue first, then soonest deadline first:
+        from the glances alone (only the page shown is read in full)."""
         now = dsl_app(self.app).now()
         query = self.query_one("#search", Input).value.strip().lower()
+        if query and self.refs is None:
+            from escalate import journal  # (loaded by refresh_data by now)
+
+            try:
+                self.refs = journal.case_refs(dsl_app(self.app).store, self.glances)
+            except EscalateError as exc:
+                dsl_app(self.app).show_error(exc)
+                self.refs = {}
         out = []
-        for v in self.views:
-            state = v.state
-            if self.filter == "open" and state.status != "open":
+        for g in self.glances:
+            if self.filter == "open" and not g.is_open:
                 continue
-            if self.filter == "overdue" and not v.overdue:
+            if self.filter == "overdue" and not g.overdue(now):
                 continue
-            if self.filter == "resolved" and state.status == "open":
+            if self.filter == "resolved" and g.is_open:
                 continue
-            if self.filter == "due this week":
-                nd = v.next_deadline
-                if nd is None or nd.due is None or workcalendar.working_days_between(now, nd.due, v.region) > 5:
-                    continue
-            if query and query not in " ".join([v.case_ref, state.agency, *state.triggers]).lower():
+            if self.filter == "due this week" and (
+                g.next_due is None or workcalendar.working_days_between(now, g.next_due, g.region) > 5
+            ):
                 continue
-            out.append(v)
+            if query and query not in " ".join([(self.refs or {}).get(g.challenge, ""), g.agency, *g.triggers]).lower():
+                continue
+            out.append(g)
         far = clock.from_iso("2099-12-31T00:00:00.000000Z")
-        out.sort(key=lambda v: (not v.overdue, (v.next_deadline.due if v.next_deadline else None) or far))
+        out.sort(key=lambda g: (not g.overdue(now), g.next_due or far))
         return out
 
     def render_table(self) -> None:
@@ -135,10 +145,17 @@ class DashboardScreen(SearchableTable, Screen[None]):
         from escalate.briefing import next_due
 
         now, tz = dsl_app(self.app).now(), dsl_app(self.app).settings.timezone
+        from escalate import journal  # (loaded by refresh_data by now)
+
         table = self.query_one(DataTable)
         table.clear()
         rows = self.matching()
-        for v in rows[:PAGE]:
+        try:
+            page = journal.list_views(dsl_app(self.app).store, [g.challenge for g in rows[:PAGE]], now)
+        except EscalateError as exc:
+            dsl_app(self.app).show_error(exc)
+            page = []
+        for v in page:
             state = v.state
             due, rel = next_due(v, now, tz)
             nd = v.next_deadline
@@ -154,17 +171,17 @@ class DashboardScreen(SearchableTable, Screen[None]):
                 triggers,
                 key=state.challenge,
             )
-        open_n = sum(1 for v in self.views if v.state.status == "open")
-        overdue = sum(1 for v in self.views if v.overdue)
+        open_n = sum(1 for g in self.glances if g.is_open)
+        overdue = sum(1 for g in self.glances if g.overdue(now))
         shown = f"showing {min(len(rows), PAGE)} of {len(rows)}" + (" (search to narrow)" if len(rows) > PAGE else "")
         self.query_one("#status-line", Static).update(
             f"[b]{open_n}[/] open · [b]{overdue}[/] OVERDUE · filter: [b]{self.filter}[/] · {shown}"
         )
         self.query_one("#intro", Static).update(self.intro_text())
-        self.query_one("#intro", Static).display = not self.views
-        table.display = bool(self.views)
-        self.query_one("#search", Input).display = bool(self.views)
-        if self.views and self.focused is None:
+        self.query_one("#intro", Static).display = not self.glances
+        table.display = bool(self.glances)
+        self.query_one("#search", Input).display = bool(self.glances)
+        if self.glances and self.focused is None:
             table.focus()
 
     def intro_text(self) -> str:
