@@ -79,7 +79,8 @@ MIGRATIONS: list[str] = [
     DROP INDEX IF EXISTS disclosures_seq;
     """,
     # 5: a glance at each challenge beside its list row (a few values to order, count and search a list
-    # by), in a table of its own so that reading 10,000 of them never reads the folds and rows
+    # by, current while made at the challenge's last entry), in a table of its own so that reading
+    # 10,000 of them never reads the folds and rows
     """
     CREATE TABLE IF NOT EXISTS glances (challenge TEXT PRIMARY KEY, cseq INTEGER NOT NULL, key TEXT NOT NULL,
         glance TEXT NOT NULL);
@@ -435,7 +436,6 @@ class Store(Generic[S]):
             "cseq = excluded.cseq, state = excluded.state, listing_key = NULL, listing = NULL",
             (challenge, cseq, self.fold.dump(new_state)),
         )
-        c.execute("DELETE FROM glances WHERE challenge = ?", (challenge,))  # (a store before schema 5 has none)
         return stored
 
     def _cannot_append(self) -> StoreError:
@@ -718,11 +718,14 @@ class Store(Generic[S]):
         return [(cid, text if cached_key == key else None) for cid, cached_key, text in rows]
 
     def glances(self, key: str) -> list[tuple[str, str | None]]:
-        """(challenge, cached glance or None) for every challenge, oldest first: as :meth:`listings`, from
-        a table of their own (or none, from a store that could not be upgraded to schema 5)."""
+        """(challenge, cached glance or None) for every challenge, oldest first, from a table of their own
+        (none from a store that could not be upgraded to schema 5). A glance is current when it was made
+        at the challenge's last entry: an append leaves it alone (one page fewer to write and sync), and
+        reading compares its entry number with the log's, which one index answers."""
         try:
             rows = self._q(
-                "SELECT c.id, g.glance FROM challenges c LEFT JOIN glances g ON g.challenge = c.id AND g.key = ? "
+                "SELECT c.id, CASE WHEN g.cseq = (SELECT max(e.cseq) FROM entries e WHERE e.challenge = c.id) "
+                "THEN g.glance END FROM challenges c LEFT JOIN glances g ON g.challenge = c.id AND g.key = ? "
                 "ORDER BY c.opened_seq",
                 (key,),
             )

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the core's challenge and log modules load after the first f
     from escalate.challenge import Glance
 
 FILTERS = ("open", "overdue", "due this week", "resolved", "all")
-PAGE = 200  # DataTable measures every cell: show a bounded page, refine with search
+PAGE = 100  # DataTable measures every cell: show a bounded page (a screen shows 20), refine with search
 
 
 class DashboardScreen(SearchableTable, Screen[None]):
