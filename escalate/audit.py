@@ -81,7 +81,7 @@ def _snapshot(text: str, procedure_id: str, cache: dict[str, Procedure]) -> Proc
     return cache[text]
 
 
-def from_file(path: str, snapshots: dict[str, Any], now: dt.datetime) -> tuple[Input, list[Audited]]:
+def from_file(path: str, snapshots: dict[str, Procedure], now: dt.datetime) -> tuple[Input, list[Audited]]:
 
     try:
         header, records = read_jsonl(path)  # read and parsed once, then verified, then folded
@@ -178,7 +178,7 @@ class NotAnEntry(Exception):
 
 
 def read_challenges(
-    path: str, records: list[dict[str, Any]], bodies: list[bytes], snapshots: dict[str, Any], now: dt.datetime
+    path: str, records: list[dict[str, Any]], bodies: list[bytes], snapshots: dict[str, Procedure], now: dt.datetime
 ) -> list[Audited]:
 
     groups: dict[str, list[StoredEntry]] = {}
@@ -272,7 +272,7 @@ def load(
 
     A challenge exported twice (two exports of the same store) is one challenge: files are
     matched by the hash of its opening entry, and the copy with the most entries is kept."""
-    snapshots: dict[str, Any] = {}
+    snapshots: dict[str, Procedure] = {}
     now = now or clock.now()
     with collector_off():
         loaded = [from_store(store)] if store is not None else []

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from escalate import audit, clock, parallel
 from escalate.audit import Facts, Input, NotAnEntry, facts, read_challenges
+from escalate.procedure import Procedure
 from escalate.verify import FORMAT_VERSION, challenge_link, entry_bytes, entry_head, parse_lines, store_link
 
 #: entries: below this, starting a second process costs more than it saves
@@ -47,7 +48,7 @@ class Share(NamedTuple):
     facts: dict[str, Facts | None]  # challenge id -> facts (None: the file starts the challenge part way)
 
 
-def read(path: str, snapshots: dict[str, Any], now: dt.datetime) -> tuple[Input, list[Facts]] | None:
+def read(path: str, snapshots: dict[str, Procedure], now: dt.datetime) -> tuple[Input, list[Facts]] | None:
     """(the input's line, the facts of its challenges), or None to read the file in one process."""
     try:
         big = os.path.getsize(path) >= SMALL * MIN_LINE
@@ -63,7 +64,7 @@ def read(path: str, snapshots: dict[str, Any], now: dt.datetime) -> tuple[Input,
 
 
 def _read(
-    path: str, snapshots: dict[str, Any], now: dt.datetime, worker: parallel.Worker[Share | None]
+    path: str, snapshots: dict[str, Procedure], now: dt.datetime, worker: parallel.Worker[Share | None]
 ) -> tuple[Input, list[Facts]] | None:
     try:
         raw = Path(path).read_bytes()
@@ -127,7 +128,9 @@ def _worker_share(path: str, lines: list[bytes], cids: list[str], now: dt.dateti
         return _share(path, lines, cids, {}, now)
 
 
-def _share(path: str, lines: list[Any], cids: list[str], snapshots: dict[str, Any], now: dt.datetime) -> Share | None:
+def _share(
+    path: str, lines: list[Any], cids: list[str], snapshots: dict[str, Procedure], now: dt.datetime
+) -> Share | None:
     """Parse, check, fold and derive one share's lines (each line's own checks and its challenge's
     links: all of a challenge's lines are in one share). None if anything is amiss."""
     records = parse_lines(lines)
@@ -201,7 +204,7 @@ def summarise(files: Iterable[str] = (), store: Any = None, now: dt.datetime | N
     as :func:`escalate.audit.figures` over :func:`escalate.audit.load`, with each big file read by two
     processes at once."""
     now = now or clock.now()
-    snapshots: dict[str, Any] = {}
+    snapshots: dict[str, Procedure] = {}
     loaded: list[tuple[Input, list[Facts]]] = []
     with audit.collector_off():
         if store is not None:
