@@ -412,6 +412,10 @@ FOLD: Fold[ChallengeState] = Fold(
 # --- derivation -------------------------------------------------------------------------
 
 
+#: a procedure timescale's id -> (the timescale, kept alive so its id is not reused; its facts)
+_FACTS: dict[int, tuple[object, TimescaleFacts]] = {}
+
+
 @dataclass(frozen=True)
 class TimescaleFacts:
     """A deadline's timescale as a row keeps it: what the procedure states, not words for it (the
@@ -425,14 +429,22 @@ class TimescaleFacts:
 
     @classmethod
     def of(cls, timescale: Timescale) -> TimescaleFacts:
-        """The facts of a procedure's timescale (escalate.procedure's models)."""
+        """The facts of a procedure's timescale (escalate.procedure's models). A procedure's timescales
+        live as long as the procedure, so their facts are kept by identity (deriving 10,000 challenges
+        asked for the same few thousands of times)."""
+        known = _FACTS.get(id(timescale))
+        if known is not None and known[0] is timescale:
+            return known[1]
         fixed = getattr(timescale, "fixed", None)
-        return cls(
+        facts = cls(
             timescale.kind,
             getattr(timescale, "amount", None),
             timescale.wording,
             cls.of(fixed) if fixed is not None else None,
         )
+        if len(_FACTS) < 4096:  # (procedures are few; a bound all the same)
+            _FACTS[id(timescale)] = (timescale, facts)
+        return facts
 
 
 class Unchanged:
@@ -803,9 +815,9 @@ def unfit(state: ChallengeState, procedure: Procedure) -> str | None:
         numbers = {s.number for s in procedure.ladder(state.route)}
     except KeyError:
         return f"the procedure has no route {state.route!r}"
-    for visit in (*state.stages, replace(state.stages[-1], stage=state.stage)):
-        if visit.stage not in numbers:
-            return f"{procedure.stage_label.lower()} {visit.stage} is not on its ladder"
+    for stage in (*(v.stage for v in state.stages), state.stage):
+        if stage not in numbers:
+            return f"{procedure.stage_label.lower()} {stage} is not on its ladder"
     return None
 
 

@@ -257,12 +257,15 @@ def _instant(value: object, what: str) -> dt.datetime:
     raise DamagedEntry(f"an entry's {what} is not a time as escalate writes it")
 
 
+_CONTENT_KEYS = frozenset({"occurred_at", "recorded_at", "author", "data"})
+
+
 def parse_content(kind: str, value: object) -> Content:
     """An entry's content (the parsed JSON of its bytes) as escalate wrote it, or DamagedEntry."""
     from escalate import entry_kinds  # pydantic and the kinds' models (50 ms; see OUTCOMES)
 
     obj = content_object(value)
-    if set(obj) != {"occurred_at", "recorded_at", "author", "data"}:
+    if obj.keys() != _CONTENT_KEYS:
         raise DamagedEntry(f"an entry's content has the keys {sorted(obj)}")
     try:
         author = entry_kinds.Author.model_validate(obj["author"])
