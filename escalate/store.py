@@ -521,9 +521,14 @@ class Store(Generic[S]):
     def entries(
         self, challenge: str | None = None, *, after: int = 0, limit: int | None = None, kind: str | None = None
     ) -> list[StoredEntry]:
+        """Entries in order: of one challenge (after its entry ``after``), or of the whole log (after its
+        entry ``after``); of one ``kind`` only, if given."""
         lim = f" LIMIT {int(limit)}" if limit else ""
         if challenge is None:
-            rows = self._q(f"SELECT {_ENTRY} FROM entries WHERE seq > ? ORDER BY seq{lim}", (after,))
+            rows = self._q(
+                f"SELECT {_ENTRY} FROM entries WHERE seq > ? AND (? IS NULL OR kind = ?) ORDER BY seq{lim}",
+                (after, kind, kind),
+            )
         elif kind is not None:
             rows = self._q(
                 f"SELECT {_ENTRY} FROM entries WHERE challenge = ? AND kind = ? AND cseq > ? ORDER BY cseq{lim}",

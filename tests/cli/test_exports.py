@@ -701,3 +701,63 @@ def test_the_pack_says_who_made_the_decision_and_their_reference_for_it(isolated
     ) in out.read_text(encoding="utf-8")
     challenger = ", ".join(v for v in (SETTINGS.name, SETTINGS.role, SETTINGS.setting) if v)
     assert f"Raised by: {challenger}" in out.read_text(encoding="utf-8")  # who is challenging, for the meeting
+
+
+@pytest.mark.parametrize("worker", ["answers", "gives no answer"])
+def test_a_csv_written_by_two_processes_is_the_csv_one_process_writes(store_home, tmp_path, monkeypatch, worker):
+    """A big CSV export (not redacted) has its later challenges read by escalate.parallel's worker; the
+    file must be byte for byte the one a single process writes, whether the worker answers or not
+    (then this process reads its challenges too), and record the same number of entries."""
+    from escalate import export as export_mod
+    from escalate import parallel
+
+    with store_at(store_home / "escalate.sqlite3") as s:
+        for n in range(4):  # five challenges in all, with personal fields and a correction in the first
+            c = open_fictional(s, case_ref=f"Child {n} (fictional)").challenge
+            contact = {"direction": "made", "medium": "email", "summary": f'Wrote, "quoted"\n{n}'}
+            journal.record(s, SETTINGS, c, "contact", contact, "2026-11-16T10:00")
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    kept = {f.name: f.read_bytes() for f in store_home.glob("escalate.sqlite3*")}  # (an export is recorded)
+    monkeypatch.setattr(export_mod, "SPLIT_FROM", 10**9)
+    assert run_cli_export(one) == 0
+    for f in store_home.glob("escalate.sqlite3*"):
+        f.unlink()
+    for name, data in kept.items():
+        (store_home / name).write_bytes(data)
+    monkeypatch.setattr(export_mod, "SPLIT_FROM", 1)
+    if worker == "gives no answer":
+        monkeypatch.setattr(parallel.Worker, "result", lambda self: None)
+    started = []
+    real = parallel.beside
+    monkeypatch.setattr(parallel, "beside", lambda work, *args: started.append(args[1]) or real(work, *args))
+    assert run_cli_export(two) == 0
+    assert started == [["C-0003", "C-0004", "C-0005"]]  # 9 of each 20, the later ones
+    assert two.read_bytes() == one.read_bytes()
+    with store_at(store_home / "escalate.sqlite3") as s:
+        recorded = [stored_json(e)["data"] for e in s.entries(kind="exported")]
+    assert [r["entries"] for r in recorded] == [12] * 5  # both exports covered 12 entries; one is kept
+    assert recorded[0]["sha256"] == __import__("hashlib").sha256(two.read_bytes()).hexdigest()
+
+
+def run_cli_export(out):
+    from escalate.cli import main
+
+    return main(["export", "--all", "--format", "csv", "-o", str(out)])
+
+
+def test_a_redacted_csv_is_written_by_one_process(store_home, tmp_path, monkeypatch):
+    """Pseudonyms are numbered across the whole file ("Child A", "Social worker 1"): two processes
+    would number their parts separately, so a redacted export never uses the worker."""
+    from escalate import export as export_mod
+    from escalate import parallel
+    from escalate.cli import main
+
+    monkeypatch.setattr(export_mod, "SPLIT_FROM", 1)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    with store_at(store_home / "escalate.sqlite3") as s:
+        open_fictional(s, case_ref="Child R (fictional)")
+    monkeypatch.setattr(parallel, "beside", lambda *a: pytest.fail("a redacted export started a worker"))
+    assert main(["export", "--all", "--format", "csv", "--redact", "-o", str(tmp_path / "r.csv")]) == 0
+    text = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
+    assert "Child A" in text and "Child B" in text and "Child R" not in text
