@@ -306,7 +306,7 @@ def reveal_content(content: dict[str, Any], known: dict[str, str], withheld: str
     data = content["data"]
     return {
         "author": shown(content["author"]),
-        "data": {k: shown(v) for k, v in data.items()},
+        "data": {k: shown(v) if type(v) is dict else v for k, v in data.items()},  # (text, numbers: as they are)
         "occurred_at": content["occurred_at"],
         "recorded_at": content["recorded_at"],
     }
