@@ -34,8 +34,6 @@ from escalate.paths import ensure_private_dir
 SCHEMA_VERSION = 5
 #: the oldest schema this code can read without upgrading it (4 only adds an index for exports)
 READABLE_FROM = 3
-#: WAL pages after which a writer that never pauses checkpoints itself (SQLite's default is 1000)
-AUTOCHECKPOINT_PAGES = 4000
 
 MIGRATIONS: list[str] = [
     # 1: the first release
@@ -251,7 +249,6 @@ class Store(Generic[S]):
         if not readonly:
             self._enable_wal()
             c.execute("PRAGMA synchronous = FULL")
-            c.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")  # see _Checkpointer
         c.execute("PRAGMA foreign_keys = ON")
         version = c.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
@@ -813,12 +810,14 @@ class _Checkpointer:
     beginning, which costs that commit an extra sync, so it is worth doing only once a batch has
     built up (about what SQLite's own threshold holds). A person records an entry every few
     minutes, so in practice every checkpoint happens here, between appends. A program appending
-    without pause never leaves an idle moment: then SQLite's own checkpoint, set to a larger
-    threshold (``wal_autocheckpoint``), bounds the WAL.
+    without pause never leaves an idle moment: then SQLite's own checkpoint, at its default 1,000
+    pages, bounds the WAL. (A threshold of 4,000 was slower: the WAL file grew for longer, and a
+    commit that grows the file syncs its new size too: back-to-back appends p50 0.54 ms against
+    0.37 ms, p99 0.83-1.20 ms against 0.67-0.94 ms.)
     """
 
     IDLE = 0.05  # seconds without an append before checkpointing
-    BATCH = 100  # appends (about 1,000 WAL pages) worth a checkpoint
+    BATCH = 100  # appends (an append writes about 3 WAL pages) worth a checkpoint
 
     def __init__(self, path: Path) -> None:
         self.path = path
