@@ -582,15 +582,16 @@ def _when(text: str) -> dt.datetime:
     return clock.from_iso(text)
 
 
-def _due(timescale: Timescale, start: dt.datetime, procedure: Procedure) -> dt.datetime | None:
-    """When a fixed timescale started at ``start`` ends; None for one without a fixed length."""
+def _due(timescale: Timescale, start: dt.datetime, procedure: Procedure, chained: bool = False) -> dt.datetime | None:
+    """When a fixed timescale started at ``start`` ends; None for one without a fixed length.
+    ``chained``: ``start`` is when another deadline fell due (counted from that working day)."""
     region, cutoff = procedure.region, procedure.cutoff
     if isinstance(timescale, (WorkingDays, Hours, CalendarDays)):
-        return workcalendar.add(start, timescale.amount, timescale.kind, region, cutoff)
+        return workcalendar.add(start, timescale.amount, timescale.kind, region, cutoff, chained=chained)
     if timescale.kind == "immediately":
         return start
     if timescale.kind == "same-working-day":
-        return workcalendar.same_working_day(start, region, cutoff)
+        return workcalendar.same_working_day(start, region, cutoff, chained=chained)
     return None
 
 
@@ -645,6 +646,7 @@ def _planned(
 ) -> DeadlineRow:
     """``row`` (its start known) with its due and met times, and any status known without "now"."""
     start, t = row.start, d.timescale
+    chained = d.starts.startswith("deadline:")
     extended = st.extended.get(d.id)
     if start is None and not extended:
         return row.but(status="waiting")
@@ -655,11 +657,11 @@ def _planned(
     elif t.kind == "agreed":
         due = _t(st.agreed.get(d.id))
     elif t.kind == "lesser-of-protective":
-        fixed = _due(t.fixed, start, procedure)
+        fixed = _due(t.fixed, start, procedure, chained)
         protective = _t(st.agreed.get(d.id) or state.protective_by)
         due = min(fixed, protective) if fixed is not None and protective is not None else fixed or protective
     else:
-        due = _due(t, start, procedure)
+        due = _due(t, start, procedure, chained)
     if due is not None and st.pause_total.get(d.id):
         due += dt.timedelta(seconds=st.pause_total[d.id])
     met = _first_after(st, d.meeting_kinds(), clock.iso(start or _when(st.entered_at)), start_seq)
@@ -916,9 +918,10 @@ def derive(state: ChallengeState, procedure: Procedure, now: dt.datetime, *, his
 
 # --- list rows ---------------------------------------------------------------------------
 
-LISTING_FORMAT = "L5"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
+LISTING_FORMAT = "L6"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
 # an extension holding before its deadline's clock starts; L4: timescales as facts, not sentences;
-# L5: typed rows (pydantic reads them back, and one that does not fit is worked out again)
+# L5: typed rows (pydantic reads them back, and one that does not fit is worked out again); L6: a
+# deadline chained to another counts from the day that one falls due
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,9 @@ Rules (documented in docs/procedure-format.md, "Working days"):
 * The working day ends at the procedure's cut-off (default 17:00, UK local time). Something
   that happens after the cut-off, or on a non-working day, is treated as happening at the
   start of the next working day: "5 working days" then count from that day.
+* A deadline that starts when another falls due counts from the working day the earlier one falls
+  due on, even though that is at the cut-off itself ("a further 1 working day" after one due
+  Wednesday 17:00 is Thursday 17:00): the earlier day was used up, not missed.
 * "N working days" falls due at the cut-off on the Nth working day after the start day.
   "N calendar days" falls due at the cut-off N days after the start's date. "N hours" is
   elapsed time: 48 hours from Friday 10:00 is Sunday 10:00 (procedures that mean two
@@ -132,11 +135,14 @@ def _as_local(instant: dt.datetime) -> dt.datetime:
     return instant.astimezone(UK)
 
 
-def effective_day(start: dt.datetime, region: str, cutoff: dt.time = DEFAULT_CUTOFF) -> dt.date:
-    """The working day on which ``start`` counts as having happened."""
+def effective_day(
+    start: dt.datetime, region: str, cutoff: dt.time = DEFAULT_CUTOFF, *, chained: bool = False
+) -> dt.date:
+    """The working day on which ``start`` counts as having happened. ``chained``: ``start`` is when
+    another deadline fell due, so a start at the cut-off itself still belongs to that day."""
     local = _as_local(start)
     day = local.date()
-    if is_working_day(day, region) and local.time() < cutoff:
+    if is_working_day(day, region) and (local.time() < cutoff or (chained and local.time() == cutoff)):
         return day
     return next_working_day(day, region)
 
@@ -145,10 +151,12 @@ def _at_cutoff(day: dt.date, cutoff: dt.time) -> dt.datetime:
     return dt.datetime.combine(day, cutoff, tzinfo=UK).astimezone(dt.timezone.utc)
 
 
-def add_working_days(start: dt.datetime, n: int, region: str, cutoff: dt.time = DEFAULT_CUTOFF) -> dt.datetime:
+def add_working_days(
+    start: dt.datetime, n: int, region: str, cutoff: dt.time = DEFAULT_CUTOFF, *, chained: bool = False
+) -> dt.datetime:
     if n < 0:
         raise CalendarError(f"cannot add {n} working days: expected 0 or more")
-    day = effective_day(start, region, cutoff)
+    day = effective_day(start, region, cutoff, chained=chained)
     for _ in range(n):
         day = next_working_day(day, region)
     return _at_cutoff(day, cutoff)
@@ -172,11 +180,20 @@ def add_calendar_days(start: dt.datetime, n: int, cutoff: dt.time = DEFAULT_CUTO
     return _at_cutoff(day, cutoff)
 
 
-def add(start: dt.datetime, amount: int, unit: str, region: str, cutoff: dt.time = DEFAULT_CUTOFF) -> dt.datetime:
-    """Add ``amount`` of ``unit`` (working-days, hours, calendar-days) to ``start``."""
+def add(
+    start: dt.datetime,
+    amount: int,
+    unit: str,
+    region: str,
+    cutoff: dt.time = DEFAULT_CUTOFF,
+    *,
+    chained: bool = False,
+) -> dt.datetime:
+    """Add ``amount`` of ``unit`` (working-days, hours, calendar-days) to ``start``; ``chained``:
+    ``start`` is when another deadline fell due (see :func:`effective_day`)."""
     _check_region(region)
     if unit == "working-days":
-        return add_working_days(start, amount, region, cutoff)
+        return add_working_days(start, amount, region, cutoff, chained=chained)
     if unit == "hours":
         return add_hours(start, amount)
     if unit == "calendar-days":
@@ -184,8 +201,10 @@ def add(start: dt.datetime, amount: int, unit: str, region: str, cutoff: dt.time
     raise CalendarError(f"unknown unit {unit!r}", hint="Expected one of: " + ", ".join(UNITS))
 
 
-def same_working_day(start: dt.datetime, region: str, cutoff: dt.time = DEFAULT_CUTOFF) -> dt.datetime:
-    return _at_cutoff(effective_day(start, region, cutoff), cutoff)
+def same_working_day(
+    start: dt.datetime, region: str, cutoff: dt.time = DEFAULT_CUTOFF, *, chained: bool = False
+) -> dt.datetime:
+    return _at_cutoff(effective_day(start, region, cutoff, chained=chained), cutoff)
 
 
 def working_days_between(a: dt.datetime, b: dt.datetime, region: str) -> int:

@@ -89,6 +89,24 @@ def test_deadlines_over_christmas(store, procs, monkeypatch):
     assert later.missed_by.them == 1
 
 
+def test_a_deadline_chained_to_another_counts_from_the_day_that_one_falls_due(store, tmp_path, monkeypatch):
+    folder = tmp_path / "chained"
+    folder.mkdir()
+    text = (DATA / "minimal.toml").read_text()
+    text = text.replace(
+        'starts = "concern-raised"\n  timescale = { kind = "working-days", amount = 3 }',
+        'starts = "deadline:raise"\n  timescale = { kind = "working-days", amount = 1 }',
+    )
+    assert 'starts = "deadline:raise"' in text
+    (folder / "p.toml").write_text(text)
+    catalogue = discover([str(folder)])
+    monkeypatch.setattr(clock, "now", lambda: at("2026-12-14T12:00"))
+    open_in(store, catalogue, "fictional-test", "2026-12-14T10:00")  # a Monday
+    raise_, further = journal.view(store, catalogue, "C-0001", now=at("2026-12-14T12:00")).deadlines
+    assert local(raise_.due) == dt.datetime(2026, 12, 16, 17, 0)  # Wednesday
+    assert local(further.due) == dt.datetime(2026, 12, 17, 17, 0)  # Thursday, not Friday
+
+
 def test_a_deadline_extended_before_its_clock_starts_takes_the_agreed_date(store, procs, monkeypatch):
     """Their reply is waiting on our raising the concern; a date agreed for it meanwhile holds (it
     used to be recorded and then not shown), and it is met by their reply as before."""

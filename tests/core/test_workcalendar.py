@@ -222,3 +222,17 @@ def test_times_for_people_read_as_strftime_writes_them_in_english(tz):
         for seconds in (False, True):
             fmt = "%a %d %b %Y %H:%M:%S" if seconds else "%a %d %b %Y %H:%M"
             assert clock.show(t, tz, seconds=seconds) == f"{local.strftime(fmt)} {offset[:3]}:{offset[3:]}"
+
+
+def test_a_chained_start_at_the_cut_off_counts_from_that_working_day():
+    # the earlier deadline fell due Wed 16 Dec 2026 at 17:00: "a further 1 working day" is Thursday
+    due = dt.datetime(2026, 12, 16, 17, 0, tzinfo=UK)
+    further = wc.add(due, 1, "working-days", EW, chained=True)
+    assert further.astimezone(UK).replace(tzinfo=None) == dt.datetime(2026, 12, 17, 17, 0)
+    # an event recorded at the cut-off itself still counts from the next working day
+    assert local_date(wc.add(due, 1, "working-days", EW)) == dt.date(2026, 12, 18)
+    # a chained start after the cut-off or on a weekend is not helped: Fri 18:00 -> Mon, +1 -> Tue
+    assert local_date(wc.add(dt.datetime(2026, 12, 18, 18, 0, tzinfo=UK), 1, "working-days", EW, chained=True)) == (
+        dt.date(2026, 12, 22)
+    )
+    assert wc.same_working_day(due, EW, chained=True) == due
