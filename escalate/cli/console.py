@@ -23,8 +23,11 @@ def err() -> Any:
 
 
 def escape(text: str) -> str:
-    """Make ``text`` print literally inside Rich markup (rich.markup costs an import we avoid)."""
-    return str(text).replace("\\", "\\\\").replace("[", "\\[")
+    """Make ``text`` print literally inside Rich markup. (Rich's own rule: a backslash escapes only
+    a tag-like ``[``, so doubling every backslash, as this did once, printed them doubled.)"""
+    from rich.markup import escape as rich_escape  # lazy: rich.console has loaded it already
+
+    return rich_escape(str(text))
 
 
 def print_error(exc: Any) -> None:

@@ -83,7 +83,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         for lp in catalogue.procedures.values():
             table.add_row(
                 lp.id,
-                f"{lp.procedure.name}\n[dim]{lp.procedure.partnership}[/]",
+                f"{escape(lp.procedure.name)}\n[dim]{escape(lp.procedure.partnership)}[/]",
                 catalogue.origin[lp.id],
                 lp.fingerprint[:12],
             )
@@ -96,72 +96,118 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    """Everything the procedure file says, in reading order; every text from the file printed literally."""
 
     catalogue = _catalogue(args)
     lp = catalogue.get(args.id)
     p = lp.procedure
     console = out()
-    console.print(f"[bold]{escape(p.name)}[/] ({escape(p.id)})")
-    console.print(f"{escape(p.partnership)} · version {escape(p.version)} · {p.applies_to} · region {p.region}")
-    console.print(f"File: {escape(lp.path)}\nFingerprint: {lp.fingerprint}")
-    console.print(
-        f"Source: {escape(p.source.title)}"
-        + (f" <{escape(p.source.url)}>" if p.source.url else "")
-        + (f" (retrieved {escape(p.source.retrieved)})" if p.source.retrieved else "")
-    )
-    if p.source.coverage:
-        console.print(f"Coverage: {escape(p.source.coverage)}")
-    console.print(f"[italic]{escape(p.check_note)}[/]\n")
-    routes = [("main", "Main ladder")] + [(r.id, f"Route: {r.name} (when {r.when})") for r in p.routes]
-    for route_id, title in routes:
-        console.print(f"[bold underline]{escape(title)}[/]")
-        for r in p.routes:
-            if r.id == route_id:
-                console.print(
-                    f"  id {escape(r.id)} (`escalate open --route {escape(r.id)}`)"
-                    + (f"; started by: {escape(r.started_by)}" if r.started_by else "")
-                    + (f"; it ends in: {escape(r.exit)}" if r.exit else "")
-                )
-        for stage in p.ladder(route_id):
-            group = f" [{escape(stage.group)}]" if stage.group else ""
-            console.print(f"[bold]{escape(p.stage_label)} {stage.number}: {escape(stage.title)}[/]{group}")
-            console.print(f"  raised by: {escape('; '.join(stage.raised_by) or 'not stated')}")
-            console.print(f"  received by: {escape('; '.join(stage.received_by) or 'not stated')}")
-            if stage.medium:
-                console.print(f"  how: {', '.join(stage.medium)}")
-            for d in stage.deadlines:
-                console.print(
-                    f"  deadline {escape(d.id)} ({d.owner}): {escape(d.what)} — "
-                    f"{escape(describe_timescale(d.timescale))} from {d.starts}"
-                )
-            for n in stage.notify:
-                console.print(f"  notify: {escape(n.to)}" + (f" ({escape(n.how)})" if n.how else ""))
-            for line in stage_guidance(stage, p):
-                console.print(f"  {escape(line[0].lower() + line[1:])}")
+
+    from rich.text import Text  # lazy: with rich.console, which out() has loaded
+
+    def line(text: str, indent: int = 0, style: str = "") -> None:
+        console.print(Text(" " * indent + text, style=style))  # a Text is never read as markup
+
+    def heading(title: str) -> None:
         console.print()
+        line(title, style="bold underline")
+
+    line(f"{p.name} ({p.id})", style="bold")
+    line(f"{p.partnership} · version {p.version} · {p.applies_to} · region {p.region}")
+    line(f"Working day ends {p.cutoff:%H:%M} · the procedure calls a stage: {p.stage_label}")
+    line(f"File: {lp.path}")
+    line(f"Fingerprint: {lp.fingerprint}")
+    src = p.source
+    line(
+        f"Source: {src.title}"
+        + (f" <{src.url}>" if src.url else "")
+        + (f" (retrieved {src.retrieved})" if src.retrieved else "")
+    )
+    if src.coverage:
+        line(f"Coverage: {src.coverage}")
+    line(p.check_note, style="italic")
+    routes = [("main", "Main ladder", None)] + [(r.id, f"Route: {r.name}", r) for r in p.routes]
+    for route_id, title, route in routes:
+        heading(title)
+        if route is not None:
+            line(f"when: {route.when}", 2)
+            line(f"id {route.id} (`escalate open --route {route.id}`)", 2)
+            if route.started_by:
+                line(f"started by: {route.started_by}", 2)
+            if route.exit:
+                line(f"it ends in: {route.exit}", 2)
+        for stage in p.ladder(route_id):
+            line(
+                f"{p.stage_label} {stage.number}: {stage.title}" + (f" [{stage.group}]" if stage.group else ""),
+                style="bold",
+            )
+            line(f"raised by: {'; '.join(stage.raised_by) or 'not stated'}", 2)
+            line(f"received by: {'; '.join(stage.received_by) or 'not stated'}", 2)
+            line(f"how: {', '.join(stage.medium) or 'not stated'}", 2)
+            for action in stage.actions:
+                line(f"do: {action}", 2)
+            for d in stage.deadlines:
+                line(f"deadline {d.id} ({d.owner}): {d.what} — {describe_timescale(d.timescale)} from {d.starts}", 2)
+                if d.met_by:
+                    line(f"met by: {', '.join(d.met_by)}", 4)
+            for n in stage.notify:
+                line(
+                    f"notify ({'required' if n.required else 'optional'}): {n.to}"
+                    + (f" ({n.how})" if n.how else "")
+                    + (f" · form: {n.form}" if n.form else ""),
+                    2,
+                )
+            for text in stage_guidance(stage, p):
+                line(text[0].lower() + text[1:], 2)
     for limit in p.limits:
-        console.print(
-            f"[bold]Overall limit[/] {escape(limit.id)}: {escape(limit.what)} — "
-            f"{escape(describe_timescale(limit.timescale))} across {escape(p.stage_label)}s "
-            f"{limit.from_stage} to {limit.to_stage}, from entering the first"
+        console.print()
+        line(
+            f"Overall limit {limit.id}: {limit.what} — {describe_timescale(limit.timescale)} across "
+            f"{p.stage_label}s {limit.from_stage} to {limit.to_stage}, from entering the first",
+            style="bold",
         )
     for rule in p.skip_rules:
-        console.print(
-            f"[bold red]Skip rule[/] {escape(rule.id)}: when {escape(rule.when)}: {escape(rule.instruction)}"
-            + (f" Contact directly: {escape('; '.join(rule.contact_directly))}." if rule.contact_directly else "")
-            + (f" Start at {escape(p.stage_label.lower())} {rule.start_stage}." if rule.start_stage else "")
-        )
+        console.print()
+        offered = " (offered for immediate risk)" if rule.immediate_risk else ""
+        line(f"Skip rule {rule.id}{offered}", style="bold red")
+        line(f"when: {rule.when}", 2)
+        line(rule.instruction, 2)
+        if rule.contact_directly:
+            line(f"contact directly: {'; '.join(rule.contact_directly)}", 2)
+        if rule.start_stage is not None:
+            line(f"start at {p.stage_label.lower()} {rule.start_stage}", 2)
 
     def section(title: str, lines: list[str]) -> None:
         if lines:
-            console.print(f"\n[bold underline]{title}[/]")
-            for line in lines:
-                console.print(f"  {escape(line)}")
+            heading(title)
+            for text in lines:
+                line(text, 2)
 
+    for trigger, local in p.triggers.items():
+        heading(f"Trigger {trigger}: this procedure's words")
+        for text in local.wording:
+            line(f"wording: {text}", 2)
+        for text in local.examples:
+            line(f"example: {text}", 2)
+        for text in local.checks:
+            line(f"check: {text}", 2)
     section("Not covered by this procedure", not_covered(p))
+    for form in p.forms:
+        users = [f"{p.stage_label} {s.number}" for s in p.stages if form.name in s.forms] + [
+            f"{r.name}, {p.stage_label} {s.number}" for r in p.routes for s in r.stages if form.name in s.forms
+        ]
+        heading(f"Form: {form.name}")
+        if form.url:
+            line(f"where: {form.url}", 2)
+        if form.when:
+            line(f"when: {form.when}", 2)
+        line(f"used at: {'; '.join(users) or 'no stage names it'}", 2)
+        for field in form.fields:
+            line(f"heading: {field}", 2)
     section("Outcomes it names", p.outcomes)
     if p.complaints_route:
-        console.print(f"\nIf still dissatisfied: {escape(p.complaints_route)}")
+        heading("If still dissatisfied")
+        line(p.complaints_route, 2)
     section("Notes", p.notes)
     today = clock.today(_timezone()) if p.contacts else None
     section("Named contacts", [contact_line(contact, today) for contact in p.contacts])
@@ -229,10 +275,10 @@ def cmd_locate(args: argparse.Namespace) -> int:
             state = "" if path.exists() else "  (not created yet)"
         except OSError as exc:  # locate is where a user looks when a folder is wrong: say why, keep listing
             state = f"  (cannot be used: {exc.strerror or exc})"
-        console.print(f"{label + ':':<20} {path}{state}", soft_wrap=True)
+        console.print(escape(f"{label + ':':<20} {path}{state}"), soft_wrap=True)
     console.print("procedure search order (nearest first; a nearer file with the same id wins):")
     for source in source_dirs(getattr(args, "procedures", None)):
-        console.print(f"  {source.label + ':':<21} {source.path}", soft_wrap=True)
+        console.print(escape(f"  {source.label + ':':<21} {source.path}"), soft_wrap=True)
     return ExitCode.OK
 
 

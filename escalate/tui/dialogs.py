@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -84,7 +85,7 @@ class FormDialog(ModalScreen[Any]):
                         yield area
                     elif f.kind == "select":
                         yield Select(
-                            f.options,
+                            [(Text(label), value) for label, value in f.options],  # labels: the file's words
                             value=f.default if f.default else Select.NULL,
                             id=f"f-{f.name}",
                             allow_blank=not f.required,
@@ -99,7 +100,7 @@ class FormDialog(ModalScreen[Any]):
                         )
                     if f.help:
                         yield Static(f.help, classes="field-help", markup=False)
-                    yield Static("", id=f"err-{f.name}", classes="field-error")
+                    yield Static("", id=f"err-{f.name}", classes="field-error", markup=False)
             yield Static("", id="form-error", classes="form-error")
             with Horizontal(classes="buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="save")
@@ -289,7 +290,7 @@ class EntryDialog(ModalScreen[None]):
         else:
             rows, summary = journal.details(self.item, self.timezone), journal.describe(self.item)
         for label, value in rows:
-            table.add_row(label, value)
+            table.add_row(Text(label), Text(value))  # (a rich Table reads a str cell as markup)
         with VerticalScroll(classes="dialog help", id="entry-detail"):
             yield Label(f"Entry #{self.item.cseq}: {self.item.kind}", classes="dialog-title")
             yield Static(summary, markup=False)

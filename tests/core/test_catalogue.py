@@ -85,7 +85,7 @@ def test_list_json_and_show(run_cli):
     # the whole procedure: what it does not cover, the outcomes it names, the complaints route, its notes
     assert "Not covered by this procedure" in text and "Complaints about a specific professional: go to" in text
     assert "Outcomes it names Agreed action plan at step 1" in text
-    assert "If still dissatisfied: Not a replacement for complaints processes" in text
+    assert "If still dissatisfied Not a replacement for complaints processes" in text
     code, out, _ = run_cli("procedures", "show", "bcp-dorset-adults")
     assert "Notes" in out and "The list of areas of disagreement is not exhaustive." in " ".join(out.split())
 

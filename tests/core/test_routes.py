@@ -31,10 +31,10 @@ def test_procedures_show_says_all_a_route_and_a_skip_rule_say(routes_home, run_c
     assert code == 0, err
     text = " ".join(out.split())
     assert (
-        "id conference (`escalate open --route conference`); started by: Conference chair; it ends in: The "
+        "id conference (`escalate open --route conference`) started by: Conference chair it ends in: The "
         "local authority's complaints procedure"
     ) in text
-    assert "Contact directly: Duty social work manager. Start at stage 2." in text
+    assert "contact directly: Duty social work manager start at stage 2" in text
 
 
 async def test_the_wizard_opens_a_challenge_on_a_parallel_route(routes_home):

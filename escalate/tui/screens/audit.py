@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -117,13 +118,13 @@ class AuditScreen(SearchableTable, Screen[None]):
             state = v.state
             status = state.outcome or ("OVERDUE" if v.overdue else state.status)
             source = Path(c.source).name + (f" +{len(c.also_in)}" if c.also_in else "")
-            table.add_row(
-                source,
+            table.add_row(  # a str cell is read as markup: the file's words go in as Text
+                Text(source),
                 state.challenge,
-                v.case_ref,
-                status,
+                Text(v.case_ref),
+                Text(status),
                 f"{v.stage_index} of {v.stage_count}",
-                state.agency,
+                Text(state.agency),
                 state.procedure_id,
                 str(state.entries),
                 key=str(n),

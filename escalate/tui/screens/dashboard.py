@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -161,13 +162,13 @@ class DashboardScreen(SearchableTable, Screen[None]):
             nd = v.next_deadline
             whose = {"us": "ours", "them": "theirs", "both": "both"}.get(nd.owner, "") if nd else ""
             triggers = ", ".join(state.triggers)
-            table.add_row(
-                v.case_ref,
+            table.add_row(  # a str cell is read as markup: the user's words go in as Text
+                Text(v.case_ref),
                 ("! " if v.overdue else "") + rel,
                 due,
                 whose,
                 f"{v.stage_index} of {v.stage_count}",
-                state.agency,
+                Text(state.agency),
                 triggers,
                 key=state.challenge,
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -30,6 +31,7 @@ from escalate.entry import parse_person
 from escalate.errors import EscalateError
 from escalate.triggers import TRIGGERS
 from escalate.tui.context import dsl_app
+from escalate.tui.widgets import esc
 from escalate.wording import immediate_risk_instruction, not_covered
 
 STEPS = ("procedure", "decision", "triggers", "checks", "risk", "concern", "review")
@@ -70,8 +72,13 @@ class NewChallengeScreen(Screen[Any]):
                     options = [(f"{lp.procedure.name} ({lp.id})", lp.id) for lp in cat.procedures.values()]
                     # With one procedure there is nothing to choose: it is named, not asked.
                     single = len(options) == 1
-                    yield Label(f"Procedure: {options[0][0]}" if single else "Procedure *")
-                    select = Select(options, value=options[0][1], allow_blank=False, id="w-procedure")
+                    yield Label(f"Procedure: {esc(options[0][0])}" if single else "Procedure *")
+                    select = Select(
+                        [(Text(label), value) for label, value in options],  # a str prompt is markup
+                        value=options[0][1],
+                        allow_blank=False,
+                        id="w-procedure",
+                    )
                     select.display = not single
                     yield select
                     yield Static("", id="not-covered", markup=False, classes="field-help")
@@ -85,7 +92,7 @@ class NewChallengeScreen(Screen[Any]):
                     )
                     yield Label("Child's name (optional)")
                     yield Input(id="w-subject")
-                    yield Static("", id="e-procedure", classes="field-error")
+                    yield Static("", id="e-procedure", classes="field-error", markup=False)
                 with VerticalScroll(id="decision", can_focus=False):
                     yield Label("Agency and team challenged *")
                     yield Input(id="w-agency", placeholder="e.g. Northtown children's social care, duty team")
@@ -97,7 +104,7 @@ class NewChallengeScreen(Screen[Any]):
                     yield Input(id="w-decision-by", placeholder="optional")
                     yield Label("Their reference for it")
                     yield Input(id="w-decision-ref", placeholder="optional, e.g. the referral number")
-                    yield Static("", id="e-decision", classes="field-error")
+                    yield Static("", id="e-decision", classes="field-error", markup=False)
                 with VerticalScroll(id="triggers", can_focus=False):
                     yield Static(
                         "Choose one or more (space to tick). The text below explains the highlighted one.",
@@ -107,7 +114,7 @@ class NewChallengeScreen(Screen[Any]):
                         *[(f"{t.title}: {t.plain}", t.id) for t in TRIGGERS.values()], id="w-triggers"
                     )
                     yield Static("", id="trigger-explain", markup=False)
-                    yield Static("", id="e-triggers", classes="field-error")
+                    yield Static("", id="e-triggers", classes="field-error", markup=False)
                 with VerticalScroll(id="checks", can_focus=False):
                     yield Static("", id="checks-guidance", markup=False)
                     yield Vertical(id="checks-list")
@@ -117,7 +124,7 @@ class NewChallengeScreen(Screen[Any]):
                         yield RadioButton("No", id="risk-no")
                         yield RadioButton("Yes", id="risk-yes")
                     yield Static("", id="skip-rule", markup=False)
-                    yield Static("", id="e-risk", classes="field-error")
+                    yield Static("", id="e-risk", classes="field-error", markup=False)
                 with VerticalScroll(id="concern", can_focus=False):
                     yield Label("Your concern, with evidence-based reasons *")
                     yield TextArea(id="w-concern")
@@ -125,10 +132,10 @@ class NewChallengeScreen(Screen[Any]):
                     yield Input(id="w-outcome", placeholder="e.g. a strategy discussion and section 47 enquiry")
                     yield Label("When did the disagreement arise?")
                     yield Input(id="w-at", placeholder="YYYY-MM-DD HH:MM (blank = now)")
-                    yield Static("", id="e-concern", classes="field-error")
+                    yield Static("", id="e-concern", classes="field-error", markup=False)
                 with VerticalScroll(id="review", can_focus=False):
                     yield Static("", id="review-text", markup=False)
-                    yield Static("", id="e-review", classes="field-error")
+                    yield Static("", id="e-review", classes="field-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Back (ctrl+b)", id="back")
                 yield Button("Next (ctrl+n)", variant="primary", id="next")
@@ -151,7 +158,7 @@ class NewChallengeScreen(Screen[Any]):
             "Not covered by this procedure:\n" + "\n".join(f"  - {line}" for line in lines) if lines else ""
         )
         routes = self.query_one("#w-route", Select)
-        routes.set_options([("Main ladder", "main")] + [(f"{r.name} (when {r.when})", r.id) for r in p.routes])
+        routes.set_options([("Main ladder", "main")] + [(Text(f"{r.name} (when {r.when})"), r.id) for r in p.routes])
         routes.display = self.query_one("#route-label").display = bool(p.routes)
 
     def route(self) -> str:

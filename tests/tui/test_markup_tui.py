@@ -1,0 +1,95 @@
+"""Text from a procedure file or from a person shows literally in the app: the dashboard's rows, the
+challenge's header, Now and Ladder tabs, the chronology and an entry's details."""
+
+from __future__ import annotations
+
+import pytest
+from markup_fixture import marked, procedure_toml
+from textual.widgets import DataTable
+from textual.widgets._data_table import default_cell_formatter
+
+from escalate import journal
+from escalate import settings as settings_mod
+from escalate.catalogue import discover
+from escalate.journal import store_at
+from escalate.settings import Settings
+from escalate.tui.app import EscalateApp
+
+
+@pytest.fixture
+def marked_store(isolated_home, tmp_path, monkeypatch):
+    folder = tmp_path / "procs"
+    folder.mkdir()
+    (folder / "marked-up.toml").write_text(procedure_toml(), encoding="utf-8")
+    monkeypatch.setenv("ESCALATE_PROCEDURES", str(folder))
+    settings = Settings(name="Alex Example", role="DSL", setting="Fictional School")
+    settings_mod.save(settings)
+    with store_at(isolated_home / "escalate.sqlite3") as s:
+        journal.open_challenge(
+            s,
+            discover(),
+            settings,
+            procedure_id="marked-up",
+            triggers=["disputed-referral"],
+            case_ref=marked("case_ref"),
+            agency=marked("agency"),
+            decision=marked("decision"),
+            concern=marked("concern"),
+            at="2026-11-16T09:00",
+        )
+        journal.record(
+            s,
+            settings,
+            "C-0001",
+            "contact",
+            {
+                "direction": "made",
+                "medium": "email",
+                "summary": marked("summary"),
+                "with": {"name": marked("with"), "role": "Social worker"},
+            },
+            "2026-11-16T10:00",
+        )
+    return isolated_home
+
+
+def shown(app, selector: str) -> str:
+    return " ".join(str(app.screen.query_one(selector).render()).split())
+
+
+async def test_the_users_and_the_files_words_show_literally(marked_store):
+    app = EscalateApp()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        row = " ".join(default_cell_formatter(cell).plain for cell in table.get_row_at(0))
+        assert marked("case_ref") in row and marked("agency") in row
+        table.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        header = shown(app, "#challenge-header")
+        assert marked("case_ref") in header and marked("agency") in header and marked("name") in header
+        now = shown(app, "#deadlines")
+        assert marked("deadline.what") in now and marked("stage2.title") in now
+        assert marked("stage.title") in header and marked("stage_label") in header
+        ladder = shown(app, "#ladder")
+        assert marked("stage.title") in ladder and marked("stage2.title") in ladder
+        app.screen.query_one("TabbedContent").active = "tab-chronology"
+        await pilot.pause()
+        from escalate.tui.widgets import LINES_PER_ENTRY, Chronology
+
+        chron = app.screen.query_one(Chronology)
+        lines = ["".join(seg.text for seg in chron.render_line(y)) for y in range(2 * LINES_PER_ENTRY)]
+        assert any(marked("summary") in line for line in lines), lines
+        chron.focus()
+        await pilot.press("end")
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = " ".join(
+            " ".join(str(w.render()).split()) for w in app.screen.query("Static") if w.render() is not None
+        )
+        assert marked("summary") in detail
