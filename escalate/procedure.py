@@ -345,12 +345,33 @@ class Procedure(_Model):
                 found.append(
                     (("limits", i, "to_stage"), f"to_stage {limit.to_stage} is before from_stage {limit.from_stage}")
                 )
+        found += self._form_problems()
         seen_routes: set[str] = set()
         for i, route in enumerate(self.routes):
             if route.id == "main" or route.id in seen_routes:
                 found.append((("routes", i, "id"), f"route id {route.id!r} is reserved or used twice"))
             seen_routes.add(route.id)
             found += _ladder_problems(route.stages, ("routes", i, "stages"))
+        return found
+
+    def _form_problems(self) -> list[tuple[tuple[object, ...], str]]:
+        """A form a stage or a notification names must be one of [[forms]] (a typo would send a DSL
+        looking for a form the procedure does not have)."""
+        names = {f.name for f in self.forms}
+        listed = ", ".join(sorted(names)) or "none: add a [[forms]] table"
+        found: list[tuple[tuple[object, ...], str]] = []
+        ladders: list[tuple[tuple[object, ...], list[Stage]]] = [(("stages",), self.stages)]
+        ladders += [(("routes", i, "stages"), r.stages) for i, r in enumerate(self.routes)]
+        for at, stages in ladders:
+            for i, stage in enumerate(stages):
+                for j, form in enumerate(stage.forms):
+                    if form not in names:
+                        found.append((at + (i, "forms", j), f"form {form!r} is not one of [[forms]] ({listed})"))
+                for j, n in enumerate(stage.notify):
+                    if n.form is not None and n.form not in names:
+                        found.append(
+                            (at + (i, "notify", j, "form"), f"form {n.form!r} is not one of [[forms]] ({listed})")
+                        )
         return found
 
     # --- helpers used by the challenge state and the faces ---

@@ -132,6 +132,11 @@ def _toml_problem(name: str, exc: Exception) -> Problem:
         message = _TOML_POS.sub("", message).strip()
     elif hasattr(exc, "msg"):
         message = exc.msg
+    if message.startswith("Illegal character '\\n'"):  # a "..." string ran on to the next line
+        message += (
+            ': a text in "..." must end on the line it starts; for a long text over several lines, '
+            'use triple quotes ("""...""")'
+        )
     return Problem(name, f"TOML syntax error: {message}", line=line, column=column)
 
 
@@ -180,6 +185,12 @@ def _schema_problem(name: str, err: Mapping[str, Any], lines: dict[tuple[Any, ..
         suggestion = _did_you_mean(loc, document)
         if suggestion:
             message += f"; did you mean {suggestion!r}?"
+        elif len(loc) > 1 and _is_top_level_key(str(loc[-1])):
+            table = dotted(tuple(part for part in loc[:-1] if not isinstance(part, int)))
+            message += (
+                f"; it is a top-level key, but written after [{table}] it belongs to that table: "
+                "move it above the first [table] of the file"
+            )
     elif kind == "missing":
         message = f"required key {str(loc[-1])!r} is missing"
     elif kind == "union_tag_invalid":
@@ -194,6 +205,12 @@ def _schema_problem(name: str, err: Mapping[str, Any], lines: dict[tuple[Any, ..
         message = f"{message} (got {shown})"
     line = _find_line(loc, lines)
     return Problem(name, message, key=dotted(loc) or None, line=line)
+
+
+def _is_top_level_key(key: str) -> bool:
+    from escalate.procedure import Procedure  # lazy: as in _did_you_mean
+
+    return key in Procedure.model_fields
 
 
 def _find_line(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:

@@ -56,6 +56,14 @@ CASES = [
     ("unknown_timescale_kind.toml", "unknown kind fortnights", "stages[1].deadlines[0].timescale", 37),
     ("unknown_trigger.toml", "unknown trigger 'bad-vibes'", "triggers.bad-vibes", 39),
     ("not_a_table.toml", "valid list", "stages", 1),
+    ("unknown_form.toml", "form 'Escalation from' is not one of [[forms]] (Escalation form)", "stages[1].forms[0]", 32),
+    ("text_over_two_lines.toml", 'use triple quotes ("""...""")', None, 3),
+    (
+        "top_level_key_after_a_table.toml",
+        "written after [stages.deadlines] it belongs to that table: move it above the first [table]",
+        "stages[1].deadlines[0].outcomes",
+        39,
+    ),
 ]
 
 
