@@ -106,6 +106,7 @@ def brief(view: ChallengeView, now: dt.datetime, tz: str) -> Briefing:
         sections.append(
             Section("This is the last stage", "." + (f" {p.complaints_route}" if p.complaints_route else ""))
         )
+    sections.append(_how_opened(view))  # facts of the opening: below what to do now
     return Briefing(
         challenge=state.challenge,
         case_ref=view.case_ref,
@@ -117,6 +118,32 @@ def brief(view: ChallengeView, now: dt.datetime, tz: str) -> Briefing:
         newer_version=view.newer_version,
         sections=tuple(sections),
     )
+
+
+def how_opened(view: ChallengeView) -> tuple[str, ...]:
+    """The route the challenge is on, the answer to the immediate-risk question, and the skip rule
+    applied when it was opened (its instruction and whom to contact), as the procedure words them."""
+    state, p = view.state, view.procedure
+    route = next((r for r in p.routes if r.id == state.route), None)
+    harm = "the adult" if p.applies_to == "adults" else "the child"
+    lines = [
+        f"Route: {route.name} (id {route.id})" if route is not None else "Route: the main ladder",
+        f"Immediate risk of harm to {harm}: {'yes' if state.immediate_risk else 'no'}, as answered when opened",
+    ]
+    rule = next((r for r in p.skip_rules if r.id == state.skip_rule), None)
+    if rule is not None:
+        lines.append(f"Skip rule applied: {rule.id}: {rule.when}: {rule.instruction}")
+        if rule.contact_directly:
+            lines.append(f"Contact directly: {'; '.join(rule.contact_directly)}")
+        if rule.start_stage is not None:
+            lines.append(f"It started the challenge at {p.stage_label.lower()} {rule.start_stage}")
+    elif state.skip_rule:  # a rule of the version it was opened under that this file no longer has
+        lines.append(f"Skip rule applied: {state.skip_rule} (not in the procedure file now loaded)")
+    return tuple(lines)
+
+
+def _how_opened(view: ChallengeView) -> Section:
+    return Section("How it was opened", "", how_opened(view))
 
 
 def _this_stage_deadlines(view: ChallengeView, tz: str) -> Section:

@@ -336,6 +336,9 @@ def _show_json(view: ChallengeView, rows: list[ChronologyItem], tz: str) -> dict
     from escalate import journal  # lazy: the log and pydantic: 74 ms
 
     data = _summary_json(view)
+    data["route_name"] = next((r.name for r in view.procedure.routes if r.id == view.state.route), "main ladder")
+    data["immediate_risk"] = view.state.immediate_risk
+    data["skip_rule"] = view.state.skip_rule or None
     nxt = view.next_stage
     chronology: list[dict[str, Any]] = [
         {

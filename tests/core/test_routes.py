@@ -37,6 +37,33 @@ def test_procedures_show_says_all_a_route_and_a_skip_rule_say(routes_home, run_c
     assert "contact directly: Duty social work manager start at stage 2" in text
 
 
+def test_show_says_the_route_the_immediate_risk_answer_and_the_skip_rule_used(routes_home, run_cli):
+    import json
+
+    opening = ["--procedure", "fictional-routes", "--trigger", "disputed-referral", "--case-ref", "Child Q"]
+    opening += ["--agency", "Northtown CSC", "--decision", "NFA", "--concern", "c", "--at", "2026-11-16T09:00"]
+    assert run_cli("open", *opening, "--immediate-risk")[0] == 0
+    assert run_cli("open", *opening, "--route", "conference")[0] == 0
+    code, out, _ = run_cli("show", "1")
+    text = " ".join(out.split())
+    assert code == 0
+    assert "Route: the main ladder" in text and "Immediate risk of harm to the child: yes" in text
+    assert "Skip rule applied: immediate-risk: The child is at risk of immediate harm: Call the police" in text
+    assert "Contact directly: Duty social work manager" in text and "started the challenge at stage 2" in text
+    data = json.loads(run_cli("show", "1", "--json")[1])
+    assert (data["route"], data["immediate_risk"], data["skip_rule"]) == ("main", True, "immediate-risk")
+    code, out, _ = run_cli("show", "2")
+    text = " ".join(out.split())
+    assert "Route: Child protection conference disputes (id conference)" in text
+    assert "Immediate risk of harm to the child: no" in text and "Skip rule applied" not in text
+    data = json.loads(run_cli("show", "2", "--json")[1])
+    assert (data["route_name"], data["immediate_risk"], data["skip_rule"]) == (
+        "Child protection conference disputes",
+        False,
+        None,
+    )
+
+
 async def test_the_wizard_opens_a_challenge_on_a_parallel_route(routes_home):
     from textual.widgets import Select
 
