@@ -412,16 +412,19 @@ def pack_sections(rep: ChallengeReport, tz: str) -> list[tuple[str, list[str]]]:
     sections.append(("Where it stands and what the procedure says next", now_lines))
     sections.append(("Outcome sought", [opened.get("outcome_sought") or "(not stated when the challenge was opened)"]))
     drafts: list[str] = []
+    where = f"{p.stage_label.lower()} {v.stage.number} ({v.stage.title})"
     for n in v.stage.notify:
+        # worded for any notification: one may be a step up, a copy of an outcome letter or a report
         drafts += [
             f"Draft notification to {n.to}" + (f" ({n.how})" if n.how else ""),
-            f"  Subject: Formal escalation - {rep.case_ref} - {s.agency}",
-            f"  We are escalating under {p.name}, {p.stage_label.lower()} {v.stage.number}. "
-            f"Decision challenged: {s.decision}. Concern: {opened.get('concern', '')}. "
+            f"  Subject: {p.stage_label} {v.stage.number} notification - {rep.case_ref} - {s.agency}",
+            f"  We are notifying you, as {p.name} asks at {where}, of a professional disagreement with "
+            f"{s.agency}. Decision challenged: {s.decision}. Concern: {opened.get('concern', '')}. "
             f"Outcome sought: {opened.get('outcome_sought') or 'to be agreed'}.",
         ]
     forms = {f.name: f for f in p.forms}
-    for name in list(v.stage.forms) + [n.form for n in v.stage.notify if n.form]:
+    # a form named by the stage and by its notification is drafted once
+    for name in dict.fromkeys(list(v.stage.forms) + [n.form for n in v.stage.notify if n.form]):
         form = forms.get(name)
         drafts.append(f"Draft form: {name}" + (f" ({form.url})" if form and form.url else ""))
         for heading in form.fields if form else []:

@@ -269,3 +269,22 @@ def test_a_limit_over_the_main_ladder_does_not_count_a_routes_stages(routes_home
         conference = journal.view(s, catalogue, "C-0002", now=clock.parse_time("2026-11-17T09:00"))
     assert "limit:whole-ladder" in [r.id for r in main.deadlines]
     assert [r.id for r in conference.deadlines] == ["raise"]
+
+
+def test_the_pack_drafts_a_form_once_and_words_a_notification_for_any_purpose(routes_home, run_cli, tmp_path):
+    folder = tmp_path / "my-procedures"
+    path = folder / "fictional-routes.toml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('medium = ["email"]\n', 'medium = ["email"]\nforms = ["Escalation notification form"]\n', 1)
+    assert 'forms = ["Escalation notification form"]' in text
+    path.write_text(text, encoding="utf-8")
+    opening = ["--procedure", "fictional-routes", "--trigger", "disputed-referral", "--case-ref", "Child Q"]
+    opening += ["--agency", "Northtown CSC", "--decision", "NFA", "--concern", "c", "--at", "2026-11-16T09:00"]
+    assert run_cli("open", *opening)[0] == 0
+    assert run_cli("step-up", "1", "--reason", "Not resolved", "--at", "2026-11-17T09:00")[0] == 0
+    out = tmp_path / "pack.md"
+    assert run_cli("pack", "1", "--format", "md", "-o", out)[0] == 0
+    pack = out.read_text(encoding="utf-8")
+    assert pack.count("Draft form: Escalation notification form") == 1
+    assert "We are escalating" not in pack
+    assert "We are notifying you, as Resolving professional differences asks at stage 2 (First-line managers)" in pack
