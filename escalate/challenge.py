@@ -34,6 +34,7 @@ from escalate.procedure import (
     Contact,
     Deadline,
     Hours,
+    LesserOfProtective,
     Notification,
     Procedure,
     SkipRule,
@@ -593,6 +594,18 @@ def _due(timescale: Timescale, start: dt.datetime, procedure: Procedure, chained
     if timescale.kind == "same-working-day":
         return workcalendar.same_working_day(start, region, cutoff, chained=chained)
     return None
+
+
+def fixed_limit(state: ChallengeState, procedure: Procedure, deadline: str) -> dt.datetime | None:
+    """For a deadline of the current stage timed "a fixed limit or a protective timescale, whichever
+    is sooner": when its fixed limit falls (None for any other deadline, or one not started)."""
+    st = state.stages[-1]
+    stage = procedure.stage(st.stage, state.route)
+    d = next((x for x in stage.deadlines if x.id == deadline), None)
+    if d is None or not isinstance(d.timescale, LesserOfProtective):
+        return None
+    row = next(r for r in plan_stage(state, st, stage, procedure) if r.id == deadline)
+    return _due(d.timescale.fixed, row.start, procedure, d.starts.startswith("deadline:")) if row.start else None
 
 
 def _first_after(st: StageVisit, kinds: tuple[str, ...], start: str, exclude_seq: int | None) -> str | None:

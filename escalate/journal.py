@@ -233,6 +233,14 @@ def record(
                 raise ChallengeError(f"deadline {clean['deadline']!r} is not paused")
             if kind == "deadline-paused" and clean["deadline"] in st.paused:
                 raise ChallengeError(f"deadline {clean['deadline']!r} is already paused")
+            if kind == "timescale-agreed":
+                limit = ch.fixed_limit(state, procedure, clean["deadline"])
+                if limit is not None and clock.from_iso(clean["due"]) > limit:
+                    raise UsageError(
+                        f"the agreed date is later than the procedure's limit for {clean['deadline']!r}, "
+                        f"{clock.show(limit, settings.timezone)}: a protective timescale can only bring it sooner",
+                        hint="Record an extension of the deadline if a later date was agreed, with the reason.",
+                    )
         if kind == "stepped-up":
             procedure = procedure_of(store, state)
             nxt = procedure.next_stage(state.stage, state.route)

@@ -197,6 +197,33 @@ def test_protective_timescale_whichever_is_less(store, monkeypatch):
     assert local(d.due) == dt.datetime(2026, 11, 25, 12, 0)  # sooner than a working week
 
 
+def test_an_agreed_protective_date_later_than_the_procedures_limit_is_refused(store, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: at("2026-11-23T12:00"))
+    catalogue = discover()
+    journal.open_challenge(
+        store,
+        catalogue,
+        SETTINGS,
+        procedure_id="london-children",
+        triggers=["unrecognised-harm"],
+        case_ref="Child P",
+        agency="CSC",
+        decision="No s47",
+        concern="c",
+        at="2026-11-23T09:00",
+    )
+    before = store.count()
+    # the working week from Mon 23 Nov ends Mon 30 Nov 17:00; a protective date can only be sooner
+    with pytest.raises(UsageError, match="later than the procedure's limit for 'resolve', Mon 30 Nov 2026 17:00"):
+        journal.record(
+            store, SETTINGS, "C-0001", "timescale-agreed", {"deadline": "resolve", "due": "2026-12-04T12:00"}
+        )
+    assert store.count() == before
+    journal.record(store, SETTINGS, "C-0001", "timescale-agreed", {"deadline": "resolve", "due": "2026-11-26T12:00"})
+    d = journal.view(store, catalogue, "C-0001", now=at("2026-11-23T12:00")).deadlines[0]
+    assert local(d.due) == dt.datetime(2026, 11, 26, 12, 0)
+
+
 def test_step_up_shows_next_stage_and_refuses_past_the_last(store, procs, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: at("2026-11-30T12:00"))
     open_in(store, procs, "fictional-test", "2026-11-23T10:00")
