@@ -52,6 +52,8 @@ def next_due(view: Listed, now: dt.datetime, tz: str) -> tuple[str, str]:
     if not state.is_open:
         return "-", state.outcome or state.status
     if nd is None or nd.due is None:
+        if any(r.status == "as soon as possible" for r in view.deadlines):
+            return "-", "as soon as possible"
         return "-", "no timed deadline"
     n = workcalendar.working_days_between(now, nd.due, view.region)
     return nd.due.astimezone(clock.zone(tz)).strftime("%a %d %b %H:%M"), relative_due(n, nd.status == "overdue")

@@ -34,6 +34,7 @@ from escalate.procedure import (
     Contact,
     Deadline,
     Hours,
+    Immediately,
     LesserOfProtective,
     Notification,
     Procedure,
@@ -427,6 +428,7 @@ class TimescaleFacts:
     amount: int | None = None
     wording: str | None = None
     fixed: TimescaleFacts | None = None
+    tolerance: TimescaleFacts | None = None  # what an "immediately" allows
 
     @classmethod
     def of(cls, timescale: Timescale) -> TimescaleFacts:
@@ -437,11 +439,13 @@ class TimescaleFacts:
         if known is not None and known[0] is timescale:
             return known[1]
         fixed = getattr(timescale, "fixed", None)
+        tolerance = getattr(timescale, "tolerance", None)
         facts = cls(
             timescale.kind,
             getattr(timescale, "amount", None),
-            timescale.wording,
+            getattr(timescale, "wording", None),
             cls.of(fixed) if fixed is not None else None,
+            cls.of(tolerance) if tolerance is not None else None,
         )
         if len(_FACTS) < 4096:  # (procedures are few; a bound all the same)
             _FACTS[id(timescale)] = (timescale, facts)
@@ -468,8 +472,9 @@ class DeadlineRow:
     start: dt.datetime | None
     due: dt.datetime | None
     met_at: dt.datetime | None
-    #: "" until judged; then waiting, met, met late, paused, no timescale, date needed (known without
-    #: "now"), or overdue, due soon, due (the current stage), missed, not reached (a stage left)
+    #: "" until judged; then waiting, met, met late, paused, no timescale, date needed, as soon as
+    #: possible, not met (known without "now"), or overdue, due soon, due (the current stage), missed,
+    #: not reached (a stage left)
     status: str = ""
     extended: bool = False
     paused: bool = False
@@ -589,7 +594,12 @@ def _due(timescale: Timescale, start: dt.datetime, procedure: Procedure, chained
     region, cutoff = procedure.region, procedure.cutoff
     if isinstance(timescale, (WorkingDays, Hours, CalendarDays)):
         return workcalendar.add(start, timescale.amount, timescale.kind, region, cutoff, chained=chained)
-    if timescale.kind == "immediately":
+    if isinstance(timescale, Immediately):  # "immediately", allowing its tolerance
+        tolerance = timescale.tolerance
+        if isinstance(tolerance, Hours):
+            return workcalendar.add_hours(start, tolerance.amount)
+        if tolerance.kind == "same-working-day":
+            return workcalendar.same_working_day(start, region, cutoff, chained=chained)
         return start
     if timescale.kind == "same-working-day":
         return workcalendar.same_working_day(start, region, cutoff, chained=chained)
@@ -683,6 +693,8 @@ def _planned(
         status = "met late" if due is not None and _when(met) > due else "met"
     elif d.id in st.paused:
         status, paused = "paused", True
+    elif t.kind == "as-soon-as-possible":  # never overdue, never missed: prompted while the stage lasts
+        status = "as soon as possible" if st.left_at is None and state.is_open else "not met"
     elif due is None:
         status = "no timescale" if t.kind == "not-stated" else "date needed"
     return row.but(due=due, met_at=_t(met), extended=bool(extended), status=status, paused=paused)
@@ -931,10 +943,11 @@ def derive(state: ChallengeState, procedure: Procedure, now: dt.datetime, *, his
 
 # --- list rows ---------------------------------------------------------------------------
 
-LISTING_FORMAT = "L6"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
+LISTING_FORMAT = "L7"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
 # an extension holding before its deadline's clock starts; L4: timescales as facts, not sentences;
 # L5: typed rows (pydantic reads them back, and one that does not fit is worked out again); L6: a
-# deadline chained to another counts from the day that one falls due
+# deadline chained to another counts from the day that one falls due; L7: "immediately" allows a
+# tolerance, and "as soon as possible"
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator  # noqa: E402
 
 from escalate.triggers import TRIGGER_IDS  # noqa: E402
 
-FORMAT_VERSION = 1
+#: the newest format; format 1 files load as they are (format 2 only adds constructs to it)
+FORMAT_VERSION = 2
 
 #: Bank-holiday calendars we have; the value is the ``holidays`` package subdivision.
 REGIONS: dict[str, str] = {
@@ -98,17 +99,36 @@ class CalendarDays(_Model):
     wording: str | None = None
 
 
-class Immediately(_Model):
-    """'Immediately' / 'without delay': due at the moment the clock starts."""
-
-    kind: Literal["immediately"]
-    wording: str | None = None
-
-
 class SameWorkingDay(_Model):
     """By the end (cut-off) of the working day on which the clock starts."""
 
     kind: Literal["same-working-day"]
+    wording: str | None = None
+
+
+class NoTolerance(_Model):
+    """An 'immediately' that allows no time at all: due at the very moment the clock starts."""
+
+    kind: Literal["none"]
+
+
+class Immediately(_Model):
+    """'Immediately': due when the clock starts, allowing ``tolerance`` (by default the rest of that
+    working day), so a call made five minutes later is met, not met late."""
+
+    kind: Literal["immediately"]
+    tolerance: Annotated[SameWorkingDay | Hours | NoTolerance, Field(discriminator="kind")] = Field(
+        default_factory=lambda: SameWorkingDay(kind="same-working-day"),
+        description="How long 'immediately' allows: the same working day (default), N hours, or none.",
+    )
+    wording: str | None = None
+
+
+class AsSoonAsPossible(_Model):
+    """'As soon as possible' / 'without delay' with no time stated: always due, never overdue on its
+    own and never counted as a missed timescale; escalate keeps prompting until it is met."""
+
+    kind: Literal["as-soon-as-possible"]
     wording: str | None = None
 
 
@@ -138,7 +158,15 @@ class LesserOfProtective(_Model):
 
 
 Timescale = Annotated[
-    WorkingDays | Hours | CalendarDays | Immediately | SameWorkingDay | Agreed | NotStated | LesserOfProtective,
+    WorkingDays
+    | Hours
+    | CalendarDays
+    | Immediately
+    | AsSoonAsPossible
+    | SameWorkingDay
+    | Agreed
+    | NotStated
+    | LesserOfProtective,
     Field(discriminator="kind"),
 ]
 
@@ -274,7 +302,9 @@ class Source(_Model):
 class Procedure(_Model):
     """One escalation (resolving professional differences) procedure."""
 
-    format: Literal[1] = Field(description="Format version of this file; currently 1.")
+    format: Literal[1, 2] = Field(
+        description="Format version of this file: 2 (the constructs docs/procedure-format.md marks 'format 2'), or 1."
+    )
     id: Slug
     name: Text
     partnership: Text

@@ -51,6 +51,13 @@ def describe_timescale(t: Any) -> str:
         text = plural(t.amount, UNIT_WORDS[kind])
     elif kind == "immediately":
         text = "immediately"
+        tolerance = getattr(t, "tolerance", None)
+        if tolerance is not None and tolerance.kind == "same-working-day":
+            text += " (allowing the rest of that working day)"
+        elif tolerance is not None and tolerance.kind == "hours":
+            text += f" (allowing {plural(tolerance.amount, 'hour')})"
+    elif kind == "as-soon-as-possible":
+        text = "as soon as possible (no time stated: never overdue)"
     elif kind == "same-working-day":
         text = "the same working day"
     elif kind == "agreed":

@@ -678,3 +678,62 @@ def test_folding_entry_by_entry_equals_folding_the_whole_challenge(store, procs,
     assert len(contacts.first) == 8 and contacts.first[0][0].startswith("2026-11-03")
     assert contacts.latest[0].startswith("2026-11-14")  # the latest time, not the last recorded
     assert whole.stages[0].pause_total == {"reply": 2 * 24 * 3600} and whole.status == "open"
+
+
+@pytest.fixture
+def prompt_procs(tmp_path):
+    """The minimal procedure with stage 1's deadlines timed "as soon as possible" and "immediately"
+    (once with the default tolerance, once with none)."""
+    folder = tmp_path / "prompt"
+    folder.mkdir()
+    text = (DATA / "minimal.toml").read_text()
+    text = text.replace(
+        'timescale = { kind = "working-days", amount = 2 }',
+        'timescale = { kind = "as-soon-as-possible", wording = "as soon as possible" }',
+        1,
+    )
+    text = text.replace(
+        'starts = "concern-raised"\n  timescale = { kind = "working-days", amount = 3 }',
+        'starts = "concern-raised"\n  timescale = { kind = "immediately" }',
+    )
+    assert "as-soon-as-possible" in text and '{ kind = "immediately" }' in text
+    (folder / "p.toml").write_text(text)
+    strict = text.replace('id = "fictional-test"', 'id = "fictional-strict"').replace(
+        '{ kind = "immediately" }', '{ kind = "immediately", tolerance = { kind = "none" } }'
+    )
+    (folder / "strict.toml").write_text(strict)
+    return discover([str(folder)])
+
+
+def test_as_soon_as_possible_is_never_overdue_or_missed_and_keeps_prompting(store, prompt_procs, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: at("2026-12-14T12:00"))
+    open_in(store, prompt_procs, "fictional-test", "2026-12-14T10:00")
+    a_month_on = at("2027-01-14T12:00")
+    view = journal.view(store, prompt_procs, "C-0001", now=a_month_on)
+    raise_ = view.deadlines[0]
+    assert (raise_.status, raise_.due) == ("as soon as possible", None)
+    assert not view.overdue and view.missed_by.total == 0
+    from escalate import briefing
+
+    assert briefing.next_due(view, a_month_on, "Europe/London") == ("-", "as soon as possible")
+    monkeypatch.setattr(clock, "now", lambda: a_month_on)
+    journal.step_up(store, SETTINGS, "C-0001", "no reply", "2026-12-21T10:00")
+    view = journal.view(store, prompt_procs, "C-0001", now=a_month_on)
+    assert view.history[0].deadlines[0].status == "not met"
+    assert [(r.stage, r.id) for r in view.missed] == [(2, "reply")]  # stage 2's own 5 days, not the asap
+
+
+def test_immediately_allows_the_rest_of_the_working_day_unless_the_file_says_none(store, prompt_procs, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: at("2026-12-14T18:00"))
+    for procedure in ("fictional-test", "fictional-strict"):
+        cid = open_in(store, prompt_procs, procedure, "2026-12-14T10:00").challenge
+        contact = {"direction": "made", "medium": "phone", "summary": "raised it"}
+        journal.record(store, SETTINGS, cid, "contact", contact, "2026-12-14T10:00")
+        reply = journal.view(store, prompt_procs, cid, now=at("2026-12-14T10:02")).deadlines[1]
+        if procedure == "fictional-test":
+            assert local(reply.due) == dt.datetime(2026, 12, 14, 17, 0) and reply.status == "due soon"
+        else:
+            assert local(reply.due) == dt.datetime(2026, 12, 14, 10, 0) and reply.status == "overdue"
+        journal.record(store, SETTINGS, cid, "response", {"decision": "agreed to review"}, "2026-12-14T10:05")
+        reply = journal.view(store, prompt_procs, cid, now=at("2026-12-14T18:00")).deadlines[1]
+        assert reply.status == ("met" if procedure == "fictional-test" else "met late")

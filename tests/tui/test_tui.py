@@ -261,8 +261,10 @@ async def test_record_contact_then_cancel_and_required_fields(dsl, size):
         await settle(pilot)
         assert count(dsl) == 2
         deadlines = text_of(app, "#deadlines")
-        # acknowledgement was due "immediately" when the concern was raised; resolving has 2 working days
-        assert "[OVERDUE] The other professional acknowledges" in deadlines
+        # acknowledgement is due "immediately" the concern is raised, which allows the rest of that
+        # working day (recorded just now, so due by today's or the next working day's cut-off)
+        assert "[DUE SOON] The other professional acknowledges" in deadlines
+        assert "immediately (allowing the rest of that working day)" in deadlines
         assert "[DUE] Resolve" in deadlines or "[DUE SOON] Resolve" in deadlines
 
 
