@@ -344,7 +344,7 @@ def facts(item: Audited, now: dt.datetime) -> Facts:
         state.triggers,
         state.agency,
         f"{procedure.partnership} ({state.procedure_id})",
-        f"{procedure.stage_label} {state.highest_stage}",
+        procedure.name_of(state.highest_stage, state.route),
         state.outcome or "open",
         view.missed_by,
         days,

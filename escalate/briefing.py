@@ -45,6 +45,12 @@ class Briefing:
     sections: tuple[Section, ...]
 
 
+def position(view: ChallengeView) -> str:
+    """Where a challenge stands, in the procedure's own words for the stage and then its place on
+    the ladder: 'Step 0 (1 of 4): Follow-up of the report' (Step 0 is the first of four)."""
+    return f"{view.procedure.name_of(view.stage)} ({view.stage_index} of {view.stage_count}): {view.stage.title}"
+
+
 def next_due(view: Listed, now: dt.datetime, tz: str) -> tuple[str, str]:
     """(due date, relative words) of a challenge's next deadline; the words never rely on colour.
     Lists (the CLI's and the dashboard) and the briefing all say it this way."""
@@ -96,7 +102,7 @@ def brief(view: ChallengeView, now: dt.datetime, tz: str) -> Briefing:
         sections.append(
             Section(
                 "If not resolved, next",
-                f": {p.stage_label} {nxt.number}: {nxt.title}",
+                f": {p.name_of(nxt, state.route)}: {nxt.title}",
                 (
                     f"raised by {'; '.join(nxt.raised_by) or 'not stated'}; "
                     f"received by {'; '.join(nxt.received_by) or 'not stated'}",
@@ -115,7 +121,7 @@ def brief(view: ChallengeView, now: dt.datetime, tz: str) -> Briefing:
         agency=state.agency,
         status=state.status.upper() + (f" ({state.outcome})" if state.outcome else ""),
         procedure=f"{p.name} ({p.id}, {p.version})",
-        position=f"{p.stage_label} {view.stage_index} of {view.stage_count}: {stage.title}",
+        position=position(view),
         next_due=f"{due} · {words}",
         newer_version=view.newer_version,
         sections=tuple(sections),
@@ -138,7 +144,7 @@ def how_opened(view: ChallengeView) -> tuple[str, ...]:
         if rule.contact_directly:
             lines.append(f"Contact directly: {'; '.join(rule.contact_directly)}")
         if rule.start_stage is not None:
-            lines.append(f"It started the challenge at {p.stage_label.lower()} {rule.start_stage}")
+            lines.append(f"It started the challenge at {p.name_of(rule.start_stage)}")
     elif state.skip_rule:  # a rule of the version it was opened under that this file no longer has
         lines.append(f"Skip rule applied: {state.skip_rule} (not in the procedure file now loaded)")
     return tuple(lines)
@@ -169,7 +175,7 @@ def ladder(view: ChallengeView, tz: str) -> list[str]:
     for stage in procedure.ladder(state.route):
         mark = ">>" if stage.number == state.stage else ("ok" if stage.number in visited else "  ")
         current = " (current)" if stage.number == state.stage else ""
-        lines.append(f"{mark} {procedure.stage_label} {stage.number}: {stage.title}{current}")
+        lines.append(f"{mark} {procedure.name_of(stage)}: {stage.title}{current}")
         timescales = "; ".join(f"{d.id}: {describe_timescale(d.timescale)}" for d in stage.deadlines)
         if timescales:
             lines.append(f"     {timescales}")

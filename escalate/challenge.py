@@ -750,10 +750,10 @@ def _limit_rows(state: ChallengeState, st: StageVisit, procedure: Procedure) -> 
             due = _t(extended)
         if due is not None and paused_for:
             due += dt.timedelta(seconds=paused_for)
-        label = procedure.stage_label
+        first, last = procedure.name_of(limit.from_stage), procedure.name_of(limit.to_stage)
         row = DeadlineRow(
             id=lid,
-            what=f"{limit.what} ({label}s {limit.from_stage} to {limit.to_stage}, overall)",
+            what=f"{limit.what} ({first} to {last}, overall)",
             owner="both",
             starts="stage-entered",
             timescale=TimescaleFacts.of(limit.timescale),
@@ -844,7 +844,7 @@ def unfit(state: ChallengeState, procedure: Procedure) -> str | None:
         return f"the procedure has no route {state.route!r}"
     for stage in (*(v.stage for v in state.stages), state.stage):
         if stage not in numbers:
-            return f"{procedure.stage_label.lower()} {stage} is not on its ladder"
+            return f"{procedure.stage_label.lower()} number {stage} is not on its ladder"
     return None
 
 

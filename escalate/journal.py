@@ -227,7 +227,7 @@ def record(
                 if any(clean["deadline"] in earlier.paused for earlier in state.stages[:-1]):
                     raise ChallengeError(
                         f"{clean['deadline']!r} is not paused: its pause ended when the challenge "
-                        f"stepped up to {procedure.stage_label.lower()} {state.stage}",
+                        f"stepped up to {procedure.name_of(state.stage, state.route)}",
                         hint="Its clock runs again from then; pause it again if that was agreed.",
                     )
                 raise ChallengeError(f"deadline {clean['deadline']!r} is not paused")

@@ -101,7 +101,7 @@ def export_pdf(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterato
             mark = ">> " if stage.number == s.stage else ("ok " if h else "   ")
             missed = sum(1 for d in h.deadlines if d.status in ("missed", "met late", "overdue")) if h else 0
             extra = f" - {missed} timescale(s) missed" if missed else ""
-            _para(doc, f"{mark}{p.stage_label} {stage.number}: {stage.title}{extra}")
+            _para(doc, f"{mark}{p.name_of(stage)}: {stage.title}{extra}")
         doc.ln(2)
         _heading(doc, "Chronology", 12)
         for r in rep.rows:

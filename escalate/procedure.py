@@ -225,7 +225,18 @@ class Form(_Model):
 
 
 class Stage(_Model):
-    number: int = Field(ge=0, le=20)
+    number: int = Field(
+        ge=-9,
+        le=40,
+        description="Orders the ladder and names the stage to skip rules and limits; pre-stages may be 0 or below.",
+    )
+    label: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="Format 2: the procedure's own name for the stage ('Step 0', 'Pre-stage 1a', '4 a)'); "
+        "default: stage_label and number.",
+    )
     title: Text
     group: str | None = Field(default=None, description="e.g. 'informal' or 'formal'.")
     raised_by: list[str] = Field(default_factory=list, description="Roles who raise the concern; empty = not stated.")
@@ -434,6 +445,16 @@ class Procedure(_Model):
 
     def first_stage(self, route: str = "main") -> Stage:
         return self.ladder(route)[0]
+
+    def name_of(self, stage: "Stage | int", route: str = "main") -> str:
+        """A stage as the procedure names it: its own label ('Step 0', 'Pre-stage 1a'), or the
+        procedure's word for a stage and its number ('Level 2'). Shown everywhere a stage is named."""
+        if isinstance(stage, int):
+            found = next((s for s in self.ladder(route) if s.number == stage), None)
+            if found is None:
+                return f"{self.stage_label} {stage}"
+            stage = found
+        return stage.label or f"{self.stage_label} {stage.number}"
 
 
 #: id(procedure) -> (procedure, {route: sorted stages}); holding the procedure keeps its id from being reused.

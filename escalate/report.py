@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from escalate import clock, entry, journal
+from escalate.briefing import position
 from escalate.catalogue import Catalogue
 from escalate.challenge import ChallengeState, ChallengeView
 from escalate.journal import LogStore
@@ -225,7 +226,7 @@ def markdown_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> It
             f"- Agency challenged: {s.agency}",
             f"- Decision challenged: {s.decision}",
             f"- Triggers: {', '.join(s.triggers)}",
-            f"- Stage: {p.stage_label} {v.stage_index} of {v.stage_count}: {v.stage.title}",
+            f"- Stage: {position(v)}",
             f"- Status: {s.status}" + (f" ({s.outcome})" if s.outcome else ""),
             f"- Timescales missed: ours {v.missed_by.us}, theirs {v.missed_by.them}, shared {v.missed_by.both}",
             "",
@@ -260,7 +261,7 @@ def _ladder_svg(view: ChallengeView) -> str:
         current = stage.number == view.state.stage
         fill = "#1f4e79" if current else ("#9dc3e6" if h else "#eeeeee")
         text_fill = "#ffffff" if current else "#000000"
-        full = f"{p.stage_label} {stage.number}: {stage.title}"
+        full = f"{p.name_of(stage)}: {stage.title}"
         label = _shorten(full, 70)
         extra = ""
         if h:
@@ -389,7 +390,7 @@ def pack_sections(rep: ChallengeReport, tz: str) -> list[tuple[str, list[str]]]:
             due = (clock.show(d.due, tz) if d.due else "no date") + (", extended" if d.extended else "")
             met = f", met {clock.show(d.met_at, tz)}" if d.met_at else ""
             timescales.append(
-                f"{p.stage_label} {h.stage}: {d.what} ({OWNER_WORDS[d.owner]}; "
+                f"{p.name_of(h.stage, s.route)}: {d.what} ({OWNER_WORDS[d.owner]}; "
                 f"{describe_timescale(d.timescale)}; due {due}{met}): {d.status.upper()}"
             )
     m = v.missed_by
@@ -397,13 +398,13 @@ def pack_sections(rep: ChallengeReport, tz: str) -> list[tuple[str, list[str]]]:
     sections.append(("Timescales of the procedure: met or missed, and by whom", timescales))
     nxt = v.next_stage
     now_lines = [
-        f"Current: {p.stage_label} {v.stage_index} of {v.stage_count}: {v.stage.title}",
+        f"Current: {position(v)}",
         f"Status: {s.status}" + (f" ({s.outcome})" if s.outcome else ""),
     ]
     now_lines += stage_guidance(v.stage, p)  # what to record, its forms, how a gap in the source was read
     if nxt:
         now_lines += [
-            f"Next if not resolved: {p.stage_label} {nxt.number}: {nxt.title}",
+            f"Next if not resolved: {p.name_of(nxt)}: {nxt.title}",
             "Raised by: " + ("; ".join(nxt.raised_by) or "not stated"),
             "Received by: " + ("; ".join(nxt.received_by) or "not stated"),
         ]
@@ -412,12 +413,12 @@ def pack_sections(rep: ChallengeReport, tz: str) -> list[tuple[str, list[str]]]:
     sections.append(("Where it stands and what the procedure says next", now_lines))
     sections.append(("Outcome sought", [opened.get("outcome_sought") or "(not stated when the challenge was opened)"]))
     drafts: list[str] = []
-    where = f"{p.stage_label.lower()} {v.stage.number} ({v.stage.title})"
+    where = f"{p.name_of(v.stage)} ({v.stage.title})"
     for n in v.stage.notify:
         # worded for any notification: one may be a step up, a copy of an outcome letter or a report
         drafts += [
             f"Draft notification to {n.to}" + (f" ({n.how})" if n.how else ""),
-            f"  Subject: {p.stage_label} {v.stage.number} notification - {rep.case_ref} - {s.agency}",
+            f"  Subject: {p.name_of(v.stage)} notification - {rep.case_ref} - {s.agency}",
             f"  We are notifying you, as {p.name} asks at {where}, of a professional disagreement with "
             f"{s.agency}. Decision challenged: {s.decision}. Concern: {opened.get('concern', '')}. "
             f"Outcome sought: {opened.get('outcome_sought') or 'to be agreed'}.",

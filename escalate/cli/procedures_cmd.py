@@ -138,7 +138,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                 line(f"it ends in: {route.exit}", 2)
         for stage in p.ladder(route_id):
             line(
-                f"{p.stage_label} {stage.number}: {stage.title}" + (f" [{stage.group}]" if stage.group else ""),
+                f"{p.name_of(stage, route_id)}: {stage.title}" + (f" [{stage.group}]" if stage.group else ""),
                 style="bold",
             )
             line(f"raised by: {'; '.join(stage.raised_by) or 'not stated'}", 2)
@@ -163,7 +163,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         console.print()
         line(
             f"Overall limit {limit.id}: {limit.what} — {describe_timescale(limit.timescale)} across "
-            f"{p.stage_label}s {limit.from_stage} to {limit.to_stage}, from entering the first",
+            f"{p.name_of(limit.from_stage)} to {p.name_of(limit.to_stage)}, from entering the first",
             style="bold",
         )
     for rule in p.skip_rules:
@@ -175,7 +175,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         if rule.contact_directly:
             line(f"contact directly: {'; '.join(rule.contact_directly)}", 2)
         if rule.start_stage is not None:
-            line(f"start at {p.stage_label.lower()} {rule.start_stage}", 2)
+            line(f"start at {p.name_of(rule.start_stage)}", 2)
 
     def section(title: str, lines: list[str]) -> None:
         if lines:
@@ -193,8 +193,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             line(f"check: {text}", 2)
     section("Not covered by this procedure", not_covered(p))
     for form in p.forms:
-        users = [f"{p.stage_label} {s.number}" for s in p.stages if form.name in s.forms] + [
-            f"{r.name}, {p.stage_label} {s.number}" for r in p.routes for s in r.stages if form.name in s.forms
+        users = [p.name_of(s) for s in p.stages if form.name in s.forms] + [
+            f"{r.name}, {p.name_of(s, r.id)}" for r in p.routes for s in r.stages if form.name in s.forms
         ]
         heading(f"Form: {form.name}")
         if form.url:

@@ -427,7 +427,7 @@ def test_a_limit_over_several_stages_is_kept_once_across_them(store, limited, mo
     view = journal.view(store, limited, "C-0001", now=at("2026-11-24T12:00"))
     talk, limit = view.deadlines
     assert limit.id == "limit:first-two" and limit.owner == "both"
-    assert "Stages 1 to 2, overall" in limit.what
+    assert "Stage 1 to Stage 2, overall" in limit.what
     assert local(limit.due) == dt.datetime(2026, 11, 26, 17, 0) and limit.status == "due"
     assert view.next_deadline.id == "limit:first-two"
     journal.step_up(store, SETTINGS, "C-0001", "no agreement", "2026-11-25T10:00")
@@ -552,7 +552,7 @@ def test_a_paused_limit_stops_its_clock_until_resumed_or_the_next_step_up(store,
         "2026-11-26T08:00",
     )
     journal.step_up(store, SETTINGS, "C-0001", "no agreement", "2026-11-26T10:00")  # paused 2 hours, then ended
-    with pytest.raises(ChallengeError, match="its pause ended when the challenge stepped up to stage 2"):
+    with pytest.raises(ChallengeError, match="its pause ended when the challenge stepped up to Stage 2"):
         journal.record(
             store,
             SETTINGS,
@@ -737,3 +737,23 @@ def test_immediately_allows_the_rest_of_the_working_day_unless_the_file_says_non
         journal.record(store, SETTINGS, cid, "response", {"decision": "agreed to review"}, "2026-12-14T10:05")
         reply = journal.view(store, prompt_procs, cid, now=at("2026-12-14T18:00")).deadlines[1]
         assert reply.status == ("met" if procedure == "fictional-test" else "met late")
+
+
+def test_stages_are_named_in_the_procedures_own_labels_not_by_position(store, tmp_path, monkeypatch):
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    text = (DATA / "minimal.toml").read_text().replace("format = 1", "format = 2")
+    text = text.replace('number = 1\ntitle = "Practitioners"', 'number = 0\nlabel = "Step 0"\ntitle = "Practitioners"')
+    text = text.replace('number = 2\ntitle = "Managers"', 'number = 1\nlabel = "Step 1"\ntitle = "Managers"')
+    assert text.count("label = ") == 2
+    (folder / "p.toml").write_text(text)
+    catalogue = discover([str(folder)])
+    monkeypatch.setattr(clock, "now", lambda: at("2026-12-14T12:00"))
+    open_in(store, catalogue, "fictional-test", "2026-12-14T10:00")
+    from escalate import briefing
+
+    view = journal.view(store, catalogue, "C-0001", now=at("2026-12-14T12:00"))
+    b = briefing.brief(view, at("2026-12-14T12:00"), "Europe/London")
+    assert b.position == "Step 0 (1 of 2): Practitioners"
+    assert any(s.lead == ": Step 1: Managers" for s in b.sections)
+    assert briefing.ladder(view, "Europe/London")[0].startswith(">> Step 0: Practitioners")

@@ -34,7 +34,7 @@ def test_procedures_show_says_all_a_route_and_a_skip_rule_say(routes_home, run_c
         "id conference (`escalate open --route conference`) started by: Conference chair it ends in: The "
         "local authority's complaints procedure"
     ) in text
-    assert "contact directly: Duty social work manager start at stage 2" in text
+    assert "contact directly: Duty social work manager start at Stage 2" in text
 
 
 def test_show_says_the_route_the_immediate_risk_answer_and_the_skip_rule_used(routes_home, run_cli):
@@ -49,7 +49,7 @@ def test_show_says_the_route_the_immediate_risk_answer_and_the_skip_rule_used(ro
     assert code == 0
     assert "Route: the main ladder" in text and "Immediate risk of harm to the child: yes" in text
     assert "Skip rule applied: immediate-risk: The child is at risk of immediate harm: Call the police" in text
-    assert "Contact directly: Duty social work manager" in text and "started the challenge at stage 2" in text
+    assert "Contact directly: Duty social work manager" in text and "started the challenge at Stage 2" in text
     data = json.loads(run_cli("show", "1", "--json")[1])
     assert (data["route"], data["immediate_risk"], data["skip_rule"]) == ("main", True, "immediate-risk")
     code, out, _ = run_cli("show", "2")
@@ -287,4 +287,4 @@ def test_the_pack_drafts_a_form_once_and_words_a_notification_for_any_purpose(ro
     pack = out.read_text(encoding="utf-8")
     assert pack.count("Draft form: Escalation notification form") == 1
     assert "We are escalating" not in pack
-    assert "We are notifying you, as Resolving professional differences asks at stage 2 (First-line managers)" in pack
+    assert "We are notifying you, as Resolving professional differences asks at Stage 2 (First-line managers)" in pack

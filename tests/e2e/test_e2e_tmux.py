@@ -93,7 +93,7 @@ def test_a_dsl_runs_a_challenge_from_concern_to_resolution(tmp_path):
         term.keys("C-n")
         term.wait_for("You start at")
         term.keys("C-n")
-        term.wait_for("Stage 1 of 4")
+        term.wait_for("Stage 1 (1 of 4)")
         term.keys("c")
         term.wait_for("Record a contact", settle=2.0)
         term.keys("Tab", "Tab")
@@ -117,7 +117,7 @@ def test_a_dsl_runs_a_challenge_from_concern_to_resolution(tmp_path):
         term.type("Not resolved at step 1")
         term.wait_for("Not resolved at step 1", timeout=10)  # typed into the form, not lost while it took focus
         term.keys("C-s")
-        term.wait_for("Stage 2 of 4")
+        term.wait_for("Stage 2 (2 of 4)")
         term.keys("s")
         term.wait_for("Outcome *", settle=2.0)  # the resolve form's first label (it opens at its start)
         term.keys("Tab")

@@ -243,7 +243,7 @@ async def test_record_contact_then_cancel_and_required_fields(dsl, size):
     app = EscalateApp()
     async with app.run_test(size=size) as pilot:
         await open_view(pilot, dsl)
-        assert "Step 1 of 4" in text_of(app, "#challenge-header")
+        assert "Step 1 (1 of 4)" in text_of(app, "#challenge-header")
         await pilot.press("c")
         await pilot.pause()
         await pilot.press("ctrl+s")  # summary missing
@@ -278,7 +278,7 @@ async def test_step_up_and_resolve(dsl):
         app.screen.query_one("#f-reason").text = "No agreement at step 1"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "Step 2 of 4" in text_of(app, "#challenge-header")
+        assert "Step 2 (2 of 4)" in text_of(app, "#challenge-header")
         await pilot.press("s")
         await pilot.pause()
         intro = " ".join(str(app.screen.query_one(".intro").render()).split())  # the procedure's own outcomes

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from escalate import clock, journal
 from escalate.audit import Audited, Figures
+from escalate.briefing import position
 from escalate.challenge import ChallengeView
 from escalate.tui.context import shared_app
 from escalate.tui.widgets import Chronology, SearchableTable, briefing_text, challenge_tabs, esc, ladder_text
@@ -174,8 +175,8 @@ class AuditChallengeScreen(Screen[None]):
         opened = clock.show(clock.from_iso(state.opened_at), tz)
         self.query_one("#challenge-header", Static).update(
             f"[b]{esc(v.case_ref)}[/] · {state.challenge} · {esc(state.agency)} · {status} · "
-            f"opened {opened}\n{esc(p.name)} ({p.id}, {esc(p.version)}) · {p.stage_label} {v.stage_index} of "
-            f"{v.stage_count}: {esc(v.stage.title)}\nFrom {esc(self.audited.source)}"
+            f"opened {opened}\n{esc(p.name)} ({p.id}, {esc(p.version)}) · {esc(position(v))}"
+            f"\nFrom {esc(self.audited.source)}"
             + (f" (also in {esc(', '.join(self.audited.also_in))})" if self.audited.also_in else "")
             + " (verified; read-only)"
         )

@@ -299,7 +299,7 @@ class ChallengeScreen(Screen[None]):
             return
         p = v.procedure
         intro = [
-            f"Step up to {p.stage_label} {nxt.number}: {nxt.title}",
+            f"Step up to {p.name_of(nxt, v.state.route)}: {nxt.title}",
             "Raised by: " + ("; ".join(nxt.raised_by) or "not stated"),
             "Contact: " + ("; ".join(nxt.received_by) or "not stated"),
         ]

@@ -280,10 +280,7 @@ class NewChallengeScreen(Screen[Any]):
             rule = self.skip_rule()
             text = "!! " + immediate_risk_instruction(self.procedure().procedure)
             if rule and rule.start_stage and self.route() == "main":
-                text += (
-                    f"\nThe challenge will start at {self.procedure().procedure.stage_label.lower()} "
-                    f"{rule.start_stage}."
-                )
+                text += f"\nThe challenge will start at {self.procedure().procedure.name_of(rule.start_stage)}."
         self.query_one("#skip-rule", Static).update(text)
 
     def build_checks(self) -> None:
@@ -338,7 +335,7 @@ class NewChallengeScreen(Screen[Any]):
                     + ([f"  It ends in: {r.exit}"] if r.exit else [])
                 )
         lines += [
-            f"You start at {p.stage_label} {start.number}: {start.title}",
+            f"You start at {p.name_of(start, self.route())}: {start.title}",
             "  Raised by: " + ("; ".join(start.raised_by) or "not stated"),
             "  Contact: " + ("; ".join(start.received_by) or "not stated"),
             "  How: " + (", ".join(start.medium) or "not stated"),
