@@ -28,7 +28,7 @@ from escalate.procedure_file import parse
 from escalate.report import bar_chart
 from escalate.store import StoredEntry
 from escalate.verify import digests_in, read_jsonl, verify_records, verify_store
-from escalate.wording import copies_counted_once
+from escalate.wording import copies_counted_once, missed_words
 
 
 class Input(NamedTuple):
@@ -406,7 +406,7 @@ def tally(inputs: list[Input], challenges: list[Facts]) -> Figures:
         by_procedure[c.procedure] += 1
         highest[c.highest] += 1
         outcomes[c.outcome] += 1
-        missed = MissedBy(missed.us + c.missed_by.us, missed.them + c.missed_by.them, missed.both + c.missed_by.both)
+        missed = missed + c.missed_by
         if c.days_to_resolution is not None:
             days_to_resolution.append(c.days_to_resolution)
         if c.overdue:
@@ -459,8 +459,8 @@ def audit_html(result: Figures, tz: str) -> Iterator[bytes]:
         "<h2>Inputs (each verified first)</h2><table><tr><th>input</th><th>verified</th><th>entries</th>"
         f"<th>problem</th></tr>{inputs}</table>"
         f"<h2>{result.challenges} challenge(s) from verified inputs</h2>{twice}"
-        f"<p>Working days to resolution: {resolution}.<br>Timescales missed: by us {m.us}, by them "
-        f"{m.them}, shared {m.both}.<br>Open challenges past a deadline: "
+        f"<p>Working days to resolution: {resolution}.<br>Timescales missed: {html.escape(missed_words(m))}"
+        f".<br>Open challenges past a deadline: "
         f"{len(result.open_past_deadline)}.<br>Late entries: {result.late_entries}.<br>Exports made: "
         f"{result.exports}.</p>"
     ).encode()
@@ -472,5 +472,8 @@ def audit_html(result: Figures, tz: str) -> Iterator[bytes]:
         ("Outcome", "outcomes"),
     ):
         yield bar_chart(title, getattr(result, key)).encode("utf-8")
-    yield bar_chart("Timescales missed, by side", {"by us": m.us, "by them": m.them, "shared": m.both}).encode()
+    sides = {"ours": m.us, "theirs": m.them, "shared": m.both}
+    if m.unstated:
+        sides["whose not stated"] = m.unstated
+    yield bar_chart("Timescales missed, by side", sides).encode()
     yield b"</body></html>\n"

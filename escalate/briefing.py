@@ -16,7 +16,9 @@ from escalate.challenge import ChallengeView, DeadlineRow, Listed
 from escalate.wording import (
     OWNER_WORDS,
     contact_line,
+    describe_start,
     describe_timescale,
+    missed_words,
     notification_line,
     relative_due,
     stage_guidance,
@@ -67,9 +69,10 @@ def next_due(view: Listed, now: dt.datetime, tz: str) -> tuple[str, str]:
 
 def deadline_line(r: DeadlineRow, tz: str) -> str:
     due = (clock.show(r.due, tz) if r.due else "-") + (" (extended)" if r.extended else "")
+    unknown = f" · {describe_start(r.starts)}" if r.status == "not computable" else ""
     return (
         f"[{r.status.upper()}] {r.what} · {OWNER_WORDS.get(r.owner, r.owner)} · "
-        f"{describe_timescale(r.timescale)} · id {r.id} · due {due}"
+        f"{describe_timescale(r.timescale)} · id {r.id} · due {due}{unknown}"
     )
 
 
@@ -79,7 +82,7 @@ def brief(view: ChallengeView, now: dt.datetime, tz: str) -> Briefing:
     sections = [_this_stage_deadlines(view, tz)]
     if view.missed:
         m = view.missed_by
-        sections.append(Section("Timescales missed so far", f": ours {m.us}, theirs {m.them}, shared {m.both}"))
+        sections.append(Section("Timescales missed so far", f": {missed_words(m)}"))
     sections.append(
         Section(
             "This stage",

@@ -46,6 +46,18 @@ from escalate.procedure import (
 from escalate.store import Fold, StoredEntry
 
 LATE_AFTER = dt.timedelta(hours=24)
+#: the fold's version (see ChallengeState.fold_format); 1: events by medium, for format 2's clock starts
+FOLD_FORMAT = 1
+#: a contact's medium -> the clock-start event it also is (procedure.CLOCK_STARTS)
+MEDIUM_EVENTS = {
+    "email": "contact-in-writing",
+    "letter": "contact-in-writing",
+    "form": "contact-in-writing",
+    "phone": "contact-by-phone",
+    "meeting": "meeting-held",
+    "video": "meeting-held",
+    "in-person": "meeting-held",
+}
 #: "due soon" is at most one working day away, which no run of holidays stretches past 8 calendar
 #: days: further than this needs no calendar (and a list need not load the holiday data at all)
 SOON_SPAN = dt.timedelta(days=8)
@@ -147,6 +159,9 @@ class ChallengeState:
     exports: int
     no_further: NoFurther | None
     cseq: int
+    #: which fold made this state: a cached state from an older fold (0: before there was a number) is
+    #: worked out again from the log, since it may lack events the deadlines now read
+    fold_format: int = 0
 
     @property
     def is_open(self) -> bool:
@@ -188,6 +203,7 @@ def _opened(e: StoredEntry, data: entry_kinds.Opened, at: str, rec: str) -> Chal
         exports=0,
         no_further=None,
         cseq=0,
+        fold_format=FOLD_FORMAT,
     )
 
 
@@ -302,6 +318,9 @@ class _Folding:
         st = self.stages[-1]
         if isinstance(data, entry_kinds.Contact):
             st.event("contact" if data.direction == "made" else "contact-received", at, e.seq)
+            medium_event = MEDIUM_EVENTS.get(data.medium)
+            if medium_event == "meeting-held" or (medium_event is not None and data.direction == "made"):
+                st.event(medium_event, at, e.seq)
         elif isinstance(data, entry_kinds.Response):
             st.event("response", at, e.seq)
         elif isinstance(data, entry_kinds.ActionAgreed):
@@ -393,8 +412,12 @@ def _state_json() -> TypeAdapter[ChallengeState]:
 
 
 def _load_state(text: str | bytes) -> ChallengeState:
-    """A cached state; a row that does not fit raises ValueError (pydantic's ValidationError is one)."""
-    return _state_json().validate_json(text)
+    """A cached state; a row that does not fit, or from an older fold, raises ValueError (pydantic's
+    ValidationError is one), and the store works it out again."""
+    state = _state_json().validate_json(text)
+    if state.fold_format != FOLD_FORMAT:
+        raise ValueError(f"a state cached by fold {state.fold_format}, not {FOLD_FORMAT}")
+    return state
 
 
 def _dump_state(state: ChallengeState) -> str:
@@ -527,10 +550,16 @@ class MissedBy:
     us: int = 0
     them: int = 0
     both: int = 0
+    unstated: int = 0  # deadlines whose source does not say whose action they are
 
     @property
     def total(self) -> int:
-        return self.us + self.them + self.both
+        return self.us + self.them + self.both + self.unstated
+
+    def __add__(self, other: MissedBy) -> MissedBy:
+        return MissedBy(
+            self.us + other.us, self.them + other.them, self.both + other.both, self.unstated + other.unstated
+        )
 
 
 @dataclass(frozen=True)
@@ -618,6 +647,18 @@ def fixed_limit(state: ChallengeState, procedure: Procedure, deadline: str) -> d
     return _due(d.timescale.fixed, row.start, procedure, d.starts.startswith("deadline:")) if row.start else None
 
 
+#: a clock start that is an event in the stage -> (the event, which of them: 0 the first)
+EVENT_STARTS = {
+    "concern-raised": ("contact", 0),
+    "reply-received": ("response", 0),
+    "contact-in-writing": ("contact-in-writing", 0),
+    "contact-by-phone": ("contact-by-phone", 0),
+    "second-contact": ("contact", 1),
+    "meeting-held": ("meeting-held", 0),
+    "agreement-reached": ("action-agreed", 0),
+}
+
+
 def _first_after(st: StageVisit, kinds: tuple[str, ...], start: str, exclude_seq: int | None) -> str | None:
     best: str | None = None
     for kind in kinds:
@@ -644,10 +685,16 @@ def plan_stage(state: ChallengeState, st: StageVisit, stage: Stage, procedure: P
             return _t(state.decision_at or state.opened_at), None
         if s == "stage-entered":
             return _t(st.entered_at), None
-        if s in ("concern-raised", "reply-received"):
-            ev = st.events.get("contact" if s == "concern-raised" else "response")
-            first = ev.first[0] if ev is not None and ev.first else None
-            return (_t(first[0]), first[1]) if first else (None, None)
+        if s == "not-stated":
+            return None, None
+        if s == "resolved":
+            return _t(state.resolved_at), None
+        if s in EVENT_STARTS:  # the first (or second) entry of its kind in this stage
+            kind, nth = EVENT_STARTS[s]
+            ev = st.events.get(kind)
+            moments = sorted(ev.moments()) if ev is not None else []
+            moment = moments[nth] if len(moments) > nth else None
+            return (_t(moment[0]), moment[1]) if moment else (None, None)
         target = s.split(":", 1)[1]  # deadline:<id> (the procedure file checks it names one, without a loop)
         return compute(next(x for x in stage.deadlines if x.id == target)).due, None
 
@@ -671,6 +718,9 @@ def _planned(
     start, t = row.start, d.timescale
     chained = d.starts.startswith("deadline:")
     extended = st.extended.get(d.id)
+    if d.starts == "not-stated" and not extended:  # never guessed: the source gives no start
+        met = _first_after(st, d.meeting_kinds(), st.entered_at, None)
+        return row.but(met_at=_t(met), status="met" if met is not None else "not computable")
     if start is None and not extended:
         return row.but(status="waiting")
     if extended:  # a date agreed for it holds even before its clock would start
@@ -883,7 +933,26 @@ def stage_deadlines(
     """Every deadline of one visited stage with its start, due time and status as of ``now``."""
     current = st.left_at is None and state.is_open
     end = _t(st.left_at) or _t(state.resolved_at) or now
-    return judge(plan_stage(state, st, stage, procedure), now, current=current, end=end, region=procedure.region)
+    rows = plan_stage(state, st, stage, procedure)
+    judged = judge(rows, now, current=current, end=end, region=procedure.region)
+    if state.resolved_at is None or st.left_at is not None:
+        return judged
+    # a follow-up after resolution ("the outcome letter within 2 working days") still runs once resolved
+    after = judge(rows, now, current=True, end=None, region=procedure.region)
+    follow_ups = {d.id for d in stage.deadlines if d.starts == "resolved"}
+    return tuple(a if a.id in follow_ups else j for j, a in zip(judged, after))
+
+
+def open_follow_ups(state: ChallengeState, procedure: Procedure, now: dt.datetime) -> tuple[DeadlineRow, ...]:
+    """The follow-up deadlines after resolution of a resolved challenge's last stage still to be met:
+    the entries that meet them are the only ones it accepts besides notes, exports and reopening."""
+    if state.is_open or state.status == "withdrawn":
+        return ()
+    st = state.stages[-1]
+    stage = procedure.stage(st.stage, state.route)
+    rows = stage_deadlines(state, st, stage, procedure, now)
+    follow_ups = {d.id for d in stage.deadlines if d.starts == "resolved"}
+    return tuple(r for r in rows if r.id in follow_ups and r.met_at is None)
 
 
 def _next_deadline(rows: Iterable[DeadlineRow], is_open: bool) -> DeadlineRow | None:
@@ -931,7 +1000,9 @@ def derive(state: ChallengeState, procedure: Procedure, now: dt.datetime, *, his
         deadlines=deadlines,
         history=tuple(history_rows),
         missed=missed,
-        missed_by=MissedBy(**{side: sum(1 for r in missed if r.owner == side) for side in ("us", "them", "both")}),
+        missed_by=MissedBy(
+            *(sum(1 for r in missed if r.owner == side) for side in ("us", "them", "both", "not-stated"))
+        ),
         next_deadline=_next_deadline(deadlines, state.is_open),
         overdue=state.is_open and (any(r.status == "overdue" for r in deadlines) or bool(overdue_actions)),
         overdue_actions=overdue_actions,
@@ -943,11 +1014,11 @@ def derive(state: ChallengeState, procedure: Procedure, now: dt.datetime, *, his
 
 # --- list rows ---------------------------------------------------------------------------
 
-LISTING_FORMAT = "L7"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
+LISTING_FORMAT = "L8"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
 # an extension holding before its deadline's clock starts; L4: timescales as facts, not sentences;
 # L5: typed rows (pydantic reads them back, and one that does not fit is worked out again); L6: a
 # deadline chained to another counts from the day that one falls due; L7: "immediately" allows a
-# tolerance, and "as soon as possible"
+# tolerance, and "as soon as possible"; L8: format 2's clock starts, and "not computable"
 
 
 @dataclass(frozen=True)

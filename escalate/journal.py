@@ -178,6 +178,17 @@ def open_challenge(
 # --- recording ---------------------------------------------------------------------------
 
 
+def _meets_a_follow_up(store: LogStore, state: ChallengeState, kind: str) -> bool:
+    """Whether an entry of ``kind`` would meet a follow-up deadline after resolution still to be met
+    (Sefton: the outcome letter within 2 working days of resolution)."""
+    procedure = procedure_of(store, state)
+    for row in ch.open_follow_ups(state, procedure, clock.now()):
+        d = next(x for x in procedure.stage(row.stage, state.route).deadlines if x.id == row.id)
+        if kind in d.meeting_kinds():
+            return True
+    return False
+
+
 def record(
     store: LogStore, settings: Settings, challenge: str, kind: str, data: dict[str, Any], at: str | None = None
 ) -> StoredEntry:
@@ -201,7 +212,7 @@ def record(
                 f"challenge {challenge} is already {state.status}",
                 hint="Reopen it first if the outcome has changed.",
             )
-        if not state.is_open and kind not in AFTER_RESOLUTION:
+        if not state.is_open and kind not in AFTER_RESOLUTION and not _meets_a_follow_up(store, state, kind):
             raise ChallengeError(
                 f"challenge {challenge} is {state.status}: reopen it before recording a {kind}",
                 hint=f"`escalate record {challenge} reopened --reason ...` or the app's Reopen.",

@@ -63,9 +63,37 @@ CLOCK_STARTS = (
     "stage-entered",  # when this stage was entered (opening, or stepping up)
     "concern-raised",  # the first contact we made in this stage
     "reply-received",  # the first response received in this stage
+    # format 2: events recorded in the stage, and a start the source does not give
+    "contact-in-writing",  # the first contact we made in writing (email, letter or form)
+    "contact-by-phone",  # the first contact we made by phone
+    "second-contact",  # the second contact we made (e.g. "if there is no reply, contact them again")
+    "meeting-held",  # the first meeting (a contact by meeting, video or in person, either way)
+    "agreement-reached",  # the first action agreed
+    "resolved",  # the challenge resolved (a follow-up deadline: "the outcome letter within 2 days")
+    "not-stated",  # the source does not say when the clock starts: never guessed, never computed
 )
-Medium = Literal["verbal", "phone", "email", "written", "letter", "meeting", "form", "not-stated"]
-Owner = Literal["us", "them", "both"]
+Medium = Literal[
+    "verbal",
+    "phone",
+    "email",
+    "written",
+    "letter",
+    "meeting",
+    "form",
+    "not-stated",
+    # format 2
+    "discussion",
+    "negotiation",
+    "consultation",
+    "professionals-meeting",
+    "line-management",
+    "video",
+    "in-person",
+]
+#: a medium the common words do not cover, in the source's words (format 2): "other: by secure video link"
+OtherMedium = Annotated[str, Field(pattern=r"^other: \S.*$", max_length=120)]
+#: "not-stated" (format 2): the source does not say whose action it is
+Owner = Literal["us", "them", "both", "not-stated"]
 
 
 class _Model(BaseModel):
@@ -176,11 +204,19 @@ Timescale = Annotated[
 
 class Deadline(_Model):
     id: Slug = Field(description="Unique within the stage; other deadlines may start from it.")
-    what: Text = Field(description="What must happen by the deadline.")
-    owner: Owner = Field(description="Whose action it is: us (the challenger), them (the agency challenged), both.")
+    what: Text = Field(
+        description="What must happen by the deadline; 'not-stated' (format 2) where the source gives a time only."
+    )
+    owner: Owner = Field(
+        description="Whose action it is: us (the challenger), them (the agency challenged), both, or not-stated."
+    )
     starts: str = Field(
         default="stage-entered",
         description="Clock start: " + ", ".join(CLOCK_STARTS) + ", or deadline:<id> of this stage.",
+    )
+    starts_wording: str | None = Field(
+        default=None,
+        description="Format 2: the source's own words for the clock start, e.g. 'a report made by telephone'.",
     )
     timescale: Timescale
     met_by: list[str] = Field(
@@ -207,7 +243,11 @@ class Deadline(_Model):
     def meeting_kinds(self) -> tuple[str, ...]:
         if self.met_by:
             return tuple(self.met_by)
-        return {"us": ("contact",), "them": ("response",), "both": ("contact", "response")}[self.owner]
+        if self.owner == "us":
+            return ("contact",)
+        if self.owner == "them":
+            return ("response",)
+        return ("contact", "response")  # both, or whose is not stated
 
 
 class Notification(_Model):
@@ -241,7 +281,9 @@ class Stage(_Model):
     group: str | None = Field(default=None, description="e.g. 'informal' or 'formal'.")
     raised_by: list[str] = Field(default_factory=list, description="Roles who raise the concern; empty = not stated.")
     received_by: list[str] = Field(default_factory=list, description="Roles who receive it; empty = not stated.")
-    medium: list[Medium] = Field(default_factory=list)
+    medium: list[Medium | OtherMedium] = Field(
+        default_factory=list, description="How it is raised: the common words, or 'other: TEXT' (format 2)."
+    )
     actions: list[str] = Field(default_factory=list)
     record: list[str] = Field(default_factory=list, description="What must be recorded at this stage.")
     notify: list[Notification] = Field(default_factory=list)

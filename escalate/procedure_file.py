@@ -106,7 +106,16 @@ def validate_document(document: dict[str, Any], text: str, name: str) -> Any:
         procedure = Procedure.model_validate(document)
     except ValidationError as exc:
         lines = key_lines(text)
-        problems = [_schema_problem(name, err, lines, document) for err in exc.errors()]
+        problems = []
+        for err in exc.errors():
+            if err.get("type") == "string_pattern_mismatch" and "^other: " in str(err.get("ctx", {}).get("pattern")):
+                continue  # the other half of a medium's either-or: said with the common words' problem
+            problem = _schema_problem(name, err, lines, document)
+            if err.get("type") == "literal_error" and "line-management" in str(err.get("msg")):
+                problem = problem._replace(
+                    message=problem.message.replace(" (got", ", or 'other: ' and the source's words (got", 1)
+                )
+            problems.append(problem)
         raise ProcedureFileError(problems) from None
     except RecursionError:
         raise ProcedureFileError([Problem(name, "document is nested too deeply")]) from None

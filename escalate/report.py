@@ -21,7 +21,7 @@ from escalate.briefing import position
 from escalate.catalogue import Catalogue
 from escalate.challenge import ChallengeState, ChallengeView
 from escalate.journal import LogStore
-from escalate.wording import OWNER_WORDS, describe_timescale, stage_guidance
+from escalate.wording import OWNER_WORDS, describe_timescale, missed_words, stage_guidance
 
 CSV_COLUMNS = (
     "challenge",
@@ -228,7 +228,7 @@ def markdown_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> It
             f"- Triggers: {', '.join(s.triggers)}",
             f"- Stage: {position(v)}",
             f"- Status: {s.status}" + (f" ({s.outcome})" if s.outcome else ""),
-            f"- Timescales missed: ours {v.missed_by.us}, theirs {v.missed_by.them}, shared {v.missed_by.both}",
+            f"- Timescales missed: {missed_words(v.missed_by)}",
             "",
             "### Chronology",
             "",
@@ -314,8 +314,8 @@ def html_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterat
             f"<p>Procedure: {e(p.name)} ({e(p.id)}, version {e(p.version)})<br>Agency challenged: "
             f"{e(s.agency)}<br>Decision challenged: {e(s.decision)}<br>Triggers: "
             f"{e(', '.join(s.triggers))}<br>Status: {e(s.status)}"
-            f"{(' (' + e(s.outcome) + ')') if s.outcome else ''}<br>Timescales missed: ours "
-            f"{v.missed_by.us}, theirs {v.missed_by.them}, shared {v.missed_by.both}</p>"
+            f"{(' (' + e(s.outcome) + ')') if s.outcome else ''}<br>Timescales missed: "
+            f"{e(missed_words(v.missed_by))}</p>"
             f"{_ladder_svg(v)}<h3>Chronology</h3><table><tr><th>#</th><th>Happened</th><th>Recorded</th>"
             f"<th>By</th><th>What</th></tr>{rows}</table></section>"
         ).encode()
@@ -394,7 +394,7 @@ def pack_sections(rep: ChallengeReport, tz: str) -> list[tuple[str, list[str]]]:
                 f"{describe_timescale(d.timescale)}; due {due}{met}): {d.status.upper()}"
             )
     m = v.missed_by
-    timescales.append(f"Missed so far: by us {m.us}, by them {m.them}, shared {m.both}")
+    timescales.append(f"Missed so far: {missed_words(m)}")
     sections.append(("Timescales of the procedure: met or missed, and by whom", timescales))
     nxt = v.next_stage
     now_lines = [

@@ -73,7 +73,36 @@ def describe_timescale(t: Any) -> str:
     return text
 
 
-OWNER_WORDS = {"us": "our action", "them": "their action", "both": "both sides"}
+OWNER_WORDS = {"us": "our action", "them": "their action", "both": "both sides", "not-stated": "whose not stated"}
+
+
+#: a deadline's clock start (procedure.CLOCK_STARTS) as a DSL reads it
+START_WORDS = {
+    "disagreement": "from the disagreement arising",
+    "decision-received": "from receiving the decision",
+    "stage-entered": "from entering the stage",
+    "concern-raised": "from our first contact in the stage",
+    "reply-received": "from their first response in the stage",
+    "contact-in-writing": "from our first contact in writing (email, letter or form)",
+    "contact-by-phone": "from our first phone call in the stage",
+    "second-contact": "from our second contact in the stage",
+    "meeting-held": "from the first meeting in the stage",
+    "agreement-reached": "from the first action agreed in the stage",
+    "resolved": "from the challenge being resolved",
+    "not-stated": "not computable: the source does not say when its clock starts",
+}
+
+
+def describe_start(starts: str, wording: str | None = None) -> str:
+    """When a deadline's clock starts, with the source's own words for it where the file gives them."""
+    text = START_WORDS.get(starts) or f"from when deadline {starts.split(':', 1)[-1]} falls due"
+    return text + (f' (the source: "{wording}")' if wording else "")
+
+
+def missed_words(missed: Any) -> str:
+    """Timescales missed, by side (a :class:`escalate.challenge.MissedBy`), as every face says it."""
+    text = f"ours {missed.us}, theirs {missed.them}, shared {missed.both}"
+    return text + (f", whose not stated {missed.unstated}" if missed.unstated else "")
 
 
 def copies_counted_once(n: int) -> str:

@@ -17,7 +17,7 @@ from escalate.cli.log_parser import WARNINGS_SHOWN
 from escalate.entry import parse_person
 from escalate.errors import UsageError
 from escalate.exit_codes import ExitCode
-from escalate.wording import copies_counted_once, describe_timescale, immediate_risk_instruction
+from escalate.wording import copies_counted_once, describe_timescale, immediate_risk_instruction, missed_words
 
 if TYPE_CHECKING:  # each command imports what it uses when it runs
     import datetime as dt
@@ -588,7 +588,7 @@ def cmd_audit(args: argparse.Namespace) -> int | AppRequest:
         console.print(f"Working days to resolution: {w.resolved} resolved; median {w.median}, 90th percentile {w.p90}")
     else:
         console.print("Working days to resolution: none resolved yet")
-    console.print(f"Timescales missed: by us {m.us}, by them {m.them}, shared {m.both}")
+    console.print(f"Timescales missed: {missed_words(m)}")
     console.print(
         f"Open challenges past a deadline: {len(result.open_past_deadline)}"
         + (

@@ -14,7 +14,14 @@ from escalate.cli.console import err, escape, out, plain
 from escalate.errors import EscalateError, ProcedureFileError, UsageError
 from escalate.exit_codes import ExitCode
 from escalate.procedure_file import load
-from escalate.wording import contact_line, describe_timescale, not_covered, stage_guidance
+from escalate.wording import (
+    OWNER_WORDS,
+    contact_line,
+    describe_start,
+    describe_timescale,
+    not_covered,
+    stage_guidance,
+)
 
 if TYPE_CHECKING:  # each command imports what it uses when it runs
     from escalate.catalogue import Catalogue
@@ -147,7 +154,11 @@ def cmd_show(args: argparse.Namespace) -> int:
             for action in stage.actions:
                 line(f"do: {action}", 2)
             for d in stage.deadlines:
-                line(f"deadline {d.id} ({d.owner}): {d.what} — {describe_timescale(d.timescale)} from {d.starts}", 2)
+                line(
+                    f"deadline {d.id} ({OWNER_WORDS[d.owner]}): {d.what} — {describe_timescale(d.timescale)} "
+                    f"{describe_start(d.starts, d.starts_wording)}",
+                    2,
+                )
                 if d.met_by:
                     line(f"met by: {', '.join(d.met_by)}", 4)
             for n in stage.notify:

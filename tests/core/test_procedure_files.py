@@ -57,6 +57,7 @@ CASES = [
     ("unknown_trigger.toml", "unknown trigger 'bad-vibes'", "triggers.bad-vibes", 39),
     ("not_a_table.toml", "valid list", "stages", 1),
     ("unknown_form.toml", "form 'Escalation from' is not one of [[forms]] (Escalation form)", "stages[1].forms[0]", 32),
+    ("unknown_medium.toml", "or 'other: ' and the source's words (got 'carrier pigeon')", "stages[1].medium[0]", 32),
     ("text_over_two_lines.toml", 'use triple quotes ("""...""")', None, 3),
     (
         "top_level_key_after_a_table.toml",

@@ -22,7 +22,7 @@ from escalate.briefing import position
 from escalate.challenge import ChallengeView
 from escalate.tui.context import shared_app
 from escalate.tui.widgets import Chronology, SearchableTable, briefing_text, challenge_tabs, esc, ladder_text
-from escalate.wording import copies_counted_once
+from escalate.wording import copies_counted_once, missed_words
 
 PAGE = 500  # rows drawn at once; search narrows the rest
 
@@ -211,6 +211,6 @@ def _figures_text(f: Figures) -> str:
         f"[b]{f.challenges} challenge(s)[/]{duplicates} · outcomes: {top(f.outcomes)} · "
         f"open past a deadline: {len(f.open_past_deadline)}\n"
         f"Triggers: {top(f.by_trigger)}\nAgencies: {top(f.by_agency)}\n"
-        f"Resolution: {resolution} · timescales missed: ours {missed.us}, theirs {missed.them}, "
-        f"shared {missed.both} · late entries {f.late_entries} · exports {f.exports}"
+        f"Resolution: {resolution} · timescales missed: {missed_words(missed)} · "
+        f"late entries {f.late_entries} · exports {f.exports}"
     )
