@@ -348,6 +348,9 @@ class Limit(_Model):
 class Source(_Model):
     title: Text
     url: str | None = None
+    other_urls: list[str] = Field(
+        default_factory=list, description="Format 2: further pages of the same procedure (sections, flowcharts)."
+    )
     retrieved: str | None = None
     coverage: str | None = Field(default=None, description="What of the source this file covers, if partial.")
 
@@ -364,6 +367,9 @@ class Procedure(_Model):
     applies_to: Literal["children", "adults", "both"]
     version: Text = Field(description="Version or date of the published procedure.")
     region: str = Field(description="Bank-holiday calendar: " + ", ".join(REGIONS) + ".")
+    area: str | None = Field(
+        default=None, description="Format 2: the area the procedure serves, e.g. 'All of Wales' or 'Sefton'."
+    )
     cutoff: dt.time = Field(
         default=dt.time(17, 0),
         description="End of the working day: later events count from the next working day.",
@@ -382,6 +388,10 @@ class Procedure(_Model):
     forms: list[Form] = Field(default_factory=list)
     contacts: list[Contact] = Field(default_factory=list)
     outcomes: list[str] = Field(default_factory=list)
+    outcomes_captured: bool = Field(
+        default=True,
+        description="Format 2: false where the source's outcomes were not captured (as distinct from naming none).",
+    )
     complaints_route: str | None = Field(default=None, description="Where to go if still dissatisfied.")
     notes: list[str] = Field(default_factory=list)
 

@@ -121,6 +121,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     line(f"{p.name} ({p.id})", style="bold")
     line(f"{p.partnership} · version {p.version} · {p.applies_to} · region {p.region}")
+    if p.area:
+        line(f"Area served: {p.area}")
     line(f"Working day ends {p.cutoff:%H:%M} · the procedure calls a stage: {p.stage_label}")
     line(f"File: {lp.path}")
     line(f"Fingerprint: {lp.fingerprint}")
@@ -130,6 +132,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         + (f" <{src.url}>" if src.url else "")
         + (f" (retrieved {src.retrieved})" if src.retrieved else "")
     )
+    for url in src.other_urls:
+        line(f"Also: <{url}>")
     if src.coverage:
         line(f"Coverage: {src.coverage}")
     line(p.check_note, style="italic")
@@ -215,6 +219,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         line(f"used at: {'; '.join(users) or 'no stage names it'}", 2)
         for field in form.fields:
             line(f"heading: {field}", 2)
+    if not p.outcomes_captured:
+        heading("Outcomes it names")
+        line("not captured from the source (which may name some)", 2)
     section("Outcomes it names", p.outcomes)
     if p.complaints_route:
         heading("If still dissatisfied")

@@ -24,9 +24,19 @@ def test_bundled_procedures_are_valid(path):
     assert len(loaded.fingerprint) == 64
 
 
-def test_four_real_procedures_are_bundled():
+def test_the_real_procedures_bundled_are_the_ones_transcribed():
     ids = {load(p).id for p in BUNDLED if p.name != "TEMPLATE.toml"}
-    assert ids == {"london-children", "lincolnshire-joint", "bcp-dorset-adults", "pan-lancashire-cumbria-adults"}
+    assert ids == {
+        "london-children",
+        "lincolnshire-joint",
+        "bcp-dorset-adults",
+        "pan-lancashire-cumbria-adults",
+        "wales-children",
+        "sefton-children",
+        "dumfries-galloway-adults",
+        "sunderland-adults",
+        "west-yorkshire-children",
+    }
 
 
 def test_partial_sources_say_not_stated_rather_than_inventing():
@@ -107,7 +117,7 @@ def test_validate_reports_every_file_then_fails(run_cli):
 def test_validate_bundled_folder_exits_0(run_cli):
     code, out, err = run_cli("procedures", "validate", ROOT / "procedures")
     assert code == 0, err
-    assert "All 5 file(s) valid" in out
+    assert f"All {len(BUNDLED)} file(s) valid" in out
 
 
 def test_file_not_found(run_cli, tmp_path):

@@ -384,6 +384,8 @@ class ChallengeScreen(Screen[None]):
         intro = []
         if procedure is not None and procedure.outcomes:
             intro.append("The procedure names these outcomes: " + "; ".join(procedure.outcomes) + ".")
+        elif procedure is not None and not procedure.outcomes_captured:
+            intro.append("The outcomes the procedure names were not captured from its source.")
         if procedure is not None and procedure.complaints_route:
             intro.append(f"If still dissatisfied: {procedure.complaints_route}")
         for form in procedure.forms if procedure is not None else ():

@@ -1,0 +1,118 @@
+"""Known answers from the bundled procedures' sources, worked by hand on fixed dates: what each
+source says falls due, and when (issue 15's list)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from logtools import SETTINGS
+
+from escalate import briefing, clock, journal
+from escalate.catalogue import discover
+from escalate.journal import store_at
+
+UK = clock.zone("Europe/London")
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = store_at(tmp_path / "s.db")
+    yield s
+    s.close()
+
+
+def at(text):
+    return clock.parse_time(text)
+
+
+def local(instant):
+    return instant.astimezone(UK).replace(tzinfo=None)
+
+
+def opened(store, procedure, when, monkeypatch, **kw):
+    monkeypatch.setattr(clock, "now", lambda: at("2026-12-31T12:00"))
+    fields = dict(
+        procedure_id=procedure,
+        triggers=["disputed-referral"],
+        case_ref="Child W (fictional)",
+        agency="Fictional social services",
+        decision="No further action",
+        concern="c",
+        at=when,
+    )
+    fields.update(kw)
+    return journal.open_challenge(store, discover(), SETTINGS, **fields).challenge
+
+
+def contact(store, cid, medium, when, direction="made"):
+    data = {"direction": direction, "medium": medium, "summary": f"{medium} contact"}
+    journal.record(store, SETTINGS, cid, "contact", data, when)
+
+
+def rows(store, cid, now):
+    return {r.id: r for r in journal.view(store, discover(), cid, now=at(now)).deadlines}
+
+
+def test_wales_a_written_report_not_acknowledged_in_7_working_days_is_chased(store, monkeypatch):
+    cid = opened(store, "wales-children", "2025-12-19T09:30", monkeypatch)
+    contact(store, cid, "phone", "2025-12-19T10:00")  # the report by telephone, Fri 19 Dec 2025
+    before = rows(store, cid, "2025-12-19T12:00")
+    assert local(before["confirm-in-writing"].due) == dt.datetime(2025, 12, 20, 10, 0)  # 24 hours
+    assert before["chase"].status == "waiting"  # its clock starts at the written report
+    contact(store, cid, "email", "2025-12-19T15:00")  # the written report, the same day
+    after = rows(store, cid, "2025-12-22T12:00")
+    assert after["confirm-in-writing"].status == "met"
+    # 7 working days from Fri 19 Dec: 22, 23, 24, 29, 30, 31 Dec and Fri 2 Jan (25, 26 Dec, 1 Jan holidays)
+    assert local(after["chase"].due) == dt.datetime(2026, 1, 2, 17, 0)
+    view = journal.view(store, discover(), cid, now=at("2025-12-22T12:00"))
+    assert briefing.position(view) == "Step 0 (1 of 4): Follow-up of the report (before any disagreement)"
+    assert [view.procedure.name_of(s) for s in view.procedure.ladder()] == ["Step 0", "Step 1", "Step 2", "Step 3"]
+
+
+def test_sefton_the_outcome_letter_after_resolution_is_tracked_and_met_once_resolved(store, monkeypatch):
+    from escalate.errors import ChallengeError
+
+    cid = opened(store, "sefton-children", "2026-12-07T10:00", monkeypatch)
+    journal.record(store, SETTINGS, cid, "resolved", {"outcome": "resolved", "rationale": "agreed"}, "2026-12-09T11:00")
+    letter = rows(store, cid, "2026-12-10T09:00")["outcome-letter"]
+    assert local(letter.due) == dt.datetime(2026, 12, 11, 17, 0)  # 2 working days from Wed 9 Dec
+    assert letter.status == "due soon"
+    with pytest.raises(ChallengeError, match="reopen it before recording a contact"):
+        contact(store, cid, "phone", "2026-12-10T09:30")  # a resolved challenge takes only what meets it
+    letter_entry = {"decision": "Outcome letter: resolved at Stage 1"}
+    journal.record(store, SETTINGS, cid, "response", letter_entry, "2026-12-10T10:00")
+    assert rows(store, cid, "2026-12-14T09:00")["outcome-letter"].status == "met"
+    with pytest.raises(ChallengeError, match="reopen it before recording a response"):
+        journal.record(store, SETTINGS, cid, "response", letter_entry, "2026-12-10T11:00")
+
+
+def test_sefton_a_further_5_working_days_count_from_the_failure_not_a_day_later(store, monkeypatch):
+    cid = opened(store, "sefton-children", "2026-12-07T10:00", monkeypatch)
+    journal.step_up(store, SETTINGS, cid, "not resolved at stage 1", "2026-12-14T10:00")
+    stage2 = rows(store, cid, "2026-12-14T12:00")
+    assert local(stage2["discuss"].due) == dt.datetime(2026, 12, 16, 17, 0)  # Wednesday
+    assert local(stage2["meeting"].due) == dt.datetime(2026, 12, 23, 17, 0)  # 17, 18, 21, 22, 23 Dec
+
+
+def test_dumfries_and_galloway_stage_one_as_soon_as_possible_is_never_overdue_or_missed(store, monkeypatch):
+    cid = opened(store, "dumfries-galloway-adults", "2026-12-01T10:00", monkeypatch)
+    view = journal.view(store, discover(), cid, now=at("2026-12-31T12:00"))
+    resolve = view.deadlines[0]
+    assert (resolve.status, resolve.due) == ("as soon as possible", None)
+    assert not view.overdue and view.missed_by.total == 0
+    assert view.region == "scotland"  # Scottish bank holidays (2 January, St Andrew's Day) apply
+    journal.step_up(store, SETTINGS, cid, "not resolved", "2026-12-02T10:00")
+    view = journal.view(store, discover(), cid, now=at("2026-12-31T12:00"))
+    assert view.history[0].deadlines[0].status == "met" and view.missed_by.total == 0  # escalating ends it
+    assert briefing.position(view) == "Stage two (2 of 2): Escalation through line management"
+
+
+def test_west_yorkshire_step_6_has_14_working_days_but_no_stated_start(store, monkeypatch):
+    cid = opened(store, "west-yorkshire-children", "2026-12-01T10:00", monkeypatch)
+    for n in range(5):
+        journal.step_up(store, SETTINGS, cid, "not resolved", f"2026-12-0{2 + n}T10:00")
+    view = journal.view(store, discover(), cid, now=at("2026-12-31T12:00"))
+    step6 = view.deadlines[0]
+    assert (step6.status, step6.due) == ("not computable", None) and not view.overdue
+    assert "not computable: the source does not say when its clock starts" in briefing.deadline_line(step6, "UTC")
