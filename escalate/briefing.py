@@ -146,8 +146,9 @@ def how_opened(view: ChallengeView) -> tuple[str, ...]:
         lines.append(f"Skip rule applied: {rule.id}: {rule.when}: {rule.instruction}")
         if rule.contact_directly:
             lines.append(f"Contact directly: {'; '.join(rule.contact_directly)}")
-        if rule.start_stage is not None:
-            lines.append(f"It started the challenge at {p.name_of(rule.start_stage)}")
+        if rule.starts():
+            first = state.stages[0].stage
+            lines.append(f"It started the challenge at {p.name_of(first, state.route)}")
     elif state.skip_rule:  # a rule of the version it was opened under that this file no longer has
         lines.append(f"Skip rule applied: {state.skip_rule} (not in the procedure file now loaded)")
     return tuple(lines)

@@ -46,6 +46,8 @@ from escalate.procedure import (
 from escalate.store import Fold, StoredEntry
 
 LATE_AFTER = dt.timedelta(hours=24)
+#: the id of a skip rule's timescale kept as a deadline (see _skip_rule_rows)
+SKIP_PREFIX = "skip-rule:"
 #: the fold's version (see ChallengeState.fold_format); 1: events by medium, for format 2's clock starts
 FOLD_FORMAT = 1
 #: a contact's medium -> the clock-start event it also is (procedure.CLOCK_STARTS)
@@ -708,7 +710,42 @@ def plan_stage(state: ChallengeState, st: StageVisit, stage: Stage, procedure: P
 
     for d in stage.deadlines:
         compute(d)
-    return [rows[d.id] for d in stage.deadlines] + _limit_rows(state, st, procedure)
+    return (
+        [rows[d.id] for d in stage.deadlines]
+        + _skip_rule_rows(state, st, procedure)
+        + _limit_rows(state, st, procedure)
+    )
+
+
+#: id(skip rule) -> (the rule, its timescale as a deadline): built once, as the procedure's are
+_SKIP_DEADLINES: dict[int, tuple[SkipRule, Deadline]] = {}
+
+
+def _skip_rule_rows(state: ChallengeState, st: StageVisit, procedure: Procedure) -> list[DeadlineRow]:
+    """The timescale of the skip rule a challenge was opened under ("escalate the same working day"),
+    kept as a deadline of the stage it started at: from the opening, met by a contact or notification."""
+    if not state.skip_rule or st.entered_seq != state.opened_seq:
+        return []
+    rule = next((r for r in procedure.skip_rules if r.id == state.skip_rule), None)
+    if rule is None or rule.timescale is None:
+        return []
+    known = _SKIP_DEADLINES.get(id(rule))
+    if known is None or known[0] is not rule:
+        deadline = Deadline.model_construct(
+            id=SKIP_PREFIX + rule.id,
+            what=rule.instruction,
+            owner="us",
+            starts="disagreement",
+            starts_wording=None,
+            timescale=rule.timescale,
+            met_by=["contact", "notification-sent"],
+        )
+        known = _SKIP_DEADLINES[id(rule)] = (rule, deadline)
+    d = known[1]
+    row = DeadlineRow(
+        d.id, d.what, d.owner, d.starts, TimescaleFacts.of(d.timescale), st.stage, _t(state.opened_at), None, None
+    )
+    return [_planned(row, d, st, state, None, procedure)]
 
 
 def _planned(
@@ -823,14 +860,42 @@ def _limit_rows(state: ChallengeState, st: StageVisit, procedure: Procedure) -> 
     return rows
 
 
-def starting_stage(procedure: Procedure, route: str, immediate_risk: bool) -> tuple[Stage, SkipRule | None]:
-    """Where a new challenge starts, and the skip rule that put it there: the route's first stage, or,
-    at immediate risk, where the procedure's first immediate-risk skip rule says (on the main ladder
-    only; a parallel route always starts at its own first stage)."""
-    rule = next((r for r in procedure.skip_rules if r.immediate_risk), None) if immediate_risk else None
-    if rule is not None and rule.start_stage is not None and route == "main":
-        return procedure.stage(rule.start_stage), rule
-    return procedure.first_stage(route), rule
+def start_choices(procedure: Procedure, route: str, immediate_risk: bool) -> list[tuple[Stage, SkipRule | None]]:
+    """The stages a new challenge on ``route`` may start at, each with the skip rule that offers it
+    (None: the route's first stage), the default first. At immediate risk the default is where the
+    first immediate-risk rule of the route with a starting stage says; a rule that is not about
+    immediate risk ("the chair may go straight to Stage 2 or Stage 3") is offered as a choice."""
+    first = procedure.first_stage(route)
+    offered: list[tuple[Stage, SkipRule | None]] = []
+    for rule in procedure.skip_rules:
+        if rule.route != route or (rule.immediate_risk and not immediate_risk):
+            continue
+        for number in rule.starts():
+            if all(stage.number != number for stage, _ in offered) and number != first.number:
+                offered.append((procedure.stage(number, route), rule))
+    immediate = [choice for choice in offered if choice[1] is not None and choice[1].immediate_risk]
+    default = immediate[0] if immediate else (first, None)
+    return [default] + [choice for choice in [(first, None), *offered] if choice[0].number != default[0].number]
+
+
+def starting_stage(
+    procedure: Procedure, route: str, immediate_risk: bool, chosen: int | None = None
+) -> tuple[Stage, SkipRule | None]:
+    """Where a new challenge starts (``chosen``, one of :func:`start_choices`, or the default), and
+    the skip rule applied: the one that offers that stage, or at immediate risk the procedure's
+    first immediate-risk rule (its instruction stands even where it names no stage).
+    A ``chosen`` stage that is not offered raises KeyError."""
+    choices = start_choices(procedure, route, immediate_risk)
+    if chosen is None:
+        stage, rule = choices[0]
+    else:
+        matching = [(s, r) for s, r in choices if s.number == chosen]
+        if not matching:
+            raise KeyError(chosen)
+        stage, rule = matching[0]
+    if rule is None and immediate_risk:
+        rule = next((r for r in procedure.skip_rules if r.immediate_risk and r.route in (route, "main")), None)
+    return stage, rule
 
 
 def opening_deadlines(

@@ -129,7 +129,10 @@ def open_challenge(
     subject_name: str = "",
     route: str = "main",
     protective_by: str | None = None,
+    start_stage: int | None = None,
 ) -> StoredEntry:
+    """Open a challenge; ``start_stage``: one of the stages the procedure lets it start at on its
+    route (challenge.start_choices), else the default."""
     author = _author(settings)
     loaded = catalogue.get(procedure_id)
     procedure = loaded.procedure
@@ -143,7 +146,16 @@ def open_challenge(
     except KeyError:
         routes = ", ".join(["main"] + [r.id for r in procedure.routes])
         raise UsageError(f"procedure {procedure_id} has no route {route!r}", hint=f"Routes: {routes}") from None
-    stage, skip = starting_stage(procedure, route, immediate_risk)
+    try:
+        stage, skip = starting_stage(procedure, route, immediate_risk, start_stage)
+    except KeyError:
+        offered = ", ".join(
+            f"{s.number} ({procedure.name_of(s, route)})" for s, _ in ch.start_choices(procedure, route, immediate_risk)
+        )
+        raise UsageError(
+            f"procedure {procedure_id} does not let a challenge start at stage {start_stage} on this route",
+            hint=f"Stages it may start at: {offered}",
+        ) from None
     start = stage.number
     data = {
         "procedure_id": procedure.id,

@@ -307,9 +307,28 @@ class SkipRule(_Model):
     id: Slug
     when: Text = Field(description="e.g. 'The child is at risk of immediate harm'.")
     instruction: Text = Field(description="What to do now, e.g. 'Call 999 or refer to children's social care now'.")
-    immediate_risk: bool = Field(default=True, description="Offered when the user says the child is at immediate risk.")
+    immediate_risk: bool = Field(
+        default=True,
+        description="Offered when the user says the child is at immediate risk; false: offered as a choice "
+        "whenever a challenge is opened on its route.",
+    )
     start_stage: int | None = Field(default=None, description="Stage to start at instead of the first.")
+    start_stages: list[int] = Field(
+        default_factory=list,
+        description="Format 2: a choice of stages to start at ('may go straight to Stage 2 or Stage 3'); "
+        "the first is the default.",
+    )
+    route: str = Field(default="main", description="Format 2: the route whose stages start_stage(s) name.")
+    timescale: Timescale | None = Field(
+        default=None, description='Format 2: how soon to act on it, e.g. { kind = "same-working-day" }.'
+    )
     contact_directly: list[str] = Field(default_factory=list)
+
+    def starts(self) -> list[int]:
+        """The stages this rule lets a challenge start at, the default first."""
+        return ([self.start_stage] if self.start_stage is not None else []) + [
+            n for n in self.start_stages if n != self.start_stage
+        ]
 
 
 class Exclusion(_Model):
@@ -415,15 +434,29 @@ class Procedure(_Model):
         found += _ladder_problems(self.stages, ("stages",))
         numbers = sorted({s.number for s in self.stages})
         listed = ", ".join(map(str, numbers))
+        routes = {"main": self.stages} | {r.id: r.stages for r in self.routes}
         for i, rule in enumerate(self.skip_rules):
-            if rule.start_stage is not None and rule.start_stage not in numbers:
+            if rule.route not in routes:
+                message = f"skip rule {rule.id!r} names route {rule.route!r}, which does not exist"
+                found.append((("skip_rules", i, "route"), message))
+                continue
+            on = sorted({s.number for s in routes[rule.route]})
+            where = f"stages{'' if rule.route == 'main' else ' of route ' + rule.route}: {', '.join(map(str, on))}"
+            if rule.start_stage is not None and rule.start_stage not in on:
                 found.append(
                     (
                         (("skip_rules", i, "start_stage")),
-                        f"skip rule {rule.id!r} starts at stage {rule.start_stage}, which does not exist "
-                        f"(stages: {listed})",
+                        f"skip rule {rule.id!r} starts at stage {rule.start_stage}, which does not exist ({where})",
                     )
                 )
+            for j, n in enumerate(rule.start_stages):
+                if n not in on:
+                    found.append(
+                        (
+                            ("skip_rules", i, "start_stages", j),
+                            f"skip rule {rule.id!r} offers stage {n}, which does not exist ({where})",
+                        )
+                    )
         for i, limit in enumerate(self.limits):
             for field in ("from_stage", "to_stage"):
                 n = getattr(limit, field)

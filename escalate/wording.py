@@ -33,16 +33,20 @@ def safety_fallback(applies_to: str) -> str:
 
 
 def immediate_risk_instruction(procedure: Any) -> str:
-    """The procedure's first immediate-risk skip rule, with whom to contact directly; or the fallback.
-    The wizard and `escalate open --immediate-risk` both show this."""
+    """Every immediate-risk skip rule of the procedure, each with whom to contact directly and how
+    soon; or the fallback. The wizard and `escalate open --immediate-risk` both show this."""
     rules = [r for r in procedure.skip_rules if r.immediate_risk]
     if not rules:
         return safety_fallback(procedure.applies_to)
-    rule = rules[0]
-    text = f"{rule.when}: {rule.instruction}"
-    if rule.contact_directly:
-        text += "\nContact directly: " + "; ".join(rule.contact_directly)
-    return text
+    texts = []
+    for rule in rules:
+        text = f"{rule.when}: {rule.instruction}"
+        if rule.timescale is not None:
+            text += f" ({describe_timescale(rule.timescale)})"
+        if rule.contact_directly:
+            text += "\nContact directly: " + "; ".join(rule.contact_directly)
+        texts.append(text)
+    return "\n".join(texts)
 
 
 def describe_timescale(t: Any) -> str:

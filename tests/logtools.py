@@ -28,9 +28,17 @@ def open_fictional(store, procedure="lincolnshire-joint", at="2026-11-16T09:00",
 
 
 async def open_first_challenge(app, pilot) -> None:
-    """In the DSL's app: wait for the dashboard to load, then open its first challenge."""
-    await pilot.pause()
-    await app.workers.wait_for_complete()
+    """In the DSL's app: wait for the dashboard's rows (however long a busy machine takes), then open
+    its first challenge and wait for its screen."""
+    for _ in range(200):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        if app.screen.query("DataTable") and app.screen.query_one("DataTable").row_count:
+            break
     app.screen.query_one("DataTable").focus()
     await pilot.press("enter")
-    await pilot.pause()
+    for _ in range(200):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        if getattr(app.screen, "view", None) is not None:
+            break

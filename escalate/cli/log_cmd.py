@@ -69,6 +69,7 @@ def cmd_open(args: argparse.Namespace) -> int:
             route=args.route,
             subject_name=args.subject_name,
             protective_by=args.protective_by,
+            start_stage=args.start_stage,
         )
         view = journal.view(store, catalogue, stored.challenge)
     plain(stored.challenge)

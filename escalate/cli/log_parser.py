@@ -44,6 +44,12 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--outcome-sought", default="", metavar="TEXT")
     p.add_argument("--immediate-risk", action="store_true", help="the child is at risk of immediate harm")
     p.add_argument("--route", default="main", help="a parallel route of the procedure (default main)")
+    p.add_argument(
+        "--start-stage",
+        type=int,
+        metavar="NUMBER",
+        help="start at this stage, where a skip rule of the procedure offers it (`procedures show` lists them)",
+    )
     p.add_argument("--protective-by", metavar="ISO-8601", help="case-specific protective timescale")
     p.add_argument("--at", metavar="ISO-8601", help="when the disagreement arose (default now)")
 

@@ -187,10 +187,16 @@ def cmd_show(args: argparse.Namespace) -> int:
         line(f"Skip rule {rule.id}{offered}", style="bold red")
         line(f"when: {rule.when}", 2)
         line(rule.instruction, 2)
+        if rule.timescale is not None:
+            line(f"how soon: {describe_timescale(rule.timescale)}", 2)
         if rule.contact_directly:
             line(f"contact directly: {'; '.join(rule.contact_directly)}", 2)
-        if rule.start_stage is not None:
-            line(f"start at {p.name_of(rule.start_stage)}", 2)
+        on = "" if rule.route == "main" else f" of route {rule.route}"
+        starts = [p.name_of(n, rule.route) for n in rule.starts()]
+        if len(starts) == 1:
+            line(f"start at {starts[0]}{on}", 2)
+        elif starts:
+            line(f"may start at {' or '.join(starts)}{on} (`escalate open --start-stage NUMBER`)", 2)
 
     def section(title: str, lines: list[str]) -> None:
         if lines:

@@ -116,3 +116,51 @@ def test_west_yorkshire_step_6_has_14_working_days_but_no_stated_start(store, mo
     step6 = view.deadlines[0]
     assert (step6.status, step6.due) == ("not computable", None) and not view.overdue
     assert "not computable: the source does not say when its clock starts" in briefing.deadline_line(step6, "UTC")
+
+
+def test_rotherham_pre_stages_in_their_own_labels(store, monkeypatch):
+    cid = opened(store, "rotherham-children", "2026-12-01T10:00", monkeypatch)
+    view = journal.view(store, discover(), cid, now=at("2026-12-01T12:00"))
+    assert briefing.position(view).startswith("Pre-stage 1a (1 of 3): Identification or recognition")
+    assert [line.split(":")[0] for line in briefing.ladder(view, "UTC") if not line.startswith("     ")] == [
+        ">> Pre-stage 1a",
+        "   Pre-stage 1b",
+        "   Stage 1",
+    ]
+
+
+def test_rotherham_the_conference_chair_may_start_at_stage_2_or_stage_3(store, monkeypatch):
+    from escalate.errors import UsageError
+
+    for chosen in (2, 3):
+        cid = opened(
+            store, "rotherham-children", "2026-12-01T10:00", monkeypatch, route="conference", start_stage=chosen
+        )
+        state = store.state(cid)
+        assert (state.route, state.stage, state.skip_rule) == ("conference", chosen, "chair-goes-higher")
+    cid = opened(store, "rotherham-children", "2026-12-01T10:00", monkeypatch, route="conference")
+    assert (store.state(cid).stage, store.state(cid).skip_rule) == (1, None)  # by default, its first stage
+    before = store.count()
+    with pytest.raises(UsageError, match="does not let a challenge start at stage 4") as refused:
+        opened(store, "rotherham-children", "2026-12-01T10:00", monkeypatch, route="conference", start_stage=4)
+    assert refused.value.hint == "Stages it may start at: 1 (Stage 1), 2 (Stage 2), 3 (Stage 3)"
+    with pytest.raises(UsageError, match="does not let a challenge start at stage 2"):
+        opened(store, "rotherham-children", "2026-12-01T10:00", monkeypatch, start_stage=2)  # main ladder
+    assert store.count() == before
+
+
+def test_open_offers_the_chairs_choice_on_the_command_line(run_cli, isolated_home):
+    assert run_cli("config", "set", "name", "Alex Example")[0] == 0
+    assert run_cli("config", "set", "role", "DSL")[0] == 0
+    opening = ["open", "--procedure", "rotherham-children", "--trigger", "non-cooperation", "--case-ref", "Child R"]
+    opening += ["--agency", "Fictional CSC", "--decision", "No plan", "--concern", "c", "--route", "conference"]
+    code, out, err = run_cli(*opening, "--start-stage", "3")
+    assert code == 0, err
+    code, out, _ = run_cli("show", out.strip())
+    text = " ".join(out.split())
+    assert "Stage 3 (3 of 3): Stage 3 (content not captured)" in text
+    assert "Skip rule applied: chair-goes-higher" in text
+    code, _, err = run_cli(*opening, "--start-stage", "7")
+    assert code == 2 and "Stages it may start at: 1 (Stage 1), 2 (Stage 2), 3 (Stage 3)" in " ".join(err.split())
+    code, out, _ = run_cli("procedures", "show", "rotherham-children")
+    assert "may start at Stage 2 or Stage 3 of route conference" in " ".join(out.split())

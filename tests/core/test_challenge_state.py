@@ -757,3 +757,59 @@ def test_stages_are_named_in_the_procedures_own_labels_not_by_position(store, tm
     assert b.position == "Step 0 (1 of 2): Practitioners"
     assert any(s.lead == ": Step 1: Managers" for s in b.sections)
     assert briefing.ladder(view, "Europe/London")[0].startswith(">> Step 0: Practitioners")
+
+
+def test_a_skip_rule_with_a_timescale_is_kept_as_a_deadline_and_every_immediate_rule_is_said(
+    store, tmp_path, monkeypatch
+):
+    from escalate.wording import immediate_risk_instruction
+
+    folder = tmp_path / "skip"
+    folder.mkdir()
+    text = (DATA / "minimal.toml").read_text().replace("format = 1", "format = 2")
+    text += """
+[[skip_rules]]
+id = "same-day"
+when = "The child is at risk of immediate harm"
+instruction = "Escalate to the team manager"
+timescale = { kind = "same-working-day", wording = "the same working day" }
+start_stage = 2
+contact_directly = ["Duty team manager"]
+
+[[skip_rules]]
+id = "police"
+when = "A crime may have been committed"
+instruction = "Call the police on 999"
+"""
+    (folder / "p.toml").write_text(text)
+    catalogue = discover([str(folder)])
+    words = immediate_risk_instruction(catalogue.get("fictional-test").procedure)
+    assert "Escalate to the team manager (the same working day" in words and "Call the police on 999" in words
+    assert "Contact directly: Duty team manager" in words
+    monkeypatch.setattr(clock, "now", lambda: at("2026-12-14T12:00"))
+    journal.open_challenge(
+        store,
+        catalogue,
+        SETTINGS,
+        procedure_id="fictional-test",
+        triggers=["unrecognised-harm"],
+        case_ref="Child Z",
+        agency="Fictional CSC",
+        decision="NFA",
+        concern="c",
+        immediate_risk=True,
+        at="2026-12-14T10:00",
+    )
+    rows = {r.id: r for r in journal.view(store, catalogue, "C-0001", now=at("2026-12-14T12:00")).deadlines}
+    same_day = rows["skip-rule:same-day"]
+    assert local(same_day.due) == dt.datetime(2026, 12, 14, 17, 0) and same_day.status == "due soon"
+    journal.record(
+        store,
+        SETTINGS,
+        "C-0001",
+        "contact",
+        {"direction": "made", "medium": "phone", "summary": "s"},
+        "2026-12-14T11:00",
+    )
+    rows = {r.id: r for r in journal.view(store, catalogue, "C-0001", now=at("2026-12-14T12:00")).deadlines}
+    assert rows["skip-rule:same-day"].status == "met"

@@ -36,6 +36,7 @@ def test_the_real_procedures_bundled_are_the_ones_transcribed():
         "dumfries-galloway-adults",
         "sunderland-adults",
         "west-yorkshire-children",
+        "rotherham-children",
     }
 
 

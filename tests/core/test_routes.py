@@ -288,3 +288,43 @@ def test_the_pack_drafts_a_form_once_and_words_a_notification_for_any_purpose(ro
     assert pack.count("Draft form: Escalation notification form") == 1
     assert "We are escalating" not in pack
     assert "We are notifying you, as Resolving professional differences asks at Stage 2 (First-line managers)" in pack
+
+
+async def test_the_wizard_offers_the_start_stages_a_skip_rule_allows(isolated_home):
+    from textual.widgets import Select
+
+    from escalate.tui.app import EscalateApp
+
+    settings_mod.save(SETTINGS)
+    app = EscalateApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.press("n")
+        await pilot.pause()
+        app.screen.query_one("#w-procedure", Select).value = "rotherham-children"
+        await pilot.pause()
+        app.screen.query_one("#w-route", Select).value = "conference"
+        app.screen.query_one("#w-case-ref").focus()
+        await pilot.press(*"Child R (fictional)", "ctrl+n")
+        await pilot.pause()
+        await pilot.press(*"Fictional CSC", "tab", *"No plan", "ctrl+n")
+        await pilot.pause()
+        await pilot.press("down", "space", "ctrl+n", "ctrl+n")
+        await pilot.pause()
+        await pilot.press("space", "ctrl+n")  # immediate risk: no
+        await pilot.pause()
+        await pilot.press(*"The chair's concern", "ctrl+n")
+        await pilot.pause()
+        start = app.screen.query_one("#w-start", Select)
+        assert start.display and start.value == "1"
+        start.value = "3"
+        await pilot.pause()
+        review = " ".join(str(app.screen.query_one("#review-text").render()).split())
+        assert "You start at Stage 3: Stage 3 (content not captured)" in review
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+    with store_at(isolated_home / "escalate.sqlite3") as s:
+        state = s.state("C-0001")
+    assert (state.route, state.stage, state.skip_rule) == ("conference", 3, "chair-goes-higher")

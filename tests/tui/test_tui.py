@@ -233,9 +233,7 @@ async def open_view(pilot, dsl):
     with store_at(dsl / "escalate.sqlite3") as s:
         open_fictional(s)
     pilot.app.screen.refresh_data()
-    await settle(pilot)
-    await pilot.press("enter")
-    await settle(pilot)
+    await open_first(pilot)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -378,10 +376,24 @@ def add_notes(store, n, at):
 
 
 async def open_first(pilot):
-    """Start the app and open the first challenge of the dashboard."""
-    await settle(pilot)
+    """Start the app and open the first challenge of the dashboard (waiting, on a busy machine, for
+    the dashboard's rows and then for the challenge's screen, rather than for a fixed time)."""
+    await until(
+        pilot, lambda: pilot.app.screen.query("DataTable") and pilot.app.screen.query_one("DataTable").row_count
+    )
+    pilot.app.screen.query_one("DataTable").focus()
     await pilot.press("enter")
+    await until(pilot, lambda: isinstance(pilot.app.screen, ChallengeScreen) and pilot.app.screen.view is not None)
     await settle(pilot)
+
+
+async def until(pilot, condition, tries: int = 200):
+    """Pause until ``condition()`` holds (or fail after ``tries`` pauses: a test that cannot go on)."""
+    for _ in range(tries):
+        if condition():
+            return
+        await settle(pilot)
+    raise AssertionError("the app never reached the state the test waits for")
 
 
 async def test_chronology_with_many_entries_reads_pages(dsl):

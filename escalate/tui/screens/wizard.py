@@ -26,7 +26,7 @@ from textual.widgets import (
 )
 
 from escalate import clock
-from escalate.challenge import opening_deadlines, starting_stage
+from escalate.challenge import opening_deadlines, start_choices, starting_stage
 from escalate.entry import parse_person
 from escalate.errors import EscalateError
 from escalate.triggers import TRIGGERS
@@ -134,6 +134,9 @@ class NewChallengeScreen(Screen[Any]):
                     yield Input(id="w-at", placeholder="YYYY-MM-DD HH:MM (blank = now)")
                     yield Static("", id="e-concern", classes="field-error", markup=False)
                 with VerticalScroll(id="review", can_focus=False):
+                    # asked only where a skip rule offers a choice ("the chair may go straight to Stage 2 or 3")
+                    yield Label("Start at *", id="start-label")
+                    yield Select([], allow_blank=True, id="w-start")
                     yield Static("", id="review-text", markup=False)
                     yield Static("", id="e-review", classes="field-error", markup=False)
             with Horizontal(classes="buttons"):
@@ -148,6 +151,13 @@ class NewChallengeScreen(Screen[Any]):
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "w-procedure":
             self.show_procedure()
+        elif event.select.id == "w-start" and STEPS[self.step] == "review":
+            self.build_review()
+
+    def start_stage(self) -> int | None:
+        """The stage chosen to start at, where the procedure offers a choice (None: its default)."""
+        value = self.query_one("#w-start", Select).value
+        return int(value) if isinstance(value, str) and value.lstrip("-").isdigit() else None
 
     def show_procedure(self) -> None:
         """Before anything is typed: what this procedure does not cover, and where to go instead;
@@ -310,7 +320,15 @@ class NewChallengeScreen(Screen[Any]):
         p = lp.procedure
         risk = bool(self.immediate_risk())
         route = self.route()
-        start, _ = starting_stage(p, route, risk)  # as the log will decide it
+        choices = start_choices(p, route, risk)
+        select = self.query_one("#w-start", Select)
+        options = [(Text(f"{p.name_of(s, route)}: {s.title}"), str(s.number)) for s, _ in choices]
+        if [value for _, value in options] != [value for _, value in getattr(self, "_start_options", [])]:
+            self._start_options = options
+            select.set_options(options)
+            select.value = options[0][1]
+        select.display = self.query_one("#start-label").display = len(choices) > 1
+        start, _ = starting_stage(p, route, risk, self.start_stage())  # as the log will decide it
         tz = dsl_app(self.app).settings.timezone
         at = clock.parse_time(self.val("#w-at"), tz) if self.val("#w-at") else dsl_app(self.app).now()
         decided = self.val("#w-decision-at")
@@ -372,6 +390,7 @@ class NewChallengeScreen(Screen[Any]):
                 checks=self.checks(),
                 at=self.val("#w-at") or None,
                 route=self.route(),
+                start_stage=self.start_stage(),
             )
         except EscalateError as exc:
             # Keep every page as typed; say why it was not saved.
