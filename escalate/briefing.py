@@ -70,9 +70,13 @@ def next_due(view: Listed, now: dt.datetime, tz: str) -> tuple[str, str]:
 def deadline_line(r: DeadlineRow, tz: str) -> str:
     due = (clock.show(r.due, tz) if r.due else "-") + (" (extended)" if r.extended else "")
     unknown = f" · {describe_start(r.starts)}" if r.status == "not computable" else ""
+    other = ""
+    if r.other is not None:  # the source's second reading, shown and never judged
+        when = clock.show(r.other_due, tz) if r.other_due else "-"
+        other = f" · the source also says {describe_timescale(r.other)}: {when} (not the one computed)"
     return (
         f"[{r.status.upper()}] {r.what} · {OWNER_WORDS.get(r.owner, r.owner)} · "
-        f"{describe_timescale(r.timescale)} · id {r.id} · due {due}{unknown}"
+        f"{describe_timescale(r.timescale)} · id {r.id} · due {due}{unknown}{other}"
     )
 
 

@@ -503,6 +503,9 @@ class DeadlineRow:
     status: str = ""
     extended: bool = False
     paused: bool = False
+    #: when the source's second reading of the timescale would fall (shown beside the binding one)
+    other_due: dt.datetime | None = None
+    other: TimescaleFacts | None = None
 
     def but(
         self,
@@ -512,6 +515,7 @@ class DeadlineRow:
         status: str | None = None,
         extended: bool | None = None,
         paused: bool | None = None,
+        other_due: dt.datetime | None | Unchanged = UNCHANGED,
     ) -> DeadlineRow:
         """This row with the given fields changed (dataclasses.replace, which looks every field up by
         name, took a fifth of an audit's derivations)."""
@@ -528,6 +532,8 @@ class DeadlineRow:
             self.status if status is None else status,
             self.extended if extended is None else extended,
             self.paused if paused is None else paused,
+            self.other_due if isinstance(other_due, Unchanged) else other_due,
+            self.other,
         )
 
     @property
@@ -704,7 +710,14 @@ def plan_stage(state: ChallengeState, st: StageVisit, stage: Stage, procedure: P
         if d.id in rows:
             return rows[d.id]
         start, start_seq = start_of(d)
-        row = DeadlineRow(d.id, d.what, d.owner, d.starts, TimescaleFacts.of(d.timescale), st.stage, start, None, None)
+        other, other_due = None, None
+        if d.also_read_as is not None:  # shown beside the binding reading, never judged
+            other = TimescaleFacts.of(d.also_read_as)
+            other_due = _due(d.also_read_as, start, procedure, d.starts.startswith("deadline:")) if start else None
+        facts = TimescaleFacts.of(d.timescale)
+        row = DeadlineRow(
+            d.id, d.what, d.owner, d.starts, facts, st.stage, start, None, None, other_due=other_due, other=other
+        )
         rows[d.id] = row = _planned(row, d, st, state, start_seq, procedure)
         return row
 
@@ -1079,11 +1092,12 @@ def derive(state: ChallengeState, procedure: Procedure, now: dt.datetime, *, his
 
 # --- list rows ---------------------------------------------------------------------------
 
-LISTING_FORMAT = "L8"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
+LISTING_FORMAT = "L9"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
 # an extension holding before its deadline's clock starts; L4: timescales as facts, not sentences;
 # L5: typed rows (pydantic reads them back, and one that does not fit is worked out again); L6: a
 # deadline chained to another counts from the day that one falls due; L7: "immediately" allows a
-# tolerance, and "as soon as possible"; L8: format 2's clock starts, and "not computable"
+# tolerance, and "as soon as possible"; L8: format 2's clock starts, and "not computable"; L9: a
+# second reading of a timescale
 
 
 @dataclass(frozen=True)

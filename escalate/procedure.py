@@ -219,6 +219,11 @@ class Deadline(_Model):
         description="Format 2: the source's own words for the clock start, e.g. 'a report made by telephone'.",
     )
     timescale: Timescale
+    also_read_as: FixedTimescale | None = Field(
+        default=None,
+        description="Format 2: a second reading the source states beside the binding one ('48 hours (two "
+        "working days)': timescale = 2 working days, also_read_as = 48 hours); shown, never computed as due.",
+    )
     met_by: list[str] = Field(
         default_factory=list,
         description="Entry kinds that meet this deadline; default: contact (us), response (them), either (both).",

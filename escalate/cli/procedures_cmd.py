@@ -163,6 +163,8 @@ def cmd_show(args: argparse.Namespace) -> int:
                     f"{describe_start(d.starts, d.starts_wording)}",
                     2,
                 )
+                if d.also_read_as is not None:
+                    line(f"the source also says: {describe_timescale(d.also_read_as)} (shown, not computed)", 4)
                 if d.met_by:
                     line(f"met by: {', '.join(d.met_by)}", 4)
             for n in stage.notify:

@@ -164,3 +164,14 @@ def test_open_offers_the_chairs_choice_on_the_command_line(run_cli, isolated_hom
     assert code == 2 and "Stages it may start at: 1 (Stage 1), 2 (Stage 2), 3 (Stage 3)" in " ".join(err.split())
     code, out, _ = run_cli("procedures", "show", "rotherham-children")
     assert "may start at Stage 2 or Stage 3 of route conference" in " ".join(out.split())
+
+
+def test_lincolnshire_48_hours_two_working_days_computes_one_reading_and_shows_the_other(store, monkeypatch):
+    cid = opened(store, "lincolnshire-joint", "2026-12-11T10:00", monkeypatch)
+    contact(store, cid, "phone", "2026-12-11T10:30")  # the initial discussion, Friday 10:30
+    resolve = rows(store, cid, "2026-12-11T12:00")["resolve"]
+    assert local(resolve.due) == dt.datetime(2026, 12, 15, 17, 0)  # two working days: Tuesday 17:00
+    assert local(resolve.other_due) == dt.datetime(2026, 12, 13, 10, 30)  # 48 hours: Sunday 10:30
+    line = briefing.deadline_line(resolve, "Europe/London")
+    assert "due Tue 15 Dec 2026 17:00" in line
+    assert "the source also says 48 hours: Sun 13 Dec 2026 10:30 +00:00 (not the one computed)" in line
