@@ -83,6 +83,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p = pcommand("validate", "check procedure files; exit 0 if all valid, 2 otherwise", "cmd_validate")
     p.add_argument("paths", nargs="+", metavar="PATH", help="procedure files or folders")
     pcommand("schema", "print the JSON Schema of the procedure format", "cmd_schema")
+    p = pcommand("upgrade", "rewrite a format 1 procedure file as format 2, keeping its comments", "cmd_upgrade")
+    p.add_argument("path", metavar="FILE", help="the procedure file (rewritten in place unless -o is given)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the upgraded file here instead")
 
     command("locate", "print every folder and file escalate uses", "escalate.cli.procedures_cmd", "cmd_locate")
 

@@ -283,6 +283,26 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from escalate.procedure_upgrade import AlreadyCurrent, upgrade  # lazy: tomlkit, only here
+
+    path = Path(args.path)
+    output = Path(args.output) if args.output else None
+    try:
+        loaded = upgrade(path, output)
+    except AlreadyCurrent:
+        out().print(escape(f"{path} is already format 2: nothing to upgrade."), soft_wrap=True)
+        return ExitCode.OK
+    except ProcedureFileError as exc:
+        for problem in exc.problems:
+            err().print(f"[red]error[/] {escape(str(problem))}", soft_wrap=True)
+        err().print(escape(f"{path} was not upgraded: nothing was written."), soft_wrap=True)
+        return ExitCode.BAD_INPUT
+    written = f", written to {output}" if output else ""
+    out().print(escape(f"upgraded {path} to format 2 ({loaded.id}), comments kept{written}"), soft_wrap=True)
+    return ExitCode.OK
+
+
 def cmd_locate(args: argparse.Namespace) -> int:
 
     where = paths.locations()
