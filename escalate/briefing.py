@@ -141,7 +141,13 @@ def how_opened(view: ChallengeView) -> tuple[str, ...]:
     state, p = view.state, view.procedure
     route = next((r for r in p.routes if r.id == state.route), None)
     harm = "the adult" if p.applies_to == "adults" else "the child"
+    own = {d.id: d for d in p.disagreements}
     lines = [
+        *(
+            f"Disagreement: {own[d].title if d in own else d} (the procedure's own; counted as "
+            f"{', '.join(state.triggers)})"
+            for d in state.disagreements
+        ),
         f"Route: {route.name} (id {route.id})" if route is not None else "Route: the main ladder",
         f"Immediate risk of harm to {harm}: {'yes' if state.immediate_risk else 'no'}, as answered when opened",
     ]

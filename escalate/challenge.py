@@ -164,6 +164,8 @@ class ChallengeState:
     #: which fold made this state: a cached state from an older fold (0: before there was a number) is
     #: worked out again from the log, since it may lack events the deadlines now read
     fold_format: int = 0
+    #: the procedure's own disagreements chosen at opening (format 2; ``triggers`` holds what they count as)
+    disagreements: tuple[str, ...] = ()
 
     @property
     def is_open(self) -> bool:
@@ -206,6 +208,7 @@ def _opened(e: StoredEntry, data: entry_kinds.Opened, at: str, rec: str) -> Chal
         no_further=None,
         cseq=0,
         fold_format=FOLD_FORMAT,
+        disagreements=data.disagreements,
     )
 
 

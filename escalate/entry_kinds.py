@@ -88,6 +88,8 @@ class Opened(_Frozen):
     decision_by: Someone | None = None
     decision_ref: Text | None = None
     triggers: Texts
+    #: the procedure's own disagreements chosen (format 2), each mapped to ``triggers``
+    disagreements: Texts = ()
     checks: Texts = ()
     concern: Text
     evidence: Texts = ()

@@ -136,11 +136,16 @@ def open_challenge(
     author = _author(settings)
     loaded = catalogue.get(procedure_id)
     procedure = loaded.procedure
+    # the procedure's own disagreements (format 2) count under the built-in triggers they map to
+    own = {d.id: d for d in procedure.disagreements}
+    offered = ", ".join([*own, *TRIGGER_IDS])
     if not triggers:
-        raise UsageError("choose at least one trigger", hint="Triggers: " + ", ".join(TRIGGER_IDS))
+        raise UsageError("choose at least one trigger", hint="Triggers: " + offered)
     for t in triggers:
-        if t not in TRIGGER_IDS:
-            raise UsageError(f"unknown trigger {t!r}", hint="Triggers: " + ", ".join(TRIGGER_IDS))
+        if t not in TRIGGER_IDS and t not in own:
+            raise UsageError(f"unknown trigger {t!r}", hint="Triggers: " + offered)
+    disagreements = [t for t in dict.fromkeys(triggers) if t in own]
+    triggers = [t for t in triggers if t in TRIGGER_IDS] + [x for d in disagreements for x in own[d].triggers]
     try:
         procedure.ladder(route)
     except KeyError:
@@ -173,6 +178,7 @@ def open_challenge(
         "decision_by": decision_by or None,
         "decision_ref": decision_ref,
         "triggers": list(dict.fromkeys(triggers)),
+        "disagreements": disagreements,
         "checks": checks or [],
         "concern": concern,
         "evidence": evidence or [],

@@ -347,6 +347,20 @@ class TriggerLocal(_Model):
     checks: list[str] = Field(default_factory=list, description="Checks added to the built-in ones.")
 
 
+class Disagreement(_Model):
+    """One of the procedure's own kinds of disagreement ("outcome of an assessment", "care
+    arrangements or discharge"), in its words, mapped to the built-in triggers it is counted under."""
+
+    id: Slug = Field(description="Unique; what `escalate open --trigger` takes. Not one of the five built-in ids.")
+    title: Text = Field(description="The procedure's own name for it.")
+    triggers: list[str] = Field(
+        min_length=1, description="The built-in triggers it counts as (for the walk-through and the statistics)."
+    )
+    wording: list[str] = Field(default_factory=list, description="The procedure's own words for it.")
+    examples: list[str] = Field(default_factory=list)
+    checks: list[str] = Field(default_factory=list, description="Checks added to its triggers' built-in ones.")
+
+
 class Contact(_Model):
     name: Text
     role: Text
@@ -409,6 +423,11 @@ class Procedure(_Model):
     skip_rules: list[SkipRule] = Field(default_factory=list)
     exclusions: list[Exclusion] = Field(default_factory=list)
     triggers: dict[str, TriggerLocal] = Field(default_factory=dict)
+    disagreements: list[Disagreement] = Field(
+        default_factory=list,
+        description="Format 2: the procedure's own list of disagreements, offered instead of the five built-in "
+        "triggers, each mapped to one or more of them.",
+    )
     forms: list[Form] = Field(default_factory=list)
     contacts: list[Contact] = Field(default_factory=list)
     outcomes: list[str] = Field(default_factory=list)
@@ -436,6 +455,21 @@ class Procedure(_Model):
         for key in self.triggers:
             if key not in TRIGGER_IDS:
                 found.append((("triggers", key), f"unknown trigger {key!r}; expected one of {', '.join(TRIGGER_IDS)}"))
+        seen: set[str] = set()
+        for i, item in enumerate(self.disagreements):
+            if item.id in TRIGGER_IDS or item.id in seen:
+                found.append(
+                    (("disagreements", i, "id"), f"disagreement id {item.id!r} is a built-in trigger's or used twice")
+                )
+            seen.add(item.id)
+            for j, trigger in enumerate(item.triggers):
+                if trigger not in TRIGGER_IDS:
+                    found.append(
+                        (
+                            ("disagreements", i, "triggers", j),
+                            f"unknown trigger {trigger!r}; expected one of {', '.join(TRIGGER_IDS)}",
+                        )
+                    )
         found += _ladder_problems(self.stages, ("stages",))
         numbers = sorted({s.number for s in self.stages})
         listed = ", ".join(map(str, numbers))

@@ -102,3 +102,32 @@ TRIGGERS: dict[str, Trigger] = {
 }
 
 TRIGGER_IDS: tuple[str, ...] = tuple(TRIGGERS)
+
+#: the words that make the built-in guidance read right under an adults procedure, longest first
+_FOR_ADULTS = (
+    ("child protection procedures", "adult safeguarding procedures"),
+    ("this child", "this adult"),
+    ("the child", "the adult"),
+    ("a child", "an adult"),
+    ("child", "adult"),
+)
+
+
+def worded(trigger: Trigger, applies_to: str) -> Trigger:
+    """``trigger`` as a procedure for ``applies_to`` reads it: an adults procedure says "adult" where
+    the built-in text says "child" (a procedure for both keeps "child", as its sources do)."""
+    if applies_to != "adults":
+        return trigger
+
+    def adult(text: str) -> str:
+        for before, after in _FOR_ADULTS:
+            text = text.replace(before, after).replace(before.capitalize(), after.capitalize())
+        return text
+
+    return Trigger(
+        trigger.id,
+        adult(trigger.title),
+        adult(trigger.plain),
+        tuple(map(adult, trigger.guidance)),
+        tuple(map(adult, trigger.checks)),
+    )

@@ -18,9 +18,10 @@ def q(name: str) -> str:
 def procedure_toml() -> str:
     """Every text field of a procedure file, each holding markup (fields named after themselves)."""
     return f"""
-format = 1
+format = 2
 id = "marked-up"
 name = {q("name")}
+area = {q("area")}
 partnership = {q("partnership")}
 applies_to = "children"
 version = {q("version")}
@@ -34,11 +35,13 @@ notes = [{q("note")}]
 [source]
 title = {q("source.title")}
 url = {q("source.url")}
+other_urls = [{q("source.other_url")}]
 retrieved = {q("source.retrieved")}
 coverage = {q("source.coverage")}
 
 [[stages]]
 number = 1
+label = {q("stage.label")}
 title = {q("stage.title")}
 group = {q("stage.group")}
 raised_by = [{q("stage.raised_by")}]
@@ -59,6 +62,8 @@ note = {q("stage.note")}
   id = "raise"
   what = {q("deadline.what")}
   owner = "us"
+  starts = "contact-by-phone"
+  starts_wording = {q("deadline.starts_wording")}
   timescale = {{ kind = "working-days", amount = 2, wording = {q("timescale.wording")} }}
 
 [[stages]]
@@ -92,6 +97,14 @@ exit = {q("route.exit")}
 [[exclusions]]
 matter = {q("exclusion.matter")}
 go_to = {q("exclusion.go_to")}
+
+[[disagreements]]
+id = "local-one"
+title = {q("disagreement.title")}
+triggers = ["disputed-referral"]
+wording = [{q("disagreement.wording")}]
+examples = [{q("disagreement.example")}]
+checks = [{q("disagreement.check")}]
 
 [triggers.disputed-referral]
 wording = [{q("trigger.wording")}]

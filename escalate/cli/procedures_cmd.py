@@ -206,6 +206,15 @@ def cmd_show(args: argparse.Namespace) -> int:
             for text in lines:
                 line(text, 2)
 
+    for item in p.disagreements:
+        heading(f"Disagreement {item.id}: {item.title}")
+        line(f"counted as: {', '.join(item.triggers)}", 2)
+        for text in item.wording:
+            line(f"wording: {text}", 2)
+        for text in item.examples:
+            line(f"example: {text}", 2)
+        for text in item.checks:
+            line(f"check: {text}", 2)
     for trigger, local in p.triggers.items():
         heading(f"Trigger {trigger}: this procedure's words")
         for text in local.wording:

@@ -175,3 +175,30 @@ def test_lincolnshire_48_hours_two_working_days_computes_one_reading_and_shows_t
     line = briefing.deadline_line(resolve, "Europe/London")
     assert "due Tue 15 Dec 2026 17:00" in line
     assert "the source also says 48 hours: Sun 13 Dec 2026 10:30 +00:00 (not the one computed)" in line
+
+
+def test_a_procedures_own_disagreement_is_recorded_and_counted_under_its_triggers(run_cli, isolated_home):
+    import json
+
+    assert run_cli("config", "set", "name", "Alex Example")[0] == 0
+    assert run_cli("config", "set", "role", "DSL")[0] == 0
+    opening = ["open", "--procedure", "west-yorkshire-children", "--case-ref", "Child Y", "--agency", "Fictional CSC"]
+    opening += ["--decision", "No service", "--concern", "c", "--at", "2026-12-01T10:00"]
+    code, out, err = run_cli(*opening, "--trigger", "service-provision")
+    assert code == 0, err
+    cid = out.strip()
+    with store_at(isolated_home / "escalate.sqlite3") as s:
+        state = s.state(cid)
+    assert state.disagreements == ("service-provision",)
+    assert state.triggers == ("threshold-misapplied", "non-cooperation")
+    code, out, _ = run_cli("show", cid)
+    assert (
+        "Disagreement: Service provision (the procedure's own; counted as threshold-misapplied, non-cooperation)"
+        in " ".join(out.split())
+    )
+    code, out, _ = run_cli("audit", "--store", "--json")
+    assert json.loads(out)["by_trigger"] == {"threshold-misapplied": 1, "non-cooperation": 1}
+    code, _, err = run_cli(*opening, "--trigger", "bad-vibes")
+    assert code == 2 and "criteria-for-referrals" in err and "unrecognised-harm" in err
+    code, out, _ = run_cli("procedures", "show", "west-yorkshire-children")
+    assert "Disagreement service-provision: Service provision" in out

@@ -328,3 +328,29 @@ async def test_the_wizard_offers_the_start_stages_a_skip_rule_allows(isolated_ho
     with store_at(isolated_home / "escalate.sqlite3") as s:
         state = s.state("C-0001")
     assert (state.route, state.stage, state.skip_rule) == ("conference", 3, "chair-goes-higher")
+
+
+async def test_the_wizard_offers_the_procedures_own_disagreements_and_adults_wording(isolated_home):
+    from textual.widgets import Select, SelectionList
+
+    from escalate.tui.app import EscalateApp
+
+    settings_mod.save(SETTINGS)
+    app = EscalateApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.press("n")
+        await pilot.pause()
+        app.screen.query_one("#w-procedure", Select).value = "west-yorkshire-children"
+        await pilot.pause()
+        choices = app.screen.query_one("#w-triggers", SelectionList)
+        titles = [str(choices.get_option_at_index(i).prompt) for i in range(choices.option_count)]
+        assert titles[:2] == ["Criteria for referrals", "Outcomes of assessments"] and len(titles) == 5
+        app.screen.query_one("#w-procedure", Select).value = "sunderland-adults"
+        await pilot.pause()
+        assert "Is the adult at risk of immediate harm?" in str(app.screen.query_one("#risk-label").render())
+        app.screen.query_one("#w-procedure", Select).value = "bcp-dorset-adults"  # the five, worded for adults
+        await pilot.pause()
+        prompts = " ".join(str(choices.get_option_at_index(i).prompt) for i in range(choices.option_count))
+        assert "child" not in prompts.lower() and "adult" in prompts

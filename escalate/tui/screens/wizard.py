@@ -29,7 +29,7 @@ from escalate import clock
 from escalate.challenge import opening_deadlines, start_choices, starting_stage
 from escalate.entry import parse_person
 from escalate.errors import EscalateError
-from escalate.triggers import TRIGGERS
+from escalate.triggers import TRIGGERS, worded
 from escalate.tui.context import dsl_app
 from escalate.tui.widgets import esc
 from escalate.wording import immediate_risk_instruction, not_covered
@@ -110,16 +110,14 @@ class NewChallengeScreen(Screen[Any]):
                         "Choose one or more (space to tick). The text below explains the highlighted one.",
                         classes="field-help",
                     )
-                    yield SelectionList[str](
-                        *[(f"{t.title}: {t.plain}", t.id) for t in TRIGGERS.values()], id="w-triggers"
-                    )
+                    yield SelectionList[str](id="w-triggers")  # filled for the procedure chosen
                     yield Static("", id="trigger-explain", markup=False)
                     yield Static("", id="e-triggers", classes="field-error", markup=False)
                 with VerticalScroll(id="checks", can_focus=False):
                     yield Static("", id="checks-guidance", markup=False)
                     yield Vertical(id="checks-list")
                 with VerticalScroll(id="risk", can_focus=False):
-                    yield Label("Is the child at risk of immediate harm? *")
+                    yield Label("Is the child at risk of immediate harm? *", id="risk-label")
                     with RadioSet(id="w-risk"):
                         yield RadioButton("No", id="risk-no")
                         yield RadioButton("Yes", id="risk-yes")
@@ -167,6 +165,16 @@ class NewChallengeScreen(Screen[Any]):
         self.query_one("#not-covered", Static).update(
             "Not covered by this procedure:\n" + "\n".join(f"  - {line}" for line in lines) if lines else ""
         )
+        # the procedure's own disagreements where it lists them, else the five built-in triggers
+        choices = self.query_one("#w-triggers", SelectionList)
+        choices.clear_options()
+        if p.disagreements:
+            choices.add_options([(Text(d.title), d.id) for d in p.disagreements])
+        else:
+            worded_triggers = [worded(t, p.applies_to) for t in TRIGGERS.values()]
+            choices.add_options([(Text(f"{t.title}: {t.plain}"), t.id) for t in worded_triggers])
+        choices.highlighted = 0  # the first explained before a key is pressed
+        self.query_one("#risk-label", Label).update(f"Is {self.subject()} at risk of immediate harm? *")
         routes = self.query_one("#w-route", Select)
         routes.set_options([("Main ladder", "main")] + [(Text(f"{r.name} (when {r.when})"), r.id) for r in p.routes])
         routes.display = self.query_one("#route-label").display = bool(p.routes)
@@ -208,6 +216,23 @@ class NewChallengeScreen(Screen[Any]):
     def triggers(self) -> list[str]:
         return list(self.query_one("#w-triggers", SelectionList).selected)
 
+    def subject(self) -> str:
+        """Whom the procedure protects, as its questions say it."""
+        return "the adult" if self.procedure().procedure.applies_to == "adults" else "the child"
+
+    def built_in(self, choice: str) -> list[Any]:
+        """The built-in triggers a choice counts as (a procedure's own disagreement: those it maps to),
+        worded for the procedure."""
+        p = self.procedure().procedure
+        own = next((d for d in p.disagreements if d.id == choice), None)
+        ids = own.triggers if own is not None else [choice]
+        return [worded(TRIGGERS[t], p.applies_to) for t in ids if t in TRIGGERS]
+
+    def title_of(self, choice: str) -> str:
+        p = self.procedure().procedure
+        own = next((d for d in p.disagreements if d.id == choice), None)
+        return own.title if own is not None else worded(TRIGGERS[choice], p.applies_to).title
+
     def immediate_risk(self) -> bool | None:
         pressed = self.query_one("#w-risk", RadioSet).pressed_button
         return None if pressed is None else pressed.id == "risk-yes"
@@ -233,7 +258,7 @@ class NewChallengeScreen(Screen[Any]):
             if name == "triggers" and not self.triggers():
                 return "Choose at least one trigger (space ticks the highlighted one)."
             if name == "risk" and self.immediate_risk() is None:
-                return "Answer yes or no: is the child at risk of immediate harm?"
+                return f"Answer yes or no: is {self.subject()} at risk of immediate harm?"
             if name == "concern":
                 if not self.query_one("#w-concern", TextArea).text.strip():
                     return "Write the concern, with the evidence for it."
@@ -277,11 +302,18 @@ class NewChallengeScreen(Screen[Any]):
         self.action_next() if event.button.id == "next" else self.action_back()
 
     def on_selection_list_selection_highlighted(self, event: SelectionList.SelectionHighlighted) -> None:
-        trigger = TRIGGERS[str(event.selection.value)]
-        local = self.procedure().procedure.triggers.get(trigger.id)
-        lines = [trigger.title, trigger.plain, ""] + [f"- {g}" for g in trigger.guidance]
-        if local and (local.wording or local.examples):
-            lines += ["", "This procedure's wording:"] + [f'  "{w}"' for w in local.wording + local.examples]
+        choice = str(event.selection.value)
+        p = self.procedure().procedure
+        own = next((d for d in p.disagreements if d.id == choice), None)
+        lines: list[str] = []
+        if own is not None:
+            lines += [own.title] + [f'  "{w}"' for w in own.wording + own.examples]
+            lines += ["", "Counted as: " + ", ".join(t.title for t in self.built_in(choice)), ""]
+        for trigger in self.built_in(choice):
+            lines += [trigger.title, trigger.plain, ""] + [f"- {g}" for g in trigger.guidance]
+            local = p.triggers.get(trigger.id)
+            if local and (local.wording or local.examples):
+                lines += ["", "This procedure's wording:"] + [f'  "{w}"' for w in local.wording + local.examples]
         self.query_one("#trigger-explain", Static).update("\n".join(lines))
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
@@ -299,12 +331,17 @@ class NewChallengeScreen(Screen[Any]):
         procedure = self.procedure().procedure
         guidance = []
         widgets = []
-        for tid in self.triggers():
-            t = TRIGGERS[tid]
-            guidance += [f"{t.title}:"] + [f"  - {g}" for g in t.guidance]
-            local = procedure.triggers.get(tid)
-            for i, question in enumerate(list(t.checks) + (list(local.checks) if local else [])):
-                widgets.append(Checkbox(question, id=f"check-{tid}-{i}", classes="check"))
+        own = {d.id: d for d in procedure.disagreements}
+        asked: set[str] = set()
+        for choice in self.triggers():
+            questions: list[str] = list(own[choice].checks) if choice in own else []
+            for t in self.built_in(choice):
+                guidance += [f"{t.title}:"] + [f"  - {g}" for g in t.guidance]
+                local = procedure.triggers.get(t.id)
+                questions += list(t.checks) + (list(local.checks) if local else [])
+            for i, question in enumerate(q for q in questions if q not in asked):
+                asked.add(question)
+                widgets.append(Checkbox(question, id=f"check-{choice}-{i}", classes="check"))
         self.query_one("#checks-guidance", Static).update(
             "\n".join(guidance) + "\n\nTick each check you have done. Your answers are recorded."
         )
@@ -341,7 +378,7 @@ class NewChallengeScreen(Screen[Any]):
             f"Case: {self.val('#w-case-ref')}",
             f"Agency: {self.val('#w-agency')}",
             f"Decision: {self.val('#w-decision')}",
-            "Triggers: " + ", ".join(TRIGGERS[t].title for t in self.triggers()),
+            "Triggers: " + ", ".join(self.title_of(t) for t in self.triggers()),
             f"Immediate risk: {'YES' if risk else 'no'}",
             "",
         ]
