@@ -166,6 +166,8 @@ class ChallengeState:
     fold_format: int = 0
     #: the procedure's own disagreements chosen at opening (format 2; ``triggers`` holds what they count as)
     disagreements: tuple[str, ...] = ()
+    #: opened at the referral, before any decision; ``decision`` is "" until one is recorded
+    referral: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -183,7 +185,7 @@ def _opened(e: StoredEntry, data: entry_kinds.Opened, at: str, rec: str) -> Chal
         case_ref_sd=sealed.digest if isinstance(sealed, entry_kinds.Sealed) else None,
         agency=data.agency,
         team=data.team,
-        decision=data.decision,
+        decision=data.decision or "",
         decision_at=data.decision_at,
         triggers=data.triggers,
         immediate_risk=data.immediate_risk,
@@ -209,6 +211,7 @@ def _opened(e: StoredEntry, data: entry_kinds.Opened, at: str, rec: str) -> Chal
         cseq=0,
         fold_format=FOLD_FORMAT,
         disagreements=data.disagreements,
+        referral=bool(data.referral),
     )
 
 
@@ -290,10 +293,14 @@ class _Folding:
         self.backwards, self.entries, self.cseq = state.backwards, state.entries, state.cseq
         self.amendments, self.exports = state.amendments, state.exports
         self.last_recorded, self.last_at = state.last_recorded, state.last_at
+        self.decision, self.decision_at, self.triggers = state.decision, state.decision_at, state.triggers
 
     def frozen(self) -> ChallengeState:
         return replace(
             self.base,
+            decision=self.decision,
+            decision_at=self.decision_at,
+            triggers=self.triggers,
             stage=self.stage,
             highest_stage=self.highest_stage,
             status=self.status,
@@ -321,7 +328,11 @@ class _Folding:
             raise NotOpened(f"challenge {e.challenge} is opened twice")
         self.count(e, content)
         st = self.stages[-1]
-        if isinstance(data, entry_kinds.Contact):
+        if isinstance(data, entry_kinds.DecisionReceived):  # the referral's outcome, when it comes
+            self.decision, self.decision_at = data.decision, at
+            self.triggers = tuple(dict.fromkeys(self.triggers + data.triggers))
+            st.event("response", at, e.seq)  # (their reply: it meets a deadline waiting for one)
+        elif isinstance(data, entry_kinds.Contact):
             st.event("contact" if data.direction == "made" else "contact-received", at, e.seq)
             medium_event = MEDIUM_EVENTS.get(data.medium)
             if medium_event == "meeting-held" or (medium_event is not None and data.direction == "made"):

@@ -44,7 +44,7 @@ ZERO_HASH = "0" * 64
 PERSONAL_KEYS = frozenset({"case_ref", "subject_name", "name"})
 #: the outcomes and media a person may record (escalate.entry_kinds' models hold the same: a test
 #: keeps them equal; here, so that reading entry bytes (verify, a jsonl export) never loads pydantic)
-OUTCOMES = ("resolved", "partly-resolved", "unresolved", "withdrawn")
+OUTCOMES = ("resolved", "partly-resolved", "unresolved", "withdrawn", "no-disagreement")
 MEDIA = ("phone", "email", "meeting", "letter", "form", "verbal", "video", "in-person")
 
 #: Free-text fields a person may choose to withhold from an export for people (csv, md, html, pdf). They
@@ -66,6 +66,7 @@ FREE_TEXT = (
 
 #: What a person can add with `escalate record` (the others have their own commands).
 RECORDABLE = (
+    "decision-received",
     "contact",
     "response",
     "action-agreed",

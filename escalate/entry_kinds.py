@@ -68,7 +68,8 @@ Flag = Annotated[StrictBool, _BOOL]
 Texts = Annotated[tuple[StrictStr, ...], _LIST]
 Personal = Annotated[Sealed | StrictStr, _TEXT]
 Someone = Annotated[Person, _PERSON]
-Outcome = Annotated[Literal["resolved", "partly-resolved", "unresolved", "withdrawn"], _TEXT]
+#: "no-disagreement": a challenge opened at a referral whose outcome came and was accepted
+Outcome = Annotated[Literal["resolved", "partly-resolved", "unresolved", "withdrawn", "no-disagreement"], _TEXT]
 Medium = Annotated[Literal["phone", "email", "meeting", "letter", "form", "verbal", "video", "in-person"], _TEXT]
 
 
@@ -83,11 +84,14 @@ class Opened(_Frozen):
     setting: Text | None = None
     agency: Text
     team: Text | None = None
-    decision: Text
+    #: absent for a challenge opened at the referral, before any decision (``referral``)
+    decision: Text | None = None
     decision_at: Instant | None = None
     decision_by: Someone | None = None
     decision_ref: Text | None = None
-    triggers: Texts
+    triggers: Texts = ()  # none yet for a referral followed up before any decision
+    #: opened at the referral itself, to follow it up before any decision (format 2 procedures)
+    referral: Flag | None = None
     #: the procedure's own disagreements chosen (format 2), each mapped to ``triggers``
     disagreements: Texts = ()
     checks: Texts = ()
@@ -99,6 +103,16 @@ class Opened(_Frozen):
     route: Text
     start_stage: Number
     protective_by: Instant | None = None
+
+
+class DecisionReceived(_Frozen):
+    """The decision on a referral followed up from the start (a challenge opened with ``referral``)."""
+
+    decision: Text
+    decision_by: Someone | None = None
+    decision_ref: Text | None = None
+    #: what the disagreement is, where the DSL disagrees with the decision
+    triggers: Texts = ()
 
 
 class Contact(_Frozen):
@@ -205,6 +219,7 @@ class Exported(_Frozen):
 
 EntryData = (
     Opened
+    | DecisionReceived
     | Contact
     | Response
     | ActionAgreed
@@ -226,6 +241,7 @@ EntryData = (
 #: kind (as in an entry's header) -> its model
 MODELS: dict[str, type[EntryData]] = {
     "opened": Opened,
+    "decision-received": DecisionReceived,
     "contact": Contact,
     "response": Response,
     "action-agreed": ActionAgreed,

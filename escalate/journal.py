@@ -130,16 +130,27 @@ def open_challenge(
     route: str = "main",
     protective_by: str | None = None,
     start_stage: int | None = None,
+    referral: bool = False,
 ) -> StoredEntry:
     """Open a challenge; ``start_stage``: one of the stages the procedure lets it start at on its
-    route (challenge.start_choices), else the default."""
+    route (challenge.start_choices), else the default. ``referral``: opened at the referral itself,
+    before any decision, at the procedure's follow-up stage (the decision and triggers may wait)."""
     author = _author(settings)
     loaded = catalogue.get(procedure_id)
     procedure = loaded.procedure
+    if referral:
+        _check_referral(procedure, procedure_id, route, start_stage, decision)
+    elif not decision.strip():
+        raise UsageError(
+            "give the decision you challenge",
+            hint="To follow up a referral before any decision, open it with --referral (where the procedure "
+            "has a step for it).",
+        )
     # the procedure's own disagreements (format 2) count under the built-in triggers they map to
     own = {d.id: d for d in procedure.disagreements}
     offered = ", ".join([*own, *TRIGGER_IDS])
-    if not triggers:
+    triggers = [t.strip() for t in triggers if t.strip()]  # a blank says nothing
+    if not triggers and not referral:
         raise UsageError("choose at least one trigger", hint="Triggers: " + offered)
     for t in triggers:
         if t not in TRIGGER_IDS and t not in own:
@@ -152,7 +163,11 @@ def open_challenge(
         routes = ", ".join(["main"] + [r.id for r in procedure.routes])
         raise UsageError(f"procedure {procedure_id} has no route {route!r}", hint=f"Routes: {routes}") from None
     try:
-        stage, skip = starting_stage(procedure, route, immediate_risk, start_stage)
+        stage, skip = (
+            (procedure.first_stage(referral=True), None)
+            if referral
+            else starting_stage(procedure, route, immediate_risk, start_stage)
+        )
     except KeyError:
         offered = ", ".join(
             f"{s.number} ({procedure.name_of(s, route)})" for s, _ in ch.start_choices(procedure, route, immediate_risk)
@@ -188,12 +203,31 @@ def open_challenge(
         "route": route,
         "start_stage": start,
         "protective_by": _instant(protective_by, settings, "protective timescale"),
+        "referral": True if referral else None,
     }
     data = entry.check_data("opened", data)
     return store.append(None, "opened", occurred(at, settings), author, data)
 
 
 # --- recording ---------------------------------------------------------------------------
+
+
+def _check_referral(
+    procedure: Procedure, procedure_id: str, route: str, start_stage: int | None, decision: str
+) -> None:
+    """A referral can be followed up only where the procedure has a step for it, on its main ladder."""
+    if not procedure.follows_up_referrals():
+        raise UsageError(
+            f"procedure {procedure_id} has no step for following up a referral before any decision",
+            hint="Open the challenge when you have the decision you disagree with.",
+        )
+    if route != "main" or start_stage is not None:
+        raise UsageError("a referral is followed up from the procedure's first step: no route or start stage")
+    if decision.strip():
+        raise UsageError(
+            "a referral is followed up before any decision: leave the decision out",
+            hint="Record it when it comes: `escalate record ID decision-received --decision ...`.",
+        )
 
 
 def _meets_a_follow_up(store: LogStore, state: ChallengeState, kind: str) -> bool:
@@ -225,6 +259,24 @@ def record(
             raise ChallengeError(f"no challenge {challenge!r} in this store")
         if kind == "reopened" and state.is_open:
             raise ChallengeError(f"challenge {challenge} is already open")
+        if kind == "decision-received" and not state.referral:
+            raise ChallengeError(
+                f"challenge {challenge} was opened with the decision it challenges",
+                hint="Record their later replies as responses.",
+            )
+        unknown = [t for t in clean.get("triggers", ()) if t not in TRIGGER_IDS] if kind == "decision-received" else []
+        if unknown:
+            raise UsageError(f"unknown trigger {unknown[0]!r}", hint="Triggers: " + ", ".join(TRIGGER_IDS))
+        if kind == "decision-received" and state.decision:
+            raise ChallengeError(
+                f"the decision on challenge {challenge}'s referral is already recorded",
+                hint="Record a correction with `escalate amend` if it was wrong.",
+            )
+        if kind == "resolved" and clean.get("outcome") == "no-disagreement" and not state.referral:
+            raise ChallengeError(
+                "'no-disagreement' closes a challenge opened at a referral whose outcome you accept",
+                hint="Use resolved, partly-resolved, unresolved or withdrawn.",
+            )
         if kind == "resolved" and not state.is_open:
             raise ChallengeError(
                 f"challenge {challenge} is already {state.status}",
@@ -635,10 +687,23 @@ def describe(item: ChronologyItem) -> str:
         return _text(d, key)
 
     person = _person(d.get("with"))
+    if kind == "opened" and d.get("referral"):
+        return (
+            f"Opened at the referral, before any decision, under {t('procedure_id')} ({t('procedure_version')}): "
+            f"{t('agency')}. Concern: {t('concern')}"
+        )
     if kind == "opened":
         return (
             f"Opened under {t('procedure_id')} ({t('procedure_version')}): {t('agency')}; decision "
             f"challenged: {t('decision')}. Concern: {t('concern')}"
+        )
+    if kind == "decision-received":
+        by = _person(d.get("decision_by"))
+        triggers = ", ".join(map(str, d.get("triggers") or ()))
+        return (
+            f"Decision received on the referral: {t('decision')}"
+            + (f" (by {by})" if by else "")
+            + (f". Disagreed with: {triggers}" if triggers else "")
         )
     if kind == "contact":
         return (

@@ -12,6 +12,7 @@ from typing import Any
 
 from escalate import clock, journal
 from escalate.report import ChallengeReport, Cover
+from escalate.wording import decision_words
 
 _PLAIN = str.maketrans(
     {
@@ -88,7 +89,7 @@ def export_pdf(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterato
         doc.add_page()
         _heading(doc, f"{s.challenge}: {rep.case_ref}", 15)
         _para(doc, f"Procedure: {p.name} ({p.id}, version {p.version})")
-        _para(doc, f"Agency challenged: {s.agency}. Decision challenged: {s.decision}.")
+        _para(doc, f"Agency challenged: {s.agency}. Decision challenged: {decision_words(s)}.")
         _para(
             doc,
             f"Triggers: {', '.join(s.triggers)}. Status: {s.status}" + (f" ({s.outcome})" if s.outcome else "") + ".",

@@ -283,6 +283,11 @@ class Stage(_Model):
         "default: stage_label and number.",
     )
     title: Text
+    before_disagreement: bool = Field(
+        default=False,
+        description="Format 2: a follow-up of a referral before any decision or disagreement (Wales's Step 0): "
+        "where `escalate open --referral` starts. Only the first stages of the main ladder may be.",
+    )
     group: str | None = Field(default=None, description="e.g. 'informal' or 'formal'.")
     raised_by: list[str] = Field(default_factory=list, description="Roles who raise the concern; empty = not stated.")
     received_by: list[str] = Field(default_factory=list, description="Roles who receive it; empty = not stated.")
@@ -511,6 +516,17 @@ class Procedure(_Model):
                     (("limits", i, "to_stage"), f"to_stage {limit.to_stage} is before from_stage {limit.from_stage}")
                 )
         found += self._form_problems()
+        ladder = sorted(self.stages, key=lambda s: s.number)
+        after = [s.number for s in ladder if not s.before_disagreement]
+        for i, stage in enumerate(self.stages):
+            if stage.before_disagreement and after and stage.number > after[0]:
+                message = f"stage {stage.number} is before_disagreement but comes after stage {after[0]}, which is not"
+                found.append((("stages", i, "before_disagreement"), message))
+        for i, route in enumerate(self.routes):
+            for j, stage in enumerate(route.stages):
+                if stage.before_disagreement:
+                    message = "only the main ladder may have a stage before any disagreement"
+                    found.append((("routes", i, "stages", j, "before_disagreement"), message))
         seen_routes: set[str] = set()
         for i, route in enumerate(self.routes):
             if route.id == "main" or route.id in seen_routes:
@@ -567,8 +583,17 @@ class Procedure(_Model):
         later = [s for s in self.ladder(route) if s.number > number]
         return later[0] if later else None
 
-    def first_stage(self, route: str = "main") -> Stage:
-        return self.ladder(route)[0]
+    def first_stage(self, route: str = "main", *, referral: bool = False) -> Stage:
+        """Where a challenge starts on ``route``: at a disagreement, the first stage that is not a
+        follow-up before any disagreement; at a referral (``referral``), the very first."""
+        ladder = self.ladder(route)
+        if referral:
+            return ladder[0]
+        return next((s for s in ladder if not s.before_disagreement), ladder[-1])
+
+    def follows_up_referrals(self) -> bool:
+        """Whether the procedure has a stage for following up a referral before any decision."""
+        return self.ladder()[0].before_disagreement
 
     def name_of(self, stage: "Stage | int", route: str = "main") -> str:
         """A stage as the procedure names it: its own label ('Step 0', 'Pre-stage 1a'), or the

@@ -21,7 +21,7 @@ from escalate.briefing import position
 from escalate.catalogue import Catalogue
 from escalate.challenge import ChallengeState, ChallengeView
 from escalate.journal import LogStore
-from escalate.wording import OWNER_WORDS, describe_timescale, missed_words, stage_guidance
+from escalate.wording import OWNER_WORDS, decision_words, describe_timescale, missed_words, stage_guidance
 
 CSV_COLUMNS = (
     "challenge",
@@ -224,7 +224,7 @@ def markdown_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> It
             "",
             f"- Procedure: {p.name} ({p.id}, version {p.version})",
             f"- Agency challenged: {s.agency}",
-            f"- Decision challenged: {s.decision}",
+            f"- Decision challenged: {decision_words(s)}",
             f"- Triggers: {', '.join(s.triggers)}",
             f"- Stage: {position(v)}",
             f"- Status: {s.status}" + (f" ({s.outcome})" if s.outcome else ""),
@@ -312,7 +312,7 @@ def html_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterat
         yield (
             f'<section class="challenge"><h2>{e(s.challenge)}: {e(rep.case_ref)}</h2>'
             f"<p>Procedure: {e(p.name)} ({e(p.id)}, version {e(p.version)})<br>Agency challenged: "
-            f"{e(s.agency)}<br>Decision challenged: {e(s.decision)}<br>Triggers: "
+            f"{e(s.agency)}<br>Decision challenged: {e(decision_words(s))}<br>Triggers: "
             f"{e(', '.join(s.triggers))}<br>Status: {e(s.status)}"
             f"{(' (' + e(s.outcome) + ')') if s.outcome else ''}<br>Timescales missed: "
             f"{e(missed_words(v.missed_by))}</p>"
@@ -338,7 +338,7 @@ def _draft_value(heading: str, rep: ChallengeReport) -> str:
     if "disagree" in h or "concern" in h or "nature" in h:
         return str(opened.get("concern", ""))
     if "decision" in h:
-        return str(s.decision)
+        return decision_words(s)
     if "action" in h or "taken" in h:
         return "; ".join(
             f"{clock.show(r.occurred_at)[:15]} {journal.describe(r)}"
@@ -366,7 +366,7 @@ def pack_sections(rep: ChallengeReport, tz: str) -> list[tuple[str, list[str]]]:
                 f"Case: {rep.case_ref} ({s.challenge})",
                 f"Raised by: {challenger or '(not recorded)'}",
                 f"Agency challenged: {s.agency}" + (f", {s.team}" if s.team else ""),
-                f"Decision challenged: {s.decision}" + _decision_details(opened, s, tz),
+                f"Decision challenged: {decision_words(s)}" + _decision_details(opened, s, tz),
                 f"Triggers: {', '.join(s.triggers)}",
                 f"Procedure: {p.name} ({p.id}, version {p.version})",
                 f"Immediate risk stated: {'yes' if s.immediate_risk else 'no'}",
@@ -420,7 +420,7 @@ def pack_sections(rep: ChallengeReport, tz: str) -> list[tuple[str, list[str]]]:
             f"Draft notification to {n.to}" + (f" ({n.how})" if n.how else ""),
             f"  Subject: {p.name_of(v.stage)} notification - {rep.case_ref} - {s.agency}",
             f"  We are notifying you, as {p.name} asks at {where}, of a professional disagreement with "
-            f"{s.agency}. Decision challenged: {s.decision}. Concern: {opened.get('concern', '')}. "
+            f"{s.agency}. Decision challenged: {decision_words(s)}. Concern: {opened.get('concern', '')}. "
             f"Outcome sought: {opened.get('outcome_sought') or 'to be agreed'}.",
         ]
     forms = {f.name: f for f in p.forms}

@@ -103,6 +103,12 @@ def describe_start(starts: str, wording: str | None = None) -> str:
     return text + (f' (the source: "{wording}")' if wording else "")
 
 
+def decision_words(state: Any) -> str:
+    """The decision challenged; for a challenge opened at a referral, until its outcome is recorded,
+    that it is awaited."""
+    return state.decision or "(awaiting the outcome of the referral)"
+
+
 def missed_words(missed: Any) -> str:
     """Timescales missed, by side (a :class:`escalate.challenge.MissedBy`), as every face says it."""
     text = f"ours {missed.us}, theirs {missed.them}, shared {missed.both}"

@@ -70,6 +70,7 @@ def cmd_open(args: argparse.Namespace) -> int:
             subject_name=args.subject_name,
             protective_by=args.protective_by,
             start_stage=args.start_stage,
+            referral=args.referral,
         )
         view = journal.view(store, catalogue, stored.challenge)
     plain(stored.challenge)
@@ -93,6 +94,8 @@ FIELD_OPTIONS = {
     "reason": "reason",
     "to": "to",
     "form": "form",
+    "decision_ref": "decision_ref",
+    "trigger": "triggers",
 }
 
 
@@ -123,6 +126,11 @@ def cmd_record(args: argparse.Namespace) -> int:
             given.append("--agreed-by")
         else:
             data["agreed_by"] = _person(args.agreed_by)
+    if args.decision_by:
+        if "decision_by" not in spec:
+            given.append("--decision-by")
+        else:
+            data["decision_by"] = _person(args.decision_by)
     if given:
         raise UsageError(
             f"{args.kind} does not take {', '.join(given)}", hint=f"{args.kind} fields: " + ", ".join(spec)

@@ -21,11 +21,11 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--procedure", required=True, metavar="ID", help="procedure id (`escalate procedures list`)")
     p.add_argument(
         "--trigger",
-        required=True,
         action="append",
+        default=[],
         metavar="ID",
         help="unrecognised-harm, disputed-referral, threshold-misapplied, no-information-sharing, "
-        "non-cooperation (repeatable)",
+        "non-cooperation, or one of the procedure's own disagreements (repeatable; required unless --referral)",
     )
     p.add_argument("--case-ref", required=True, metavar="REF", help="case reference (a pseudonymous one is preferred)")
     p.add_argument(
@@ -35,7 +35,15 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
         help="the child's (or adult's) name, optional: kept as a personal field, withheld by --redact",
     )
     p.add_argument("--agency", required=True, metavar="TEXT", help="agency and team challenged")
-    p.add_argument("--decision", required=True, metavar="TEXT", help="the decision being challenged")
+    p.add_argument(
+        "--decision", default="", metavar="TEXT", help="the decision being challenged (required unless --referral)"
+    )
+    p.add_argument(
+        "--referral",
+        action="store_true",
+        help="follow up a referral before any decision, from the procedure's step for it; record the decision "
+        "later with `record ID decision-received`",
+    )
     p.add_argument("--decision-at", metavar="ISO-8601", help="when that decision was received")
     p.add_argument("--decision-by", metavar='"Name, Role, Agency"', help="who made the decision")
     p.add_argument("--decision-ref", default="", metavar="TEXT", help="the other agency's reference for it")
@@ -67,7 +75,15 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--medium", default=None, help="contact or notification: phone, email, meeting, letter, form, verbal"
     )
-    p.add_argument("--decision", metavar="TEXT", help="response: their decision")
+    p.add_argument("--decision", metavar="TEXT", help="response or decision-received: their decision")
+    p.add_argument("--decision-by", metavar='"Name, Role, Agency"', help="decision-received: who made it")
+    p.add_argument("--decision-ref", metavar="TEXT", help="decision-received: their reference for it")
+    p.add_argument(
+        "--trigger",
+        action="append",
+        metavar="ID",
+        help="decision-received: what you disagree with, if you do (repeatable)",
+    )
     p.add_argument("--rationale", metavar="TEXT", help="response: their reasons")
     p.add_argument("--action", metavar="TEXT", help="action-agreed: the action")
     p.add_argument("--owner", metavar="TEXT", help="action-agreed: who does it")

@@ -338,9 +338,15 @@ def test_a_required_list_of_blanks_is_missing():
         for key, (kind_of, required) in entry_kinds.KINDS["opened"].items()
         if required
     }
-    assert entry.check_data("opened", data)["triggers"] == ["disputed-referral"]
-    with pytest.raises(UsageError, match="opened entry needs triggers"):
-        entry.check_data("opened", {**data, "triggers": ["  ", "\t"]})
+    assert entry.check_data("opened", {**data, "triggers": ["disputed-referral"]})["triggers"] == ["disputed-referral"]
+    assert "triggers" not in entry.check_data("opened", {**data, "triggers": ["  ", "\t"]})  # (optional: a referral)
+    with pytest.raises(UsageError, match="decision-received entry needs decision"):
+        entry.check_data("decision-received", {"decision": "  "})
+
+
+def test_blank_triggers_are_no_triggers(configured):
+    code, _, err = configured(*[a if a != "disputed-referral" else "  " for a in OPEN])
+    assert code == 2 and "choose at least one trigger" in err
 
 
 def test_an_extended_deadline_says_so_where_it_is_shown(configured, isolated_home):

@@ -55,7 +55,7 @@ def rows(store, cid, now):
 
 
 def test_wales_a_written_report_not_acknowledged_in_7_working_days_is_chased(store, monkeypatch):
-    cid = opened(store, "wales-children", "2025-12-19T09:30", monkeypatch)
+    cid = opened(store, "wales-children", "2025-12-19T09:30", monkeypatch, referral=True, decision="", triggers=[])
     contact(store, cid, "phone", "2025-12-19T10:00")  # the report by telephone, Fri 19 Dec 2025
     before = rows(store, cid, "2025-12-19T12:00")
     assert local(before["confirm-in-writing"].due) == dt.datetime(2025, 12, 20, 10, 0)  # 24 hours
@@ -202,3 +202,68 @@ def test_a_procedures_own_disagreement_is_recorded_and_counted_under_its_trigger
     assert code == 2 and "criteria-for-referrals" in err and "unrecognised-harm" in err
     code, out, _ = run_cli("procedures", "show", "west-yorkshire-children")
     assert "Disagreement service-provision: Service provision" in out
+
+
+@pytest.fixture
+def cli(run_cli, isolated_home):
+    assert run_cli("config", "set", "name", "Alex Example")[0] == 0
+    assert run_cli("config", "set", "role", "DSL")[0] == 0
+    return run_cli
+
+
+REFERRAL = ["open", "--procedure", "wales-children", "--referral", "--case-ref", "Child W", "--agency", "Fictional"]
+REFERRAL += ["--concern", "Bruising reported by phone", "--at", "2025-12-19T09:30"]
+
+
+def test_a_referral_is_followed_up_then_its_outcome_accepted_and_counted_apart(cli, isolated_home):
+    import json
+
+    code, out, err = cli(*REFERRAL)
+    assert code == 0, err
+    cid = out.strip()
+    code, out, _ = cli("show", cid)
+    text = " ".join(out.split())
+    assert "Step 0 (1 of 4): Follow-up of the report" in text
+    assert cli("record", cid, "contact", "--medium", "phone", "--summary", "report", "--at", "2025-12-19T10:00")[0] == 0
+    assert (
+        cli("record", cid, "contact", "--medium", "email", "--summary", "written", "--at", "2025-12-19T15:00")[0] == 0
+    )
+    code, out, err = cli(
+        "record", cid, "decision-received", "--decision", "Strategy discussion held", "--at", "2025-12-22T11:00"
+    )
+    assert code == 0, err
+    code, out, _ = cli("show", cid, "--json")
+    data = json.loads(out)
+    assert data["chronology"][-1]["kind"] == "decision-received"
+    code, _, err = cli("record", cid, "decision-received", "--decision", "again")
+    assert code != 0 and "already recorded" in err
+    code, _, err = cli("resolve", cid, "--outcome", "no-disagreement", "--rationale", "Outcome accepted")
+    assert code == 0, err
+    code, out, _ = cli("audit", "--store", "--json")
+    figures = json.loads(out)
+    assert figures["outcomes"] == {"no-disagreement": 1} and figures["by_trigger"] == {}
+
+
+def test_referral_refusals_name_the_reason_and_record_nothing(cli, isolated_home):
+    code, out, err = cli(*REFERRAL)
+    cid = out.strip()
+    # the outcome 'no disagreement' belongs to referrals; a referral needs a step for it, and no decision yet
+    opening = ["open", "--procedure", "london-children", "--trigger", "disputed-referral", "--case-ref", "Child Q"]
+    opening += ["--agency", "Fictional CSC", "--decision", "NFA", "--concern", "c"]
+    assert cli(*opening)[0] == 0
+    code, _, err = cli("resolve", "2", "--outcome", "no-disagreement", "--rationale", "x")
+    assert code != 0 and "opened at a referral" in err
+    code, _, err = cli("record", "2", "decision-received", "--decision", "NFA")
+    assert code != 0 and "opened with the decision it challenges" in err
+    code, _, err = cli(
+        "open", "--procedure", "london-children", "--referral", "--case-ref", "x", "--agency", "y", "--concern", "c"
+    )
+    assert code == 2 and "no step for following up a referral" in err
+    code, _, err = cli(*REFERRAL, "--decision", "NFA")
+    assert code == 2 and "leave the decision out" in err
+    code, _, err = cli(*opening[:-4], "--concern", "c")  # no decision, no --referral
+    assert code == 2 and "give the decision you challenge" in err
+    code, _, err = cli("record", cid, "decision-received", "--decision", "NFA", "--trigger", "bad-vibes")
+    assert code == 2 and "unknown trigger 'bad-vibes'" in err
+    with store_at(isolated_home / "escalate.sqlite3") as s:
+        assert [e.kind for e in s.entries(cid)] == ["opened"] and s.state(cid).decision == ""
