@@ -354,3 +354,70 @@ async def test_the_wizard_offers_the_procedures_own_disagreements_and_adults_wor
         await pilot.pause()
         prompts = " ".join(str(choices.get_option_at_index(i).prompt) for i in range(choices.option_count))
         assert "child" not in prompts.lower() and "adult" in prompts
+
+
+async def test_the_app_follows_a_referral_up_and_records_its_decision(isolated_home):
+    from textual.widgets import Checkbox, Select
+
+    from escalate.tui.app import EscalateApp
+    from escalate.tui.screens.challenge import ChallengeScreen
+
+    settings_mod.save(SETTINGS)
+    app = EscalateApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.press("n")
+        await pilot.pause()
+        referral = app.screen.query_one("#w-referral", Checkbox)
+        app.screen.query_one("#w-procedure", Select).value = "london-children"
+        await pilot.pause()
+        assert not referral.display  # London has no step for following up a referral
+        app.screen.query_one("#w-procedure", Select).value = "wales-children"
+        await pilot.pause()
+        assert referral.display
+        referral.value = True
+        app.screen.query_one("#w-case-ref").focus()
+        await pilot.press(*"Child W (fictional)", "ctrl+n")
+        await pilot.pause()
+        await pilot.press(*"Social services", "ctrl+n")  # no decision yet
+        await pilot.pause()
+        assert step_is(app, "triggers")
+        await pilot.press("ctrl+n", "ctrl+n")  # no trigger needed; no checks
+        await pilot.pause()
+        await pilot.press("space", "ctrl+n")  # immediate risk: no
+        await pilot.pause()
+        await pilot.press(*"Bruising reported by phone", "ctrl+n")
+        await pilot.pause()
+        review = " ".join(str(app.screen.query_one("#review-text").render()).split())
+        assert "You start at Step 0: Follow-up of the report (before any disagreement)" in review
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        for _ in range(50):
+            if isinstance(app.screen, ChallengeScreen) and app.screen.view is not None:
+                break
+            await pilot.pause()
+        else:
+            app.screen.query_one("DataTable").focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+        await pilot.press("r")
+        await pilot.pause()
+        assert "Record the decision on the referral" in " ".join(str(w.render()) for w in app.screen.query("Label"))
+        app.screen.query_one("#f-decision").value = "Strategy discussion held"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+    with store_at(isolated_home / "escalate.sqlite3") as s:
+        state = s.state("C-0001")
+        kinds = [e.kind for e in s.entries("C-0001")]
+    assert state.referral and state.decision == "Strategy discussion held" and state.stage == 0
+    assert kinds == ["opened", "decision-received"]
+
+
+def step_is(app, name):
+    from escalate.tui.screens.wizard import STEPS
+
+    return STEPS[app.screen.step] == name

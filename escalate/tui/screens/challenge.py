@@ -172,6 +172,24 @@ class ChallengeScreen(Screen[None]):
         )
 
     def action_response(self) -> None:
+        state = self.view.state if self.view is not None else None
+        if state is not None and state.referral and not state.decision:  # the referral's outcome, when it comes
+            self.form(
+                "Record the decision on the referral",
+                [
+                    Field("decision", "Their decision", required=True),
+                    Field("decision_by", "Who made it (Name, Role, Agency)"),
+                    Field("decision_ref", "Their reference for it"),
+                ],
+                "decision-received",
+                lambda v: {
+                    "decision": v["decision"],
+                    "decision_by": _person(v["decision_by"]),
+                    "decision_ref": v["decision_ref"],
+                },
+                intro="Then step up (u) if you disagree with it, or resolve (s) as no-disagreement if you accept it.",
+            )
+            return
         self.form(
             "Record their response",
             [
@@ -381,6 +399,7 @@ class ChallengeScreen(Screen[None]):
 
     def action_resolve(self) -> None:
         procedure = self.view.procedure if self.view is not None else None
+        referral = self.view is not None and self.view.state.referral
         intro = []
         if procedure is not None and procedure.outcomes:
             intro.append("The procedure names these outcomes: " + "; ".join(procedure.outcomes) + ".")
@@ -394,7 +413,14 @@ class ChallengeScreen(Screen[None]):
         self.form(
             "Resolve",
             [
-                Field("outcome", "Outcome", kind="select", options=[(o, o) for o in OUTCOMES], required=True),
+                Field(
+                    "outcome",
+                    "Outcome",
+                    kind="select",
+                    # "no-disagreement" closes a referral whose outcome is accepted: offered for those only
+                    options=[(o, o) for o in OUTCOMES if o != "no-disagreement" or referral],
+                    required=True,
+                ),
                 Field("rationale", "Rationale", kind="textarea", required=True),
                 Field("impact", "Impact on the child"),
                 Field("lessons", "Lessons"),

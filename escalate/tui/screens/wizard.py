@@ -82,6 +82,8 @@ class NewChallengeScreen(Screen[Any]):
                     select.display = not single
                     yield select
                     yield Static("", id="not-covered", markup=False, classes="field-help")
+                    # offered where the procedure has a step for following up a referral (Wales's Step 0)
+                    yield Checkbox("Following up a referral: no decision yet", id="w-referral")
                     # a parallel route (a conference dispute, say): asked only of a procedure that has one
                     yield Label("Route *", id="route-label")
                     yield Select([("Main ladder", "main")], value="main", allow_blank=False, id="w-route")
@@ -175,6 +177,10 @@ class NewChallengeScreen(Screen[Any]):
             choices.add_options([(Text(f"{t.title}: {t.plain}"), t.id) for t in worded_triggers])
         choices.highlighted = 0  # the first explained before a key is pressed
         self.query_one("#risk-label", Label).update(f"Is {self.subject()} at risk of immediate harm? *")
+        referral = self.query_one("#w-referral", Checkbox)
+        referral.display = p.follows_up_referrals()
+        if not referral.display:
+            referral.value = False
         routes = self.query_one("#w-route", Select)
         routes.set_options([("Main ladder", "main")] + [(Text(f"{r.name} (when {r.when})"), r.id) for r in p.routes])
         routes.display = self.query_one("#route-label").display = bool(p.routes)
@@ -233,6 +239,10 @@ class NewChallengeScreen(Screen[Any]):
         own = next((d for d in p.disagreements if d.id == choice), None)
         return own.title if own is not None else worded(TRIGGERS[choice], p.applies_to).title
 
+    def referral(self) -> bool:
+        """Following up a referral before any decision: the decision and triggers may wait."""
+        return bool(self.query_one("#w-referral", Checkbox).value)
+
     def immediate_risk(self) -> bool | None:
         pressed = self.query_one("#w-risk", RadioSet).pressed_button
         return None if pressed is None else pressed.id == "risk-yes"
@@ -251,11 +261,13 @@ class NewChallengeScreen(Screen[Any]):
             if name == "decision":
                 if not self.val("#w-agency"):
                     return "Name the agency and team you are challenging."
-                if not self.val("#w-decision"):
+                if not self.val("#w-decision") and not self.referral():
                     return "Say what decision you are challenging."
+                if self.val("#w-decision") and self.referral():
+                    return "Following up a referral: leave the decision out and record it when it comes."
                 if self.val("#w-decision-at"):
                     clock.parse_time(self.val("#w-decision-at"), tz, what="decision time")
-            if name == "triggers" and not self.triggers():
+            if name == "triggers" and not self.triggers() and not self.referral():
                 return "Choose at least one trigger (space ticks the highlighted one)."
             if name == "risk" and self.immediate_risk() is None:
                 return f"Answer yes or no: is {self.subject()} at risk of immediate harm?"
@@ -357,7 +369,8 @@ class NewChallengeScreen(Screen[Any]):
         p = lp.procedure
         risk = bool(self.immediate_risk())
         route = self.route()
-        choices = start_choices(p, route, risk)
+        referral = self.referral()
+        choices = [(p.first_stage(referral=True), None)] if referral else start_choices(p, route, risk)
         select = self.query_one("#w-start", Select)
         options = [(Text(f"{p.name_of(s, route)}: {s.title}"), str(s.number)) for s, _ in choices]
         if [value for _, value in options] != [value for _, value in getattr(self, "_start_options", [])]:
@@ -365,7 +378,8 @@ class NewChallengeScreen(Screen[Any]):
             select.set_options(options)
             select.value = options[0][1]
         select.display = self.query_one("#start-label").display = len(choices) > 1
-        start, _ = starting_stage(p, route, risk, self.start_stage())  # as the log will decide it
+        # as the log will decide it
+        start = choices[0][0] if referral else starting_stage(p, route, risk, self.start_stage())[0]
         tz = dsl_app(self.app).settings.timezone
         at = clock.parse_time(self.val("#w-at"), tz) if self.val("#w-at") else dsl_app(self.app).now()
         decided = self.val("#w-decision-at")
@@ -427,7 +441,8 @@ class NewChallengeScreen(Screen[Any]):
                 checks=self.checks(),
                 at=self.val("#w-at") or None,
                 route=self.route(),
-                start_stage=self.start_stage(),
+                start_stage=None if self.referral() else self.start_stage(),
+                referral=self.referral(),
             )
         except EscalateError as exc:
             # Keep every page as typed; say why it was not saved.
