@@ -212,6 +212,8 @@ def _schema_problem(name: str, err: Mapping[str, Any], lines: dict[tuple[Any, ..
         if len(shown) > 60:
             shown = shown[:57] + "..."
         message = f"{message} (got {shown})"
+    if loc == ("format",) and kind == "literal_error":  # a newer file, or a mistyped number
+        message = f"format {err.get('input')!r} is not one this escalate reads (1 or 2): a newer escalate may read it"
     line = _find_line(loc, lines)
     return Problem(name, message, key=dotted(loc) or None, line=line)
 

@@ -152,6 +152,8 @@ def cmd_show(args: argparse.Namespace) -> int:
                 f"{p.name_of(stage, route_id)}: {stage.title}" + (f" [{stage.group}]" if stage.group else ""),
                 style="bold",
             )
+            if stage.before_disagreement:
+                line("before any disagreement: following up a referral (`escalate open --referral` starts here)", 2)
             line(f"raised by: {'; '.join(stage.raised_by) or 'not stated'}", 2)
             line(f"received by: {'; '.join(stage.received_by) or 'not stated'}", 2)
             line(f"how: {', '.join(stage.medium) or 'not stated'}", 2)
