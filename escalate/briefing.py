@@ -170,7 +170,7 @@ def _how_opened(view: ChallengeView) -> Section:
 
 def _this_stage_deadlines(view: ChallengeView, tz: str) -> Section:
     lines = [deadline_line(r, tz) for r in view.deadlines] or ["none stated"]
-    lines += [notification_line(n.notification, n.sent) for n in view.notifications]
+    lines += [notification_line(n.notification, n.sent, n.not_needed) for n in view.notifications]
     lines += [
         f"[OVERDUE ACTION] {a.action} (due {clock.show(clock.from_iso(a.due), tz)})" for a in view.overdue_actions
     ]

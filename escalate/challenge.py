@@ -101,6 +101,7 @@ class StageVisit:
     pause_total: Mapping[str, int]  # deadline id -> seconds paused, ended
     agreed: Mapping[str, str]  # deadline id -> the agreed date
     notified: tuple[str, ...]
+    not_needed: tuple[str, ...] = ()  # recipients of conditional notifications answered "does not apply"
 
     @classmethod
     def entered(cls, stage: int, route: str, at: str, seq: int) -> StageVisit:
@@ -237,6 +238,7 @@ class _Visit:
         "entered_at",
         "entered_seq",
         "events",
+        "not_needed",
         "extended",
         "left_at",
         "notified",
@@ -253,6 +255,7 @@ class _Visit:
         self.extended, self.paused = dict(v.extended), dict(v.paused)
         self.pause_total, self.agreed = dict(v.pause_total), dict(v.agreed)
         self.notified = list(v.notified)
+        self.not_needed = list(v.not_needed)
 
     def event(self, kind: str, at: str, seq: int) -> None:
         self.events.setdefault(kind, []).append((at, seq))
@@ -276,6 +279,7 @@ class _Visit:
             self.pause_total,
             self.agreed,
             tuple(self.notified),
+            tuple(self.not_needed),
         )
 
 
@@ -345,6 +349,8 @@ class _Folding:
         elif isinstance(data, entry_kinds.NotificationSent):
             st.event(e.kind, at, e.seq)
             st.notified.append(data.to)
+        elif isinstance(data, entry_kinds.NotificationNotNeeded):
+            st.not_needed.append(data.to)
         elif isinstance(data, entry_kinds.DeadlineExtended):
             st.extended[data.deadline] = data.new_due
         elif isinstance(data, entry_kinds.DeadlinePaused):
@@ -586,10 +592,12 @@ class MissedBy:
 
 @dataclass(frozen=True)
 class NotificationDue:
-    """A notification the current stage asks for, and whether one recorded at this stage names its recipient."""
+    """A notification the current stage asks for, and whether one recorded at this stage names its
+    recipient, or (a conditional one) its condition was answered as not applying."""
 
     notification: Notification
     sent: bool
+    not_needed: bool = False
 
 
 @dataclass(frozen=True)
@@ -737,11 +745,44 @@ def plan_stage(state: ChallengeState, st: StageVisit, stage: Stage, procedure: P
 
     for d in stage.deadlines:
         compute(d)
+    timed = []  # notifications with a timescale of their own, kept as deadlines of ours
+    for i, n in enumerate(stage.notify):
+        if n.timescale is None:
+            continue
+        d = _notification_deadline(n, i)
+        row = compute(d)
+        if _names(n.to, st.not_needed) and row.met_at is None:
+            row = rows[d.id] = row.but(status="not needed")
+        timed.append(row)
     return (
         [rows[d.id] for d in stage.deadlines]
+        + timed
         + _skip_rule_rows(state, st, procedure)
         + _limit_rows(state, st, procedure)
     )
+
+
+#: id(notification) -> (the notification, its timescale as a deadline)
+_NOTIFY_DEADLINES: dict[int, tuple[Notification, Deadline]] = {}
+
+
+def _notification_deadline(n: Notification, index: int) -> Deadline:
+    """A notification with its own timescale ("within 48 hours of the meeting"), as a deadline of ours
+    met by a notification recorded after its start (id notify-N, N its place in the stage)."""
+    known = _NOTIFY_DEADLINES.get(id(n))
+    if known is None or known[0] is not n:
+        deadline = Deadline.model_construct(
+            id=f"notify-{index + 1}",
+            what=f"Notify {n.to}" + (f" ({n.how})" if n.how else ""),
+            owner="us",
+            starts=n.starts,
+            starts_wording=n.starts_wording,
+            timescale=n.timescale,
+            also_read_as=None,
+            met_by=["notification-sent"],
+        )
+        known = _NOTIFY_DEADLINES[id(n)] = (n, deadline)
+    return known[1]
 
 
 #: id(skip rule) -> (the rule, its timescale as a deadline): built once, as the procedure's are
@@ -1052,6 +1093,12 @@ def _next_deadline(rows: Iterable[DeadlineRow], is_open: bool) -> DeadlineRow | 
     return min(live, key=lambda r: r.due or clock.now()) if live else None
 
 
+def _names(recipient: str, recorded: Iterable[str]) -> bool:
+    """Whether one of the ``recorded`` recipients names ``recipient`` (or is named by it)."""
+    wanted = recipient.lower()
+    return any(wanted in text.lower() or text.lower() in wanted for text in recorded)
+
+
 def _position(procedure: Procedure, state_stage: int, route: str) -> tuple[int, int]:
     """(1-based index of the stage on its ladder, the ladder's length)."""
     ladder = procedure.ladder(route)
@@ -1076,10 +1123,9 @@ def derive(state: ChallengeState, procedure: Procedure, now: dt.datetime, *, his
     missed = tuple(r for h in history_rows for r in h.deadlines if r.status in ("missed", "met late", "overdue"))
     deadlines = history_rows[-1].deadlines
     overdue_actions = tuple(a for a in state.actions if state.is_open and _when(a.due) < now)
-    sent_to = [text.lower() for text in current.notified]
     # a notification is sent when one recorded at this stage names its recipient (or is named by it)
     notifications = tuple(
-        NotificationDue(n, any(n.to.lower() in text or text in n.to.lower() for text in sent_to)) for n in stage.notify
+        NotificationDue(n, _names(n.to, current.notified), _names(n.to, current.not_needed)) for n in stage.notify
     )
     index, count = _position(procedure, state.stage, route)
     return ChallengeView(

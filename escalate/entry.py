@@ -75,6 +75,7 @@ RECORDABLE = (
     "deadline-resumed",
     "timescale-agreed",
     "notification-sent",
+    "notification-not-needed",
     "advice-sought",
     "no-further-escalation",
     "note",

@@ -115,6 +115,13 @@ class DecisionReceived(_Frozen):
     triggers: Texts = ()
 
 
+class NotificationNotNeeded(_Frozen):
+    """A conditional notification answered: its condition does not apply to this challenge."""
+
+    to: Text
+    reason: Text
+
+
 class Contact(_Frozen):
     direction: Annotated[Literal["made", "received"], _TEXT]
     medium: Medium
@@ -228,6 +235,7 @@ EntryData = (
     | DeadlineResumed
     | TimescaleAgreed
     | NotificationSent
+    | NotificationNotNeeded
     | AdviceSought
     | SteppedUp
     | NoFurtherEscalation
@@ -250,6 +258,7 @@ MODELS: dict[str, type[EntryData]] = {
     "deadline-resumed": DeadlineResumed,
     "timescale-agreed": TimescaleAgreed,
     "notification-sent": NotificationSent,
+    "notification-not-needed": NotificationNotNeeded,
     "advice-sought": AdviceSought,
     "stepped-up": SteppedUp,
     "no-further-escalation": NoFurtherEscalation,

@@ -260,6 +260,23 @@ class Notification(_Model):
     how: str | None = Field(default=None, description="e.g. 'email marked Formal escalation'.")
     form: str | None = Field(default=None, description="Name of a form to send, if any.")
     required: bool = True
+    condition: str | None = Field(
+        default=None,
+        description="Format 2: when it applies, asked as a question and recorded as answered ('only where the "
+        "dispute concerns an individual adult at risk').",
+    )
+    timescale: Timescale | None = Field(
+        default=None, description="Format 2: how soon it must be sent ('within 48 hours of the meeting')."
+    )
+    starts: str = Field(default="stage-entered", description="Format 2: when its timescale starts (a clock start).")
+    starts_wording: str | None = None
+
+    @field_validator("starts")
+    @classmethod
+    def _check_start(cls, value: str) -> str:
+        if value in CLOCK_STARTS:
+            return value
+        raise ValueError(f"expected one of {', '.join(CLOCK_STARTS)}, got {value!r}")
 
 
 class Form(_Model):
@@ -343,7 +360,12 @@ class SkipRule(_Model):
 
 class Exclusion(_Model):
     matter: Text = Field(description="What this procedure does not cover, e.g. 'Allegations against staff'.")
-    go_to: Text = Field(description="Where to go instead, e.g. 'The LADO'.")
+    go_to: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4000,
+        description="Where to go instead, e.g. 'The LADO'; format 2: may be left out where the source does not say.",
+    )
 
 
 class TriggerLocal(_Model):

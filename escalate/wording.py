@@ -138,7 +138,10 @@ def contact_line(contact: Any, today: Any) -> str:
 def not_covered(procedure: Any) -> list[str]:
     """What the procedure says it does not cover, each with where to go instead (an allegation
     against a member of staff goes to the LADO, not up this ladder)."""
-    return [f"{ex.matter}: go to {ex.go_to}" for ex in procedure.exclusions]
+    return [
+        f"{ex.matter}: go to {ex.go_to}" if ex.go_to else f"{ex.matter}: where to go instead is not stated"
+        for ex in procedure.exclusions
+    ]
 
 
 def stage_guidance(stage: Any, procedure: Any) -> list[str]:
@@ -157,11 +160,22 @@ def stage_guidance(stage: Any, procedure: Any) -> list[str]:
     return lines
 
 
-def notification_line(notification: Any, sent: bool) -> str:
-    """A stage's notification as a DSL reads it: sent, still required, or optional; how, and the form."""
-    mark = "SENT" if sent else ("REQUIRED" if notification.required else "OPTIONAL")
+def notification_line(notification: Any, sent: bool, not_needed: bool = False) -> str:
+    """A stage's notification as a DSL reads it: sent, not needed (its condition answered as not
+    applying), to be asked about (a condition not yet answered), still required, or optional; how,
+    the form, and how soon."""
+    condition = getattr(notification, "condition", None)
+    if sent or not_needed:
+        mark = "SENT" if sent else "NOT NEEDED"
+    elif condition:
+        mark = "ASK"
+    else:
+        mark = "REQUIRED" if notification.required else "OPTIONAL"
+    asked = f"does this apply: {condition}? If so, " if mark == "ASK" else ""
+    timescale = getattr(notification, "timescale", None)
     return (
-        f"[{mark}] notify {notification.to}"
+        f"[{mark}] {asked}notify {notification.to}"
         + (f" ({notification.how})" if notification.how else "")
         + (f" · form: {notification.form}" if notification.form else "")
+        + (f" · {describe_timescale(timescale)}" if timescale is not None and mark != "SENT" else "")
     )

@@ -176,6 +176,10 @@ def cmd_show(args: argparse.Namespace) -> int:
                     + (f" · form: {n.form}" if n.form else ""),
                     2,
                 )
+                if n.condition:
+                    line(f"only if: {n.condition} (asked, and recorded as answered)", 4)
+                if n.timescale is not None:
+                    line(f"how soon: {describe_timescale(n.timescale)} {describe_start(n.starts, n.starts_wording)}", 4)
             for text in stage_guidance(stage, p):
                 line(text[0].lower() + text[1:], 2)
     for limit in p.limits:

@@ -9,12 +9,12 @@ from helpers import DATA, ROOT
 
 from escalate.procedure_file import load
 
-FORMAT_1 = ["london-children.toml", "bcp-dorset-adults.toml", "pan-lancashire-cumbria-adults.toml"]
+#: the four procedures bundled in format 1, as they were before format 2 (kept as they were written)
+FORMAT_1 = sorted((DATA / "format1").glob("*.toml"))
 
 
-@pytest.mark.parametrize("name", FORMAT_1 + ["tests:minimal.toml"])
-def test_a_format_1_file_upgrades_keeping_its_comments_and_meaning(run_cli, tmp_path, name):
-    source = DATA / name.split(":")[1] if name.startswith("tests:") else ROOT / "procedures" / name
+@pytest.mark.parametrize("source", [*FORMAT_1, DATA / "minimal.toml"], ids=lambda p: p.name)
+def test_a_format_1_file_upgrades_keeping_its_comments_and_meaning(run_cli, tmp_path, source):
     path = tmp_path / source.name
     shutil.copy(source, path)
     before_text = path.read_text(encoding="utf-8")

@@ -267,3 +267,60 @@ def test_referral_refusals_name_the_reason_and_record_nothing(cli, isolated_home
     assert code == 2 and "unknown trigger 'bad-vibes'" in err
     with store_at(isolated_home / "escalate.sqlite3") as s:
         assert [e.kind for e in s.entries(cid)] == ["opened"] and s.state(cid).decision == ""
+
+
+def test_a_conditional_notification_is_asked_and_recorded_as_answered(store, monkeypatch):
+    cid = opened(store, "pan-lancashire-cumbria-adults", "2026-12-01T10:00", monkeypatch)
+    journal.step_up(store, SETTINGS, cid, "not resolved", "2026-12-02T10:00")
+    journal.step_up(store, SETTINGS, cid, "not resolved", "2026-12-03T10:00")
+    now = at("2026-12-03T12:00")
+    lines = briefing.brief(journal.view(store, discover(), cid, now=now), now, "UTC").sections[0].lines
+    asked = [line for line in lines if "LSAB Team" in line]
+    assert asked == [
+        "[ASK] does this apply: senior officers are involved and the dispute concerns the safeguarding needs of an "
+        "individual adult at risk? If so, notify LSAB Team (Made aware (to monitor interagency safeguarding "
+        "activity and identify issues for LSAB scrutiny))"
+    ]
+    answer = {"to": "LSAB Team", "reason": "The dispute is about a service, not an individual adult"}
+    journal.record(store, SETTINGS, cid, "notification-not-needed", answer, "2026-12-03T11:00")
+    lines = briefing.brief(journal.view(store, discover(), cid, now=now), now, "UTC").sections[0].lines
+    assert any(line.startswith("[NOT NEEDED] notify LSAB Team") for line in lines)
+
+
+def test_a_notification_with_its_own_timescale_is_kept_as_a_deadline(store, tmp_path, monkeypatch):
+    from helpers import DATA
+
+    folder = tmp_path / "notify"
+    folder.mkdir()
+    text = (DATA / "minimal.toml").read_text().replace("format = 1", "format = 2")
+    text = text.replace(
+        'title = "Practitioners"\n',
+        'title = "Practitioners"\n\n  [[stages.notify]]\n  to = "Partnership business manager"\n'
+        '  timescale = { kind = "hours", amount = 48, wording = "within 48 hours of the meeting" }\n'
+        '  starts = "meeting-held"\n',
+    )
+    (folder / "p.toml").write_text(text)
+    catalogue = discover([str(folder)])
+    monkeypatch.setattr(clock, "now", lambda: at("2026-12-31T12:00"))
+    cid = journal.open_challenge(
+        store,
+        catalogue,
+        SETTINGS,
+        procedure_id="fictional-test",
+        triggers=["disputed-referral"],
+        case_ref="Child Z",
+        agency="Fictional CSC",
+        decision="NFA",
+        concern="c",
+        at="2026-12-07T09:00",
+    ).challenge
+    rows = {r.id: r for r in journal.view(store, catalogue, cid, now=at("2026-12-07T12:00")).deadlines}
+    assert rows["notify-1"].status == "waiting"  # until the meeting is held
+    meeting = {"direction": "made", "medium": "meeting", "summary": "professionals' meeting"}
+    journal.record(store, SETTINGS, cid, "contact", meeting, "2026-12-07T10:00")
+    rows = {r.id: r for r in journal.view(store, catalogue, cid, now=at("2026-12-07T12:00")).deadlines}
+    assert local(rows["notify-1"].due) == dt.datetime(2026, 12, 9, 10, 0)
+    sent = {"to": "Partnership business manager", "medium": "email"}
+    journal.record(store, SETTINGS, cid, "notification-sent", sent, "2026-12-08T09:00")
+    rows = {r.id: r for r in journal.view(store, catalogue, cid, now=at("2026-12-10T12:00")).deadlines}
+    assert rows["notify-1"].status == "met"

@@ -47,7 +47,7 @@ def test_partial_sources_say_not_stated_rather_than_inventing():
     assert all(d.timescale.kind == "not-stated" for d in stage3.deadlines)
     lancs = load(ROOT / "procedures" / "pan-lancashire-cumbria-adults.toml").procedure
     kinds = {d.timescale.kind for s in lancs.stages for d in s.deadlines}
-    assert kinds <= {"not-stated", "immediately"}
+    assert kinds <= {"not-stated", "as-soon-as-possible"}  # "without delay": no time stated
 
 
 # (fixture, words the message must contain, dotted key or None, line or None)

@@ -276,9 +276,30 @@ class ChallengeScreen(Screen[None]):
     def action_notification(self) -> None:
         notify = self.view.notifications_required if self.view is not None else ()
         required = ", ".join(n.to for n in notify) or "none at this stage"
+        conditional = [
+            n.notification for n in (self.view.notifications if self.view else ()) if n.notification.condition
+        ]
+        asked = "".join(f"\nAsk: does this apply: {n.condition}? (notify {n.to})" for n in conditional)
+
+        def kind(v: dict[str, str]) -> str:
+            return "notification-sent" if v["done"] != "not needed" else "notification-not-needed"
+
+        def build(v: dict[str, str]) -> dict[str, Any]:
+            if kind(v) == "notification-not-needed":
+                return {"to": v["to"], "reason": v["reason"]}
+            return {"to": v["to"], "medium": v["medium"], "form": v["form"], "summary": v["summary"]}
+
         self.form(
-            "Record a notification sent",
+            "Record a notification",
             [
+                Field(
+                    "done",
+                    "What happened",
+                    kind="select",
+                    options=[("sent", "sent"), ("not needed: its condition does not apply", "not needed")],
+                    default="sent",
+                    required=True,
+                ),
                 Field(
                     "to",
                     "To",
@@ -288,10 +309,11 @@ class ChallengeScreen(Screen[None]):
                 Field("medium", "How", kind="select", options=[(m, m) for m in MEDIA], default="email"),
                 Field("form", "Form sent"),
                 Field("summary", "Summary"),
+                Field("reason", "Why it is not needed (when not needed)"),
             ],
-            "notification-sent",
-            lambda v: {"to": v["to"], "medium": v["medium"], "form": v["form"], "summary": v["summary"]},
-            intro=f"Required here: {required}",
+            kind,
+            build,
+            intro=f"Required here: {required}{asked}",
         )
 
     def action_advice(self) -> None:
