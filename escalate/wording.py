@@ -100,6 +100,8 @@ START_WORDS = {
 def describe_start(starts: str, wording: str | None = None) -> str:
     """When a deadline's clock starts, with the source's own words for it where the file gives them."""
     text = START_WORDS.get(starts) or f"from when deadline {starts.split(':', 1)[-1]} falls due"
+    if wording and wording.lower().startswith("not stated"):  # the file's reading where the source is silent
+        return f"{text} ({wording})"
     return text + (f' (the source: "{wording}")' if wording else "")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from helpers import DATA, ROOT
+from helpers import DATA
 
 from escalate.procedure_file import load
 
@@ -38,7 +38,7 @@ def test_a_format_1_file_upgrades_keeping_its_comments_and_meaning(run_cli, tmp_
 
 def test_upgrade_to_another_file_leaves_the_original(run_cli, tmp_path):
     path = tmp_path / "london.toml"
-    shutil.copy(ROOT / "procedures" / "london-children.toml", path)
+    shutil.copy(DATA / "format1" / "london-children.toml", path)
     original = path.read_bytes()
     code, _, err = run_cli("procedures", "upgrade", path, "-o", tmp_path / "london-2.toml")
     assert code == 0, err
