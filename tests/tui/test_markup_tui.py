@@ -77,6 +77,11 @@ async def test_the_users_and_the_files_words_show_literally(marked_store):
         assert marked("deadline.what") in now and marked("stage2.title") in now
         assert marked("stage.title") in header and marked("stage.label") in header
         assert marked("stage_label") in now  # stage 2 has no label of its own
+        # what the procedure asks of this stage, whom to notify, and its named people
+        now_fields = ["stage.raised_by", "stage.received_by", "stage.action", "stage.record", "stage.note"]
+        now_fields += ["notify.to", "notify.how", "form.name", "form.url", "contact.name", "contact.role"]
+        now_fields += ["timescale.wording"]
+        assert [f for f in now_fields if marked(f) not in now] == []
         ladder = shown(app, "#ladder")
         assert marked("stage.title") in ladder and marked("stage2.title") in ladder
         app.screen.query_one("TabbedContent").active = "tab-chronology"
@@ -94,3 +99,39 @@ async def test_the_users_and_the_files_words_show_literally(marked_store):
             " ".join(str(w.render()).split()) for w in app.screen.query("Static") if w.render() is not None
         )
         assert marked("summary") in detail
+
+
+async def test_the_wizard_shows_the_files_words_literally(marked_store):
+    from textual.widgets import Select, SelectionList
+
+    app = EscalateApp()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.press("n")
+        await pilot.pause()
+        app.screen.query_one("#w-procedure", Select).value = "marked-up"
+        await pilot.pause()
+        assert marked("exclusion.matter") in shown(app, "#not-covered")
+        assert marked("exclusion.go_to") in shown(app, "#not-covered")
+        choices = app.screen.query_one("#w-triggers", SelectionList)
+        assert str(choices.get_option_at_index(0).prompt) == marked("disagreement.title")
+        app.screen.query_one("#w-case-ref").focus()
+        await pilot.press(*"Child M", "ctrl+n")
+        await pilot.pause()
+        await pilot.press(*"Fictional CSC", "tab", *"NFA", "ctrl+n")
+        await pilot.pause()
+        explained = shown(app, "#trigger-explain")
+        assert marked("disagreement.title") in explained and marked("disagreement.wording") in explained
+        assert marked("disagreement.example") in explained and marked("trigger.wording") in explained
+        await pilot.press("space", "ctrl+n")
+        await pilot.pause()
+        checks = " ".join(" ".join(str(c.label).split()) for c in app.screen.query(".check"))
+        assert marked("disagreement.check") in checks and marked("trigger.check") in checks
+        assert f"no: {marked('trigger.check')}" in app.screen.checks()  # recorded as the file words it
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("down", "space")  # immediate risk: yes
+        await pilot.pause()
+        risk = shown(app, "#skip-rule")
+        assert marked("skip.when") in risk and marked("skip.instruction") in risk and marked("skip.contact") in risk

@@ -353,7 +353,8 @@ class NewChallengeScreen(Screen[Any]):
                 questions += list(t.checks) + (list(local.checks) if local else [])
             for i, question in enumerate(q for q in questions if q not in asked):
                 asked.add(question)
-                widgets.append(Checkbox(question, id=f"check-{choice}-{i}", classes="check"))
+                # a str label is markup: the file's words go in as Text (and are recorded as they read)
+                widgets.append(Checkbox(Text(question), id=f"check-{choice}-{i}", classes="check"))
         self.query_one("#checks-guidance", Static).update(
             "\n".join(guidance) + "\n\nTick each check you have done. Your answers are recorded."
         )
