@@ -22,6 +22,7 @@ from escalate.wording import (
     notification_line,
     relative_due,
     stage_guidance,
+    what_words,
 )
 
 
@@ -75,7 +76,7 @@ def deadline_line(r: DeadlineRow, tz: str) -> str:
         when = clock.show(r.other_due, tz) if r.other_due else "-"
         other = f" · the source also says {describe_timescale(r.other)}: {when} (not the one computed)"
     return (
-        f"[{r.status.upper()}] {r.what} · {OWNER_WORDS.get(r.owner, r.owner)} · "
+        f"[{r.status.upper()}] {what_words(r.what)} · {OWNER_WORDS.get(r.owner, r.owner)} · "
         f"{describe_timescale(r.timescale)} · id {r.id} · due {due}{unknown}{other}"
     )
 

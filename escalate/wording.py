@@ -105,6 +105,11 @@ def describe_start(starts: str, wording: str | None = None) -> str:
     return text + (f' (the source: "{wording}")' if wording else "")
 
 
+def what_words(what: str) -> str:
+    """A deadline's "what", with format 2's "not-stated" said in words."""
+    return "what must happen is not stated" if what == "not-stated" else what
+
+
 def decision_words(state: Any) -> str:
     """The decision challenged; for a challenge opened at a referral, until its outcome is recorded,
     that it is awaited."""

@@ -21,6 +21,7 @@ from escalate.wording import (
     describe_timescale,
     not_covered,
     stage_guidance,
+    what_words,
 )
 
 if TYPE_CHECKING:  # each command imports what it uses when it runs
@@ -161,7 +162,8 @@ def cmd_show(args: argparse.Namespace) -> int:
                 line(f"do: {action}", 2)
             for d in stage.deadlines:
                 line(
-                    f"deadline {d.id} ({OWNER_WORDS[d.owner]}): {d.what} — {describe_timescale(d.timescale)} "
+                    f"deadline {d.id} ({OWNER_WORDS[d.owner]}): {what_words(d.what)} — "
+                    f"{describe_timescale(d.timescale)}{'; ' if d.starts == 'not-stated' else ' '}"
                     f"{describe_start(d.starts, d.starts_wording)}",
                     2,
                 )
