@@ -92,7 +92,7 @@ class NewChallengeScreen(Screen[Any]):
                     yield Static(
                         "A pseudonymous reference is preferred: the log is shared with auditors.", classes="field-help"
                     )
-                    yield Label("Child's name (optional)")
+                    yield Label("Child's name (optional)", id="subject-label")
                     yield Input(id="w-subject")
                     yield Static("", id="e-procedure", classes="field-error", markup=False)
                 with VerticalScroll(id="decision", can_focus=False):
@@ -177,6 +177,7 @@ class NewChallengeScreen(Screen[Any]):
             choices.add_options([(Text(f"{t.title}: {t.plain}"), t.id) for t in worded_triggers])
         choices.highlighted = 0  # the first explained before a key is pressed
         self.query_one("#risk-label", Label).update(f"Is {self.subject()} at risk of immediate harm? *")
+        self.query_one("#subject-label", Label).update(f"{self.subject()[4:].capitalize()}'s name (optional)")
         referral = self.query_one("#w-referral", Checkbox)
         referral.display = p.follows_up_referrals()
         if not referral.display:
