@@ -23,7 +23,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -762,31 +762,32 @@ def plan_stage(state: ChallengeState, st: StageVisit, stage: Stage, procedure: P
     )
 
 
-#: id(notification) -> (the notification, its timescale as a deadline)
-_NOTIFY_DEADLINES: dict[int, tuple[Notification, Deadline]] = {}
+#: id(notification or skip rule) -> (it, its timescale as a deadline): built once per procedure
+#: object, as the procedure's own deadlines are (holding it keeps its id from being reused)
+_AS_DEADLINES: dict[int, tuple[object, Deadline]] = {}
+
+
+def _as_deadline(source: Notification | SkipRule, **fields: Any) -> Deadline:
+    """The deadline a notification or skip rule with a timescale of its own is kept as (the fields
+    come from the procedure file, already validated: no second validation)."""
+    known = _AS_DEADLINES.get(id(source))
+    if known is None or known[0] is not source:
+        known = _AS_DEADLINES[id(source)] = (source, Deadline.model_construct(owner="us", **fields))
+    return known[1]
 
 
 def _notification_deadline(n: Notification, index: int) -> Deadline:
     """A notification with its own timescale ("within 48 hours of the meeting"), as a deadline of ours
     met by a notification recorded after its start (id notify-N, N its place in the stage)."""
-    known = _NOTIFY_DEADLINES.get(id(n))
-    if known is None or known[0] is not n:
-        deadline = Deadline.model_construct(
-            id=f"notify-{index + 1}",
-            what=f"Notify {n.to}" + (f" ({n.how})" if n.how else ""),
-            owner="us",
-            starts=n.starts,
-            starts_wording=n.starts_wording,
-            timescale=n.timescale,
-            also_read_as=None,
-            met_by=["notification-sent"],
-        )
-        known = _NOTIFY_DEADLINES[id(n)] = (n, deadline)
-    return known[1]
-
-
-#: id(skip rule) -> (the rule, its timescale as a deadline): built once, as the procedure's are
-_SKIP_DEADLINES: dict[int, tuple[SkipRule, Deadline]] = {}
+    return _as_deadline(
+        n,
+        id=f"notify-{index + 1}",
+        what=f"Notify {n.to}" + (f" ({n.how})" if n.how else ""),
+        starts=n.starts,
+        starts_wording=n.starts_wording,
+        timescale=n.timescale,
+        met_by=["notification-sent"],
+    )
 
 
 def _skip_rule_rows(state: ChallengeState, st: StageVisit, procedure: Procedure) -> list[DeadlineRow]:
@@ -797,19 +798,14 @@ def _skip_rule_rows(state: ChallengeState, st: StageVisit, procedure: Procedure)
     rule = next((r for r in procedure.skip_rules if r.id == state.skip_rule), None)
     if rule is None or rule.timescale is None:
         return []
-    known = _SKIP_DEADLINES.get(id(rule))
-    if known is None or known[0] is not rule:
-        deadline = Deadline.model_construct(
-            id=SKIP_PREFIX + rule.id,
-            what=rule.instruction,
-            owner="us",
-            starts="disagreement",
-            starts_wording=None,
-            timescale=rule.timescale,
-            met_by=["contact", "notification-sent"],
-        )
-        known = _SKIP_DEADLINES[id(rule)] = (rule, deadline)
-    d = known[1]
+    d = _as_deadline(
+        rule,
+        id=SKIP_PREFIX + rule.id,
+        what=rule.instruction,
+        starts="disagreement",
+        timescale=rule.timescale,
+        met_by=["contact", "notification-sent"],
+    )
     row = DeadlineRow(
         d.id, d.what, d.owner, d.starts, TimescaleFacts.of(d.timescale), st.stage, _t(state.opened_at), None, None
     )
