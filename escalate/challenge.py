@@ -1068,8 +1068,18 @@ def stage_deadlines(
         return judged
     # a follow-up after resolution ("the outcome letter within 2 working days") still runs once resolved
     after = judge(rows, now, current=True, end=None, region=procedure.region)
-    follow_ups = {d.id for d in stage.deadlines if d.starts == "resolved"}
+    follow_ups = set(follow_up_kinds(stage))
     return tuple(a if a.id in follow_ups else j for j, a in zip(judged, after))
+
+
+def follow_up_kinds(stage: Stage) -> dict[str, tuple[str, ...]]:
+    """The deadlines of ``stage`` that start at resolution (its own, and notifications with a
+    timescale from resolution), each with the entry kinds that meet it."""
+    kinds = {d.id: d.meeting_kinds() for d in stage.deadlines if d.starts == "resolved"}
+    for i, n in enumerate(stage.notify):
+        if n.timescale is not None and n.starts == "resolved":
+            kinds[_notification_deadline(n, i).id] = ("notification-sent",)
+    return kinds
 
 
 def open_follow_ups(state: ChallengeState, procedure: Procedure, now: dt.datetime) -> tuple[DeadlineRow, ...]:
@@ -1080,7 +1090,7 @@ def open_follow_ups(state: ChallengeState, procedure: Procedure, now: dt.datetim
     st = state.stages[-1]
     stage = procedure.stage(st.stage, state.route)
     rows = stage_deadlines(state, st, stage, procedure, now)
-    follow_ups = {d.id for d in stage.deadlines if d.starts == "resolved"}
+    follow_ups = set(follow_up_kinds(stage))
     return tuple(r for r in rows if r.id in follow_ups and r.met_at is None)
 
 

@@ -235,8 +235,7 @@ def _meets_a_follow_up(store: LogStore, state: ChallengeState, kind: str) -> boo
     (Sefton: the outcome letter within 2 working days of resolution)."""
     procedure = procedure_of(store, state)
     for row in ch.open_follow_ups(state, procedure, clock.now()):
-        d = next(x for x in procedure.stage(row.stage, state.route).deadlines if x.id == row.id)
-        if kind in d.meeting_kinds():
+        if kind in ch.follow_up_kinds(procedure.stage(row.stage, state.route)).get(row.id, ()):
             return True
     return False
 

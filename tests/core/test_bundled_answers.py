@@ -324,3 +324,42 @@ def test_a_notification_with_its_own_timescale_is_kept_as_a_deadline(store, tmp_
     journal.record(store, SETTINGS, cid, "notification-sent", sent, "2026-12-08T09:00")
     rows = {r.id: r for r in journal.view(store, catalogue, cid, now=at("2026-12-10T12:00")).deadlines}
     assert rows["notify-1"].status == "met"
+
+
+def test_a_notification_due_at_resolution_is_tracked_and_accepted_once_resolved(store, tmp_path, monkeypatch):
+    from helpers import DATA
+
+    from escalate.errors import ChallengeError
+
+    folder = tmp_path / "at-resolution"
+    folder.mkdir()
+    text = (DATA / "minimal.toml").read_text().replace("format = 1", "format = 2")
+    text = text.replace(
+        'title = "Practitioners"\n',
+        'title = "Practitioners"\n\n  [[stages.notify]]\n  to = "Partnership business manager"\n'
+        '  timescale = { kind = "working-days", amount = 1, wording = "at resolution" }\n  starts = "resolved"\n',
+    )
+    (folder / "p.toml").write_text(text)
+    catalogue = discover([str(folder)])
+    monkeypatch.setattr(clock, "now", lambda: at("2026-12-31T12:00"))
+    cid = journal.open_challenge(
+        store,
+        catalogue,
+        SETTINGS,
+        procedure_id="fictional-test",
+        triggers=["disputed-referral"],
+        case_ref="Child Z",
+        agency="Fictional CSC",
+        decision="NFA",
+        concern="c",
+        at="2026-12-07T09:00",
+    ).challenge
+    journal.record(store, SETTINGS, cid, "resolved", {"outcome": "resolved", "rationale": "agreed"}, "2026-12-08T10:00")
+    row = {r.id: r for r in journal.view(store, catalogue, cid, now=at("2026-12-08T12:00")).deadlines}["notify-1"]
+    assert local(row.due) == dt.datetime(2026, 12, 9, 17, 0) and row.status == "due soon"
+    with pytest.raises(ChallengeError, match="reopen it before recording a contact"):
+        contact(store, cid, "phone", "2026-12-08T11:00")
+    sent = {"to": "Partnership business manager", "medium": "email"}
+    journal.record(store, SETTINGS, cid, "notification-sent", sent, "2026-12-08T15:00")
+    row = {r.id: r for r in journal.view(store, catalogue, cid, now=at("2026-12-10T12:00")).deadlines}["notify-1"]
+    assert row.status == "met"
