@@ -350,6 +350,7 @@ async def test_the_wizard_offers_the_procedures_own_disagreements_and_adults_wor
         await pilot.pause()
         assert "Is the adult at risk of immediate harm?" in str(app.screen.query_one("#risk-label").render())
         assert "Adult's name (optional)" in str(app.screen.query_one("#subject-label").render())
+        assert "reference for the adult" in app.screen.query_one("#w-case-ref").placeholder
         app.screen.query_one("#w-procedure", Select).value = "bcp-dorset-adults"  # the five, worded for adults
         await pilot.pause()
         prompts = " ".join(str(choices.get_option_at_index(i).prompt) for i in range(choices.option_count))

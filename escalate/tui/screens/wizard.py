@@ -178,6 +178,11 @@ class NewChallengeScreen(Screen[Any]):
         choices.highlighted = 0  # the first explained before a key is pressed
         self.query_one("#risk-label", Label).update(f"Is {self.subject()} at risk of immediate harm? *")
         self.query_one("#subject-label", Label).update(f"{self.subject()[4:].capitalize()}'s name (optional)")
+        self.query_one("#w-case-ref", Input).placeholder = (
+            "e.g. your service's reference for the adult"
+            if p.applies_to == "adults"
+            else "e.g. your setting's pupil reference"
+        )
         referral = self.query_one("#w-referral", Checkbox)
         referral.display = p.follows_up_referrals()
         if not referral.display:
