@@ -48,8 +48,9 @@ from escalate.store import Fold, StoredEntry
 LATE_AFTER = dt.timedelta(hours=24)
 #: the id of a skip rule's timescale kept as a deadline (see _skip_rule_rows)
 SKIP_PREFIX = "skip-rule:"
-#: the fold's version (see ChallengeState.fold_format); 1: events by medium, for format 2's clock starts
-FOLD_FORMAT = 1
+#: the fold's version (see ChallengeState.fold_format); 1: events by medium, for format 2's clock starts;
+#: 2: notifications by recipient, for a notification's own timescale
+FOLD_FORMAT = 2
 #: a contact's medium -> the clock-start event it also is (procedure.CLOCK_STARTS)
 MEDIUM_EVENTS = {
     "email": "contact-in-writing",
@@ -348,6 +349,7 @@ class _Folding:
             self.actions.append(AgreedAction(e.cseq, data.action, data.due, data.owner, st.stage))
         elif isinstance(data, entry_kinds.NotificationSent):
             st.event(e.kind, at, e.seq)
+            st.event(NOTIFIED + data.to.strip().lower(), at, e.seq)  # what a notification's own timescale waits for
             st.notified.append(data.to)
         elif isinstance(data, entry_kinds.NotificationNotNeeded):
             st.not_needed.append(data.to)
@@ -689,13 +691,22 @@ EVENT_STARTS = {
 }
 
 
+#: an event kind naming a notification's recipient: "notified:" and the recipient, as recorded
+NOTIFIED = "notified:"
+
+
 def _first_after(st: StageVisit, kinds: tuple[str, ...], start: str, exclude_seq: int | None) -> str | None:
     best: str | None = None
     for kind in kinds:
-        ev = st.events.get(kind)
-        if ev is None:
-            continue
-        for at, seq in ev.moments():
+        if kind.startswith(NOTIFIED):  # a notification to this recipient (named as the Now tab matches it)
+            found = [
+                ev
+                for key, ev in st.events.items()
+                if key.startswith(NOTIFIED) and _names(kind[len(NOTIFIED) :], [key[len(NOTIFIED) :]])
+            ]
+        else:
+            found = [ev] if (ev := st.events.get(kind)) is not None else []
+        for at, seq in (moment for ev in found for moment in ev.moments()):
             if at >= start and seq != exclude_seq and (best is None or at < best):
                 best = at
     return best
@@ -786,7 +797,7 @@ def _notification_deadline(n: Notification, index: int) -> Deadline:
         starts=n.starts,
         starts_wording=n.starts_wording,
         timescale=n.timescale,
-        met_by=["notification-sent"],
+        met_by=[NOTIFIED + n.to.strip().lower()],  # a notification naming its recipient
     )
 
 
@@ -1158,12 +1169,12 @@ def derive(state: ChallengeState, procedure: Procedure, now: dt.datetime, *, his
 
 # --- list rows ---------------------------------------------------------------------------
 
-LISTING_FORMAT = "L9"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
+LISTING_FORMAT = "L10"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
 # an extension holding before its deadline's clock starts; L4: timescales as facts, not sentences;
 # L5: typed rows (pydantic reads them back, and one that does not fit is worked out again); L6: a
 # deadline chained to another counts from the day that one falls due; L7: "immediately" allows a
 # tolerance, and "as soon as possible"; L8: format 2's clock starts, and "not computable"; L9: a
-# second reading of a timescale
+# second reading of a timescale; L10: a notification's timescale met by one naming its recipient
 
 
 @dataclass(frozen=True)

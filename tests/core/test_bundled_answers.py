@@ -297,7 +297,8 @@ def test_a_notification_with_its_own_timescale_is_kept_as_a_deadline(store, tmp_
         'title = "Practitioners"\n',
         'title = "Practitioners"\n\n  [[stages.notify]]\n  to = "Partnership business manager"\n'
         '  timescale = { kind = "hours", amount = 48, wording = "within 48 hours of the meeting" }\n'
-        '  starts = "meeting-held"\n',
+        '  starts = "meeting-held"\n\n  [[stages.notify]]\n  to = "Named GP for safeguarding"\n'
+        '  timescale = { kind = "hours", amount = 48 }\n  starts = "meeting-held"\n',
     )
     (folder / "p.toml").write_text(text)
     catalogue = discover([str(folder)])
@@ -324,6 +325,7 @@ def test_a_notification_with_its_own_timescale_is_kept_as_a_deadline(store, tmp_
     journal.record(store, SETTINGS, cid, "notification-sent", sent, "2026-12-08T09:00")
     rows = {r.id: r for r in journal.view(store, catalogue, cid, now=at("2026-12-10T12:00")).deadlines}
     assert rows["notify-1"].status == "met"
+    assert rows["notify-2"].status == "overdue"  # a notification to someone else does not meet it
 
 
 def test_a_notification_due_at_resolution_is_tracked_and_accepted_once_resolved(store, tmp_path, monkeypatch):
