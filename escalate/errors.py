@@ -11,6 +11,14 @@ from typing import NamedTuple
 from escalate.exit_codes import ExitCode
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """A value a user gave, quoted for a message: escapes for what the terminal should not see raw
+    (bytes that were not UTF-8 arrive as lone surrogates), and shortened when long, so a 100 KB
+    argument is not echoed back whole."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}...' ({len(str(value)):,} characters)"
+
+
 class EscalateError(Exception):
     title = "Error"
     exit_code = ExitCode.BAD_INPUT

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import sqlite3
 import threading
@@ -28,10 +29,12 @@ from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from escalate import clock, entry
-from escalate.errors import ChallengeError, StoreError
+from escalate.errors import ChallengeError, StoreError, shown
 from escalate.paths import ensure_private_dir
 
 SCHEMA_VERSION = 5
+#: what a challenge id looks like (C-0001); nothing else is looked up
+_CHALLENGE_ID = re.compile(r"C-[0-9]{4,9}")
 #: the oldest schema this code can read without upgrading it (4 only adds an index for exports)
 READABLE_FROM = 3
 
@@ -508,12 +511,15 @@ class Store(Generic[S]):
         return [r[0] for r in self._q("SELECT id FROM challenges ORDER BY opened_seq")]
 
     def resolve_id(self, text: str) -> str:
-        """Accept C-0001, c-0001 or 1 for a challenge id; raise if there is none."""
+        """Accept C-0001, c-0001 or 1 for a challenge id; raise if there is none (a text that cannot
+        be one, bytes that were not UTF-8 included, is not looked up)."""
         raw = (text or "").strip().upper()
-        candidate = f"C-{int(raw):04d}" if raw.isdigit() else raw
-        if self._q("SELECT 1 FROM challenges WHERE id = ?", (candidate,)):
+        candidate = f"C-{int(raw):04d}" if raw.isascii() and raw.isdigit() else raw
+        if _CHALLENGE_ID.fullmatch(candidate) and self._q("SELECT 1 FROM challenges WHERE id = ?", (candidate,)):
             return candidate
-        raise ChallengeError(f"no challenge {text!r} in this store", hint="`escalate list` shows the challenges.")
+        raise ChallengeError(
+            f"no challenge {shown(text)} in this store", hint="`escalate list` shows the challenges (C-0001, or 1)."
+        )
 
     def entries(
         self, challenge: str | None = None, *, after: int = 0, limit: int | None = None, kind: str | None = None

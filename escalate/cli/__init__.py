@@ -38,6 +38,11 @@ def main(argv: list[str] | None = None, *, open_app: Callable[[AppRequest], int]
         reconfigure(errors="backslashreplace")
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    if args.data_dir is not None and not str(args.data_dir).strip():  # "" would quietly mean the default store
+        from escalate.cli.console import print_error  # lazy: as above
+
+        print_error(UsageError("--data-dir is empty", hint="Give the folder for the store, or leave the option out."))
+        return int(ExitCode.BAD_INPUT)
     paths.configure(args.data_dir)
     try:
         outcome = args.handler(args)
