@@ -105,6 +105,17 @@ def describe_start(starts: str, wording: str | None = None) -> str:
     return text + (f' (the source: "{wording}")' if wording else "")
 
 
+#: control characters a terminal would act on (ESC starts its sequences), shown as \xNN instead;
+#: line breaks and tabs are kept
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)]}
+
+
+def printable(text: str) -> str:
+    """``text`` (recorded, or from a procedure file) safe to put on a terminal: every control
+    character but a line break or a tab shown as its escape, so none reaches the terminal raw."""
+    return text.translate(_CONTROLS)
+
+
 def what_words(what: str) -> str:
     """A deadline's "what", with format 2's "not-stated" said in words."""
     return "what must happen is not stated" if what == "not-stated" else what

@@ -7,6 +7,8 @@ import sys
 from functools import cache
 from typing import Any
 
+from escalate.wording import printable
+
 
 @cache
 def out() -> Any:
@@ -27,7 +29,7 @@ def escape(text: str) -> str:
     a tag-like ``[``, so doubling every backslash, as this did once, printed them doubled.)"""
     from rich.markup import escape as rich_escape  # lazy: rich.console has loaded it already
 
-    return rich_escape(str(text))
+    return rich_escape(printable(str(text)))  # and no control character reaches the terminal raw
 
 
 def print_error(exc: Any) -> None:

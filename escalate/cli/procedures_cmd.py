@@ -20,6 +20,7 @@ from escalate.wording import (
     describe_start,
     describe_timescale,
     not_covered,
+    printable,
     stage_guidance,
     what_words,
 )
@@ -114,7 +115,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     from rich.text import Text  # lazy: with rich.console, which out() has loaded
 
     def line(text: str, indent: int = 0, style: str = "") -> None:
-        console.print(Text(" " * indent + text, style=style))  # a Text is never read as markup
+        console.print(Text(printable(" " * indent + text), style=style))  # a Text is never read as markup
 
     def heading(title: str) -> None:
         console.print()

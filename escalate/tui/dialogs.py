@@ -24,6 +24,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Select, Static, T
 from escalate import clock
 from escalate.errors import EscalateError
 from escalate.journal import ChronologyItem
+from escalate.wording import printable
 
 
 @dataclass
@@ -290,10 +291,10 @@ class EntryDialog(ModalScreen[None]):
         else:
             rows, summary = journal.details(self.item, self.timezone), journal.describe(self.item)
         for label, value in rows:
-            table.add_row(Text(label), Text(value))  # (a rich Table reads a str cell as markup)
+            table.add_row(Text(label), Text(printable(value)))  # (a rich Table reads a str cell as markup)
         with VerticalScroll(classes="dialog help", id="entry-detail"):
             yield Label(f"Entry #{self.item.cseq}: {self.item.kind}", classes="dialog-title")
-            yield Static(summary, markup=False)
+            yield Static(printable(summary), markup=False)
             yield Static(table)
             yield Static("Esc or Enter closes.", classes="field-help")
 

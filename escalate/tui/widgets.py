@@ -25,6 +25,7 @@ from textual.strip import Strip
 from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
 from escalate import clock
+from escalate.wording import printable
 
 if TYPE_CHECKING:  # the log's modules load after the first frame (see Chronology.render_line)
     from escalate.challenge import ChallengeView
@@ -147,7 +148,7 @@ class Chronology(ScrollView, can_focus=True):
             style = self.rich_style
         if index == self.cursor and self.has_focus:
             style += Style(reverse=True)
-        text = text[self.scroll_offset.x : self.scroll_offset.x + width]
+        text = printable(text)[self.scroll_offset.x : self.scroll_offset.x + width]  # (segments go out raw)
         return Strip([Segment(text.ljust(width), style)], width)
 
     def on_resize(self) -> None:
@@ -189,8 +190,9 @@ class SearchableTable:
 
 
 def esc(text: str) -> str:
-    """Text shown inside Textual markup, with its square brackets kept literal."""
-    return str(text).replace("[", "\\[")
+    """Text shown inside Textual markup, with its square brackets kept literal (and no control
+    character that would reach the terminal raw)."""
+    return printable(str(text)).replace("[", "\\[")
 
 
 def briefing_text(view: ChallengeView, now: dt.datetime, tz: str, *, hints: bool = True) -> str:
@@ -222,4 +224,4 @@ def ladder_text(view: ChallengeView, tz: str) -> str:
     """All stages of the route, the current one marked, with time spent and each stage's timescales."""
     from escalate import briefing  # (as above)
 
-    return "\n".join(briefing.ladder(view, tz))
+    return printable("\n".join(briefing.ladder(view, tz)))

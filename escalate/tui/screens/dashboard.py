@@ -16,6 +16,7 @@ from escalate import clock, paths, workcalendar
 from escalate.errors import EscalateError
 from escalate.tui.context import dsl_app
 from escalate.tui.widgets import SearchableTable
+from escalate.wording import printable
 
 if TYPE_CHECKING:  # the core's challenge and log modules load after the first frame (see render_table)
     from escalate.challenge import Glance
@@ -163,12 +164,12 @@ class DashboardScreen(SearchableTable, Screen[None]):
             whose = {"us": "ours", "them": "theirs", "both": "both"}.get(nd.owner, "") if nd else ""
             triggers = ", ".join(state.triggers)
             table.add_row(  # a str cell is read as markup: the user's words go in as Text
-                Text(v.case_ref),
+                Text(printable(v.case_ref)),
                 ("! " if v.overdue else "") + rel,
                 due,
                 whose,
                 f"{v.stage_index} of {v.stage_count}",
-                Text(state.agency),
+                Text(printable(state.agency)),
                 triggers,
                 key=state.challenge,
             )
