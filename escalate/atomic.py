@@ -8,6 +8,7 @@ import hashlib
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,7 +37,38 @@ def temporary_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
+#: a temporary file of ours this old was left by a process that was killed (a write takes seconds)
+STALE_AFTER = 3600.0
+
+
+def remove_stale(path: Path) -> list[Path]:
+    """Remove the temporary files an earlier write of ``path`` left behind when its process was killed
+    (SIGKILL, a power cut): ours by their name, and older than :data:`STALE_AFTER`, so a write still
+    running in another process is never touched. Portable: by age, not by asking after the process."""
+    removed: list[Path] = []
+    try:
+        candidates = list(path.parent.glob(f".{glob_escape(path.name)}.*.tmp"))
+    except OSError:
+        return removed
+    now = time.time()
+    for candidate in candidates:
+        pid = candidate.name[len(path.name) + 2 : -4]
+        try:
+            if pid.isdigit() and now - candidate.stat().st_mtime > STALE_AFTER:
+                candidate.unlink()
+                removed.append(candidate)
+        except OSError:
+            continue  # gone meanwhile, or not ours to remove: the write goes on
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    """``name`` matched literally by Path.glob (its [, * and ? are not patterns)."""
+    return "".join(f"[{c}]" if c in "[]*?" else c for c in name)
+
+
 def _write(path: Path, chunks: Iterable[bytes], before_rename: Callable[[str], object] | None) -> str:
+    remove_stale(path)
     tmp = temporary_name(path)
     sha = hashlib.sha256()
     try:

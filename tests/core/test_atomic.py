@@ -46,3 +46,24 @@ def test_settings_that_cannot_be_saved_are_named_and_the_old_ones_kept(tmp_path,
         settings.save(first._replace(name="Someone Else"), path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["settings.toml"]
+
+
+def test_a_temporary_file_left_by_a_killed_write_is_removed_by_the_next_one(tmp_path):
+    import os
+    import time
+
+    from escalate import atomic
+
+    target = tmp_path / "report [1].html"
+    stale = tmp_path / ".report [1].html.4242.tmp"  # a process killed mid-export an hour and more ago
+    stale.write_bytes(b"half a file")
+    old = time.time() - atomic.STALE_AFTER - 60
+    os.utime(stale, (old, old))
+    running = tmp_path / ".report [1].html.4343.tmp"  # another process's write, still going on
+    running.write_bytes(b"being written")
+    other = tmp_path / ".notes.txt.4242.tmp"  # another file's, not ours to judge here
+    other.write_bytes(b"x")
+    os.utime(other, (old, old))
+    atomic.write_bytes(target, b"whole")
+    assert target.read_bytes() == b"whole"
+    assert not stale.exists() and running.exists() and other.exists()
