@@ -16,6 +16,7 @@ from escalate.challenge import ChallengeView, DeadlineRow, Listed
 from escalate.wording import (
     OWNER_WORDS,
     contact_line,
+    decision_words,
     describe_start,
     describe_timescale,
     missed_words,
@@ -143,7 +144,17 @@ def how_opened(view: ChallengeView) -> tuple[str, ...]:
     route = next((r for r in p.routes if r.id == state.route), None)
     harm = "the adult" if p.applies_to == "adults" else "the child"
     own = {d.id: d for d in p.disagreements}
+    referral = (
+        [
+            f"Opened at the referral, before any decision: {decision_words(state)}"
+            if not state.decision
+            else f"Opened at the referral; the decision received: {state.decision}"
+        ]
+        if state.referral
+        else []
+    )
     lines = [
+        *referral,
         *(
             f"Disagreement: {own[d].title if d in own else d} (the procedure's own; counted as "
             f"{', '.join(state.triggers)})"

@@ -224,6 +224,7 @@ def test_a_referral_is_followed_up_then_its_outcome_accepted_and_counted_apart(c
     code, out, _ = cli("show", cid)
     text = " ".join(out.split())
     assert "Step 0 (1 of 4): Follow-up of the report" in text
+    assert "Opened at the referral, before any decision: (awaiting the outcome of the referral)" in text
     assert cli("record", cid, "contact", "--medium", "phone", "--summary", "report", "--at", "2025-12-19T10:00")[0] == 0
     assert (
         cli("record", cid, "contact", "--medium", "email", "--summary", "written", "--at", "2025-12-19T15:00")[0] == 0
@@ -235,6 +236,8 @@ def test_a_referral_is_followed_up_then_its_outcome_accepted_and_counted_apart(c
     code, out, _ = cli("show", cid, "--json")
     data = json.loads(out)
     assert data["chronology"][-1]["kind"] == "decision-received"
+    code, out, _ = cli("show", cid)
+    assert "Opened at the referral; the decision received: Strategy discussion held" in " ".join(out.split())
     code, _, err = cli("record", cid, "decision-received", "--decision", "again")
     assert code != 0 and "already recorded" in err
     code, _, err = cli("resolve", cid, "--outcome", "no-disagreement", "--rationale", "Outcome accepted")
