@@ -413,7 +413,8 @@ def pack_sections(rep: ChallengeReport, tz: str) -> list[tuple[str, list[str]]]:
     sections.append(("Where it stands and what the procedure says next", now_lines))
     sections.append(("Outcome sought", [opened.get("outcome_sought") or "(not stated when the challenge was opened)"]))
     drafts: list[str] = []
-    where = f"{p.name_of(v.stage)} ({v.stage.title})"
+    name = p.name_of(v.stage)
+    where = name if v.stage.title == name else f"{name} ({v.stage.title})"  # (Sefton's stages are titled by name)
     for n in v.stage.notify:
         # worded for any notification: one may be a step up, a copy of an outcome letter or a report
         drafts += [
