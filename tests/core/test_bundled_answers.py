@@ -290,19 +290,15 @@ def test_a_conditional_notification_is_asked_and_recorded_as_answered(store, mon
     assert any(line.startswith("[NOT NEEDED] notify LSAB Team") for line in lines)
 
 
-def test_a_notification_with_its_own_timescale_is_kept_as_a_deadline(store, tmp_path, monkeypatch):
+def opened_under_stage_1_notifications(store, tmp_path, monkeypatch, notify: str):
+    """A challenge opened Mon 7 Dec 2026 under the minimal fictional procedure, its stage 1 given the
+    [[stages.notify]] tables in ``notify``: (the catalogue, the challenge id)."""
     from helpers import DATA
 
     folder = tmp_path / "notify"
     folder.mkdir()
     text = (DATA / "minimal.toml").read_text().replace("format = 1", "format = 2")
-    text = text.replace(
-        'title = "Practitioners"\n',
-        'title = "Practitioners"\n\n  [[stages.notify]]\n  to = "Partnership business manager"\n'
-        '  timescale = { kind = "hours", amount = 48, wording = "within 48 hours of the meeting" }\n'
-        '  starts = "meeting-held"\n\n  [[stages.notify]]\n  to = "Named GP for safeguarding"\n'
-        '  timescale = { kind = "hours", amount = 48 }\n  starts = "meeting-held"\n',
-    )
+    text = text.replace('title = "Practitioners"\n', 'title = "Practitioners"\n' + notify)
     (folder / "p.toml").write_text(text)
     catalogue = discover([str(folder)])
     monkeypatch.setattr(clock, "now", lambda: at("2026-12-31T12:00"))
@@ -318,6 +314,20 @@ def test_a_notification_with_its_own_timescale_is_kept_as_a_deadline(store, tmp_
         concern="c",
         at="2026-12-07T09:00",
     ).challenge
+    return catalogue, cid
+
+
+def test_a_notification_with_its_own_timescale_is_kept_as_a_deadline(store, tmp_path, monkeypatch):
+
+    catalogue, cid = opened_under_stage_1_notifications(
+        store,
+        tmp_path,
+        monkeypatch,
+        '\n  [[stages.notify]]\n  to = "Partnership business manager"\n'
+        '  timescale = { kind = "hours", amount = 48, wording = "within 48 hours of the meeting" }\n'
+        '  starts = "meeting-held"\n\n  [[stages.notify]]\n  to = "Named GP for safeguarding"\n'
+        '  timescale = { kind = "hours", amount = 48 }\n  starts = "meeting-held"\n',
+    )
     rows = {r.id: r for r in journal.view(store, catalogue, cid, now=at("2026-12-07T12:00")).deadlines}
     assert rows["notify-1"].status == "waiting"  # until the meeting is held
     meeting = {"direction": "made", "medium": "meeting", "summary": "professionals' meeting"}
@@ -332,33 +342,16 @@ def test_a_notification_with_its_own_timescale_is_kept_as_a_deadline(store, tmp_
 
 
 def test_a_notification_due_at_resolution_is_tracked_and_accepted_once_resolved(store, tmp_path, monkeypatch):
-    from helpers import DATA
 
     from escalate.errors import ChallengeError
 
-    folder = tmp_path / "at-resolution"
-    folder.mkdir()
-    text = (DATA / "minimal.toml").read_text().replace("format = 1", "format = 2")
-    text = text.replace(
-        'title = "Practitioners"\n',
-        'title = "Practitioners"\n\n  [[stages.notify]]\n  to = "Partnership business manager"\n'
+    catalogue, cid = opened_under_stage_1_notifications(
+        store,
+        tmp_path,
+        monkeypatch,
+        '\n  [[stages.notify]]\n  to = "Partnership business manager"\n'
         '  timescale = { kind = "working-days", amount = 1, wording = "at resolution" }\n  starts = "resolved"\n',
     )
-    (folder / "p.toml").write_text(text)
-    catalogue = discover([str(folder)])
-    monkeypatch.setattr(clock, "now", lambda: at("2026-12-31T12:00"))
-    cid = journal.open_challenge(
-        store,
-        catalogue,
-        SETTINGS,
-        procedure_id="fictional-test",
-        triggers=["disputed-referral"],
-        case_ref="Child Z",
-        agency="Fictional CSC",
-        decision="NFA",
-        concern="c",
-        at="2026-12-07T09:00",
-    ).challenge
     journal.record(store, SETTINGS, cid, "resolved", {"outcome": "resolved", "rationale": "agreed"}, "2026-12-08T10:00")
     row = {r.id: r for r in journal.view(store, catalogue, cid, now=at("2026-12-08T12:00")).deadlines}["notify-1"]
     assert local(row.due) == dt.datetime(2026, 12, 9, 17, 0) and row.status == "due soon"
