@@ -1046,6 +1046,17 @@ def current_limits(state: ChallengeState, procedure: Procedure) -> list[str]:
     return [LIMIT_PREFIX + x.id for x in procedure.limits if x.from_stage <= state.stage <= x.to_stage]
 
 
+def current_due(state: ChallengeState, procedure: Procedure, deadline: str) -> dt.datetime | None:
+    """When ``deadline`` (a row id of the current stage, or a limit over it) falls due now, with any
+    extension and pause counted; None if it has no date yet (its clock has not started)."""
+    st = state.stages[-1]
+    stage = procedure.stage(st.stage, state.route)
+    for row in [*plan_stage(state, st, stage, procedure), *_limit_rows(state, st, procedure)]:
+        if row.id == deadline:
+            return row.due
+    return None
+
+
 def judge(
     rows: Iterable[DeadlineRow], now: dt.datetime, *, current: bool, end: dt.datetime | None, region: str
 ) -> tuple[DeadlineRow, ...]:

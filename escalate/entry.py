@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from escalate import clock
-from escalate.errors import UsageError
+from escalate.errors import FieldError, UsageError, shown
 
 if TYPE_CHECKING:  # (imported where content is read: see parse_content)
     from escalate import entry_kinds
@@ -82,6 +82,12 @@ RECORDABLE = (
 )
 
 MAX_TEXT = 20_000
+#: a one-line field (an agency, a name, a reference): long enough for any real one, short enough that
+#: a paste of a whole letter into it is refused rather than filling every screen that shows it
+MAX_LINE = 200
+#: the kinds that may tell of something before their challenge was opened, as earlier history with a
+#: reason (``history``); the others happen within the challenge
+HISTORY_KINDS = ("contact", "response", "action-agreed", "notification-sent", "advice-sought", "note")
 
 
 def check_data(kind: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -103,53 +109,76 @@ def check_data(kind: str, data: dict[str, Any]) -> dict[str, Any]:
             value = _check_value(kind, key, kind_of, value)  # a list of blanks comes back empty
         if value is None or value == []:
             if required:
-                raise UsageError(f"{kind} entry needs {key.replace('_', ' ')}", hint=f"Give a value for {key}.")
+                raise FieldError(key, f"{kind} entry needs {key.replace('_', ' ')}", hint=f"Give a value for {key}.")
             continue
         clean[key] = value
     if kind == "contact" and clean["direction"] not in ("made", "received"):
-        raise UsageError(f"direction {clean['direction']!r} is not known", hint="Expected made or received.")
+        raise FieldError(
+            "direction", f"direction {shown(clean['direction'])} is not known", hint="Expected made or received."
+        )
     if "medium" in clean and clean["medium"] not in MEDIA:
-        raise UsageError(f"medium {clean['medium']!r} is not known", hint="Expected one of: " + ", ".join(MEDIA))
+        raise FieldError(
+            "medium", f"medium {shown(clean['medium'])} is not known", hint="Expected one of: " + ", ".join(MEDIA)
+        )
     if kind == "resolved" and clean["outcome"] not in OUTCOMES:
-        raise UsageError(f"outcome {clean['outcome']!r} is not known", hint="Expected one of: " + ", ".join(OUTCOMES))
+        raise FieldError(
+            "outcome", f"outcome {shown(clean['outcome'])} is not known", hint="Expected one of: " + ", ".join(OUTCOMES)
+        )
     return clean
 
 
 def _check_value(kind: str, key: str, kind_of: str, value: Any) -> Any:
-    where = f"{kind} {key.replace('_', ' ')}"
-    if kind_of in ("str", "instant"):
+    # (an opening's fields are the challenge's own: "the agency", not "the opened agency")
+    where = key.replace("_", " ") if kind == "opened" else f"{kind} {key.replace('_', ' ')}"
+    if kind_of in ("str", "instant", "line"):
         if not isinstance(value, str):
-            raise UsageError(f"{where} must be text")
-        value = value.strip()
-        if len(value) > MAX_TEXT:
-            raise UsageError(f"{where} is {len(value):,} characters; at most {MAX_TEXT:,}")
-        if "\x00" in value:
-            raise UsageError(f"{where} contains a NUL character")
-        return unicode_text(where, value)
+            raise FieldError(key, f"{where} must be text")
+        return checked_text(key, where, value, line=kind_of == "line")
     if kind_of == "int":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise UsageError(f"{where} must be a whole number")
+            raise FieldError(key, f"{where} must be a whole number")
         return value
     if kind_of == "bool":
         if not isinstance(value, bool):
-            raise UsageError(f"{where} must be true or false")
+            raise FieldError(key, f"{where} must be true or false")
         return value
     if kind_of == "list":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise UsageError(f"{where} must be a list of text")
-        return [unicode_text(where, v.strip()) for v in value if v.strip()]
+            raise FieldError(key, f"{where} must be a list of text")
+        return [checked_text(key, where, v) for v in value if v.strip()]
     if kind_of == "person":
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            raise UsageError(f"{where} must name a person (name, role, agency)")
+            raise FieldError(key, f"{where} must name a person (name, role, agency)")
         allowed = {"name", "role", "agency"}
         extra = set(value) - allowed
         if extra:
-            raise UsageError(f"{where} has unknown parts {sorted(extra)}")
-        person = {k: unicode_text(where, v.strip()) for k, v in value.items() if v and v.strip()}
+            raise FieldError(key, f"{where} has unknown parts {sorted(extra)}")
+        person = {k: checked_text(key, f"{where} {k}", v, line=True) for k, v in value.items() if v and v.strip()}
         if not person:
-            raise UsageError(f"{where} is empty")
+            raise FieldError(key, f"{where} is empty")
         return person
     raise AssertionError(kind_of)  # pragma: no cover - the table above is fixed
+
+
+def checked_text(key: str, where: str, value: str, *, line: bool = False) -> str:
+    """``value`` stripped, if it can be recorded as text (one line of at most MAX_LINE characters
+    when ``line``), else FieldError naming ``key``."""
+    value = value.strip()
+    limit = MAX_LINE if line else MAX_TEXT
+    if len(value) > limit:
+        raise FieldError(
+            key,
+            f"{where} is {len(value):,} characters; at most {limit:,}",
+            hint="Keep it to one line: put the detail in a summary or a note." if line else None,
+        )
+    if "\x00" in value:
+        raise FieldError(key, f"{where} contains a NUL character")
+    if line and ("\n" in value or "\r" in value):
+        raise FieldError(key, f"{where} must be one line", hint="Put the detail in a summary or a note.")
+    try:
+        return unicode_text(where, value)
+    except UsageError as exc:
+        raise FieldError(key, exc.message, hint=exc.hint) from None
 
 
 def unicode_text(where: str, value: str) -> str:

@@ -21,7 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 from escalate import clock
 
 # The input type each field is given as (escalate.entry checks it); the annotation says how it is stored.
-_TEXT, _INSTANT, _INT, _BOOL, _LIST, _PERSON = "str", "instant", "int", "bool", "list", "person"
+_TEXT, _LINE, _INSTANT, _INT, _BOOL, _LIST, _PERSON = "str", "line", "instant", "int", "bool", "list", "person"
 
 
 class _Frozen(BaseModel):
@@ -54,6 +54,8 @@ class Author(_Frozen):
 
 
 Text = Annotated[StrictStr, _TEXT]
+#: one line of text (a name, an agency, a reference): refused longer than escalate.entry.MAX_LINE when given
+Line = Annotated[StrictStr, _LINE]
 
 
 def _stored_time(text: str) -> str:
@@ -66,29 +68,36 @@ Instant = Annotated[StrictStr, AfterValidator(_stored_time), _INSTANT]
 Number = Annotated[StrictInt, _INT]
 Flag = Annotated[StrictBool, _BOOL]
 Texts = Annotated[tuple[StrictStr, ...], _LIST]
-Personal = Annotated[Sealed | StrictStr, _TEXT]
+Personal = Annotated[Sealed | StrictStr, _LINE]
 Someone = Annotated[Person, _PERSON]
 #: "no-disagreement": a challenge opened at a referral whose outcome came and was accepted
 Outcome = Annotated[Literal["resolved", "partly-resolved", "unresolved", "withdrawn", "no-disagreement"], _TEXT]
 Medium = Annotated[Literal["phone", "email", "meeting", "letter", "form", "verbal", "video", "in-person"], _TEXT]
 
 
+class _History(_Frozen):
+    """An entry that may tell of something before its challenge was opened (a call made the day before),
+    given with the reason it is recorded as earlier history."""
+
+    history: Text | None = None
+
+
 class Opened(_Frozen):
-    procedure_id: Text
-    procedure_version: Text
-    procedure_fingerprint: Text
+    procedure_id: Line
+    procedure_version: Line
+    procedure_fingerprint: Line
     procedure_text: Text
     procedure_path: Text | None = None
     case_ref: Personal
     subject_name: Personal | None = None
-    setting: Text | None = None
-    agency: Text
-    team: Text | None = None
+    setting: Line | None = None
+    agency: Line
+    team: Line | None = None
     #: absent for a challenge opened at the referral, before any decision (``referral``)
     decision: Text | None = None
     decision_at: Instant | None = None
     decision_by: Someone | None = None
-    decision_ref: Text | None = None
+    decision_ref: Line | None = None
     triggers: Texts = ()  # none yet for a referral followed up before any decision
     #: opened at the referral itself, to follow it up before any decision (format 2 procedures)
     referral: Flag | None = None
@@ -99,8 +108,8 @@ class Opened(_Frozen):
     evidence: Texts = ()
     outcome_sought: Text | None = None
     immediate_risk: Flag
-    skip_rule: Text | None = None
-    route: Text
+    skip_rule: Line | None = None
+    route: Line
     start_stage: Number
     protective_by: Instant | None = None
 
@@ -110,7 +119,7 @@ class DecisionReceived(_Frozen):
 
     decision: Text
     decision_by: Someone | None = None
-    decision_ref: Text | None = None
+    decision_ref: Line | None = None
     #: what the disagreement is, where the DSL disagrees with the decision
     triggers: Texts = ()
 
@@ -118,65 +127,65 @@ class DecisionReceived(_Frozen):
 class NotificationNotNeeded(_Frozen):
     """A conditional notification answered: its condition does not apply to this challenge."""
 
-    to: Text
+    to: Line
     reason: Text
 
 
-class Contact(_Frozen):
+class Contact(_History):
     direction: Annotated[Literal["made", "received"], _TEXT]
     medium: Medium
     with_: Someone | None = Field(default=None, alias="with")
     summary: Text
 
 
-class Response(_Frozen):
+class Response(_History):
     with_: Someone | None = Field(default=None, alias="with")
     decision: Text
     rationale: Text | None = None
     summary: Text | None = None
 
 
-class ActionAgreed(_Frozen):
+class ActionAgreed(_History):
     action: Text
-    owner: Text | None = None
+    owner: Line | None = None
     due: Instant
     with_: Someone | None = Field(default=None, alias="with")
     summary: Text | None = None
 
 
 class DeadlineExtended(_Frozen):
-    deadline: Text
+    deadline: Line
     new_due: Instant
     reason: Text
     agreed_by: Someone | None = None
 
 
 class DeadlinePaused(_Frozen):
-    deadline: Text
+    deadline: Line
     reason: Text
     agreed_by: Someone | None = None
 
 
 class DeadlineResumed(_Frozen):
-    deadline: Text
+    deadline: Line
     reason: Text | None = None
 
 
 class TimescaleAgreed(_Frozen):
-    deadline: Text
+    deadline: Line
     due: Instant
     reason: Text | None = None
     agreed_by: Someone | None = None
 
 
-class NotificationSent(_Frozen):
-    to: Text
+class NotificationSent(_History):
+    to: Line
     medium: Medium | None = None
-    form: Text | None = None
+    form: Line | None = None
     summary: Text | None = None
 
 
-class AdviceSought(_Frozen):
+class AdviceSought(_History):
     with_: Someone = Field(alias="with")
     summary: Text
 
@@ -191,13 +200,13 @@ class NoFurtherEscalation(_Frozen):
     reason: Text
 
 
-class Note(_Frozen):
+class Note(_History):
     summary: Text
 
 
 class Amendment(_Frozen):
     target_seq: Number
-    field: Text
+    field: Line
     new_value: Text
     reason: Text
     corrected_case_ref: Personal | None = None
@@ -217,10 +226,10 @@ class Reopened(_Frozen):
 
 
 class Exported(_Frozen):
-    scope: Text
-    format: Text
+    scope: Line
+    format: Line
     redacted: Flag
-    sha256: Text
+    sha256: Line
     entries: Number
 
 
@@ -270,7 +279,7 @@ MODELS: dict[str, type[EntryData]] = {
 }
 
 
-_TAGS = (_TEXT, _INSTANT, _INT, _BOOL, _LIST, _PERSON)
+_TAGS = (_TEXT, _LINE, _INSTANT, _INT, _BOOL, _LIST, _PERSON)
 
 
 def _input_type(metadata: list[object], annotation: object) -> str:
@@ -294,7 +303,7 @@ def _table(model: type[EntryData]) -> dict[str, tuple[str, bool]]:
     }
 
 
-#: kind -> {field: (input type, required)}; input types: str, int, bool, list, person, instant
+#: kind -> {field: (input type, required)}; input types: str, line, int, bool, list, person, instant
 KINDS: dict[str, dict[str, tuple[str, bool]]] = {kind: _table(model) for kind, model in MODELS.items()}
 
 

@@ -35,6 +35,15 @@ class UsageError(EscalateError):
     title = "Invalid input"
 
 
+class FieldError(UsageError):
+    """Input refused because of one named field of an entry (``agency``, ``occurred_at``...): a form
+    shows the message next to that field."""
+
+    def __init__(self, field: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.field = field
+
+
 class ConfigError(EscalateError):
     title = "Settings problem"
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from escalate import challenge as ch
-from escalate import clock, entry, entry_kinds, paths, workcalendar
+from escalate import clock, entry, entry_kinds, entry_rules, paths, workcalendar
 from escalate.catalogue import Catalogue
 from escalate.challenge import (
     FOLD,
@@ -29,14 +29,13 @@ from escalate.challenge import (
     starting_stage,
     unfit,
 )
-from escalate.errors import ChallengeError, ConfigError, ProcedureFileError, UsageError
+from escalate.errors import ChallengeError, ConfigError, FieldError, ProcedureFileError, UsageError, shown
 from escalate.procedure import Procedure
 from escalate.procedure_file import parse
 from escalate.settings import Settings
 from escalate.store import Store, StoredEntry, damaged_challenge, damaged_entry
 from escalate.triggers import TRIGGER_IDS
 
-FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 #: kinds that may be recorded on a resolved or withdrawn challenge
 AFTER_RESOLUTION = ("reopened", "exported", "amendment", "note")
 
@@ -69,17 +68,21 @@ def _author(settings: Settings) -> dict[str, str]:
 def occurred(text: str | None, settings: Settings, *, what: str = "--at") -> str:
     """Check a user-given time (default now) and return it as stored text."""
     now = clock.now()
-    when = clock.parse_time(text, settings.timezone, what=what) if text else now
-    if when > now + FUTURE_TOLERANCE:
-        raise UsageError(
-            f"{what} {clock.show(when, settings.timezone)} is in the future",
-            hint="Record things that have happened; deadlines are computed for you.",
-        )
+    try:
+        when = clock.parse_time(text, settings.timezone, what=what) if text else now
+    except UsageError as exc:
+        raise FieldError("occurred_at", exc.message, hint=exc.hint) from None
+    entry_rules.not_future("occurred_at", when, now, settings.timezone, what)
     return clock.iso(when)
 
 
-def _instant(text: str | None, settings: Settings, what: str) -> str | None:
-    return clock.iso(clock.parse_time(text, settings.timezone, what=what)) if text else None
+def _instant(text: str | None, settings: Settings, what: str, field: str) -> str | None:
+    if not text:
+        return None
+    try:
+        return clock.iso(clock.parse_time(text, settings.timezone, what=what))
+    except UsageError as exc:
+        raise FieldError(field, exc.message, hint=exc.hint) from None
 
 
 # --- procedures of existing challenges ---------------------------------------------------
@@ -189,7 +192,7 @@ def open_challenge(
         "agency": agency,
         "team": team,
         "decision": decision,
-        "decision_at": _instant(decision_at, settings, "decision time"),
+        "decision_at": _instant(decision_at, settings, "decision time", "decision_at"),
         "decision_by": decision_by or None,
         "decision_ref": decision_ref,
         "triggers": list(dict.fromkeys(triggers)),
@@ -202,11 +205,17 @@ def open_challenge(
         "skip_rule": skip.id if skip else "",
         "route": route,
         "start_stage": start,
-        "protective_by": _instant(protective_by, settings, "protective timescale"),
+        "protective_by": _instant(protective_by, settings, "protective timescale", "protective_by"),
         "referral": True if referral else None,
     }
     data = entry.check_data("opened", data)
-    return store.append(None, "opened", occurred(at, settings), author, data)
+    when = occurred(at, settings)
+    if data.get("decision_at"):
+        entry_rules.not_future(
+            "decision_at", clock.from_iso(data["decision_at"]), clock.now(), settings.timezone, "decision time"
+        )
+    entry_rules.check_opening(data, clock.from_iso(when), settings.timezone)
+    return store.append(None, "opened", when, author, data)
 
 
 # --- recording ---------------------------------------------------------------------------
@@ -249,7 +258,7 @@ def record(
     author = _author(settings)
     for key in ("due", "new_due"):
         if data.get(key):
-            data = {**data, key: _instant(data[key], settings, key.replace("_", " "))}
+            data = {**data, key: _instant(data[key], settings, key.replace("_", " "), key)}
     clean = entry.check_data(kind, data)
     when = occurred(at, settings)
 
@@ -336,6 +345,9 @@ def record(
             target = store.entry(challenge, clean["target_seq"])
             if target is None or target.kind == "amendment":
                 raise UsageError(f"challenge {challenge} has no entry {clean['target_seq']} that can be amended")
+        entry_rules.check_entry(
+            kind, clean, clock.from_iso(when), state, lambda: procedure_of(store, state), settings.timezone
+        )
 
     return store.append(challenge, kind, when, author, clean, check=check)
 
@@ -377,9 +389,15 @@ def amend(
         known = set(content.data.model_dump(by_alias=True, exclude_defaults=True)) | {"occurred_at"}
         top = field.split(".", 1)[0]
         if top not in known and top not in entry_kinds.KINDS.get(original.kind, {}):
-            raise UsageError(
-                f"entry {target} ({original.kind}) has no field {field!r}", hint="Fields: " + ", ".join(sorted(known))
+            raise FieldError(
+                "field",
+                f"entry {target} ({original.kind}) has no field {shown(field)}",
+                hint="Fields: " + ", ".join(sorted(known - set(entry_rules.FIXED_FIELDS))),
             )
+        procedure = procedure_of(store, store.state(challenge))
+        value = entry_rules.corrected_value(
+            field, value, content, original.kind, procedure, settings.timezone, clock.now()
+        )
     if leaf in entry.PERSONAL_KEYS:
         # A corrected name is personal too: it goes in a concealed field, never in clear.
         data["new_value"] = "(personal field: see disclosure)"

@@ -96,6 +96,7 @@ FIELD_OPTIONS = {
     "form": "form",
     "decision_ref": "decision_ref",
     "trigger": "triggers",
+    "history": "history",
 }
 
 

@@ -94,6 +94,12 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--agreed-by", metavar='"Name, Role, Agency"')
     p.add_argument("--to", metavar="TEXT", help="notification-sent: who was notified")
     p.add_argument("--form", metavar="TEXT", help="notification-sent: form sent")
+    p.add_argument(
+        "--history",
+        metavar="REASON",
+        help="for something that happened before the challenge was opened (a contact, response, action, "
+        "notification, advice or note): why it is recorded as earlier history",
+    )
 
     p = command("step-up", "step up to the next stage of the procedure", M, "cmd_step_up")
     p.add_argument("challenge")

@@ -22,9 +22,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static, TextArea
 
 from escalate import clock
-from escalate.errors import EscalateError
+from escalate.errors import EscalateError, FieldError
 from escalate.journal import ChronologyItem
 from escalate.wording import printable
+
+#: the entry field a refusal names -> the form field it was typed in, where the names differ
+_FORM_NAMES = {"occurred_at": "at", "new_value": "value", "target_seq": "target"}
 
 
 @dataclass
@@ -159,10 +162,16 @@ class FormDialog(ModalScreen[Any]):
         try:
             result = self.save_callback(values)
         except EscalateError as exc:
-            # Keep everything typed; say what went wrong where the user is looking.
-            self.query_one("#form-error", Static).update(
-                f"Not saved: {exc.message}" + (f"\n{exc.hint}" if exc.hint else "")
-            )
+            # Keep everything typed; say what went wrong where the user is looking: next to the field
+            # the core named, when this form has it.
+            said = exc.message + (f"\n{exc.hint}" if exc.hint else "")
+            name = _FORM_NAMES.get(exc.field, exc.field) if isinstance(exc, FieldError) else None
+            if name is not None and any(f.name == name for f in self.fields):
+                self.query_one(f"#err-{name}", Static).update(said)
+                self.query_one(f"#f-{name}").focus()
+                self.query_one("#form-error", Static).update("Not saved: please correct the field marked above.")
+            else:
+                self.query_one("#form-error", Static).update(f"Not saved: {said}")
             return
         self.dismiss(result if result is not None else True)
 

@@ -183,11 +183,11 @@ def test_text_that_is_not_utf8_is_refused_and_paths_that_are_not_still_work(conf
     bad = list(OPEN)
     bad[bad.index("Northtown CSC")] = odd
     code, _, err = configured(*bad)
-    assert code == 2 and "opened agency (North?town) is not UTF-8 text" in err
+    assert code == 2 and "agency (North?town) is not UTF-8 text" in err
     assert entries_in(isolated_home) == 0
     configured(*OPEN)
     code, _, err = configured("record", "1", "contact", "--with", f"{odd}, SW", "--summary", "call")
-    assert code == 2 and "contact with (North?town) is not UTF-8 text" in err
+    assert code == 2 and "contact with name (North?town) is not UTF-8 text" in err
     assert entries_in(isolated_home) == 1
     folder = tmp_path / odd
     folder.mkdir()
@@ -329,6 +329,7 @@ def test_a_required_list_of_blanks_is_missing():
     data = {
         key: {
             "str": "x",
+            "line": "x",
             "instant": "2026-11-16T09:00:00.000000Z",
             "int": 1,
             "bool": False,

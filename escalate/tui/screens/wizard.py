@@ -28,13 +28,27 @@ from textual.widgets import (
 from escalate import clock
 from escalate.challenge import opening_deadlines, start_choices, starting_stage
 from escalate.entry import parse_person
-from escalate.errors import EscalateError
+from escalate.errors import EscalateError, FieldError
 from escalate.triggers import TRIGGERS, worded
 from escalate.tui.context import dsl_app
 from escalate.tui.widgets import esc
 from escalate.wording import immediate_risk_instruction, not_covered
 
 STEPS = ("procedure", "decision", "triggers", "checks", "risk", "concern", "review")
+#: the page each field of an opening is typed on (a refusal naming it is shown there)
+_PAGE_OF = {
+    "case_ref": "procedure",
+    "subject_name": "procedure",
+    "agency": "decision",
+    "decision": "decision",
+    "decision_at": "decision",
+    "decision_by": "decision",
+    "decision_ref": "decision",
+    "triggers": "triggers",
+    "concern": "concern",
+    "outcome_sought": "concern",
+    "occurred_at": "concern",
+}
 STEP_TITLES = {
     "procedure": "Procedure and case",
     "decision": "The decision you challenge",
@@ -452,10 +466,14 @@ class NewChallengeScreen(Screen[Any]):
                 referral=self.referral(),
             )
         except EscalateError as exc:
-            # Keep every page as typed; say why it was not saved.
-            self.query_one("#e-review", Static).update(
-                f"Not saved: {exc.message}" + (f" {exc.hint}" if exc.hint else "")
-            )
+            # Keep every page as typed; say why it was not saved, on the page of the field the core
+            # named (an agency too long, a decision dated later than the disagreement).
+            said = f"Not saved: {exc.message}" + (f" {exc.hint}" if exc.hint else "")
+            page = _PAGE_OF.get(exc.field, "review") if isinstance(exc, FieldError) else "review"
+            if page != "review":
+                self.step = STEPS.index(page)
+                self.show_step()
+            self.query_one(f"#e-{page}", Static).update(said)
             return
         self.app.notify(f"Challenge {stored.challenge} opened.")
         self.dismiss(stored.challenge)

@@ -1,0 +1,77 @@
+"""In the app, a value the core refuses for what it means is explained next to the field it was typed
+in (issue 16, deliverable 1), everything typed is kept, and nothing is written."""
+
+from __future__ import annotations
+
+from logtools import open_fictional, open_first_challenge
+
+from escalate import settings as settings_mod
+from escalate.journal import store_at
+from escalate.settings import Settings
+from escalate.tui.app import EscalateApp
+
+
+def entries(home) -> int:
+    with store_at(home / "escalate.sqlite3") as s:
+        return s.count()
+
+
+def text_of(app, selector) -> str:
+    return str(app.screen.query_one(selector).render())
+
+
+async def test_an_amendment_the_core_refuses_is_explained_next_to_the_value(isolated_home):
+    settings_mod.save(Settings(name="Alex Example", role="DSL", setting="Fictional School"))
+    with store_at(isolated_home / "escalate.sqlite3") as s:
+        open_fictional(s)
+    app = EscalateApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_first_challenge(app, pilot)
+        await pilot.press("f")
+        await pilot.pause()
+        for name, value in {"target": "1", "field": "occurred_at", "value": "banana", "reason": "typo"}.items():
+            app.screen.query_one(f"#f-{name}").value = value
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "not an ISO-8601 date" in text_of(app, "#err-value")
+        assert "correct the field marked above" in text_of(app, "#form-error")
+        assert app.screen.query_one("#f-value").value == "banana"  # kept as typed
+        app.screen.query_one("#f-field").value = "procedure_id"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "cannot be corrected" in text_of(app, "#err-field")
+        assert text_of(app, "#err-value") == ""  # the earlier complaint is gone
+    assert entries(isolated_home) == 1
+
+
+async def test_the_wizard_takes_the_user_back_to_the_page_of_a_refused_field(isolated_home):
+    settings_mod.save(Settings(name="Alex Example", role="DSL", setting="Fictional School"))
+    app = EscalateApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        for _ in range(100):
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            if app.catalogue is not None:
+                break
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"Child Q", "ctrl+n")
+        await pilot.pause()
+        app.screen.query_one("#w-agency").value = "N" * 300
+        app.screen.query_one("#w-decision").value = "Referral closed NFA"
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("down", "space", "ctrl+n")  # a trigger
+        await pilot.pause()
+        await pilot.press("ctrl+n")  # checks
+        await pilot.pause()
+        await pilot.press("space", "ctrl+n")  # no immediate risk
+        await pilot.pause()
+        await pilot.press(*"Bruising seen twice", "ctrl+n")
+        await pilot.pause()
+        await pilot.press("ctrl+n")  # confirm: refused by the core
+        await pilot.pause()
+        assert "300 characters; at most 200" in text_of(app, "#e-decision")
+        assert "step 2 of" in text_of(app, "#wizard-progress")
+        assert app.screen.query_one("#w-agency").value == "N" * 300
+    assert not (isolated_home / "escalate.sqlite3").exists() or entries(isolated_home) == 0
