@@ -26,8 +26,17 @@ from typing import Any, NamedTuple
 
 from escalate import audit, clock, parallel
 from escalate.audit import Facts, Input, NotAnEntry, facts, read_challenges
+from escalate.entry import ZERO_HASH
 from escalate.procedure import Procedure
-from escalate.verify import FORMAT_VERSION, challenge_link, entry_bytes, entry_head, parse_lines, store_link
+from escalate.verify import (
+    FORMAT_VERSION,
+    challenge_link,
+    entry_bytes,
+    entry_head,
+    header_problem,
+    parse_lines,
+    store_link,
+)
 
 #: entries: below this, starting a second process costs more than it saves
 SMALL = 20_000
@@ -193,7 +202,11 @@ def _joined(
             last_seq, last_hash = seq, actual
     # A digest named in one share and disclosed in the other: which came first decides how the
     # one-process reading counts it. Exports never do this (a digest belongs to one challenge).
-    if count != header.get("entries") or mine.carried & theirs.missing or theirs.carried & mine.missing:
+    if mine.carried & theirs.missing or theirs.carried & mine.missing:
+        return None
+    head = hashes[-1] if hashes else ZERO_HASH
+    disclosed = len(mine.carried) + len(theirs.carried)
+    if header_problem(header, count, head, set(owner), disclosed, mine.withheld + theirs.withheld) is not None:
         return None
     found = [f for cid, which in owner.items() if (f := (mine, theirs)[which].facts[cid]) is not None]
     return Input(path, True, None, count, mine.withheld + theirs.withheld, len(found)), found

@@ -444,6 +444,16 @@ def _load_state(text: str | bytes) -> ChallengeState:
     return state
 
 
+def load_cached(text: object) -> ChallengeState | None:
+    """A cached state as a reader would trust it, or None where a reader would work it out again."""
+    if not isinstance(text, (str, bytes)):
+        return None
+    try:
+        return _load_state(text)
+    except (ValueError, RecursionError):  # pydantic's ValidationError is a ValueError
+        return None
+
+
 def _dump_state(state: ChallengeState) -> str:
     return _state_json().dump_json(state).decode("utf-8")
 

@@ -469,6 +469,46 @@ def summaries(store: LogStore, catalogue: Catalogue | None = None, now: dt.datet
     return _judged(store, items, now)
 
 
+def store_problem(store: LogStore) -> str | None:
+    """What verify checks beyond the chain of entries (once that holds), or None: every personal
+    field an entry seals has its disclosure kept (a store keeps them all), and the caches lists and
+    screens read are what the entries say (:func:`cache_problem`)."""
+    missing = store.missing_disclosure()
+    if missing is not None:
+        return f"entry {missing}: a personal field's disclosure is missing from the store (a row was deleted)"
+    return cache_problem(store)
+
+
+def cache_problem(store: LogStore) -> str | None:
+    """The first cache the log does not bear out, or None: the index of challenges, and each cached
+    fold, list row and glance that a list or a screen would trust (made at the challenge's last entry,
+    by this escalate), against the challenge folded again from its hashed entries. Rows a list would
+    not trust (older, or unreadable) are worked out again anyway, and are not reported."""
+    problem = store.index_problem()
+    if problem is not None:
+        return problem
+    key = _listing_key()
+    for cid, last, s_cseq, s_text, l_key, l_text, g_cseq, g_key, g_text in store.cache_rows():
+        state = ch.load_cached(s_text) if s_cseq == last else None
+        listed = ch.load_listing(l_text) if s_cseq == last and l_key == key and isinstance(l_text, str) else None
+        glanced = ch.load_glance(g_text) if g_cseq == last and g_key == key and isinstance(g_text, str) else None
+        if state is None and listed is None and glanced is None:
+            continue
+        fresh = store.state(cid, fresh=True)
+        row = ch.listing(fresh, procedure_of(store, fresh)) if listed is not None or glanced is not None else None
+        for what, cached, real in (
+            ("folded state", state, fresh),
+            ("list row", listed, row),
+            ("glance", glanced, ch.glance(row) if row is not None else None),
+        ):
+            if cached is not None and cached != real:
+                return (
+                    f"challenge {cid}: its cached {what} is not what its entries say (it was changed outside "
+                    "escalate; lists and screens could show it)"
+                )
+    return None
+
+
 def glances(store: LogStore) -> list[ch.Glance]:
     """A glance at every challenge (see :class:`challenge.Glance`), oldest first: what a list counts,
     orders and filters by. Cached beside the list rows; a challenge without one (or with one that

@@ -32,7 +32,7 @@ from escalate import clock, entry
 from escalate.errors import ChallengeError, StoreError, shown
 from escalate.paths import ensure_private_dir
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 #: what a challenge id looks like (C-0001); nothing else is looked up
 _CHALLENGE_ID = re.compile(r"C-[0-9]{4,9}")
 #: the oldest schema this code can read without upgrading it (4 only adds an index for exports)
@@ -86,8 +86,23 @@ MIGRATIONS: list[str] = [
     CREATE TABLE IF NOT EXISTS glances (challenge TEXT PRIMARY KEY, cseq INTEGER NOT NULL, key TEXT NOT NULL,
         glance TEXT NOT NULL);
     """,
+    # 6: the caches protected as the log is, as far as they can be: a cached row is replaced whole, for a
+    # later entry, and never edited or deleted in place (verify checks them against the log besides)
+    """
+    CREATE TRIGGER IF NOT EXISTS state_cache_no_update BEFORE UPDATE ON state_cache WHEN NEW.cseq <= OLD.cseq
+        BEGIN SELECT RAISE(ABORT, 'a cached state is replaced for a later entry, never edited'); END;
+    CREATE TRIGGER IF NOT EXISTS state_cache_no_delete BEFORE DELETE ON state_cache
+        BEGIN SELECT RAISE(ABORT, 'cached states are not deleted'); END;
+    CREATE TRIGGER IF NOT EXISTS glances_no_update BEFORE UPDATE ON glances
+        BEGIN SELECT RAISE(ABORT, 'a glance is replaced, never edited'); END;
+    CREATE TRIGGER IF NOT EXISTS glances_no_delete BEFORE DELETE ON glances
+        BEGIN SELECT RAISE(ABORT, 'glances are not deleted'); END;
+    """,
 ]
 
+
+#: a sealed personal value's digest in entry bytes
+_SEALED = re.compile(rb'"_sd":"([0-9a-f]{64})"')
 
 #: an entry's columns, named: a store whose schema was changed outside escalate must not shift them
 _ENTRY = "seq, challenge, cseq, kind, occurred_at, recorded_at, body, hash"
@@ -230,7 +245,7 @@ class Store(Generic[S]):
             uri = uri_of(p, readonly)
             conn = sqlite3.connect(uri, uri=True, timeout=10.0, isolation_level=None, check_same_thread=False)
             store = cls(conn, p, fold)
-            store._configure(readonly)
+            store._configure(readonly, create and not readonly)
         except BaseException as exc:
             if conn is not None:
                 conn.close()
@@ -246,9 +261,10 @@ class Store(Generic[S]):
             os.umask(old_umask)
         return store
 
-    def _configure(self, readonly: bool) -> None:
+    def _configure(self, readonly: bool, create: bool = False) -> None:
         c = self.conn
         c.execute("PRAGMA busy_timeout = 10000")
+        self._check_is_ours(create)
         if not readonly:
             self._enable_wal()
             c.execute("PRAGMA synchronous = FULL")
@@ -275,6 +291,25 @@ class Store(Generic[S]):
                     ) from None
             else:
                 self._migrate(version)
+
+    def _check_is_ours(self, create: bool) -> None:
+        """The file is an escalate store, or an empty file a command that records may make one of
+        (a store being created this instant, or one whose creation was interrupted); anything else
+        is refused untouched: escalate's tables are never added to someone else's SQLite file, and
+        a command that only reads never reports an empty file as an empty log."""
+        c = self.conn
+        if c.execute("PRAGMA user_version").fetchone()[0] != 0:
+            return
+        if c.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise StoreError(
+                f"{self.path} is not an escalate store: it is a SQLite file of something else",
+                hint="Check --data-dir or ESCALATE_HOME; escalate leaves a file it did not make as it is.",
+            )
+        if not create:
+            raise StoreError(
+                f"the store {self.path} is empty: it holds no log, not even an empty one",
+                hint="If it held your log, restore it from a backup. Opening a challenge starts a new log in it.",
+            )
 
     def _enable_wal(self) -> None:
         """WAL is a property of the file: set it once. Switching can fail at once with "locked" (the busy
@@ -477,6 +512,54 @@ class Store(Generic[S]):
                 f"the store {self.path} is damaged: it holds text that is not UTF-8",
                 hint="Keep the file for investigation; `escalate verify` says what it can read.",
             ) from None
+
+    def damage(self) -> str | None:
+        """What SQLite's own check finds wrong with the file (a damaged page, an index that does not
+        match its table), or None. The hashes prove the entries; this proves the file can still be
+        read and written as a whole (a damaged page of an index can make every append fail)."""
+        try:
+            found = [row[0] for row in self.conn.execute("PRAGMA quick_check(3)")]
+        except sqlite3.DatabaseError as exc:
+            return str(exc)
+        except UnicodeDecodeError:  # its message quotes damaged bytes
+            return "the file's pages are damaged"
+        return None if found == ["ok"] else "; ".join(str(x) for x in found)
+
+    def index_problem(self) -> str | None:
+        """Where the index of challenges is not the log's openings (a row deleted hides a challenge
+        from every list), or None."""
+        missing = self._q(
+            "SELECT e.challenge FROM entries e WHERE e.cseq = 1 AND NOT EXISTS "
+            "(SELECT 1 FROM challenges c WHERE c.id = e.challenge AND c.opened_seq = e.seq) LIMIT 1"
+        )
+        if missing:
+            return f"challenge {missing[0][0]} is missing from the index of challenges: lists would not show it"
+        extra = self._q(
+            "SELECT c.id FROM challenges c WHERE NOT EXISTS "
+            "(SELECT 1 FROM entries e WHERE e.challenge = c.id AND e.cseq = 1 AND e.seq = c.opened_seq) LIMIT 1"
+        )
+        if extra:
+            return f"the index of challenges names {extra[0][0]!r}, which no entry opens"
+        return None
+
+    def missing_disclosure(self) -> int | None:
+        """The first entry sealing a personal value whose disclosure the store does not hold, or None."""
+        held = {str(row[0]).encode("ascii", "replace") for row in self._q("SELECT digest FROM disclosures")}
+        for seq, body in self.conn.execute("SELECT seq, body FROM entries ORDER BY seq"):
+            if isinstance(body, bytes) and any(d not in held for d in _SEALED.findall(body)):
+                return int(seq)
+        return None
+
+    def cache_rows(self) -> list[tuple[Any, ...]]:
+        """Every challenge's caches as stored, for checking against the log: (challenge, its last entry
+        number, the cached state's entry number, the state, the list row's key, the list row, the
+        glance's entry number, its key, the glance), None where there is none."""
+        return self._q(
+            "SELECT c.id, (SELECT max(e.cseq) FROM entries e WHERE e.challenge = c.id), s.cseq, s.state, "
+            "s.listing_key, s.listing, g.cseq, g.key, g.glance "
+            "FROM challenges c LEFT JOIN state_cache s ON s.challenge = c.id "
+            "LEFT JOIN glances g ON g.challenge = c.id ORDER BY c.opened_seq"
+        )
 
     def head(self) -> tuple[int, str]:
         row = self._q("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")

@@ -22,7 +22,7 @@ from typing import Any
 
 from escalate import entry, parallel
 from escalate.entry import FORMAT_TAG, ZERO_HASH
-from escalate.errors import ExportError, UsageError
+from escalate.errors import ExportError, UsageError, shown
 from escalate.store import uri_of
 
 #: the version of the jsonl export format (its header's "escalate_export")
@@ -50,11 +50,23 @@ def fingerprint(count: int, head: str) -> str:
     return f"{count}:{head[0:4]}-{head[4:8]}-{head[8:12]}-{head[12:16]}"
 
 
+#: hex digits a fingerprint must give: all that escalate prints (64 bits: no rewrite finds a match)
+FINGERPRINT_DIGITS = 16
+
+
 def parse_fingerprint(text: str) -> tuple[int, str]:
-    match = re.fullmatch(r"\s*(\d+)\s*[:/ ]\s*([0-9a-fA-F][0-9a-fA-F \-]*)\s*", text or "")
+    match = re.fullmatch(r"\s*(\d{1,15})\s*[:/ ]\s*([0-9a-fA-F][0-9a-fA-F \-]*)\s*", text or "")
     if not match:
-        raise UsageError(f"fingerprint {text!r} is not COUNT:HEX", hint="e.g. 1042:7f3a-91c2-0be4-5d17")
-    return int(match.group(1)), re.sub(r"[^0-9a-f]", "", match.group(2).lower())
+        raise UsageError(f"fingerprint {shown(text)} is not COUNT:HEX", hint="e.g. 1042:7f3a-91c2-0be4-5d17")
+    digits = re.sub(r"[^0-9a-f]", "", match.group(2).lower())
+    if len(digits) < FINGERPRINT_DIGITS:
+        raise UsageError(
+            f"fingerprint {shown(text)} gives {len(digits)} hex digit(s): too few to tell the log from a rewritten one",
+            hint=f"Give all {FINGERPRINT_DIGITS}, as escalate printed them, e.g. 1042:7f3a-91c2-0be4-5d17.",
+        )
+    if int(match.group(1)) == 0:
+        raise UsageError("a fingerprint of 0 entries names no entry to check", hint="e.g. 1042:7f3a-91c2-0be4-5d17")
+    return int(match.group(1)), digits
 
 
 def check_rows(
@@ -363,6 +375,9 @@ def verify_store(store: Any, expect: tuple[int, str] | None = None, *, warnings:
     work); the halves meet at the entry where they join and at each challenge's last entry in
     the first half. Anything that does not hold is checked again by :func:`check_rows`, entry by
     entry, to name the first break exactly."""
+    damage = store.damage()
+    if damage is not None:
+        return Report(False, 0, ZERO_HASH, f"the store file: SQLite finds it damaged ({damage[:300]})", None, 0, 0, [])
     count, head = store.head()
     d_hi = store.disclosure_rowids()
     if count >= PARALLEL_FROM and parallel.cores() > 1:
@@ -604,29 +619,67 @@ def verify_records(
             )
         last_seq, last_hash = rec["seq"], actual
         count += 1
+    head_hash = last_hash or entry.ZERO_HASH
+    problem = header_problem(header, count, head_hash, set(last_of), tally[0], tally[1])
+    if problem is None and expect:
+        problem = _expect_problem(records, whole, expect)
+    if problem is not None:
+        return Report(False, count, head_hash, problem, None, tally[0], tally[1], [])
+    return Report(True, count, head_hash, None, None, tally[0], tally[1], [])
+
+
+def header_problem(
+    header: dict[str, Any], count: int, head: str, challenges: set[str], disclosed: int, withheld: int
+) -> str | None:
+    """What the export header says that its entries do not bear out, or None. The header is bound to
+    the entries this way: the number of entries, the challenges, whether personal fields were
+    withheld, and (for a whole-store export) the store fingerprint must all be what the lines hold."""
     if count != header.get("entries"):
-        return Report(
-            False,
-            count,
-            last_hash or entry.ZERO_HASH,
-            f"the header says {header.get('entries')} entries but the file holds {count}: it was truncated or extended",
-            None,
-            tally[0],
-            tally[1],
-            [],
+        return (
+            f"the header says {header.get('entries')} entries but the file holds {count}: it was truncated or extended"
         )
-    if expect and (count < expect[0]):
-        return Report(
-            False,
-            count,
-            last_hash or entry.ZERO_HASH,
-            "fewer entries than the fingerprint you hold",
-            None,
-            tally[0],
-            tally[1],
-            [],
+    named = header.get("challenges")
+    if not isinstance(named, list) or set(named) != challenges or len(named) != len(challenges):
+        return (
+            "the header's list of challenges is not the challenges of the file's entries: entries were removed or added"
         )
-    return Report(True, count, last_hash or entry.ZERO_HASH, None, None, tally[0], tally[1], [])
+    redacted = header.get("redacted")
+    if redacted is False and withheld:
+        return (
+            f"the header says nothing was withheld, but {withheld} personal field(s) have no disclosure: "
+            "disclosures were removed"
+        )
+    if redacted is True and disclosed:
+        return f"the header says personal fields were withheld, but {disclosed} are disclosed: the file was changed"
+    if redacted not in (True, False):
+        return "the header does not say whether personal fields were withheld"
+    if header.get("scope") == "all" and header.get("store_fingerprint") != fingerprint(count, head):
+        return (
+            f"the header's store fingerprint {header.get('store_fingerprint')!r} is not the file's "
+            f"({fingerprint(count, head)}): a whole-store export ends at the store's head"
+        )
+    return None
+
+
+def _expect_problem(records: list[dict[str, Any]], whole: bool, expect: tuple[int, str]) -> str | None:
+    """The file against the store fingerprint the auditor holds: the entry it names is in the file
+    and is that entry (count and hash), and a whole-store export reaches it."""
+    want_count, want_hex = expect
+    last = records[-1]["seq"] if records else 0
+    if whole and last < want_count:
+        return (
+            f"the file ends at entry {last} but the fingerprint you hold says {want_count}: "
+            "entries were removed from the end"
+        )
+    named = next((r for r in records if r["seq"] == want_count), None)
+    if named is None:
+        return (
+            f"entry {want_count}, which the fingerprint you hold names, is not in this file (an export of some "
+            "challenges): it cannot be checked against that fingerprint"
+        )
+    if not named["hash"].startswith(want_hex):
+        return f"entry {want_count} does not match the fingerprint you hold: the file was rewritten"
+    return None
 
 
 # The checks of one entry line, in three parts: the split audit (escalate.audit_file) runs the first

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -408,6 +408,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
         with journal.open_store(create=False, readonly=True) as store:
             report = verify.verify_store(store, expect)
+            # the caches lists and screens read, against the log (once the log itself holds)
+            problem = journal.store_problem(store) if report.ok and not args.chain_only else None
+            if problem is not None:
+                report = replace(report, ok=False, problem=problem)
 
     shown = report.warnings if args.all_warnings else report.warnings[:WARNINGS_SHOWN]
     for warning in shown:

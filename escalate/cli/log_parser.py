@@ -141,7 +141,14 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--expect",
         metavar="FINGERPRINT",
-        help="the head fingerprint you hold, e.g. 12:ab12-...: catches entries removed from the end",
+        help="the head fingerprint you hold, e.g. 12:ab12-...: catches entries removed from the end and a "
+        "rewritten log",
+    )
+    p.add_argument(
+        "--chain-only",
+        action="store_true",
+        help="the store's entries, links and disclosures only, not the caches lists and screens read "
+        "(which verify otherwise checks against the entries)",
     )
 
     p = command("export", "export challenges for an auditor or a meeting (jsonl, csv, md, html, pdf)", M, "cmd_export")

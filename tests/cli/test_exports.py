@@ -486,12 +486,13 @@ def test_an_export_stops_at_the_head_it_announces(store_home, tmp_path, monkeypa
 
 
 def test_what_leaves_the_system_is_derived_from_the_entries_not_the_cache(store_home, tmp_path, run_cli):
-    """The store's cached folds are not covered by verify. A cache edited behind escalate's back (here:
-    a challenge marked resolved) must not reach an export or a dispute pack."""
+    """A cache edited behind escalate's back (here: a challenge marked resolved, its trigger dropped)
+    must not reach an export or a dispute pack, even before verify is run to find it."""
     import sqlite3
 
     path = store_home / "escalate.sqlite3"
     conn = sqlite3.connect(path)
+    conn.execute("DROP TRIGGER IF EXISTS state_cache_no_update")
     state = json.loads(conn.execute("SELECT state FROM state_cache WHERE challenge = 'C-0001'").fetchone()[0])
     state.update(status="resolved", outcome="resolved")
     conn.execute("UPDATE state_cache SET state = ? WHERE challenge = 'C-0001'", (json.dumps(state),))

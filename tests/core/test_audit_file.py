@@ -11,7 +11,7 @@ import re
 import pytest
 from logtools import SETTINGS, open_fictional
 
-from escalate import audit, audit_file, journal
+from escalate import audit, audit_file, journal, verify
 from escalate import settings as settings_mod
 from escalate.journal import store_at
 
@@ -97,7 +97,8 @@ def _write(path, lines):
 
 def _rechained(lines, changes):
     """The file with the bodies of some entry lines changed (line number -> body text -> body text) and
-    every hash and link after them recomputed: a made-up file that verifies."""
+    every hash and link after them recomputed, and the header's store fingerprint made to match: a
+    made-up file that verifies (only a fingerprint held elsewhere tells it from the real one)."""
     out, last, last_of = [lines[0]], "0" * 64, {}
     for number, line in enumerate(lines[1:], 1):
         if not line:
@@ -111,6 +112,10 @@ def _rechained(lines, changes):
         rec["body"] = changes.get(number, lambda b: b)(body)
         rec["hash"] = last = last_of[rec["challenge"]] = hashlib.sha256(rec["body"].encode()).hexdigest()
         out.append(json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
+    header = json.loads(out[0])
+    if header["scope"] == "all":
+        header["store_fingerprint"] = verify.fingerprint(header["entries"], last)
+        out[0] = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
     return out
 
 

@@ -372,6 +372,7 @@ def test_changed_time_columns_cannot_move_a_deadline(tmp_path):
         "UPDATE entries SET occurred_at = '2020-01-01T00:00:00.000000Z', "
         "recorded_at = '2020-01-02T00:00:00.000000Z' WHERE challenge = 'C-0001'"
     )
+    conn.execute("DROP TRIGGER state_cache_no_delete")  # (as someone with the file would)
     conn.execute("DELETE FROM state_cache")  # the cache is rebuilt from the entries
     conn.close()
     with store_at(path) as store:

@@ -29,7 +29,7 @@ def test_created_private_with_wal_and_full_sync(store, tmp_path):
     assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
 
 
 def test_wal_file_is_private_too(store, tmp_path):
@@ -185,6 +185,7 @@ def test_cached_state_equals_full_fold(store):
     journal.record(store, SETTINGS, "C-0001", "response", {"decision": "no"}, "2026-11-17T10:00")
     journal.step_up(store, SETTINGS, "C-0001", "unresolved", "2026-11-18T10:00")
     assert store.state("C-0001") == fold(store.entries("C-0001"))
+    store.conn.execute("DROP TRIGGER state_cache_no_delete")  # (as someone with the file would)
     store.conn.execute("DELETE FROM state_cache")  # the cache is not the record: it rebuilds
     assert store.states()[0] == fold(store.entries("C-0001"))
 
@@ -614,6 +615,7 @@ def test_a_glance_counts_orders_and_filters_as_the_full_list_row_does(store, mon
     assert all(text is not None for _, text in store.glances(key))
     # one that cannot be read (changed outside escalate) is worked out again
     before = journal.glances(store)
+    store.conn.execute("DROP TRIGGER glances_no_update")  # (as someone with the file would)
     store.conn.execute("UPDATE glances SET glance = '{\"nonsense\": 1}' WHERE challenge = ?", (second.challenge,))
     assert challenge.load_glance(store.glances(key)[1][1] or "") is None
     assert journal.glances(store) == before
