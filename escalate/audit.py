@@ -438,7 +438,10 @@ def tally(inputs: list[Input], challenges: list[Facts]) -> Figures:
 def audit_html(result: Figures, tz: str) -> Iterator[bytes]:
     """The figures as one self-contained HTML page, with bar charts (no scripts)."""
 
-    e = html.escape
+    def e(text: str) -> str:
+        # a file name in bytes that were not UTF-8 (lone surrogates) is written as its escapes
+        return html.escape(text.encode("utf-8", "backslashreplace").decode("utf-8"))
+
     inputs = "".join(
         f"<tr><td>{e(i.label)}</td><td>{'OK' if i.ok else 'FAILED: left out'}</td><td>{i.entries}</td>"
         f"<td>{e(i.problem or '')}</td></tr>"

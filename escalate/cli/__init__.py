@@ -33,9 +33,10 @@ def main(argv: list[str] | None = None, *, open_app: Callable[[AppRequest], int]
             return int(ExitCode.BAD_INPUT)
     # A file name in bytes that are not UTF-8 reaches Python as lone surrogates; printing it (the
     # file just exported, say) must not fail after the work is done. Standard error does the same.
-    reconfigure = getattr(sys.stdout, "reconfigure", None)
-    if reconfigure is not None:
-        reconfigure(errors="backslashreplace")
+    for stream in (sys.stdout, sys.stderr):  # (Python's own stderr already does; one a caller gives may not)
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     if args.data_dir is not None and not str(args.data_dir).strip():  # "" would quietly mean the default store
@@ -62,7 +63,8 @@ def main(argv: list[str] | None = None, *, open_app: Callable[[AppRequest], int]
         # this names whatever else the system refused, never as a traceback.
         from escalate.cli.console import print_error
 
-        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        name = str(getattr(exc, "filename", None) or "")
+        where = f"{name if len(name) <= 200 else name[:200] + '...'}: " if name else ""  # (not a path echoed whole)
         print_error(
             EscalateError(
                 f"{where}{exc.strerror or exc}",

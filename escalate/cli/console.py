@@ -32,12 +32,24 @@ def escape(text: str) -> str:
     return rich_escape(printable(str(text)))  # and no control character reaches the terminal raw
 
 
+#: the longest message printed whole: one that quotes a huge value the user gave is cut in the middle
+LONGEST_MESSAGE = 1000
+
+
+def readable(text: str) -> str:
+    """A message short enough to read: cut in the middle, saying how much was left out."""
+    if len(text) <= LONGEST_MESSAGE:
+        return text
+    half = LONGEST_MESSAGE // 2
+    return f"{text[:half]}... ({len(text) - 2 * half:,} characters left out) ...{text[-half:]}"
+
+
 def print_error(exc: Any) -> None:
     console = err()
     # soft_wrap: the terminal wraps long messages; Rich would split them mid-phrase.
-    console.print(f"[bold red]{escape(exc.title)}:[/] {escape(exc.message)}", soft_wrap=True)
+    console.print(f"[bold red]{escape(exc.title)}:[/] {escape(readable(exc.message))}", soft_wrap=True)
     if getattr(exc, "hint", None):
-        console.print(f"[dim]Hint: {escape(exc.hint)}[/]", soft_wrap=True)
+        console.print(f"[dim]Hint: {escape(readable(exc.hint))}[/]", soft_wrap=True)
 
 
 def plain(text: str) -> None:

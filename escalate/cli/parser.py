@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from escalate import __version__
+from escalate.cli.console import readable
 from escalate.cli.handler import lazy
+from escalate.wording import printable
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors quote what was typed as the rest of escalate does: no
+    control character raw on the terminal, and a 100 KB argument not echoed back whole."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {printable(readable(message))}\n")
 
 
 def _common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -46,7 +58,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The whole grammar; given ``argv`` whose command is defined in this module, only what it needs
     (the log's commands import the entry format, which `procedures validate` never uses)."""
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="escalate",
         description="Professional challenge and escalation for safeguarding leads. "
         "With no command, opens the terminal app.",

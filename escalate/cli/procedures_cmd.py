@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from escalate import clock, paths, settings, workcalendar
 from escalate.catalogue import discover, files_in, source_dirs
-from escalate.cli.console import err, escape, out, plain
+from escalate.cli.console import err, escape, out, plain, readable
 from escalate.errors import EscalateError, ProcedureFileError, UsageError
 from escalate.exit_codes import ExitCode
 from escalate.procedure_file import load
@@ -51,7 +51,7 @@ def _timezone() -> str:
 
 def _report_problems(catalogue: Catalogue) -> None:
     for problem in catalogue.problems:
-        err().print(f"[yellow]warning:[/] {escape(str(problem))}", soft_wrap=True)
+        err().print(f"[yellow]warning:[/] {escape(readable(str(problem)))}", soft_wrap=True)
     for winner, loser in catalogue.overridden:
         err().print(
             f"[dim]note: {escape(winner.id)} from {escape(winner.path)} overrides {escape(loser.path)}[/]",
@@ -277,7 +277,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             except ProcedureFileError as exc:
                 for problem in exc.problems:
                     problems += 1
-                    err().print(f"[red]error[/] {escape(str(problem))}", soft_wrap=True)
+                    err().print(f"[red]error[/] {escape(readable(str(problem)))}", soft_wrap=True)
                 continue
             out().print(f"[green]ok[/] {escape(str(target))}: {escape(loaded.id)} ({loaded.fingerprint[:16]})")
             for contact in loaded.procedure.contacts:  # valid, but worth a look: not a problem
@@ -313,8 +313,8 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         return ExitCode.OK
     except ProcedureFileError as exc:
         for problem in exc.problems:
-            err().print(f"[red]error[/] {escape(str(problem))}", soft_wrap=True)
-        err().print(escape(f"{path} was not upgraded: nothing was written."), soft_wrap=True)
+            err().print(f"[red]error[/] {escape(readable(str(problem)))}", soft_wrap=True)
+        err().print(escape(readable(f"{path} was not upgraded: nothing was written.")), soft_wrap=True)
         return ExitCode.BAD_INPUT
     written = f", written to {output}" if output else ""
     out().print(escape(f"upgraded {path} to format 2 ({loaded.id}), comments kept{written}"), soft_wrap=True)
