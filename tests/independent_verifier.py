@@ -7,11 +7,11 @@ import sys
 ZERO = "0" * 64
 
 
-def read(path):  # (entries the header announces or None, disclosures by digest, rows)
+def read(path):  # (an export's header or None for a store, disclosures by digest, rows)
     if path.endswith(".jsonl"):
         header, *records = [json.loads(line) for line in open(path, encoding="utf-8").read().splitlines()]
         disclosures = {d: v.encode() for r in records for d, v in r["disclosures"].items()}
-        return header["entries"], disclosures, [
+        return header, disclosures, [
             (r["seq"], r["challenge"], r["cseq"], r["kind"], r["body"].encode(), r["hash"]) for r in records]
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     return None, dict(db.execute("SELECT digest, bytes FROM disclosures")), db.execute(
@@ -19,14 +19,15 @@ def read(path):  # (entries the header announces or None, disclosures by digest,
 
 
 def verify(path):
-    announced, disclosures, rows = read(path)
+    header, disclosures, rows = read(path)
+    whole = header is None or header["scope"] == "all"  # a store, or an export of all of one
     prev, last, last_seq, count, withheld = ZERO, {}, 0, 0, 0
     for seq, challenge, cseq, kind, body, stored in rows:
         head, content = bytes(body).split(b"\n", 1)
         tag, h_seq, h_challenge, h_cseq, h_kind, h_prev, h_cprev = head.decode("ascii").split(" ")
         if tag != "E1" or (int(h_seq), h_challenge, int(h_cseq), h_kind) != (seq, challenge, cseq, kind):
             return f"entry {seq}: header does not match its row"
-        if seq <= last_seq or (announced is None and seq != last_seq + 1):
+        if seq <= last_seq or (whole and seq != last_seq + 1):
             return f"entry {seq}: expected entry {last_seq + 1}"
         digest = hashlib.sha256(body).hexdigest()
         if digest != stored:
@@ -41,9 +42,20 @@ def verify(path):
                 return f"entry {seq}: disclosure mismatch"
             withheld += sd not in disclosures
         prev, last[challenge], last_seq, count = digest, (cseq, digest), seq, count + 1
-    if announced is not None and count != announced:
-        return f"{count} entries, but the header announces {announced}"
-    return f"OK {count} {prev}" + (f" withheld {withheld}" if withheld else "")
+    problem = header and header_problem(header, count, prev, set(last), withheld, len(disclosures))
+    return problem or f"OK {count} {prev}" + (f" withheld {withheld}" if withheld else "")
+
+
+def header_problem(header, count, head, challenges, withheld, disclosed):  # the header, bound to the lines
+    if count != header["entries"]:
+        return f"{count} entries, but the header announces {header['entries']}"
+    if sorted(header["challenges"]) != sorted(challenges):
+        return "the header names other challenges than the lines hold"
+    if (withheld and not header["redacted"]) or (disclosed and header["redacted"]):
+        return "the header's redacted is not what the lines hold"
+    fingerprint = f"{count}:{head[0:4]}-{head[4:8]}-{head[8:12]}-{head[12:16]}"
+    if header["scope"] == "all" and header["store_fingerprint"] != fingerprint:
+        return "the header's store fingerprint is not the last entry's"
 
 
 def find_digests(node):

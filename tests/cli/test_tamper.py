@@ -252,3 +252,18 @@ def test_a_deleted_disclosure_row_is_reported(store, run_cli):
     db.close()
     edit(store, "DROP TRIGGER disclosures_no_delete", f"DELETE FROM disclosures WHERE digest = '{digest}'")
     failed(run_cli, "verify", says="disclosure is missing from the store")
+
+
+def test_the_tamper_table_names_tests_that_exist():
+    """docs/tamper-table.md says which test tries each kind of tampering: each one named is there."""
+    import re
+
+    from helpers import ROOT
+
+    table = (ROOT / "docs" / "tamper-table.md").read_text(encoding="utf-8")
+    named = re.findall(r"`((?:core|cli)/test_\w+\.py)::(test_\w+)`", table)
+    named += [(path, name) for path, name in re.findall(r"`((?:core|cli)/test_\w+\.py)::\w+`, `::(test_\w+)`", table)]
+    assert len(named) >= 25
+    for path, name in named:
+        source = (ROOT / "tests" / path).read_text(encoding="utf-8")
+        assert re.search(rf"^(async )?def {name}\(", source, re.M), f"{path}::{name}"

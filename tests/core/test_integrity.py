@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -139,7 +140,7 @@ def test_independent_verifier_agrees(tmp_path):
     path = build(tmp_path / "s.db")
     report = check(path)
     script = ROOT / "tests" / "independent_verifier.py"
-    assert len(script.read_text().splitlines()) < 60
+    assert len(script.read_text().splitlines()) < 75  # short enough to read in one sitting
     assert "import escalate" not in script.read_text() and "from escalate" not in script.read_text()
     result = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True)
     assert result.stdout.strip() == f"OK {report.count} {report.head}"
@@ -177,6 +178,47 @@ def test_independent_verifier_accepts_exports_redacted_or_not(tmp_path, isolated
         [sys.executable, str(script), str(tmp_path / "flipped.jsonl")], capture_output=True, text=True
     )
     assert result.stdout.strip() == "entry 5: hash mismatch"
+
+
+def test_independent_verifier_checks_the_header_binding(tmp_path, isolated_home, run_cli):
+    """What the header says is bound to the lines: a verifier written from the docs finds each of these
+    relabellings, and so does escalate."""
+    from escalate import settings
+
+    settings.save(SETTINGS)
+    build(isolated_home / "escalate.sqlite3")
+    script = ROOT / "tests" / "independent_verifier.py"
+    assert run_cli("export", "--all", "-o", tmp_path / "all.jsonl")[0] == 0
+    assert run_cli("export", "--all", "--redact", "-o", tmp_path / "red.jsonl")[0] == 0
+    assert run_cli("export", "C-0002", "-o", tmp_path / "one.jsonl")[0] == 0
+
+    def relabelled(name, change):
+        header, *rest = (tmp_path / name).read_bytes().split(b"\n")
+        fields = json.loads(header)
+        change(fields)
+        out = tmp_path / f"changed-{len(list(tmp_path.glob('changed-*')))}-{name}"
+        out.write_bytes(b"\n".join([json.dumps(fields).encode(), *rest]))
+        return out
+
+    cases = {
+        "the header's redacted is not what the lines hold": [
+            relabelled("red.jsonl", lambda h: h.update(redacted=False)),
+            relabelled("all.jsonl", lambda h: h.update(redacted=True)),
+        ],
+        "the header names other challenges than the lines hold": [
+            relabelled("one.jsonl", lambda h: h.update(challenges=["C-0001"])),
+            relabelled("one.jsonl", lambda h: h.update(challenges=["C-0001", "C-0002"])),
+        ],
+        "the header's store fingerprint is not the last entry's": [
+            relabelled("all.jsonl", lambda h: h.update(store_fingerprint="1:0000-0000-0000-0000")),
+        ],
+        "expected entry 1": [relabelled("one.jsonl", lambda h: h.update(scope="all"))],
+    }
+    for said, paths in cases.items():
+        for path in paths:
+            result = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True)
+            assert said in result.stdout, (path.name, result.stdout, result.stderr)
+            assert not verify.verify_file(path).ok, path.name
 
 
 def test_the_log_format_documents_the_independent_verifier():
