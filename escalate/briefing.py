@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from escalate import clock, workcalendar
-from escalate.challenge import ChallengeView, DeadlineRow, Listed
+from escalate.challenge import ChallengeState, ChallengeView, DeadlineRow, Listed
 from escalate.wording import (
     OWNER_WORDS,
     contact_line,
@@ -22,6 +22,7 @@ from escalate.wording import (
     missed_words,
     notification_line,
     relative_due,
+    safety_fallback,
     stage_guidance,
     what_words,
 )
@@ -85,7 +86,8 @@ def deadline_line(r: DeadlineRow, tz: str) -> str:
 def brief(view: ChallengeView, now: dt.datetime, tz: str) -> Briefing:
     state, p, stage = view.state, view.procedure, view.stage
     due, words = next_due(view, now, tz)
-    sections = [_this_stage_deadlines(view, tz)]
+    risk = immediate_risk(view, tz)
+    sections = ([Section("IMMEDIATE RISK", "", risk)] if risk else []) + [_this_stage_deadlines(view, tz)]
     if view.missed:
         m = view.missed_by
         sections.append(Section("Timescales missed so far", f": {missed_words(m)}"))
@@ -126,15 +128,76 @@ def brief(view: ChallengeView, now: dt.datetime, tz: str) -> Briefing:
     sections.append(_how_opened(view))  # facts of the opening: below what to do now
     return Briefing(
         challenge=state.challenge,
-        case_ref=view.case_ref,
-        agency=state.agency,
-        status=state.status.upper() + (f" ({state.outcome})" if state.outcome else ""),
+        case_ref=view.case_ref + corrected_mark(state, "case_ref"),
+        agency=state.agency + corrected_mark(state, "agency"),
+        status=state.status.upper()
+        + (f" ({state.outcome})" if state.outcome else "")
+        + (f" · {RISK_FLAG}" if state.immediate_risk else ""),
         procedure=f"{p.name} ({p.id}, {p.version})",
         position=position(view),
         next_due=f"{due} · {words}",
         newer_version=view.newer_version,
         sections=tuple(sections),
     )
+
+
+#: beside a challenge's status wherever it is shown, for as long as the challenge lasts
+RISK_FLAG = "IMMEDIATE RISK"
+
+
+def immediate_risk(view: ChallengeView, tz: str) -> tuple[str, ...]:
+    """For an open challenge opened at immediate risk of harm: what the procedure says to do at once,
+    until a contact or notification after the opening records it done, and the protective timescale
+    the procedure expects where none is recorded. Nothing for any other challenge."""
+    state, p = view.state, view.procedure
+    if not (state.immediate_risk and state.is_open):
+        return ()
+    harm = "the adult" if p.applies_to == "adults" else "the child"
+    rule = next((r for r in p.skip_rules if r.id == state.skip_rule), None)
+    first = state.stages[0]
+    done = [  # (earlier history recorded before the opening does not count)
+        at
+        for kind in ("contact", "notification-sent")
+        if kind in first.events
+        for at, _ in first.events[kind].first
+        if at >= state.opened_at
+    ]
+    said = "corrected" if "immediate_risk" in state.corrected else "stated when opened"
+    lines = [f"{harm[0].upper()}{harm[1:]} is at risk of immediate harm (as {said})."]
+    if rule is not None:
+        lines.append(f"The procedure says: {rule.instruction}")
+        if rule.contact_directly:
+            lines.append(f"Contact directly: {'; '.join(rule.contact_directly)}")
+    else:
+        lines.append(safety_fallback(p.applies_to))
+    if done:
+        when = clock.show(clock.from_iso(min(done)), tz)
+        lines.append(f"A contact or notification is recorded since the opening ({when}).")
+    else:
+        lines.append("Not yet recorded as done: record the contact or notification when it is made.")
+    protective = [r for r in view.deadlines if r.timescale.kind == "lesser-of-protective"]
+    if protective and state.protective_by is None and not any(r.id in state.stages[-1].agreed for r in protective):
+        ids = ", ".join(r.id for r in protective)
+        lines.append(
+            f"The procedure expects a timescale that protects {harm} ({ids}): none is recorded. Agree one and "
+            f"record it as a timescale agreed (the app's 'a' key, or `escalate record {state.challenge} "
+            f"timescale-agreed --deadline {protective[0].id} --due DATE`)."
+        )
+    return tuple(lines)
+
+
+def status_words(state: ChallengeState) -> str:
+    """A challenge's status for a summary: with its outcome, and the immediate-risk flag."""
+    return (
+        state.status
+        + (f" ({state.outcome})" if state.outcome else "")
+        + (f" · {RISK_FLAG}" if state.immediate_risk else "")
+    )
+
+
+def corrected_mark(state: ChallengeState, field: str) -> str:
+    """ " (corrected)" after a value of the opening that an amendment corrected, else nothing."""
+    return " (corrected)" if field in state.corrected else ""
 
 
 def how_opened(view: ChallengeView) -> tuple[str, ...]:
@@ -161,8 +224,15 @@ def how_opened(view: ChallengeView) -> tuple[str, ...]:
             for d in state.disagreements
         ),
         f"Route: {route.name} (id {route.id})" if route is not None else "Route: the main ladder",
-        f"Immediate risk of harm to {harm}: {'yes' if state.immediate_risk else 'no'}, as answered when opened",
+        f"Immediate risk of harm to {harm}: {'yes' if state.immediate_risk else 'no'}, "
+        + ("as corrected after opening" if "immediate_risk" in state.corrected else "as answered when opened"),
     ]
+    if state.corrected:
+        lines.append(
+            "Corrected since it was opened: "
+            + ", ".join(f.replace("_", " ") for f in state.corrected)
+            + " (each amendment, and the value it corrected, is in the chronology)"
+        )
     rule = next((r for r in p.skip_rules if r.id == state.skip_rule), None)
     if rule is not None:
         lines.append(f"Skip rule applied: {rule.id}: {rule.when}: {rule.instruction}")

@@ -44,13 +44,14 @@ from escalate.procedure import (
     WorkingDays,
 )
 from escalate.store import Fold, StoredEntry
+from escalate.triggers import TRIGGER_IDS
 
 LATE_AFTER = dt.timedelta(hours=24)
 #: the id of a skip rule's timescale kept as a deadline (see _skip_rule_rows)
 SKIP_PREFIX = "skip-rule:"
 #: the fold's version (see ChallengeState.fold_format); 1: events by medium, for format 2's clock starts;
 #: 2: notifications by recipient, for a notification's own timescale
-FOLD_FORMAT = 2
+FOLD_FORMAT = 3
 #: a contact's medium -> the clock-start event it also is (procedure.CLOCK_STARTS)
 MEDIUM_EVENTS = {
     "email": "contact-in-writing",
@@ -170,6 +171,9 @@ class ChallengeState:
     disagreements: tuple[str, ...] = ()
     #: opened at the referral, before any decision; ``decision`` is "" until one is recorded
     referral: bool = False
+    #: the fields of the opening that amendments corrected (the values above are the corrected ones;
+    #: the originals stay in the opening entry, shown in the chronology)
+    corrected: tuple[str, ...] = ()
 
     @property
     def is_open(self) -> bool:
@@ -299,6 +303,12 @@ class _Folding:
         self.amendments, self.exports = state.amendments, state.exports
         self.last_recorded, self.last_at = state.last_recorded, state.last_at
         self.decision, self.decision_at, self.triggers = state.decision, state.decision_at, state.triggers
+        self.agency, self.team, self.case_ref_sd = state.agency, state.team, state.case_ref_sd
+        self.immediate_risk, self.protective_by, self.corrected = (
+            state.immediate_risk,
+            state.protective_by,
+            state.corrected,
+        )
 
     def frozen(self) -> ChallengeState:
         return replace(
@@ -306,6 +316,12 @@ class _Folding:
             decision=self.decision,
             decision_at=self.decision_at,
             triggers=self.triggers,
+            agency=self.agency,
+            team=self.team,
+            case_ref_sd=self.case_ref_sd,
+            immediate_risk=self.immediate_risk,
+            protective_by=self.protective_by,
+            corrected=self.corrected,
             stage=self.stage,
             highest_stage=self.highest_stage,
             status=self.status,
@@ -379,9 +395,38 @@ class _Folding:
             self.status, self.outcome, self.resolved_at = "open", None, None
         elif isinstance(data, entry_kinds.Amendment):
             self.amendments += 1
+            self.correct(data)
         elif isinstance(data, entry_kinds.Exported):
             self.exports += 1
         # advice sought, a note: on the record, changing no deadline
+
+    def correct(self, data: entry_kinds.Amendment) -> None:
+        """Take a correction into the state: of the opening's fields the views show, and of an agreed
+        action's due date. A value that does not fit its field (recorded before escalate checked
+        corrections) changes nothing here; the chronology still shows it, and the audit warns of it."""
+        field, value = data.field, data.new_value
+        if data.target_seq != 1:
+            if field == "due" and clock.is_iso(value):
+                self.actions = [replace(a, due=value) if a.cseq == data.target_seq else a for a in self.actions]
+            return
+        if field in ("agency", "team", "decision"):
+            if value.strip():
+                setattr(self, field, value)
+        elif field == "case_ref" and isinstance(data.corrected_case_ref, entry_kinds.Sealed):
+            self.case_ref_sd = data.corrected_case_ref.digest
+        elif field in ("decision_at", "protective_by") and clock.is_iso(value):
+            setattr(self, field, value)
+        elif field == "immediate_risk" and value in ("true", "false"):
+            self.immediate_risk = value == "true"
+        elif field == "triggers":
+            ids = tuple(t.strip() for t in value.split(","))
+            if ids and all(t in TRIGGER_IDS for t in ids):
+                self.triggers = ids
+            else:
+                return
+        else:
+            return
+        self.corrected = tuple(dict.fromkeys((*self.corrected, field)))
 
     def count(self, e: StoredEntry, content: Content) -> None:
         """What every entry counts: its number, lateness, and whether the recording clock went back."""
@@ -1190,12 +1235,13 @@ def derive(state: ChallengeState, procedure: Procedure, now: dt.datetime, *, his
 
 # --- list rows ---------------------------------------------------------------------------
 
-LISTING_FORMAT = "L10"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
+LISTING_FORMAT = "L11"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
 # an extension holding before its deadline's clock starts; L4: timescales as facts, not sentences;
 # L5: typed rows (pydantic reads them back, and one that does not fit is worked out again); L6: a
 # deadline chained to another counts from the day that one falls due; L7: "immediately" allows a
 # tolerance, and "as soon as possible"; L8: format 2's clock starts, and "not computable"; L9: a
-# second reading of a timescale; L10: a notification's timescale met by one naming its recipient
+# second reading of a timescale; L10: a notification's timescale met by one naming its recipient;
+# L11: corrections of the opening taken into the state (agency, case reference, triggers...)
 
 
 @dataclass(frozen=True)

@@ -736,8 +736,14 @@ def describe(item: ChronologyItem) -> str:
     """One line saying what an entry records, with corrections applied and marked."""
     d = dict(item.data)
     for name, value in item.corrected.items():
-        if "." not in name:
-            d[name] = f"{value} [corrected]"
+        if "." not in name:  # the original one line away: on this one (in full: the entry's details)
+            was = item.data.get(name)
+            was = ", ".join(map(str, was)) if isinstance(was, list) else was
+            d[name] = (
+                f"{value} [corrected; was: {was}]"
+                if isinstance(was, str) and len(was) <= 80
+                else f"{value} [corrected]"
+            )
     kind = item.kind
 
     def t(key: str) -> str:

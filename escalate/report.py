@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from escalate import clock, entry, journal
-from escalate.briefing import position
+from escalate.briefing import corrected_mark, position, status_words
 from escalate.catalogue import Catalogue
 from escalate.challenge import ChallengeState, ChallengeView
 from escalate.journal import LogStore
@@ -223,11 +223,11 @@ def markdown_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> It
             f"## {s.challenge}: {rep.case_ref}",
             "",
             f"- Procedure: {p.name} ({p.id}, version {p.version})",
-            f"- Agency challenged: {s.agency}",
-            f"- Decision challenged: {decision_words(s)}",
-            f"- Triggers: {', '.join(s.triggers)}",
+            f"- Agency challenged: {s.agency}{corrected_mark(s, 'agency')}",
+            f"- Decision challenged: {decision_words(s)}{corrected_mark(s, 'decision')}",
+            f"- Triggers: {', '.join(s.triggers)}{corrected_mark(s, 'triggers')}",
             f"- Stage: {position(v)}",
-            f"- Status: {s.status}" + (f" ({s.outcome})" if s.outcome else ""),
+            f"- Status: {status_words(s)}",
             f"- Timescales missed: {missed_words(v.missed_by)}",
             "",
             "### Chronology",
@@ -312,9 +312,10 @@ def html_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterat
         yield (
             f'<section class="challenge"><h2>{e(s.challenge)}: {e(rep.case_ref)}</h2>'
             f"<p>Procedure: {e(p.name)} ({e(p.id)}, version {e(p.version)})<br>Agency challenged: "
-            f"{e(s.agency)}<br>Decision challenged: {e(decision_words(s))}<br>Triggers: "
-            f"{e(', '.join(s.triggers))}<br>Status: {e(s.status)}"
-            f"{(' (' + e(s.outcome) + ')') if s.outcome else ''}<br>Timescales missed: "
+            f"{e(s.agency + corrected_mark(s, 'agency'))}<br>Decision challenged: "
+            f"{e(decision_words(s) + corrected_mark(s, 'decision'))}<br>Triggers: "
+            f"{e(', '.join(s.triggers) + corrected_mark(s, 'triggers'))}<br>Status: {e(status_words(s))}<br>"
+            "Timescales missed: "
             f"{e(missed_words(v.missed_by))}</p>"
             f"{_ladder_svg(v)}<h3>Chronology</h3><table><tr><th>#</th><th>Happened</th><th>Recorded</th>"
             f"<th>By</th><th>What</th></tr>{rows}</table></section>"
@@ -399,7 +400,7 @@ def pack_sections(rep: ChallengeReport, tz: str) -> list[tuple[str, list[str]]]:
     nxt = v.next_stage
     now_lines = [
         f"Current: {position(v)}",
-        f"Status: {s.status}" + (f" ({s.outcome})" if s.outcome else ""),
+        f"Status: {status_words(s)}",
     ]
     now_lines += stage_guidance(v.stage, p)  # what to record, its forms, how a gap in the source was read
     if nxt:

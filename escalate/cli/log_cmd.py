@@ -238,6 +238,7 @@ def _summary_json(view: ListView | ChallengeView) -> dict[str, Any]:
         "procedure_fingerprint": state.fingerprint,
         "agency": state.agency,
         "triggers": list(state.triggers),
+        "immediate_risk": state.immediate_risk,
         "stage": state.stage,
         "stage_title": view.stage_title,
         "stage_count": view.stage_count,
@@ -289,7 +290,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         table.add_column(col, overflow="fold")
     for v in sorted(views, key=_next_first):
         state = v.state
-        status = "OVERDUE" if v.overdue else state.status
+        status = ("OVERDUE" if v.overdue else state.status) + (" · RISK" if state.immediate_risk else "")
         table.add_row(
             state.challenge,
             escape(v.case_ref),

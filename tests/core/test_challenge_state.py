@@ -260,7 +260,7 @@ def test_amendment_keeps_the_original_and_marks_the_correction(store, procs):
     rows = journal.chronology(store, "C-0001")
     assert rows[1].data["summary"] == "Spoke to SW"  # the original stays
     assert rows[1].amended_by == (3, 4)
-    assert "Spoke to the duty social worker [corrected]" in journal.describe(rows[1])
+    assert "Spoke to the duty social worker [corrected; was: Spoke to SW]" in journal.describe(rows[1])
     body = b"".join(bytes(e.body) for e in store.entries("C-0001"))
     assert b"Sam Fictional" not in body  # a corrected name is concealed too
     with pytest.raises(UsageError, match="no field"):

@@ -75,3 +75,54 @@ async def test_the_wizard_takes_the_user_back_to_the_page_of_a_refused_field(iso
         assert "step 2 of" in text_of(app, "#wizard-progress")
         assert app.screen.query_one("#w-agency").value == "N" * 300
     assert not (isolated_home / "escalate.sqlite3").exists() or entries(isolated_home) == 0
+
+
+async def test_the_wizard_asks_for_the_protective_timescale_at_immediate_risk(isolated_home):
+    """London's stage 1: "a working week or a timescale that protects the child, whichever is less".
+    At immediate risk the wizard asks for that date (and only then), and it is recorded."""
+    settings_mod.save(Settings(name="Alex Example", role="DSL", setting="Fictional School"))
+    app = EscalateApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        for _ in range(100):
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            if app.catalogue is not None:
+                break
+        await pilot.press("n")
+        await pilot.pause()
+        app.screen.query_one("#w-procedure").value = "london-children"
+        await pilot.pause()
+        await pilot.press(*"Child Q", "ctrl+n")
+        await pilot.pause()
+        app.screen.query_one("#w-agency").value = "Fictional CSC"
+        app.screen.query_one("#w-decision").value = "Referral closed NFA"
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("down", "space", "ctrl+n")  # a trigger
+        await pilot.pause()
+        await pilot.press("ctrl+n")  # checks
+        await pilot.pause()
+        assert not app.screen.query_one("#w-protective").display  # not asked before the answer
+        await pilot.press("space")  # No
+        await pilot.pause()
+        assert not app.screen.query_one("#w-protective").display
+        await pilot.press("down", "space")  # Yes
+        await pilot.pause()
+        assert app.screen.query_one("#w-protective").display
+        app.screen.query_one("#w-protective").value = "next friday"
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert "not an ISO-8601" in text_of(app, "#e-risk")
+        app.screen.query_one("#w-protective").value = "2099-01-01"
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press(*"Bruising seen twice", "ctrl+n")
+        await pilot.pause()
+        await pilot.press("ctrl+n")  # confirm
+        for _ in range(50):
+            await pilot.pause()
+            if (isolated_home / "escalate.sqlite3").exists() and entries(isolated_home):
+                break
+    with store_at(isolated_home / "escalate.sqlite3") as s:
+        state = s.state("C-0001")
+    assert state.immediate_risk and state.protective_by == "2099-01-01T00:00:00.000000Z"

@@ -164,7 +164,7 @@ class DashboardScreen(SearchableTable, Screen[None]):
             whose = {"us": "ours", "them": "theirs", "both": "both"}.get(nd.owner, "") if nd else ""
             triggers = ", ".join(state.triggers)
             table.add_row(  # a str cell is read as markup: the user's words go in as Text
-                Text(printable(v.case_ref)),
+                Text(("RISK " if state.immediate_risk else "") + printable(v.case_ref)),
                 ("! " if v.overdue else "") + rel,
                 due,
                 whose,

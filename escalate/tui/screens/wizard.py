@@ -48,6 +48,7 @@ _PAGE_OF = {
     "concern": "concern",
     "outcome_sought": "concern",
     "occurred_at": "concern",
+    "protective_by": "risk",
 }
 STEP_TITLES = {
     "procedure": "Procedure and case",
@@ -138,6 +139,13 @@ class NewChallengeScreen(Screen[Any]):
                         yield RadioButton("No", id="risk-no")
                         yield RadioButton("Yes", id="risk-yes")
                     yield Static("", id="skip-rule", markup=False)
+                    # asked at immediate risk where the procedure's timescale is "or a protective one, if sooner"
+                    yield Label(
+                        "By when must the child be protected? (the protective timescale)", id="protective-label"
+                    )
+                    yield Input(
+                        id="w-protective", placeholder="YYYY-MM-DD HH:MM (optional: record it later if not agreed)"
+                    )
                     yield Static("", id="e-risk", classes="field-error", markup=False)
                 with VerticalScroll(id="concern", can_focus=False):
                     yield Label("Your concern, with evidence-based reasons *")
@@ -159,6 +167,8 @@ class NewChallengeScreen(Screen[Any]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#protective-label", Label).display = False  # (asked only at immediate risk)
+        self.query_one("#w-protective", Input).display = False
         self.show_procedure()
         self.show_step()
 
@@ -291,6 +301,8 @@ class NewChallengeScreen(Screen[Any]):
                 return "Choose at least one trigger (space ticks the highlighted one)."
             if name == "risk" and self.immediate_risk() is None:
                 return f"Answer yes or no: is {self.subject()} at risk of immediate harm?"
+            if name == "risk" and self.asks_protective() and self.val("#w-protective"):
+                clock.parse_time(self.val("#w-protective"), tz, what="protective timescale")
             if name == "concern":
                 if not self.query_one("#w-concern", TextArea).text.strip():
                     return "Write the concern, with the evidence for it."
@@ -348,7 +360,22 @@ class NewChallengeScreen(Screen[Any]):
                 lines += ["", "This procedure's wording:"] + [f'  "{w}"' for w in local.wording + local.examples]
         self.query_one("#trigger-explain", Static).update("\n".join(lines))
 
+    def asks_protective(self) -> bool:
+        """Whether to ask for a protective timescale: at immediate risk, under a procedure with a
+        timescale of "so many days, or a protective timescale if sooner" (London's)."""
+        if not self.immediate_risk():
+            return False
+        p = self.procedure().procedure
+        timescales = [d.timescale for s in p.stages for d in s.deadlines] + [x.timescale for x in p.limits]
+        return any(t.kind == "lesser-of-protective" for t in timescales)
+
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        asked = self.asks_protective()
+        self.query_one("#protective-label", Label).display = asked
+        self.query_one("#w-protective", Input).display = asked
+        self.query_one("#protective-label", Label).update(
+            f"By when must {self.subject()} be protected? (the procedure's protective timescale)"
+        )
         text = ""
         if self.immediate_risk():
             rule = self.skip_rule()
@@ -459,6 +486,7 @@ class NewChallengeScreen(Screen[Any]):
                 concern=self.query_one("#w-concern", TextArea).text.strip(),
                 outcome_sought=self.val("#w-outcome"),
                 immediate_risk=bool(self.immediate_risk()),
+                protective_by=(self.val("#w-protective") or None) if self.asks_protective() else None,
                 checks=self.checks(),
                 at=self.val("#w-at") or None,
                 route=self.route(),

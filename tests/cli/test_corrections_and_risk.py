@@ -1,0 +1,87 @@
+"""Corrections flow everywhere, and immediate risk is followed through (issue 16, deliverables 2 and
+3). Before, a corrected agency or case reference changed only the chronology, and immediate risk was
+mentioned nowhere after the wizard."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from escalate import clock
+
+OPENING = ["open", "--procedure", "london-children", "--trigger", "disputed-referral", "--case-ref", "Child Q"]
+OPENING += ["--agency", "Northtown CSC", "--decision", "NFA", "--concern", "bruising"]
+
+
+@pytest.fixture
+def cli(run_cli, isolated_home, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("config", "set", "name", "Alex Example")[0] == 0
+    assert run_cli("config", "set", "role", "DSL")[0] == 0
+    return run_cli
+
+
+def amend(cli, field: str, value: str) -> None:
+    code, out, err = cli("amend", "1", "1", "--field", field, "--value", value, "--reason", "typed wrongly")
+    assert code == 0, err
+
+
+def test_a_corrected_agency_and_case_reference_show_everywhere(cli, tmp_path):
+    assert cli(*OPENING)[0] == 0
+    amend(cli, "agency", "Southtown CSC")
+    amend(cli, "case_ref", "Child R")
+    code, out, _ = cli("show", "1")
+    assert out.splitlines()[0] == "C-0001 · case Child R (corrected) · Southtown CSC (corrected) · OPEN"
+    assert "Corrected since it was opened: agency, case ref" in out
+    assert "Southtown CSC [corrected; was: Northtown CSC]" in " ".join(out.split())  # the original, one line away
+    listed = cli("list")[1]
+    assert "Southtown CSC" in listed and "Child R" in listed and "Northtown" not in listed
+    shown = json.loads(cli("show", "1", "--json")[1])
+    assert shown["agency"] == "Southtown CSC" and shown["case_ref"] == "Child R"
+    assert cli("export", "1", "--format", "md", "-o", tmp_path / "c.md")[0] == 0
+    md = (tmp_path / "c.md").read_text(encoding="utf-8")
+    assert "- Agency challenged: Southtown CSC (corrected)" in md and "## C-0001: Child R" in md
+    assert cli("export", "--all", "-o", tmp_path / "all.jsonl")[0] == 0
+    audit = json.loads(cli("audit", tmp_path / "all.jsonl", "--json")[1])
+    assert "Southtown CSC" in json.dumps(audit) and "Northtown CSC" not in json.dumps(audit)
+
+
+def test_corrected_triggers_and_immediate_risk_are_taken_into_the_state(cli):
+    assert cli(*OPENING)[0] == 0
+    amend(cli, "triggers", "unrecognised-harm, threshold-misapplied")
+    amend(cli, "immediate_risk", "yes")
+    shown = json.loads(cli("show", "1", "--json")[1])
+    assert shown["triggers"] == ["unrecognised-harm", "threshold-misapplied"]
+    out = cli("show", "1")[1]
+    assert "· OPEN · IMMEDIATE RISK" in out.splitlines()[0]
+    assert "at risk of immediate harm (as corrected)" in out
+
+
+def test_immediate_risk_is_flagged_in_every_face_until_the_challenge_ends(cli, tmp_path):
+    assert cli(*OPENING, "--immediate-risk")[0] == 0
+    out = cli("show", "1")[1]
+    assert "· OPEN · IMMEDIATE RISK" in out.splitlines()[0]
+    assert "Not yet recorded as done" in out
+    assert "none is recorded" in out  # London's protective timescale is asked for
+    assert "open · RISK" in cli("list")[1]
+    assert json.loads(cli("list", "--json")[1])[0]["immediate_risk"] is True
+    assert cli("export", "1", "--format", "md", "-o", tmp_path / "c.md")[0] == 0
+    assert "- Status: open · IMMEDIATE RISK" in (tmp_path / "c.md").read_text(encoding="utf-8")
+    assert cli("pack", "1", "--format", "md", "-o", tmp_path / "p.md")[0] == 0
+    assert "Status: open · IMMEDIATE RISK" in (tmp_path / "p.md").read_text(encoding="utf-8")
+    # the instruction stays until a contact records it done; the prompt until a protective date is agreed
+    assert cli("record", "1", "contact", "--with", "Sam Fictional, Police", "--summary", "called 999")[0] == 0
+    soon = (clock.now() + dt.timedelta(days=2)).strftime("%Y-%m-%d")
+    argv = ["record", "1", "timescale-agreed", "--deadline", "resolve", "--due", soon, "--reason", "agreed"]
+    assert cli(*argv)[0] == 0
+    out = cli("show", "1")[1]
+    assert "A contact or notification is recorded since the opening" in out
+    assert "Not yet recorded as done" not in out and "none is recorded" not in out
+
+
+def test_no_risk_section_for_a_challenge_without_immediate_risk(cli):
+    assert cli(*OPENING)[0] == 0
+    out = cli("show", "1")[1]
+    assert "IMMEDIATE RISK" not in out and "RISK" not in cli("list")[1]
