@@ -41,7 +41,9 @@ if TYPE_CHECKING:  # (imported where content is read: see parse_content)
 
 FORMAT_TAG = "E1"
 ZERO_HASH = "0" * 64
-PERSONAL_KEYS = frozenset({"case_ref", "subject_name", "name"})
+#: sealed in every entry written: who the child is, who people are, and what would name the person at the
+#: desk (their login name, and the home folder a procedure file was read from)
+PERSONAL_KEYS = frozenset({"case_ref", "subject_name", "name", "os_user", "procedure_path"})
 #: the outcomes and media a person may record (escalate.entry_kinds' models hold the same: a test
 #: keeps them equal; here, so that reading entry bytes (verify, a jsonl export) never loads pydantic)
 OUTCOMES = ("resolved", "partly-resolved", "unresolved", "withdrawn", "no-disagreement")
@@ -320,8 +322,9 @@ def reveal(obj: Any, known: dict[str, str], withheld: str | None = None) -> Any:
 
 def reveal_content(content: dict[str, Any], known: dict[str, str], withheld: str) -> dict[str, Any]:
     """``reveal(content, known, withheld)`` for an entry's content that :func:`parse_content` has read:
-    its sealed values can only be a top-level data field or a person's name (the author's, or a data
-    field's that names someone), so only those are looked at, and only what holds one is copied.
+    its sealed values can only be a top-level data field, a person's name (the author's, or a data
+    field's that names someone) or the author's login, so only those are looked at, and only what
+    holds one is copied.
     (Walking every value of 100,000 entries was a quarter of a CSV export.)"""
 
     def shown(value: Any) -> Any:
@@ -329,7 +332,9 @@ def reveal_content(content: dict[str, Any], known: dict[str, str], withheld: str
             sealed = value.get("_sd")
             if sealed is not None and len(value) == 1:
                 return known.get(sealed, withheld)
-            name = value.get("name")
+            name, login = value.get("name"), value.get("os_user")
+            if type(login) is dict and "_sd" in login:  # (the author's login: sealed since schema 6's escalate)
+                value = {**value, "os_user": known.get(login["_sd"], withheld)}
             if type(name) is dict and "_sd" in name:
                 return {**value, "name": known.get(name["_sd"], withheld)}
         return value

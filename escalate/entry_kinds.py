@@ -50,7 +50,7 @@ class Author(_Frozen):
     name: Sealed | StrictStr
     role: StrictStr
     setting: StrictStr | None = None
-    os_user: StrictStr | None = None
+    os_user: Sealed | StrictStr | None = None
 
 
 Text = Annotated[StrictStr, _TEXT]
@@ -87,7 +87,7 @@ class Opened(_Frozen):
     procedure_version: Line
     procedure_fingerprint: Line
     procedure_text: Text
-    procedure_path: Text | None = None
+    procedure_path: Annotated[Sealed | StrictStr, _TEXT] | None = None
     case_ref: Personal
     subject_name: Personal | None = None
     setting: Line | None = None

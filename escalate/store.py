@@ -297,10 +297,14 @@ class Store(Generic[S]):
         (a store being created this instant, or one whose creation was interrupted); anything else
         is refused untouched: escalate's tables are never added to someone else's SQLite file, and
         a command that only reads never reports an empty file as an empty log."""
-        c = self.conn
-        if c.execute("PRAGMA user_version").fetchone()[0] != 0:
+        # one statement, so one snapshot: read apart, another escalate creating the store this instant
+        # could commit between them, and its new tables look like someone else's
+        version, tables = self.conn.execute(
+            "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master)"
+        ).fetchone()
+        if version != 0:
             return
-        if c.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        if tables:
             raise StoreError(
                 f"{self.path} is not an escalate store: it is a SQLite file of something else",
                 hint="Check --data-dir or ESCALATE_HOME; escalate leaves a file it did not make as it is.",

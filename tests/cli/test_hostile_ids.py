@@ -53,3 +53,29 @@ def test_an_empty_data_dir_is_refused_not_taken_as_the_default(one_challenge):
     assert code == 2 and "--data-dir is empty" in err
     code, _, err = one_challenge("--data-dir", "   ", "list")
     assert code == 2 and "--data-dir is empty" in err
+
+
+def test_a_redacted_export_holds_nothing_of_the_login_name_or_home_folder(run_cli, isolated_home, tmp_path):
+    """The author's login name and the folder a user's procedure was read from (often a home folder
+    naming the person) are sealed like names: a redacted export withholds them and still verifies."""
+    import getpass
+
+    from escalate import verify
+
+    home = tmp_path / "home" / "alex.example-desk"
+    home.mkdir(parents=True)
+    from helpers import ROOT
+
+    text = (ROOT / "procedures" / "london-children.toml").read_text(encoding="utf-8")
+    (home / "own.toml").write_text(text.replace('id = "london-children"', 'id = "own-london"', 1), encoding="utf-8")
+    assert run_cli("config", "set", "name", "Alex Example")[0] == 0
+    assert run_cli("config", "set", "role", "DSL")[0] == 0
+    opening = ["--procedures", home / "own.toml", "open", "--procedure", "own-london", "--trigger", "disputed-referral"]
+    assert run_cli(*opening, "--case-ref", "Q", "--agency", "N", "--decision", "D", "--concern", "c")[0] == 0
+    assert run_cli("export", "--all", "--redact", "-o", tmp_path / "r.jsonl")[0] == 0
+    redacted = (tmp_path / "r.jsonl").read_text(encoding="utf-8")
+    assert "alex.example-desk" not in redacted and f'"{getpass.getuser()}"' not in redacted
+    assert verify.verify_file(tmp_path / "r.jsonl").ok
+    assert run_cli("export", "--all", "-o", tmp_path / "a.jsonl")[0] == 0
+    whole = (tmp_path / "a.jsonl").read_text(encoding="utf-8")
+    assert "alex.example-desk" in whole and verify.verify_file(tmp_path / "a.jsonl").ok  # disclosed when not redacted

@@ -442,8 +442,9 @@ def test_each_disclosure_travels_once_and_covers_every_mention(tmp_path, isolate
     full, hidden = verify.verify_file(plain), verify.verify_file(red)
     assert (full.ok, full.disclosures, full.withheld) == (True, mentions, 0)
     # the second export also holds the first export's two `exported` entries, each naming its author
+    # and their login (both sealed)
     red_mentions = sum(r["body"].count('"_sd":"') for r in verify.read_jsonl(red)[1])
-    assert red_mentions == mentions + 2
+    assert red_mentions == mentions + 4
     assert (hidden.ok, hidden.disclosures, hidden.withheld) == (True, 0, red_mentions)
     lines = plain.read_bytes().split(b"\n")
     # once per challenge: each challenge salts its own digests

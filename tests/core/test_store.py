@@ -400,15 +400,16 @@ def test_a_person_named_again_in_a_challenge_keeps_one_disclosure_and_other_chal
     assert digests(elsewhere)["with"] != digests(again)["with"]  # not linkable across challenges
     assert digests(elsewhere)["author"] != digests(again)["author"]
     per_entry = dict(store.conn.execute("SELECT seq, count(*) FROM disclosures GROUP BY seq").fetchall())
-    # opening: case ref + author; first contact: the social worker; second contact: nothing new
-    assert per_entry == {first.seq: 2, again.seq: 1, other.seq: 2, elsewhere.seq: 1}
+    # opening: case ref, author, their login and the procedure's folder; first contact: the social
+    # worker; second contact: nothing new
+    assert per_entry == {first.seq: 4, again.seq: 1, other.seq: 4, elsewhere.seq: 1}
     # a page of the chronology that starts after the first naming still shows the names
     page = journal.chronology(store, first.challenge, after=2)
     assert [(i.author["name"], i.data["with"]["name"]) for i in page] == [("Alex Example", "Sam Fictional")]
     from escalate import verify
 
     report = verify.verify_store(store)
-    assert report.ok and report.disclosures == 6
+    assert report.ok and report.disclosures == 10
 
 
 def test_disclosure_salts_are_keyed_by_a_secret_of_the_store(tmp_path):
