@@ -327,6 +327,7 @@ class Facts(NamedTuple):
     overdue: bool
     late: int
     exports: int
+    suspect: tuple[str, ...] = ()  # "KEY #N: what is wrong", for each entry that cannot be true
 
 
 def facts(item: Audited, now: dt.datetime) -> Facts:
@@ -351,6 +352,7 @@ def facts(item: Audited, now: dt.datetime) -> Facts:
         view.overdue,
         len(state.late),
         state.exports,
+        tuple(f"{item.key} #{cseq}: {why}" for cseq, why in state.suspect),
     )
 
 
@@ -381,6 +383,9 @@ class Figures:
     open_past_deadline: list[str]
     late_entries: int
     exports: int
+    #: entries that say something impossible (a date in the future, before the opening, an extension
+    #: to a date past, a correction that is not what its field holds): warnings, never failures
+    suspect_entries: list[str]
 
     def to_json(self) -> dict[str, object]:
         """The figures as `escalate audit --json` prints them."""
@@ -400,7 +405,9 @@ def tally(inputs: list[Input], challenges: list[Facts]) -> Figures:
     missed = MissedBy()
     days_to_resolution: list[int] = []
     overdue, late, exports = [], 0, 0
+    suspect: list[str] = []
     for c in challenges:
+        suspect += c.suspect
         by_trigger.update(c.triggers)
         by_agency[c.agency] += 1
         by_procedure[c.procedure] += 1
@@ -432,7 +439,15 @@ def tally(inputs: list[Input], challenges: list[Facts]) -> Figures:
         open_past_deadline=overdue,
         late_entries=late,
         exports=exports,
+        suspect_entries=suspect,
     )
+
+
+def _named(title: str, items: list[str], e: Any) -> str:
+    """A titled list of challenges or entries, by name, for the HTML report (nothing when empty)."""
+    if not items:
+        return ""
+    return f"<h3>{e(title)}: {len(items)}</h3><ul>" + "".join(f"<li>{e(i)}</li>" for i in items) + "</ul>"
 
 
 def audit_html(result: Figures, tz: str) -> Iterator[bytes]:
@@ -465,7 +480,8 @@ def audit_html(result: Figures, tz: str) -> Iterator[bytes]:
         f"<p>Working days to resolution: {resolution}.<br>Timescales missed: {html.escape(missed_words(m))}"
         f".<br>Open challenges past a deadline: "
         f"{len(result.open_past_deadline)}.<br>Late entries: {result.late_entries}.<br>Exports made: "
-        f"{result.exports}.</p>"
+        f"{result.exports}.</p>{_named('Open challenges past a deadline', result.open_past_deadline, e)}"
+        f"{_named('Suspect entries (warnings: each says something that cannot be true)', result.suspect_entries, e)}"
     ).encode()
     for title, key in (
         ("By trigger", "by_trigger"),

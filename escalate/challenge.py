@@ -174,6 +174,9 @@ class ChallengeState:
     #: the fields of the opening that amendments corrected (the values above are the corrected ones;
     #: the originals stay in the opening entry, shown in the chronology)
     corrected: tuple[str, ...] = ()
+    #: entries that say something impossible (escalate refuses them now; a log may hold them from
+    #: before, or from elsewhere): (cseq, what is wrong), for the audit to warn of
+    suspect: tuple[tuple[int, str], ...] = ()
 
     @property
     def is_open(self) -> bool:
@@ -309,6 +312,7 @@ class _Folding:
             state.protective_by,
             state.corrected,
         )
+        self.suspect = list(state.suspect)
 
     def frozen(self) -> ChallengeState:
         return replace(
@@ -322,6 +326,7 @@ class _Folding:
             immediate_risk=self.immediate_risk,
             protective_by=self.protective_by,
             corrected=self.corrected,
+            suspect=tuple(self.suspect),
             stage=self.stage,
             highest_stage=self.highest_stage,
             status=self.status,
@@ -429,7 +434,11 @@ class _Folding:
         self.corrected = tuple(dict.fromkeys((*self.corrected, field)))
 
     def count(self, e: StoredEntry, content: Content) -> None:
-        """What every entry counts: its number, lateness, and whether the recording clock went back."""
+        """What every entry counts: its number, lateness, whether the recording clock went back, and
+        whether it says something impossible."""
+        why = suspicion(self.base, e, content)
+        if why is not None:
+            self.suspect.append((e.cseq, why))
         at, rec = content.occurred_at, content.recorded_at
         self.cseq, self.entries = e.cseq, self.entries + 1
         if content.recorded - content.occurred > LATE_AFTER:
@@ -446,6 +455,40 @@ def _started(e: StoredEntry, content: Content) -> _Folding:
     folding = _Folding(_opened(e, data, content.occurred_at, content.recorded_at))
     folding.count(e, content)
     return folding
+
+
+#: how far after its recording an entry may say it happened (clocks a little apart), as escalate allows
+AHEAD = dt.timedelta(minutes=5)
+_TIME_FIELDS = ("occurred_at", "decision_at", "due", "new_due", "protective_by")
+
+
+def suspicion(state: ChallengeState, e: StoredEntry, content: Content) -> str | None:
+    """What an entry says that cannot be true, or None (each is refused when recorded now): a time
+    after its own recording, a decision received after the disagreement with it, something dated
+    before the challenge opened but not recorded as earlier history, an extension or agreement to a
+    date already past, a correction whose value cannot be what its field holds."""
+    data, at = content.data, content.occurred_at
+    if content.occurred - content.recorded > AHEAD:
+        return "dated after it was recorded (in the future)"
+    if isinstance(data, entry_kinds.Opened):
+        if data.decision_at and data.decision_at > at:
+            return "the decision is dated after the disagreement with it arose"
+        return None
+    if at < state.opened_at and not getattr(data, "history", None):
+        return "dated before the challenge was opened, and not recorded as earlier history"
+    if isinstance(data, entry_kinds.DeadlineExtended) and data.new_due <= at:
+        return f"extends deadline {data.deadline!r} to a date already past when it was recorded"
+    if isinstance(data, (entry_kinds.TimescaleAgreed, entry_kinds.ActionAgreed)) and data.due[:10] < at[:10]:
+        return "agrees a date before the day it was agreed"
+    if isinstance(data, entry_kinds.Amendment):
+        value = data.new_value
+        if data.field in _TIME_FIELDS and not clock.is_iso(value):
+            return f"corrects {data.field} to something that is not a time ({value[:40]!r})"
+        if data.field in ("immediate_risk", "referral", "redacted") and value not in ("true", "false"):
+            return f"corrects {data.field} to something that is not yes or no ({value[:40]!r})"
+        if data.field == "triggers" and not all(t.strip() in TRIGGER_IDS for t in value.split(",")):
+            return f"corrects the triggers to ones that are not known ({value[:40]!r})"
+    return None
 
 
 def fold_step(state: ChallengeState | None, e: StoredEntry, content: Content) -> ChallengeState:

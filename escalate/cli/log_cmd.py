@@ -614,6 +614,12 @@ def cmd_audit(args: argparse.Namespace) -> int | AppRequest:
     )
     console.print(f"Late entries (recorded over 24 hours after they happened): {result.late_entries}")
     console.print(f"Exports made: {result.exports}")
+    suspect = result.suspect_entries
+    console.print(f"Suspect entries (each says something that cannot be true): {len(suspect)}")
+    for line in suspect[:10]:
+        console.print(f"  [yellow]warning:[/] {escape(line)}", soft_wrap=True)
+    if len(suspect) > 10:
+        console.print(f"  ... and {len(suspect) - 10} more (`--json` lists them all)")
     if failed:
         err().print(f"[red]{len(failed)} input(s) failed verification and are not counted.[/]", soft_wrap=True)
         return ExitCode.CHECK_FAILED

@@ -233,3 +233,54 @@ def test_opening_entries_are_parsed_exactly_as_json_would_however_their_procedur
         except ValueError:
             got = ValueError
         assert got == want
+
+
+def test_suspect_entries_are_warned_of_in_every_audit_face(isolated_home, run_cli, tmp_path):
+    """Entries escalate refuses now (a log may hold them from before, or from another program writing
+    the documented format) are listed as warnings by the audit of the store, of a file, as JSON and in
+    the HTML report: they never fail verification, and they are never silently taken as true."""
+    build(isolated_home)
+    author = SETTINGS.author()
+    with store_at(isolated_home / "escalate.sqlite3") as s:  # appended as an older escalate would have
+        now = "2026-11-10T09:00:00.000000Z"
+        s.append(
+            "C-0002",
+            "deadline-extended",
+            now,
+            author,
+            {"deadline": "resolve", "new_due": "2026-01-05T00:00:00.000000Z", "reason": "agreed"},
+        )
+        s.append(
+            "C-0002",
+            "amendment",
+            now,
+            author,
+            {"target_seq": 1, "field": "occurred_at", "new_value": "banana", "reason": "x"},
+        )
+        s.append("C-0002", "note", "2026-01-01T00:00:00.000000Z", author, {"summary": "before the opening"})
+        s.append("C-0002", "note", "2099-01-01T00:00:00.000000Z", author, {"summary": "from the future"})
+    said = [
+        "C-0002 #2: extends deadline 'resolve' to a date already past",
+        "C-0002 #3: corrects occurred_at to something that is not a time ('banana')",
+        "C-0002 #4: dated before the challenge was opened, and not recorded as earlier history",
+        "C-0002 #5: dated after it was recorded (in the future)",
+    ]
+    code, out, _ = run_cli("audit", "--store")
+    assert code == 0 and "Suspect entries (each says something that cannot be true): 4" in out
+    assert all(f"store:{s}" in " ".join(out.split()) for s in said), out
+    assert run_cli("export", "--all", "-o", tmp_path / "all.jsonl")[0] == 0
+    figures = json.loads(run_cli("audit", tmp_path / "all.jsonl", "--json")[1])
+    assert [x.split(":", 1)[1][: len(s)] for x, s in zip(figures["suspect_entries"], said)] == said
+    assert all(x.startswith("all.jsonl:C-0002 #") for x in figures["suspect_entries"])
+    assert run_cli("audit", tmp_path / "all.jsonl", "--html", tmp_path / "a.html")[0] == 0
+    report = (tmp_path / "a.html").read_text(encoding="utf-8")
+    assert "Suspect entries" in report and "corrects occurred_at to something that is not a time" in report
+    assert run_cli("verify")[0] == 0  # warnings, not failures
+
+
+def test_the_html_audit_names_the_challenges_past_a_deadline(isolated_home, run_cli, tmp_path):
+    build(isolated_home)
+    assert run_cli("export", "--all", "-o", tmp_path / "all.jsonl")[0] == 0
+    assert run_cli("audit", tmp_path / "all.jsonl", "--html", tmp_path / "a.html")[0] == 0
+    report = (tmp_path / "a.html").read_text(encoding="utf-8")
+    assert "Open challenges past a deadline: 1</h3>" in report and "all.jsonl:C-0002</li>" in report

@@ -213,4 +213,15 @@ def _figures_text(f: Figures) -> str:
         f"Triggers: {top(f.by_trigger)}\nAgencies: {top(f.by_agency)}\n"
         f"Resolution: {resolution} · timescales missed: {missed_words(missed)} · "
         f"late entries {f.late_entries} · exports {f.exports}"
+        + (
+            f"\n[b]Suspect entries: {len(f.suspect_entries)}[/] (each says something that cannot be true): "
+            + "; ".join(esc(s) for s in f.suspect_entries[:3])
+            + (
+                f"; +{len(f.suspect_entries) - 3} more (`escalate audit --json` lists them)"
+                if len(f.suspect_entries) > 3
+                else ""
+            )
+            if f.suspect_entries
+            else ""
+        )
     )
