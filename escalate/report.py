@@ -268,8 +268,9 @@ def _ladder_svg(view: ChallengeView) -> str:
             end = h.left_at or clock.now()
             days = (end - h.entered_at).days
             missed = sum(1 for d in h.deadlines if d.status in ("missed", "met late", "overdue"))
-            settled = " · timescales met" if h.left_at else " · no timescale missed yet"
-            extra = f" · {days} day(s)" + (f" · {missed} timescale(s) missed" if missed else settled)
+            extra = f" · {days} day(s) · " + (
+                f"{missed} timescale(s) missed" if missed else settled_words([d.status for d in h.deadlines], h.left_at)
+            )
             if current:
                 extra += " · CURRENT"
         parts.append(f'<rect x="0" y="{y}" width="{width}" height="{bar}" fill="{fill}" stroke="#333"/>')
@@ -279,6 +280,17 @@ def _ladder_svg(view: ChallengeView) -> str:
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def settled_words(statuses: list[str], left: object) -> str:
+    """How a stage's timescales stand, none of them missed: "met" only where each one with a date was met."""
+    if not left:
+        return "no timescale missed yet"
+    if statuses and all(s == "met" for s in statuses):
+        return "timescales met"
+    if "not reached" in statuses:
+        return "left before its timescale fell due"
+    return "no timescale missed" if statuses else "no timescale stated"
 
 
 def html_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterator[bytes]:

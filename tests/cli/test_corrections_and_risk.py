@@ -85,3 +85,20 @@ def test_no_risk_section_for_a_challenge_without_immediate_risk(cli):
     assert cli(*OPENING)[0] == 0
     out = cli("show", "1")[1]
     assert "IMMEDIATE RISK" not in out and "RISK" not in cli("list")[1]
+
+
+def test_a_stage_stepped_up_before_its_deadline_is_not_said_to_have_met_it(cli, tmp_path):
+    """The dispute pack's ladder said "timescales met" for a stage left before its timescale fell due
+    (issue 16): "met" is said only of timescales met."""
+    from escalate.report import settled_words
+
+    sefton = [a if a != "london-children" else "sefton-children" for a in OPENING]  # step-up meets none
+    assert cli(*sefton)[0] == 0
+    assert cli("step-up", "1", "--reason", "no agreement in the discussion")[0] == 0
+    assert cli("pack", "1", "--format", "html", "-o", tmp_path / "p.html")[0] == 0
+    page = (tmp_path / "p.html").read_text(encoding="utf-8")
+    assert "timescales met" not in page and "left before its timescale fell due" in page
+    assert settled_words(["met", "met"], "left") == "timescales met"
+    assert settled_words(["met", "not reached"], "left") == "left before its timescale fell due"
+    assert settled_words([], "left") == "no timescale stated"
+    assert settled_words(["met"], None) == "no timescale missed yet"
