@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from escalate import clock, journal
-from escalate.report import ChallengeReport, Cover
-from escalate.wording import decision_words
+from escalate.briefing import corrected_mark, position, status_words
+from escalate.report import ChallengeReport, Cover, register_line, settled_words
+from escalate.wording import decision_words, missed_words
 
 _PLAIN = str.maketrans(
     {
@@ -89,11 +90,13 @@ def export_pdf(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterato
         doc.add_page()
         _heading(doc, f"{s.challenge}: {rep.case_ref}", 15)
         _para(doc, f"Procedure: {p.name} ({p.id}, version {p.version})")
-        _para(doc, f"Agency challenged: {s.agency}. Decision challenged: {decision_words(s)}.")
-        _para(
-            doc,
-            f"Triggers: {', '.join(s.triggers)}. Status: {s.status}" + (f" ({s.outcome})" if s.outcome else "") + ".",
-        )
+        # the same summary as the HTML and Markdown exports, line for line
+        _para(doc, f"Agency challenged: {s.agency}{corrected_mark(s, 'agency')}")
+        _para(doc, f"Decision challenged: {decision_words(s)}{corrected_mark(s, 'decision')}")
+        _para(doc, f"Triggers: {', '.join(s.triggers)}{corrected_mark(s, 'triggers')}")
+        _para(doc, f"Stage: {position(v)}")
+        _para(doc, f"Status: {status_words(s)}")
+        _para(doc, f"Timescales missed: {missed_words(v.missed_by)}")
         doc.ln(2)
         _heading(doc, "Stage ladder", 12)
         visited = {h.stage: h for h in v.history}
@@ -101,17 +104,26 @@ def export_pdf(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterato
             h = visited.get(stage.number)
             mark = ">> " if stage.number == s.stage else ("ok " if h else "   ")
             missed = sum(1 for d in h.deadlines if d.status in ("missed", "met late", "overdue")) if h else 0
-            extra = f" - {missed} timescale(s) missed" if missed else ""
+            settled = settled_words([d.status for d in h.deadlines], h.left_at) if h else "not reached"
+            extra = f" - {missed} timescale(s) missed" if missed else f" - {settled}"
             _para(doc, f"{mark}{p.name_of(stage)}: {stage.title}{extra}")
         doc.ln(2)
         _heading(doc, "Chronology", 12)
-        for r in rep.rows:
+        for r in rep.chronology:
             doc.set_font("Helvetica", style="B", size=9)
             _para(
                 doc,
                 f"#{r.cseq} {clock.show(r.occurred_at, tz)} (recorded {clock.show(r.recorded_at, tz)} "
-                f"by {r.author.get('name', '?')})" + (" LATE ENTRY" if r.late else ""),
+                f"by {r.author.get('name', '?')})"
+                + (" LATE ENTRY" if r.late else "")
+                + (f" (amended by #{', #'.join(map(str, r.amended_by))})" if r.amended_by else ""),
             )
             doc.set_font("Helvetica", size=9)
             _para(doc, journal.describe(r))
+        if rep.exports:
+            doc.ln(2)
+            _heading(doc, "Export register", 12)
+            doc.set_font("Helvetica", size=9)
+            for r in rep.exports:
+                _para(doc, register_line(r, tz))
     yield bytes(doc.output())

@@ -114,6 +114,27 @@ class ChallengeReport:
     rows: list[journal.ChronologyItem]
     case_ref: str
 
+    @property
+    def chronology(self) -> list[journal.ChronologyItem]:
+        """The entries of the challenge itself: every one but the records of its exports."""
+        return [r for r in self.rows if r.kind != "exported"]
+
+    @property
+    def exports(self) -> list[journal.ChronologyItem]:
+        """The records of the challenge's exports and packs, for an export register of their own: they
+        are in the log and its hashes, but say nothing about the challenge."""
+        return [r for r in self.rows if r.kind == "exported"]
+
+
+def register_line(r: journal.ChronologyItem, tz: str) -> str:
+    """One line of an export register: when, by whom, what."""
+    d = r.data
+    redacted = "redacted" if d.get("redacted") else "not redacted"
+    return (
+        f"#{r.cseq} {clock.show(r.occurred_at, tz)} by {r.author.get('name', '?')}: {d.get('scope')} as "
+        f"{d.get('format')}, {redacted}, {d.get('entries')} entries, sha256 {str(d.get('sha256'))[:16]}..."
+    )
+
 
 def challenge_report(
     store: LogStore, catalogue: Catalogue | None, challenge: str, names: Pseudonyms | None, withhold: Iterable[str] = ()
@@ -233,7 +254,7 @@ def markdown_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> It
             "### Chronology",
             "",
         ]
-        for r in rep.rows:
+        for r in rep.chronology:
             marks = (" *(late entry)*" if r.late else "") + (
                 f" *(amended by #{', #'.join(map(str, r.amended_by))})*" if r.amended_by else ""
             )
@@ -242,6 +263,8 @@ def markdown_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> It
                 f"- **#{r.cseq} {clock.show(r.occurred_at, tz)}** (recorded "
                 f"{clock.show(r.recorded_at, tz)} by {r.author.get('name', '?')}){marks}: {text}"
             )
+        if rep.exports:
+            lines += ["", "### Export register", ""] + [f"- {register_line(r, tz)}" for r in rep.exports]
         yield ("\n".join(lines) + "\n\n").encode("utf-8")
 
 
@@ -319,7 +342,14 @@ def html_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterat
             f"<td{' class=late' if r.late else ''}>{e(journal.describe(r))}"
             f"{' (late entry)' if r.late else ''}"
             f"{(' (amended by #' + ', #'.join(map(str, r.amended_by)) + ')') if r.amended_by else ''}</td></tr>"
-            for r in rep.rows
+            for r in rep.chronology
+        )
+        register = (
+            "<h3>Export register</h3><ul>"
+            + "".join(f"<li>{e(register_line(r, tz))}</li>" for r in rep.exports)
+            + "</ul>"
+            if rep.exports
+            else ""
         )
         yield (
             f'<section class="challenge"><h2>{e(s.challenge)}: {e(rep.case_ref)}</h2>'
@@ -330,7 +360,7 @@ def html_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterat
             "Timescales missed: "
             f"{e(missed_words(v.missed_by))}</p>"
             f"{_ladder_svg(v)}<h3>Chronology</h3><table><tr><th>#</th><th>Happened</th><th>Recorded</th>"
-            f"<th>By</th><th>What</th></tr>{rows}</table></section>"
+            f"<th>By</th><th>What</th></tr>{rows}</table>{register}</section>"
         ).encode()
     yield b"</body></html>\n"
 

@@ -102,3 +102,43 @@ def test_a_stage_stepped_up_before_its_deadline_is_not_said_to_have_met_it(cli, 
     assert settled_words(["met", "not reached"], "left") == "left before its timescale fell due"
     assert settled_words([], "left") == "no timescale stated"
     assert settled_words(["met"], None) == "no timescale missed yet"
+
+
+def test_html_pdf_and_markdown_exports_say_the_same_things(cli, tmp_path):
+    """One challenge with a correction, immediate risk, a step-up and an earlier export: each format
+    shows the same summary lines, the same chronology (each entry marked where it was amended), and
+    the same export register, kept apart from the chronology (issue 16, deliverable 6)."""
+    import html as html_mod
+    import re
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext is not installed (apt-get install -y poppler-utils)")
+    assert cli(*OPENING, "--immediate-risk")[0] == 0
+    amend(cli, "agency", "Southtown CSC")
+    assert cli("record", "1", "contact", "--with", "Sam Fictional, SW", "--summary", "called the duty desk")[0] == 0
+    assert cli("export", "1", "--format", "csv", "-o", tmp_path / "first.csv")[0] == 0
+    texts = {}
+    for fmt in ("md", "html", "pdf"):
+        assert cli("export", "1", "--format", fmt, "-o", tmp_path / f"c.{fmt}")[0] == 0
+    texts["md"] = (tmp_path / "c.md").read_text(encoding="utf-8").replace("*", "")
+    raw = (tmp_path / "c.html").read_text(encoding="utf-8")
+    texts["html"] = html_mod.unescape(re.sub(r"<[^>]+>", "\n", raw))
+    pdf = subprocess.run(["pdftotext", str(tmp_path / "c.pdf"), "-"], capture_output=True, text=True).stdout
+    texts["pdf"] = pdf
+    said = [
+        "Agency challenged: Southtown CSC (corrected)",
+        "Status: open · IMMEDIATE RISK",
+        "Timescales missed: ours 0, theirs 0, shared 0",
+        "(amended by #2)",
+        "called the duty desk",
+        "Export register",
+        "selection as csv, not redacted",
+    ]
+    for fmt, text in texts.items():
+        flat = " ".join(text.split())
+        for line in said:
+            assert line in flat, (fmt, line)
+        chronology = flat.split("Export register")[0]
+        assert "selection as csv" not in chronology, fmt  # the register is apart from the chronology
