@@ -130,9 +130,10 @@ def register_line(r: journal.ChronologyItem, tz: str) -> str:
     """One line of an export register: when, by whom, what."""
     d = r.data
     redacted = "redacted" if d.get("redacted") else "not redacted"
+    n = d.get("entries")
     return (
         f"#{r.cseq} {clock.show(r.occurred_at, tz)} by {r.author.get('name', '?')}: {d.get('scope')} as "
-        f"{d.get('format')}, {redacted}, {d.get('entries')} entries, sha256 {str(d.get('sha256'))[:16]}..."
+        f"{d.get('format')}, {redacted}, {n} entr{'y' if n == 1 else 'ies'}, sha256 {str(d.get('sha256'))[:16]}..."
     )
 
 
@@ -356,7 +357,8 @@ def html_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterat
             f"<p>Procedure: {e(p.name)} ({e(p.id)}, version {e(p.version)})<br>Agency challenged: "
             f"{e(s.agency + corrected_mark(s, 'agency'))}<br>Decision challenged: "
             f"{e(decision_words(s) + corrected_mark(s, 'decision'))}<br>Triggers: "
-            f"{e(', '.join(s.triggers) + corrected_mark(s, 'triggers'))}<br>Status: {e(status_words(s))}<br>"
+            f"{e(', '.join(s.triggers) + corrected_mark(s, 'triggers'))}<br>Stage: {e(position(v))}<br>"
+            f"Status: {e(status_words(s))}<br>"
             "Timescales missed: "
             f"{e(missed_words(v.missed_by))}</p>"
             f"{_ladder_svg(v)}<h3>Chronology</h3><table><tr><th>#</th><th>Happened</th><th>Recorded</th>"

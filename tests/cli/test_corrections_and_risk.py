@@ -129,6 +129,7 @@ def test_html_pdf_and_markdown_exports_say_the_same_things(cli, tmp_path):
     texts["pdf"] = pdf
     said = [
         "Agency challenged: Southtown CSC (corrected)",
+        "Stage: Stage 1 (1 of 3)",
         "Status: open · IMMEDIATE RISK",
         "Timescales missed: ours 0, theirs 0, shared 0",
         "(amended by #2)",
