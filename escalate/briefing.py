@@ -180,7 +180,7 @@ def immediate_risk(view: ChallengeView, tz: str) -> tuple[str, ...]:
         ids = ", ".join(r.id for r in protective)
         lines.append(
             f"The procedure expects a timescale that protects {harm} ({ids}): none is recorded. Agree one and "
-            f"record it as a timescale agreed (the app's 'a' key, or `escalate record {state.challenge} "
+            f"record it as a timescale agreed (the app's Set timescale, key t, or `escalate record {state.challenge} "
             f"timescale-agreed --deadline {protective[0].id} --due DATE`)."
         )
     return tuple(lines)
