@@ -328,6 +328,28 @@ class Facts(NamedTuple):
     late: int
     exports: int
     suspect: tuple[str, ...] = ()  # "KEY #N: what is wrong", for each entry that cannot be true
+    opened_at: str = ""
+    resolved_at: str | None = None
+    setting: str | None = None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which challenges an audit counts: those open at any time from ``since`` to ``until`` (the
+    start of each day, and the end of the last; either may be left open), opened at ``settings``
+    (any, if empty). Inputs are verified whole whatever the scope."""
+
+    since: str | None = None
+    until: str | None = None
+    settings: tuple[str, ...] = ()
+
+    def holds(self, f: Facts) -> bool:
+        if self.until is not None and f.opened_at >= self.until:
+            return False
+        if self.since is not None and f.resolved_at is not None and f.resolved_at < self.since:
+            return False
+        wanted = {s.casefold() for s in self.settings}
+        return not wanted or (f.setting or "").strip().casefold() in wanted
 
 
 def facts(item: Audited, now: dt.datetime) -> Facts:
@@ -353,7 +375,25 @@ def facts(item: Audited, now: dt.datetime) -> Facts:
         len(state.late),
         state.exports,
         tuple(f"{item.key} #{cseq}: {why}" for cseq, why in state.suspect),
+        state.opened_at,
+        state.resolved_at,
+        state.setting,
     )
+
+
+@dataclass(frozen=True)
+class ChallengeLine:
+    """One counted challenge, for the drill-down under the figures."""
+
+    key: str
+    agency: str
+    procedure: str
+    highest: str
+    outcome: str
+    overdue: bool
+    missed_by: MissedBy
+    days_to_resolution: int | None
+    suspect: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -386,6 +426,10 @@ class Figures:
     #: entries that say something impossible (a date in the future, before the opening, an extension
     #: to a date past, a correction that is not what its field holds): warnings, never failures
     suspect_entries: list[str]
+    #: verified challenges left out because the audit was limited (--since, --until, --setting)
+    out_of_scope: int = 0
+    #: each counted challenge, in input order: what the figures are made of
+    each: tuple[ChallengeLine, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         """The figures as `escalate audit --json` prints them."""
@@ -396,7 +440,7 @@ def figures(inputs: list[Input], challenges: list[Audited], now: dt.datetime) ->
     return tally(inputs, [facts(c, now) for c in challenges])
 
 
-def tally(inputs: list[Input], challenges: list[Facts]) -> Figures:
+def tally(inputs: list[Input], challenges: list[Facts], out_of_scope: int = 0) -> Figures:
     by_trigger: Counter[str] = Counter()
     by_agency: Counter[str] = Counter()
     by_procedure: Counter[str] = Counter()
@@ -424,7 +468,8 @@ def tally(inputs: list[Input], challenges: list[Facts]) -> Figures:
     return Figures(
         inputs=inputs,
         challenges=len(challenges),
-        duplicates=sum(i.challenges for i in inputs) - len(challenges),
+        duplicates=sum(i.challenges for i in inputs) - len(challenges) - out_of_scope,
+        out_of_scope=out_of_scope,
         by_trigger=dict(by_trigger.most_common()),
         by_agency=dict(by_agency.most_common()),
         by_procedure=dict(by_procedure.most_common()),
@@ -440,6 +485,20 @@ def tally(inputs: list[Input], challenges: list[Facts]) -> Figures:
         late_entries=late,
         exports=exports,
         suspect_entries=suspect,
+        each=tuple(
+            ChallengeLine(
+                c.key,
+                c.agency,
+                c.procedure,
+                c.highest,
+                c.outcome,
+                c.overdue,
+                c.missed_by,
+                c.days_to_resolution,
+                c.suspect,
+            )
+            for c in challenges
+        ),
     )
 
 
@@ -495,4 +554,27 @@ def audit_html(result: Figures, tz: str) -> Iterator[bytes]:
     if m.unstated:
         sides["whose not stated"] = m.unstated
     yield bar_chart("Timescales missed, by side", sides).encode()
+    yield _each_html(result, e).encode("utf-8")
     yield b"</body></html>\n"
+
+
+def _each_html(result: Figures, e: Any) -> str:
+    """Each counted challenge in a row that opens (no script: an HTML details element) on what the
+    figures took from it."""
+    if not result.each:
+        return ""
+    rows = []
+    for c in result.each:
+        n = len(c.suspect)
+        flags = ["OVERDUE"] * c.overdue + ([f"{n} suspect entr{'y' if n == 1 else 'ies'}"] if n else [])
+        days = (
+            f"{c.days_to_resolution} working days to resolution" if c.days_to_resolution is not None else "not resolved"
+        )
+        detail = "".join(f"<li>{e(s)}</li>" for s in c.suspect)
+        rows.append(
+            f'<details id="{e(c.key)}"><summary>{e(c.key)} · {e(c.agency)} · {e(c.outcome)} · {e(c.highest)}'
+            f"{''.join(' · ' + e(f) for f in flags)}</summary><p>Procedure: {e(c.procedure)}<br>"
+            f"Timescales missed: {e(missed_words(c.missed_by))}<br>{e(days)}</p>"
+            f"{('<ul>' + detail + '</ul>') if detail else ''}</details>"
+        )
+    return f"<h2>Each challenge ({len(result.each)})</h2>" + "".join(rows)

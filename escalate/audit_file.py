@@ -212,10 +212,12 @@ def _joined(
     return Input(path, True, None, count, mine.withheld + theirs.withheld, len(found)), found
 
 
-def summarise(files: Iterable[str] = (), store: Any = None, now: dt.datetime | None = None) -> audit.Figures:
-    """Verify the inputs, then the figures over the challenges of those that passed. The same figures
-    as :func:`escalate.audit.figures` over :func:`escalate.audit.load`, with each big file read by two
-    processes at once."""
+def summarise(
+    files: Iterable[str] = (), store: Any = None, now: dt.datetime | None = None, scope: audit.Scope | None = None
+) -> audit.Figures:
+    """Verify the inputs, then the figures over the challenges of those that passed (and that
+    ``scope`` holds). The same figures as :func:`escalate.audit.figures` over :func:`escalate.audit.load`,
+    with each big file read by two processes at once."""
     now = now or clock.now()
     snapshots: dict[str, Procedure] = {}
     loaded: list[tuple[Input, list[Facts]]] = []
@@ -230,9 +232,10 @@ def summarise(files: Iterable[str] = (), store: Any = None, now: dt.datetime | N
                 split = info, [facts(c, now) for c in challenges]
             loaded.append(split)
     unique: dict[str, Facts] = {}
-    for _, found in loaded:
+    for _, found in loaded:  # (a copy is matched before the scope is applied, so it is never counted twice)
         for c in found:
             kept = unique.get(c.same)
             if kept is None or c.entries > kept.entries:
                 unique[c.same] = c  # a longer copy takes the first one's place in the order
-    return audit.tally([info for info, _ in loaded], list(unique.values()))
+    counted = [c for c in unique.values() if scope is None or scope.holds(c)]
+    return audit.tally([info for info, _ in loaded], counted, out_of_scope=len(unique) - len(counted))

@@ -177,6 +177,8 @@ class ChallengeState:
     #: entries that say something impossible (escalate refuses them now; a log may hold them from
     #: before, or from elsewhere): (cseq, what is wrong), for the audit to warn of
     suspect: tuple[tuple[int, str], ...] = ()
+    #: the setting (school, nursery) of whoever opened it, as their settings said
+    setting: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -221,6 +223,7 @@ def _opened(e: StoredEntry, data: entry_kinds.Opened, at: str, rec: str) -> Chal
         fold_format=FOLD_FORMAT,
         disagreements=data.disagreements,
         referral=bool(data.referral),
+        setting=data.setting,
     )
 
 

@@ -12,7 +12,7 @@ SETTINGS = Settings(name="Alex Example", role="DSL", setting="Fictional Primary 
 UK = dt.timezone.utc
 
 
-def open_fictional(store, procedure="lincolnshire-joint", at="2026-11-16T09:00", **kw):
+def open_fictional(store, procedure="lincolnshire-joint", at="2026-11-16T09:00", settings=SETTINGS, **kw):
     catalogue = discover()
     fields = dict(
         procedure_id=procedure,
@@ -24,7 +24,7 @@ def open_fictional(store, procedure="lincolnshire-joint", at="2026-11-16T09:00",
         at=at,
     )
     fields.update(kw)
-    return journal.open_challenge(store, catalogue, SETTINGS, **fields)
+    return journal.open_challenge(store, catalogue, settings, **fields)
 
 
 async def open_first_challenge(app, pilot) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from dataclasses import asdict, replace
@@ -537,12 +538,13 @@ def cmd_audit(args: argparse.Namespace) -> int | AppRequest:
 
     if not args.files and not args.store:
         raise UsageError("nothing to audit", hint="Give exported .jsonl files, or --store.")
+    limited = bool(args.since or args.until or args.setting)
     if args.tui:
-        if args.store or args.json or args.html:
+        if args.store or args.json or args.html or limited:
             raise UsageError(
                 "--tui browses exported files only, on its own",
-                hint="`escalate audit FILE... --tui`; without --store, --json or --html. Your own "
-                "store opens in the app: run `escalate`.",
+                hint="`escalate audit FILE... --tui`; without --store, --json, --html, --since, --until or "
+                "--setting. Your own store opens in the app: run `escalate`.",
             )
 
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -554,13 +556,14 @@ def cmd_audit(args: argparse.Namespace) -> int | AppRequest:
         target = Path(args.html)
         check_name(target, "html")
         check_output(target, args.force)
+    scope = _audit_scope(args) if limited else None
     if args.store:
         from escalate import journal  # lazy: the log and pydantic: 74 ms
 
         with journal.open_store(create=False, readonly=True) as store:
-            result = audit_file.summarise(args.files, store)
+            result = audit_file.summarise(args.files, store, scope=scope)
     else:
-        result = audit_file.summarise(args.files)
+        result = audit_file.summarise(args.files, scope=scope)
     failed = [i for i in result.inputs if not i.ok]
     if args.html:
         from escalate import audit  # lazy: 91 ms, for the audit only
@@ -582,7 +585,8 @@ def cmd_audit(args: argparse.Namespace) -> int | AppRequest:
         inputs.add_row(escape(i.label), "OK" if i.ok else "FAILED: left out", str(i.entries), escape(i.problem or ""))
     console.print(inputs)
     twice = f" ({copies_counted_once(result.duplicates)})" if result.duplicates else ""
-    console.print(f"\n[bold]{result.challenges} challenge(s)[/] from verified inputs{twice}\n")
+    limits = f"; {result.out_of_scope} left out by the limits given" if limited else ""
+    console.print(f"\n[bold]{result.challenges} challenge(s)[/] from verified inputs{twice}{limits}\n")
 
     def counts(title: str, data: dict[str, Any]) -> None:
         table = Table(title=title, title_justify="left")
@@ -624,6 +628,32 @@ def cmd_audit(args: argparse.Namespace) -> int | AppRequest:
         err().print(f"[red]{len(failed)} input(s) failed verification and are not counted.[/]", soft_wrap=True)
         return ExitCode.CHECK_FAILED
     return ExitCode.OK
+
+
+def _audit_scope(args: argparse.Namespace) -> Any:
+    """The challenges an audit counts, from --since, --until (whole days, in your time zone, unless a
+    time is given) and --setting."""
+    from escalate.audit import Scope  # lazy: 91 ms, for the audit only
+
+    tz = _settings().timezone
+    since = clock.parse_time(args.since, tz, what="--since") if args.since else None
+    until = None
+    if args.until:
+        until = clock.parse_time(args.until, tz, what="--until")
+        if len(args.until.strip()) == 10:  # a date: to the end of that day
+            until = clock.parse_time(
+                (dt.date.fromisoformat(args.until.strip()) + dt.timedelta(days=1)).isoformat(), tz, what="--until"
+            )
+    if since is not None and until is not None and until <= since:
+        raise UsageError(f"--until {args.until} is not after --since {args.since}", hint="Give the earlier date first.")
+    settings_named = tuple(s.strip() for s in args.setting if s.strip())
+    if args.setting and not settings_named:
+        raise UsageError("--setting is empty", hint="Give the setting's name as its DSLs' settings give it.")
+    return Scope(
+        clock.iso(since) if since else None,
+        clock.iso(until) if until else None,
+        settings_named,
+    )
 
 
 def cmd_config_show(args: argparse.Namespace) -> int:

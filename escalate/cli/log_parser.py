@@ -196,6 +196,19 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--tui", action="store_true", help="browse the files' challenges and chronologies in a read-only terminal view"
     )
+    p.add_argument(
+        "--since",
+        metavar="DATE",
+        help="count only challenges open at some time on or after DATE (inputs still verified whole)",
+    )
+    p.add_argument("--until", metavar="DATE", help="count only challenges opened on or before DATE")
+    p.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="count only challenges opened at this setting (as its DSLs' settings name it; repeatable)",
+    )
 
     cfg = command("config", "show or change your settings", M, "cmd_config_show")
     csub = cfg.add_subparsers(title="actions", metavar="ACTION")

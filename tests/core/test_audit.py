@@ -284,3 +284,38 @@ def test_the_html_audit_names_the_challenges_past_a_deadline(isolated_home, run_
     assert run_cli("audit", tmp_path / "all.jsonl", "--html", tmp_path / "a.html")[0] == 0
     report = (tmp_path / "a.html").read_text(encoding="utf-8")
     assert "Open challenges past a deadline: 1</h3>" in report and "all.jsonl:C-0002</li>" in report
+    # and each challenge opens on what the figures took from it
+    assert "<h2>Each challenge (2)</h2>" in report
+    assert '<details id="all.jsonl:C-0002"><summary>all.jsonl:C-0002 · Southby MASH · open' in report
+    assert "OVERDUE</summary>" in report and "working days to resolution" in report
+
+
+def test_an_audit_can_be_limited_by_dates_and_setting(isolated_home, run_cli, tmp_path):
+    """C-0001 was open 2 to 9 November, C-0002 from 5 October on; a third challenge was opened at
+    another setting. The inputs are verified whole; only the challenges in the limits are counted."""
+    build(isolated_home)
+    with store_at(isolated_home / "escalate.sqlite3") as s:
+        open_fictional(s, at="2026-11-20T09:00", settings=SETTINGS._replace(setting="Another Fictional School"))
+    assert run_cli("export", "--all", "-o", tmp_path / "all.jsonl")[0] == 0
+
+    def counted(*limits):
+        code, out, err = run_cli("audit", tmp_path / "all.jsonl", "--json", *limits)
+        assert code == 0, err
+        return json.loads(out)
+
+    assert counted()["challenges"] == 3
+    assert counted("--since", "2026-11-10")["challenges"] == 2  # C-0001 was resolved on the 9th
+    assert counted("--until", "2026-10-31")["challenges"] == 1  # only C-0002 was open by then
+    assert counted("--since", "2026-11-03", "--until", "2026-11-03")["challenges"] == 2
+    only = counted("--setting", "another fictional school")
+    assert (only["challenges"], only["out_of_scope"], only["duplicates"]) == (1, 2, 0)
+    assert counted("--setting", SETTINGS.setting, "--setting", "Another Fictional School")["challenges"] == 3
+    code, out, _ = run_cli("audit", tmp_path / "all.jsonl", "--since", "2026-11-10")
+    assert "2 challenge(s) from verified inputs; 1 left out by the limits given" in out
+    for bad, says in (
+        (["--since", "2026-11-10", "--until", "2026-11-01"], "is not after --since"),
+        (["--since", "next week"], "is not an ISO-8601 date"),
+        (["--setting", " "], "--setting is empty"),
+    ):
+        code, _, err = run_cli("audit", tmp_path / "all.jsonl", *bad)
+        assert code == 2 and says in err, err
