@@ -74,7 +74,8 @@ def main() -> None:
             prev = hashlib.sha256(prev + b).digest()
         bare.append(time.perf_counter() - t)
         t = time.perf_counter()
-        r = subprocess.run([py, "-m", "escalate", "verify"], env=env, capture_output=True, text=True)
+        # the chain, its links and the disclosures: what the ratio target is about (issue 3)
+        r = subprocess.run([py, "-m", "escalate", "verify", "--chain-only"], env=env, capture_output=True, text=True)
         full.append(time.perf_counter() - t)
         assert r.returncode == 0, r.stdout + r.stderr
     bare_t, verify_t = statistics.median(bare), statistics.median(full)
@@ -89,13 +90,28 @@ def main() -> None:
         " (target >= 35%)"
     )
     del bodies
+
+    # the whole check (issue 16): besides the chain, SQLite's own check, every disclosure kept, and each
+    # cache a list trusts folded again from the log and compared (run once: the caches are made current
+    # by the list below on a new store, so it is measured after it when not --verify-only)
+    def whole_verify() -> None:
+        t = time.perf_counter()
+        r = subprocess.run([py, "-m", "escalate", "verify"], env=env, capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+        print(f"escalate verify, the whole check (caches against the log too): {time.perf_counter() - t:.2f} s")
+
     if args.verify_only:
+        whole_verify()
         return
 
     # 2. list --overdue, whole process: once with every cached list row dropped (as after the store is
     # generated or the holidays package changes), then warm (rows are kept until a challenge's next entry)
+    from escalate.store import MIGRATIONS
+
     conn = sqlite3.connect(db)
+    conn.execute("DROP TRIGGER IF EXISTS state_cache_no_update")  # (the caches refuse edits in place)
     conn.execute("UPDATE state_cache SET listing = NULL, listing_key = NULL")
+    conn.executescript(MIGRATIONS[5])  # the store's triggers back as they were
     conn.commit()
     conn.close()
     t = time.perf_counter()
@@ -110,6 +126,7 @@ def main() -> None:
         times.append(time.perf_counter() - t)
         assert r.returncode == 0, r.stderr
     print(f"escalate list --overdue: median {statistics.median(times):.2f} s (target < 1 s)")
+    whole_verify()  # every cache current now: the whole check compares all of them
 
     # 3. durable append latency (synchronous=FULL) on the big store, through the journal API
     from escalate import journal, paths

@@ -472,7 +472,11 @@ def summaries(store: LogStore, catalogue: Catalogue | None = None, now: dt.datet
 def store_problem(store: LogStore) -> str | None:
     """What verify checks beyond the chain of entries (once that holds), or None: every personal
     field an entry seals has its disclosure kept (a store keeps them all), and the caches lists and
-    screens read are what the entries say (:func:`cache_problem`)."""
+    screens read are what the entries say (:func:`cache_problem`), and SQLite finds the file whole (a
+    damaged page of an index, which no hash covers, can make every append fail)."""
+    damage = store.damage()
+    if damage is not None:
+        return f"the store file: SQLite finds it damaged ({damage[:300]})"
     missing = store.missing_disclosure()
     if missing is not None:
         return f"entry {missing}: a personal field's disclosure is missing from the store (a row was deleted)"

@@ -217,6 +217,10 @@ class Store(Generic[S]):
         self._checkpointer: _Checkpointer | None = None
         self._wrote = False
         self._key: bytes | None = None
+        #: digests whose disclosure this connection has committed (a row is never deleted), and those of
+        #: the transaction under way
+        self._disclosed: set[str] = set()
+        self._pending: list[str] = []
 
     # --- opening -----------------------------------------------------------------------
 
@@ -393,6 +397,7 @@ class Store(Generic[S]):
             c.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from None
+        self._pending.clear()
         try:
             stored = [self._append_in_tx(*item) for item in items]
             c.execute("COMMIT")
@@ -402,6 +407,7 @@ class Store(Generic[S]):
         except BaseException:
             self._rollback()
             raise
+        self._disclosed.update(self._pending)  # (only once they are committed)
         self._wrote = True
         if self._checkpointer is None:
             self._checkpointer = _Checkpointer(self.path)
@@ -462,7 +468,11 @@ class Store(Generic[S]):
             raise StoreError(f"not saved: the {kind} entry does not fit its kind ({exc})") from None
         c.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", stored)
         for d, b in disclosures:  # usually none new (people named before keep their disclosure) or one
-            c.execute("INSERT OR IGNORE INTO disclosures VALUES (?, ?, ?)", (d, seq, b))
+            # a person named again (the author of every entry, their login) keeps the disclosure of the
+            # entry that first named them: written once, and not offered again by this connection
+            if d not in self._disclosed:
+                c.execute("INSERT OR IGNORE INTO disclosures VALUES (?, ?, ?)", (d, seq, b))
+                self._pending.append(d)
         if kind == "opened":
             c.execute("INSERT INTO challenges VALUES (?, ?)", (challenge, seq))
         try:

@@ -375,9 +375,6 @@ def verify_store(store: Any, expect: tuple[int, str] | None = None, *, warnings:
     work); the halves meet at the entry where they join and at each challenge's last entry in
     the first half. Anything that does not hold is checked again by :func:`check_rows`, entry by
     entry, to name the first break exactly."""
-    damage = store.damage()
-    if damage is not None:
-        return Report(False, 0, ZERO_HASH, f"the store file: SQLite finds it damaged ({damage[:300]})", None, 0, 0, [])
     count, head = store.head()
     d_hi = store.disclosure_rowids()
     if count >= PARALLEL_FROM and parallel.cores() > 1:

@@ -135,3 +135,43 @@ async def test_the_wizard_shows_the_files_words_literally(marked_store):
         await pilot.pause()
         risk = shown(app, "#skip-rule")
         assert marked("skip.when") in risk and marked("skip.instruction") in risk and marked("skip.contact") in risk
+
+
+async def test_the_wizard_never_puts_a_files_control_characters_on_the_terminal(isolated_home, tmp_path, monkeypatch):
+    """A procedure file's text holding an escape sequence (every field here) is shown as its escape in
+    the wizard's panels, options and checks, never raw (issue 16, hostile input)."""
+    from textual.widgets import Select, SelectionList
+
+    folder = tmp_path / "procs"
+    folder.mkdir()
+    text = procedure_toml().replace("[bold]b[/]", "\\u001b[31mred")
+    (folder / "marked-up.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("ESCALATE_PROCEDURES", str(folder))
+    settings_mod.save(Settings(name="Alex Example", role="DSL", setting="Fictional School"))
+    app = EscalateApp()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.press("n")
+        await pilot.pause()
+        app.screen.query_one("#w-procedure", Select).value = "marked-up"
+        await pilot.pause()
+        choices = app.screen.query_one("#w-triggers", SelectionList)
+        seen = [shown(app, "#not-covered"), str(choices.get_option_at_index(0).prompt)]
+        app.screen.query_one("#w-case-ref").focus()
+        await pilot.press(*"Child M", "ctrl+n")
+        await pilot.pause()
+        await pilot.press(*"Fictional CSC", "tab", *"NFA", "ctrl+n")
+        await pilot.pause()
+        seen.append(shown(app, "#trigger-explain"))
+        await pilot.press("space", "ctrl+n")
+        await pilot.pause()
+        checks = [str(c.label) for c in app.screen.query(".check")]  # (the built-in ones hold none)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("down", "space")  # immediate risk: yes
+        await pilot.pause()
+        seen.append(shown(app, "#skip-rule"))
+    assert all("\\x1b[31mred" in s for s in seen), seen
+    assert any("\\x1b[31mred" in c for c in checks), checks
+    assert not any("\x1b" in s for s in seen + checks)

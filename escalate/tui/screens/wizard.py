@@ -32,7 +32,7 @@ from escalate.errors import EscalateError, FieldError
 from escalate.triggers import TRIGGERS, worded
 from escalate.tui.context import dsl_app
 from escalate.tui.widgets import esc
-from escalate.wording import immediate_risk_instruction, not_covered
+from escalate.wording import immediate_risk_instruction, not_covered, printable
 
 STEPS = ("procedure", "decision", "triggers", "checks", "risk", "concern", "review")
 #: the page each field of an opening is typed on (a refusal naming it is shown there)
@@ -89,7 +89,7 @@ class NewChallengeScreen(Screen[Any]):
                     single = len(options) == 1
                     yield Label(f"Procedure: {esc(options[0][0])}" if single else "Procedure *")
                     select = Select(
-                        [(Text(label), value) for label, value in options],  # a str prompt is markup
+                        [(Text(printable(label)), value) for label, value in options],  # a str prompt is markup
                         value=options[0][1],
                         allow_blank=False,
                         id="w-procedure",
@@ -189,16 +189,16 @@ class NewChallengeScreen(Screen[Any]):
         p = self.procedure().procedure
         lines = not_covered(p)
         self.query_one("#not-covered", Static).update(
-            "Not covered by this procedure:\n" + "\n".join(f"  - {line}" for line in lines) if lines else ""
+            printable("Not covered by this procedure:\n" + "\n".join(f"  - {line}" for line in lines) if lines else "")
         )
         # the procedure's own disagreements where it lists them, else the five built-in triggers
         choices = self.query_one("#w-triggers", SelectionList)
         choices.clear_options()
         if p.disagreements:
-            choices.add_options([(Text(d.title), d.id) for d in p.disagreements])
+            choices.add_options([(Text(printable(d.title)), d.id) for d in p.disagreements])
         else:
             worded_triggers = [worded(t, p.applies_to) for t in TRIGGERS.values()]
-            choices.add_options([(Text(f"{t.title}: {t.plain}"), t.id) for t in worded_triggers])
+            choices.add_options([(Text(printable(f"{t.title}: {t.plain}")), t.id) for t in worded_triggers])
         choices.highlighted = 0  # the first explained before a key is pressed
         self.query_one("#risk-label", Label).update(f"Is {self.subject()} at risk of immediate harm? *")
         self.query_one("#subject-label", Label).update(f"{self.subject()[4:].capitalize()}'s name (optional)")
@@ -358,7 +358,7 @@ class NewChallengeScreen(Screen[Any]):
             local = p.triggers.get(trigger.id)
             if local and (local.wording or local.examples):
                 lines += ["", "This procedure's wording:"] + [f'  "{w}"' for w in local.wording + local.examples]
-        self.query_one("#trigger-explain", Static).update("\n".join(lines))
+        self.query_one("#trigger-explain", Static).update(printable("\n".join(lines)))
 
     def asks_protective(self) -> bool:
         """Whether to ask for a protective timescale: at immediate risk, under a procedure with a
@@ -382,7 +382,7 @@ class NewChallengeScreen(Screen[Any]):
             text = "!! " + immediate_risk_instruction(self.procedure().procedure)
             if rule and rule.start_stage and self.route() == "main":
                 text += f"\nThe challenge will start at {self.procedure().procedure.name_of(rule.start_stage)}."
-        self.query_one("#skip-rule", Static).update(text)
+        self.query_one("#skip-rule", Static).update(printable(text))
 
     def build_checks(self) -> None:
         box = self.query_one("#checks-list", Vertical)
@@ -401,9 +401,9 @@ class NewChallengeScreen(Screen[Any]):
             for i, question in enumerate(q for q in questions if q not in asked):
                 asked.add(question)
                 # a str label is markup: the file's words go in as Text (and are recorded as they read)
-                widgets.append(Checkbox(Text(question), id=f"check-{choice}-{i}", classes="check"))
+                widgets.append(Checkbox(Text(printable(question)), id=f"check-{choice}-{i}", classes="check"))
         self.query_one("#checks-guidance", Static).update(
-            "\n".join(guidance) + "\n\nTick each check you have done. Your answers are recorded."
+            printable("\n".join(guidance) + "\n\nTick each check you have done. Your answers are recorded.")
         )
         box.mount_all(widgets)
 
@@ -463,7 +463,7 @@ class NewChallengeScreen(Screen[Any]):
         if p.exclusions:
             lines += ["", "Not covered by this procedure:"] + [f"  - {line}" for line in not_covered(p)]
         lines += ["", "Confirm saves the challenge to the log (ctrl+n or the button)."]
-        self.query_one("#review-text", Static).update("\n".join(lines))
+        self.query_one("#review-text", Static).update(printable("\n".join(lines)))
 
     def save(self) -> None:
         from escalate import journal  # lazy: the log and pydantic: 74 ms
@@ -501,7 +501,7 @@ class NewChallengeScreen(Screen[Any]):
             if page != "review":
                 self.step = STEPS.index(page)
                 self.show_step()
-            self.query_one(f"#e-{page}", Static).update(said)
+            self.query_one(f"#e-{page}", Static).update(printable(said))
             return
         self.app.notify(f"Challenge {stored.challenge} opened.")
         self.dismiss(stored.challenge)
