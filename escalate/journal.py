@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from escalate import challenge as ch
-from escalate import clock, entry, entry_kinds, entry_rules, paths, workcalendar
+from escalate import clock, entry, entry_kinds, entry_rules, parallel, paths, workcalendar
 from escalate.catalogue import Catalogue
 from escalate.challenge import (
     FOLD,
@@ -491,8 +491,37 @@ def cache_problem(store: LogStore) -> str | None:
     problem = store.index_problem()
     if problem is not None:
         return problem
+    rows = store.cache_rows()
+    if len(rows) < CACHES_BESIDE or parallel.cores() < 2:
+        return _caches_problem(store, rows)
+    # folding every challenge again is most of the work: the second half is folded by a worker meanwhile
+    half = len(rows) // 2
+    worker = parallel.beside(_caches_problem_at, str(store.path), [r[0] for r in rows[half:]])
+    try:
+        problem = _caches_problem(store, rows[:half])
+        if problem is not None:
+            return problem
+        answer = worker.result()
+    finally:
+        worker.close()
+    return _caches_problem(store, rows[half:]) if answer is None else answer[0]
+
+
+#: challenges from which the caches are checked by two processes
+CACHES_BESIDE = 2000
+
+
+def _caches_problem_at(path: str, challenges: list[str]) -> tuple[str | None]:
+    """:func:`_caches_problem` of some challenges, in a worker: (the problem or None,) so that no
+    answer at all (None) is never taken for "no problem"."""
+    wanted = set(challenges)
+    with store_at(path, create=False, readonly=True) as store:
+        return (_caches_problem(store, [r for r in store.cache_rows() if r[0] in wanted]),)
+
+
+def _caches_problem(store: LogStore, rows: list[tuple[Any, ...]]) -> str | None:
     key = _listing_key()
-    for cid, last, s_cseq, s_text, l_key, l_text, g_cseq, g_key, g_text in store.cache_rows():
+    for cid, last, s_cseq, s_text, l_key, l_text, g_cseq, g_key, g_text in rows:
         state = ch.load_cached(s_text) if s_cseq == last else None
         listed = ch.load_listing(l_text) if s_cseq == last and l_key == key and isinstance(l_text, str) else None
         glanced = ch.load_glance(g_text) if g_cseq == last and g_key == key and isinstance(g_text, str) else None

@@ -267,3 +267,22 @@ def test_the_tamper_table_names_tests_that_exist():
     for path, name in named:
         source = (ROOT / "tests" / path).read_text(encoding="utf-8")
         assert re.search(rf"^(async )?def {name}\(", source, re.M), f"{path}::{name}"
+
+
+def test_a_changed_cache_is_caught_when_two_processes_check_the_caches(store, run_cli, monkeypatch):
+    """A big store's caches are checked in two halves, the second by a worker process: a change in
+    either half is caught (here the second half's last challenge, then the first half's)."""
+    from escalate import journal
+
+    monkeypatch.setattr(journal, "CACHES_BESIDE", 1)
+    code, out, err = run_cli("verify")
+    assert code == 0, out + err
+    for challenge in ("C-0003", "C-0001"):
+        edit(
+            store,
+            'UPDATE state_cache SET state = replace(state, \'"status":"open"\', \'"status":"resolved"\') '
+            f"WHERE challenge = '{challenge}'",
+        )
+        failed(run_cli, "verify", says=f"challenge {challenge}: its cached folded state is not what its entries say")
+        edit(store, f"DELETE FROM state_cache WHERE challenge = '{challenge}'")  # worked out again when read
+        assert run_cli("verify")[0] == 0
