@@ -16,6 +16,17 @@ def entries(home) -> int:
         return s.count()
 
 
+async def new_challenge(app, pilot) -> None:
+    """The wizard, opened once the procedures are read (however long a busy machine takes)."""
+    for _ in range(100):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        if app.catalogue is not None:
+            break
+    await pilot.press("n")
+    await pilot.pause()
+
+
 def text_of(app, selector) -> str:
     return str(app.screen.query_one(selector).render())
 
@@ -48,13 +59,7 @@ async def test_the_wizard_takes_the_user_back_to_the_page_of_a_refused_field(iso
     settings_mod.save(Settings(name="Alex Example", role="DSL", setting="Fictional School"))
     app = EscalateApp()
     async with app.run_test(size=(100, 40)) as pilot:
-        for _ in range(100):
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            if app.catalogue is not None:
-                break
-        await pilot.press("n")
-        await pilot.pause()
+        await new_challenge(app, pilot)
         await pilot.press(*"Child Q", "ctrl+n")
         await pilot.pause()
         app.screen.query_one("#w-agency").value = "N" * 300
@@ -83,13 +88,7 @@ async def test_the_wizard_asks_for_the_protective_timescale_at_immediate_risk(is
     settings_mod.save(Settings(name="Alex Example", role="DSL", setting="Fictional School"))
     app = EscalateApp()
     async with app.run_test(size=(100, 40)) as pilot:
-        for _ in range(100):
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            if app.catalogue is not None:
-                break
-        await pilot.press("n")
-        await pilot.pause()
+        await new_challenge(app, pilot)
         app.screen.query_one("#w-procedure").value = "london-children"
         await pilot.pause()
         await pilot.press(*"Child Q", "ctrl+n")
