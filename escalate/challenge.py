@@ -28,7 +28,7 @@ from typing import Annotated, Any, Literal, Protocol
 from pydantic import Field, TypeAdapter, ValidationError
 
 from escalate import clock, entry_kinds, workcalendar
-from escalate.entry import Content
+from escalate.entry import OUTCOMES, Content
 from escalate.procedure import (
     CalendarDays,
     Contact,
@@ -43,7 +43,7 @@ from escalate.procedure import (
     Timescale,
     WorkingDays,
 )
-from escalate.store import Fold, StoredEntry
+from escalate.store import Fold, StoredEntry, WholeFold
 from escalate.triggers import TRIGGER_IDS
 
 LATE_AFTER = dt.timedelta(hours=24)
@@ -299,7 +299,9 @@ class _Folding:
     the state the challenge was opened with. (A new frozen state per entry spent most of an audit of
     100,000 entries in dataclasses.replace.)"""
 
-    def __init__(self, state: ChallengeState) -> None:
+    def __init__(self, state: ChallengeState, *, whole: bool = False) -> None:
+        #: folding a whole challenge, its entries read as corrected (else one entry onto a cached state)
+        self.whole = whole
         self.base = state
         self.stage, self.highest_stage, self.status = state.stage, state.highest_stage, state.status
         self.outcome, self.resolved_at, self.no_further = state.outcome, state.resolved_at, state.no_further
@@ -402,6 +404,8 @@ class _Folding:
         elif isinstance(data, entry_kinds.Reopened):
             self.status, self.outcome, self.resolved_at = "open", None, None
         elif isinstance(data, entry_kinds.Amendment):
+            if _retimes(data) and not self.whole:  # it changes what was folded before it: fold it all again
+                raise WholeFold(data.field)
             self.amendments += 1
             self.correct(data)
         elif isinstance(data, entry_kinds.Exported):
@@ -503,12 +507,46 @@ def fold_step(state: ChallengeState | None, e: StoredEntry, content: Content) ->
     return folding.frozen()
 
 
+#: corrections of an earlier entry that move what the fold took from it (an event's time, an extended or
+#: agreed date, an outcome): taken in by folding the challenge again with the entry read as corrected
+_RETIMED = ("occurred_at", "new_due", "due", "outcome")
+
+
+def _retimes(data: entry_kinds.Amendment) -> bool:
+    """Whether a correction is one the whole fold takes in (and fits its field: one recorded before
+    escalate checked corrections, not fitting, changes nothing)."""
+    if data.field == "outcome":
+        return data.new_value in OUTCOMES
+    return data.field in _RETIMED and clock.is_iso(data.new_value)
+
+
+def _as_corrected(content: Content, fixes: dict[str, str]) -> Content:
+    """An entry's content read with the corrections of it that the fold takes in (the stored entry is
+    never changed: only what the fold reads)."""
+    at = fixes.get("occurred_at")
+    changes = {f: v for f, v in fixes.items() if f != "occurred_at" and f in type(content.data).model_fields}
+    data = content.data.model_copy(update=changes) if changes else content.data
+    if at is None:
+        return replace(content, data=data)
+    return replace(content, data=data, occurred_at=at, occurred=clock.from_iso(at))
+
+
 def fold_contents(entries: Iterable[tuple[StoredEntry, Content]]) -> ChallengeState:
-    """A whole challenge folded from its entries and their parsed contents, in order."""
+    """A whole challenge folded from its entries and their parsed contents, in order, each read with
+    the corrections of its time, dates or outcome recorded later (the rest are taken in as they come)."""
+    items = list(entries)
+    fixes: dict[int, dict[str, str]] = {}
+    for _, content in items:
+        data = content.data
+        if isinstance(data, entry_kinds.Amendment) and _retimes(data):
+            fixes.setdefault(data.target_seq, {})[data.field] = data.new_value
     folding: _Folding | None = None
-    for e, content in entries:
+    for e, content in items:
+        if e.cseq in fixes:
+            content = _as_corrected(content, fixes[e.cseq])
         if folding is None:
             folding = _started(e, content)
+            folding.whole = True
         else:
             folding.step(e, content)
     if folding is None:

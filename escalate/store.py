@@ -187,6 +187,11 @@ def uri_of(path: str | os.PathLike[str], readonly: bool = False) -> str:
 S = TypeVar("S")
 
 
+class WholeFold(Exception):
+    """Raised by a fold's ``step`` when one more entry changes what came before it (a correction of an
+    earlier entry's time): the store folds the challenge's entries again, the new one with them."""
+
+
 @dataclass(frozen=True)
 class Fold(Generic[S]):
     """How a challenge's entries fold into its summary ``S``. The layer above (:data:`escalate.challenge.FOLD`)
@@ -476,7 +481,10 @@ class Store(Generic[S]):
         if kind == "opened":
             c.execute("INSERT INTO challenges VALUES (?, ?)", (challenge, seq))
         try:
-            new_state = fold_step(state, stored, typed)
+            try:
+                new_state = fold_step(state, stored, typed)
+            except WholeFold:  # (within the transaction: the new entry is among the challenge's entries)
+                new_state = self.fold.whole(self.entries(challenge))
         except ValueError as exc:  # the challenge's own entries do not fold: say so, save nothing
             raise StoreError(f"not saved: {exc}", hint=DAMAGE_HINT) from None
         # an upsert changes the cached row in place (same rowid, index untouched): fewer pages per commit

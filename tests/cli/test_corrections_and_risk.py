@@ -143,3 +143,31 @@ def test_html_pdf_and_markdown_exports_say_the_same_things(cli, tmp_path):
             assert line in flat, (fmt, line)
         chronology = flat.split("Export register")[0]
         assert "selection as csv" not in chronology, fmt  # the register is apart from the chronology
+
+
+def test_corrections_of_times_dates_and_outcomes_move_what_depends_on_them(cli, isolated_home):
+    """A correction of when the disagreement arose, of an extension's new date or of an outcome is
+    taken into the deadlines and the status (the challenge is folded again, reading each entry as
+    corrected); the cached state is then what a fold from the entries gives."""
+    from escalate import journal
+
+    def due() -> str:
+        return json.loads(cli("show", "1", "--json")[1])["next_deadline"]["due"]
+
+    three_days_ago = (clock.now() - dt.timedelta(days=3)).strftime("%Y-%m-%dT09:00")
+    assert cli(*OPENING, "--at", three_days_ago)[0] == 0
+    before = due()
+    amend(cli, "occurred_at", (clock.now() - dt.timedelta(days=1)).strftime("%Y-%m-%dT09:00"))
+    assert due() > before  # the stage's clock starts two days later
+    later = (clock.now() + dt.timedelta(days=20)).strftime("%Y-%m-%d")
+    assert cli("record", "1", "deadline-extended", "--deadline", "resolve", "--new-due", later, "--reason", "r")[0] == 0
+    extended = due()
+    assert cli("amend", "1", "3", "--field", "new_due", "--value", "2099-01-05", "--reason", "typo")[0] == 0
+    assert due() == "2099-01-05T00:00:00.000000Z" != extended
+    assert cli("resolve", "1", "--outcome", "resolved", "--rationale", "plan agreed")[0] == 0
+    assert cli("amend", "1", "5", "--field", "outcome", "--value", "withdrawn", "--reason", "wrong one")[0] == 0
+    shown = json.loads(cli("show", "1", "--json")[1])
+    assert (shown["status"], shown["outcome"]) == ("withdrawn", "withdrawn")
+    with journal.store_at(isolated_home / "escalate.sqlite3") as s:
+        assert s.state("C-0001") == s.state("C-0001", fresh=True)
+    assert cli("verify")[0] == 0
