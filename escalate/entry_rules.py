@@ -104,7 +104,8 @@ def check_entry(
     history = data.get("history")
     if when < opened and not history:
         hint = (
-            "If it is earlier history worth keeping, record it with the reason (--history in `escalate record`)."
+            "If it is earlier history worth keeping, give the reason it is recorded now (--history in "
+            "`escalate record`; the form's last field in the app)."
             if kind in HISTORY_KINDS
             else f"A {kind} happens within the challenge: check the date."
         )

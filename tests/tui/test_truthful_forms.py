@@ -125,3 +125,31 @@ async def test_the_wizard_asks_for_the_protective_timescale_at_immediate_risk(is
     with store_at(isolated_home / "escalate.sqlite3") as s:
         state = s.state("C-0001")
     assert state.immediate_risk and state.protective_by == "2099-01-01T00:00:00.000000Z"
+
+
+async def test_earlier_history_is_recorded_from_the_app_with_its_reason(isolated_home):
+    """A note dated before the challenge was opened is refused next to its time, with the way to record
+    it as earlier history; given the reason, it is recorded with it."""
+    settings_mod.save(Settings(name="Alex Example", role="DSL", setting="Fictional School"))
+    with store_at(isolated_home / "escalate.sqlite3") as s:
+        open_fictional(s, at="2026-11-16T09:00")
+    app = EscalateApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_first_challenge(app, pilot)
+        await pilot.press("m")
+        await pilot.pause()
+        app.screen.query_one("#f-summary").text = "Called the duty desk about the bruising"
+        app.screen.query_one("#f-at").value = "2026-11-13 15:00"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "is before challenge C-0001 was opened" in text_of(app, "#err-at")
+        assert entries(isolated_home) == 1
+        app.screen.query_one("#f-history").value = "The call that led to the challenge"
+        await pilot.press("ctrl+s")
+        for _ in range(50):
+            await pilot.pause()
+            if entries(isolated_home) == 2:
+                break
+    with store_at(isolated_home / "escalate.sqlite3") as s:
+        note = s.entry("C-0001", 2).content().data
+    assert note.history == "The call that led to the challenge"  # type: ignore[union-attr]

@@ -13,7 +13,7 @@ from textual.widgets import Footer, Header, Static
 
 from escalate import journal
 from escalate.challenge import LIMIT_PREFIX, ChallengeView
-from escalate.entry import FREE_TEXT, MEDIA, OUTCOMES, parse_person
+from escalate.entry import FREE_TEXT, HISTORY_KINDS, MEDIA, OUTCOMES, parse_person
 from escalate.errors import EscalateError, StoreError, UsageError
 from escalate.formats import EXPORT_FORMATS
 from escalate.journal import ChronologyItem
@@ -111,19 +111,29 @@ class ChallengeScreen(Screen[None]):
         build: Callable[[dict[str, str]], dict[str, Any]],
         intro: str = "",
         at_field: bool = True,
+        history: bool | None = None,
     ) -> None:
-        """A form recording one entry of ``kind`` (or of the kind ``kind(values)`` chooses)."""
+        """A form recording one entry of ``kind`` (or of the kind ``kind(values)`` chooses). A kind that
+        may tell of something before the challenge was opened gets a field for the reason it is recorded
+        as earlier history (the core refuses such an entry without one, and one with it otherwise)."""
+        if history is None:  # (a form choosing its kind says whether one of them may be earlier history)
+            history = at_field and isinstance(kind, str) and kind in HISTORY_KINDS
         if at_field:
             fields = fields + [Field("at", "When it happened", kind="time")]
+        if history:
+            fields = fields + [Field("history", "If it happened before the challenge was opened: why record it now")]
 
         def save(values: dict[str, str]) -> Any:
             chosen = kind(values) if callable(kind) else kind
+            data = build(values)
+            if values.get("history") and chosen in HISTORY_KINDS:
+                data = {**data, "history": values["history"]}
             return journal.record(
                 dsl_app(self.app).store,
                 dsl_app(self.app).settings,
                 self.challenge,
                 chosen,
-                build(values),
+                data,
                 values.get("at") or None,
             )
 
@@ -314,6 +324,7 @@ class ChallengeScreen(Screen[None]):
             kind,
             build,
             intro=f"Required here: {required}{asked}",
+            history=True,  # a notification sent may be earlier history; "not needed" never is
         )
 
     def action_advice(self) -> None:
