@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from escalate import clock, entry, journal
-from escalate.briefing import corrected_mark, position, status_words
+from escalate.briefing import corrected_mark, immediate_risk, position, status_words
 from escalate.catalogue import Catalogue
 from escalate.challenge import ChallengeState, ChallengeView
 from escalate.journal import LogStore
@@ -410,14 +410,17 @@ def pack_sections(rep: ChallengeReport, tz: str) -> list[tuple[str, list[str]]]:
             [
                 f"Case: {rep.case_ref} ({s.challenge})",
                 f"Raised by: {challenger or '(not recorded)'}",
-                f"Agency challenged: {s.agency}" + (f", {s.team}" if s.team else ""),
+                f"Agency challenged: {s.agency}" + (f", {s.team}" if s.team else "") + corrected_mark(s, "agency"),
                 f"Decision challenged: {decision_words(s)}" + _decision_details(opened, s, tz),
-                f"Triggers: {', '.join(s.triggers)}",
+                f"Triggers: {', '.join(s.triggers)}{corrected_mark(s, 'triggers')}",
                 f"Procedure: {p.name} ({p.id}, version {p.version})",
-                f"Immediate risk stated: {'yes' if s.immediate_risk else 'no'}",
+                f"Immediate risk stated: {'yes' if s.immediate_risk else 'no'}{corrected_mark(s, 'immediate_risk')}",
             ],
         )
     )
+    risk = immediate_risk(v, tz)  # what the procedure says to do at once, until it is recorded as done
+    if risk:
+        sections.append(("IMMEDIATE RISK", list(risk)))
     evidence = [f"Concern: {opened.get('concern', '')}"] + [f"- {e}" for e in opened.get("evidence", [])]
     evidence += [f"Check: {c}" for c in opened.get("checks", [])]
     sections.append(("The concern and the evidence", evidence))
