@@ -380,6 +380,9 @@ class _Folding:
         elif isinstance(data, entry_kinds.NotificationNotNeeded):
             st.not_needed.append(data.to)
         elif isinstance(data, entry_kinds.DeadlineExtended):
+            before = st.extended.get(data.deadline)
+            if before is not None and data.new_due < before and not self.suspect_at(e.cseq):
+                self.suspect.append((e.cseq, f"moves deadline {data.deadline!r} earlier than its last extension"))
             st.extended[data.deadline] = data.new_due
         elif isinstance(data, entry_kinds.DeadlinePaused):
             st.paused.setdefault(data.deadline, at)
@@ -411,6 +414,9 @@ class _Folding:
         elif isinstance(data, entry_kinds.Exported):
             self.exports += 1
         # advice sought, a note: on the record, changing no deadline
+
+    def suspect_at(self, cseq: int) -> bool:
+        return any(n == cseq for n, _ in self.suspect)
 
     def correct(self, data: entry_kinds.Amendment) -> None:
         """Take a correction into the state: of the opening's fields the views show, and of an agreed

@@ -259,14 +259,19 @@ def test_suspect_entries_are_warned_of_in_every_audit_face(isolated_home, run_cl
         )
         s.append("C-0002", "note", "2026-01-01T00:00:00.000000Z", author, {"summary": "before the opening"})
         s.append("C-0002", "note", "2099-01-01T00:00:00.000000Z", author, {"summary": "from the future"})
+        late = {"deadline": "resolve", "new_due": "2026-12-20T00:00:00.000000Z", "reason": "agreed"}
+        s.append("C-0002", "deadline-extended", now, author, late)
+        sooner = {"deadline": "resolve", "new_due": "2026-12-10T00:00:00.000000Z", "reason": "agreed"}
+        s.append("C-0002", "deadline-extended", now, author, sooner)
     said = [
         "C-0002 #2: extends deadline 'resolve' to a date already past",
         "C-0002 #3: corrects occurred_at to something that is not a time ('banana')",
         "C-0002 #4: dated before the challenge was opened, and not recorded as earlier history",
         "C-0002 #5: dated after it was recorded (in the future)",
+        "C-0002 #7: moves deadline 'resolve' earlier than its last extension",
     ]
     code, out, _ = run_cli("audit", "--store")
-    assert code == 0 and "Suspect entries (each says something that cannot be true): 4" in out
+    assert code == 0 and "Suspect entries (each says something that cannot be true): 5" in out
     assert all(f"store:{s}" in " ".join(out.split()) for s in said), out
     assert run_cli("export", "--all", "-o", tmp_path / "all.jsonl")[0] == 0
     figures = json.loads(run_cli("audit", tmp_path / "all.jsonl", "--json")[1])
