@@ -351,6 +351,8 @@ def _show_json(view: ChallengeView, rows: list[ChronologyItem], tz: str) -> dict
     data["route_name"] = next((r.name for r in view.procedure.routes if r.id == view.state.route), "main ladder")
     data["immediate_risk"] = view.state.immediate_risk
     data["skip_rule"] = view.state.skip_rule or None
+    data["corrected"] = list(view.state.corrected)  # the opening's fields an amendment corrected
+    data["suspect"] = [{"seq": n, "why": why} for n, why in view.state.suspect]  # entries that cannot be true
     nxt = view.next_stage
     chronology: list[dict[str, Any]] = [
         {

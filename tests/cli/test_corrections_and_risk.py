@@ -40,6 +40,7 @@ def test_a_corrected_agency_and_case_reference_show_everywhere(cli, tmp_path):
     assert "Southtown CSC" in listed and "Child R" in listed and "Northtown" not in listed
     shown = json.loads(cli("show", "1", "--json")[1])
     assert shown["agency"] == "Southtown CSC" and shown["case_ref"] == "Child R"
+    assert shown["corrected"] == ["agency", "case_ref"] and shown["suspect"] == []
     assert cli("export", "1", "--format", "md", "-o", tmp_path / "c.md")[0] == 0
     md = (tmp_path / "c.md").read_text(encoding="utf-8")
     assert "- Agency challenged: Southtown CSC (corrected)" in md and "## C-0001: Child R" in md
