@@ -53,6 +53,18 @@ def marked_store(isolated_home, tmp_path, monkeypatch):
     return isolated_home
 
 
+async def wizard_on_marked_up(app, pilot) -> None:
+    """The new-challenge wizard, on the marked-up procedure."""
+    from textual.widgets import Select
+
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.press("n")
+    await pilot.pause()
+    app.screen.query_one("#w-procedure", Select).value = "marked-up"
+    await pilot.pause()
+
+
 def shown(app, selector: str) -> str:
     return " ".join(str(app.screen.query_one(selector).render()).split())
 
@@ -102,16 +114,11 @@ async def test_the_users_and_the_files_words_show_literally(marked_store):
 
 
 async def test_the_wizard_shows_the_files_words_literally(marked_store):
-    from textual.widgets import Select, SelectionList
+    from textual.widgets import SelectionList
 
     app = EscalateApp()
     async with app.run_test(size=(200, 60)) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.press("n")
-        await pilot.pause()
-        app.screen.query_one("#w-procedure", Select).value = "marked-up"
-        await pilot.pause()
+        await wizard_on_marked_up(app, pilot)
         assert marked("exclusion.matter") in shown(app, "#not-covered")
         assert marked("exclusion.go_to") in shown(app, "#not-covered")
         choices = app.screen.query_one("#w-triggers", SelectionList)
@@ -140,7 +147,7 @@ async def test_the_wizard_shows_the_files_words_literally(marked_store):
 async def test_the_wizard_never_puts_a_files_control_characters_on_the_terminal(isolated_home, tmp_path, monkeypatch):
     """A procedure file's text holding an escape sequence (every field here) is shown as its escape in
     the wizard's panels, options and checks, never raw (issue 16, hostile input)."""
-    from textual.widgets import Select, SelectionList
+    from textual.widgets import SelectionList
 
     folder = tmp_path / "procs"
     folder.mkdir()
@@ -150,12 +157,7 @@ async def test_the_wizard_never_puts_a_files_control_characters_on_the_terminal(
     settings_mod.save(Settings(name="Alex Example", role="DSL", setting="Fictional School"))
     app = EscalateApp()
     async with app.run_test(size=(200, 60)) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.press("n")
-        await pilot.pause()
-        app.screen.query_one("#w-procedure", Select).value = "marked-up"
-        await pilot.pause()
+        await wizard_on_marked_up(app, pilot)
         choices = app.screen.query_one("#w-triggers", SelectionList)
         seen = [shown(app, "#not-covered"), str(choices.get_option_at_index(0).prompt)]
         app.screen.query_one("#w-case-ref").focus()
