@@ -25,10 +25,10 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from escalate import atomic, clock, entry, export_lines, journal, parallel, report
+from escalate import atomic, carried, clock, entry, export_lines, journal, parallel, report
 from escalate.errors import ExportError, StoreError, UsageError
 from escalate.formats import EXPORT_FORMATS, NAMES, PACK_NAMES, Parts
-from escalate.verify import FORMAT_VERSION, fingerprint
+from escalate.verify import FORMAT_VERSION, fingerprint, parse_lines
 
 #: the JSON Schema of one line of a jsonl export, shipped beside this module
 SCHEMA_PATH = Path(__file__).with_name("export-schema.json")
@@ -143,51 +143,101 @@ def export(
         "store_fingerprint": store_fingerprint,
     }
     chunks: Iterator[bytes]
+    beside: Path | None = None  # a CSV's log, written beside it
     if fmt == "jsonl":
-        # everything up to the head announced in the header, whatever is appended meanwhile
-        everything = len(wanted) == len(store.challenge_ids())
-        covered = store.entry_count(None if everything else wanted, upto=count)
-        header["entries"] = covered
-        total = 1 + -(-covered // LINES_PER_CHUNK)
-        whole = store.whole_log_chunk_sql(redact) if everything and sqlite_json_matches(store) else None
-        if whole is not None:  # SQLite makes the lines chunk by chunk
-            total = 1 + -(-count // export_lines.SIZE)
-            chunks = itertools.chain([entry.canonical(header) + b"\n"], export_lines.chunks(store, whole, 0, count))
-        elif sqlite_json_matches(store):  # SQLite makes the lines of the chosen challenges
-            chunks = _sql_jsonl_lines(store, None if everything else wanted, header, redact, count)
-        else:
-            selected = set(wanted)
-            rows = [r for r in store.iter_rows() if r[0] <= count and (everything or r[1] in selected)]
-            chunks = _jsonl_lines(store, rows, header, redact, None if everything else [r[0] for r in rows])
-    else:
-        writer = EXPORT_FORMATS[fmt].writer
-        assert writer is not None  # every format but jsonl has one (escalate.formats)
-        names = report.Pseudonyms() if redact else None
+        chunks, total, covered = _log_chunks(store, wanted, header, redact, count)
+    elif withhold:  # the log holds the withheld text in clear: such a file carries none (and says so)
         if callable(catalogue):
             catalogue = catalogue()
+        names = report.Pseudonyms() if redact else None
+        made_at = clock.from_iso(created_at)
+        reports = [report.challenge_report(store, catalogue, c, names, withhold, made_at) for c in wanted]
+        total, covered = len(wanted), sum(len(r.rows) for r in reports)
+        writer = EXPORT_FORMATS[fmt].writer
+        assert writer is not None  # every format but jsonl has one (escalate.formats)
+        chunks = writer(reports, settings.timezone, report.Cover(created_at, scope, redact, store_fingerprint))
+    else:
+        header, records, log = _carried_log(store, wanted, header, redact, count, fmt, settings.timezone)
+        held, covered, total = carried.as_held(fmt, log), len(records), len(wanted)
         parts = EXPORT_FORMATS[fmt].parts
-        if parts is not None and not redact and len(wanted) > 1 and store.entry_count(wanted) >= SPLIT_FROM:
-            chunks, covered = _in_two(store, catalogue, wanted, settings.timezone, tuple(withhold or ()), parts)
-            total = len(wanted) + 1
+        if fmt == "csv":
+            beside = carried.companion(output)
+            check_output(beside, force)
+        if parts is not None and not redact and len(wanted) > 1 and covered >= SPLIT_FROM:
+            chunks = _in_two(store, wanted, settings.timezone, parts)
         else:
-            reports = [report.challenge_report(store, catalogue, c, names, withhold) for c in wanted]
-            total = len(reports)
-            covered = sum(len(r.rows) for r in reports)
-            cover = report.Cover(created_at, scope, redact, store_fingerprint)
-            chunks = writer(reports, settings.timezone, cover)
+            chunks = carried.make(header, records, held)
     if progress is not None:
         chunks = _reporting(chunks, total, progress)
-    sha = write_atomic(
-        output,
-        chunks,
-        lambda sha: journal.record_exports(
-            store,
-            settings,
-            wanted,
-            {"scope": scope, "format": fmt, "redacted": redact, "sha256": sha, "entries": covered},
-        ),
-    )
+    if beside is not None:
+        write_atomic(beside, [held])
+    made = False
+    try:
+        sha = write_atomic(
+            output,
+            chunks,
+            lambda sha: journal.record_exports(
+                store,
+                settings,
+                wanted,
+                {"scope": scope, "format": fmt, "redacted": redact, "sha256": sha, "entries": covered},
+            ),
+        )
+        made = True
+    finally:
+        if beside is not None and not made:  # no CSV, so no log of one
+            beside.unlink(missing_ok=True)
     return sha, covered
+
+
+def _log_chunks(
+    store: Any, wanted: list[str], header: dict[str, Any], redact: bool, count: int
+) -> tuple[Iterator[bytes], int, int]:
+    """(chunks, how many, entries covered) of a jsonl export of ``wanted`` up to entry ``count``; sets
+    the header's count of entries, which its first line states."""
+    # everything up to the head announced in the header, whatever is appended meanwhile
+    everything = len(wanted) == len(store.challenge_ids())
+    covered = store.entry_count(None if everything else wanted, upto=count)
+    header["entries"] = covered
+    total = 1 + -(-covered // LINES_PER_CHUNK)
+    whole = store.whole_log_chunk_sql(redact) if everything and sqlite_json_matches(store) else None
+    if whole is not None:  # SQLite makes the lines chunk by chunk
+        total = 1 + -(-count // export_lines.SIZE)
+        chunks = itertools.chain([entry.canonical(header) + b"\n"], export_lines.chunks(store, whole, 0, count))
+    elif sqlite_json_matches(store):  # SQLite makes the lines of the chosen challenges
+        chunks = _sql_jsonl_lines(store, None if everything else wanted, header, redact, count)
+    else:
+        selected = set(wanted)
+        rows = [r for r in store.iter_rows() if r[0] <= count and (everything or r[1] in selected)]
+        chunks = _jsonl_lines(store, rows, header, redact, None if everything else [r[0] for r in rows])
+    return chunks, total, covered
+
+
+def _carried_log(
+    store: Any, wanted: list[str], header: dict[str, Any], redact: bool, count: int, fmt: str, tz: str
+) -> tuple[dict[str, Any], list[dict[str, Any]], bytes]:
+    """(header, entry lines, bytes) of the log a file for people carries (escalate.carried): the jsonl
+    export of the same challenges, with how the file is made from it. A redacted file's log withholds
+    every disclosure and names each withheld value's stand-in, given in the order the file shows them."""
+    chunks, _, _ = _log_chunks(store, wanted, header, False, count)
+    lines = b"".join(chunks).split(b"\n")[1:-1]  # (the header line is made again below)
+    records = parse_lines(lines)
+    if records is None:
+        raise StoreError(
+            "an entry cannot be exported: the store was changed outside escalate",
+            hint="`escalate verify` names the first damaged entry. Nothing was written.",
+        )
+    names: dict[str, str] = {}
+    if redact:
+        pseudonyms, log = report.Pseudonyms(), carried.CarriedLog(records, {})
+        for c in wanted:  # the stand-ins are numbered as the file shows them
+            report.challenge_report(log, None, c, pseudonyms, (), clock.from_iso(header["created_at"]))
+        names = carried.stand_ins(records, pseudonyms)
+        records = [dict(r, disclosures={}) for r in records]
+        lines = [entry.canonical(r) for r in records]
+    rendering = carried.Rendering(fmt, tz, carried.made_by(fmt), names)
+    header = dict(header, entries=len(records), rendering=rendering.as_json())
+    return header, records, entry.canonical(header) + b"\n" + b"".join(line + b"\n" for line in lines)
 
 
 def pack(
@@ -221,21 +271,20 @@ def pack(
 SPLIT_FROM = 20_000
 
 
-def _in_two(
-    store: Any, catalogue: Any, wanted: list[str], tz: str, withhold: tuple[str, ...], parts: Parts
-) -> tuple[Iterator[bytes], int]:
-    """(the file's chunks, entries covered) of a big export: this process reads the first 11 of each
-    20 challenges (the worker starts later), the worker the rest, each on its own connection. If the
-    worker gives no answer, its challenges are read here: the file is the same either way."""
+def _in_two(store: Any, wanted: list[str], tz: str, parts: Parts) -> Iterator[bytes]:
+    """The file's chunks of a big export, not redacted, made from the store as escalate.carried makes
+    it from its log: this process reads the first 11 of each 20 challenges (the worker starts later),
+    the worker the rest, each on its own connection. If the worker gives no answer, its challenges are
+    read here: the file is the same either way."""
 
     head, chunk, part = parts
 
     def here(challenges: list[str]) -> list[tuple[bytes, int]]:
-        reports = (report.challenge_report(store, catalogue, c, None, withhold) for c in challenges)
+        reports = (report.challenge_report(store, None, c, None) for c in challenges)
         return [(chunk(r, tz), len(r.rows)) for r in reports]
 
     cut = len(wanted) * 11 // 20
-    worker = parallel.beside(part, str(store.path), wanted[cut:], tz, withhold)
+    worker = parallel.beside(part, str(store.path), wanted[cut:], tz, ())
     try:
         ours = here(wanted[:cut])
         theirs = worker.result()
@@ -243,15 +292,16 @@ def _in_two(
         worker.close()
     if theirs is None or len(theirs) != len(wanted) - cut:
         theirs = here(wanted[cut:])
-    done = ours + theirs
-    return itertools.chain([head()], (chunk for chunk, _ in done)), sum(n for _, n in done)
+    return itertools.chain([head()], (chunk for chunk, _ in ours + theirs))
 
 
 def _reporting(chunks: Any, total: int, progress: Callable[[int, int], None]) -> Any:
+    """``chunks``, calling ``progress`` as they go (a format may make a few more chunks than ``total``)."""
     for done, chunk in enumerate(chunks, start=1):
         yield chunk
-        if done % 20 == 0 or done == total:
+        if done % 20 == 0 and done < total:
             progress(done, total)
+    progress(total, total)
 
 
 def _sql_jsonl_lines(store: Any, challenges: list[str] | None, header: dict[str, Any], redact: bool, upto: int) -> Any:

@@ -11,7 +11,7 @@ import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from escalate import challenge as ch
 from escalate import clock, entry, entry_kinds, entry_rules, parallel, paths, workcalendar
@@ -42,6 +42,21 @@ AFTER_RESOLUTION = ("reopened", "exported", "amendment", "note")
 
 #: the store as escalate opens it: folding challenges as :mod:`escalate.challenge` does
 LogStore = Store[ChallengeState]
+
+
+class EntrySource(Protocol):
+    """What reading a challenge's record needs of a log: a store has it, and so has the log a file for
+    people carries (:mod:`escalate.carried`), from which the file can be made again to check it."""
+
+    def entries(
+        self, challenge: str | None = None, *, after: int = 0, limit: int | None = None, kind: str | None = None
+    ) -> list[StoredEntry]: ...
+
+    def entry(self, challenge: str, cseq: int) -> StoredEntry | None: ...
+
+    def challenge_disclosures(self, challenge: str) -> dict[str, bytes]: ...
+
+    def disclosure_values(self, digests: list[str]) -> dict[str, str]: ...
 
 
 def open_store(*, create: bool = True, readonly: bool = False) -> LogStore:
@@ -90,7 +105,7 @@ def _instant(text: str | None, settings: Settings, what: str, field: str) -> str
 _snapshots: dict[str, Procedure] = {}
 
 
-def procedure_of(store: LogStore, state: ChallengeState) -> Procedure:
+def procedure_of(store: EntrySource, state: ChallengeState) -> Procedure:
     """The procedure snapshot a challenge was opened under (parsed once per fingerprint). A snapshot
     that no longer parses (its entry verifies, so escalate wrote it) is damage, and says so."""
     fp = state.fingerprint
@@ -424,7 +439,7 @@ def view(
 
 
 def _view_of(
-    store: LogStore, catalogue: Catalogue | None, state: ChallengeState, now: dt.datetime | None = None
+    store: EntrySource, catalogue: Catalogue | None, state: ChallengeState, now: dt.datetime | None = None
 ) -> ChallengeView:
     procedure = procedure_of(store, state)
     if not _fits(state, procedure):
@@ -709,10 +724,11 @@ def _annotated(
 
 
 def record_of(
-    store: LogStore, catalogue: Catalogue | None, challenge: str
+    store: EntrySource, catalogue: Catalogue | None, challenge: str, now: dt.datetime | None = None
 ) -> tuple[ChallengeView, list[ChronologyItem]]:
-    """A challenge's view as of now and its whole chronology, from one reading of its entries: each is
-    parsed once, folded, and revealed (exports and packs: from the hashed entries, never the cache)."""
+    """A challenge's view as of ``now`` (default: now) and its whole chronology, from one reading of its
+    entries: each is parsed once, folded, and revealed (exports and packs: from the hashed entries,
+    never the cache)."""
     rows = store.entries(challenge)
     values = {d: entry.readable_value(b) for d, b in store.challenge_disclosures(challenge).items()}
     try:
@@ -723,7 +739,7 @@ def record_of(
         state = fold_contents((e, content) for e, (_, content) in zip(rows, annotated) if content is not None)
     except ValueError:
         raise damaged_challenge(challenge) from None
-    view = _view_of(store, catalogue, state)
+    view = _view_of(store, catalogue, state, now)
     return view, [item for item, _ in annotated]
 
 

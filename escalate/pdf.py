@@ -31,6 +31,10 @@ _PLAIN = str.maketrans(
 )
 
 
+#: the name of the log a PDF export carries, as an attached file
+CARRIED_NAME = "escalate-log.jsonl"
+
+
 def _latin(text: str) -> str:
     return str(text).translate(_PLAIN).encode("latin-1", "replace").decode("latin-1")
 
@@ -84,6 +88,16 @@ def export_pdf(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterato
         f"({len(reports)} challenge(s)). {'Personal details are redacted.' if cover.redacted else ''}",
     )
     _para(doc, f"Store head fingerprint: {cover.store_fingerprint}")
+    _para(doc, cover.carried_words())
+    doc.set_creation_date(cover.made_at)  # the file's own date too: made again, it is the same bytes
+    if cover.carried:  # an attachment (pdfdetach lists it), stored as it is so a reader can find it
+        doc.embed_file(
+            bytes=cover.carried,
+            basename=CARRIED_NAME,
+            modification_date=cover.made_at,
+            mime_type="application/x-ndjson",
+            compress=False,
+        )
     for rep in reports:
         v = rep.view
         s, p = v.state, v.procedure

@@ -9,6 +9,7 @@ number ("Social worker 1"), authors by "Recorder 1".
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import html
 import io
 import json
@@ -20,7 +21,7 @@ from escalate import clock, entry, journal
 from escalate.briefing import corrected_mark, immediate_risk, position, status_words
 from escalate.catalogue import Catalogue
 from escalate.challenge import ChallengeState, ChallengeView
-from escalate.journal import LogStore
+from escalate.journal import EntrySource
 from escalate.wording import OWNER_WORDS, decision_words, describe_timescale, missed_words, stage_guidance
 
 CSV_COLUMNS = (
@@ -103,6 +104,26 @@ class Cover:
     scope: str
     redacted: bool
     store_fingerprint: str
+    #: the log the file was made from, as the file holds it (escalate.carried); empty for a file that
+    #: withholds free text, which the log holds in clear
+    carried: bytes = b""
+
+    @property
+    def made_at(self) -> dt.datetime:
+        """The moment the file describes: every status and count in it is as of then."""
+        return clock.from_iso(self.created_at)
+
+    def carried_words(self) -> str:
+        """What the file says of the log it carries."""
+        if self.carried:
+            return (
+                "This file carries the log it was made from: `escalate verify` on this file checks that log "
+                "and that every word here is what it says."
+            )
+        return (
+            "Free text is withheld, so this file cannot carry the log it was made from (the log holds it in "
+            "clear): verify a jsonl export of the same challenges instead."
+        )
 
 
 @dataclass(frozen=True)
@@ -138,11 +159,16 @@ def register_line(r: journal.ChronologyItem, tz: str) -> str:
 
 
 def challenge_report(
-    store: LogStore, catalogue: Catalogue | None, challenge: str, names: Pseudonyms | None, withhold: Iterable[str] = ()
+    store: EntrySource,
+    catalogue: Catalogue | None,
+    challenge: str,
+    names: Pseudonyms | None,
+    withhold: Iterable[str] = (),
+    now: dt.datetime | None = None,
 ) -> ChallengeReport:
-    """Everything the human formats print about one challenge; ``withhold``: free-text fields
-    (entry.FREE_TEXT) shown as "(withheld)" wherever they appear."""
-    view, rows = journal.record_of(store, catalogue, challenge)  # from the hashed entries, not the cache
+    """Everything the human formats print about one challenge, as of ``now`` (default: now);
+    ``withhold``: free-text fields (entry.FREE_TEXT) shown as "(withheld)" wherever they appear."""
+    view, rows = journal.record_of(store, catalogue, challenge, now)  # from the hashed entries, not the cache
     fields = frozenset(withhold)
     if fields:
         if "decision" in fields:  # the one free-text field the folded state holds
@@ -236,7 +262,7 @@ def markdown_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> It
     yield (
         f"# Escalation log export\n\nExported {clock.show(clock.from_iso(cover.created_at), tz)}; "
         f"scope: {cover.scope}; {'redacted' if cover.redacted else 'not redacted'}; store fingerprint "
-        f"`{cover.store_fingerprint}`.\n\n"
+        f"`{cover.store_fingerprint}`.\n\n{cover.carried_words()}\n\n"
     ).encode()
     for rep in reports:
         v = rep.view
@@ -267,9 +293,15 @@ def markdown_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> It
         if rep.exports:
             lines += ["", "### Export register", ""] + [f"- {register_line(r, tz)}" for r in rep.exports]
         yield ("\n".join(lines) + "\n\n").encode("utf-8")
+    if cover.carried:  # a comment: Markdown viewers show none of it
+        yield b"<!-- " + CARRIED_MARK + b"\n" + cover.carried + b"-->\n"
 
 
-def _ladder_svg(view: ChallengeView) -> str:
+#: the name of the log a file for people carries (escalate.carried finds it by this)
+CARRIED_MARK = b"escalate-log"
+
+
+def _ladder_svg(view: ChallengeView, now: dt.datetime) -> str:
     """A bar per stage: visited stages filled, days spent, missed timescales counted. No scripts."""
     p = view.procedure
     stages = p.ladder(view.state.route)
@@ -289,7 +321,7 @@ def _ladder_svg(view: ChallengeView) -> str:
         label = _shorten(full, 70)
         extra = ""
         if h:
-            end = h.left_at or clock.now()
+            end = h.left_at or now
             days = (end - h.entered_at).days
             missed = sum(1 for d in h.deadlines if d.status in ("missed", "met late", "overdue"))
             extra = f" · {days} day(s) · " + (
@@ -332,7 +364,7 @@ def html_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterat
         f"{e(clock.show(clock.from_iso(cover.created_at), tz))}. Scope: {e(cover.scope)} "
         f"({len(reports)} challenge(s)). {'Personal details are redacted.' if cover.redacted else ''}</p>"
         f"<p>Store head fingerprint: <strong>{e(cover.store_fingerprint)}</strong> — compare it with the "
-        f"fingerprint the DSL gave you (`escalate verify --expect`).</p></div>"
+        f"fingerprint the DSL gave you (`escalate verify --expect`).</p><p>{e(cover.carried_words())}</p></div>"
     ).encode()
     for rep in reports:
         v = rep.view
@@ -361,9 +393,11 @@ def html_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterat
             f"Status: {e(status_words(s))}<br>"
             "Timescales missed: "
             f"{e(missed_words(v.missed_by))}</p>"
-            f"{_ladder_svg(v)}<h3>Chronology</h3><table><tr><th>#</th><th>Happened</th><th>Recorded</th>"
+            f"{_ladder_svg(v, cover.made_at)}<h3>Chronology</h3><table><tr><th>#</th><th>Happened</th><th>Recorded</th>"
             f"<th>By</th><th>What</th></tr>{rows}</table>{register}</section>"
         ).encode()
+    if cover.carried:  # data, never run: a type no browser executes
+        yield b'<script type="application/x-ndjson" id="' + CARRIED_MARK + b'">' + cover.carried + b"</script>"
     yield b"</body></html>\n"
 
 
@@ -521,7 +555,7 @@ def pack_html(rep: ChallengeReport, tz: str) -> Iterator[bytes]:
         f"<h1>Dispute pack: {e(rep.case_ref)} ({e(rep.view.state.challenge)})</h1>"
         f"<p>Prepared {e(clock.show(clock.now(), tz))} from the escalate log.</p>"
     ).encode()
-    yield _ladder_svg(rep.view).encode("utf-8")
+    yield _ladder_svg(rep.view, clock.now()).encode("utf-8")
     for heading, body in pack_sections(rep, tz):
         items = "".join(f"<li>{e(line.strip())}</li>" for line in body)
         yield f"<h2>{e(heading)}</h2><ul>{items}</ul>".encode()

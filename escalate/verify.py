@@ -39,6 +39,8 @@ class Report:
     disclosures: int
     withheld: int
     warnings: list[str]
+    #: for a file for people: its format, made again from the log it carries and found the same
+    made_again: str | None = None
 
     @property
     def fingerprint(self) -> str:

@@ -404,9 +404,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.file and args.store:
         raise UsageError("give a FILE or --store, not both")
     if args.file:
-        from escalate.verify import verify_file  # lazy: 13 ms, for the commands that verify
+        from escalate.carried import verify_path  # lazy: reports and pydantic, for the commands that verify
 
-        report = verify_file(args.file, expect)
+        report = verify_path(args.file, expect)
     else:
         from escalate import journal  # lazy: the log and pydantic: 74 ms
 
@@ -429,6 +429,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if report.ok:
         withheld = f"; {report.withheld} personal field(s) withheld" if report.withheld else ""
         plain(f"OK {report.count} entries; head fingerprint {report.fingerprint}{withheld}")
+        if report.made_again:
+            plain(f"OK the {report.made_again} file says what the log it carries says, word for word")
         return ExitCode.OK
     plain(f"FAILED at {report.problem}")
     return ExitCode.CHECK_FAILED
