@@ -96,7 +96,7 @@ def main() -> None:
                 "recorded_at": at,
             }
             body = entry.build(seq, cid, k, kind, prev, cprev, content)
-            h = entry.digest(body)
+            h = entry.hash_of(seq, prev, body)
             e = StoredEntry(seq, cid, k, kind, at, at, body, h)
             rows.append(e)
             for d, b in ds:

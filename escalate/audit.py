@@ -27,7 +27,7 @@ from escalate.procedure import Procedure
 from escalate.procedure_file import parse
 from escalate.report import bar_chart
 from escalate.store import StoredEntry
-from escalate.verify import digests_in, read_jsonl, verify_records, verify_store
+from escalate.verify import digests_in, entry_lines, read_jsonl, verify_records, verify_store
 from escalate.wording import copies_counted_once, missed_words
 
 
@@ -94,7 +94,7 @@ def from_file(path: str, snapshots: dict[str, Procedure], now: dt.datetime) -> t
     # A file can verify (nothing changed since it was written) and still not hold escalate entries,
     # if whoever wrote it made them up: such a file is reported and left out like a broken one.
     try:
-        out = read_challenges(path, records, bodies, snapshots, now)
+        out = read_challenges(path, entry_lines(records), bodies, snapshots, now)
     except NotAnEntry as exc:
         return Input(path, False, str(exc), report.count), []
     return Input(path, True, None, report.count, report.withheld, len(out)), out

@@ -117,7 +117,7 @@ def _lines(raw: bytes, first: int) -> list[tuple[int, int, str]] | None:
     while start <= end:
         stop = find(b"\n", start, end)
         stop = end if stop == -1 else stop
-        if not raw.startswith(b'{"body":"E1 ', start):
+        if not (raw.startswith(b'{"body":"E2 ', start) or raw.startswith(b'{"body":"E1 ', start)):
             return None
         a = find(b" ", start + 12, stop)
         b = find(b" ", a + 1, stop)
@@ -197,7 +197,7 @@ def _joined(
     else:
         last_seq, last_hash = None, None
         for seq, actual, prev in zip(seqs, hashes, prevs):
-            if store_link(seq, prev, last_seq, last_hash, whole) is not None:
+            if store_link(seq, prev, last_seq, last_hash, False, header.get("linked") is True) is not None:
                 return None
             last_seq, last_hash = seq, actual
     # A digest named in one share and disclosed in the other: which came first decides how the
@@ -206,7 +206,8 @@ def _joined(
         return None
     head = hashes[-1] if hashes else ZERO_HASH
     disclosed = len(mine.carried) + len(theirs.carried)
-    if header_problem(header, count, head, set(owner), disclosed, mine.withheld + theirs.withheld) is not None:
+    withheld = mine.withheld + theirs.withheld
+    if header_problem(header, count, head, set(owner), disclosed, withheld, max(seqs, default=0)) is not None:
         return None
     found = [f for cid, which in owner.items() if (f := (mine, theirs)[which].facts[cid]) is not None]
     return Input(path, True, None, count, mine.withheld + theirs.withheld, len(found)), found

@@ -34,7 +34,7 @@ from escalate import __version__, clock, entry, report
 from escalate.errors import ExportError, StoreError, UsageError
 from escalate.formats import EXPORT_FORMATS
 from escalate.store import StoredEntry
-from escalate.verify import Report, digests_in, parse_lines, verify_file, verify_records
+from escalate.verify import Report, digests_in, entry_lines, parse_lines, verify_file, verify_records
 
 #: the header key of a carried log that says how its file was made
 RENDERING_KEY = "rendering"
@@ -93,7 +93,7 @@ class CarriedLog:
     def __init__(self, records: list[dict[str, Any]], names: Mapping[str, str]) -> None:
         self._by_challenge: dict[str, list[StoredEntry]] = {}
         self._disclosed: dict[str, dict[str, bytes]] = {}
-        for rec in records:
+        for rec in entry_lines(records):
             body = rec["body"].encode("utf-8")
             content = entry.split(body)[1]
             stored = StoredEntry(
@@ -148,7 +148,7 @@ def stand_in(label: str) -> bytes:
 def stand_ins(records: list[dict[str, Any]], names: report.Pseudonyms) -> dict[str, str]:
     """digest -> stand-in, for every disclosed value of ``records`` that ``names`` gave one."""
     out: dict[str, str] = {}
-    for rec in records:
+    for rec in entry_lines(records):
         for digest, text in rec["disclosures"].items():
             value = entry.readable_value(text.encode("utf-8"))
             label = names.subjects.get(value) or names.people.get(value)

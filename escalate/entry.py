@@ -2,15 +2,21 @@
 
 Entry bytes (documented in docs/log-format.md so anyone can write a verifier):
 
-    E1 <seq> <challenge> <cseq> <kind> <prev> <cprev>\\n<json>
+    E2 <seq> <challenge> <cseq> <kind> <prev> <cprev>\\n<json>
 
-* line 1 is ASCII, fields separated by one space: format tag ``E1``, the store-wide sequence
-  number, the challenge id, the entry's number within its challenge, the kind, the sha256 (hex)
+* line 1 is ASCII, fields separated by one space: format tag ``E2``, the store-wide sequence
+  number, the challenge id, the entry's number within its challenge, the kind, the hash (hex)
   of the previous entry of the store and of the previous entry of the same challenge (64 zeros
   for none);
 * ``<json>`` is the entry's content: JSON, keys sorted, no spaces, UTF-8 (not ASCII-escaped),
   with ``occurred_at``, ``recorded_at``, ``author`` and ``data``; no floats anywhere;
-* the entry's hash is sha256 of all those bytes. The store keeps exactly these bytes.
+* the entry's hash is sha256 of ``E2 <seq> <prev> <sha256 hex of all those bytes>`` (:func:`link`):
+  its place in the store's chain, and a digest of what it says. An export of some challenges can
+  then stand for each entry of the others by its number and digest alone (a link line), and still
+  be checked against the store's head fingerprint. The store keeps exactly these bytes.
+
+Entries written before E2 are ``E1``: the same bytes with the tag ``E1``, and the hash sha256 of the
+bytes themselves. They verify as they are; a store that holds them goes on in E2, never back.
 
 Personal fields (any key named ``case_ref``, ``subject_name`` or ``name``, or ``corrected_`` + one of
 those) are never in the bytes in clear: each is replaced by ``{"_sd": "<sha256 hex of the disclosure>"}``, and the
@@ -39,7 +45,9 @@ from escalate.errors import FieldError, UsageError, shown
 if TYPE_CHECKING:  # (imported where content is read: see parse_content)
     from escalate import entry_kinds
 
-FORMAT_TAG = "E1"
+FORMAT_TAG = "E2"
+#: every format an entry may be in, oldest first
+FORMAT_TAGS = ("E1", "E2")
 ZERO_HASH = "0" * 64
 #: sealed in every entry written: who the child is, who people are, and what would name the person at the
 #: desk (their login name, and the home folder a procedure file was read from)
@@ -382,5 +390,22 @@ def split(body: bytes) -> tuple[list[str], dict[str, Any]]:
     return head.decode("ascii").split(" "), content_object(_read_json(rest.decode("utf-8")))
 
 
-def digest(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
+def link(seq: int, prev: str, inner: str) -> str:
+    """An E2 entry's hash, from its number, the hash before it, and the sha256 (hex) of its bytes."""
+    return hashlib.sha256(b"E2 %d %s %s" % (seq, prev.encode("ascii"), inner.encode("ascii"))).hexdigest()
+
+
+def hash_of(seq: int, prev: str, body: bytes) -> str:
+    """The hash of entry bytes at number ``seq`` after ``prev``, in the format their tag names."""
+    inner = hashlib.sha256(body).hexdigest()
+    return inner if body.startswith(b"E1 ") else link(seq, prev, inner)
+
+
+def stated_hash(body: bytes) -> str:
+    """The hash entry bytes have where their own header puts them ("" if the header cannot be read:
+    it matches nothing)."""
+    head = body[: body.find(b"\n")].split(b" ")
+    try:
+        return hash_of(int(head[1]), head[5].decode("ascii"), body) if len(head) == 7 else ""
+    except (ValueError, UnicodeDecodeError):
+        return ""

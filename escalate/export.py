@@ -28,7 +28,7 @@ from typing import Any
 from escalate import atomic, carried, clock, entry, export_lines, journal, parallel, report
 from escalate.errors import ExportError, StoreError, UsageError
 from escalate.formats import EXPORT_FORMATS, NAMES, PACK_NAMES, Parts
-from escalate.verify import FORMAT_VERSION, fingerprint, parse_lines
+from escalate.verify import FORMAT_VERSION, entry_lines, fingerprint, parse_lines
 
 #: the JSON Schema of one line of a jsonl export, shipped beside this module
 SCHEMA_PATH = Path(__file__).with_name("export-schema.json")
@@ -158,7 +158,7 @@ def export(
         chunks = writer(reports, settings.timezone, report.Cover(created_at, scope, redact, store_fingerprint))
     else:
         header, records, log = _carried_log(store, wanted, header, redact, count, fmt, settings.timezone)
-        held, covered, total = carried.as_held(fmt, log), len(records), len(wanted)
+        held, covered, total = carried.as_held(fmt, log), len(entry_lines(records)), len(wanted)
         parts = EXPORT_FORMATS[fmt].parts
         if fmt == "csv":
             beside = carried.companion(output)
@@ -199,6 +199,9 @@ def _log_chunks(
     everything = len(wanted) == len(store.challenge_ids())
     covered = store.entry_count(None if everything else wanted, upto=count)
     header["entries"] = covered
+    links = None if everything else store.links(wanted, count)
+    if links is not None:  # the others' entries stand in the file as link lines: it reaches the store's head
+        header["linked"] = True
     total = 1 + -(-covered // LINES_PER_CHUNK)
     whole = store.whole_log_chunk_sql(redact) if everything and sqlite_json_matches(store) else None
     if whole is not None:  # SQLite makes the lines chunk by chunk
@@ -210,7 +213,26 @@ def _log_chunks(
         selected = set(wanted)
         rows = [r for r in store.iter_rows() if r[0] <= count and (everything or r[1] in selected)]
         chunks = _jsonl_lines(store, rows, header, redact, None if everything else [r[0] for r in rows])
-    return chunks, total, covered
+    return (chunks if links is None else _with_links(chunks, links)), total, covered
+
+
+def _with_links(chunks: Iterator[bytes], links: list[tuple[int, str]]) -> Iterator[bytes]:
+    """An export's chunks (the header line, then lines of entries in order) with a link line put in
+    the place of each entry of ``links``: the store's chain, whole from the first entry exported."""
+    yield next(chunks)  # the header line
+    pending = iter(links)
+    nxt = next(pending, None)
+    for chunk in chunks:
+        out = []
+        for line in chunk.split(b"\n")[:-1]:
+            seq = int(line[line.rindex(b'"seq":') + 6 : -1])  # every entry line ends ,"seq":N}
+            while nxt is not None and nxt[0] < seq:
+                out.append(b'{"inner":"%s","seq":%d}' % (nxt[1].encode("ascii"), nxt[0]))
+                nxt = next(pending, None)
+            out.append(line)
+        yield b"\n".join(out) + b"\n"
+    rest = ([nxt] if nxt else []) + list(pending)  # after the last entry exported
+    yield b"".join(b'{"inner":"%s","seq":%d}\n' % (h.encode("ascii"), seq) for seq, h in rest)
 
 
 def _carried_log(
@@ -233,10 +255,10 @@ def _carried_log(
         for c in wanted:  # the stand-ins are numbered as the file shows them
             report.challenge_report(log, None, c, pseudonyms, (), clock.from_iso(header["created_at"]))
         names = carried.stand_ins(records, pseudonyms)
-        records = [dict(r, disclosures={}) for r in records]
+        records = [dict(r, disclosures={}) if "body" in r else r for r in records]
         lines = [entry.canonical(r) for r in records]
     rendering = carried.Rendering(fmt, tz, carried.made_by(fmt), names)
-    header = dict(header, entries=len(records), rendering=rendering.as_json())
+    header = dict(header, rendering=rendering.as_json())
     return header, records, entry.canonical(header) + b"\n" + b"".join(line + b"\n" for line in lines)
 
 

@@ -58,7 +58,8 @@ def _checked(chunk: Chunk, a: int, b: int) -> bytes:
     lines = chunk.lines
     if chunk.entries and not (
         a < chunk.first <= chunk.last <= b
-        and lines.startswith(b'{"body":"E1 %d ' % chunk.first)
+        and lines[12 : 13 + len(b"%d" % chunk.first)] == b"%d " % chunk.first
+        and lines[:12] in (b'{"body":"E1 ', b'{"body":"E2 ')
         and lines.endswith(b',"seq":%d}\n' % chunk.last)
     ):
         raise StoreError(

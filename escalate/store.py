@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -465,7 +466,7 @@ class Store(Generic[S]):
             "recorded_at": clock.iso(clock.now()),
         }
         body = entry.build(seq, challenge, cseq, kind, prev, cprev, content)
-        digest = entry.digest(body)
+        digest = entry.hash_of(seq, prev, body)
         stored = StoredEntry(seq, challenge, cseq, kind, occurred_at, content["recorded_at"], body, digest)
         try:  # what is recorded is read back as it will be read later: nothing that does not fit gets in
             typed = entry.parse_content(kind, content)
@@ -681,6 +682,31 @@ class Store(Generic[S]):
     def disclosure_rowids(self) -> int:
         """The largest rowid of the disclosures (0 for none): verify splits them by rowid."""
         return int(self._q("SELECT coalesce(max(rowid), 0) FROM disclosures")[0][0])
+
+    def links(self, challenges: list[str], upto: int) -> list[tuple[int, str]] | None:
+        """(number, sha256 hex of its bytes) of each entry of another challenge than ``challenges``,
+        from the first of theirs up to entry ``upto``: what an export of them needs to follow the
+        store's chain through the others to its head (link lines, see escalate.verify). None if one of
+        those entries is in E1, whose hash is of its whole bytes: it cannot be stood for by a digest."""
+        chosen = set(challenges)
+        chunks = [challenges[i : i + 500] for i in range(0, len(challenges), 500)]
+        sql = "SELECT min(seq) FROM entries WHERE challenge IN ({})"
+        firsts = [self._q(sql.format(",".join("?" * len(chunk))), tuple(chunk))[0][0] for chunk in chunks]
+        last = min((f for f in firsts if isinstance(f, int)), default=upto)
+        out: list[tuple[int, str]] = []
+        while True:
+            rows = self._q(
+                "SELECT seq, challenge, body FROM entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT 20000",
+                (last, upto),
+            )
+            if not rows:
+                return out
+            for seq, challenge, body in rows:
+                if challenge not in chosen:
+                    if not bytes(body).startswith(b"E2 "):
+                        return None
+                    out.append((seq, hashlib.sha256(body).hexdigest()))
+            last = rows[-1][0]
 
     def entry_hash(self, seq: int) -> str:
         rows = self._q("SELECT hash FROM entries WHERE seq = ?", (seq,))

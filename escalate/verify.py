@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from escalate import entry, parallel
-from escalate.entry import FORMAT_TAG, ZERO_HASH
+from escalate.entry import FORMAT_TAGS, ZERO_HASH, link
 from escalate.errors import ExportError, UsageError, shown
 from escalate.store import uri_of
 
@@ -41,10 +41,12 @@ class Report:
     warnings: list[str]
     #: for a file for people: its format, made again from the log it carries and found the same
     made_again: str | None = None
+    #: for an export: the store entry its last line is (a linked selection reaches the store's head)
+    reaches: int | None = None
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.count, self.head)
+        return fingerprint(self.count if self.reaches is None else self.reaches, self.head)
 
 
 def fingerprint(count: int, head: str) -> str:
@@ -82,7 +84,7 @@ def check_rows(
     compared with the one it must have, as one bytes prefix; only when that fails is the entry
     taken apart to say precisely what is wrong (:func:`_diagnose`)."""
     sha = hashlib.sha256
-    tag = FORMAT_TAG.encode()
+    tag = b"E1"  # the format of the entry before (E1, or E2 from the first E2 entry on: never back)
     prev, prev_b = ZERO_HASH, ZERO_HASH.encode()
     zero = (0, ZERO_HASH.encode())
     last_of: dict[str, tuple[int, bytes]] = {}
@@ -115,6 +117,8 @@ def check_rows(
                 [],
             )
         last = last_of.get(challenge, zero)
+        if body.startswith(b"E2 "):
+            tag = b"E2"
         want = b"%s %d %s %d %s %s %s\n" % (
             tag,
             count + 1,
@@ -129,13 +133,15 @@ def check_rows(
                 False,
                 count,
                 prev,
-                _diagnose(seq, challenge, cseq, kind, body, count + 1, prev, last),
+                _diagnose(seq, challenge, cseq, kind, body, count + 1, prev, last, tag == b"E2"),
                 seq,
                 digests_seen,
                 withheld,
                 [],
             )
         actual = sha(body).hexdigest()
+        if tag == b"E2":
+            actual = link(seq, prev, actual)
         if actual != stored_hash:
             return Report(
                 False,
@@ -202,7 +208,15 @@ def check_rows(
 
 
 def _diagnose(
-    seq: int, challenge: str, cseq: int, kind: str, body: bytes, expected_seq: int, prev: str, last: tuple[int, bytes]
+    seq: int,
+    challenge: str,
+    cseq: int,
+    kind: str,
+    body: bytes,
+    expected_seq: int,
+    prev: str,
+    last: tuple[int, bytes],
+    last_tag_e2: bool,
 ) -> str:
     """Say what is wrong with an entry whose header is not the one it must have."""
 
@@ -213,8 +227,10 @@ def _diagnose(
         return fail(f"expected entry {expected_seq} here: an entry is missing or out of order")
     newline = body.find(b"\n")
     head = body[:newline].split(b" ") if newline > 0 else []
-    if len(head) != 7 or head[0] != FORMAT_TAG.encode():
-        return fail("header line is not in the E1 format")
+    if len(head) != 7 or head[0].decode("ascii", "replace") not in FORMAT_TAGS:
+        return fail("header line is not in the E1 or E2 format")
+    if head[0] == b"E1" and last_tag_e2:
+        return fail("is in the E1 format after an entry in E2 (a store never goes back)")
     try:
         h_seq, h_cseq = int(head[1]), int(head[3])
     except ValueError:
@@ -231,7 +247,9 @@ def _diagnose(
 PARALLEL_FROM = 50_000
 #: entries (or disclosures) checked per batch by :func:`check_span`
 BATCH = 20_000
-_HEADER = FORMAT_TAG.encode() + b" %d %s %d %s %s %s\n"
+_HEADERS = {tag: tag.encode() + b" %d %s %d %s %s %s\n" for tag in FORMAT_TAGS}
+#: a header's format by the byte of its tag's digit
+_BY_DIGIT = {ord(tag[1]): template for tag, template in _HEADERS.items()}
 _ZERO = ZERO_HASH.encode()
 
 
@@ -243,6 +261,8 @@ class Span:
     count: int
     first_prev: str | None  # the first entry's link to the store's previous entry, as its header says
     last: str | None  # the hash of the span's last entry
+    first_e2: bool  # whether the span's first entry is in E2
+    last_e2: bool  # whether its last entry is (a span in E1 may not follow it: a store never goes back)
     junctions: list[tuple[str, int, str]]  # (challenge, cseq, cprev) of challenges already under way
     ends: dict[str, tuple[int, str]]  # challenge -> (next cseq, hash of its last entry in the span)
     disclosures: int
@@ -273,11 +293,12 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = F
     conn = sqlite3.connect(uri_of(path, readonly=True), uri=True, timeout=10.0)
     conn.text_factory = bytes  # ids, kinds and hashes as the bytes the headers hold
     conn.execute("PRAGMA mmap_size = 17179869184")  # pages read in place: no copy into SQLite's cache
-    failed = Span(False, 0, None, None, [], {}, 0)
+    failed = Span(False, 0, None, None, False, False, [], {}, 0)
     try:
         last_of: dict[bytes, tuple[int, bytes]] = {}
         junctions: list[tuple[str, int, str]] = []
         first_prev = last = None
+        first_e2 = e2 = False
         seq = lo
         cursor = conn.execute(
             "SELECT body, hash, challenge, cseq, kind FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq", (lo, hi)
@@ -288,14 +309,36 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = F
             if not rows:
                 break
             bodies, hashes, challenges, cseqs, kinds = zip(*rows)
-            # All hashes of the batch compared at once. A stored hash of the wrong length could only
-            # line up here with a neighbour's, and that neighbour's successor's header then fails.
-            # (a list comprehension: faster here than map() through a methodcaller, 0.1 s per half)
-            if b"".join([sha(b).digest() for b in bodies]).hex() != b"".join(hashes).decode("ascii"):
-                return failed
             if first_prev is None:
                 nl = bodies[0].find(b"\n")
                 first_prev = last = bodies[0][nl - 129 : nl - 65]
+                first_e2 = bodies[0].startswith(b"E2 ")
+            # each entry's format, as one byte string ("1" or "2"): E1 entries only before the first E2
+            tags = b"".join([b[1:2] for b in bodies])
+            if b"21" in tags or (e2 and b"1" in tags):
+                return failed
+            e2 = e2 or b"2" in tags
+            prevs = (last,) + hashes[:-1]
+            numbers = range(seq, seq + len(rows))
+            # All hashes of the batch compared at once (E2: each from its number, the stored hash
+            # before it and the sha256 of its bytes; the headers below check those links).
+            # A stored hash of the wrong length could only line up here with a neighbour's, and that
+            # neighbour's successor's header then fails.
+            # (list comprehensions: faster here than map() through a methodcaller, 0.1 s per half)
+            if b"2" not in tags:
+                computed = [sha(b).digest() for b in bodies]
+            elif b"1" not in tags:
+                computed = [
+                    sha(b"E2 %d %s %s" % (s, p, sha(b).hexdigest().encode())).digest()
+                    for s, p, b in zip(numbers, prevs, bodies)
+                ]
+            else:  # the one batch where a store went from E1 to E2
+                computed = [
+                    sha(b).digest() if t == 49 else sha(b"E2 %d %s %s" % (s, p, sha(b).hexdigest().encode())).digest()
+                    for s, p, b, t in zip(numbers, prevs, bodies, tags)
+                ]
+            if b"".join(computed).hex() != b"".join(hashes).decode("ascii"):
+                return failed
             cprevs: list[bytes | None] = []
             add = cprevs.append
             under_way = False
@@ -316,11 +359,12 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = F
                 for i, cprev in enumerate(cprevs):
                     if cprev is None:
                         nl = bodies[i].find(b"\n")
-                        link = cprevs[i] = bodies[i][nl - 64 : nl]
+                        cprev_b = cprevs[i] = bodies[i][nl - 64 : nl]
                         name = challenges[i].decode("ascii", "replace")
-                        junctions.append((name, cseqs[i], link.decode("ascii", "replace")))
-            prevs = (last,) + hashes[:-1]
-            heads = map(mod, repeat(_HEADER), zip(range(seq, seq + len(rows)), challenges, cseqs, kinds, prevs, cprevs))
+                        junctions.append((name, cseqs[i], cprev_b.decode("ascii", "replace")))
+            uniform = len(set(tags)) == 1
+            formats = repeat(_HEADERS["E2" if e2 else "E1"]) if uniform else map(_BY_DIGIT.get, tags)
+            heads = map(mod, formats, zip(numbers, challenges, cseqs, kinds, prevs, cprevs))
             if not all(map(bytes.startswith, bodies, heads)):
                 return failed
             seq += len(rows)
@@ -351,6 +395,8 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = F
             hi - lo + 1,
             first_prev.decode("ascii") if first_prev else None,
             last.decode("ascii") if last else None,
+            first_e2,
+            e2,
             junctions,
             text,
             checked,
@@ -427,6 +473,8 @@ def _joined(first: Span, second: Span, head: str) -> bool:
     if not (first.ok and second.ok and not first.junctions and first.first_prev in (None, ZERO_HASH)):
         return False
     if second.first_prev != (first.last or ZERO_HASH) or second.last != head:
+        return False
+    if first.last_e2 and not second.first_e2:  # an E1 entry after an E2 one: a store never goes back
         return False
     return all(first.ends.get(challenge) == (cseq, cprev) for challenge, cseq, cprev in second.junctions)
 
@@ -511,7 +559,7 @@ def read_jsonl(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     for number, line in enumerate(lines[1:], start=2):
         try:
             rec = json.loads(line)
-            if not is_entry_line(rec):
+            if not is_line(rec):
                 raise ValueError
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise ExportError(f"{p}:{number}: not a valid entry line (the file is damaged or truncated)") from None
@@ -541,6 +589,29 @@ def is_entry_line(rec: Any) -> bool:
     return bool(rec["challenge"].isascii() and rec["kind"].isascii() and rec["hash"].isascii())
 
 
+def is_link_line(rec: Any) -> bool:
+    """A link line: an entry of a challenge the export leaves out, by its number and the sha256 of its
+    bytes (``{"inner": HEX, "seq": N}``), so that the chain can be followed through it."""
+    return (
+        isinstance(rec, dict)
+        and len(rec) == 2
+        and isinstance(rec.get("seq"), int)
+        and isinstance(rec.get("inner"), str)
+        and len(rec["inner"]) == 64
+        and rec["inner"].isascii()
+    )
+
+
+def is_line(rec: Any) -> bool:
+    """An entry line or a link line."""
+    return is_entry_line(rec) or is_link_line(rec)
+
+
+def entry_lines(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entry lines of an export's lines (its link lines left out)."""
+    return [r for r in records if "body" in r]
+
+
 def parse_lines(lines: list[Any]) -> list[dict[str, Any]] | None:
     """Every entry line parsed by one json.loads of them all as one array (a call per line costs more
     than the parsing of most lines), or None if any line is not one entry object. A line holding
@@ -557,7 +628,7 @@ def parse_lines(lines: list[Any]) -> list[dict[str, Any]] | None:
         return None
     finally:
         lines[0], lines[-1] = first, last
-    if not isinstance(records, list) or len(records) != len(lines) or not all(map(is_entry_line, records)):
+    if not isinstance(records, list) or len(records) != len(lines) or not all(map(is_line, records)):
         return None
     return records  # each checked to be an entry object just above
 
@@ -584,7 +655,18 @@ def verify_records(
     count = 0
     verified: set[str] = set()
     whole = header.get("scope") == "all"
+    linked = header.get("linked") is True
+    e2 = False
+    at_expect: str | None = None
     for rec in records:
+        if "body" not in rec:  # a link line (see is_link_line): followed, never read
+            problem = _link_problem(rec, last_seq, linked)
+            if problem is not None:
+                return Report(False, count, last_hash or entry.ZERO_HASH, problem, rec["seq"], tally[0], tally[1], [])
+            last_seq, last_hash = rec["seq"], link(rec["seq"], last_hash or "", rec["inner"])
+            if expect and last_seq == expect[0]:
+                at_expect = last_hash
+            continue
         body = entry_bytes(rec)
         if body is None:
             return Report(
@@ -601,8 +683,11 @@ def verify_records(
         if keep is not None:
             keep(body)
         head, actual, problem = entry_head(rec, body)
+        if problem is None and head[0] == "E1" and e2:
+            problem = "is in the E1 format after an entry in E2 (a store never goes back)"
+        e2 = e2 or head[0] == "E2"
         if problem is None:
-            problem = store_link(rec["seq"], head[5], last_seq, last_hash, whole)
+            problem = store_link(rec["seq"], head[5], last_seq, last_hash, whole, linked)
         if problem is None:
             problem = challenge_link(rec, head, body, last_of, verified, tally)
         if problem is not None:
@@ -617,22 +702,42 @@ def verify_records(
                 [],
             )
         last_seq, last_hash = rec["seq"], actual
+        if expect and last_seq == expect[0]:
+            at_expect = last_hash
         count += 1
     head_hash = last_hash or entry.ZERO_HASH
-    problem = header_problem(header, count, head_hash, set(last_of), tally[0], tally[1])
+    problem = header_problem(header, count, head_hash, set(last_of), tally[0], tally[1], last_seq or 0)
     if problem is None and expect:
-        problem = _expect_problem(records, whole, expect)
+        problem = _expect_problem(last_seq or 0, whole or linked, expect, at_expect)
     if problem is not None:
-        return Report(False, count, head_hash, problem, None, tally[0], tally[1], [])
-    return Report(True, count, head_hash, None, None, tally[0], tally[1], [])
+        return Report(False, count, head_hash, problem, None, tally[0], tally[1], [], reaches=last_seq)
+    return Report(True, count, head_hash, None, None, tally[0], tally[1], [], reaches=last_seq)
+
+
+def _link_problem(rec: dict[str, Any], last_seq: int | None, linked: bool) -> str | None:
+    """What is wrong with a link line's place, or None: it follows the entry before it in the store."""
+    if not linked:
+        return f"line of entry {rec['seq']}: a link line, in a file whose header does not say it is linked"
+    if last_seq is None:
+        return f"line of entry {rec['seq']}: a linked export starts at an entry of its own, not a link line"
+    if rec["seq"] != last_seq + 1:
+        return f"line of entry {rec['seq']}: expected entry {last_seq + 1} here: a line is missing or out of order"
+    return None
 
 
 def header_problem(
-    header: dict[str, Any], count: int, head: str, challenges: set[str], disclosed: int, withheld: int
+    header: dict[str, Any],
+    count: int,
+    head: str,
+    challenges: set[str],
+    disclosed: int,
+    withheld: int,
+    reaches: int | None = None,
 ) -> str | None:
     """What the export header says that its entries do not bear out, or None. The header is bound to
     the entries this way: the number of entries, the challenges, whether personal fields were
-    withheld, and (for a whole-store export) the store fingerprint must all be what the lines hold."""
+    withheld, and (for a whole-store export, or a linked one that ``reaches`` that store entry) the
+    store fingerprint must all be what the lines hold."""
     if count != header.get("entries"):
         return (
             f"the header says {header.get('entries')} entries but the file holds {count}: it was truncated or extended"
@@ -657,26 +762,32 @@ def header_problem(
             f"the header's store fingerprint {header.get('store_fingerprint')!r} is not the file's "
             f"({fingerprint(count, head)}): a whole-store export ends at the store's head"
         )
+    if header.get("linked") is True and header.get("store_fingerprint") != fingerprint(reaches or 0, head):
+        return (
+            f"the header's store fingerprint {header.get('store_fingerprint')!r} is not the file's "
+            f"({fingerprint(reaches or 0, head)}): a linked export ends at the store's head"
+        )
+    if header.get("linked") not in (None, True, False):
+        return "the header does not say whether the export is linked"
     return None
 
 
-def _expect_problem(records: list[dict[str, Any]], whole: bool, expect: tuple[int, str]) -> str | None:
+def _expect_problem(last: int, contiguous: bool, expect: tuple[int, str], found: str | None) -> str | None:
     """The file against the store fingerprint the auditor holds: the entry it names is in the file
-    and is that entry (count and hash), and a whole-store export reaches it."""
+    (as an entry or a link line) and is that entry (count and hash), and a whole-store or linked
+    export reaches it. ``found``: the hash of that entry as the file's chain gives it."""
     want_count, want_hex = expect
-    last = records[-1]["seq"] if records else 0
-    if whole and last < want_count:
+    if contiguous and last < want_count:
         return (
             f"the file ends at entry {last} but the fingerprint you hold says {want_count}: "
             "entries were removed from the end"
         )
-    named = next((r for r in records if r["seq"] == want_count), None)
-    if named is None:
+    if found is None:
         return (
             f"entry {want_count}, which the fingerprint you hold names, is not in this file (an export of some "
-            "challenges): it cannot be checked against that fingerprint"
+            "challenges made before escalate linked them): it cannot be checked against that fingerprint"
         )
-    if not named["hash"].startswith(want_hex):
+    if not found.startswith(want_hex):
         return f"entry {want_count} does not match the fingerprint you hold: the file was rewritten"
     return None
 
@@ -699,9 +810,9 @@ def entry_head(rec: dict[str, Any], body: bytes) -> tuple[list[str], str, str | 
     """(the header line's fields, the body's sha256, what is wrong with the entry by itself or None)."""
     nl = body.find(b"\n")
     head = (body if nl == -1 else body[:nl]).decode("ascii", "replace").split(" ")
-    actual = hashlib.sha256(body).hexdigest()
-    if len(head) != 7 or head[0] != "E1":
-        return head, actual, "header line is not in the E1 format"
+    if len(head) != 7 or head[0] not in FORMAT_TAGS:
+        return head, "", "header line is not in the E1 or E2 format"
+    actual = entry.stated_hash(body)
     if head[1:5] != [str(rec["seq"]), rec["challenge"], str(rec["cseq"]), rec["kind"]]:
         return head, actual, "header does not match the line (sequence, challenge, number or kind changed)"
     if actual != rec["hash"]:
@@ -709,15 +820,18 @@ def entry_head(rec: dict[str, Any], body: bytes) -> tuple[list[str], str, str | 
     return head, actual, None
 
 
-def store_link(seq: int, prev: str, last_seq: int | None, last_hash: str | None, whole: bool) -> str | None:
-    """What is wrong with an entry's place in the file's run of store entries, or None."""
+def store_link(
+    seq: int, prev: str, last_seq: int | None, last_hash: str | None, whole: bool, linked: bool = False
+) -> str | None:
+    """What is wrong with an entry's place in the file's run of store entries, or None. A whole-store
+    export runs from entry 1 without a gap; a linked one without a gap from its first line."""
     if last_seq is not None and seq <= last_seq:
         return "entries are out of order"
     if last_seq is not None and seq == last_seq + 1 and prev != last_hash:
         return "does not link to the previous entry of the store"
     if last_seq is None and whole and seq != 1:
         return "a whole-store export must start at entry 1"
-    if whole and last_seq is not None and seq != last_seq + 1:
+    if (whole or linked) and last_seq is not None and seq != last_seq + 1:
         return "an entry is missing before this one"
     return None
 

@@ -4,12 +4,13 @@ docs/tamper-table.md lists every kind tried and what catches it."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 
 import pytest
 
-from escalate import verify
+from escalate import entry, verify
 
 OPENING = ["open", "--procedure", "london-children", "--trigger", "disputed-referral", "--agency", "Fictional CSC"]
 OPENING += ["--decision", "NFA", "--concern", "c"]
@@ -62,7 +63,7 @@ def rechained(records: list[dict], change) -> list[dict]:
         fields[5] = last
         fields[6] = last_of.get(r["challenge"], "0" * 64)
         body = change(" ".join(fields) + "\n" + content)
-        digest = hashlib.sha256(body.encode()).hexdigest()
+        digest = entry.link(r["seq"], last, hashlib.sha256(body.encode()).hexdigest())
         out.append({**r, "body": body, "hash": digest})
         last = last_of[r["challenge"]] = digest
     return out
@@ -104,11 +105,61 @@ def test_a_fingerprint_too_short_to_mean_anything_is_refused(store, run_cli, tmp
     failed(run_cli, "verify", path, "--expect", short, says="too few")
 
 
-def test_a_selection_that_does_not_hold_the_fingerprinted_entry_says_it_cannot_be_checked(store, run_cli, tmp_path):
+def test_a_selection_follows_the_chain_to_the_head_and_is_checked_against_it(store, run_cli, tmp_path):
     held = fingerprint(run_cli)
-    path = export(run_cli, tmp_path, "1")  # the head entry is challenge 3's
+    path = export(run_cli, tmp_path, "1")  # the head entry is challenge 3's: it stands as a link line
+    header, records = lines_of(path)
+    assert header["linked"] is True and header["store_fingerprint"] == held
+    assert any("inner" in r for r in records) and {r["challenge"] for r in records if "body" in r} == {"C-0001"}
+    code, out, _ = run_cli("verify", path, "--expect", held)
+    assert code == 0 and f"head fingerprint {held}" in out
+
+
+def test_an_entry_of_a_selection_rewritten_with_every_hash_recomputed_fails_the_fingerprint(store, run_cli, tmp_path):
+    """The finding: in a selection whose challenges never touch in store order, an entry edited with its
+    hashes recomputed passed --expect. Now each link line carries on the chain to the head."""
+    held = fingerprint(run_cli)
+    path = export(run_cli, tmp_path, "1", "3", name="some.jsonl")
+    header, records = lines_of(path)
+    last, last_of, out = None, {}, []
+    for r in records:  # the forger recomputes everything the file lets them
+        if "body" not in r:
+            last = entry.link(r["seq"], last, r["inner"])
+            out.append(r)
+            continue
+        head, content = r["body"].split("\n", 1)
+        fields = head.split(" ")
+        fields[5] = last or fields[5]
+        fields[6] = last_of.get(r["challenge"], "0" * 64)
+        body = " ".join(fields) + "\n" + content.replace('"summary":"call"', '"summary":"no call"')
+        last = last_of[r["challenge"]] = entry.link(r["seq"], fields[5], hashlib.sha256(body.encode()).hexdigest())
+        out.append({**r, "body": body, "hash": last})
+    header["store_fingerprint"] = verify.fingerprint(out[-1]["seq"], last)
+    write(path, header, out)
+    assert run_cli("verify", path)[0] == 0  # consistent in itself: only the fingerprint held tells
+    failed(run_cli, "verify", path, "--expect", held, says="does not match the fingerprint you hold")
+
+
+def test_an_unlinked_selection_without_the_fingerprinted_entry_says_it_cannot_be_checked(store, run_cli, tmp_path):
+    """A selection exported before escalate linked them (or from a store whose entries are E1)."""
+    held = fingerprint(run_cli)
+    path = export(run_cli, tmp_path, "1")
+    header, records = lines_of(path)
+    header.pop("linked")
+    write(path, header, [r for r in records if "body" in r])
     assert run_cli("verify", path)[0] == 0
     failed(run_cli, "verify", path, "--expect", held, says="cannot be checked against that fingerprint")
+
+
+def test_link_lines_cut_from_a_linked_selection_are_caught(store, run_cli, tmp_path):
+    path = export(run_cli, tmp_path, "1", name="one.jsonl")  # links after its entries only
+    header, records = lines_of(path)
+    write(path, header, [r for r in records if "body" in r])
+    failed(run_cli, "verify", path, says="a linked export ends at the store's head")
+    path = export(run_cli, tmp_path, "1", "3", name="some.jsonl")  # links between its entries
+    header, records = lines_of(path)
+    write(path, header, [r for r in records if "body" in r])
+    failed(run_cli, "verify", path, says="an entry is missing")
 
 
 # --- the export header is bound to the entries ---------------------------------------------
@@ -126,8 +177,9 @@ def test_a_challenge_cut_from_a_whole_export_is_caught_without_relabelling(store
 def test_a_header_naming_other_challenges_than_the_lines_is_caught(store, run_cli, tmp_path):
     path = export(run_cli, tmp_path, "1", "2", name="some.jsonl")
     header, records = lines_of(path)
-    kept = [r for r in records if r["challenge"] == "C-0001"]
+    kept = [r for r in records if r.get("challenge") == "C-0001"]
     header["entries"] = len(kept)  # the challenge cut, the count fixed, its id left in the header
+    header.pop("linked", None)  # (and the file made to look unlinked, so that no gap gives it away)
     write(path, header, kept)
     failed(run_cli, "verify", path, says="header's list of challenges is not the challenges")
 

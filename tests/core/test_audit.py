@@ -7,7 +7,7 @@ import json
 import pytest
 from logtools import SETTINGS, open_fictional
 
-from escalate import audit_file, journal
+from escalate import audit_file, entry, journal
 from escalate import settings as settings_mod
 from escalate.journal import store_at
 
@@ -144,13 +144,12 @@ def test_audit_charts_name_each_partnership_and_procedure_whole(isolated_home, r
 def _made_up(good, tmp_path, name, change):
     """A file that verifies (its hashes are recomputed) but whose first challenge's opening entry was
     made up by ``change`` (content text -> content text): the chain is intact, the content is not ours."""
-    import hashlib
 
     header, *records = [json.loads(line) for line in good.read_text().splitlines()]
     records = [r for r in records if r["challenge"] == "C-0002"][:1]  # C-0002 has just its opening entry
     head, content = records[0]["body"].split("\n", 1)
     body = head + "\n" + change(content)
-    records[0]["body"], records[0]["hash"] = body, hashlib.sha256(body.encode()).hexdigest()
+    records[0]["body"], records[0]["hash"] = body, entry.stated_hash(body.encode())
     header.update(entries=1, challenges=["C-0002"], scope="selection")
     path = tmp_path / name
     path.write_text("\n".join(json.dumps(x) for x in [header, *records]) + "\n")

@@ -11,7 +11,7 @@ import re
 import pytest
 from logtools import SETTINGS, open_fictional
 
-from escalate import audit, audit_file, journal, verify
+from escalate import audit, audit_file, entry, journal, verify
 from escalate import settings as settings_mod
 from escalate.journal import store_at
 
@@ -110,7 +110,8 @@ def _rechained(lines, changes):
         fields[5], fields[6] = last, last_of.get(rec["challenge"], "0" * 64)
         body = " ".join(fields) + "\n" + content
         rec["body"] = changes.get(number, lambda b: b)(body)
-        rec["hash"] = last = last_of[rec["challenge"]] = hashlib.sha256(rec["body"].encode()).hexdigest()
+        rec["hash"] = entry.link(rec["seq"], last, hashlib.sha256(rec["body"].encode()).hexdigest())
+        last = last_of[rec["challenge"]] = rec["hash"]
         out.append(json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
     header = json.loads(out[0])
     if header["scope"] == "all":

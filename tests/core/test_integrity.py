@@ -12,7 +12,7 @@ import pytest
 from helpers import ROOT
 from logtools import SETTINGS, open_fictional
 
-from escalate import journal, verify
+from escalate import entry, journal, verify
 from escalate.journal import store_at
 
 
@@ -35,7 +35,7 @@ def build(path, n_notes=6):
 def raw(path):
     conn = sqlite3.connect(path, isolation_level=None)
     for t in ("entries_no_update", "entries_no_delete", "disclosures_no_update", "disclosures_no_delete"):
-        conn.execute(f"DROP TRIGGER {t}")
+        conn.execute(f"DROP TRIGGER IF EXISTS {t}")
     return conn
 
 
@@ -73,7 +73,9 @@ def test_rewritten_hash_is_caught_at_the_next_entry(tmp_path):
     path = build(tmp_path / "s.db")
     conn = raw(path)
     body = bytes(conn.execute("SELECT body FROM entries WHERE seq = 5").fetchone()[0]).replace(b"call", b"cell")
-    conn.execute("UPDATE entries SET body = ?, hash = ? WHERE seq = 5", (body, hashlib.sha256(body).hexdigest()))
+    prev = conn.execute("SELECT hash FROM entries WHERE seq = 4").fetchone()[0]
+    rehashed = entry.link(5, prev, hashlib.sha256(body).hexdigest())  # as the format says
+    conn.execute("UPDATE entries SET body = ?, hash = ? WHERE seq = 5", (body, rehashed))
     report = check(path)
     assert not report.ok and report.problem_seq == 6 and "previous entry" in report.problem
 
@@ -140,7 +142,7 @@ def test_independent_verifier_agrees(tmp_path):
     path = build(tmp_path / "s.db")
     report = check(path)
     script = ROOT / "tests" / "independent_verifier.py"
-    assert len(script.read_text().splitlines()) < 75  # short enough to read in one sitting
+    assert len(script.read_text().splitlines()) < 90  # short enough to read in one sitting
     assert "import escalate" not in script.read_text() and "from escalate" not in script.read_text()
     result = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True)
     assert result.stdout.strip() == f"OK {report.count} {report.head}"
@@ -388,8 +390,8 @@ def test_halves_that_do_not_join_are_not_taken_for_success():
     """The second half must continue the first: at the entry where they meet and at every challenge
     it meets under way. Each half holding on its own is not enough."""
     a, b, head = "a" * 64, "b" * 64, "c" * 64
-    first = verify.Span(True, 4, verify.ZERO_HASH, a, [], {"C-0001": (3, a), "C-0002": (3, b)}, 2)
-    second = verify.Span(True, 4, a, head, [("C-0001", 3, a), ("C-0002", 3, b)], {}, 2)
+    first = verify.Span(True, 4, verify.ZERO_HASH, a, True, True, [], {"C-0001": (3, a), "C-0002": (3, b)}, 2)
+    second = verify.Span(True, 4, a, head, True, True, [("C-0001", 3, a), ("C-0002", 3, b)], {}, 2)
     assert verify._joined(first, second, head)
     assert not verify._joined(first, replace(second, first_prev=b), head)  # does not follow entry 4
     assert not verify._joined(first, replace(second, junctions=[("C-0001", 3, b)]), head)  # wrong challenge link
@@ -397,9 +399,10 @@ def test_halves_that_do_not_join_are_not_taken_for_success():
     assert not verify._joined(first, replace(second, junctions=[("C-0003", 2, a)]), head)  # never opened
     assert not verify._joined(replace(first, junctions=[("C-0001", 2, a)]), second, head)  # first half under way
     assert not verify._joined(first, second, b)  # the head moved
-    empty = verify.Span(True, 0, None, None, [], {}, 0)  # a store of one entry: the first half is empty
-    assert verify._joined(empty, verify.Span(True, 1, verify.ZERO_HASH, head, [], {}, 1), head)
-    assert not verify._joined(empty, verify.Span(True, 1, a, head, [], {}, 1), head)
+    assert not verify._joined(first, replace(second, first_e2=False), head)  # E1 after E2: never back
+    empty = verify.Span(True, 0, None, None, False, False, [], {}, 0)  # a store of one entry: the first half is empty
+    assert verify._joined(empty, verify.Span(True, 1, verify.ZERO_HASH, head, True, True, [], {}, 1), head)
+    assert not verify._joined(empty, verify.Span(True, 1, a, head, True, True, [], {}, 1), head)
 
 
 def test_changed_time_columns_cannot_move_a_deadline(tmp_path):
@@ -561,3 +564,62 @@ def test_two_disclosures_folded_into_one_row_are_caught(tmp_path, how):
     report = check(path)
     expected = "does not match its digest" if how.startswith("two") else "is missing or is not bytes"
     assert not report.ok and f"disclosed personal field {expected}" in report.problem
+
+
+def as_e1(path, upto):
+    """Rewrite entries 1..upto as escalate wrote them before E2 (tag E1, hash sha256 of the bytes), with
+    every link after them recomputed: a store begun under E1 and carried on under E2."""
+
+    conn = raw(path)
+    rows = conn.execute("SELECT seq, challenge, body FROM entries ORDER BY seq").fetchall()
+    last, last_of = entry.ZERO_HASH, {}
+    for seq, challenge, body in rows:
+        head, content = bytes(body).split(b"\n", 1)
+        fields = head.split(b" ")
+        fields[0] = b"E1" if seq <= upto else b"E2"
+        fields[5], fields[6] = last.encode(), last_of.get(challenge, entry.ZERO_HASH).encode()
+        new = b" ".join(fields) + b"\n" + content
+        digest = entry.hash_of(seq, last, new)
+        conn.execute("UPDATE entries SET body = ?, hash = ? WHERE seq = ?", (new, digest, seq))
+        last = last_of[challenge] = digest
+    conn.close()
+
+
+def test_a_store_begun_in_e1_goes_on_in_e2_and_verifies(tmp_path, isolated_home):
+    path = build(tmp_path / "s.db")
+    as_e1(path, 5)
+    assert check(path).ok
+    with store_at(path) as store:  # what is appended now is E2, after the E1 entries
+        journal.record(store, SETTINGS, "C-0001", "note", {"summary": "a note in E2"})
+        assert store.entries(None)[-1].body.startswith(b"E2 ")
+    report = check(path)
+    assert report.ok and report.count == 9
+
+
+def test_an_e1_entry_after_an_e2_one_is_caught(tmp_path):
+    path = build(tmp_path / "s.db")
+    as_e1(path, 5)
+    conn = raw(path)  # entry 7 in E1 after entry 6 in E2: its hash recomputed as E1 would have it
+    import hashlib
+
+    body = bytes(conn.execute("SELECT body FROM entries WHERE seq = 7").fetchone()[0]).replace(b"E2 ", b"E1 ", 1)
+    conn.execute("UPDATE entries SET body = ?, hash = ? WHERE seq = 7", (body, hashlib.sha256(body).hexdigest()))
+    conn.close()
+    report = check(path)
+    assert not report.ok and report.problem_seq == 7
+
+
+def test_a_selection_of_a_store_with_e1_entries_between_is_exported_unlinked(tmp_path, isolated_home, run_cli):
+    from escalate import settings
+
+    settings.save(SETTINGS)
+    path = build(isolated_home / "escalate.sqlite3")
+    as_e1(path, 6)  # C-0002's entries among the first six cannot stand as link lines
+    assert run_cli("export", "C-0001", "-o", tmp_path / "one.jsonl")[0] == 0
+    header, *lines = [json.loads(x) for x in (tmp_path / "one.jsonl").read_text().splitlines()]
+    assert "linked" not in header and all("body" in x for x in lines)
+    assert verify.verify_file(tmp_path / "one.jsonl").ok
+    as_e1(path, 0)  # all E2 now: the same selection is linked
+    assert run_cli("export", "C-0001", "-o", tmp_path / "two.jsonl")[0] == 0
+    header = json.loads((tmp_path / "two.jsonl").read_text().splitlines()[0])
+    assert header["linked"] is True and verify.verify_file(tmp_path / "two.jsonl").ok
