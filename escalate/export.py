@@ -163,7 +163,7 @@ def export(
         if fmt == "csv":
             beside = carried.companion(output)
             check_output(beside, force)
-        if parts is not None and not redact and len(wanted) > 1 and covered >= SPLIT_FROM:
+        if parts is not None and store.local and not redact and len(wanted) > 1 and covered >= SPLIT_FROM:
             chunks = _in_two(store, wanted, settings.timezone, parts)
         else:
             chunks = carried.make(header, records, held)
@@ -347,6 +347,8 @@ def sqlite_json_matches(store: Any) -> bool:
     lines can be built in SQL. Checked once per store connection, on a probe of every tricky
     character; if not, the export builds its lines in Python."""
     cached = getattr(store, "_json_matches", None)
+    if not isinstance(store.conn, sqlite3.Connection):  # a team store: the lines are made in Python
+        return False
     if cached is None:
         try:
             quoted, grouped = store.conn.execute(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from escalate import challenge as ch
-from escalate import clock, entry, entry_kinds, entry_rules, parallel, paths, workcalendar
+from escalate import clock, entry, entry_kinds, entry_rules, parallel, paths, pgstore, workcalendar
 from escalate.catalogue import Catalogue
 from escalate.challenge import (
     FOLD,
@@ -60,13 +60,24 @@ class EntrySource(Protocol):
 
 
 def open_store(*, create: bool = True, readonly: bool = False) -> LogStore:
-    """The store of the folders in use (``--data-dir``, ``ESCALATE_HOME`` or the user's)."""
-
-    return store_at(paths.locations().store, create=create, readonly=readonly)
+    """The store in use: a team store named by ``--store`` or ``ESCALATE_STORE``, or the file in the
+    folders in use (``--data-dir``, ``ESCALATE_HOME`` or the user's)."""
+    where = paths.locations()
+    if where.store_url is not None:
+        if not pgstore.is_url(where.store_url):
+            raise UsageError(
+                f"the store {shown(where.store_url)} is not a PostgreSQL URL",
+                hint="A team store is named postgresql://HOST/DATABASE (--store or ESCALATE_STORE).",
+            )
+        return store_at(where.store_url, create=create, readonly=readonly)
+    return store_at(where.store, create=create, readonly=readonly)
 
 
 def store_at(path: str | os.PathLike[str], *, create: bool = True, readonly: bool = False) -> LogStore:
-    """The store at ``path``, folding challenges as :mod:`escalate.challenge` does."""
+    """The store at ``path`` (a file, or a team store's postgresql:// URL), folding challenges as
+    :mod:`escalate.challenge` does."""
+    if isinstance(path, str) and pgstore.is_url(path):
+        return pgstore.PgStore.open_url(path, fold=FOLD, readonly=readonly)
     return Store.open(path, fold=FOLD, create=create, readonly=readonly)
 
 
@@ -507,7 +518,7 @@ def cache_problem(store: LogStore) -> str | None:
     if problem is not None:
         return problem
     rows = store.cache_rows()
-    if len(rows) < CACHES_BESIDE or parallel.cores() < 2:
+    if len(rows) < CACHES_BESIDE or parallel.cores() < 2 or not store.local:
         return _caches_problem(store, rows)
     # folding every challenge again is most of the work: the second half is folded by a worker meanwhile
     half = len(rows) // 2

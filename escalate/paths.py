@@ -3,6 +3,9 @@
 Order of precedence: an explicit ``--data-dir`` (set with :func:`configure`), then
 ``ESCALATE_HOME`` (one folder holding data and config), then the platform's user
 directories from platformdirs. Tests point ``ESCALATE_HOME`` at a temporary folder.
+
+The store is the file ``escalate.sqlite3`` in the data folder, unless a team store is named: an
+explicit ``--store URL`` (:func:`configure_store`), then ``ESCALATE_STORE``.
 """
 
 from __future__ import annotations
@@ -13,12 +16,28 @@ from typing import NamedTuple
 
 APP_NAME = "escalate"
 _override: Path | None = None
+_store_override: str | None = None
 
 
 def configure(data_dir: str | os.PathLike[str] | None) -> None:
     """Use ``data_dir`` for data and config (the ``--data-dir`` option)."""
     global _override
     _override = Path(data_dir).expanduser() if data_dir else None
+
+
+#: what `--store` without a URL stands for: the store in use (verify and audit read it, not files)
+THIS_STORE = "(the store in use)"
+
+
+def is_store_url(text: str) -> bool:
+    """Whether a store location names a PostgreSQL database (a team store) rather than a file."""
+    return text.startswith(("postgresql://", "postgres://"))
+
+
+def configure_store(url: str | None) -> None:
+    """Use the team store at ``url`` (the ``--store`` option)."""
+    global _store_override
+    _store_override = url or None
 
 
 class Locations(NamedTuple):
@@ -29,6 +48,8 @@ class Locations(NamedTuple):
     settings: Path
     user_procedures: Path
     bundled_procedures: Path
+    #: a team store's postgresql:// URL, or None for the file ``store``
+    store_url: str | None = None
 
 
 def bundled_procedures_dir() -> Path:
@@ -62,6 +83,7 @@ def locations() -> Locations:
         settings=config / "settings.toml",
         user_procedures=config / "procedures",
         bundled_procedures=bundled_procedures_dir(),
+        store_url=_store_override or os.environ.get("ESCALATE_STORE") or None,
     )
 
 

@@ -216,6 +216,10 @@ class Fold(Generic[S]):
 class Store(Generic[S]):
     """The log. Open with :meth:`open`; use as a context manager to close it."""
 
+    #: a file on this machine, which a worker process may open by its path to share the work (verify,
+    #: big exports); a team store (escalate.pgstore) is not
+    local = True
+
     def __init__(self, conn: sqlite3.Connection, path: Path, fold: Fold[S]) -> None:
         self.conn = conn
         self.path = path
@@ -414,11 +418,15 @@ class Store(Generic[S]):
             self._rollback()
             raise
         self._disclosed.update(self._pending)  # (only once they are committed)
+        self._after_append()
+        return stored
+
+    def _after_append(self) -> None:
+        """Keep the WAL short, off the append path (see _Checkpointer)."""
         self._wrote = True
         if self._checkpointer is None:
             self._checkpointer = _Checkpointer(self.path)
         self._checkpointer.appended()
-        return stored
 
     def _append_in_tx(
         self,
@@ -635,7 +643,9 @@ class Store(Generic[S]):
         lim = f" LIMIT {int(limit)}" if limit else ""
         if challenge is None:
             rows = self._q(
-                f"SELECT {_ENTRY} FROM entries WHERE seq > ? AND (? IS NULL OR kind = ?) ORDER BY seq{lim}",
+                # (the CAST: PostgreSQL must know the type of a parameter only tested for NULL)
+                f"SELECT {_ENTRY} FROM entries WHERE seq > ? AND (CAST(? AS TEXT) IS NULL OR kind = ?) "
+                f"ORDER BY seq{lim}",
                 (after, kind, kind),
             )
         elif kind is not None:

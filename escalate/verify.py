@@ -424,6 +424,8 @@ def verify_store(store: Any, expect: tuple[int, str] | None = None, *, warnings:
     the first half. Anything that does not hold is checked again by :func:`check_rows`, entry by
     entry, to name the first break exactly."""
     count, head = store.head()
+    if not store.local:  # a team store: entry by entry here (no worker can open it by a path)
+        return _one_by_one(store, expect, warnings)
     d_hi = store.disclosure_rowids()
     if count >= PARALLEL_FROM and parallel.cores() > 1:
         mid, d_mid = first_share(count), first_share(d_hi)
@@ -477,6 +479,17 @@ def _joined(first: Span, second: Span, head: str) -> bool:
     if first.last_e2 and not second.first_e2:  # an E1 entry after an E2 one: a store never goes back
         return False
     return all(first.ends.get(challenge) == (cseq, cprev) for challenge, cseq, cprev in second.junctions)
+
+
+def _one_by_one(store: Any, expect: tuple[int, str] | None, warnings: bool) -> Report:
+    """Every entry and every stored disclosure, read in order by one process."""
+    report = check_rows(store.iter_rows(), None, expect)
+    if not report.ok:
+        return report
+    problem, problem_seq, checked = check_disclosures(store)
+    if problem is not None:
+        return replace(report, ok=False, problem=problem, problem_seq=problem_seq)
+    return replace(report, disclosures=checked, warnings=_warnings(store) if warnings else [])
 
 
 def _precise(store: Any, expect: tuple[int, str] | None) -> Report:

@@ -45,6 +45,15 @@ def main(argv: list[str] | None = None, *, open_app: Callable[[AppRequest], int]
         print_error(UsageError("--data-dir is empty", hint="Give the folder for the store, or leave the option out."))
         return int(ExitCode.BAD_INPUT)
     paths.configure(args.data_dir)
+    store = getattr(args, "store", None)
+    if store == paths.THIS_STORE:
+        store = None
+    elif store is not None and not paths.is_store_url(store):
+        from escalate.cli.console import print_error  # lazy: as above
+
+        print_error(UsageError("--store needs a PostgreSQL URL", hint="Expected postgresql://HOST/DATABASE."))
+        return int(ExitCode.BAD_INPUT)
+    paths.configure_store(store)
     try:
         outcome = args.handler(args)
         if isinstance(outcome, AppRequest):

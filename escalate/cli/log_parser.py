@@ -11,6 +11,7 @@ from escalate.formats import EXPORT_FORMATS, NAMES, PACK_NAMES
 from escalate.settings import KEYS
 
 M = "escalate.cli.log_cmd"
+T = "escalate.cli.team_cmd"
 #: warnings `verify` prints before summing up the rest (a big store can have thousands)
 WARNINGS_SHOWN = 10
 
@@ -132,7 +133,6 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
 
     p = command("verify", "check the log's hashes and links (the store, or an exported file)", M, "cmd_verify")
     p.add_argument("file", nargs="?", help="an exported .jsonl file (default: the store)")
-    p.add_argument("--store", action="store_true", help="verify the store (the default)")
     p.add_argument(
         "--all-warnings",
         action="store_true",
@@ -189,7 +189,6 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
 
     p = command("audit", "verify exported files (or the store) and summarise them for an auditor", M, "cmd_audit")
     p.add_argument("files", nargs="*", metavar="FILE", help="exported .jsonl files")
-    p.add_argument("--store", action="store_true", help="summarise the store instead of (or as well as) files")
     p.add_argument("--json", action="store_true")
     p.add_argument("--html", metavar="OUT", help="also write a report with charts (SVG, no network) to OUT")
     p.add_argument("--force", action="store_true", help="with --html: replace an existing file")
@@ -209,6 +208,18 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
         metavar="NAME",
         help="count only challenges opened at this setting (as its DSLs' settings name it; repeatable)",
     )
+
+    team = command("team", "a team store on PostgreSQL, shared by a safeguarding team", T, "cmd_team")
+    tsub = team.add_subparsers(title="actions", metavar="ACTION")
+    p = tsub.add_parser("init", help="make a team store's tables in an empty PostgreSQL database")
+    p.add_argument("url", metavar="URL", help="postgresql://HOST/DATABASE, connecting as a role that may create tables")
+    p.set_defaults(handler=lazy(T, "cmd_team_init"))
+
+    st = command("store", "the store itself: copy it into a team store", T, "cmd_store")
+    ssub = st.add_subparsers(title="actions", metavar="ACTION")
+    p = ssub.add_parser("copy", help="copy this store's whole log into an empty team store, every hash kept")
+    p.add_argument("--to", required=True, metavar="URL", help="the team store (made by `escalate team init`)")
+    p.set_defaults(handler=lazy(T, "cmd_store_copy"))
 
     cfg = command("config", "show or change your settings", M, "cmd_config_show")
     csub = cfg.add_subparsers(title="actions", metavar="ACTION")

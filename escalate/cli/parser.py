@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from escalate import __version__
+from escalate import __version__, paths
 from escalate.cli.console import readable
 from escalate.cli.handler import lazy
 from escalate.wording import printable
@@ -28,6 +28,15 @@ def _common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
         "--data-dir", metavar="DIR", default=default, help="folder for the store and settings (overrides ESCALATE_HOME)"
     )
     p.add_argument(
+        "--store",
+        metavar="URL",
+        nargs="?",
+        const=paths.THIS_STORE,
+        default=default,
+        help="a team store, postgresql://HOST/DATABASE (overrides ESCALATE_STORE; libpq's settings apply); "
+        "verify and audit: without URL, the store in use rather than files",
+    )
+    p.add_argument(
         "--procedures",
         metavar="PATH",
         action="append",
@@ -38,7 +47,7 @@ def _common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
 
 #: commands defined here; the log's commands live in log_parser and are added unless one of these runs
 _OWN_COMMANDS = ("procedures", "locate", "due")
-_VALUED_OPTIONS = ("--data-dir", "--procedures")
+_VALUED_OPTIONS = ("--data-dir", "--store", "--procedures")
 
 
 def _command_of(argv: list[str]) -> str | None:

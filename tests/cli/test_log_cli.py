@@ -1,4 +1,5 @@
-"""The scripting CLI over the log: happy path, and every error path with exit code and message."""
+"""The scripting CLI over the log: happy path, and every error path with exit code and message.
+Each test runs on both stores: the embedded SQLite file and a team store on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import json
 
 import pytest
 
-from escalate.journal import store_at
+from escalate import journal
+from escalate.errors import StoreError
+
+pytestmark = pytest.mark.usefixtures("backend")
 
 OPEN = [
     "open",
@@ -97,11 +101,12 @@ def test_list_overdue(configured):
 
 
 def entries_in(home):
-    path = home / "escalate.sqlite3"
-    if not path.exists():
+    """How many entries the store in use holds (0 if there is none yet)."""
+    try:
+        with journal.open_store(create=False, readonly=True) as s:
+            return s.count()
+    except StoreError:  # no store file yet
         return 0
-    with store_at(path) as s:
-        return s.count()
 
 
 @pytest.mark.parametrize(
@@ -241,11 +246,13 @@ def test_corrupt_settings_file(run_cli, isolated_home):
     assert code == 2 and "settings.toml" in err
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # (a file of its own)
 def test_verify_without_a_store(run_cli):
     code, _, err = run_cli("verify")
     assert code == 3 and "no store" in err
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # (a file of its own)
 def test_corrupt_store_via_cli(run_cli, isolated_home):
     isolated_home.mkdir(parents=True, exist_ok=True)
     (isolated_home / "escalate.sqlite3").write_bytes(b"garbage" * 1000)

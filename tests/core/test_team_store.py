@@ -1,0 +1,207 @@
+"""The team store on a real PostgreSQL server (started by the tests): what differs from the file store.
+(What is the same is tested by running the same tests on both: see the ``backend`` fixture.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from escalate import journal, pgstore, verify
+from escalate import settings as settings_mod
+from tests.logtools import SETTINGS, open_fictional
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _fill(location: str, notes: int = 3) -> None:
+    with journal.store_at(location) as s:
+        open_fictional(s, decision_by={"name": "Robin Madeup", "role": "Team manager"})
+        open_fictional(s, case_ref="Child R (fictional)")
+        for i in range(notes):
+            journal.record(s, SETTINGS, f"C-000{1 + i % 2}", "note", {"summary": f"note {i}"})
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE entries SET kind = 'note' WHERE seq = 1",
+        "DELETE FROM entries WHERE seq = 3",
+        "TRUNCATE entries",
+        "UPDATE disclosures SET bytes = 'x'",
+        "DELETE FROM disclosures",
+        "DELETE FROM challenges WHERE id = 'C-0002'",
+        "UPDATE meta SET value = '0' WHERE key = 'schema'",
+        "UPDATE state_cache SET state = '{}'",
+        "DELETE FROM state_cache",
+        "DELETE FROM glances",
+    ],
+)
+def test_the_server_refuses_any_change_to_the_log_even_from_its_owner(team_url, sql):
+    _fill(team_url)
+    with journal.store_at(team_url) as s:
+        journal.summaries(s)  # (list rows and glances cached)
+        before = s.head()
+    with psycopg.connect(team_url, autocommit=True) as conn:  # the superuser who owns the tables
+        with pytest.raises(psycopg.errors.RaiseException, match="escalate:"):
+            conn.execute(sql)
+    with journal.store_at(team_url) as s:
+        assert s.head() == before and verify.verify_store(s).ok
+
+
+def test_a_desk_store_copied_into_a_team_store_keeps_every_hash(isolated_home, team_url, run_cli):
+    settings_mod.save(SETTINGS)
+    desk = str(isolated_home / "escalate.sqlite3")
+    _fill(desk)
+    assert run_cli("export", "--all", "-o", isolated_home / "desk.jsonl")[0] == 0
+    code, out, err = run_cli("store", "copy", "--to", team_url)
+    assert code == 0, err
+    with journal.store_at(desk) as s:
+        fingerprint = verify.verify_store(s).fingerprint
+    assert f"head fingerprint is {fingerprint}" in out
+    with journal.store_at(team_url) as team:
+        assert verify.verify_store(team).fingerprint == fingerprint
+        # the same people keep their digests: a contact naming Robin again discloses nothing new
+        count = len(team.disclosures_by_seq())
+        journal.record(
+            team,
+            SETTINGS,
+            "C-0001",
+            "contact",
+            {
+                "direction": "made",
+                "medium": "phone",
+                "summary": "again",
+                "with": {"name": "Robin Madeup", "role": "Team manager"},
+            },
+        )
+        assert len(team.disclosures_by_seq()) == count
+    # entries exported from either store are the same lines, checked by the same verifier
+    assert run_cli("--store", team_url, "export", "--all", "-o", isolated_home / "team.jsonl")[0] == 0
+    desk_lines = (isolated_home / "desk.jsonl").read_text().splitlines()[1:]
+    team_lines = (isolated_home / "team.jsonl").read_text().splitlines()[1 : len(desk_lines) + 1]
+    assert desk_lines == team_lines
+    assert verify.verify_file(isolated_home / "team.jsonl").ok
+
+
+def test_store_copy_refuses_a_team_store_that_holds_entries(isolated_home, team_url, run_cli):
+    settings_mod.save(SETTINGS)
+    _fill(str(isolated_home / "escalate.sqlite3"))
+    _fill(team_url, notes=1)
+    code, out, err = run_cli("store", "copy", "--to", team_url)
+    assert code == 3 and "already holds entries" in err and "Traceback" not in err
+    with journal.store_at(team_url) as team:
+        assert team.count() == 3
+
+
+def test_store_copy_refuses_a_desk_store_that_does_not_verify(isolated_home, team_url, run_cli):
+    import sqlite3
+
+    settings_mod.save(SETTINGS)
+    desk = isolated_home / "escalate.sqlite3"
+    _fill(str(desk))
+    conn = sqlite3.connect(desk)
+    conn.execute("DROP TRIGGER entries_no_update")
+    conn.execute(
+        "UPDATE entries SET body = CAST(replace(CAST(body AS TEXT), 'note 1', 'note 9') AS BLOB) WHERE seq = 4"
+    )
+    conn.commit()
+    conn.close()
+    code, out, err = run_cli("store", "copy", "--to", team_url)
+    assert code == 3 and "does not verify" in err
+    with journal.store_at(team_url) as team:
+        assert team.count() == 0
+
+
+@pytest.mark.parametrize(
+    "argv,says,code",
+    [
+        (["--store", "sqlite:///x.db", "list"], "--store needs a PostgreSQL URL", 2),
+        (["team", "init", "/tmp/file.db"], "team init needs a PostgreSQL URL", 2),
+        (["store", "copy", "--to", "x"], "store copy --to needs a PostgreSQL URL", 2),
+        (["--store", "postgresql:///nodb?host=/nonexistent", "list"], "cannot connect to the team store nodb", 3),
+        (["--store", "postgresql://[bad", "list"], "", 3),
+    ],
+)
+def test_a_bad_store_url_is_named_not_a_traceback(run_cli, argv, says, code):
+    got, out, err = run_cli(*argv)
+    assert got == code and says in err and "Traceback" not in err
+
+
+def test_a_database_without_a_store_says_so_and_team_init_makes_one_once(pg_cluster, run_cli):
+    url = pg_cluster.database()
+    got, _, err = run_cli("--store", url, "list")
+    assert got == 3 and "holds no escalate store" in err and "team init" in err
+    assert run_cli("team", "init", url)[0] == 0
+    got, _, err = run_cli("team", "init", url)
+    assert got == 3 and "already holds an escalate store" in err
+    assert run_cli("--store", url, "list")[0] == 0
+
+
+WRITER = """
+import os, sys
+from escalate import journal
+from escalate.settings import Settings
+me = Settings(name=sys.argv[1], role="Deputy DSL", setting="Fictional Primary School")
+with journal.open_store() as s:
+    for i in range(int(sys.argv[2])):
+        e = journal.record(s, me, sys.argv[3], "note", {"summary": f"{sys.argv[1]} {i}"})
+        print(e.seq, flush=True)
+"""
+
+
+def _writer(url: str, name: str, n: int, challenge: str) -> subprocess.Popen[str]:
+    env = dict(os.environ, ESCALATE_STORE=url, PYTHONPATH=str(ROOT))
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, name, str(n), challenge], env=env, stdout=subprocess.PIPE, text=True
+    )
+
+
+def test_writers_at_several_desks_make_one_chain(team_url):
+    _fill(team_url, notes=0)
+    writers = [_writer(team_url, f"Deputy {i}", 25, f"C-000{1 + i % 2}") for i in range(6)]
+    acknowledged = []
+    for w in writers:
+        out, _ = w.communicate(timeout=120)
+        assert w.returncode == 0
+        acknowledged += [int(x) for x in out.split()]
+    assert sorted(acknowledged) == list(range(3, 3 + 6 * 25))  # each number once: one chain, none lost
+    with journal.store_at(team_url) as s:
+        report = verify.verify_store(s)
+        assert report.ok and report.count == 2 + 6 * 25
+        names = {
+            json.loads(e.body.split(b"\n", 1)[1])["data"]["summary"].rsplit(" ", 1)[0] for e in s.entries(None)[2:]
+        }
+        assert names == {f"Deputy {i}" for i in range(6)}
+
+
+def test_a_writer_killed_at_any_moment_loses_no_acknowledged_entry(team_url):
+    _fill(team_url, notes=0)
+    rng = random.Random(17)
+    acknowledged: set[int] = set()
+    for trial in range(12):
+        w = _writer(team_url, f"Deputy {trial}", 10_000, "C-0001")
+        time.sleep(rng.uniform(0.3, 1.0))
+        os.kill(w.pid, signal.SIGKILL)
+        out, _ = w.communicate(timeout=30)
+        acknowledged |= {int(x) for x in out.split()}
+    with journal.store_at(team_url) as s:
+        report = verify.verify_store(s)
+        assert report.ok
+        stored = {e.seq for e in s.entries(None)}
+    assert acknowledged and acknowledged <= stored
+
+
+def test_the_store_in_use_is_named_in_messages_without_its_password(pg_cluster):
+    assert "secret" not in pgstore.shown_url("postgresql://dsl:secret@school.example/escalate")
+    assert pgstore.shown_url("postgresql://dsl:secret@school.example/escalate") == (
+        "team store escalate on school.example"
+    )
