@@ -134,6 +134,8 @@ def export(
     wanted = sorted(set(challenges))
     count, head = store.head()
     created_at, store_fingerprint = clock.iso(clock.now()), fingerprint(count, head)
+    if scope == "all" and not store.sees_everything():  # a person of a team store: their settings' only
+        scope = "all you may see"
     header = {
         "escalate_export": FORMAT_VERSION,
         "created_at": created_at,
@@ -196,7 +198,7 @@ def _log_chunks(
     """(chunks, how many, entries covered) of a jsonl export of ``wanted`` up to entry ``count``; sets
     the header's count of entries, which its first line states."""
     # everything up to the head announced in the header, whatever is appended meanwhile
-    everything = len(wanted) == len(store.challenge_ids())
+    everything = len(wanted) == len(store.challenge_ids()) and store.sees_everything()
     covered = store.entry_count(None if everything else wanted, upto=count)
     header["entries"] = covered
     links = None if everything else store.links(wanted, count)

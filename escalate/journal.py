@@ -81,7 +81,12 @@ def store_at(path: str | os.PathLike[str], *, create: bool = True, readonly: boo
     return Store.open(path, fold=FOLD, create=create, readonly=readonly)
 
 
-def _author(settings: Settings) -> dict[str, str]:
+def _author(settings: Settings, store: LogStore) -> dict[str, str]:
+    """Who is recording: on a team store, the person the database knows the session's login as (the
+    settings file says nothing there; the server checks every entry against it); else the settings."""
+    person = store.person()
+    if person is not None:
+        return {**settings.author(), **person}
     if not settings.name or not settings.role:
         raise ConfigError(
             "your name and role are not set: every entry records who made it",
@@ -164,7 +169,7 @@ def open_challenge(
     """Open a challenge; ``start_stage``: one of the stages the procedure lets it start at on its
     route (challenge.start_choices), else the default. ``referral``: opened at the referral itself,
     before any decision, at the procedure's follow-up stage (the decision and triggers may wait)."""
-    author = _author(settings)
+    author = _author(settings, store)
     loaded = catalogue.get(procedure_id)
     procedure = loaded.procedure
     if referral:
@@ -281,7 +286,7 @@ def record(
     """Append one entry of ``kind`` to an existing challenge, after checking it makes sense now."""
     if kind == "opened":
         raise UsageError("use `escalate open` to open a challenge")
-    author = _author(settings)
+    author = _author(settings, store)
     for key in ("due", "new_due"):
         if data.get(key):
             data = {**data, key: _instant(data[key], settings, key.replace("_", " "), key)}
@@ -380,7 +385,7 @@ def record(
 
 def record_exports(store: LogStore, settings: Settings, challenges: list[str], data: dict[str, Any]) -> None:
     """Record one export on every challenge it covered, in one transaction (all or none)."""
-    author = _author(settings)
+    author = _author(settings, store)
     clean = entry.check_data("exported", data)
     when = clock.iso(clock.now())
     store.append_many([(c, "exported", when, author, clean, None) for c in challenges])

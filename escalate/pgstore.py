@@ -83,6 +83,160 @@ BEGIN
 END $$;
 """
 
+#: roles: the tables' owner (nobody logs in as it), and a group per kind of person
+OWNER = "escalate_owner"
+GROUPS = {"dsl": "escalate_dsl", "lead": "escalate_lead", "auditor": "escalate_auditor"}
+
+#: people, who sees what, and who may record what: the database's, not a settings file
+TEAM = r"""
+ALTER TABLE entries ADD COLUMN setting TEXT, ADD COLUMN author_login TEXT;
+ALTER TABLE challenges ADD COLUMN setting TEXT;
+CREATE TABLE people (
+    login TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    setting TEXT NOT NULL,
+    grp TEXT NOT NULL CHECK (grp IN ('dsl', 'lead', 'auditor')),
+    sees TEXT[] NOT NULL DEFAULT '{}',
+    added_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    removed_at TIMESTAMPTZ
+);
+CREATE FUNCTION escalate_person_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.removed_at IS NULL AND NEW.removed_at IS NOT NULL
+       AND (NEW.login, NEW.name, NEW.role, NEW.setting, NEW.grp) = (OLD.login, OLD.name, OLD.role, OLD.setting, OLD.grp)
+    THEN
+        RETURN NEW;  -- a person leaves; nothing else of their record changes
+    END IF;
+    RAISE EXCEPTION 'escalate: a person''s record is kept as it was (% refused)', TG_OP;
+END $$;
+CREATE TRIGGER people_kept BEFORE UPDATE OR DELETE ON people FOR EACH ROW EXECUTE FUNCTION escalate_person_kept();
+
+-- the person of this session (none for an administrator, or a removed person)
+CREATE FUNCTION escalate_me() RETURNS people LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+    SELECT * FROM people WHERE login = session_user AND removed_at IS NULL
+$$;
+CREATE FUNCTION escalate_sees(s TEXT) RETURNS BOOLEAN LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = public AS $$
+    SELECT CASE p.grp WHEN 'lead' THEN true
+                      WHEN 'auditor' THEN cardinality(p.sees) = 0 OR s = ANY(p.sees)
+                      ELSE s = p.setting END
+    FROM people p WHERE p.login = session_user AND p.removed_at IS NULL
+$$;
+CREATE FUNCTION escalate_records(s TEXT) RETURNS BOOLEAN LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = public AS $$
+    SELECT p.grp = 'lead' OR (p.grp = 'dsl' AND s = p.setting)
+    FROM people p WHERE p.login = session_user AND p.removed_at IS NULL
+$$;
+CREATE FUNCTION escalate_sees_challenge(c TEXT) RETURNS BOOLEAN LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = public AS $$
+    SELECT escalate_sees(setting) FROM challenges WHERE id = c
+$$;
+-- the store's head and number of challenges, whoever asks: an append chains to the whole log, of
+-- which a person may see only part (a number and a hash say nothing of any entry)
+CREATE FUNCTION escalate_head() RETURNS TABLE (seq BIGINT, hash TEXT) LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = public AS $$
+    SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1
+$$;
+CREATE FUNCTION escalate_challenge_count() RETURNS BIGINT LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = public AS $$
+    SELECT count(*) FROM challenges
+$$;
+-- every entry of the chain by number, digest of its bytes and hash: what a person who may see only
+-- some challenges needs to follow the chain through the others (the link lines of an export)
+CREATE FUNCTION escalate_links(after BIGINT) RETURNS TABLE (seq BIGINT, inner_hash TEXT, hash TEXT)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+    SELECT seq, encode(sha256(body), 'hex'), hash FROM entries WHERE seq > after ORDER BY seq
+$$;
+
+-- each entry is the session's person's: its login is the session's, its setting the challenge's (an
+-- opening's, the person's), and the author it states is that person (the name is checked at commit)
+CREATE FUNCTION escalate_entry_author() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public AS $$
+DECLARE
+    me people;
+    stated JSONB;
+BEGIN
+    NEW.author_login := session_user;
+    stated := convert_from(substring(NEW.body FROM position('\x0a'::bytea IN NEW.body) + 1), 'UTF8')::jsonb
+        -> 'author';
+    IF NEW.cseq = 1 THEN
+        NEW.setting := stated ->> 'setting';
+    ELSE
+        NEW.setting := (SELECT setting FROM challenges WHERE id = NEW.challenge);
+    END IF;
+    SELECT * INTO me FROM people WHERE login = session_user AND removed_at IS NULL;
+    IF me.login IS NULL THEN
+        IF EXISTS (SELECT 1 FROM people WHERE login = session_user) THEN
+            RAISE EXCEPTION 'escalate: % was removed from this team store', session_user;
+        END IF;
+        IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)
+           AND NOT pg_has_role(session_user, 'escalate_owner', 'MEMBER') THEN
+            RAISE EXCEPTION 'escalate: % is not a person of this team store', session_user;
+        END IF;
+        RETURN NEW;  -- an administrator (store copy): the entry states its own author
+    END IF;
+    IF stated ->> 'role' IS DISTINCT FROM me.role OR stated ->> 'setting' IS DISTINCT FROM me.setting THEN
+        RAISE EXCEPTION 'escalate: the entry names another role or setting than %''s', session_user;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE FUNCTION escalate_entry_name() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public AS $$
+DECLARE
+    me people;
+    sealed TEXT;
+    disclosed TEXT;
+BEGIN
+    SELECT * INTO me FROM people WHERE login = NEW.author_login;
+    IF me.login IS NULL THEN
+        RETURN NULL;
+    END IF;
+    sealed := convert_from(substring(NEW.body FROM position('\x0a'::bytea IN NEW.body) + 1), 'UTF8')::jsonb
+        -> 'author' -> 'name' ->> '_sd';
+    SELECT convert_from(bytes, 'UTF8')::jsonb ->> 1 INTO disclosed FROM disclosures WHERE digest = sealed;
+    IF disclosed IS DISTINCT FROM me.name THEN
+        RAISE EXCEPTION 'escalate: entry % names another author than % (%)', NEW.seq, me.name, NEW.author_login;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE FUNCTION escalate_challenge_setting() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public AS $$
+BEGIN
+    NEW.setting := (SELECT setting FROM entries WHERE seq = NEW.opened_seq);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER entries_author BEFORE INSERT ON entries FOR EACH ROW EXECUTE FUNCTION escalate_entry_author();
+CREATE CONSTRAINT TRIGGER entries_name AFTER INSERT ON entries DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION escalate_entry_name();
+CREATE TRIGGER challenges_setting BEFORE INSERT ON challenges FOR EACH ROW
+    EXECUTE FUNCTION escalate_challenge_setting();
+
+ALTER TABLE entries ENABLE ROW LEVEL SECURITY;
+ALTER TABLE disclosures ENABLE ROW LEVEL SECURITY;
+ALTER TABLE challenges ENABLE ROW LEVEL SECURITY;
+ALTER TABLE state_cache ENABLE ROW LEVEL SECURITY;
+ALTER TABLE glances ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON entries FOR SELECT USING (escalate_sees(setting));
+CREATE POLICY record ON entries FOR INSERT WITH CHECK (escalate_records(setting));
+CREATE POLICY read ON challenges FOR SELECT USING (escalate_sees(setting));
+CREATE POLICY record ON challenges FOR INSERT WITH CHECK (escalate_records(setting));
+CREATE POLICY read ON disclosures FOR SELECT USING (EXISTS (SELECT 1 FROM entries e WHERE e.seq = disclosures.seq));
+CREATE POLICY record ON disclosures FOR INSERT WITH CHECK (
+    escalate_records((SELECT setting FROM entries e WHERE e.seq = disclosures.seq)));
+CREATE POLICY cache ON state_cache USING (escalate_sees_challenge(challenge))
+    WITH CHECK (escalate_sees_challenge(challenge));
+CREATE POLICY cache ON glances USING (escalate_sees_challenge(challenge))
+    WITH CHECK (escalate_sees_challenge(challenge));
+
+-- INSERT and SELECT on the log; the caches of folded states may be replaced for a later entry (their
+-- triggers say so); nothing is ever updated, deleted or truncated by an application role
+GRANT SELECT ON entries, disclosures, challenges, meta, people, state_cache, glances
+    TO escalate_dsl, escalate_lead, escalate_auditor;
+GRANT INSERT ON entries, disclosures, challenges, meta TO escalate_dsl, escalate_lead;
+GRANT INSERT, UPDATE ON state_cache, glances TO escalate_dsl, escalate_lead;
+"""
+
 #: (table, what its trigger allows): every table of the log refuses change; caches only move forward
 _GUARDS = [
     ("entries", "escalate_append_only"),
@@ -126,14 +280,20 @@ def _connect(url: str) -> psycopg.Connection[Any]:
 
 
 def create(url: str) -> None:
-    """Make a team store's tables in an empty database (as a role that may create tables)."""
+    """Make a team store in an empty database, as an administrator (a role that may create roles and
+    tables): its tables, owned by a role nobody logs in as; the groups of people; who sees and records
+    what (row-level security); and the triggers that keep the log append-only."""
     import psycopg
+    from psycopg import sql
 
     conn = _connect(url)
     try:
         with conn.transaction():
             if conn.execute("SELECT to_regclass('entries')").fetchone() not in (None, (None,)):
                 raise StoreError(f"the {shown_url(url)} already holds an escalate store (or an entries table)")
+            for role in (OWNER, *GROUPS.values()):  # (roles belong to the server: another store may have made them)
+                if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
+                    conn.execute(f"CREATE ROLE {role} NOLOGIN")
             conn.execute(TABLES)
             for table, function in _GUARDS:
                 conn.execute(
@@ -144,6 +304,19 @@ def create(url: str) -> None:
                     f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
                     "FOR EACH STATEMENT EXECUTE FUNCTION escalate_append_only()"
                 )
+            conn.execute(TEAM)
+            # only the team's groups may connect: a person removed from them signs in no more
+            database = sql.Identifier(str(conn.execute("SELECT current_database()").fetchall()[0][0]))
+            conn.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(database))
+            for group in (OWNER, *GROUPS.values()):
+                conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, sql.Identifier(group)))
+            for table in ("meta", "entries", "disclosures", "challenges", "state_cache", "glances", "people"):
+                conn.execute(f"ALTER TABLE {table} OWNER TO {OWNER}")
+            for (function,) in conn.execute(
+                "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE n.nspname = 'public' AND p.proname LIKE 'escalate%'"
+            ).fetchall():
+                conn.execute(f"ALTER FUNCTION {function} OWNER TO {OWNER}")
             # (the secret that salts disclosures is kept by the first append, or brought by `store copy`)
             conn.execute(
                 "INSERT INTO meta VALUES ('schema', %s), ('store_id', %s)",
@@ -165,8 +338,17 @@ def _first_line(exc: BaseException) -> str:
 _PLACEHOLDER = re.compile(r"\?")
 
 
+#: statements a person who sees only some challenges must have answered for the whole log
+_WHOLE = {
+    "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1": "SELECT seq, hash FROM escalate_head()",
+    "SELECT count(*) FROM challenges": "SELECT escalate_challenge_count()",
+}
+
+
 def _dialect(sql: str) -> str:
     """One of the store's SQLite statements as PostgreSQL spells it."""
+    if sql in _WHOLE:
+        return _WHOLE[sql]
     out = _PLACEHOLDER.sub("%s", sql)
     if out.startswith("INSERT OR IGNORE INTO "):
         out = "INSERT INTO " + out[len("INSERT OR IGNORE INTO ") :] + " ON CONFLICT DO NOTHING"
@@ -256,6 +438,43 @@ class PgStore(Store[S]):
         except StoreError:
             pass  # the connection is gone: the server rolled the transaction back itself
 
+    def _disclosure_key(self) -> bytes:
+        """As the file store's, but never replaced: the first append keeps one (people may insert, never
+        update), and every later one reads it."""
+        if self._key is None:
+            self.conn.execute(
+                "INSERT INTO meta VALUES ('disclosure_key', ?) ON CONFLICT DO NOTHING", (secrets.token_hex(32),)
+            )
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'disclosure_key'").fetchone()
+            self._key = bytes.fromhex(row[0])
+        return self._key
+
+    def sees_everything(self) -> bool:
+        total = self.conn.execute("SELECT escalate_challenge_count()").fetchone()[0]
+        return bool(total == len(self.challenge_ids()))
+
+    def chain_links(self) -> list[tuple[int, str, str]]:
+        return [(int(s), str(i), str(h)) for s, i, h in self.conn.execute("SELECT * FROM escalate_links(0)")]
+
+    def links(self, challenges: list[str], upto: int) -> list[tuple[int, str]] | None:
+        """As the file store's, through the server's digests of the entries a person may not read (an
+        entry whose hash is the digest of its bytes is E1, which no link line stands for)."""
+        chosen = {int(r[0]) for r in self._q("SELECT seq FROM entries WHERE challenge = ANY(?)", (challenges,))}
+        if not chosen:
+            return []
+        out: list[tuple[int, str]] = []
+        for seq, inner, h in self.chain_links():
+            if seq <= min(chosen) or seq > upto or seq in chosen:
+                continue
+            if inner == h:
+                return None
+            out.append((seq, inner))
+        return out
+
+    def person(self) -> dict[str, str] | None:
+        row = self.conn.execute("SELECT name, role, setting FROM escalate_me() WHERE login IS NOT NULL").fetchone()
+        return None if row is None else {"name": row[0], "role": row[1], "setting": row[2]}
+
     def damage(self) -> str | None:
         """The server keeps its own pages (and checks them with data checksums where enabled)."""
         return None
@@ -314,3 +533,79 @@ class PgStore(Store[S]):
 
     def whole_log_chunk_sql(self, redact: bool) -> str | None:
         return None  # (SQLite's JSON functions: the export writes the lines itself)
+
+
+# --- people ------------------------------------------------------------------------------------
+
+ADMIN_HINT = "Run it as the team store's administrator (a login that may create roles)."
+
+
+def _admin(url: str) -> psycopg.Connection[Any]:
+    conn = _connect(url)
+    if conn.execute("SELECT to_regclass('people')").fetchone() in (None, (None,)):
+        conn.close()
+        raise StoreError(f"the {shown_url(url)} holds no team store", hint="Make one with `escalate team init URL`.")
+    return conn
+
+
+def add_person(url: str, login: str, name: str, role: str, setting: str, group: str, sees: list[str]) -> None:
+    """Give a login to a person (made if new), in one of the groups, with their record: run by an
+    administrator. The person's password is theirs to set (``\\password`` in psql), or a trust's
+    own authentication (``pg_hba.conf``) decides how they sign in."""
+    import psycopg
+    from psycopg import sql
+
+    if group not in GROUPS:
+        raise StoreError(f"no group {group!r}", hint="Groups: " + ", ".join(GROUPS))
+    if group != "auditor" and sees:
+        raise StoreError("--sees names the settings an auditor reads; a DSL sees their own, a lead every one")
+    conn = _admin(url)
+    try:
+        with conn.transaction():
+            if conn.execute("SELECT 1 FROM people WHERE login = %s", (login,)).fetchone() is not None:
+                raise StoreError(f"{login} is already a person of this team store", hint="`escalate team list`")
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone() is not None
+            if not exists:
+                conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(login)))
+            conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(GROUPS[group]), sql.Identifier(login)))
+            conn.execute(
+                "INSERT INTO people (login, name, role, setting, grp, sees) VALUES (%s, %s, %s, %s, %s, %s)",
+                (login, name, role, setting, group, sees),
+            )
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot add {login}: {_first_line(exc)}", hint=ADMIN_HINT) from None
+    finally:
+        conn.close()
+
+
+def remove_person(url: str, login: str) -> None:
+    """Take a person's rights away (their login can no longer sign in or record); their past entries
+    stay theirs, and their record says when they left."""
+    import psycopg
+    from psycopg import sql
+
+    conn = _admin(url)
+    try:
+        with conn.transaction():
+            row = conn.execute("SELECT grp FROM people WHERE login = %s AND removed_at IS NULL", (login,)).fetchone()
+            if row is None:
+                raise StoreError(f"{login} is not a current person of this team store", hint="`escalate team list`")
+            # (their login may serve other databases of the server: it is this store they leave)
+            conn.execute(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(GROUPS[row[0]]), sql.Identifier(login)))
+            conn.execute("UPDATE people SET removed_at = now() WHERE login = %s", (login,))
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot remove {login}: {_first_line(exc)}", hint=ADMIN_HINT) from None
+    finally:
+        conn.close()
+
+
+def people(url: str) -> list[tuple[str, str, str, str, str, list[str], str | None]]:
+    """(login, name, role, setting, group, settings an auditor sees, when removed or None) of everyone."""
+    conn = _admin(url)
+    try:
+        rows = conn.execute(
+            "SELECT login, name, role, setting, grp, sees, to_char(removed_at, 'YYYY-MM-DD') FROM people ORDER BY login"
+        ).fetchall()
+    finally:
+        conn.close()
+    return [(r[0], r[1], r[2], r[3], r[4], list(r[5]), r[6]) for r in rows]

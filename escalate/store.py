@@ -544,6 +544,20 @@ class Store(Generic[S]):
                 hint="Keep the file for investigation; `escalate verify` says what it can read.",
             ) from None
 
+    def sees_everything(self) -> bool:
+        """Whether every entry of the log can be read here (a team store shows a person their settings')."""
+        return True
+
+    def chain_links(self) -> list[tuple[int, str, str]]:
+        """(number, sha256 hex of its bytes, hash) of every entry: how the chain runs, for a reader who
+        cannot see every entry (see :meth:`sees_everything`)."""
+        return [(seq, hashlib.sha256(bytes(body)).hexdigest(), h) for seq, _, _, _, body, h in self.iter_rows()]
+
+    def person(self) -> dict[str, str] | None:
+        """The person recording, as the store knows them (a team store: name, role and setting of the
+        session's login); None where the settings say who records (a desk's file)."""
+        return None
+
     def damage(self) -> str | None:
         """What SQLite's own check finds wrong with the file (a damaged page, an index that does not
         match its table), or None. The hashes prove the entries; this proves the file can still be

@@ -51,3 +51,53 @@ def cmd_store_copy(args: argparse.Namespace) -> int:
         f"into the {pgstore.shown_url(url)}; both stores' head fingerprint is {done.fingerprint}"
     )
     return ExitCode.OK
+
+
+def _team_url() -> str:
+    url = paths.locations().store_url
+    if url is None:
+        raise UsageError("no team store named", hint="Give --store postgresql://HOST/DATABASE (or set ESCALATE_STORE).")
+    return _url(url, "--store")
+
+
+def _line(text: str, what: str) -> str:
+    clean = " ".join(text.split())
+    if not clean or len(clean) > 200:
+        raise UsageError(f"{what} must be one line of 1 to 200 characters")
+    return clean
+
+
+def cmd_team_add(args: argparse.Namespace) -> int:
+    from escalate import pgstore  # lazy: the team store
+
+    login = args.login.strip()
+    if not login or len(login) > 63 or not login.replace("_", "").replace(".", "").replace("-", "").isalnum():
+        raise UsageError(
+            f"--login {login!r} is not a login name", hint="Letters, digits, '_', '.' or '-', up to 63 characters."
+        )
+    name, role, setting = _line(args.name, "--name"), _line(args.role, "--role"), _line(args.setting, "--setting")
+    sees = [_line(s, "--sees") for s in args.sees]
+    pgstore.add_person(_team_url(), login, name, role, setting, args.group, sees)
+    plain(f"{login} ({name}, {role}, {setting}) may now use the team store as {args.group}")
+    return ExitCode.OK
+
+
+def cmd_team_list(args: argparse.Namespace) -> int:
+    from escalate import pgstore  # lazy: the team store
+
+    rows = pgstore.people(_team_url())
+    if not rows:
+        plain("No people yet: `escalate team add-person --help`.")
+    for login, name, role, setting, group, sees, removed in rows:
+        seen = f" (sees: {', '.join(sees)})" if sees else ""
+        gone = f" - removed {removed}" if removed else ""
+        plain(f"{login}: {name}, {role}, {setting}; {group}{seen}{gone}")
+    return ExitCode.OK
+
+
+def cmd_team_remove(args: argparse.Namespace) -> int:
+    from escalate import pgstore  # lazy: the team store
+
+    pgstore.remove_person(_team_url(), args.login.strip())
+    plain(f"{args.login.strip()} can no longer sign in to the team store; their entries stay theirs")
+    return ExitCode.OK

@@ -1,0 +1,208 @@
+"""People and permissions on a team store, tried with real logins on a real server: a DSL sees and
+records only in their setting, a lead everywhere, an auditor reads and never writes, and nobody
+changes the log or writes another person's name."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from escalate import journal, verify
+from escalate.errors import EscalateError, StoreError
+from escalate.settings import Settings
+
+PEOPLE = [
+    ("ann", "Ann Example", "DSL", "Fictional Primary A", "dsl"),
+    ("bea", "Bea Example", "DSL", "Fictional Primary B", "dsl"),
+    ("lee", "Lee Example", "Trust safeguarding lead", "Fictional Trust", "lead"),
+    ("aud", "Ade Example", "Partnership auditor", "Fictional Partnership", "auditor"),
+]
+OPEN = [
+    "open",
+    "--procedure",
+    "lincolnshire-joint",
+    "--trigger",
+    "disputed-referral",
+    "--case-ref",
+    "Child A1 (fictional)",
+    "--agency",
+    "Northtown CSC",
+    "--decision",
+    "No further action",
+    "--concern",
+    "Bruising seen twice",
+]
+
+
+def as_login(url: str, login: str) -> str:
+    return url.replace("user=postgres", f"user={login}")
+
+
+@pytest.fixture
+def team(team_url, run_cli):
+    """A team store with four people, and one challenge opened by Ann at setting A."""
+    for login, name, role, setting, group in PEOPLE:
+        code, out, err = run_cli(
+            "--store", team_url, "team", "add-person", "--login", login, "--name", name, "--role", role,
+            "--setting", setting, "--group", group,
+        )  # fmt: skip
+        assert code == 0, err
+    code, out, err = run_cli("--store", as_login(team_url, "ann"), *OPEN)
+    assert code == 0, err
+    return team_url
+
+
+def test_team_list_names_everyone_and_their_group(team, run_cli):
+    code, out, _ = run_cli("--store", team, "team", "list")
+    assert code == 0
+    for login, name, role, setting, group in PEOPLE:
+        assert f"{login}: {name}, {role}, {setting}; {group}" in out
+
+
+def test_the_author_of_an_entry_is_the_person_signed_in_not_the_settings_file(team, run_cli):
+    # the settings file names nobody, or somebody else: the database's person is the author
+    run_cli("config", "set", "name", "Someone Else")
+    run_cli("config", "set", "role", "Caretaker")
+    assert run_cli("--store", as_login(team, "ann"), "record", "1", "note", "--summary", "seen again")[0] == 0
+    code, out, _ = run_cli("--store", as_login(team, "ann"), "show", "1", "--json")
+    chronology = __import__("json").loads(out)["chronology"]
+    assert {(c["author"]["name"], c["author"]["role"]) for c in chronology} == {("Ann Example", "DSL")}
+
+
+def test_a_dsl_of_another_setting_cannot_read_list_export_or_record_it(team, run_cli, tmp_path):
+    bea = as_login(team, "bea")
+    code, out, _ = run_cli("--store", bea, "list")
+    assert code == 0 and "C-0001" not in out and "No challenges" in out
+    for argv in (
+        ["show", "1"],
+        ["record", "1", "note", "--summary", "not mine"],
+        ["step-up", "1", "--reason", "not mine"],
+        ["export", "1", "-o", str(tmp_path / "x.jsonl")],
+    ):
+        code, out, err = run_cli("--store", bea, *argv)
+        assert code == 2 and "no challenge" in err and "Traceback" not in err, argv
+    code, _, err = run_cli("--store", bea, "export", "--all", "-o", str(tmp_path / "all.jsonl"))
+    assert code != 0 and "no challenges" in err
+    with journal.store_at(bea) as s:  # the tables themselves answer nothing of setting A
+        assert s.conn.execute("SELECT count(*) FROM entries").fetchone()[0] == 0
+        assert s.conn.execute("SELECT count(*) FROM disclosures").fetchone()[0] == 0
+        assert s.conn.execute("SELECT count(*) FROM state_cache").fetchone()[0] == 0
+
+
+def test_a_lead_reads_and_records_in_every_setting(team, run_cli):
+    lee = as_login(team, "lee")
+    assert "C-0001" in run_cli("--store", lee, "list")[1]
+    assert run_cli("--store", lee, "record", "1", "note", "--summary", "reviewed by the trust")[0] == 0
+
+
+def test_an_auditor_reads_everything_and_cannot_record(team, run_cli):
+    aud = as_login(team, "aud")
+    assert "C-0001" in run_cli("--store", aud, "list")[1]
+    code, out, err = run_cli("--store", aud, "record", "1", "note", "--summary", "an auditor's note")
+    assert code == 3 and "no right" in err and "Traceback" not in err
+    code, out, _ = run_cli("--store", aud, "verify")
+    assert code == 0 and "OK 1 entries" in out
+
+
+def test_an_auditor_named_to_some_settings_sees_only_those(team, run_cli):
+    code, _, err = run_cli(
+        "--store", team, "team", "add-person", "--login", "aub", "--name", "Abe Example", "--role", "Auditor",
+        "--setting", "Fictional Partnership", "--group", "auditor", "--sees", "Fictional Primary B",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "C-0001" not in run_cli("--store", as_login(team, "aub"), "list")[1]
+
+
+@pytest.mark.parametrize("login", ["ann", "lee", "aud"])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE entries SET kind = 'note'",
+        "DELETE FROM entries",
+        "TRUNCATE entries",
+        "UPDATE disclosures SET seq = 0",
+        "DELETE FROM challenges",
+        "UPDATE people SET name = 'x'",
+    ],
+)
+def test_no_application_role_may_change_the_log(team, login, sql):
+    with psycopg.connect(as_login(team, login), autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(sql)
+
+
+def test_a_client_cannot_write_another_persons_name(team):
+    """The client makes the entry's bytes; the server checks the author they state is the session's."""
+    with journal.store_at(as_login(team, "ann")) as s:
+        bea = {"name": "Bea Example", "role": "DSL", "setting": "Fictional Primary A"}
+        with pytest.raises(StoreError, match="names another author"):
+            s.append("C-0001", "note", "2026-11-20T09:00:00.000000Z", bea, {"summary": "in Bea's name"})
+        wrong_setting = {"name": "Ann Example", "role": "DSL", "setting": "Fictional Primary B"}
+        with pytest.raises(StoreError, match="another role or setting"):
+            s.append("C-0001", "note", "2026-11-20T09:00:00.000000Z", wrong_setting, {"summary": "x"})
+        assert s.count() == 1
+
+
+def test_a_removed_person_signs_in_no_more_and_their_entries_stay_theirs(team, run_cli):
+    assert run_cli("--store", team, "team", "remove-person", "--login", "ann")[0] == 0
+    code, _, err = run_cli("--store", as_login(team, "ann"), "list")
+    assert code == 3 and "cannot connect" in err and "permission denied for database" in err
+    code, out, _ = run_cli("--store", team, "team", "list")
+    assert "ann: Ann Example, DSL, Fictional Primary A; dsl - removed" in out
+    with journal.store_at(team) as s:
+        assert s.conn.execute("SELECT author_login FROM entries WHERE seq = 1").fetchone()[0] == "ann"
+
+
+def test_without_its_policies_the_store_would_show_one_setting_to_another(team, run_cli):
+    """The permission tests above depend on the policies: with row-level security switched off, the
+    DSL of setting B would see setting A's challenge (so each of them would fail)."""
+    with psycopg.connect(team, autocommit=True) as conn:
+        conn.execute("ALTER TABLE challenges DISABLE ROW LEVEL SECURITY")
+        conn.execute("ALTER TABLE entries DISABLE ROW LEVEL SECURITY")
+    assert "C-0001" in run_cli("--store", as_login(team, "bea"), "list")[1]
+
+
+def test_a_dsl_verifies_and_exports_their_challenges_through_the_others(team, run_cli, tmp_path):
+    """Bea sees only her setting: verify follows the whole chain through Ann's entries by their digests,
+    and her export is linked to the store's head."""
+    bea = as_login(team, "bea")
+    opening = [*OPEN]
+    opening[opening.index("Child A1 (fictional)")] = "Child B1 (fictional)"
+    assert run_cli("--store", bea, *opening)[0] == 0
+    assert run_cli("--store", as_login(team, "ann"), "record", "1", "note", "--summary", "after Bea's")[0] == 0
+    code, out, err = run_cli("--store", bea, "verify")
+    assert code == 0, out + err
+    assert "head fingerprint 3:" in out  # the whole store's head, though Bea reads one entry of three
+    with journal.store_at(team) as s:
+        held = verify.verify_store(s).fingerprint
+    assert held in out
+    code, out, err = run_cli("--store", bea, "export", "2", "-o", tmp_path / "b.jsonl")
+    assert code == 0, err
+    report = verify.verify_file(tmp_path / "b.jsonl", verify.parse_fingerprint(held))
+    assert report.ok, report.problem
+    assert b"Child A1" not in (tmp_path / "b.jsonl").read_bytes()
+
+
+def test_two_deputies_stepping_up_one_challenge_at_once_one_succeeds(team, run_cli):
+    """Each action is checked against the state inside the append lock: the second finds the challenge
+    already at the stage it wanted to leave, and is told."""
+    code, _, err = run_cli(
+        "--store", team, "team", "add-person", "--login", "ada", "--name", "Ada Example", "--role", "Deputy DSL",
+        "--setting", "Fictional Primary A", "--group", "dsl",
+    )  # fmt: skip
+    assert code == 0, err
+    settings = Settings()
+    with journal.store_at(as_login(team, "ann")) as one, journal.store_at(as_login(team, "ada")) as two:
+        first = one.state("C-0001")
+        journal.step_up(one, settings, "C-0001", "no reply")
+        assert two.state("C-0001").stage == first.stage + 1  # the colleague's view is current on reading
+        # a step up prepared on the stage as it was (both read it before either recorded) is refused
+        with pytest.raises(EscalateError, match="moved on meanwhile"):
+            journal.record(
+                two,
+                settings,
+                "C-0001",
+                "stepped-up",
+                {"from_stage": first.stage, "to_stage": first.stage + 1, "reason": "no reply"},
+            )
+        assert two.count() == 2
