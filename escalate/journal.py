@@ -33,6 +33,7 @@ from escalate.errors import ChallengeError, ConfigError, FieldError, ProcedureFi
 from escalate.procedure import Procedure
 from escalate.procedure_file import parse
 from escalate.settings import Settings
+from escalate.settings import load as load_settings
 from escalate.store import Store, StoredEntry, damaged_challenge, damaged_entry
 from escalate.triggers import TRIGGER_IDS
 
@@ -62,15 +63,20 @@ class EntrySource(Protocol):
 def open_store(*, create: bool = True, readonly: bool = False) -> LogStore:
     """The store in use: a team store named by ``--store`` or ``ESCALATE_STORE``, or the file in the
     folders in use (``--data-dir``, ``ESCALATE_HOME`` or the user's)."""
-    where = paths.locations()
-    if where.store_url is not None:
-        if not pgstore.is_url(where.store_url):
+    url = store_url()
+    if url is not None:
+        if not pgstore.is_url(url):
             raise UsageError(
-                f"the store {shown(where.store_url)} is not a PostgreSQL URL",
+                f"the store {shown(url)} is not a PostgreSQL URL",
                 hint="A team store is named postgresql://HOST/DATABASE (--store or ESCALATE_STORE).",
             )
-        return store_at(where.store_url, create=create, readonly=readonly)
-    return store_at(where.store, create=create, readonly=readonly)
+        return store_at(url, create=create, readonly=readonly)
+    return store_at(paths.locations().store, create=create, readonly=readonly)
+
+
+def store_url() -> str | None:
+    """The team store in use, if one is named: by --store, ESCALATE_STORE, or the settings' ``store``."""
+    return paths.locations().store_url or load_settings().store or None
 
 
 def store_at(path: str | os.PathLike[str], *, create: bool = True, readonly: bool = False) -> LogStore:

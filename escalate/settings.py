@@ -22,7 +22,7 @@ from escalate import atomic, paths
 from escalate.clock import zone
 from escalate.errors import ConfigError, UsageError
 
-KEYS = ("name", "role", "setting", "region", "timezone", "theme")
+KEYS = ("name", "role", "setting", "region", "timezone", "theme", "store")
 THEMES = ("dark", "light", "high-contrast")
 REGIONS = ("england-and-wales", "scotland", "northern-ireland")
 
@@ -34,6 +34,8 @@ class Settings(NamedTuple):
     region: str = "england-and-wales"
     timezone: str = "Europe/London"
     theme: str = "dark"
+    #: a team store's postgresql:// URL ("": the store file in the data folder)
+    store: str = ""
 
     def author(self) -> dict[str, str]:
         """Who is recording: from the settings, plus the operating-system user."""
@@ -62,6 +64,11 @@ def check(key: str, value: str) -> str:
         raise UsageError(f"region {value!r} has no calendar", hint="Expected " + ", ".join(REGIONS))
     if key == "timezone":
         zone(value)
+    if key == "store" and value and not paths.is_store_url(value):
+        raise UsageError(
+            f"store {value!r} is not a PostgreSQL URL",
+            hint='Expected postgresql://HOST/DATABASE, or "" for the store file in the data folder.',
+        )
     if key == "theme" and value not in THEMES:
         raise UsageError(f"theme {value!r} is not known", hint="Expected " + ", ".join(THEMES))
     return value

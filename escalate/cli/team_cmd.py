@@ -39,10 +39,10 @@ def cmd_store_copy(args: argparse.Namespace) -> int:
     from escalate import journal, pgstore, transfer  # lazy: the log and the team store
 
     url = _url(args.to, "store copy --to")
-    if paths.locations().store_url is not None:
+    if journal.store_url() is not None:
         raise UsageError(
             "store copy copies the desk's own store (the file), not a team store",
-            hint="Leave out --store and ESCALATE_STORE; --to names the team store.",
+            hint="Leave out --store and ESCALATE_STORE (and the settings' store); --to names the team store.",
         )
     with journal.open_store(create=False, readonly=True) as source, journal.store_at(url) as target:
         done = transfer.copy(source, target)
@@ -54,7 +54,9 @@ def cmd_store_copy(args: argparse.Namespace) -> int:
 
 
 def _team_url() -> str:
-    url = paths.locations().store_url
+    from escalate import journal  # lazy: the log
+
+    url = journal.store_url()
     if url is None:
         raise UsageError("no team store named", hint="Give --store postgresql://HOST/DATABASE (or set ESCALATE_STORE).")
     return _url(url, "--store")

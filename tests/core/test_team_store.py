@@ -205,3 +205,34 @@ def test_the_store_in_use_is_named_in_messages_without_its_password(pg_cluster):
     assert pgstore.shown_url("postgresql://dsl:secret@school.example/escalate") == (
         "team store escalate on school.example"
     )
+
+
+def test_the_settings_can_name_the_team_store(team_url, run_cli):
+    code, _, err = run_cli("config", "set", "store", "/srv/escalate.sqlite3")
+    assert code == 2 and "not a PostgreSQL URL" in err
+    assert run_cli("config", "set", "store", team_url)[0] == 0
+    settings_mod.save(SETTINGS._replace(store=team_url))  # (an administrator records under the settings' name)
+    assert (
+        run_cli(
+            *[
+                "open",
+                "--procedure",
+                "lincolnshire-joint",
+                "--trigger",
+                "disputed-referral",
+                "--case-ref",
+                "Child Q (fictional)",
+                "--agency",
+                "Northtown CSC",
+                "--decision",
+                "NFA",
+                "--concern",
+                "x",
+            ]
+        )[0]
+        == 0
+    )
+    with journal.store_at(team_url) as s:
+        assert s.count() == 1  # recorded in the team store, not a file
+    code, out, err = run_cli("store", "copy", "--to", team_url)
+    assert code == 2 and "not a team store" in err
