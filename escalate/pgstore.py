@@ -371,9 +371,8 @@ class _Connection:
         import psycopg
 
         try:
-            if sql == "BEGIN IMMEDIATE":  # SQLite's write lock: here, the append lock
-                self.pg.execute("BEGIN")
-                return self.pg.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
+            if sql == "BEGIN IMMEDIATE":  # SQLite's write lock: here, the append lock (one round trip)
+                return self.pg.execute(f"BEGIN; SELECT pg_advisory_xact_lock({APPEND_LOCK})")
             text = self._sql.get(sql)
             if text is None:
                 text = self._sql[sql] = _dialect(sql)
@@ -472,8 +471,12 @@ class PgStore(Store[S]):
         return out
 
     def person(self) -> dict[str, str] | None:
-        row = self.conn.execute("SELECT name, role, setting FROM escalate_me() WHERE login IS NOT NULL").fetchone()
-        return None if row is None else {"name": row[0], "role": row[1], "setting": row[2]}
+        """(Asked once per connection: a person's record never changes; their removal ends their right to
+        record, which the server enforces on every entry.)"""
+        if not hasattr(self, "_person"):
+            row = self.conn.execute("SELECT name, role, setting FROM escalate_me() WHERE login IS NOT NULL").fetchone()
+            self._person = None if row is None else {"name": row[0], "role": row[1], "setting": row[2]}
+        return self._person
 
     def damage(self) -> str | None:
         """The server keeps its own pages (and checks them with data checksums where enabled)."""

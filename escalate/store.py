@@ -544,6 +544,11 @@ class Store(Generic[S]):
                 hint="Keep the file for investigation; `escalate verify` says what it can read.",
             ) from None
 
+    def last_cseq(self, challenge: str) -> int | None:
+        """The number of a challenge's last entry (None if it has none): a cheap look at whether it moved."""
+        row = self._q("SELECT max(cseq) FROM entries WHERE challenge = ?", (challenge,))
+        return row[0][0] if row and isinstance(row[0][0], int) else None
+
     def sees_everything(self) -> bool:
         """Whether every entry of the log can be read here (a team store shows a person their settings')."""
         return True

@@ -206,3 +206,18 @@ def test_two_deputies_stepping_up_one_challenge_at_once_one_succeeds(team, run_c
                 {"from_stage": first.stage, "to_stage": first.stage + 1, "reason": "no reply"},
             )
         assert two.count() == 2
+
+
+async def test_the_app_says_which_team_store_and_who_is_signed_in(team, monkeypatch):
+    from escalate.tui.app import EscalateApp
+
+    monkeypatch.setenv("ESCALATE_STORE", as_login(team, "ann"))
+    app = EscalateApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        for _ in range(200):
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            if app.screen.loaded:
+                break
+        status = str(app.screen.query_one("#status-line").render())
+        assert "signed in as Ann Example, DSL, Fictional Primary A" in status and "team store" in status

@@ -42,6 +42,10 @@ ACTIONS: list[tuple[str, str, str, str]] = [  # key, action, description, id
 ]
 
 
+#: seconds between looks at whether the challenge changed (a team store shares it; a look is one query)
+LOOK_EVERY = 5.0
+
+
 class ChallengeScreen(Screen[None]):
     HELP_TITLE = "Challenge"
     HELP = (
@@ -70,6 +74,21 @@ class ChallengeScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.refresh_data()
+        # a colleague (or this DSL in another window) may record meanwhile: look, and show it
+        self.set_interval(LOOK_EVERY, self.look_for_changes)
+
+    def look_for_changes(self) -> None:
+        """Read the challenge again if an entry was added since it was shown, and say so: nothing is
+        acted on as it was (every action is checked against the challenge as it is when recorded)."""
+        if self.view is None:
+            return
+        try:
+            last = dsl_app(self.app).store.last_cseq(self.challenge)
+        except EscalateError:
+            return  # (the next action says what is wrong with the store)
+        if last is not None and last != self.view.state.cseq:
+            self.refresh_data()
+            self.notify(f"{self.challenge} changed: entry #{last} was recorded elsewhere. The screen is up to date.")
 
     def on_chronology_opened(self, event: Chronology.Opened) -> None:
         from escalate.tui.dialogs import EntryDialog  # lazy: 185 ms with the form widgets: after the first frame

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -22,6 +23,8 @@ if TYPE_CHECKING:  # the core's challenge and log modules load after the first f
     from escalate.challenge import Glance
 
 FILTERS = ("open", "overdue", "due this week", "resolved", "all")
+#: seconds between looks at the store's head (one query)
+LOOK_EVERY = 10.0
 PAGE = 100  # DataTable measures every cell: show a bounded page (a screen shows 20), refine with search
 
 
@@ -80,6 +83,20 @@ class DashboardScreen(SearchableTable, Screen[None]):
         self.query_one("#status-line", Static).update("Loading procedures and challenges...")
         self.query_one("#search", Input).display = False
         self.refresh_data()
+        self.seen_head: tuple[int, str] | None = None
+        self.set_interval(LOOK_EVERY, self.look_for_changes)
+
+    def look_for_changes(self) -> None:
+        """Read the list again when the store moved on (a colleague recorded, on a team store)."""
+        if not self.loaded or not self.is_current:
+            return
+        try:
+            head = dsl_app(self.app).store.head()
+        except EscalateError:
+            return
+        if self.seen_head is not None and head != self.seen_head:
+            self.refresh_data()
+        self.seen_head = head
 
     def show_problems(self) -> None:
         problems = dsl_app(self.app).ensure_catalogue().problems
@@ -177,7 +194,7 @@ class DashboardScreen(SearchableTable, Screen[None]):
         overdue = sum(1 for g in self.glances if g.overdue(now))
         shown = f"showing {min(len(rows), PAGE)} of {len(rows)}" + (" (search to narrow)" if len(rows) > PAGE else "")
         self.query_one("#status-line", Static).update(
-            f"[b]{open_n}[/] open · [b]{overdue}[/] OVERDUE · filter: [b]{self.filter}[/] · {shown}"
+            f"[b]{open_n}[/] open · [b]{overdue}[/] OVERDUE · filter: [b]{self.filter}[/] · {shown}" + self.team_words()
         )
         self.query_one("#intro", Static).update(self.intro_text())
         self.query_one("#intro", Static).display = not self.glances
@@ -185,6 +202,18 @@ class DashboardScreen(SearchableTable, Screen[None]):
         self.query_one("#search", Input).display = bool(self.glances)
         if self.glances and self.focused is None:
             table.focus()
+
+    def team_words(self) -> str:
+        """On a team store: which one, and who is signed in (a DSL sees their setting, a lead all)."""
+        store = dsl_app(self.app).store
+        if store.local:
+            return ""
+        try:
+            me = store.person()
+        except EscalateError:
+            me = None
+        who = f"{me['name']}, {me['role']}, {me['setting']}" if me else "administrator"
+        return escape(f"\n{store.path} · signed in as {who}")
 
     def intro_text(self) -> str:
 
