@@ -397,14 +397,23 @@ def record_exports(store: LogStore, settings: Settings, challenges: list[str], d
     store.append_many([(c, "exported", when, author, clean, None) for c in challenges])
 
 
-def step_up(store: LogStore, settings: Settings, challenge: str, reason: str, at: str | None = None) -> StoredEntry:
+def step_up(
+    store: LogStore,
+    settings: Settings,
+    challenge: str,
+    reason: str,
+    at: str | None = None,
+    *,
+    seen_stage: int | None = None,
+) -> StoredEntry:
+    """Step a challenge up from its stage; ``seen_stage``: the stage the user saw when they chose to (a
+    screen's), so that a step up a colleague made meanwhile is told, not stepped past."""
     state = store.state(challenge)
+    stage = state.stage if seen_stage is None else seen_stage
     procedure = procedure_of(store, state)
-    nxt = procedure.next_stage(state.stage, state.route)
-    to = nxt.number if nxt else state.stage + 1  # refused inside record() with a clear message
-    return record(
-        store, settings, challenge, "stepped-up", {"from_stage": state.stage, "to_stage": to, "reason": reason}, at
-    )
+    nxt = procedure.next_stage(stage, state.route)
+    to = nxt.number if nxt else stage + 1  # refused inside record() with a clear message
+    return record(store, settings, challenge, "stepped-up", {"from_stage": stage, "to_stage": to, "reason": reason}, at)
 
 
 def amend(

@@ -198,13 +198,7 @@ def test_two_deputies_stepping_up_one_challenge_at_once_one_succeeds(team, run_c
         assert two.state("C-0001").stage == first.stage + 1  # the colleague's view is current on reading
         # a step up prepared on the stage as it was (both read it before either recorded) is refused
         with pytest.raises(EscalateError, match="moved on meanwhile"):
-            journal.record(
-                two,
-                settings,
-                "C-0001",
-                "stepped-up",
-                {"from_stage": first.stage, "to_stage": first.stage + 1, "reason": "no reply"},
-            )
+            journal.step_up(two, settings, "C-0001", "no reply", seen_stage=first.stage)
         assert two.count() == 2
 
 
@@ -219,5 +213,4 @@ async def test_the_app_says_which_team_store_and_who_is_signed_in(team, monkeypa
             await app.workers.wait_for_complete()
             if app.screen.loaded:
                 break
-        status = str(app.screen.query_one("#status-line").render())
-        assert "signed in as Ann Example, DSL, Fictional Primary A" in status and "team store" in status
+        assert app.screen.sub_title.startswith("Ann Example, DSL, Fictional Primary A · team store escalate_test_")

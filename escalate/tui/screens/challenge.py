@@ -384,6 +384,7 @@ class ChallengeScreen(Screen[None]):
                 self.challenge,
                 values["reason"],
                 values.get("at") or None,
+                seen_stage=v.state.stage,  # (a colleague's step up meanwhile is told, not stepped past)
             )
 
         self.app.push_screen(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -194,8 +193,11 @@ class DashboardScreen(SearchableTable, Screen[None]):
         overdue = sum(1 for g in self.glances if g.overdue(now))
         shown = f"showing {min(len(rows), PAGE)} of {len(rows)}" + (" (search to narrow)" if len(rows) > PAGE else "")
         self.query_one("#status-line", Static).update(
-            f"[b]{open_n}[/] open · [b]{overdue}[/] OVERDUE · filter: [b]{self.filter}[/] · {shown}" + self.team_words()
+            f"[b]{open_n}[/] open · [b]{overdue}[/] OVERDUE · filter: [b]{self.filter}[/] · {shown}"
         )
+        team = self.team_words()
+        if team:  # in the header, where the app's own line is: always in view, never cut by the table
+            self.sub_title = team
         self.query_one("#intro", Static).update(self.intro_text())
         self.query_one("#intro", Static).display = not self.glances
         table.display = bool(self.glances)
@@ -204,7 +206,7 @@ class DashboardScreen(SearchableTable, Screen[None]):
             table.focus()
 
     def team_words(self) -> str:
-        """On a team store: which one, and who is signed in (a DSL sees their setting, a lead all)."""
+        """On a team store: who is signed in, and which store (a DSL sees their setting, a lead all)."""
         store = dsl_app(self.app).store
         if store.local:
             return ""
@@ -212,8 +214,8 @@ class DashboardScreen(SearchableTable, Screen[None]):
             me = store.person()
         except EscalateError:
             me = None
-        who = f"{me['name']}, {me['role']}, {me['setting']}" if me else "administrator"
-        return escape(f"\n{store.path} · signed in as {who}")
+        who = f"{me['name']}, {me['role']}, {me['setting']}" if me else "an administrator"
+        return f"{who} · {store.path}"
 
     def intro_text(self) -> str:
 
