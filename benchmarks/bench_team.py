@@ -64,7 +64,11 @@ def appends(cluster: Cluster, writers: int, n: int) -> tuple[float, float, float
         env = dict(os.environ, ESCALATE_STORE=url.replace("user=postgres", f"user={login}"), PYTHONPATH=str(ROOT))
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-c", WRITER, str(n)], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+                [sys.executable, "-c", WRITER, str(n)],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
             )
         )
     for p in procs:
