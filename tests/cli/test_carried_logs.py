@@ -1,5 +1,6 @@
 """Every export format verifies: a file for people carries the log it was made from, and
-`escalate verify FILE` checks that log and that the file says what it says (escalate.carried)."""
+`escalate verify FILE` checks that log and that the file says what it says (escalate.carried).
+Each test runs on both stores (the backend fixture)."""
 
 from __future__ import annotations
 
@@ -19,11 +20,11 @@ PEOPLE = ("html", "md", "pdf", "csv")
 
 
 @pytest.fixture
-def rich_home(isolated_home):
+def rich_home(isolated_home, backend):
     """Three fictional challenges: named people, a step up, corrections (a name among them), an
     extension, a resolution, an immediate risk."""
     settings_mod.save(SETTINGS)
-    with store_at(isolated_home / "escalate.sqlite3") as s:
+    with store_at(backend) as s:
         open_fictional(s, decision_by={"name": "Robin Madeup", "role": "Team manager"})
         journal.record(
             s,
@@ -198,13 +199,13 @@ def test_a_damaged_carried_log_is_named_not_a_traceback(rich_home, tmp_path, run
     assert code != 0 and "Traceback" not in err and (out + err).strip()
 
 
-def test_a_big_csv_from_two_processes_is_the_file_its_log_makes(isolated_home, tmp_path, run_cli, monkeypatch):
+def test_a_big_csv_from_two_processes_is_the_file_its_log_makes(backend, tmp_path, run_cli, monkeypatch):
     """The two-process CSV (escalate.export._in_two) reads the store; its bytes must be the ones made
     from the carried log, or a genuine big CSV would fail to verify."""
     from escalate import export
 
     settings_mod.save(SETTINGS)
-    with store_at(isolated_home / "escalate.sqlite3") as s:
+    with store_at(backend) as s:
         for i in range(6):
             open_fictional(s, case_ref=f"Child {i} (fictional)", at=f"2026-11-{16 + i}T09:00")
             journal.record(

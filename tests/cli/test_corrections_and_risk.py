@@ -16,7 +16,7 @@ OPENING += ["--agency", "Northtown CSC", "--decision", "NFA", "--concern", "brui
 
 
 @pytest.fixture
-def cli(run_cli, isolated_home, tmp_path, monkeypatch):
+def cli(run_cli, isolated_home, tmp_path, monkeypatch, backend):
     monkeypatch.chdir(tmp_path)
     assert run_cli("config", "set", "name", "Alex Example")[0] == 0
     assert run_cli("config", "set", "role", "DSL")[0] == 0
@@ -171,6 +171,6 @@ def test_corrections_of_times_dates_and_outcomes_move_what_depends_on_them(cli, 
     assert cli("amend", "1", "5", "--field", "outcome", "--value", "withdrawn", "--reason", "wrong one")[0] == 0
     shown = json.loads(cli("show", "1", "--json")[1])
     assert (shown["status"], shown["outcome"]) == ("withdrawn", "withdrawn")
-    with journal.store_at(isolated_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         assert s.state("C-0001") == s.state("C-0001", fresh=True)
     assert cli("verify")[0] == 0

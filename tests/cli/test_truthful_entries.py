@@ -8,15 +8,15 @@ import datetime as dt
 
 import pytest
 
-from escalate import clock
-from escalate.journal import store_at
+from escalate import clock, journal
 
 OPENING = ["open", "--procedure", "london-children", "--trigger", "disputed-referral", "--case-ref", "Child Q"]
 OPENING += ["--agency", "Fictional CSC", "--decision", "NFA", "--concern", "c"]
 
 
 @pytest.fixture
-def cli(run_cli, isolated_home):
+def cli(run_cli, isolated_home, backend):
+    """The CLI with a name and role set, on either store (each test runs on both)."""
     assert run_cli("config", "set", "name", "Alex Example")[0] == 0
     assert run_cli("config", "set", "role", "DSL")[0] == 0
     return run_cli
@@ -31,7 +31,8 @@ def opened(cli):
 
 
 def entries(home) -> int:
-    with store_at(home / "escalate.sqlite3") as s:
+    """Entries in the store in use (the file in ``home``, or the team store ESCALATE_STORE names)."""
+    with journal.open_store() as s:
         return s.count()
 
 
@@ -156,7 +157,7 @@ def test_a_correct_amendment_is_kept_in_the_form_its_field_is_stored(opened, iso
         )[0]
         == 0
     )
-    with store_at(isolated_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         values = [s.entry("C-0001", n).content().data for n in (2, 3, 4)]
     assert all(isinstance(v, entry_kinds.Amendment) for v in values)
     assert [v.new_value for v in values] == [  # type: ignore[union-attr]
