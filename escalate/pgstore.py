@@ -24,14 +24,15 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from escalate.errors import StoreError
+from escalate import clock, entry
+from escalate.errors import ChallengeError, StoreError
 from escalate.paths import is_store_url
-from escalate.store import Fold, Store
+from escalate.store import DAMAGE_HINT, Fold, Store, StoredEntry, WholeFold
 
 if TYPE_CHECKING:
     import psycopg
@@ -148,6 +149,59 @@ CREATE FUNCTION escalate_links(after BIGINT) RETURNS TABLE (seq BIGINT, inner_ha
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
     SELECT seq, encode(sha256(body), 'hex'), hash FROM entries WHERE seq > after ORDER BY seq
 $$;
+
+-- one append, in one call and one round trip: the lock, the head, the challenge's last entry (which
+-- must still be the one the client read: else it reads again), the entry's bytes and hashes, its
+-- disclosures and, for an opening, the index. Run as the person (not a definer): the policies and the
+-- triggers below see them. The client has checked the entry against the challenge and made its
+-- content; it makes the same bytes itself and compares the hash it gets back.
+CREATE FUNCTION escalate_append(p_challenge TEXT, p_after INTEGER, p_kind TEXT, p_occurred TEXT, p_recorded TEXT,
+    p_content BYTEA, p_digests TEXT[], p_disclosures BYTEA[])
+    RETURNS TABLE (seq BIGINT, hash TEXT, prev TEXT, cprev TEXT) LANGUAGE plpgsql SET search_path = public AS $$
+DECLARE
+    h_seq BIGINT;
+    h_hash TEXT;
+    c_last INTEGER;
+    c_hash TEXT;
+    n BIGINT;
+    next_id TEXT;
+    body BYTEA;
+    digest TEXT;
+BEGIN
+    PERFORM set_config('synchronous_commit', 'on', true);  -- durable at commit, whatever the session says
+    PERFORM pg_advisory_xact_lock(1702060897);
+    SELECT h.seq, h.hash INTO h_seq, h_hash FROM escalate_head() h;
+    IF h_seq IS NULL THEN
+        h_seq := 0;
+        h_hash := repeat('0', 64);
+    END IF;
+    IF p_after = 0 THEN  -- an opening, under the id the client read as the next
+        n := escalate_challenge_count() + 1;
+        next_id := 'C-' || CASE WHEN n < 10000 THEN lpad(n::text, 4, '0') ELSE n::text END;
+        IF p_challenge IS DISTINCT FROM next_id THEN
+            RAISE EXCEPTION 'escalate: another challenge was opened meanwhile' USING ERRCODE = 'serialization_failure';
+        END IF;
+        c_last := 0;
+        c_hash := repeat('0', 64);
+    ELSE
+        SELECT e.cseq, e.hash INTO c_last, c_hash FROM entries e WHERE e.challenge = p_challenge
+            ORDER BY e.cseq DESC LIMIT 1;
+        IF c_last IS DISTINCT FROM p_after THEN
+            RAISE EXCEPTION 'escalate: the challenge moved on meanwhile' USING ERRCODE = 'serialization_failure';
+        END IF;
+    END IF;
+    body := convert_to(format('E2 %s %s %s %s %s %s', h_seq + 1, p_challenge, c_last + 1, p_kind, h_hash, c_hash)
+        || chr(10), 'UTF8') || p_content;
+    digest := encode(sha256(convert_to(format('E2 %s %s %s', h_seq + 1, h_hash, encode(sha256(body), 'hex')),
+        'UTF8')), 'hex');
+    INSERT INTO entries VALUES (h_seq + 1, p_challenge, c_last + 1, p_kind, p_occurred, p_recorded, body, digest);
+    INSERT INTO disclosures SELECT d, h_seq + 1, b FROM unnest(p_digests, p_disclosures) AS t (d, b)
+        ON CONFLICT DO NOTHING;
+    IF p_after = 0 THEN
+        INSERT INTO challenges VALUES (p_challenge, h_seq + 1);
+    END IF;
+    RETURN QUERY SELECT h_seq + 1, digest, h_hash, c_hash;
+END $$;
 
 -- each entry is the session's person's: its login is the session's, its setting the challenge's (an
 -- opening's, the person's), and the author it states is that person (the name is checked at commit)
@@ -368,15 +422,31 @@ class _Connection:
         self._sql: dict[str, str] = {}
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> psycopg.Cursor[Any]:
+        return self._run(sql, params, dialect=True)
+
+    def call(self, sql: str, params: Iterable[Any]) -> psycopg.Cursor[Any]:
+        """A statement written for PostgreSQL (%s placeholders); a serialization failure is raised as
+        it is (the caller reads again and retries), every other error as a StoreError."""
+        return self._run(sql, params, dialect=False)
+
+    def _run(self, sql: str, params: Iterable[Any], *, dialect: bool) -> psycopg.Cursor[Any]:
         import psycopg
 
         try:
-            if sql == "BEGIN IMMEDIATE":  # SQLite's write lock: here, the append lock (one round trip)
-                return self.pg.execute(f"BEGIN; SELECT pg_advisory_xact_lock({APPEND_LOCK})")
+            if not dialect:
+                return self.pg.execute(sql, tuple(params))
+            if sql == "BEGIN IMMEDIATE":  # SQLite's write lock: here, the append lock, durable at commit
+                return self.pg.execute(
+                    f"BEGIN; SET LOCAL synchronous_commit TO on; SELECT pg_advisory_xact_lock({APPEND_LOCK})"
+                )
             text = self._sql.get(sql)
             if text is None:
                 text = self._sql[sql] = _dialect(sql)
             return self.pg.execute(text, tuple(params) if params else None)
+        except psycopg.errors.SerializationFailure:
+            if dialect:
+                raise StoreError(f"the {self.where} was busy; nothing was saved", hint="Try again.") from None
+            raise
         except psycopg.errors.InsufficientPrivilege:
             raise StoreError(
                 f"you may not do that on the {self.where}: your login has no right to it",
@@ -400,12 +470,14 @@ class PgStore(Store[S]):
     """The log in a PostgreSQL database (see the module's note)."""
 
     local = False
+    _pg: _Connection
 
     @classmethod
     def open_url(cls, url: str, *, fold: Fold[S], readonly: bool = False) -> PgStore[S]:
         where = shown_url(url)
         conn = _Connection(_connect(url), where)
         store = cls(conn, Path(where), fold)  # type: ignore[arg-type]  # (the adapter answers as sqlite3 does)
+        store._pg = conn
         try:
             if conn.execute("SELECT to_regclass('meta')").fetchone() in (None, (None,)):
                 raise StoreError(
@@ -418,6 +490,9 @@ class PgStore(Store[S]):
                     f"the {where} was made by a newer escalate, or is not escalate's",
                     hint="Upgrade escalate to open it.",
                 )
+            # The log's writes are durable at commit (escalate_append and BEGIN IMMEDIATE say so for their
+            # transaction); the rest, the caches, need not wait for the disk: lost, they are worked out again.
+            conn.execute("SET synchronous_commit TO off")
             if readonly:
                 conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
         except BaseException:
@@ -427,6 +502,123 @@ class PgStore(Store[S]):
 
     def close(self) -> None:
         self.conn.close()
+
+    def append_many(self, items: list[tuple[Any, ...]]) -> list[StoredEntry]:
+        """Each entry in one call of the server's ``escalate_append`` (the lock is held only there, for
+        one round trip); several in one transaction (all of them saved, or none). Each is checked
+        against the challenge as read just before; if another desk recorded on it meanwhile, the
+        server refuses and the entry is checked again against the challenge as it now is."""
+        if len(items) == 1:
+            stored, cache = self._append_one(*items[0])
+            self._keep(*cache)
+            return [stored]
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            done = []
+            for challenge, kind, occurred_at, author, data, check in items:
+                done.append(self._append_one(challenge, kind, occurred_at, author, data, check, retry=False))
+            c.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+        for _, cache in done:
+            self._keep(*cache)
+        return [stored for stored, _ in done]
+
+    def _append_one(
+        self,
+        challenge: str | None,
+        kind: str,
+        occurred_at: str,
+        author: dict[str, Any],
+        data: dict[str, Any],
+        check: Callable[[S | None], None] | None,
+        retry: bool = True,
+    ) -> tuple[StoredEntry, tuple[str, int, S]]:
+        import psycopg
+
+        for _ in range(20 if retry else 1):
+            state, cid, after = self._read_for_append(challenge, kind)
+            if check is not None:
+                check(state)
+            disclosures: list[tuple[str, bytes]] = []
+            salt = entry.keyed_salt(self._disclosure_key(), cid)
+            content = {
+                "author": entry.conceal(author, disclosures, salt),
+                "data": entry.conceal(data, disclosures, salt),
+                "occurred_at": occurred_at,
+                "recorded_at": clock.iso(clock.now()),
+            }
+            try:  # what is recorded is read back as it will be read later: nothing that does not fit gets in
+                typed = entry.parse_content(kind, content)
+            except entry.DamagedEntry as exc:
+                raise StoreError(f"not saved: the {kind} entry does not fit its kind ({exc})") from None
+            new = [(d, b) for d, b in dict(disclosures).items() if d not in self._disclosed]
+            try:
+                row = self._pg.call(
+                    "SELECT * FROM escalate_append(%s, %s, %s, %s, %s, %s, %s, %s)",
+                    (cid, after, kind, occurred_at, content["recorded_at"], entry.canonical(content),
+                     [d for d, _ in new], [b for _, b in new]),
+                ).fetchone()  # fmt: skip
+            except psycopg.errors.SerializationFailure:
+                if not retry:
+                    raise StoreError("another desk recorded meanwhile; nothing was saved", hint="Try again.") from None
+                continue  # read the challenge again, and check the entry against it as it is now
+            if row is None:  # (the function returns its one row, or raises)
+                raise StoreError(f"the {self.path} did not say what it saved", hint=DAMAGE_HINT)
+            seq, digest, prev, cprev = row
+            body = entry.build(seq, cid, after + 1, kind, prev, cprev, content)
+            if entry.hash_of(seq, prev, body) != digest:
+                raise StoreError(
+                    f"the {self.path} made entry {seq} with another hash than escalate's", hint=DAMAGE_HINT
+                )
+            self._disclosed.update(d for d, _ in new)
+            stored = StoredEntry(seq, cid, after + 1, kind, occurred_at, content["recorded_at"], body, digest)
+            try:
+                try:
+                    new_state = self.fold.step(state, stored, typed)
+                except WholeFold:
+                    new_state = self.fold.whole(self.entries(cid))
+            except ValueError as exc:
+                raise StoreError(f"saved, but its challenge does not fold: {exc}", hint=DAMAGE_HINT) from None
+            return stored, (cid, after + 1, new_state)
+        raise StoreError("other desks kept recording on this challenge; nothing was saved", hint="Try again.")
+
+    def _read_for_append(self, challenge: str | None, kind: str) -> tuple[S | None, str, int]:
+        """(the challenge's state, its id, its last entry's number) as read now, before the append."""
+        if challenge is None:
+            if kind != "opened":
+                raise ChallengeError("only an 'opened' entry starts a challenge")
+            n = int(self.conn.execute("SELECT escalate_challenge_count()").fetchone()[0]) + 1
+            return None, f"C-{n:04d}", 0
+        if kind == "opened":
+            raise ChallengeError("a challenge is opened only once")
+        row = self.conn.execute(
+            "SELECT (SELECT max(cseq) FROM entries WHERE challenge = ?), s.cseq, s.state "
+            "FROM (SELECT 1) one LEFT JOIN state_cache s ON s.challenge = ?",
+            (challenge, challenge),
+        ).fetchone()
+        last, cached_cseq, text = row if row is not None else (None, None, None)
+        if last is None:
+            raise ChallengeError(
+                f"no challenge {challenge!r} in this store", hint="`escalate list` shows the challenges."
+            )
+        cached = self._cached(text) if cached_cseq == last else None
+        return (cached if cached is not None else self._rebuild(challenge)), challenge, int(last)
+
+    def _keep(self, challenge: str, cseq: int, state: S) -> None:
+        """The challenge's fold as of its new entry, for the next reader (best effort: worked out again if
+        it could not be kept, or if another desk's later one is there)."""
+        try:
+            self.conn.execute(
+                "INSERT INTO state_cache VALUES (?, ?, ?, NULL, NULL) ON CONFLICT (challenge) DO UPDATE SET "
+                "cseq = excluded.cseq, state = excluded.state, listing_key = NULL, listing = NULL "
+                "WHERE state_cache.cseq < excluded.cseq",
+                (challenge, cseq, self.fold.dump(state)),
+            )
+        except StoreError:
+            pass
 
     def _after_append(self) -> None:
         """(SQLite checkpoints its WAL here; the server keeps its own.)"""
