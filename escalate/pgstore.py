@@ -424,6 +424,16 @@ class _Connection:
     def execute(self, sql: str, params: Iterable[Any] = ()) -> psycopg.Cursor[Any]:
         return self._run(sql, params, dialect=True)
 
+    def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        """One statement for many rows, sent in pipeline (a round trip per batch, not per row)."""
+        import psycopg
+
+        try:
+            with self.pg.cursor() as cursor:
+                cursor.executemany(_dialect(sql), [tuple(r) for r in rows])
+        except psycopg.Error as exc:
+            raise StoreError(f"the {self.where} could not do it: {_first_line(exc)}") from None
+
     def call(self, sql: str, params: Iterable[Any]) -> psycopg.Cursor[Any]:
         """A statement written for PostgreSQL (%s placeholders); a serialization failure is raised as
         it is (the caller reads again and retries), every other error as a StoreError."""

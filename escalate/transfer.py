@@ -70,12 +70,13 @@ def copy(source: LogStore, target: LogStore) -> Copied:
 
 
 def _batched(target: LogStore, sql: str, rows: Any) -> int:
-    """Insert ``rows`` (a cursor) into the target in batches; how many."""
+    """Insert ``rows`` (a cursor) into the target in batches, each as one statement for many rows; how many."""
     done = 0
     while True:
         batch = rows.fetchmany(BATCH)
         if not batch:
             return done
-        for row in batch:
-            target.conn.execute(sql, tuple(bytes(v) if isinstance(v, memoryview) else v for v in row))
+        target.conn.executemany(
+            sql, [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in batch]
+        )
         done += len(batch)

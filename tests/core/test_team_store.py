@@ -236,3 +236,17 @@ def test_the_settings_can_name_the_team_store(team_url, run_cli):
         assert s.count() == 1  # recorded in the team store, not a file
     code, out, err = run_cli("store", "copy", "--to", team_url)
     assert code == 2 and "not a team store" in err
+
+
+def test_libpqs_own_environment_says_where_the_server_is(team_url, run_cli, monkeypatch):
+    """A URL naming only the database: libpq's PGHOST and PGUSER say the rest (and a service file or
+    ~/.pgpass would, the same way)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(team_url)
+    query = parse_qs(parts.query)
+    monkeypatch.setenv("PGHOST", query["host"][0])
+    monkeypatch.setenv("PGUSER", query["user"][0])
+    settings_mod.save(SETTINGS)
+    code, out, err = run_cli("--store", f"postgresql://{parts.path}", "verify")
+    assert code == 0 and "OK 0 entries" in out, err
