@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -649,6 +649,27 @@ class PgStore(Store[S]):
             row = self.conn.execute("SELECT value FROM meta WHERE key = 'disclosure_key'").fetchone()
             self._key = bytes.fromhex(row[0])
         return self._key
+
+    def entry_batches(self, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        """As the file store's, read in PostgreSQL's binary format (bytes as they are, no hex). (Reading
+        the next batch on a thread while one is checked was tried: no faster, the GIL being held.)"""
+        import psycopg
+
+        last = 0
+        while True:
+            try:
+                with self._pg.pg.cursor(binary=True) as cursor:
+                    rows = cursor.execute(
+                        "SELECT body, convert_to(hash, 'UTF8'), convert_to(challenge, 'UTF8'), cseq, "
+                        "convert_to(kind, 'UTF8'), seq FROM entries WHERE seq > %s ORDER BY seq LIMIT %s",
+                        (last, size),
+                    ).fetchall()
+            except psycopg.Error as exc:
+                raise StoreError(f"the {self.path} could not be read: {_first_line(exc)}") from None
+            if not rows:
+                return
+            last = rows[-1][5]
+            yield [row[:5] for row in rows]
 
     def sees_everything(self) -> bool:
         total = self.conn.execute("SELECT escalate_challenge_count()").fetchone()[0]

@@ -277,17 +277,117 @@ except ImportError:  # Python 3.12 and later name it _sha2
         small_sha = hashlib.sha256
 
 
+class _Run:
+    """Entries checked batch by batch, in order from entry ``lo``: the hot path of verifying a million
+    entries, written so that the work per entry runs in C (hashes in comprehensions, every header
+    made by one % format and compared by startswith; only the per-challenge links loop in Python).
+    Rows are (body, hash, challenge, cseq, kind) with the texts as bytes. A challenge first met here
+    at an entry past its first is a junction: whoever checked the entries before says whether it
+    continues them (see _joined)."""
+
+    def __init__(self, lo: int) -> None:
+        self.seq = lo
+        self.last_of: dict[bytes, tuple[int, bytes]] = {}
+        self.junctions: list[tuple[str, int, str]] = []
+        self.first_prev: bytes | None = None
+        self.last: bytes | None = None
+        self.first_e2 = self.e2 = False
+
+    def feed(self, rows: list[tuple[Any, ...]]) -> bool:
+        """Check one batch after the last; False at the first thing that does not hold."""
+        sha = hashlib.sha256
+        get, last_of = self.last_of.get, self.last_of
+        bodies, hashes, challenges, cseqs, kinds = zip(*rows)
+        if self.first_prev is None:
+            nl = bodies[0].find(b"\n")
+            self.first_prev = self.last = bodies[0][nl - 129 : nl - 65]
+            self.first_e2 = bodies[0].startswith(b"E2 ")
+        # each entry's format, as one byte string ("1" or "2"): E1 entries only before the first E2
+        tags = b"".join([b[1:2] for b in bodies])
+        if b"21" in tags or (self.e2 and b"1" in tags):
+            return False
+        self.e2 = e2 = self.e2 or b"2" in tags
+        prevs = (self.last,) + hashes[:-1]
+        numbers = range(self.seq, self.seq + len(rows))
+        # All hashes of the batch compared at once (E2: each from its number, the stored hash before it
+        # and the sha256 of its bytes; the headers below check those links). A stored hash of the wrong
+        # length could only line up here with a neighbour's, and that neighbour's successor's header
+        # then fails. (list comprehensions: faster here than map() through a methodcaller)
+        if b"2" not in tags:
+            computed = [sha(b).digest() for b in bodies]
+        elif b"1" not in tags:
+            computed = [
+                sha(b"E2 %d %s %s" % (s, p, sha(b).hexdigest().encode())).digest()
+                for s, p, b in zip(numbers, prevs, bodies)
+            ]
+        else:  # the one batch where a store went from E1 to E2
+            computed = [
+                sha(b).digest() if t == 49 else sha(b"E2 %d %s %s" % (s, p, sha(b).hexdigest().encode())).digest()
+                for s, p, b, t in zip(numbers, prevs, bodies, tags)
+            ]
+        if b"".join(computed).hex() != b"".join(hashes).decode("ascii"):
+            return False
+        cprevs: list[bytes | None] = []
+        add = cprevs.append
+        under_way = False
+        for challenge, cseq, h in zip(challenges, cseqs, hashes):
+            end = get(challenge)
+            if end is None:
+                if cseq == 1:
+                    add(_ZERO)
+                else:  # under way before this run: its link is read from its header below
+                    under_way = True
+                    add(None)
+            elif end[0] != cseq:
+                return False
+            else:
+                add(end[1])
+            last_of[challenge] = (cseq + 1, h)
+        if under_way:  # rare: only where a run starts; the caller checks these links
+            for i, cprev in enumerate(cprevs):
+                if cprev is None:
+                    nl = bodies[i].find(b"\n")
+                    cprev_b = cprevs[i] = bodies[i][nl - 64 : nl]
+                    name = challenges[i].decode("ascii", "replace")
+                    self.junctions.append((name, cseqs[i], cprev_b.decode("ascii", "replace")))
+        uniform = len(set(tags)) == 1
+        formats = repeat(_HEADERS["E2" if e2 else "E1"]) if uniform else map(_BY_DIGIT.get, tags)
+        heads = map(mod, formats, zip(numbers, challenges, cseqs, kinds, prevs, cprevs))
+        if not all(map(bytes.startswith, bodies, heads)):
+            return False
+        self.seq += len(rows)
+        self.last = hashes[-1]
+        return True
+
+    def span(self, count: int, ends: bool, disclosures: int) -> Span:
+        """What the run found, as a span of ``count`` entries."""
+        text = (
+            {k.decode("ascii", "replace"): (v[0], v[1].decode("ascii")) for k, v in self.last_of.items()}
+            if ends
+            else {}
+        )
+        return Span(
+            True,
+            count,
+            self.first_prev.decode("ascii") if self.first_prev else None,
+            self.last.decode("ascii") if self.last else None,
+            self.first_e2,
+            self.e2,
+            self.junctions,
+            text,
+            disclosures,
+        )
+
+
+def disclosures_hold(digests: list[bytes], values: list[bytes]) -> bool:
+    """Whether each disclosure hashes to its digest, the batch at once."""
+    return b"".join([small_sha(v).digest() for v in values]).hex() == b"".join(digests).decode("ascii", "replace")
+
+
 def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = False) -> Span:
     """Check entries lo..hi and the disclosures whose rowid is in d_lo..d_hi, on a connection of
     their own, answering only whether everything holds (the caller re-checks a failure with
-    :func:`check_rows`, which names the first broken entry).
-
-    This is the hot path of verifying a million entries, written so that the work per entry runs
-    in C: hashes through map(), every header built by one % format and compared by startswith.
-    Only the per-challenge links need a Python loop. A challenge first met here at an entry past
-    its first is a junction: the caller checks its link against the span before, for which the
-    span before is asked for its ``ends`` (where each challenge stands after it)."""
-    sha = hashlib.sha256
+    :func:`check_rows`, which names the first broken entry). See :class:`_Run`."""
     collecting = gc.isenabled()
     gc.disable()  # batches of fresh tuples would set off collections that find nothing to free
     conn = sqlite3.connect(uri_of(path, readonly=True), uri=True, timeout=10.0)
@@ -295,81 +395,17 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = F
     conn.execute("PRAGMA mmap_size = 17179869184")  # pages read in place: no copy into SQLite's cache
     failed = Span(False, 0, None, None, False, False, [], {}, 0)
     try:
-        last_of: dict[bytes, tuple[int, bytes]] = {}
-        junctions: list[tuple[str, int, str]] = []
-        first_prev = last = None
-        first_e2 = e2 = False
-        seq = lo
+        run = _Run(lo)
         cursor = conn.execute(
             "SELECT body, hash, challenge, cseq, kind FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq", (lo, hi)
         )
-        get = last_of.get
         while True:
             rows = cursor.fetchmany(BATCH)
             if not rows:
                 break
-            bodies, hashes, challenges, cseqs, kinds = zip(*rows)
-            if first_prev is None:
-                nl = bodies[0].find(b"\n")
-                first_prev = last = bodies[0][nl - 129 : nl - 65]
-                first_e2 = bodies[0].startswith(b"E2 ")
-            # each entry's format, as one byte string ("1" or "2"): E1 entries only before the first E2
-            tags = b"".join([b[1:2] for b in bodies])
-            if b"21" in tags or (e2 and b"1" in tags):
+            if not run.feed(rows):
                 return failed
-            e2 = e2 or b"2" in tags
-            prevs = (last,) + hashes[:-1]
-            numbers = range(seq, seq + len(rows))
-            # All hashes of the batch compared at once (E2: each from its number, the stored hash
-            # before it and the sha256 of its bytes; the headers below check those links).
-            # A stored hash of the wrong length could only line up here with a neighbour's, and that
-            # neighbour's successor's header then fails.
-            # (list comprehensions: faster here than map() through a methodcaller, 0.1 s per half)
-            if b"2" not in tags:
-                computed = [sha(b).digest() for b in bodies]
-            elif b"1" not in tags:
-                computed = [
-                    sha(b"E2 %d %s %s" % (s, p, sha(b).hexdigest().encode())).digest()
-                    for s, p, b in zip(numbers, prevs, bodies)
-                ]
-            else:  # the one batch where a store went from E1 to E2
-                computed = [
-                    sha(b).digest() if t == 49 else sha(b"E2 %d %s %s" % (s, p, sha(b).hexdigest().encode())).digest()
-                    for s, p, b, t in zip(numbers, prevs, bodies, tags)
-                ]
-            if b"".join(computed).hex() != b"".join(hashes).decode("ascii"):
-                return failed
-            cprevs: list[bytes | None] = []
-            add = cprevs.append
-            under_way = False
-            for challenge, cseq, h in zip(challenges, cseqs, hashes):
-                end = get(challenge)
-                if end is None:
-                    if cseq == 1:
-                        add(_ZERO)
-                    else:  # under way before this span: its link is read from its header below
-                        under_way = True
-                        add(None)
-                elif end[0] != cseq:
-                    return failed
-                else:
-                    add(end[1])
-                last_of[challenge] = (cseq + 1, h)
-            if under_way:  # rare: only where a span starts; the caller checks these links
-                for i, cprev in enumerate(cprevs):
-                    if cprev is None:
-                        nl = bodies[i].find(b"\n")
-                        cprev_b = cprevs[i] = bodies[i][nl - 64 : nl]
-                        name = challenges[i].decode("ascii", "replace")
-                        junctions.append((name, cseqs[i], cprev_b.decode("ascii", "replace")))
-            uniform = len(set(tags)) == 1
-            formats = repeat(_HEADERS["E2" if e2 else "E1"]) if uniform else map(_BY_DIGIT.get, tags)
-            heads = map(mod, formats, zip(numbers, challenges, cseqs, kinds, prevs, cprevs))
-            if not all(map(bytes.startswith, bodies, heads)):
-                return failed
-            seq += len(rows)
-            last = hashes[-1]
-        if seq != hi + 1:  # rows missing
+        if run.seq != hi + 1:  # rows missing
             return failed
         checked = 0
         for start in range(d_lo, d_hi + 1, BATCH):
@@ -389,18 +425,7 @@ def check_span(path: Any, lo: int, hi: int, d_lo: int, d_hi: int, ends: bool = F
             if b"".join([small_sha(p).digest() for p in pieces]).hex(",", 32) != digests.decode("ascii"):
                 return failed
             checked += len(pieces)
-        text = {k.decode("ascii", "replace"): (v[0], v[1].decode("ascii")) for k, v in last_of.items()} if ends else {}
-        return Span(
-            True,
-            hi - lo + 1,
-            first_prev.decode("ascii") if first_prev else None,
-            last.decode("ascii") if last else None,
-            first_e2,
-            e2,
-            junctions,
-            text,
-            checked,
-        )
+        return run.span(hi - lo + 1, ends, checked)
     except (sqlite3.Error, ValueError, TypeError, UnicodeDecodeError):
         return failed  # unreadable or malformed rows: the precise check says what is wrong
     finally:
@@ -482,16 +507,40 @@ def _joined(first: Span, second: Span, head: str) -> bool:
 
 
 def _one_by_one(store: Any, expect: tuple[int, str] | None, warnings: bool) -> Report:
-    """Every entry and every stored disclosure, read in order by one process."""
+    """Every entry and every stored disclosure, read in order in batches by one process (as a span of
+    the file store is); anything that does not hold is checked again entry by entry to name it."""
     if not store.sees_everything():
         return _through_links(store, expect)
-    report = check_rows(store.iter_rows(), None, expect)
-    if not report.ok:
-        return report
-    problem, problem_seq, checked = check_disclosures(store)
-    if problem is not None:
-        return replace(report, ok=False, problem=problem, problem_seq=problem_seq)
-    return replace(report, disclosures=checked, warnings=_warnings(store) if warnings else [])
+    count, head = store.head()
+    run = _Run(1)
+    for rows in store.entry_batches(BATCH):
+        if not run.feed(rows):
+            return _precise(store, expect)
+    if run.seq != count + 1 or run.junctions or (run.last or _ZERO).decode("ascii") != head:
+        return _precise(store, expect)
+    checked = 0
+    for digests, values in store.disclosure_batches(BATCH):
+        if not disclosures_hold(digests, values):
+            return _precise(store, expect)
+        checked += len(values)
+    report = Report(True, count, head, None, None, checked, 0, _warnings(store) if warnings else [])
+    if expect:
+        want_count, want_hex = expect
+        if count < want_count:
+            return replace(
+                report,
+                ok=False,
+                problem=f"the log has {count} entries but the fingerprint you hold says {want_count}: "
+                "entries were removed from the end",
+            )
+        if not store.entry_hash(want_count).startswith(want_hex):
+            return replace(
+                report,
+                ok=False,
+                problem=f"entry {want_count} does not match the fingerprint you hold: the log was rewritten",
+                problem_seq=want_count,
+            )
+    return report
 
 
 def _through_links(store: Any, expect: tuple[int, str] | None) -> Report:

@@ -250,3 +250,23 @@ def test_libpqs_own_environment_says_where_the_server_is(team_url, run_cli, monk
     settings_mod.save(SETTINGS)
     code, out, err = run_cli("--store", f"postgresql://{parts.path}", "verify")
     assert code == 0 and "OK 0 entries" in out, err
+
+
+@pytest.mark.parametrize(
+    "sql,says",
+    [
+        ("UPDATE entries SET body = overlay(body PLACING 'x' FROM length(body) - 3) WHERE seq = 4", "entry 4"),
+        ("UPDATE disclosures SET bytes = overlay(bytes PLACING 'x' FROM 5) WHERE seq = 1", "disclosed personal field"),
+        ("DELETE FROM entries WHERE seq = 3", "entry 4"),
+    ],
+)
+def test_verify_of_a_team_store_names_what_its_administrator_changed(team_url, run_cli, sql, says):
+    """Only someone who can switch the triggers off (the server's administrator) can change the log;
+    verify still catches it, and names it."""
+    _fill(team_url)
+    with psycopg.connect(team_url, autocommit=True) as conn:
+        table = sql.split()[1] if sql.startswith("UPDATE") else sql.split()[2]
+        conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        conn.execute(sql)
+    code, out, err = run_cli("--store", team_url, "verify")
+    assert code == 1 and "FAILED" in out and says in out, out + err
