@@ -481,6 +481,11 @@ class PgStore(Store[S]):
 
     local = False
     _pg: _Connection
+    _WARNINGS = (
+        "SELECT c.id, s.cseq = (SELECT max(e.cseq) FROM entries e WHERE e.challenge = c.id), "
+        "json_array_length((s.state::json) -> 'late'), ((s.state::json) ->> 'backwards')::int "
+        "FROM challenges c LEFT JOIN state_cache s ON s.challenge = c.id ORDER BY c.opened_seq"
+    )
 
     @classmethod
     def open_url(cls, url: str, *, fold: Fold[S], readonly: bool = False) -> PgStore[S]:
@@ -707,19 +712,6 @@ class PgStore(Store[S]):
 
     def disclosure_rowids(self) -> int:
         return int(self._q("SELECT count(*) FROM disclosures")[0][0])
-
-    def warning_counts(self) -> list[tuple[str, int, int]]:
-        rows = self._q(
-            "SELECT c.id, s.cseq = (SELECT max(e.cseq) FROM entries e WHERE e.challenge = c.id), "
-            "json_array_length((s.state::json) -> 'late'), ((s.state::json) ->> 'backwards')::int "
-            "FROM challenges c LEFT JOIN state_cache s ON s.challenge = c.id ORDER BY c.opened_seq"
-        )
-        out = []
-        for cid, current, late, backwards in rows:
-            if not current or late is None or backwards is None:
-                late, backwards = self.fold.warnings(self._rebuild(cid))
-            out.append((cid, late, backwards))
-        return out
 
     def listings_of(self, key: str, challenges: list[str]) -> dict[str, str]:
         rows = self._q(

@@ -219,6 +219,13 @@ class Store(Generic[S]):
     #: a file on this machine, which a worker process may open by its path to share the work (verify,
     #: big exports); a team store (escalate.pgstore) is not
     local = True
+    #: each challenge's warnings as its current cached fold holds them (see warning_counts), read by
+    #: the database's JSON functions
+    _WARNINGS = (
+        "SELECT c.id, s.cseq = (SELECT max(e.cseq) FROM entries e WHERE e.challenge = c.id), "
+        "json_array_length(s.state, '$.late'), json_extract(s.state, '$.backwards') "
+        "FROM challenges c LEFT JOIN state_cache s ON s.challenge = c.id ORDER BY c.opened_seq"
+    )
 
     def __init__(self, conn: sqlite3.Connection, path: Path, fold: Fold[S]) -> None:
         self.conn = conn
@@ -771,11 +778,7 @@ class Store(Generic[S]):
         """(challenge, late entries, times the recording clock ran backwards) for every challenge,
         oldest first: read from the cached folds by SQLite's JSON functions (a current fold holds
         both), folding again only a challenge whose fold is not current."""
-        rows = self._q(
-            "SELECT c.id, s.cseq = (SELECT max(e.cseq) FROM entries e WHERE e.challenge = c.id), "
-            "json_array_length(s.state, '$.late'), json_extract(s.state, '$.backwards') "
-            "FROM challenges c LEFT JOIN state_cache s ON s.challenge = c.id ORDER BY c.opened_seq"
-        )
+        rows = self._q(self._WARNINGS)
         out = []
         for cid, current, late, backwards in rows:
             if not current or late is None or backwards is None:

@@ -475,13 +475,19 @@ def verify_store(store: Any, expect: tuple[int, str] | None = None, *, warnings:
         return _precise(store, expect)
     disclosures = first.disclosures + (second.disclosures if second else 0)
     report = Report(True, count, head, None, None, disclosures, 0, notes)
+    return _held_against(report, store, expect)
+
+
+def _held_against(report: Report, store: Any, expect: tuple[int, str] | None) -> Report:
+    """A store's report, checked against the fingerprint the auditor holds: the store reaches the entry
+    it names, and that entry's hash begins as it says."""
     if expect:
         want_count, want_hex = expect
-        if count < want_count:
+        if report.count < want_count:
             return replace(
                 report,
                 ok=False,
-                problem=f"the log has {count} entries but the fingerprint you hold "
+                problem=f"the log has {report.count} entries but the fingerprint you hold "
                 f"says {want_count}: entries were removed from the end",
             )
         if not store.entry_hash(want_count).startswith(want_hex):
@@ -524,23 +530,7 @@ def _one_by_one(store: Any, expect: tuple[int, str] | None, warnings: bool) -> R
             return _precise(store, expect)
         checked += len(values)
     report = Report(True, count, head, None, None, checked, 0, _warnings(store) if warnings else [])
-    if expect:
-        want_count, want_hex = expect
-        if count < want_count:
-            return replace(
-                report,
-                ok=False,
-                problem=f"the log has {count} entries but the fingerprint you hold says {want_count}: "
-                "entries were removed from the end",
-            )
-        if not store.entry_hash(want_count).startswith(want_hex):
-            return replace(
-                report,
-                ok=False,
-                problem=f"entry {want_count} does not match the fingerprint you hold: the log was rewritten",
-                problem_seq=want_count,
-            )
-    return report
+    return _held_against(report, store, expect)
 
 
 def _through_links(store: Any, expect: tuple[int, str] | None) -> Report:
