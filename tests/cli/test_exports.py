@@ -16,15 +16,14 @@ from logtools import SETTINGS, open_fictional
 
 from escalate import journal, verify
 from escalate import settings as settings_mod
-from escalate.journal import store_at
 
 SECRETS = ("Child Q (fictional)", "Sam Fictional", "Alex Example", "Robin Madeup")
 
 
 @pytest.fixture
-def store_home(isolated_home):
+def store_home(isolated_home, backend):
     settings_mod.save(SETTINGS)
-    with store_at(isolated_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         open_fictional(s, decision_by={"name": "Robin Madeup", "role": "Team manager"})
         journal.record(
             s,
@@ -58,7 +57,7 @@ def test_csv_parses_back_to_the_same_entries(store_home, tmp_path, run_cli):
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    with store_at(store_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         stored = [e for e in s.entries("C-0001") if e.kind != "exported"]
     assert [(int(r["seq"]), r["kind"], r["hash"]) for r in rows] == [(e.seq, e.kind, e.hash) for e in stored]
     assert "\n" in rows[1]["text"]  # a line break inside a field survives quoting
@@ -83,7 +82,7 @@ def test_unredacted_exports_show_names_and_are_recorded(store_home, tmp_path, ru
     out = tmp_path / f"log.{fmt}"
     assert run_cli("export", "1", "--format", fmt, "-o", out)[0] == 0
     assert b"Sam Fictional" in out.read_bytes()
-    with store_at(store_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         last = s.entries("C-0001")[-1]
     data = stored_json(last)["data"]
     import hashlib
@@ -146,7 +145,7 @@ def test_dispute_pack(store_home, tmp_path, run_cli, fmt):
     out = tmp_path / f"pack.{fmt}"
     code, _, err = run_cli("pack", "1", "--format", fmt, "-o", out)
     assert code == 0, err
-    with store_at(store_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         last = s.entries("C-0001")[-1]
     assert last.kind == "exported" and stored_json(last)["data"]["scope"] == "dispute pack"
     if fmt == "pdf":
@@ -222,6 +221,7 @@ def test_jsonl_lines_are_canonical(store_home, tmp_path, run_cli):
         assert canonical(json.loads(line)) == line
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # (SQLite's own JSON functions)
 @pytest.mark.parametrize("redact", [False, True])
 @pytest.mark.parametrize("selection", [["C-0001"], ["C-0001", "C-0002"], "all"])
 def test_lines_built_by_sqlite_equal_lines_built_in_python(store_home, tmp_path, monkeypatch, redact, selection):
@@ -230,7 +230,7 @@ def test_lines_built_by_sqlite_equal_lines_built_in_python(store_home, tmp_path,
     Each opening names four people, so the disclosures' order (by digest) is tested too."""
     from escalate import export as export_mod
 
-    with store_at(store_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         open_fictional(s, case_ref='Child "Z" \\ (fictional)\tü 中', concern="Line one\nline two \x07 bell")
         for n in range(6):
             open_fictional(
@@ -259,7 +259,7 @@ def test_export_reports_progress_to_the_end(store_home, tmp_path):
     from escalate.export import export
 
     seen = []
-    with store_at(store_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         export(s, SETTINGS, discover(), ["C-0001"], tmp_path / "p.jsonl", progress=lambda d, t: seen.append((d, t)))
     # jsonl is written as the header, then chunks of LINES_PER_CHUNK entries: here header + one chunk
     assert seen and seen[-1][0] == seen[-1][1] == 2
@@ -272,7 +272,7 @@ def test_large_export_reports_progress_in_steps(store_home, tmp_path, monkeypatc
     monkeypatch.setattr(export_mod, "LINES_PER_CHUNK", 1)  # a selection's lines
     monkeypatch.setattr(export_lines, "SIZE", 1)  # the whole log's (here the one challenge is all of it)
     seen = []
-    with store_at(store_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         export_mod.export(
             s, SETTINGS, None, ["C-0001"], tmp_path / "p.jsonl", progress=lambda d, t: seen.append((d, t))
         )
@@ -289,7 +289,10 @@ def test_export_that_cannot_be_recorded_leaves_no_file(store_home, tmp_path, run
     def locked(self, *a, **k):
         raise StoreError("the store is locked by another program")
 
+    from escalate.pgstore import PgStore
+
     monkeypatch.setattr(StoreClass, "append_many", locked)
+    monkeypatch.setattr(PgStore, "append_many", locked)  # (the team store appends its own way)
     out = tmp_path / "out.file"
     code, _, err = run_cli(*argv, "-o", out)
     assert code == 3 and "locked" in err
@@ -462,12 +465,13 @@ def test_a_file_synced_as_it_grows_is_whole_or_absent(tmp_path, monkeypatch, fai
     assert len(recorded) == 1  # every byte is on disk before the export is recorded: never recorded
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # (SQLite's own JSON functions)
 def test_an_export_stops_at_the_head_it_announces(store_home, tmp_path, monkeypatch):
     """Entries appended while an export runs (the app open beside the CLI) are not in the file, which
     still verifies: its header's entry count and fingerprint describe exactly what it holds."""
     from escalate import export as export_mod
 
-    with store_at(store_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         real_count = s.entry_count
 
         def count_then_append(challenges=None, upto=None):
@@ -490,6 +494,7 @@ def test_an_export_stops_at_the_head_it_announces(store_home, tmp_path, monkeypa
             )
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # (edits the file itself)
 def test_what_leaves_the_system_is_derived_from_the_entries_not_the_cache(store_home, tmp_path, run_cli):
     """A cache edited behind escalate's back (here: a challenge marked resolved, its trigger dropped)
     must not reach an export or a dispute pack, even before verify is run to find it."""
@@ -551,7 +556,7 @@ def test_export_filters_that_make_no_sense_are_refused(store_home, run_cli, tmp_
 
 
 def test_export_since_keeps_whole_challenges_active_on_or_after_the_date(store_home, run_cli, tmp_path):
-    with store_at(store_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         open_fictional(s, at="2026-10-01T09:00", case_ref="Child Old (fictional)")  # C-0002, quiet since
     out = tmp_path / "since.jsonl"
     assert run_cli("export", "--all", "--since", "2026-11-01", "-o", out)[0] == 0
@@ -582,7 +587,7 @@ WITHHELD_TEXT = "Bruising seen twice in a week"  # the fictional concern of open
 
 @pytest.mark.parametrize("fmt", ["csv", "md", "html", "pdf"])
 def test_chosen_free_text_fields_are_withheld_from_exports_for_people(store_home, run_cli, tmp_path, fmt):
-    with store_at(store_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         journal.amend(
             s, SETTINGS, "C-0001", 2, "summary", "Raised the disagreement and asked for reasons", "clearer wording"
         )
@@ -632,20 +637,20 @@ def test_a_file_named_for_another_format_is_refused(store_home, tmp_path, run_cl
     folder = tmp_path / "out"
     folder.mkdir()
     target = folder / wrong
-    with store_at(store_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         before = s.count()
     code, _, err = run_cli(*argv, *([] if argv[0] == "audit" else ["-o"]), target)
     assert code == 2, err
     assert f"ends .{wrong.rsplit('.', 1)[1]} but the format is {fmt}" in " ".join(err.split())
     assert list(folder.iterdir()) == []
-    with store_at(store_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         assert s.count() == before
     # an extension escalate does not write is the user's choice
     code, _, err = run_cli(*argv, *([] if argv[0] == "audit" else ["-o"]), folder / "for-the-auditor.txt")
     assert code == 0, err
 
 
-def test_a_stage_title_cut_in_the_ladder_says_so_and_is_whole_in_its_tooltip(isolated_home, run_cli, tmp_path):
+def test_a_stage_title_cut_in_the_ladder_says_so_and_is_whole_in_its_tooltip(isolated_home, backend, run_cli, tmp_path):
     """The ladder picture has room for 70 characters of a stage's title: a longer one used to stop
     mid-word with nothing to show it was cut."""
     import html as html_mod
@@ -653,7 +658,7 @@ def test_a_stage_title_cut_in_the_ladder_says_so_and_is_whole_in_its_tooltip(iso
     from escalate.report import _shorten
 
     settings_mod.save(SETTINGS)
-    with store_at(isolated_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         open_fictional(s, procedure="london-children")
     out = tmp_path / "ladder.html"
     assert run_cli("export", "1", "--format", "html", "-o", out)[0] == 0
@@ -663,7 +668,7 @@ def test_a_stage_title_cut_in_the_ladder_says_so_and_is_whole_in_its_tooltip(iso
     assert _shorten("short", 70) == "short" and _shorten("x" * 80, 10) == "x" * 9 + "\u2026"
 
 
-def test_the_pack_says_who_made_the_decision_and_their_reference_for_it(isolated_home, run_cli, tmp_path):
+def test_the_pack_says_who_made_the_decision_and_their_reference_for_it(isolated_home, backend, run_cli, tmp_path):
     """The other agency's reference for the decision challenged could not be recorded (the log had a
     field for it; neither face set it), and the pack left out who made the decision."""
     settings_mod.save(SETTINGS)
@@ -693,7 +698,7 @@ def test_the_pack_says_who_made_the_decision_and_their_reference_for_it(isolated
         "2026-11-16T09:00",
     )
     assert code == 0, err
-    with store_at(isolated_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         data = stored_json(s.entries("C-0001")[0])["data"]
         assert data["decision_ref"] == "REF-0042"
         assert set(data["subject_name"]) == {"_sd"}  # the name is a personal field: held as a digest
@@ -711,6 +716,7 @@ def test_the_pack_says_who_made_the_decision_and_their_reference_for_it(isolated
 
 
 @pytest.mark.parametrize("worker", ["answers", "gives no answer"])
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # (edits the file itself)
 def test_a_csv_written_by_two_processes_is_the_csv_one_process_writes(store_home, tmp_path, monkeypatch, worker):
     """A big CSV export (not redacted) has its later challenges read by escalate.parallel's worker; the
     file must be byte for byte the one a single process writes, whether the worker answers or not
@@ -718,7 +724,7 @@ def test_a_csv_written_by_two_processes_is_the_csv_one_process_writes(store_home
     from escalate import export as export_mod
     from escalate import parallel
 
-    with store_at(store_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         for n in range(4):  # five challenges in all, with personal fields and a correction in the first
             c = open_fictional(s, case_ref=f"Child {n} (fictional)").challenge
             contact = {"direction": "made", "medium": "email", "summary": f'Wrote, "quoted"\n{n}'}
@@ -741,7 +747,7 @@ def test_a_csv_written_by_two_processes_is_the_csv_one_process_writes(store_home
     assert run_cli_export(two) == 0
     assert started == [["C-0003", "C-0004", "C-0005"]]  # 9 of each 20, the later ones
     assert two.read_bytes() == one.read_bytes()
-    with store_at(store_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         recorded = [stored_json(e)["data"] for e in s.entries(kind="exported")]
     assert [r["entries"] for r in recorded] == [12] * 5  # both exports covered 12 entries; one is kept
     assert recorded[0]["sha256"] == __import__("hashlib").sha256(two.read_bytes()).hexdigest()
@@ -762,7 +768,7 @@ def test_a_redacted_csv_is_written_by_one_process(store_home, tmp_path, monkeypa
 
     monkeypatch.setattr(export_mod, "SPLIT_FROM", 1)
     monkeypatch.setattr(parallel, "cores", lambda: 2)
-    with store_at(store_home / "escalate.sqlite3") as s:
+    with journal.open_store() as s:
         open_fictional(s, case_ref="Child R (fictional)")
     monkeypatch.setattr(parallel, "beside", lambda *a: pytest.fail("a redacted export started a worker"))
     assert main(["export", "--all", "--format", "csv", "--redact", "-o", str(tmp_path / "r.csv")]) == 0
