@@ -203,6 +203,28 @@ BEGIN
     RETURN QUERY SELECT h_seq + 1, digest, h_hash, c_hash;
 END $$;
 
+-- the caches of a challenge the person may see, kept only when current (made at its last entry) and
+-- never older than what is there: people's logins have no UPDATE on any table, so caches are kept here
+-- (one who is nobody's person, an administrator, may keep any: only they and the groups may call these)
+CREATE FUNCTION escalate_keep_fold(c TEXT, n INTEGER, s TEXT) RETURNS VOID LANGUAGE sql SECURITY DEFINER
+    SET search_path = public AS $$
+    INSERT INTO state_cache SELECT c, n, s, NULL, NULL
+        WHERE coalesce(escalate_sees_challenge(c), true) AND (SELECT max(cseq) FROM entries WHERE challenge = c) = n
+    ON CONFLICT (challenge) DO UPDATE SET cseq = excluded.cseq, state = excluded.state, listing_key = NULL,
+        listing = NULL WHERE state_cache.cseq < excluded.cseq
+$$;
+CREATE FUNCTION escalate_keep_listing(c TEXT, n INTEGER, s TEXT, k TEXT, row_text TEXT, glance TEXT) RETURNS VOID
+    LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$
+    INSERT INTO state_cache SELECT c, n, s, k, row_text
+        WHERE coalesce(escalate_sees_challenge(c), true) AND (SELECT max(cseq) FROM entries WHERE challenge = c) = n
+    ON CONFLICT (challenge) DO UPDATE SET cseq = excluded.cseq, state = excluded.state,
+        listing_key = excluded.listing_key, listing = excluded.listing WHERE state_cache.cseq <= excluded.cseq;
+    INSERT INTO glances SELECT c, n, k, glance
+        WHERE coalesce(escalate_sees_challenge(c), true) AND (SELECT max(cseq) FROM entries WHERE challenge = c) = n
+    ON CONFLICT (challenge) DO UPDATE SET cseq = excluded.cseq, key = excluded.key, glance = excluded.glance
+        WHERE glances.cseq < excluded.cseq;
+$$;
+
 -- each entry is the session's person's: its login is the session's, its setting the challenge's (an
 -- opening's, the person's), and the author it states is that person (the name is checked at commit)
 CREATE FUNCTION escalate_entry_author() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
@@ -283,12 +305,15 @@ CREATE POLICY cache ON state_cache USING (escalate_sees_challenge(challenge))
 CREATE POLICY cache ON glances USING (escalate_sees_challenge(challenge))
     WITH CHECK (escalate_sees_challenge(challenge));
 
--- INSERT and SELECT on the log; the caches of folded states may be replaced for a later entry (their
--- triggers say so); nothing is ever updated, deleted or truncated by an application role
+-- INSERT and SELECT, and nothing else: nothing is ever updated, deleted or truncated by a person's login
+-- (the caches are kept through escalate_keep_fold and escalate_keep_listing, as their owner)
 GRANT SELECT ON entries, disclosures, challenges, meta, people, state_cache, glances
     TO escalate_dsl, escalate_lead, escalate_auditor;
 GRANT INSERT ON entries, disclosures, challenges, meta TO escalate_dsl, escalate_lead;
-GRANT INSERT, UPDATE ON state_cache, glances TO escalate_dsl, escalate_lead;
+REVOKE EXECUTE ON FUNCTION escalate_keep_fold(TEXT, INTEGER, TEXT) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION escalate_keep_listing(TEXT, INTEGER, TEXT, TEXT, TEXT, TEXT) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION escalate_keep_fold(TEXT, INTEGER, TEXT) TO escalate_dsl, escalate_lead;
+GRANT EXECUTE ON FUNCTION escalate_keep_listing(TEXT, INTEGER, TEXT, TEXT, TEXT, TEXT) TO escalate_dsl, escalate_lead;
 """
 
 #: (table, what its trigger allows): every table of the log refuses change; caches only move forward
@@ -626,12 +651,7 @@ class PgStore(Store[S]):
         """The challenge's fold as of its new entry, for the next reader (best effort: worked out again if
         it could not be kept, or if another desk's later one is there)."""
         try:
-            self.conn.execute(
-                "INSERT INTO state_cache VALUES (?, ?, ?, NULL, NULL) ON CONFLICT (challenge) DO UPDATE SET "
-                "cseq = excluded.cseq, state = excluded.state, listing_key = NULL, listing = NULL "
-                "WHERE state_cache.cseq < excluded.cseq",
-                (challenge, cseq, self.fold.dump(state)),
-            )
+            self.conn.execute("SELECT escalate_keep_fold(?, ?, ?)", (challenge, cseq, self.fold.dump(state)))
         except StoreError:
             pass
 
@@ -729,19 +749,8 @@ class PgStore(Store[S]):
             c.execute("BEGIN")
             for challenge, cseq, state, text, glance in rows:
                 c.execute(
-                    "INSERT INTO state_cache SELECT ?, ?, ?, ?, ? WHERE "
-                    "(SELECT max(cseq) FROM entries WHERE challenge = ?) = ? "
-                    "ON CONFLICT (challenge) DO UPDATE SET cseq = excluded.cseq, state = excluded.state, "
-                    "listing_key = excluded.listing_key, listing = excluded.listing "
-                    "WHERE state_cache.cseq <= excluded.cseq",
-                    (challenge, cseq, self.fold.dump(state), key, text, challenge, cseq),
-                )
-                c.execute(
-                    "INSERT INTO glances SELECT ?, ?, ?, ? WHERE "
-                    "(SELECT max(cseq) FROM entries WHERE challenge = ?) = ? "
-                    "ON CONFLICT (challenge) DO UPDATE SET cseq = excluded.cseq, key = excluded.key, "
-                    "glance = excluded.glance WHERE glances.cseq < excluded.cseq",
-                    (challenge, cseq, key, glance, challenge, cseq),
+                    "SELECT escalate_keep_listing(?, ?, ?, ?, ?, ?)",
+                    (challenge, cseq, self.fold.dump(state), key, text, glance),
                 )
             c.execute("COMMIT")
         except StoreError:

@@ -123,6 +123,9 @@ def test_an_auditor_named_to_some_settings_sees_only_those(team, run_cli):
         "UPDATE disclosures SET seq = 0",
         "DELETE FROM challenges",
         "UPDATE people SET name = 'x'",
+        "UPDATE state_cache SET cseq = 0",
+        "INSERT INTO state_cache VALUES ('C-0001', 9, '{}', NULL, NULL)",
+        "DELETE FROM glances",
     ],
 )
 def test_no_application_role_may_change_the_log(team, login, sql):
