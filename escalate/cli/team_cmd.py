@@ -63,9 +63,10 @@ def _team_url() -> str:
 
 
 def _line(text: str, what: str) -> str:
-    clean = " ".join(text.split())
-    if not clean or len(clean) > 200:
-        raise UsageError(f"{what} must be one line of 1 to 200 characters")
+    """A person's name, role or setting: what every entry they make will state, so one plain line."""
+    clean = text.strip()
+    if not clean or len(clean) > 200 or any(ord(ch) < 32 or ord(ch) == 127 for ch in clean):
+        raise UsageError(f"{what} must be one line of 1 to 200 characters, without control characters")
     return clean
 
 
