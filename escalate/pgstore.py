@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from escalate import clock, entry
+from escalate import entry
 from escalate.errors import ChallengeError, StoreError
 from escalate.paths import is_store_url
 from escalate.store import DAMAGE_HINT, Fold, Store, StoredEntry, WholeFold
@@ -582,18 +582,7 @@ class PgStore(Store[S]):
             state, cid, after = self._read_for_append(challenge, kind)
             if check is not None:
                 check(state)
-            disclosures: list[tuple[str, bytes]] = []
-            salt = entry.keyed_salt(self._disclosure_key(), cid)
-            content = {
-                "author": entry.conceal(author, disclosures, salt),
-                "data": entry.conceal(data, disclosures, salt),
-                "occurred_at": occurred_at,
-                "recorded_at": clock.iso(clock.now()),
-            }
-            try:  # what is recorded is read back as it will be read later: nothing that does not fit gets in
-                typed = entry.parse_content(kind, content)
-            except entry.DamagedEntry as exc:
-                raise StoreError(f"not saved: the {kind} entry does not fit its kind ({exc})") from None
+            content, disclosures, typed = self._content(cid, kind, occurred_at, author, data)
             new = [(d, b) for d, b in dict(disclosures).items() if d not in self._disclosed]
             try:
                 row = self._pg.call(

@@ -472,21 +472,10 @@ class Store(Generic[S]):
             state = self._state_in_tx(challenge, last[0])
         if check is not None:
             check(state)
-        disclosures: list[tuple[str, bytes]] = []
-        salt = entry.keyed_salt(self._disclosure_key(), challenge)
-        content = {
-            "author": entry.conceal(author, disclosures, salt),
-            "data": entry.conceal(data, disclosures, salt),
-            "occurred_at": occurred_at,
-            "recorded_at": clock.iso(clock.now()),
-        }
+        content, disclosures, typed = self._content(challenge, kind, occurred_at, author, data)
         body = entry.build(seq, challenge, cseq, kind, prev, cprev, content)
         digest = entry.hash_of(seq, prev, body)
         stored = StoredEntry(seq, challenge, cseq, kind, occurred_at, content["recorded_at"], body, digest)
-        try:  # what is recorded is read back as it will be read later: nothing that does not fit gets in
-            typed = entry.parse_content(kind, content)
-        except entry.DamagedEntry as exc:
-            raise StoreError(f"not saved: the {kind} entry does not fit its kind ({exc})") from None
         c.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", stored)
         for d, b in disclosures:  # usually none new (people named before keep their disclosure) or one
             # a person named again (the author of every entry, their login) keeps the disclosure of the
@@ -510,6 +499,25 @@ class Store(Generic[S]):
             (challenge, cseq, self.fold.dump(new_state)),
         )
         return stored
+
+    def _content(
+        self, challenge: str, kind: str, occurred_at: str, author: dict[str, Any], data: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[tuple[str, bytes]], entry.Content]:
+        """An entry's content (personal values sealed, recorded now), its disclosures, and the content
+        read back into its kind's types as it will be read later: nothing that does not fit gets in."""
+        disclosures: list[tuple[str, bytes]] = []
+        salt = entry.keyed_salt(self._disclosure_key(), challenge)
+        content = {
+            "author": entry.conceal(author, disclosures, salt),
+            "data": entry.conceal(data, disclosures, salt),
+            "occurred_at": occurred_at,
+            "recorded_at": clock.iso(clock.now()),
+        }
+        try:
+            typed = entry.parse_content(kind, content)
+        except entry.DamagedEntry as exc:
+            raise StoreError(f"not saved: the {kind} entry does not fit its kind ({exc})") from None
+        return content, disclosures, typed
 
     def _cannot_append(self) -> StoreError:
         return StoreError(
