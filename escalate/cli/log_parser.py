@@ -45,7 +45,7 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
         help="follow up a referral before any decision, from the procedure's step for it; record the decision "
         "later with `record ID decision-received`",
     )
-    p.add_argument("--decision-at", metavar="ISO-8601", help="when that decision was received")
+    p.add_argument("--decision-at", metavar="WHEN", help="when that decision was received")
     p.add_argument("--decision-by", metavar='"Name, Role, Agency"', help="who made the decision")
     p.add_argument("--decision-ref", default="", metavar="TEXT", help="the other agency's reference for it")
     p.add_argument("--concern", required=True, metavar="TEXT", help="the concern, with evidence-based reasons")
@@ -59,15 +59,15 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
         metavar="NUMBER",
         help="start at this stage, where a skip rule of the procedure offers it (`procedures show` lists them)",
     )
-    p.add_argument("--protective-by", metavar="ISO-8601", help="case-specific protective timescale")
-    p.add_argument("--at", metavar="ISO-8601", help="when the disagreement arose (default now)")
+    p.add_argument("--protective-by", metavar="WHEN", help="case-specific protective timescale")
+    p.add_argument("--at", metavar="WHEN", help="when the disagreement arose (default now)")
 
     p = command("record", "record an entry on a challenge", M, "cmd_record")
     p.add_argument("challenge", help="challenge id, e.g. C-0001 (or 1)")
     p.add_argument(
         "kind", choices=RECORDABLE + ("reopened",), metavar="KIND", help=", ".join(RECORDABLE) + ", reopened"
     )
-    p.add_argument("--at", metavar="ISO-8601", help="when it happened (default now)")
+    p.add_argument("--at", metavar="WHEN", help="when it happened (default now)")
     p.add_argument("--with", dest="with_", metavar='"Name, Role, Agency"', help="the other person")
     p.add_argument("--summary", metavar="TEXT", help="what was said or done")
     p.add_argument(
@@ -88,9 +88,9 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--rationale", metavar="TEXT", help="response: their reasons")
     p.add_argument("--action", metavar="TEXT", help="action-agreed: the action")
     p.add_argument("--owner", metavar="TEXT", help="action-agreed: who does it")
-    p.add_argument("--due", metavar="ISO-8601", help="action-agreed / timescale-agreed: due date")
+    p.add_argument("--due", metavar="WHEN", help="action-agreed / timescale-agreed: due date")
     p.add_argument("--deadline", metavar="ID", help="deadline id of the current stage")
-    p.add_argument("--new-due", metavar="ISO-8601", help="deadline-extended: the new due time")
+    p.add_argument("--new-due", metavar="WHEN", help="deadline-extended: the new due time")
     p.add_argument("--reason", metavar="TEXT", help="reason (extensions, pauses, decisions, reopening)")
     p.add_argument("--agreed-by", metavar='"Name, Role, Agency"')
     p.add_argument("--to", metavar="TEXT", help="notification-sent: who was notified")
@@ -105,7 +105,7 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("step-up", "step up to the next stage of the procedure", M, "cmd_step_up")
     p.add_argument("challenge")
     p.add_argument("--reason", required=True, metavar="TEXT")
-    p.add_argument("--at", metavar="ISO-8601")
+    p.add_argument("--at", metavar="WHEN")
 
     p = command("resolve", "record the outcome of a challenge", M, "cmd_resolve")
     p.add_argument("challenge")
@@ -113,7 +113,7 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--rationale", required=True, metavar="TEXT")
     p.add_argument("--impact", metavar="TEXT", help="impact on the child")
     p.add_argument("--lessons", metavar="TEXT")
-    p.add_argument("--at", metavar="ISO-8601")
+    p.add_argument("--at", metavar="WHEN")
 
     p = command("amend", "correct a field of an earlier entry (the original is kept)", M, "cmd_amend")
     p.add_argument("challenge")

@@ -121,7 +121,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument(
         "--from",
         dest="start",
-        metavar="ISO-8601",
+        metavar="WHEN",
         help="start time, e.g. 2026-12-18T10:00 (UK local time unless an offset is given); default now",
     )
     p.add_argument(

@@ -546,7 +546,7 @@ def test_export_needs_an_output_unless_printing_the_schema(store_home, run_cli):
     [
         (["1", "--since", "2026-11-01"], "narrow --all"),
         (["--all", "--open", "--resolved"], "not both"),
-        (["--all", "--since", "last tuesday"], "not an ISO-8601 date"),
+        (["--all", "--since", "last tuesday"], "not a date or time"),
     ],
 )
 def test_export_filters_that_make_no_sense_are_refused(store_home, run_cli, tmp_path, argv, words):

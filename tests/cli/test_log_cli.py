@@ -117,7 +117,7 @@ def entries_in(home):
         (["record", "1", "note", "--summary", "   "], "note entry needs summary", 2),  # blank is missing
         (["resolve", "1", "--outcome", "resolved", "--rationale", " \t "], "resolved entry needs rationale", 2),
         (["record", "1", "note", "--summary", "x", "--at", "2099-01-01T10:00"], "in the future", 2),
-        (["record", "1", "note", "--summary", "x", "--at", "soon"], "not an ISO-8601", 2),
+        (["record", "1", "note", "--summary", "x", "--at", "soon"], "not a date or time", 2),
         (["record", "1", "note", "--summary", "x", "--decision", "y"], "does not take --decision", 2),
         (["record", "1", "contact", "--summary", "x", "--medium", "pigeon"], "medium 'pigeon'", 2),
         (["record", "1", "contact", "--summary", "x", "--with", "a,b,c,d"], "not 'Name, Role, Agency'", 2),

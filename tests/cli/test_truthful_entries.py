@@ -114,7 +114,7 @@ def test_an_entry_before_the_opening_needs_to_be_earlier_history_with_a_reason(o
 @pytest.mark.parametrize(
     ("field", "value", "says"),
     [
-        ("occurred_at", "banana", "is not an ISO-8601 date"),
+        ("occurred_at", "banana", "is not a date or time"),
         ("occurred_at", "2099-01-01", "is in the future"),
         ("decision_at", "2099-01-01", "is in the future"),
         ("triggers", "made-up", "'made-up' is not one of the triggers"),

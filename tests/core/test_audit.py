@@ -318,7 +318,7 @@ def test_an_audit_can_be_limited_by_dates_and_setting(isolated_home, run_cli, tm
     assert "2 challenge(s) from verified inputs; 1 left out by the limits given" in out
     for bad, says in (
         (["--since", "2026-11-10", "--until", "2026-11-01"], "is not after --since"),
-        (["--since", "next week"], "is not an ISO-8601 date"),
+        (["--since", "next week"], "is not a date or time"),
         (["--setting", " "], "--setting is empty"),
     ):
         code, _, err = run_cli("audit", tmp_path / "all.jsonl", *bad)

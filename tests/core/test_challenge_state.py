@@ -335,7 +335,7 @@ def test_settings_required_before_recording(store, procs):
         ({"triggers": []}, "at least one trigger"),
         ({"procedure_id": "nowhere"}, "no procedure"),
         ({"case_ref": ""}, "needs case ref"),
-        ({"at": "not a time"}, "not an ISO-8601"),
+        ({"at": "not a time"}, "not a date or time"),
         ({"route": "side-door"}, "no route"),
     ],
 )

@@ -168,7 +168,7 @@ def test_due_command_counts_in_the_users_own_region(run_cli, isolated_home):
         (["due", "-1", "working-days"], "negative"),
         (["due", "5", "fortnights"], "unit 'fortnights' is not known"),
         (["due", "5", "hours", "--region", "wales"], "region 'wales'"),
-        (["due", "5", "hours", "--from", "yesterday"], "not an ISO-8601"),
+        (["due", "5", "hours", "--from", "a week on friday"], "not a date or time"),
         (["due", "5", "hours", "--cutoff", "5pm"], "cutoff '5pm'"),
         (["due", "5", "hours", "--from", "2150-01-01"], "outside the years"),
     ],

@@ -44,7 +44,7 @@ async def test_an_amendment_the_core_refuses_is_explained_next_to_the_value(isol
             app.screen.query_one(f"#f-{name}").value = value
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert "not an ISO-8601 date" in text_of(app, "#err-value")
+        assert "not a date or time" in text_of(app, "#err-value")
         assert "correct the field marked above" in text_of(app, "#form-error")
         assert app.screen.query_one("#f-value").value == "banana"  # kept as typed
         app.screen.query_one("#f-field").value = "procedure_id"
@@ -111,7 +111,7 @@ async def test_the_wizard_asks_for_the_protective_timescale_at_immediate_risk(is
         app.screen.query_one("#w-protective").value = "next friday"
         await pilot.press("ctrl+n")
         await pilot.pause()
-        assert "not an ISO-8601" in text_of(app, "#e-risk")
+        assert "not a date or time" in text_of(app, "#e-risk")
         app.screen.query_one("#w-protective").value = "2099-01-01"
         await pilot.press("ctrl+n")
         await pilot.pause()

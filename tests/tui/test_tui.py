@@ -493,7 +493,7 @@ async def test_extend_pause_and_amend_from_the_challenge_view(dsl):
         app.screen.query_one("#f-new_due").value = "next tuesday"
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert "not an ISO-8601" in text_of(app, "#err-new_due")  # explained next to the field
+        assert "not a date or time" in text_of(app, "#err-new_due")  # explained next to the field
         assert "required" in text_of(app, "#err-reason")
         app.screen.query_one("#f-new_due").value = "2026-12-04 17:00"
         app.screen.query_one("#f-reason").value = "Agreed by phone with the team manager"

@@ -116,7 +116,7 @@ class NewChallengeScreen(Screen[Any]):
                     yield Label("The decision you challenge *")
                     yield Input(id="w-decision", placeholder="e.g. Referral closed with no further action")
                     yield Label("When you received the decision")
-                    yield Input(id="w-decision-at", placeholder="YYYY-MM-DD HH:MM (optional)")
+                    yield Input(id="w-decision-at", placeholder="e.g. 14/01/2027 10:30 (optional)")
                     yield Label("Who made it (Name, Role)")
                     yield Input(id="w-decision-by", placeholder="optional")
                     yield Label("Their reference for it")
@@ -144,7 +144,7 @@ class NewChallengeScreen(Screen[Any]):
                         "By when must the child be protected? (the protective timescale)", id="protective-label"
                     )
                     yield Input(
-                        id="w-protective", placeholder="YYYY-MM-DD HH:MM (optional: record it later if not agreed)"
+                        id="w-protective", placeholder="e.g. 14/01/2027 17:00 (optional: record it later if not agreed)"
                     )
                     yield Static("", id="e-risk", classes="field-error", markup=False)
                 with VerticalScroll(id="concern", can_focus=False):
@@ -153,7 +153,7 @@ class NewChallengeScreen(Screen[Any]):
                     yield Label("Outcome you seek")
                     yield Input(id="w-outcome", placeholder="e.g. a strategy discussion and section 47 enquiry")
                     yield Label("When did the disagreement arise?")
-                    yield Input(id="w-at", placeholder="YYYY-MM-DD HH:MM (blank = now)")
+                    yield Input(id="w-at", placeholder="e.g. 14/01/2027 10:30, today 9am (blank = now)")
                     yield Static("", id="e-concern", classes="field-error", markup=False)
                 with VerticalScroll(id="review", can_focus=False):
                     # asked only where a skip rule offers a choice ("the chair may go straight to Stage 2 or 3")
