@@ -50,8 +50,8 @@ LATE_AFTER = dt.timedelta(hours=24)
 #: the id of a skip rule's timescale kept as a deadline (see _skip_rule_rows)
 SKIP_PREFIX = "skip-rule:"
 #: the fold's version (see ChallengeState.fold_format); 1: events by medium, for format 2's clock starts;
-#: 2: notifications by recipient, for a notification's own timescale
-FOLD_FORMAT = 3
+#: 2: notifications by recipient, for a notification's own timescale; 4: agreed actions recorded done
+FOLD_FORMAT = 4
 #: a contact's medium -> the clock-start event it also is (procedure.CLOCK_STARTS)
 MEDIUM_EVENTS = {
     "email": "contact-in-writing",
@@ -118,6 +118,8 @@ class AgreedAction:
     due: str
     owner: str | None
     stage: int
+    done_at: str | None = None  # when an action-done entry recorded it done
+    done_seq: int | None = None
 
 
 @dataclass(frozen=True)
@@ -373,6 +375,11 @@ class _Folding:
         elif isinstance(data, entry_kinds.ActionAgreed):
             st.event(e.kind, at, e.seq)
             self.actions.append(AgreedAction(e.cseq, data.action, data.due, data.owner, st.stage))
+        elif isinstance(data, entry_kinds.ActionDone):
+            self.actions = [
+                replace(a, done_at=at, done_seq=e.cseq) if a.cseq == data.action_seq and a.done_at is None else a
+                for a in self.actions
+            ]
         elif isinstance(data, entry_kinds.NotificationSent):
             st.event(e.kind, at, e.seq)
             st.event(NOTIFIED + data.to.strip().lower(), at, e.seq)  # what a notification's own timescale waits for
@@ -1295,7 +1302,7 @@ def derive(state: ChallengeState, procedure: Procedure, now: dt.datetime, *, his
         history_rows.append(StageHistory(st.stage, model.title, _when(st.entered_at), _t(st.left_at), rows))
     missed = tuple(r for h in history_rows for r in h.deadlines if r.status in ("missed", "met late", "overdue"))
     deadlines = history_rows[-1].deadlines
-    overdue_actions = tuple(a for a in state.actions if state.is_open and _when(a.due) < now)
+    overdue_actions = tuple(a for a in state.actions if state.is_open and a.done_at is None and _when(a.due) < now)
     # a notification is sent when one recorded at this stage names its recipient (or is named by it)
     notifications = tuple(
         NotificationDue(n, _names(n.to, current.notified), _names(n.to, current.not_needed)) for n in stage.notify
@@ -1325,13 +1332,14 @@ def derive(state: ChallengeState, procedure: Procedure, now: dt.datetime, *, his
 
 # --- list rows ---------------------------------------------------------------------------
 
-LISTING_FORMAT = "L11"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
+LISTING_FORMAT = "L12"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
 # an extension holding before its deadline's clock starts; L4: timescales as facts, not sentences;
 # L5: typed rows (pydantic reads them back, and one that does not fit is worked out again); L6: a
 # deadline chained to another counts from the day that one falls due; L7: "immediately" allows a
 # tolerance, and "as soon as possible"; L8: format 2's clock starts, and "not computable"; L9: a
 # second reading of a timescale; L10: a notification's timescale met by one naming its recipient;
-# L11: corrections of the opening taken into the state (agency, case reference, triggers...)
+# L11: corrections of the opening taken into the state (agency, case reference, triggers...); L12:
+# agreed actions recorded done are no longer due
 
 
 @dataclass(frozen=True)
@@ -1434,7 +1442,7 @@ def listing(state: ChallengeState, procedure: Procedure) -> ListRow:
         current=st.left_at is None and state.is_open,
         end=st.left_at or state.resolved_at,
         deadlines=tuple(plan_stage(state, st, stage, procedure)),
-        action_dues=tuple(a.due for a in state.actions),
+        action_dues=tuple(a.due for a in state.actions if a.done_at is None),
     )
 
 

@@ -80,6 +80,7 @@ RECORDABLE = (
     "contact",
     "response",
     "action-agreed",
+    "action-done",
     "deadline-extended",
     "deadline-paused",
     "deadline-resumed",

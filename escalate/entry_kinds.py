@@ -153,6 +153,13 @@ class ActionAgreed(_History):
     summary: Text | None = None
 
 
+class ActionDone(_Frozen):
+    """An action agreed earlier recorded as done: it meets that action's due date."""
+
+    action_seq: Number  # the action-agreed entry's number within the challenge
+    summary: Text | None = None
+
+
 class DeadlineExtended(_Frozen):
     deadline: Line
     new_due: Instant
@@ -239,6 +246,7 @@ EntryData = (
     | Contact
     | Response
     | ActionAgreed
+    | ActionDone
     | DeadlineExtended
     | DeadlinePaused
     | DeadlineResumed
@@ -262,6 +270,7 @@ MODELS: dict[str, type[EntryData]] = {
     "contact": Contact,
     "response": Response,
     "action-agreed": ActionAgreed,
+    "action-done": ActionDone,
     "deadline-extended": DeadlineExtended,
     "deadline-paused": DeadlinePaused,
     "deadline-resumed": DeadlineResumed,

@@ -38,7 +38,7 @@ from escalate.store import Store, StoredEntry, damaged_challenge, damaged_entry
 from escalate.triggers import TRIGGER_IDS
 
 #: kinds that may be recorded on a resolved or withdrawn challenge
-AFTER_RESOLUTION = ("reopened", "exported", "amendment", "note")
+AFTER_RESOLUTION = ("reopened", "exported", "amendment", "note", "action-done")
 
 
 #: the store as escalate opens it: folding challenges as :mod:`escalate.challenge` does
@@ -378,6 +378,19 @@ def record(
                 )
             if clean["from_stage"] != state.stage or clean["to_stage"] != nxt.number:
                 raise ChallengeError("the challenge moved on meanwhile; look again before stepping up")
+        if kind == "action-done":
+            action = next((a for a in state.actions if a.cseq == clean["action_seq"]), None)
+            if action is None:
+                agreed = ", ".join(f"{a.cseq} ({a.action})" for a in state.actions if a.done_at is None)
+                raise UsageError(
+                    f"challenge {challenge} has no action agreed at entry {clean['action_seq']}",
+                    hint=f"Actions agreed and not yet done: {agreed}" if agreed else "No action agreed is open.",
+                )
+            if action.done_at is not None:
+                raise ChallengeError(
+                    f"the action agreed at entry {action.cseq} ({action.action}) was recorded done at entry "
+                    f"{action.done_seq}"
+                )
         if kind == "amendment":
             target = store.entry(challenge, clean["target_seq"])
             if target is None or target.kind == "amendment":
@@ -861,6 +874,8 @@ def describe(item: ChronologyItem) -> str:
         )
     if kind == "action-agreed":
         return f"Action agreed: {t('action')} (due {_time(d, 'due')})"
+    if kind == "action-done":
+        return f"Action agreed at entry {t('action_seq')} done" + (f": {t('summary')}" if t("summary") else "")
     if kind == "deadline-extended":
         return f"Deadline {t('deadline')} extended to {_time(d, 'new_due')}: {t('reason')}"
     if kind == "deadline-paused":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import NamedTuple
@@ -22,9 +23,24 @@ from escalate import atomic, paths
 from escalate.clock import zone
 from escalate.errors import ConfigError, UsageError
 
-KEYS = ("name", "role", "setting", "region", "timezone", "theme", "store")
+KEYS = (
+    "name",
+    "role",
+    "setting",
+    "email",
+    "phone",
+    "partnerships",
+    "region",
+    "timezone",
+    "theme",
+    "store",
+    "waiting_days",
+)
 THEMES = ("dark", "light", "high-contrast")
 REGIONS = ("england-and-wales", "scotland", "northern-ireland")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"\+?[0-9 ()-]{6,30}")
+_PROCEDURE_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
 
 
 class Settings(NamedTuple):
@@ -36,6 +52,21 @@ class Settings(NamedTuple):
     theme: str = "dark"
     #: a team store's postgresql:// URL ("": the store file in the data folder)
     store: str = ""
+    #: how the DSL is reached, for the letters they send
+    email: str = ""
+    phone: str = ""
+    #: the procedure ids of the DSL's own partnership(s), comma-separated: listed and chosen first
+    partnerships: str = ""
+    #: working days a challenge may wait with no clock running before the agenda asks about it
+    waiting_days: str = "5"
+
+    @property
+    def own_procedures(self) -> tuple[str, ...]:
+        return tuple(p.strip() for p in self.partnerships.split(",") if p.strip())
+
+    @property
+    def waiting_limit(self) -> int:
+        return int(self.waiting_days)
 
     def author(self) -> dict[str, str]:
         """Who is recording: from the settings, plus the operating-system user."""
@@ -69,6 +100,21 @@ def check(key: str, value: str) -> str:
             f"store {value!r} is not a PostgreSQL URL",
             hint='Expected postgresql://HOST/DATABASE, or "" for the store file in the data folder.',
         )
+    if key == "email" and value and not _EMAIL.fullmatch(value):
+        raise UsageError(f"email {value!r} is not an email address", hint="Expected e.g. dsl@fictional-primary.example")
+    if key == "phone" and value and not _PHONE.fullmatch(value):
+        raise UsageError(f"phone {value!r} is not a phone number", hint="Digits, spaces, +, ( ) and - only.")
+    if key == "partnerships":
+        ids = [p.strip() for p in value.split(",")]
+        bad = [p for p in ids if not _PROCEDURE_ID.fullmatch(p)]
+        if value and bad:
+            raise UsageError(
+                f"partnerships: {bad[0]!r} is not a procedure id",
+                hint="Give the ids of your partnership's procedures, comma-separated (`escalate procedures list`).",
+            )
+        value = ", ".join(ids) if value else ""
+    if key == "waiting_days" and not (value.isdigit() and 1 <= int(value) <= 60):
+        raise UsageError(f"waiting_days {value!r} is not a number of working days from 1 to 60")
     if key == "theme" and value not in THEMES:
         raise UsageError(f"theme {value!r} is not known", hint="Expected " + ", ".join(THEMES))
     return value

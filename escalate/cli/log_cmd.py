@@ -98,6 +98,7 @@ FIELD_OPTIONS = {
     "decision_ref": "decision_ref",
     "trigger": "triggers",
     "history": "history",
+    "action_seq": "action_seq",
 }
 
 
@@ -133,6 +134,13 @@ def cmd_record(args: argparse.Namespace) -> int:
             given.append("--decision-by")
         else:
             data["decision_by"] = _person(args.decision_by)
+    if "action_seq" in data:
+        if not data["action_seq"].strip().isdigit():
+            raise UsageError(
+                f"--action-seq {data['action_seq']!r} is not an entry number",
+                hint="Give the number of the action-agreed entry, as `escalate show` lists it.",
+            )
+        data["action_seq"] = int(data["action_seq"])
     if given:
         raise UsageError(
             f"{args.kind} does not take {', '.join(given)}", hint=f"{args.kind} fields: " + ", ".join(spec)

@@ -12,6 +12,7 @@ from escalate.settings import KEYS
 
 M = "escalate.cli.log_cmd"
 T = "escalate.cli.team_cmd"
+F = "escalate.cli.follow_cmd"
 #: warnings `verify` prints before summing up the rest (a big store can have thousands)
 WARNINGS_SHOWN = 10
 
@@ -88,6 +89,11 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--rationale", metavar="TEXT", help="response: their reasons")
     p.add_argument("--action", metavar="TEXT", help="action-agreed: the action")
     p.add_argument("--owner", metavar="TEXT", help="action-agreed: who does it")
+    p.add_argument(
+        "--action-seq",
+        metavar="N",
+        help="action-done: the entry number of the action agreed (`show` lists it)",
+    )
     p.add_argument("--due", metavar="WHEN", help="action-agreed / timescale-agreed: due date")
     p.add_argument("--deadline", metavar="ID", help="deadline id of the current stage")
     p.add_argument("--new-due", metavar="WHEN", help="deadline-extended: the new due time")
@@ -121,6 +127,14 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--field", required=True, help="the field to correct, e.g. summary or with.name")
     p.add_argument("--value", required=True, metavar="TEXT", help="the corrected value")
     p.add_argument("--reason", required=True, metavar="TEXT")
+
+    p = command(
+        "agenda",
+        "what is due: overdue, today, within a week, actions agreed, follow-ups, clocks not started",
+        F,
+        "cmd_agenda",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command("list", "list challenges with their next deadline", M, "cmd_list")
     p.add_argument("--open", action="store_true", help="open challenges only")

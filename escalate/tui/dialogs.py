@@ -98,7 +98,8 @@ class FormDialog(ModalScreen[Any]):
                     else:
                         yield Input(
                             f.default,
-                            placeholder=f.placeholder or ("e.g. 14/01/2027 10:30, today 9am (blank = now)" if f.kind == "time" else ""),
+                            placeholder=f.placeholder
+                            or ("e.g. 14/01/2027 10:30, today 9am (blank = now)" if f.kind == "time" else ""),
                             id=f"f-{f.name}",
                             classes="field",
                         )

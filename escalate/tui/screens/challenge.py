@@ -27,6 +27,7 @@ ACTIONS: list[tuple[str, str, str, str]] = [  # key, action, description, id
     ("c", "contact", "Contact", "record_contact"),
     ("r", "response", "Their response", "record_response"),
     ("a", "action_agreed", "Agree action", "agree_action"),
+    ("d", "action_done", "Action done", "action_done"),
     ("e", "extend", "Extend deadline", "extend_deadline"),
     ("p", "pause", "Pause/resume", "pause_deadline"),
     ("t", "timescale", "Set timescale", "set_timescale"),
@@ -240,6 +241,27 @@ class ChallengeScreen(Screen[None]):
             ],
             "action-agreed",
             lambda v: {"action": v["action"], "owner": v["owner"], "due": v["due"]},
+        )
+
+    def action_action_done(self) -> None:
+        open_actions = [a for a in (self.view.state.actions if self.view is not None else ()) if a.done_at is None]
+        if not open_actions:
+            self.notify("No action agreed is waiting to be done. Agree one with a.", title="Action done")
+            return
+        self.form(
+            "Record an agreed action as done",
+            [
+                Field(
+                    "action_seq",
+                    "Action",
+                    kind="select",
+                    options=[(f"#{a.cseq} {a.action}", str(a.cseq)) for a in open_actions],
+                    required=True,
+                ),
+                Field("summary", "What was done", kind="textarea"),
+            ],
+            "action-done",
+            lambda v: {"action_seq": int(v["action_seq"]), "summary": v["summary"]},
         )
 
     def action_extend(self) -> None:
