@@ -19,7 +19,11 @@ from escalate.tui.widgets import SearchableTable
 from escalate.wording import printable
 
 if TYPE_CHECKING:  # the core's challenge and log modules load after the first frame (see render_table)
+    from escalate.agenda import Agenda
     from escalate.challenge import Glance
+
+#: agenda items the dashboard shows above the table (the rest: g, the full agenda)
+AGENDA_SHOWN = 4
 
 FILTERS = ("open", "overdue", "due this week", "resolved", "all")
 #: seconds between looks at the store's head (one query)
@@ -36,14 +40,16 @@ class DashboardScreen(SearchableTable, Screen[None]):
         "Enter opens a challenge; 'n' starts a new one."
     )
     BINDINGS = [
-        Binding("n", "new", "New challenge", id="new_challenge", tooltip="Walk through opening a challenge"),
+        Binding("n", "new", "New", id="new_challenge", tooltip="Walk through opening a challenge"),
+        Binding("g", "agenda", "Agenda", id="agenda", tooltip="Everything due, across your challenges"),
         Binding(
             "f", "cycle_filter", "Filter", id="cycle_filter", tooltip="open / overdue / due this week / resolved / all"
         ),
         Binding("slash", "search", "Search", id="search", tooltip="Search case reference, agency, trigger"),
-        Binding("r", "refresh", "Refresh", id="refresh", tooltip="Re-read the store"),
+        # (in the help and the palette; the footer keeps room for F1 and F2 at 80 columns)
+        Binding("r", "refresh", "Refresh", id="refresh", tooltip="Re-read the store", show=False),
         Binding("escape", "clear_search", "Clear search", id="clear_search", show=False),
-        Binding("q", "app.quit", "Quit", id="dashboard_quit"),
+        Binding("q", "app.quit", "Quit", id="dashboard_quit", show=False),
     ]
 
     AUTO_FOCUS = "#challenges"  # letters are commands here; the search box takes focus only on "/"
@@ -54,11 +60,13 @@ class DashboardScreen(SearchableTable, Screen[None]):
         self.refs: dict[str, str] | None = None  # their case references, once someone searches
         self.filter = "open"
         self.loaded = False
+        self.book: Agenda | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="dashboard"):
             yield Static("", id="status-line")
+            yield Static("", id="agenda-panel", markup=False)
             yield Static("", id="problems", markup=False)
             yield Static("", id="intro", markup=False)
             yield Input(placeholder="/ search: case reference, agency or trigger", id="search")
@@ -97,6 +105,27 @@ class DashboardScreen(SearchableTable, Screen[None]):
             self.refresh_data()
         self.seen_head = head
 
+    def show_agenda(self) -> None:
+        """The agenda's most pressing items above the table: what the app opens on."""
+        from escalate.tui.screens.agenda import summary, when_words
+
+        panel = self.query_one("#agenda-panel", Static)
+        book = self.book
+        if book is None or not self.glances:
+            panel.display = False
+            return
+        tz = dsl_app(self.app).settings.timezone
+        more = len(book.items) - AGENDA_SHOWN
+        lines = [summary(book) + (" · g: the full agenda" if book.items else "")]
+        for item in book.items[:AGENDA_SHOWN]:
+            due = f"{clock.show(item.due, tz)[:10]}: " if item.due else ""
+            lines.append(f"{when_words(item.when)} {item.challenge} {item.case_ref} · {due}{item.what}")
+        if more > 0:
+            lines.append(f"and {more} more: g shows them all")
+        # one line per item, cut at the edge: the full agenda (g) has room for each in full
+        panel.update(Text(printable("\n".join(lines)), no_wrap=True, overflow="ellipsis"))
+        panel.display = True
+
     def show_problems(self) -> None:
         problems = dsl_app(self.app).ensure_catalogue().problems
         panel = self.query_one("#problems", Static)
@@ -110,19 +139,24 @@ class DashboardScreen(SearchableTable, Screen[None]):
 
     @work(thread=True, exclusive=True)
     def refresh_data(self) -> None:
-        from escalate import journal  # lazy: the log and pydantic: 74 ms
+        from escalate import agenda, journal  # lazy: the log and pydantic: 74 ms
 
+        app = dsl_app(self.app)
+        book = None
         try:
-            dsl_app(self.app).ensure_catalogue()
-            glances = journal.glances(dsl_app(self.app).store)
+            catalogue = app.ensure_catalogue()
+            glances = journal.glances(app.store)
+            book = agenda.of_store(app.store, catalogue, app.settings, app.now())
         except EscalateError as exc:
-            self.app.call_from_thread(dsl_app(self.app).show_error, exc)
+            self.app.call_from_thread(app.show_error, exc)
             glances = []
-        self.app.call_from_thread(self._loaded, glances)
+        self.app.call_from_thread(self._loaded, glances, book)
 
-    def _loaded(self, glances: list[Glance]) -> None:
+    def _loaded(self, glances: list[Glance], book: Agenda | None = None) -> None:
         self.glances, self.refs = glances, None
+        self.book = book
         self.loaded = True
+        self.show_agenda()
         self.show_problems()
         self.render_table()
 
@@ -243,6 +277,19 @@ class DashboardScreen(SearchableTable, Screen[None]):
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
         self.render_table()
 
+    def action_agenda(self) -> None:
+        from escalate.tui.screens.agenda import AgendaScreen
+
+        if self.book is None:
+            self.app.notify("Still reading the challenges; try again in a moment.")
+            return
+
+        def opened(challenge: str | None) -> None:
+            if challenge:
+                self.open_challenge(challenge)
+
+        self.app.push_screen(AgendaScreen(self.book), opened)
+
     def action_refresh(self) -> None:
         self.refresh_data()
 
@@ -277,6 +324,7 @@ class DashboardScreen(SearchableTable, Screen[None]):
     def commands(self) -> list[tuple[str, str, Any]]:
         return [
             ("Challenge: new", "Open a new challenge", self.action_new),
+            ("Dashboard: agenda", "Everything due, across your challenges", self.action_agenda),
             ("Dashboard: filter", "Cycle the filter", self.action_cycle_filter),
             ("Dashboard: search", "Search challenges", self.action_search),
             ("Dashboard: refresh", "Re-read the store", self.action_refresh),
