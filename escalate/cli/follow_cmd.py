@@ -48,3 +48,29 @@ def cmd_agenda(args: argparse.Namespace) -> int:
     for line in agenda.lines(book):
         plain(line)
     return ExitCode.OK
+
+
+def cmd_calendar(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from escalate import agenda, calendar_file, journal  # lazy: the log and pydantic
+    from escalate.export import check_output, write_atomic
+
+    output = Path(args.output)
+    check_output(output, args.force)
+    mine = settings.load()
+    with journal.open_store(create=False) as store:
+        only = store.resolve_id(args.challenge) if args.challenge else None
+        book = agenda.of_store(store, discover(getattr(args, "procedures", None)), mine)
+        if only is not None:
+            book = agenda.Agenda(book.made_at, book.timezone, tuple(i for i in book.items if i.challenge == only), 1)
+        challenges = sorted({i.challenge for i in book.items})
+        first = {c: store.entries(c, limit=1)[0].hash for c in challenges}
+        revisions = {c: store.state(c).entries for c in challenges}
+    data = calendar_file.make(book, first, revisions, case_ref=args.case_ref and not args.redact, redact=args.redact)
+    write_atomic(output, [data])
+    dated = sum(1 for i in book.items if i.due is not None)
+    plain(f"wrote {dated} deadline(s) of {len(challenges)} challenge(s) to {output}")
+    if dated < len(book.items):
+        plain(f"{len(book.items) - dated} item(s) without a date are on `escalate agenda` only")
+    return ExitCode.OK

@@ -136,6 +136,20 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--json", action="store_true", help="print JSON")
 
+    p = command(
+        "calendar",
+        "write every open deadline to a calendar file (.ics) with a reminder; import it again to update",
+        F,
+        "cmd_calendar",
+    )
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the .ics file to write")
+    p.add_argument("--challenge", metavar="ID", help="one challenge's deadlines only")
+    p.add_argument(
+        "--case-ref", action="store_true", help="put the case reference in each event (left out unless asked)"
+    )
+    p.add_argument("--redact", action="store_true", help="leave out the agency and agreed actions' words too")
+    p.add_argument("--force", action="store_true", help="replace the file if it exists")
+
     p = command("list", "list challenges with their next deadline", M, "cmd_list")
     p.add_argument("--open", action="store_true", help="open challenges only")
     p.add_argument("--overdue", action="store_true", help="challenges with something overdue")
