@@ -32,6 +32,23 @@ def write_bytes(path: Path, data: bytes) -> None:
     write(path, [data])
 
 
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX: the folder's own entry; Windows has no such call and
+    commits a rename with the file)."""
+    if os.name == "nt":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # a file system that cannot sync a folder (some network shares): the rename still happened
+    finally:
+        os.close(fd)
+
+
 def temporary_name(path: Path) -> Path:
     """Where :func:`write` puts a file's bytes before they have its name (hidden, by process)."""
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -74,3 +74,36 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     if dated < len(book.items):
         plain(f"{len(book.items) - dated} item(s) without a date are on `escalate agenda` only")
     return ExitCode.OK
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from escalate import backup, journal  # lazy: the log
+
+    with journal.open_store(create=False) as store:
+        made = backup.backup(store, Path(args.file), force=args.force)
+    plain(f"backed up {made.entries} entries to {made.path}; it verifies (head fingerprint {made.fingerprint})")
+    plain(f"Check it later with: escalate --data-dir FOLDER verify, or restore it with: escalate restore {made.path}")
+    return ExitCode.OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from escalate import backup, paths  # lazy: the log
+
+    if paths.locations().store_url:
+        from escalate.errors import UsageError
+
+        raise UsageError(
+            "a team store is restored on its server (pg_restore), not with escalate restore",
+            hint="See docs/team-store.md, 'Backups'. Without --store, escalate restore puts back a desk's store file.",
+        )
+    target = paths.locations().store
+    done = backup.restore(Path(args.file), target, replace=args.replace)
+    checked = done.checked
+    plain(f"restored {checked.entries} entries to {target}; it verifies (head fingerprint {checked.fingerprint})")
+    if done.kept is not None:
+        plain(f"the store it replaced is kept at {done.kept}")
+    return ExitCode.OK

@@ -150,6 +150,25 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--redact", action="store_true", help="leave out the agency and agreed actions' words too")
     p.add_argument("--force", action="store_true", help="replace the file if it exists")
 
+    p = command(
+        "backup", "copy the store to a file, safely while escalate is in use; the copy is verified", F, "cmd_backup"
+    )
+    p.add_argument("file", metavar="FILE", help="the backup file to write, e.g. escalate-2026-12-03.sqlite3")
+    p.add_argument("--force", action="store_true", help="replace the file if it exists")
+
+    p = command(
+        "restore",
+        "put a backup back as the store (--data-dir chooses which); refuses one that does not verify",
+        F,
+        "cmd_restore",
+    )
+    p.add_argument("file", metavar="FILE", help="the backup file")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a store that holds entries (it is kept beside the restored one, renamed)",
+    )
+
     p = command("list", "list challenges with their next deadline", M, "cmd_list")
     p.add_argument("--open", action="store_true", help="open challenges only")
     p.add_argument("--overdue", action="store_true", help="challenges with something overdue")
