@@ -391,6 +391,54 @@ def split(body: bytes) -> tuple[list[str], dict[str, Any]]:
     return head.decode("ascii").split(" "), content_object(_read_json(rest.decode("utf-8")))
 
 
+#: fields never searched: a procedure's whole text is in every opening and would match everything;
+#: fingerprints, times and who ran the program are not what anyone looks for
+NOT_SEARCHED = frozenset(
+    {
+        "procedure_text",
+        "procedure_path",
+        "procedure_fingerprint",
+        "procedure_version",
+        "os_user",
+        "due",
+        "new_due",
+        "decision_at",
+        "protective_by",
+    }
+)
+
+
+def searchable(body: bytes) -> tuple[str, frozenset[str]]:
+    """What a search reads of stored entry bytes: the text values of its data and author (no field
+    name, digest or :data:`NOT_SEARCHED` field), and the digests of the personal values sealed in it
+    whose disclosed values are searched too (names and case references, not paths). Bytes that cannot
+    be read give nothing (verify names them)."""
+    try:
+        content = split(body)[1]
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return "", frozenset()
+    out: list[str] = []
+    sealed: set[str] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, dict):
+            if isinstance(value.get("_sd"), str):
+                sealed.add(value["_sd"])
+                return
+            for key, item in value.items():
+                if key not in NOT_SEARCHED:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(content.get("data"))
+    walk(content.get("author"))
+    return " ".join(out), frozenset(sealed)
+
+
 def link(seq: int, prev: str, inner: str) -> str:
     """An E2 entry's hash, from its number, the hash before it, and the sha256 (hex) of its bytes."""
     return hashlib.sha256(b"E2 %d %s %s" % (seq, prev.encode("ascii"), inner.encode("ascii"))).hexdigest()

@@ -316,6 +316,78 @@ GRANT EXECUTE ON FUNCTION escalate_keep_fold(TEXT, INTEGER, TEXT) TO escalate_ds
 GRANT EXECUTE ON FUNCTION escalate_keep_listing(TEXT, INTEGER, TEXT, TEXT, TEXT, TEXT) TO escalate_dsl, escalate_lead;
 """
 
+#: full-text search over what the store holds in clear (entries' text, disclosed personal values): a
+#: table the server fills as entries and disclosures arrive, read by whoever sees the challenge
+SEARCH = r"""
+CREATE TABLE search_text (
+    seq BIGINT PRIMARY KEY,
+    challenge TEXT NOT NULL,
+    words TEXT NOT NULL,
+    -- (punctuation made spaces first: the parser reads REF-2002 as 'ref' and '-2002', and escalate's
+    -- words are letters and digits, as SQLite's tokenizer reads them)
+    doc tsvector GENERATED ALWAYS AS (
+        to_tsvector('simple', translate(words, '-_/.:,;()[]{}"''+#@&', '                   '))) STORED
+);
+CREATE INDEX search_text_doc ON search_text USING GIN (doc);
+-- the text values of an entry's data and author, as escalate.entry.words_of reads them (bytes that are
+-- not an entry give none: indexing never refuses an entry the log accepts)
+CREATE OR REPLACE FUNCTION escalate_entry_words(body BYTEA) RETURNS TEXT LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE j jsonb;
+BEGIN
+    j := convert_from(substring(body FROM position('\x0a'::bytea IN body) + 1), 'UTF8')::jsonb;
+    RETURN coalesce((
+        SELECT string_agg(v #>> '{}', ' ')
+        FROM jsonb_path_query(
+            jsonb_build_array((j -> 'data') - 'procedure_text' - 'procedure_path' - 'procedure_fingerprint'
+                              - 'procedure_version' - 'due' - 'new_due' - 'decision_at' - 'protective_by',
+                              (j -> 'author') - 'os_user'),
+            'strict $.**') v
+        WHERE jsonb_typeof(v) = 'string' AND v #>> '{}' !~ '^[0-9a-f]{64}$'), '');
+EXCEPTION WHEN invalid_text_representation OR character_not_in_repertoire OR untranslatable_character
+          OR invalid_parameter_value THEN
+    RETURN '';
+END $$;
+CREATE OR REPLACE FUNCTION escalate_disclosed_value(bytes BYTEA) RETURNS TEXT LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN coalesce(convert_from(bytes, 'UTF8')::jsonb ->> 1, '');
+EXCEPTION WHEN invalid_text_representation OR character_not_in_repertoire OR untranslatable_character THEN
+    RETURN '';
+END $$;
+CREATE OR REPLACE FUNCTION escalate_searched_disclosure(s BIGINT, d TEXT) RETURNS BOOLEAN LANGUAGE sql STABLE
+    SET search_path = public AS $$
+    SELECT NOT EXISTS (SELECT 1 FROM entries e WHERE e.seq = s
+        AND (position(convert_to('"procedure_path":{"_sd":"' || d, 'UTF8') IN e.body) > 0
+             OR position(convert_to('"os_user":{"_sd":"' || d, 'UTF8') IN e.body) > 0))
+$$;
+CREATE OR REPLACE FUNCTION escalate_index_entry() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public AS $$
+BEGIN
+    INSERT INTO search_text (seq, challenge, words) VALUES (NEW.seq, NEW.challenge, escalate_entry_words(NEW.body));
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION escalate_index_disclosure() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public AS $$
+BEGIN
+    -- a name or case reference, not a path or a login (escalate.entry.NOT_SEARCHED)
+    UPDATE search_text SET words = words || ' ' || escalate_disclosed_value(NEW.bytes)
+    WHERE seq = NEW.seq AND escalate_searched_disclosure(NEW.seq, NEW.digest);
+    RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS entries_search ON entries;
+CREATE TRIGGER entries_search AFTER INSERT ON entries FOR EACH ROW EXECUTE FUNCTION escalate_index_entry();
+DROP TRIGGER IF EXISTS disclosures_search ON disclosures;
+CREATE TRIGGER disclosures_search AFTER INSERT ON disclosures FOR EACH ROW EXECUTE FUNCTION escalate_index_disclosure();
+INSERT INTO search_text (seq, challenge, words)
+    SELECT e.seq, e.challenge, escalate_entry_words(e.body) || coalesce(
+        (SELECT ' ' || string_agg(escalate_disclosed_value(d.bytes), ' ') FROM disclosures d
+         WHERE d.seq = e.seq AND escalate_searched_disclosure(d.seq, d.digest)), '')
+    FROM entries e;
+ALTER TABLE search_text ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON search_text FOR SELECT USING (escalate_sees_challenge(challenge));
+GRANT SELECT ON search_text TO escalate_dsl, escalate_lead, escalate_auditor;
+"""
+
+
 #: (table, what its trigger allows): every table of the log refuses change; caches only move forward
 _GUARDS = [
     ("entries", "escalate_append_only"),
@@ -384,6 +456,7 @@ def create(url: str) -> None:
                     "FOR EACH STATEMENT EXECUTE FUNCTION escalate_append_only()"
                 )
             conn.execute(TEAM)
+            conn.execute(SEARCH)
             # only the team's groups may connect: a person removed from them signs in no more
             database = sql.Identifier(str(conn.execute("SELECT current_database()").fetchall()[0][0]))
             conn.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(database))
@@ -391,11 +464,7 @@ def create(url: str) -> None:
                 conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, sql.Identifier(group)))
             for table in ("meta", "entries", "disclosures", "challenges", "state_cache", "glances", "people"):
                 conn.execute(f"ALTER TABLE {table} OWNER TO {OWNER}")
-            for (function,) in conn.execute(
-                "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-                "WHERE n.nspname = 'public' AND p.proname LIKE 'escalate%'"
-            ).fetchall():
-                conn.execute(f"ALTER FUNCTION {function} OWNER TO {OWNER}")
+            _own_search(conn)
             # (the secret that salts disclosures is kept by the first append, or brought by `store copy`)
             conn.execute(
                 "INSERT INTO meta VALUES ('schema', %s), ('store_id', %s)",
@@ -405,6 +474,36 @@ def create(url: str) -> None:
         raise StoreError(f"cannot make the store's tables in the {shown_url(url)}: {_first_line(exc)}") from None
     finally:
         conn.close()
+
+
+def _own_search(conn: psycopg.Connection[Any]) -> None:
+    """The search table and every escalate function belong to the owner role (definer functions run
+    as it)."""
+    conn.execute(f"ALTER TABLE search_text OWNER TO {OWNER}")
+    for (function,) in conn.execute(
+        "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = 'public' AND p.proname LIKE 'escalate%'"
+    ).fetchall():
+        conn.execute(f"ALTER FUNCTION {function} OWNER TO {OWNER}")
+
+
+def upgrade(url: str) -> bool:
+    """Add what a newer escalate needs to a team store made by an older one (today: its search
+    table, filled from the log), as an administrator. False if there was nothing to add."""
+    import psycopg
+
+    conn = _admin(url)
+    try:
+        with conn.transaction():
+            if conn.execute("SELECT to_regclass('search_text')").fetchone() not in (None, (None,)):
+                return False
+            conn.execute(SEARCH)
+            _own_search(conn)
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot upgrade the store in the {shown_url(url)}: {_first_line(exc)}") from None
+    finally:
+        conn.close()
+    return True
 
 
 def _first_line(exc: BaseException) -> str:
@@ -714,6 +813,23 @@ class PgStore(Store[S]):
             row = self.conn.execute("SELECT name, role, setting FROM escalate_me() WHERE login IS NOT NULL").fetchone()
             self._person = None if row is None else {"name": row[0], "role": row[1], "setting": row[2]}
         return self._person
+
+    def search(self, words: list[str], limit: int = 200) -> list[tuple[str, int, str]]:
+        """PostgreSQL's full-text search over the table its triggers keep (see SEARCH): the challenges
+        this person sees only."""
+        if self._q("SELECT to_regclass('search_text') IS NULL")[0][0]:
+            raise StoreError(
+                f"the {self.path} was made before search",
+                hint="Its administrator adds it with `escalate team upgrade URL` (the log is not changed).",
+            )
+        query = " & ".join(f"{w}:*" for w in words)  # (words are letters and digits only: see escalate.search)
+        rows = self._pg.call(
+            "SELECT s.challenge, s.seq, ts_headline('simple', s.words, q, "
+            '\'MaxWords=14, MinWords=5, StartSel="", StopSel="", HighlightAll=false\') '
+            "FROM search_text s, to_tsquery('simple', %s) q WHERE s.doc @@ q ORDER BY s.seq DESC LIMIT %s",
+            (query, limit),
+        ).fetchall()
+        return [(str(c), int(s), str(h)) for c, s, h in rows]
 
     def damage(self) -> str | None:
         """The server keeps its own pages (and checks them with data checksums where enabled)."""

@@ -794,6 +794,93 @@ class Store(Generic[S]):
             out.append((cid, late, backwards))
         return out
 
+    # --- searching -----------------------------------------------------------------------
+
+    #: entries indexed per transaction while the search index catches up with the log
+    SEARCH_BATCH = 2000
+    #: what the index holds of an entry (entry.searchable); another value makes the index again
+    SEARCH_FORMAT = "S1"
+
+    def search(self, words: list[str], limit: int = 200) -> list[tuple[str, int, str]]:
+        """Entries whose text (and disclosed personal values) holds every word in ``words`` as the
+        start of a word, newest first: (challenge, seq, a snippet around the match)."""
+        table = self._search_index()
+        match = " AND ".join('"' + w.replace('"', '""') + '"*' for w in words)
+        return [
+            (str(c), int(s), str(snippet))
+            for c, s, snippet in self._q(
+                f"SELECT challenge, rowid, snippet({table}, 1, '', '', '...', 12) FROM {table} "
+                f"WHERE {table} MATCH ? ORDER BY rowid DESC LIMIT ?",
+                (match, limit),
+            )
+        ]
+
+    def _search_index(self) -> str:
+        """The full-text index of the log (SQLite FTS5), brought up to the log's last entry first. It
+        is a cache: made on the first search, then added to from where it stopped, so appending never
+        waits for it. A read-only store gets one in memory for this connection."""
+        table = "search_index"
+        try:
+            kept = self.conn.execute("SELECT value FROM meta WHERE key = 'search_format'").fetchone()
+            if kept is not None and kept[0] != self.SEARCH_FORMAT:  # made by another version: made again
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.execute("DROP TABLE IF EXISTS search_index")
+                self.conn.execute("DELETE FROM meta WHERE key IN ('search_format', 'search_upto')")
+                self.conn.execute("COMMIT")
+            self.conn.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5(challenge UNINDEXED, words, "
+                "tokenize = 'unicode61 remove_diacritics 2')"
+            )
+        except sqlite3.OperationalError:  # a read-only store: an index for this connection alone
+            table = "temp.search_index"
+            self._q(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_index USING fts5(challenge UNINDEXED, words, "
+                "tokenize = 'unicode61 remove_diacritics 2')"
+            )
+        upto_key = "search_upto" if table == "search_index" else None
+        while self._index_batch(table, upto_key):
+            pass
+        return table
+
+    def _index_batch(self, table: str, upto_key: str | None) -> bool:
+        c = self.conn
+        try:
+            c.execute("BEGIN IMMEDIATE" if upto_key is not None else "BEGIN")  # (a read-only file takes no lock)
+            try:
+                if upto_key is not None:
+                    row = c.execute("SELECT value FROM meta WHERE key = ?", (upto_key,)).fetchone()
+                    upto = int(row[0]) if row else 0
+                else:
+                    upto = c.execute(f"SELECT coalesce(max(rowid), 0) FROM {table}").fetchone()[0]
+                rows = c.execute(
+                    "SELECT seq, challenge, body FROM entries WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (upto, self.SEARCH_BATCH),
+                ).fetchall()
+                if not rows:
+                    c.execute("COMMIT")
+                    return False
+                disclosed: dict[str, bytes] = dict(
+                    c.execute(
+                        "SELECT digest, bytes FROM disclosures WHERE seq BETWEEN ? AND ?", (rows[0][0], rows[-1][0])
+                    ).fetchall()
+                )
+                documents = []
+                for seq, cid, body in rows:
+                    text, sealed = entry.searchable(body)
+                    named = [entry.readable_value(disclosed[d]) for d in sorted(sealed) if d in disclosed]
+                    documents.append((seq, cid, " ".join([text, *named])))
+                c.executemany(f"INSERT INTO {table} (rowid, challenge, words) VALUES (?, ?, ?)", documents)
+                if upto_key is not None:
+                    c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (upto_key, str(rows[-1][0])))
+                    c.execute("INSERT OR REPLACE INTO meta VALUES ('search_format', ?)", (self.SEARCH_FORMAT,))
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+        return True
+
     def challenge_disclosures(self, challenge: str) -> dict[str, bytes]:
         """Every disclosure made by the entries of one challenge, by digest. A person named again
         reuses the disclosure of the entry that first named them, so a page of entries needs its

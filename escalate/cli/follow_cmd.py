@@ -107,3 +107,43 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if done.kept is not None:
         plain(f"the store it replaced is kept at {done.kept}")
     return ExitCode.OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from escalate import journal, search  # lazy: the log
+
+    text = " ".join(args.text)
+    if args.limit < 1:
+        from escalate.errors import UsageError
+
+        raise UsageError(f"--limit {args.limit} is not a number of challenges", hint="Give 1 or more.")
+    with journal.open_store(create=False) as store:
+        found = search.find(store, text, args.limit)
+    if args.json:
+        plain(
+            json.dumps(
+                [
+                    {
+                        "challenge": f.challenge,
+                        "case_ref": f.case_ref,
+                        "agency": f.agency,
+                        "status": f.status,
+                        "seq": f.seq,
+                        "snippet": f.snippet,
+                        "entries": f.entries,
+                    }
+                    for f in found
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return ExitCode.OK
+    if not found:
+        plain(f"No challenge holds {text!r}.")
+        return ExitCode.OK
+    for f in found:
+        matched = f"{f.entries} entr{'y' if f.entries == 1 else 'ies'}"
+        plain(f"{f.challenge} · {f.case_ref} · {f.agency} · {f.status} · {matched}")
+        plain(f"    {f.snippet}")
+    return ExitCode.OK

@@ -169,6 +169,13 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
         help="replace a store that holds entries (it is kept beside the restored one, renamed)",
     )
 
+    p = command(
+        "search", "find challenges by the child's name, a case reference or any words recorded", F, "cmd_search"
+    )
+    p.add_argument("text", nargs="+", metavar="WORDS", help="each word must begin a word of the same entry")
+    p.add_argument("--limit", type=int, default=100, metavar="N", help="at most N challenges (default 100)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
     p = command("list", "list challenges with their next deadline", M, "cmd_list")
     p.add_argument("--open", action="store_true", help="open challenges only")
     p.add_argument("--overdue", action="store_true", help="challenges with something overdue")
@@ -261,6 +268,9 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = tsub.add_parser("init", help="make a team store's tables in an empty PostgreSQL database")
     p.add_argument("url", metavar="URL", help="postgresql://HOST/DATABASE, connecting as a role that may create tables")
     p.set_defaults(handler=lazy(T, "cmd_team_init"))
+    p = tsub.add_parser("upgrade", help="add what this escalate needs to a team store an older one made (search)")
+    p.add_argument("url", metavar="URL", help="postgresql://HOST/DATABASE, as its administrator")
+    p.set_defaults(handler=lazy(T, "cmd_team_upgrade"))
     p = tsub.add_parser("add-person", help="give a person a login to the team store (run by its administrator)")
     p.add_argument("--login", required=True, help="their database login (made if new)")
     p.add_argument("--name", required=True, help="their name, as every entry they make will state it")

@@ -35,6 +35,17 @@ def cmd_team_init(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def cmd_team_upgrade(args: argparse.Namespace) -> int:
+    from escalate import pgstore  # lazy: the team store
+
+    url = _url(args.url, "team upgrade")
+    if pgstore.upgrade(url):
+        plain(f"added search to the store in the {pgstore.shown_url(url)}, indexed from its log")
+    else:
+        plain(f"the store in the {pgstore.shown_url(url)} has everything this escalate needs")
+    return ExitCode.OK
+
+
 def cmd_store_copy(args: argparse.Namespace) -> int:
     from escalate import journal, pgstore, transfer  # lazy: the log and the team store
 
