@@ -814,6 +814,9 @@ class PgStore(Store[S]):
             self._person = None if row is None else {"name": row[0], "role": row[1], "setting": row[2]}
         return self._person
 
+    def prepare_search(self) -> None:
+        """The server keeps its index as entries arrive."""
+
     def search(self, words: list[str], limit: int = 200) -> list[tuple[str, int, str]]:
         """PostgreSQL's full-text search over the table its triggers keep (see SEARCH): the challenges
         this person sees only."""

@@ -815,6 +815,11 @@ class Store(Generic[S]):
             )
         ]
 
+    def prepare_search(self) -> None:
+        """Bring the search index up to the log now (the app does it while loading, so the first search
+        typed does not wait for it)."""
+        self._search_index()
+
     def _search_index(self) -> str:
         """The full-text index of the log (SQLite FTS5), brought up to the log's last entry first. It
         is a cache: made on the first search, then added to from where it stopped, so appending never

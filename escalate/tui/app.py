@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,6 +109,9 @@ class EscalateApp(BaseApp):
         self.now = now or clock.now
         self.readonly = readonly
         self._store: Store | None = None
+        #: held while a worker thread or a search writes through the store's one connection (the
+        #: search index catches up in a transaction; two at once on one connection would collide)
+        self.store_lock = threading.RLock()
 
     def ensure_catalogue(self) -> Catalogue:
         """Load and validate the procedures once (called from the dashboard's loading worker)."""

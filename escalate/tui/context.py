@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from escalate.errors import EscalateError
@@ -29,6 +30,7 @@ class DslApp(SharedApp, Protocol):
     """The DSL's app: the store and the procedures as well."""
 
     catalogue: Catalogue | None
+    store_lock: AbstractContextManager[Any]
 
     @property
     def store(self) -> Store: ...

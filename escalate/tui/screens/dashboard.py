@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.worker import get_current_worker
 
 from escalate import clock, paths, workcalendar
 from escalate.errors import EscalateError
@@ -36,7 +37,8 @@ class DashboardScreen(SearchableTable, Screen[None]):
     HELP = (
         "Your challenges, soonest deadline first. Each row shows the case reference, the agency challenged, "
         "the trigger(s), the current stage, the next deadline and whose action it is. 'f' changes the filter "
-        "(open, overdue, due this week, resolved, all); '/' searches case reference, agency and trigger. "
+        "(open, overdue, due this week, resolved, all); '/' searches the child's name, case reference, agency, "
+        "trigger and every word recorded (each word typed must begin a word recorded). "
         "Enter opens a challenge; 'n' starts a new one."
     )
     BINDINGS = [
@@ -45,7 +47,7 @@ class DashboardScreen(SearchableTable, Screen[None]):
         Binding(
             "f", "cycle_filter", "Filter", id="cycle_filter", tooltip="open / overdue / due this week / resolved / all"
         ),
-        Binding("slash", "search", "Search", id="search", tooltip="Search case reference, agency, trigger"),
+        Binding("slash", "search", "Search", id="search", tooltip="Search names, references, agency, words recorded"),
         # (in the help and the palette; the footer keeps room for F1 and F2 at 80 columns)
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="Re-read the store", show=False),
         Binding("escape", "clear_search", "Clear search", id="clear_search", show=False),
@@ -69,7 +71,7 @@ class DashboardScreen(SearchableTable, Screen[None]):
             yield Static("", id="agenda-panel", markup=False)
             yield Static("", id="problems", markup=False)
             yield Static("", id="intro", markup=False)
-            yield Input(placeholder="/ search: case reference, agency or trigger", id="search")
+            yield Input(placeholder="/ search: child's name, case reference, agency or any words recorded", id="search")
             yield DataTable(id="challenges", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -143,13 +145,19 @@ class DashboardScreen(SearchableTable, Screen[None]):
 
         app = dsl_app(self.app)
         book = None
-        try:
-            catalogue = app.ensure_catalogue()
-            glances = journal.glances(app.store)
-            book = agenda.of_store(app.store, catalogue, app.settings, app.now())
-        except EscalateError as exc:
-            self.app.call_from_thread(app.show_error, exc)
-            glances = []
+        with app.store_lock:  # (a reading started while another runs waits for it, then reads afresh)
+            if get_current_worker().is_cancelled:
+                return
+            try:
+                catalogue = app.ensure_catalogue()
+                glances = journal.glances(app.store)
+                book = agenda.of_store(app.store, catalogue, app.settings, app.now())
+                app.store.prepare_search()
+            except EscalateError as exc:
+                self.app.call_from_thread(app.show_error, exc)
+                glances = []
+        if get_current_worker().is_cancelled:  # a later reading replaced this one: its rows are newer
+            return
         self.app.call_from_thread(self._loaded, glances, book)
 
     def _loaded(self, glances: list[Glance], book: Agenda | None = None) -> None:
@@ -173,24 +181,43 @@ class DashboardScreen(SearchableTable, Screen[None]):
             except EscalateError as exc:
                 dsl_app(self.app).show_error(exc)
                 self.refs = {}
+        recorded = self.recorded_matches(query) if query else set()
+        # a search looks through every challenge: a child's name is typed to find a closed one too
+        kept = "all" if query else self.filter
         out = []
         for g in self.glances:
-            if self.filter == "open" and not g.is_open:
+            if kept == "open" and not g.is_open:
                 continue
-            if self.filter == "overdue" and not g.overdue(now):
+            if kept == "overdue" and not g.overdue(now):
                 continue
-            if self.filter == "resolved" and g.is_open:
+            if kept == "resolved" and g.is_open:
                 continue
-            if self.filter == "due this week" and (
+            if kept == "due this week" and (
                 g.next_due is None or workcalendar.working_days_between(now, g.next_due, g.region) > 5
             ):
                 continue
-            if query and query not in " ".join([(self.refs or {}).get(g.challenge, ""), g.agency, *g.triggers]).lower():
+            listed = " ".join([(self.refs or {}).get(g.challenge, ""), g.agency, *g.triggers]).lower()
+            if query and query not in listed and g.challenge not in recorded:
                 continue
             out.append(g)
         far = clock.from_iso("2099-12-31T00:00:00.000000Z")
         out.sort(key=lambda g: (not g.overdue(now), g.next_due or far))
         return out
+
+    def recorded_matches(self, query: str) -> set[str]:
+        """The challenges whose entries hold every word of ``query`` (the child's name, any words
+        recorded): escalate.search, over the store's index."""
+        from escalate import search  # (loaded by refresh_data by now)
+        from escalate.errors import UsageError
+
+        try:
+            with dsl_app(self.app).store_lock:
+                return {c for c, _, _ in dsl_app(self.app).store.search(search.words(query), search.HITS_READ)}
+        except UsageError:  # punctuation alone: no words to look for
+            return set()
+        except EscalateError as exc:
+            dsl_app(self.app).show_error(exc)
+            return set()
 
     def render_table(self) -> None:
         # imported here: with the log and its pydantic models it is 90 ms the first frame would wait for
@@ -227,7 +254,13 @@ class DashboardScreen(SearchableTable, Screen[None]):
         overdue = sum(1 for g in self.glances if g.overdue(now))
         shown = f"showing {min(len(rows), PAGE)} of {len(rows)}" + (" (search to narrow)" if len(rows) > PAGE else "")
         self.query_one("#status-line", Static).update(
-            f"[b]{open_n}[/] open · [b]{overdue}[/] OVERDUE · filter: [b]{self.filter}[/] · {shown}"
+            f"[b]{open_n}[/] open · [b]{overdue}[/] OVERDUE · "
+            + (
+                "searching [b]all[/] challenges"
+                if self.query_one("#search", Input).value.strip()
+                else f"filter: [b]{self.filter}[/]"
+            )
+            + f" · {shown}"
         )
         team = self.team_words()
         if team:  # in the header, where the app's own line is: always in view, never cut by the table

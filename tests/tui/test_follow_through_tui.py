@@ -1,5 +1,5 @@
-"""The app opens on the agenda: the most pressing items above the dashboard, the full agenda on g,
-and an agreed action recorded done from its challenge (d)."""
+"""Follow-through in the app: the agenda above the dashboard, the full agenda on g, search by the
+child's name, and an agreed action recorded done from its challenge (d)."""
 
 from __future__ import annotations
 
@@ -116,3 +116,24 @@ async def test_d_with_no_action_agreed_says_so_and_opens_nothing(isolated_home, 
         await pilot.pause()
         assert isinstance(app.screen, ChallengeScreen)
         assert any("No action agreed is waiting" in n for n in notes)
+
+
+async def test_the_search_box_finds_a_closed_challenge_by_the_childs_name(isolated_home, monkeypatch):
+    settings_mod.save(SETTINGS)
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    with store_at(isolated_home / "escalate.sqlite3") as store:
+        named = open_fictional(store, case_ref="REF-1", subject_name="Jamie Fictional").challenge
+        journal.record(store, SETTINGS, named, "resolved", {"outcome": "resolved", "rationale": "Agreed"})
+        open_fictional(store, case_ref="REF-2", subject_name="Robin Example")
+    app = EscalateApp(now=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, app)
+        table = app.screen.query_one("DataTable")
+        assert table.row_count == 1  # the open one: the resolved one is not on the open filter
+        await pilot.press("slash", *"jamie")
+        await pilot.pause()
+        assert [str(k.value) for k in table.rows] == [named]  # found though resolved
+        assert "searching all challenges" in text_of(app, "#status-line")
+        await pilot.press("ctrl+u", *"!!")
+        await pilot.pause()
+        assert table.row_count == 0  # punctuation alone finds nothing, and says nothing is wrong
