@@ -404,7 +404,7 @@ def html_chunks(reports: list[ChallengeReport], tz: str, cover: Cover) -> Iterat
 # --- the dispute pack ---------------------------------------------------------------------
 
 
-def _draft_value(heading: str, rep: ChallengeReport) -> str:
+def draft_value(heading: str, rep: ChallengeReport) -> str:
     """Pre-fill a form heading from the record where the heading makes the meaning plain."""
     v = rep.view
     s = v.state
@@ -512,7 +512,7 @@ def pack_sections(rep: ChallengeReport, tz: str) -> list[tuple[str, list[str]]]:
         form = forms.get(name)
         drafts.append(f"Draft form: {name}" + (f" ({form.url})" if form and form.url else ""))
         for heading in form.fields if form else []:
-            drafts.append(f"  {heading}: {_draft_value(heading, rep)}")
+            drafts.append(f"  {heading}: {draft_value(heading, rep)}")
     sections.append(
         ("Drafts for this stage", drafts or ["The procedure names no notification or form for this stage."])
     )

@@ -176,6 +176,20 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--limit", type=int, default=100, metavar="N", help="at most N challenges (default 100)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
+    p = command(
+        "letter",
+        "draft the letter to the other agency for a stage, or fill the procedure's form; recorded in the log",
+        F,
+        "cmd_letter",
+    )
+    p.add_argument("challenge", help="challenge id, e.g. C-0001 (or 1)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write (.txt, .md or .docx)")
+    p.add_argument("--format", choices=("txt", "md", "docx"), help="default: the file name's extension")
+    p.add_argument("--stage", metavar="LABEL", help="the stage's number or label (default: the current stage)")
+    p.add_argument("--form", metavar="NAME", help="fill this form of the procedure (`procedures show` lists them)")
+    p.add_argument("--redact", action="store_true", help="the case reference and others' names as stand-ins")
+    p.add_argument("--force", action="store_true", help="replace the file if it exists")
+
     p = command("list", "list challenges with their next deadline", M, "cmd_list")
     p.add_argument("--open", action="store_true", help="open challenges only")
     p.add_argument("--overdue", action="store_true", help="challenges with something overdue")
