@@ -18,12 +18,15 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from escalate import clock, journal
+from escalate.catalogue import Catalogue
 from escalate.challenge import DeadlineRow, TimescaleFacts
 from escalate.errors import UsageError
+from escalate.export import check_output, write_atomic
 from escalate.procedure import Contact, Deadline, Stage
-from escalate.report import ChallengeReport, draft_value
+from escalate.report import ChallengeReport, Pseudonyms, challenge_report, draft_value
 from escalate.settings import Settings
 from escalate.wording import decision_words, describe_start, describe_timescale
 
@@ -314,6 +317,65 @@ def docx(doc: Letter | FilledForm) -> bytes:
     out = io.BytesIO()
     word.save(out)
     return out.getvalue()
+
+
+def check_request(output: Path, fmt: str | None, *, stage: str | None, form: str | None, force: bool) -> str:
+    """The format a letter is written in (given, or the file name's), once the request holds together;
+    refused before anything is read, written or recorded."""
+    chosen = fmt or output.suffix.lower().lstrip(".")
+    if chosen not in FORMATS:
+        raise UsageError(
+            f"a letter is written as txt, md or docx, not {chosen or 'a file without an extension'!r}",
+            hint="Choose txt, md or docx, or name the file .txt, .md or .docx.",
+        )
+    suffix = output.suffix.lower().lstrip(".")
+    if suffix in FORMATS and suffix != chosen:
+        raise UsageError(f"the file name {output.name} ends .{suffix} but the format is {chosen}")
+    if form and stage:
+        raise UsageError("a form is the procedure's own; a stage chooses a letter's: give one of them")
+    check_output(output, force)
+    return chosen
+
+
+def make(
+    store: journal.LogStore,
+    settings: Settings,
+    catalogue: Catalogue | None,
+    challenge: str,
+    output: Path,
+    *,
+    fmt: str | None = None,
+    stage: str | None = None,
+    form: str | None = None,
+    redact: bool = False,
+    force: bool = False,
+    now: dt.datetime | None = None,
+) -> str:
+    """Write the letter (or the form) for ``challenge`` to ``output`` and record it in the log like an
+    export, in one step: the file gets its name only once the log says it was made. Returns what was
+    made, in words ("letter: Stage 2")."""
+    chosen = check_request(output, fmt, stage=stage, form=form, force=force)
+    now = now or clock.now()
+    rep = challenge_report(store, catalogue, challenge, Pseudonyms() if redact else None, now=now)
+    if form:
+        filled = filled_form(rep, settings, form, now)
+        doc: Letter | FilledForm = filled
+        scope = f"form: {filled.name}"[:200]
+    else:
+        doc = letter(rep, settings, stage, now)
+        scope = f"letter: {rep.view.procedure.name_of(choose_stage(rep, stage), rep.view.state.route)}"
+    data = render(doc, chosen)
+
+    def recorded(digest: str) -> None:
+        journal.record_exports(
+            store,
+            settings,
+            [challenge],
+            {"scope": scope, "format": chosen, "redacted": redact, "sha256": digest, "entries": len(rep.rows)},
+        )
+
+    write_atomic(output, [data], before_rename=recorded)
+    return scope
 
 
 def render(doc: Letter | FilledForm, fmt: str) -> bytes:

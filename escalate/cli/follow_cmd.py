@@ -152,54 +152,26 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_letter(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from escalate import journal, letter, report  # lazy: the log, reports and pydantic
-    from escalate.errors import UsageError
-    from escalate.export import check_output, write_atomic
+    from escalate import journal, letter  # lazy: the log, reports and pydantic
 
     output = Path(args.output)
-    fmt = args.format or output.suffix.lower().lstrip(".")
-    if fmt not in letter.FORMATS:
-        raise UsageError(
-            f"a letter is written as txt, md or docx, not {fmt or 'a file without an extension'!r}",
-            hint="Add --format txt|md|docx, or name the file .txt, .md or .docx.",
-        )
-    suffix = output.suffix.lower().lstrip(".")
-    if suffix in letter.FORMATS and suffix != fmt:
-        raise UsageError(f"the file name {output.name} ends .{suffix} but the format is {fmt}")
-    check_output(output, args.force)
-    if args.form and args.stage:
-        raise UsageError("--form fills the procedure's form; --stage chooses a letter's stage: give one")
+    letter.check_request(output, args.format, stage=args.stage, form=args.form, force=args.force)
     mine = settings.load()
-    now = clock.now()
     with journal.open_store(create=False) as store:
         challenge = store.resolve_id(args.challenge)
-        names = report.Pseudonyms() if args.redact else None
-        rep = report.challenge_report(store, discover(getattr(args, "procedures", None)), challenge, names, now=now)
-        if args.form:
-            form = letter.filled_form(rep, mine, args.form, now)
-            doc: letter.Letter | letter.FilledForm = form
-            scope = f"form: {form.name}"[:200]
-        else:
-            doc = letter.letter(rep, mine, args.stage, now)
-            scope = f"letter: {rep.view.procedure.name_of(letter.choose_stage(rep, args.stage), rep.view.state.route)}"
-        data = letter.render(doc, fmt)
-
-        def recorded(digest: str) -> None:  # in the log before the file has its name (as an export)
-            journal.record_exports(
-                store,
-                mine,
-                [challenge],
-                {
-                    "scope": scope,
-                    "format": fmt,
-                    "redacted": bool(args.redact),
-                    "sha256": digest,
-                    "entries": len(rep.rows),
-                },
-            )
-
-        write_atomic(output, [data], before_rename=recorded)
-    plain(f"wrote the {scope} for {challenge} to {output} (recorded in the log)")
+        made = letter.make(
+            store,
+            mine,
+            discover(getattr(args, "procedures", None)),
+            challenge,
+            output,
+            fmt=args.format,
+            stage=args.stage,
+            form=args.form,
+            redact=args.redact,
+            force=args.force,
+        )
+    plain(f"wrote the {made} for {challenge} to {output} (recorded in the log)")
     if not mine.email and not mine.phone:
         plain('It is signed without contact details: `escalate config set email "..."` and `phone` add them.')
     return ExitCode.OK

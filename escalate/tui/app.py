@@ -46,7 +46,9 @@ class BaseApp(App[None]):
     TITLE = "escalate"
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", id="help", tooltip="Help for this screen and its keys"),
-        Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Quit escalate", priority=True),
+        # (in F1's list of keys and the palette; each screen's footer says how to leave it, and keeps room
+        # for F1 and F2 at 80 columns)
+        Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Quit escalate", priority=True, show=False),
     ]
 
     def __init__(self) -> None:

@@ -154,7 +154,7 @@ def test_each_letter_is_recorded_like_an_export_with_the_files_hash(run, tmp_pat
         (["-o", "{tmp}/l.txt", "--format", "docx"], "ends .txt but the format is docx"),
         (["-o", "{tmp}/l.txt", "--stage", "9"], "has no stage '9'"),
         (["-o", "{tmp}/l.txt", "--form", "No such form"], "names no form"),
-        (["-o", "{tmp}/l.txt", "--form", "x", "--stage", "1"], "give one"),
+        (["-o", "{tmp}/l.txt", "--form", "x", "--stage", "1"], "give one of them"),
         (["-o", "{tmp}/exists.txt"], "already exists"),
         (["-o", "{tmp}/missing/l.txt"], "does not exist"),
     ],

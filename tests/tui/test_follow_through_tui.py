@@ -137,3 +137,74 @@ async def test_the_search_box_finds_a_closed_challenge_by_the_childs_name(isolat
         await pilot.press("ctrl+u", *"!!")
         await pilot.pause()
         assert table.row_count == 0  # punctuation alone finds nothing, and says nothing is wrong
+
+
+async def open_screen_of(pilot, app, challenge: str) -> None:
+    app.screen.open_challenge(challenge)
+    for _ in range(100):
+        await pilot.pause()
+        if isinstance(app.screen, ChallengeScreen) and app.screen.view is not None:
+            return
+
+
+async def test_l_writes_the_letter_and_records_it(isolated_home, monkeypatch, tmp_path):
+    import docx
+
+    two_challenges(isolated_home, monkeypatch)
+    app = EscalateApp(now=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, app)
+        await open_screen_of(pilot, app, "C-0001")
+        await pilot.press("l")
+        await pilot.pause()
+        app.screen.query_one("#f-path").value = str(tmp_path / "letter.docx")
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ChallengeScreen)
+    text = "\n".join(p.text for p in docx.Document(str(tmp_path / "letter.docx")).paragraphs)
+    assert "Northtown CSC" in text and "Alex Example" in text and "Dear" in text
+    with store_at(isolated_home / "escalate.sqlite3") as s:
+        last = s.entries("C-0001")[-1]
+        assert last.kind == "exported" and b'"scope":"letter: ' in last.body
+
+
+async def test_a_letter_that_cannot_be_written_is_refused_in_the_form(isolated_home, monkeypatch, tmp_path):
+    two_challenges(isolated_home, monkeypatch)
+    app = EscalateApp(now=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, app)
+        await open_screen_of(pilot, app, "C-0001")
+        before = len(app.screen.view.state.actions), app.screen.view.state.entries
+        await pilot.press("l")
+        await pilot.pause()
+        app.screen.query_one("#f-path").value = str(tmp_path / "no-such-folder" / "letter.docx")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "does not exist" in text_of(app, "#form-error")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert (len(app.screen.view.state.actions), app.screen.view.state.entries) == before
+
+
+async def test_every_footer_shows_f1_and_f2_whole_at_80_columns(isolated_home, monkeypatch):
+    from textual.widgets._footer import FooterKey
+
+    two_challenges(isolated_home, monkeypatch)
+    app = EscalateApp(now=lambda: NOW)
+
+    def whole() -> bool:
+        keys = {k.key: k for k in app.screen.query(FooterKey)}
+        return all(name in keys and 0 < keys[name].region.right <= 80 for name in ("f1", "f2"))
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, app)
+        assert whole()
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(app.screen, AgendaScreen) and whole()
+        await pilot.press("escape")
+        await pilot.pause()
+        await open_screen_of(pilot, app, "C-0001")
+        await pilot.pause()
+        assert whole()

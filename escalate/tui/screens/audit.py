@@ -46,6 +46,7 @@ class AuditScreen(SearchableTable, Screen[None]):
     )
     BINDINGS = [
         Binding("slash", "search", "Search", id="audit_search", tooltip="Search the challenges"),
+        Binding("q", "app.quit", "Quit", id="audit_quit"),
         Binding("escape", "clear_search", "Clear search", id="audit_clear", show=False),
     ]
 

@@ -25,7 +25,7 @@ from escalate.wording import describe_timescale
 
 ACTIONS: list[tuple[str, str, str, str]] = [  # key, action, description, id
     ("c", "contact", "Contact", "record_contact"),
-    ("r", "response", "Their response", "record_response"),
+    ("r", "response", "Response", "record_response"),
     ("a", "action_agreed", "Agree action", "agree_action"),
     ("d", "action_done", "Action done", "action_done"),
     ("e", "extend", "Extend deadline", "extend_deadline"),
@@ -40,8 +40,15 @@ ACTIONS: list[tuple[str, str, str, str]] = [  # key, action, description, id
     ("s", "resolve", "Resolve", "resolve"),
     ("o", "reopen", "Reopen", "reopen"),
     ("w", "export", "Export / pack", "export_challenge"),
+    ("l", "letter", "Letter / form", "write_letter"),
 ]
 
+
+#: the form field's answer for a letter
+NO_FORM = "-"
+
+#: the actions the footer shows (F1 lists every key)
+IN_FOOTER = ("c", "r", "u", "s")
 
 #: seconds between looks at whether the challenge changed (a team store shares it; a look is one query)
 LOOK_EVERY = 5.0
@@ -57,8 +64,12 @@ class ChallengeScreen(Screen[None]):
         "are amendments: the original entry always stays."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(Binding(key, action, description, id=bid, tooltip=description) for key, action, description, bid in ACTIONS),
-        Binding("escape,backspace", "back", "Back", id="challenge_back", tooltip="Dashboard"),
+        # the footer shows the four a DSL uses most and F1 (every key) and F2; the palette has them all too
+        *(
+            Binding(key, action, description, id=bid, tooltip=description, show=key in IN_FOOTER)
+            for key, action, description, bid in ACTIONS
+        ),
+        Binding("escape,backspace", "back", "Back", id="challenge_back", tooltip="Dashboard", show=False),
     ]
 
     def __init__(self, challenge: str) -> None:
@@ -631,6 +642,99 @@ class ChallengeScreen(Screen[None]):
                 changed=same_extension,
             ),
             checked,
+        )
+
+    def action_letter(self) -> None:
+        from escalate import letter  # lazy: reports and python-docx's neighbours: when a letter is made
+
+        view = self.view
+        if view is None:
+            return
+        procedure, route = view.procedure, view.state.route
+        stages = [(f"{procedure.name_of(s, route)}: {s.title}", str(s.number)) for s in procedure.ladder(route)]
+        forms = [("no: a letter", NO_FORM)] + [(f"the form: {f.name}", f.name) for f in procedure.forms]
+        app = dsl_app(self.app)
+
+        def save(values: dict[str, str]) -> Any:
+            output = Path(values["path"]).expanduser().absolute()
+            return letter.make(
+                app.store,
+                app.settings,
+                app.catalogue,
+                self.challenge,
+                output,
+                fmt=values["format"],
+                stage=None if values.get("form", NO_FORM) != NO_FORM else values["stage"],
+                form=None if values.get("form", NO_FORM) == NO_FORM else values["form"],
+                redact=values["redact"] == "yes",
+                force=values["force"] == "yes",
+            ), output
+
+        def same_extension(name: str, values: dict[str, str]) -> dict[str, str]:
+            path = Path(values["path"])
+            suffix = path.suffix.lower().lstrip(".")
+            if name == "format" and values["format"] and suffix in letter.FORMATS and suffix != values["format"]:
+                return {"path": str(path.with_suffix("." + values["format"]))}
+            return {}
+
+        def done(result: Any) -> None:
+            if result:
+                made, output = result
+                self.app.notify(f"Wrote the {made} to {output}; it is recorded in the log.")
+                self.refresh_data()
+
+        yes_no = [("no", "no"), ("yes", "yes")]
+        self.app.push_screen(
+            FormDialog(
+                "Letter to the other agency, or the partnership's form",
+                [
+                    Field(
+                        "stage",
+                        "Letter for",
+                        kind="select",
+                        options=stages,
+                        default=str(view.state.stage),
+                        required=True,
+                        help="To the stage's receiving role (its named contact, where the procedure file has one), "
+                        "asking for what the stage asks of them by its due date.",
+                    ),
+                    *(
+                        [Field("form", "Or fill the procedure's form", kind="select", options=forms, default=NO_FORM)]
+                        if procedure.forms
+                        else []
+                    ),
+                    Field(
+                        "format",
+                        "Format",
+                        kind="select",
+                        options=[("Word (docx)", "docx"), ("plain text, for an email", "txt"), ("Markdown", "md")],
+                        default="docx",
+                        required=True,
+                    ),
+                    Field(
+                        "redact",
+                        "Case reference and others' names as stand-ins",
+                        kind="select",
+                        options=yes_no,
+                        default="no",
+                        required=True,
+                    ),
+                    Field(
+                        "path",
+                        "Save to",
+                        required=True,
+                        default=f"{self.challenge}-letter.docx",
+                        help="A name without a folder is saved in the folder escalate was started in.",
+                    ),
+                    Field(
+                        "force", "Replace an existing file", kind="select", options=yes_no, default="no", required=True
+                    ),
+                ],
+                save,
+                timezone=app.settings.timezone,
+                changed=same_extension,
+            ),
+            done,
         )
 
     def action_back(self) -> None:

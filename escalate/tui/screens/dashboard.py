@@ -51,7 +51,7 @@ class DashboardScreen(SearchableTable, Screen[None]):
         # (in the help and the palette; the footer keeps room for F1 and F2 at 80 columns)
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="Re-read the store", show=False),
         Binding("escape", "clear_search", "Clear search", id="clear_search", show=False),
-        Binding("q", "app.quit", "Quit", id="dashboard_quit", show=False),
+        Binding("q", "app.quit", "Quit", id="dashboard_quit"),
     ]
 
     AUTO_FOCUS = "#challenges"  # letters are commands here; the search box takes focus only on "/"
