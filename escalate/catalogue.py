@@ -46,11 +46,35 @@ class Catalogue:
                 hint="`escalate procedures list` shows the loaded procedures and where they come from.",
             ) from None
 
+    def in_order(self, own: tuple[str, ...] = ()) -> list[LoadedProcedure]:
+        """The procedures as lists offer them: the DSL's own partnership's first (``own``: procedure ids,
+        the settings' ``partnerships``, in that order), then children's, both, adults', each by
+        partnership: a school's DSL is not offered an adults' procedure first."""
+        rank = {"children": 0, "both": 1, "adults": 2}
+
+        def key(lp: LoadedProcedure) -> tuple[int, int, str, str]:
+            mine = own.index(lp.id) if lp.id in own else len(own)
+            return (mine, rank.get(lp.procedure.applies_to, 3), lp.procedure.partnership.lower(), lp.id)
+
+        return sorted(self.procedures.values(), key=key)
+
     def by_fingerprint(self, fp: str) -> LoadedProcedure | None:
         for loaded in self.procedures.values():
             if loaded.fingerprint == fp:
                 return loaded
         return None
+
+
+#: whom a procedure covers, as a list says it
+COVERS = {"children": "children", "adults": "adults", "both": "children and adults"}
+
+
+def label(lp: LoadedProcedure, own: tuple[str, ...] = ()) -> str:
+    """A procedure as a list names it: by partnership, whom it covers, and its version, then its id
+    (not by its source's title, which is often a generic "Guidance re dealing with disputes")."""
+    p = lp.procedure
+    mine = "your partnership · " if lp.id in own else ""
+    return f"{mine}{p.partnership} · {COVERS.get(p.applies_to, p.applies_to)} · version {p.version} ({lp.id})"
 
 
 def source_dirs(extra: list[str] | None = None) -> list[SourceDir]:

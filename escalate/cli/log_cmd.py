@@ -49,12 +49,18 @@ def cmd_open(args: argparse.Namespace) -> int:
 
     settings = _settings()
     catalogue = _catalogue(args)
+    procedure = args.procedure or next(iter(settings.own_procedures), None)
+    if procedure is None:
+        raise UsageError(
+            "which procedure? give --procedure ID",
+            hint="`escalate procedures list` lists them; `escalate config set partnerships ID` sets your default.",
+        )
     with journal.open_store() as store:
         stored = journal.open_challenge(
             store,
             catalogue,
             settings,
-            procedure_id=args.procedure,
+            procedure_id=procedure,
             triggers=args.trigger,
             case_ref=args.case_ref,
             agency=args.agency,

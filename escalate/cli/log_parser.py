@@ -20,7 +20,11 @@ WARNINGS_SHOWN = 10
 def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
 
     p = command("open", "open a challenge; prints its id", M, "cmd_open")
-    p.add_argument("--procedure", required=True, metavar="ID", help="procedure id (`escalate procedures list`)")
+    p.add_argument(
+        "--procedure",
+        metavar="ID",
+        help="procedure id (`escalate procedures list`); default: the first of your partnerships setting",
+    )
     p.add_argument(
         "--trigger",
         action="append",

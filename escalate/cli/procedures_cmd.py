@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from escalate import clock, paths, settings, workcalendar
-from escalate.catalogue import discover, files_in, source_dirs
+from escalate.catalogue import COVERS, discover, files_in, source_dirs
 from escalate.cli.console import err, escape, out, plain, readable
 from escalate.errors import EscalateError, ProcedureFileError, UsageError
 from escalate.exit_codes import ExitCode
@@ -61,19 +61,22 @@ def _report_problems(catalogue: Catalogue) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     catalogue = _catalogue(args)
+    own = settings.load().own_procedures
     if getattr(args, "json", False):
         rows = [
             {
                 "id": lp.id,
                 "name": lp.procedure.name,
                 "partnership": lp.procedure.partnership,
+                "applies_to": lp.procedure.applies_to,
+                "yours": lp.id in own,
                 "version": lp.procedure.version,
                 "region": lp.procedure.region,
                 "source": catalogue.origin[lp.id],
                 "path": lp.path,
                 "fingerprint": lp.fingerprint,
             }
-            for lp in catalogue.procedures.values()
+            for lp in catalogue.in_order(own)
         ]
         plain(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
@@ -85,16 +88,16 @@ def cmd_list(args: argparse.Namespace) -> int:
             caption="`escalate procedures show ID` for details",
             caption_justify="left",
         )
-        table.add_column("id", no_wrap=True)
-        table.add_column("name and partnership", ratio=1)
+        table.add_column("procedure: id, partnership, name and version", ratio=1)
+        table.add_column("covers", max_width=10)
         table.add_column("from", no_wrap=True)
-        table.add_column("fingerprint", no_wrap=True)
-        for lp in catalogue.procedures.values():
+        for lp in catalogue.in_order(own):
+            p = lp.procedure
             table.add_row(
-                lp.id,
-                f"{escape(lp.procedure.name)}\n[dim]{escape(lp.procedure.partnership)}[/]",
+                f"[b]{lp.id}[/]" + (" (your partnership)" if lp.id in own else "") + f"\n{escape(p.partnership)}\n"
+                f"[dim]{escape(p.name)}; version {escape(p.version)}[/]",
+                COVERS.get(p.applies_to, p.applies_to),
                 catalogue.origin[lp.id],
-                lp.fingerprint[:12],
             )
         if not catalogue.procedures:
             out().print("No procedures loaded. `escalate locate` shows where to put procedure files.")

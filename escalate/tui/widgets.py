@@ -18,11 +18,13 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
+from textual.widgets import Checkbox, DataTable, Input, RadioButton, SelectionList, Static, TabbedContent, TabPane
+from textual.widgets.option_list import OptionDoesNotExist
 
 from escalate import clock
 from escalate.wording import printable
@@ -225,3 +227,41 @@ def ladder_text(view: ChallengeView, tz: str) -> str:
     from escalate import briefing  # (as above)
 
     return printable("\n".join(briefing.ladder(view, tz)))
+
+
+# --- choices that read without colour ------------------------------------------------------------
+# Textual draws a ticked and an unticked box alike ("X"), told apart by colour alone: under NO_COLOR,
+# or to a colour-blind DSL, they look the same. These say it in characters.
+
+
+class TickBox(Checkbox):
+    """A check box drawn [x] or [ ]."""
+
+    @property
+    def _button(self) -> Content:
+        return Content.styled("[x]" if self.value else "[ ]", self.get_visual_style("toggle--button"))
+
+
+class RadioChoice(RadioButton):
+    """A radio button drawn (*) or ( )."""
+
+    @property
+    def _button(self) -> Content:
+        return Content.styled("(*)" if self.value else "( )", self.get_visual_style("toggle--button"))
+
+
+class TickList(SelectionList[str]):
+    """A selection list whose options are drawn [x] or [ ]."""
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        segments = list(strip)
+        _, scroll_y = self.scroll_offset
+        try:
+            option = self.get_option_at_index(scroll_y + y)
+        except OptionDoesNotExist:
+            return strip
+        if len(segments) < 4:  # (not a line that starts with a box)
+            return strip
+        mark = "[x]" if option.value in self.selected else "[ ]"
+        return Strip([Segment(mark, segments[1].style), *segments[3:]], strip.cell_length)

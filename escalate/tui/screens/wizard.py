@@ -17,7 +17,6 @@ from textual.widgets import (
     Header,
     Input,
     Label,
-    RadioButton,
     RadioSet,
     Select,
     SelectionList,
@@ -26,12 +25,13 @@ from textual.widgets import (
 )
 
 from escalate import clock
+from escalate.catalogue import label
 from escalate.challenge import opening_deadlines, start_choices, starting_stage
 from escalate.entry import parse_person
 from escalate.errors import EscalateError, FieldError
 from escalate.triggers import TRIGGERS, worded
 from escalate.tui.context import dsl_app
-from escalate.tui.widgets import esc
+from escalate.tui.widgets import RadioChoice, TickBox, TickList, esc
 from escalate.wording import immediate_risk_instruction, not_covered, printable
 
 STEPS = ("procedure", "decision", "triggers", "checks", "risk", "concern", "review")
@@ -84,7 +84,8 @@ class NewChallengeScreen(Screen[Any]):
             yield Static("", id="wizard-progress")
             with ContentSwitcher(initial="procedure", id="steps"):
                 with VerticalScroll(id="procedure", can_focus=False):
-                    options = [(f"{lp.procedure.name} ({lp.id})", lp.id) for lp in cat.procedures.values()]
+                    own = dsl_app(self.app).settings.own_procedures
+                    options = [(label(lp, own), lp.id) for lp in cat.in_order(own)]
                     # With one procedure there is nothing to choose: it is named, not asked.
                     single = len(options) == 1
                     yield Label(f"Procedure: {esc(options[0][0])}" if single else "Procedure *")
@@ -98,7 +99,7 @@ class NewChallengeScreen(Screen[Any]):
                     yield select
                     yield Static("", id="not-covered", markup=False, classes="field-help")
                     # offered where the procedure has a step for following up a referral (Wales's Step 0)
-                    yield Checkbox("Following up a referral: no decision yet", id="w-referral")
+                    yield TickBox("Following up a referral: no decision yet", id="w-referral")
                     # a parallel route (a conference dispute, say): asked only of a procedure that has one
                     yield Label("Route *", id="route-label")
                     yield Select([("Main ladder", "main")], value="main", allow_blank=False, id="w-route")
@@ -127,7 +128,7 @@ class NewChallengeScreen(Screen[Any]):
                         "Choose one or more (space to tick). The text below explains the highlighted one.",
                         classes="field-help",
                     )
-                    yield SelectionList[str](id="w-triggers")  # filled for the procedure chosen
+                    yield TickList(id="w-triggers")  # filled for the procedure chosen
                     yield Static("", id="trigger-explain", markup=False)
                     yield Static("", id="e-triggers", classes="field-error", markup=False)
                 with VerticalScroll(id="checks", can_focus=False):
@@ -136,8 +137,8 @@ class NewChallengeScreen(Screen[Any]):
                 with VerticalScroll(id="risk", can_focus=False):
                     yield Label("Is the child at risk of immediate harm? *", id="risk-label")
                     with RadioSet(id="w-risk"):
-                        yield RadioButton("No", id="risk-no")
-                        yield RadioButton("Yes", id="risk-yes")
+                        yield RadioChoice("No", id="risk-no")
+                        yield RadioChoice("Yes", id="risk-yes")
                     yield Static("", id="skip-rule", markup=False)
                     # asked at immediate risk where the procedure's timescale is "or a protective one, if sooner"
                     yield Label(
