@@ -81,6 +81,26 @@ class BaseApp(App[None]):
             )
         )
 
+    async def action_quit(self) -> None:
+        """Quit, asking first where a form or the new-challenge wizard holds what was typed."""
+        if not any(getattr(s, "has_unsaved", lambda: False)() for s in self.screen_stack):
+            self.exit()
+            return
+        if any(type(s).__name__ == "ConfirmDialog" for s in self.screen_stack):
+            return  # (already asking)
+        from escalate.tui.dialogs import ConfirmDialog  # lazy: 185 ms with the form widgets
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(
+            ConfirmDialog(
+                "Quit escalate and lose what you typed? Nothing of it has been saved.", "Quit", "Keep editing"
+            ),
+            answer,
+        )
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("App: help", "Help for this screen", self.action_help)

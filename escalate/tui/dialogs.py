@@ -185,8 +185,23 @@ class FormDialog(ModalScreen[Any]):
             if isinstance(widget, Input) and widget.value != value:
                 widget.value = value
 
+    def has_unsaved(self) -> bool:
+        """Whether anything was typed or chosen that closing would lose."""
+        return any(value != f.default.strip() for f, value in zip(self.fields, self.values().values()))
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.has_unsaved():
+            self.dismiss(None)
+            return
+
+        def answer(drop: bool | None) -> None:
+            if drop:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmDialog("Close this form and lose what you typed? Nothing has been saved.", "Close", "Keep editing"),
+            answer,
+        )
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
@@ -236,6 +251,9 @@ class ConfirmDialog(ModalScreen[bool]):
     def __init__(self, question: str, yes: str = "Yes", no: str = "No") -> None:
         super().__init__()
         self.question, self.yes, self.no = question, yes, no
+
+    # the safe answer has the focus: Enter on a dialog that asks before losing work keeps it
+    AUTO_FOCUS = "#no"
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog confirm"):

@@ -133,6 +133,7 @@ DIALOG_KEYS = {
     "amend": "f",
     "resolve": "s",
     "export": "w",
+    "letter": "l",
 }
 
 
@@ -146,6 +147,49 @@ def test_challenge_dialog(home, snap_compare, dialog):
         await quiet(pilot)
 
     assert snap_compare(app(), terminal_size=(80, 24), run_before=open_dialog)
+
+
+def test_agenda_screen(home, snap_compare):
+    async def open_agenda(pilot):
+        await quiet(pilot)
+        await pilot.press("g")
+        await quiet(pilot)
+
+    assert snap_compare(app(), terminal_size=(80, 24), run_before=open_agenda)
+
+
+def test_wizard_refuses_a_date_in_view(home, snap_compare):
+    """Step 2 with a date that is not one: the message and the field are on screen at 80x24."""
+
+    async def bad_date(pilot):
+        await quiet(pilot)
+        await pilot.press("n")
+        await quiet(pilot)
+        pilot.app.screen.query_one("#w-case-ref").value = "REF-9"
+        await pilot.press("ctrl+n")
+        await quiet(pilot)
+        screen = pilot.app.screen
+        screen.query_one("#w-agency").value = "Northtown CSC"
+        screen.query_one("#w-decision").value = "Referral closed"
+        screen.query_one("#w-decision-at").value = "31/02/2027"
+        await pilot.press("ctrl+n")
+        await quiet(pilot)
+
+    assert snap_compare(app(), terminal_size=(80, 24), run_before=bad_date)
+
+
+def test_closing_a_typed_note_asks_first(home, snap_compare):
+    async def typed_then_escape(pilot):
+        await quiet(pilot)
+        await pilot.press("enter")
+        await quiet(pilot)
+        await pilot.press("m")
+        await quiet(pilot)
+        pilot.app.screen.query_one("#f-summary").text = "Spoke to the duty manager"
+        await pilot.press("escape")
+        await quiet(pilot)
+
+    assert snap_compare(app(), terminal_size=(80, 24), run_before=typed_then_escape)
 
 
 def test_settings_dialog(home, snap_compare):

@@ -61,6 +61,22 @@ STEP_TITLES = {
 }
 
 
+#: the wizard's field for a field the core names in a refusal (FieldError.field)
+_FIELD_OF = {
+    "case_ref": "#w-case-ref",
+    "subject_name": "#w-subject",
+    "agency": "#w-agency",
+    "decision": "#w-decision",
+    "decision_at": "#w-decision-at",
+    "decision_by": "#w-decision-by",
+    "decision_ref": "#w-decision-ref",
+    "concern": "#w-concern",
+    "outcome_sought": "#w-outcome",
+    "protective_by": "#w-protective",
+    "occurred_at": "#w-at",
+}
+
+
 class NewChallengeScreen(Screen[Any]):
     HELP_TITLE = "New challenge"
     HELP = (
@@ -71,6 +87,9 @@ class NewChallengeScreen(Screen[Any]):
         Binding("ctrl+n", "next", "Next", id="wizard_next", tooltip="Check this page and go on"),
         Binding("ctrl+b", "back", "Back", id="wizard_back", tooltip="Previous page; nothing is lost"),
         Binding("escape", "discard", "Discard", id="wizard_discard", tooltip="Leave without saving (asks first)"),
+        # a page longer than the screen (the review at 80x24) scrolls by keyboard as well as by mouse
+        Binding("pagedown", "scroll_page(1)", "Scroll down", id="wizard_page_down", show=False),
+        Binding("pageup", "scroll_page(-1)", "Scroll up", id="wizard_page_up", show=False),
     ]
 
     def __init__(self) -> None:
@@ -283,42 +302,72 @@ class NewChallengeScreen(Screen[Any]):
 
     # --- validation per step --------------------------------------------------------------
 
-    def check_step(self) -> str:
+    def check_step(self) -> tuple[str, str | None]:
+        """What is wrong with this page, if anything, and the field to put right (its selector)."""
         name = STEPS[self.step]
         tz = dsl_app(self.app).settings.timezone
-        try:
-            if name == "procedure" and not self.val("#w-case-ref"):
-                return "Give a case reference."
-            if name == "decision":
-                if not self.val("#w-agency"):
-                    return "Name the agency and team you are challenging."
-                if not self.val("#w-decision") and not self.referral():
-                    return "Say what decision you are challenging."
-                if self.val("#w-decision") and self.referral():
-                    return "Following up a referral: leave the decision out and record it when it comes."
-                if self.val("#w-decision-at"):
-                    clock.parse_time(self.val("#w-decision-at"), tz, what="decision time")
-            if name == "triggers" and not self.triggers() and not self.referral():
-                return "Choose at least one trigger (space ticks the highlighted one)."
-            if name == "risk" and self.immediate_risk() is None:
-                return f"Answer yes or no: is {self.subject()} at risk of immediate harm?"
-            if name == "risk" and self.asks_protective() and self.val("#w-protective"):
-                clock.parse_time(self.val("#w-protective"), tz, what="protective timescale")
-            if name == "concern":
-                if not self.query_one("#w-concern", TextArea).text.strip():
-                    return "Write the concern, with the evidence for it."
-                if self.val("#w-at"):
-                    clock.parse_time(self.val("#w-at"), tz, what="time the disagreement arose")
-        except EscalateError as exc:
-            return exc.message
-        return ""
+
+        def time_of(selector: str, what: str) -> tuple[str, str | None]:
+            try:
+                clock.parse_time(self.val(selector), tz, what=what)
+            except EscalateError as exc:
+                return exc.message + (f" {exc.hint}" if exc.hint else ""), selector
+            return "", None
+
+        if name == "procedure" and not self.val("#w-case-ref"):
+            return "Give a case reference.", "#w-case-ref"
+        if name == "decision":
+            if not self.val("#w-agency"):
+                return "Name the agency and team you are challenging.", "#w-agency"
+            if not self.val("#w-decision") and not self.referral():
+                return "Say what decision you are challenging.", "#w-decision"
+            if self.val("#w-decision") and self.referral():
+                return "Following up a referral: leave the decision out and record it when it comes.", "#w-decision"
+            if self.val("#w-decision-at"):
+                return time_of("#w-decision-at", "decision time")
+        if name == "triggers" and not self.triggers() and not self.referral():
+            return "Choose at least one trigger (space ticks the highlighted one).", "#w-triggers"
+        if name == "risk" and self.immediate_risk() is None:
+            return f"Answer yes or no: is {self.subject()} at risk of immediate harm?", "#w-risk"
+        if name == "risk" and self.asks_protective() and self.val("#w-protective"):
+            return time_of("#w-protective", "protective timescale")
+        if name == "concern":
+            if not self.query_one("#w-concern", TextArea).text.strip():
+                return "Write the concern, with the evidence for it.", "#w-concern"
+            if self.val("#w-at"):
+                return time_of("#w-at", "time the disagreement arose")
+        return "", None
+
+    def refuse(self, error: str, field: str | None) -> None:
+        """Say what is wrong next to the page's fields, and put the cursor in the field to correct, both
+        in view: at 80x24 the message sat below the fold and the page seemed to ignore Next."""
+        target = self.query(f"#e-{STEPS[self.step]}")
+        message = target.first(Static) if target else None
+        if message is not None:
+            message.update(error)
+        if not error:
+            return
+        if field is not None:
+            self.query_one(field).focus()
+        if message is not None:
+            self.call_after_refresh(message.scroll_visible, animate=False)
+
+    def action_scroll_page(self, direction: int) -> None:
+        page = self.query_one(f"#{STEPS[self.step]}", VerticalScroll)
+        if direction > 0:
+            page.scroll_page_down(animate=False)
+        else:
+            page.scroll_page_up(animate=False)
+
+    def has_unsaved(self) -> bool:
+        """Whether anything has been typed or chosen that leaving would lose (asked before quitting)."""
+        typed = any(i.value.strip() for i in self.query(Input))
+        return typed or bool(self.query_one("#w-concern", TextArea).text.strip()) or bool(self.triggers())
 
     def action_next(self) -> None:
         name = STEPS[self.step]
-        error = self.check_step()
-        target = self.query(f"#e-{name}")
-        if target:
-            target.first(Static).update(error)
+        error, field = self.check_step()
+        self.refuse(error, field)
         if error:
             return
         if name == "review":
@@ -402,7 +451,7 @@ class NewChallengeScreen(Screen[Any]):
             for i, question in enumerate(q for q in questions if q not in asked):
                 asked.add(question)
                 # a str label is markup: the file's words go in as Text (and are recorded as they read)
-                widgets.append(Checkbox(Text(printable(question)), id=f"check-{choice}-{i}", classes="check"))
+                widgets.append(TickBox(Text(printable(question)), id=f"check-{choice}-{i}", classes="check"))
         self.query_one("#checks-guidance", Static).update(
             printable("\n".join(guidance) + "\n\nTick each check you have done. Your answers are recorded.")
         )
@@ -502,7 +551,7 @@ class NewChallengeScreen(Screen[Any]):
             if page != "review":
                 self.step = STEPS.index(page)
                 self.show_step()
-            self.query_one(f"#e-{page}", Static).update(printable(said))
+            self.refuse(printable(said), _FIELD_OF.get(exc.field) if isinstance(exc, FieldError) else None)
             return
         self.app.notify(f"Challenge {stored.challenge} opened.")
         self.dismiss(stored.challenge)
