@@ -27,7 +27,9 @@ class Terminal:
         self.name = f"escalate-{uuid.uuid4().hex[:8]}"
         self.socket = ["-L", self.name]
         command = (
-            f"cd {ROOT} && ESCALATE_HOME={home} {sys.executable} -m escalate {args}; echo ESCALATE-EXITED $?; sleep 30"
+            # (the tests' COLUMNS=100 would tell the app a width the terminal does not have)
+            f"unset COLUMNS LINES; cd {ROOT} && ESCALATE_HOME={home} {sys.executable} -m escalate {args}; "
+            "echo ESCALATE-EXITED $?; sleep 30"
         )
         subprocess.run(
             ["tmux", *self.socket, "new-session", "-d", "-x", str(width), "-y", str(height), "-s", self.name, command],
@@ -93,7 +95,7 @@ def test_a_dsl_runs_a_challenge_from_concern_to_resolution(tmp_path):
         term.keys("C-n")
         term.wait_for("You start at")
         term.keys("C-n")
-        term.wait_for("Stage 1 (1 of 4)")
+        term.wait_for("Stage 1 (1 of")
         term.keys("c")
         term.wait_for("Record a contact", settle=2.0)
         term.keys("Tab", "Tab")
@@ -117,7 +119,7 @@ def test_a_dsl_runs_a_challenge_from_concern_to_resolution(tmp_path):
         term.type("Not resolved at step 1")
         term.wait_for("Not resolved at step 1", timeout=10)  # typed into the form, not lost while it took focus
         term.keys("C-s")
-        term.wait_for("Stage 2 (2 of 4)")
+        term.wait_for("Stage 2 (2 of")
         term.keys("s")
         term.wait_for("Outcome *", settle=2.0)  # the resolve form's first label (it opens at its start)
         term.keys("Tab")
@@ -136,6 +138,83 @@ def test_a_dsl_runs_a_challenge_from_concern_to_resolution(tmp_path):
     assert shown["case_ref"] == "Child Q" and shown["status"] == "resolved" and shown["stage"] == 2
     assert shown["chronology"][1]["data"]["with"]["name"] == "Sam Fictional"
     assert shown["chronology"][2]["data"]["decision"] == "Still no further action"
+
+
+def test_at_80x24_a_dsl_writes_the_letter_sees_the_agenda_records_the_reply_and_finds_the_child(tmp_path):
+    home = tmp_path / "home"
+    env = {"ESCALATE_HOME": str(home)}
+    for key, value in (("name", "Alex Example"), ("role", "DSL"), ("email", "dsl@fictional-primary.example")):
+        assert run_escalate("config", "set", key, value, env=env).returncode == 0
+    letter = tmp_path / "stage-1.docx"
+    term = Terminal(home, width=80, height=24)
+    try:
+        term.wait_for("No challenges yet")
+        term.keys("n")
+        term.wait_for("step 1 of 7")
+        term.type("Child Q")
+        term.keys("Tab")
+        term.type("Jamie Fictional")
+        term.wait_for("Jamie Fictional", timeout=10)
+        term.keys("C-n")
+        term.wait_for("step 2 of 7")
+        term.type("Northtown CSC")
+        term.keys("Tab")
+        term.type("Referral closed with no further action")
+        term.keys("C-n")
+        term.wait_for("step 3 of 7")
+        term.keys("Down", "Space", "C-n")
+        term.wait_for("step 4 of 7")
+        term.keys("C-n")
+        term.wait_for("step 5 of 7")
+        term.keys("Space", "C-n")
+        term.wait_for("step 6 of 7")
+        term.type("Bruising seen twice in one week")
+        term.keys("C-n")
+        term.wait_for("step 7 of 7")
+        term.keys("C-n")
+        term.wait_for("Stage 1 (1 of")
+        # the stage-1 letter, in Word
+        term.keys("l")
+        term.wait_for("Letter for", settle=2.0)
+        term.keys("Tab", "Tab", "Tab", "C-u")
+        term.type(str(letter))
+        term.wait_for(letter.name, timeout=10)
+        term.keys("C-s")
+        term.wait_for("recorded in the log")
+        # its deadline on the agenda, above the dashboard
+        term.keys("Escape")
+        screen = term.wait_for("Agenda:")
+        assert "C-0001 Child Q" in screen and "Resolve the difference" in screen
+        # the reply, recorded
+        term.keys("Enter")
+        term.wait_for("Stage 1 (1 of")
+        term.keys("r")
+        term.wait_for("Record their response", settle=2.0)
+        term.keys("Tab")
+        term.type("Still no further action")
+        term.wait_for("Still no further action", timeout=10)
+        term.keys("C-s")
+        term.wait_for("Saved: #3 response")
+        # found by the child's name
+        term.keys("Escape")
+        term.wait_for("Agenda:")
+        term.keys("/")
+        term.type("jamie")
+        screen = term.wait_for("searching all challenges")
+        assert "Child Q" in screen.split("searching all challenges", 1)[1]
+        term.keys("C-q")
+        term.wait_for("ESCALATE-EXITED 0")
+    finally:
+        term.close()
+    import docx
+
+    text = "\n".join(p.text for p in docx.Document(str(letter)).paragraphs)
+    assert "Northtown CSC" in text and "Alex Example" in text and "dsl@fictional-primary.example" in text
+    assert "that is by" in text  # the stage's due date
+    shown = json.loads(run_escalate("show", "C-0001", "--json", env=env).stdout)
+    assert [e["kind"] for e in shown["chronology"]] == ["opened", "exported", "response"]
+    found = json.loads(run_escalate("search", "jamie", "--json", env=env).stdout)
+    assert [f["challenge"] for f in found] == ["C-0001"]
 
 
 def test_an_auditor_opens_exported_files_read_only_in_a_real_terminal(tmp_path):
