@@ -50,6 +50,8 @@ class Item:
     key: str
     #: for an agreed action: the entry that agreed it (action-done --action-seq)
     action_seq: int | None = None
+    #: how many entries the challenge has: grows whenever something is recorded (a calendar's SEQUENCE)
+    revision: int = 0
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ def _deadline_item(view: ChallengeView, row: DeadlineRow, kind: Kind, now: dt.da
         row.due,
         _when(row.due, now, tz),
         f"{view.state.challenge}/deadline/{row.stage}/{row.id}",
+        revision=view.state.entries,
     )
 
 
@@ -108,6 +111,7 @@ def _action_item(view: ChallengeView, action: AgreedAction, now: dt.datetime, tz
         _when(due, now, tz),
         f"{view.state.challenge}/action/{action.cseq}",
         action_seq=action.cseq,
+        revision=view.state.entries,
     )
 
 
@@ -133,6 +137,7 @@ def _no_clock(view: ChallengeView, now: dt.datetime, limit: int) -> Item | None:
         None,
         "waiting",
         f"{view.state.challenge}/no-clock/{view.state.stage}",
+        revision=view.state.entries,
     )
 
 
@@ -150,6 +155,7 @@ def _risk_item(view: ChallengeView, tz: str) -> Item | None:
         None,
         "overdue",
         f"{view.state.challenge}/immediate-risk",
+        revision=view.state.entries,
     )
 
 

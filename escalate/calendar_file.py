@@ -45,16 +45,9 @@ def summary(item: Item, *, case_ref: bool, redact: bool) -> str:
     return f"{who}: {item.what}"
 
 
-def make(
-    book: Agenda,
-    first_hashes: Mapping[str, str],
-    revisions: Mapping[str, int],
-    *,
-    case_ref: bool = False,
-    redact: bool = False,
-) -> bytes:
+def make(book: Agenda, first_hashes: Mapping[str, str], *, case_ref: bool = False, redact: bool = False) -> bytes:
     """The calendar of ``book``'s dated items. ``first_hashes``: each challenge's first entry hash (for
-    UIDs); ``revisions``: each challenge's entry count (for SEQUENCE)."""
+    UIDs); an item's revision (its challenge's entry count) is its SEQUENCE."""
     cal = Calendar()
     cal.add("prodid", f"-//escalate//{__version__}//EN")
     cal.add("version", "2.0")
@@ -68,7 +61,7 @@ def make(
         event = Event()
         event.add("uid", uid(first_hashes[item.challenge], item))
         event.add("dtstamp", stamp)
-        event.add("sequence", revisions.get(item.challenge, 0))
+        event.add("sequence", item.revision)
         event.add("dtstart", due - BLOCK)
         event.add("dtend", due)
         title = summary(item, case_ref=case_ref, redact=redact)

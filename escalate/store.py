@@ -815,6 +815,10 @@ class Store(Generic[S]):
             )
         ]
 
+    def first_hashes(self) -> dict[str, str]:
+        """Each challenge's first entry's hash: what names it for good (a calendar's event ids)."""
+        return {str(c): str(h) for c, h in self._q("SELECT challenge, hash FROM entries WHERE cseq = 1")}
+
     def prepare_search(self) -> None:
         """Bring the search index up to the log now (the app does it while loading, so the first search
         typed does not wait for it)."""

@@ -65,9 +65,8 @@ def cmd_calendar(args: argparse.Namespace) -> int:
         if only is not None:
             book = agenda.Agenda(book.made_at, book.timezone, tuple(i for i in book.items if i.challenge == only), 1)
         challenges = sorted({i.challenge for i in book.items})
-        first = {c: store.entries(c, limit=1)[0].hash for c in challenges}
-        revisions = {c: store.state(c).entries for c in challenges}
-    data = calendar_file.make(book, first, revisions, case_ref=args.case_ref and not args.redact, redact=args.redact)
+        first = store.first_hashes()
+    data = calendar_file.make(book, first, case_ref=args.case_ref and not args.redact, redact=args.redact)
     write_atomic(output, [data])
     dated = sum(1 for i in book.items if i.due is not None)
     plain(f"wrote {dated} deadline(s) of {len(challenges)} challenge(s) to {output}")

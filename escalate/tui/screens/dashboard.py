@@ -107,6 +107,10 @@ class DashboardScreen(SearchableTable, Screen[None]):
             self.refresh_data()
         self.seen_head = head
 
+    def _agenda_loaded(self, book: Agenda) -> None:
+        self.book = book
+        self.show_agenda()
+
     def show_agenda(self) -> None:
         """The agenda's most pressing items above the table: what the app opens on."""
         from escalate.tui.screens.agenda import summary, when_words
@@ -144,25 +148,33 @@ class DashboardScreen(SearchableTable, Screen[None]):
         from escalate import agenda, journal  # lazy: the log and pydantic: 74 ms
 
         app = dsl_app(self.app)
-        book = None
+        worker = get_current_worker()
         with app.store_lock:  # (a reading started while another runs waits for it, then reads afresh)
-            if get_current_worker().is_cancelled:
+            if worker.is_cancelled:
                 return
             try:
                 catalogue = app.ensure_catalogue()
                 glances = journal.glances(app.store)
+            except EscalateError as exc:
+                self.app.call_from_thread(app.show_error, exc)
+                if not worker.is_cancelled:
+                    self.app.call_from_thread(self._loaded, [])
+                return
+            if worker.is_cancelled:  # a later reading replaced this one: its rows are newer
+                return
+            # the list first (a glance each), then the agenda, which reads every open challenge in full
+            self.app.call_from_thread(self._loaded, glances)
+            try:
                 book = agenda.of_store(app.store, catalogue, app.settings, app.now())
                 app.store.prepare_search()
             except EscalateError as exc:
                 self.app.call_from_thread(app.show_error, exc)
-                glances = []
-        if get_current_worker().is_cancelled:  # a later reading replaced this one: its rows are newer
-            return
-        self.app.call_from_thread(self._loaded, glances, book)
+                return
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._agenda_loaded, book)
 
-    def _loaded(self, glances: list[Glance], book: Agenda | None = None) -> None:
+    def _loaded(self, glances: list[Glance]) -> None:
         self.glances, self.refs = glances, None
-        self.book = book
         self.loaded = True
         self.show_agenda()
         self.show_problems()
