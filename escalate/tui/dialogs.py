@@ -76,11 +76,15 @@ class FormDialog(ModalScreen[Any]):
         self.changed = changed
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="form", classes="dialog"):
+        with Vertical(id="form", classes="dialog" + (" with-intro" if self.intro else "")):
             yield Label(self.form_title, classes="dialog-title")
-            with VerticalScroll(id="form-body", can_focus=False):
-                if self.intro:
+            if self.intro:
+                # In a box of its own, read from its start: at 80x24 a long intro (what the next stage
+                # requires) pushed the first field down, and showing the field scrolled the intro's
+                # beginning away. The box scrolls by keyboard (shift+tab reaches it) and mouse.
+                with VerticalScroll(id="form-intro", classes="intro-box"):
                     yield Static(self.intro, classes="intro", markup=False)
+            with VerticalScroll(id="form-body", can_focus=False):
                 for f in self.fields:
                     yield Label(f.label + (" *" if f.required else ""), classes="field-label")
                     if f.kind == "textarea":
