@@ -513,9 +513,13 @@ def pack_sections(rep: ChallengeReport, tz: str) -> list[tuple[str, list[str]]]:
         drafts.append(f"Draft form: {name}" + (f" ({form.url})" if form and form.url else ""))
         for heading in form.fields if form else []:
             drafts.append(f"  {heading}: {draft_value(heading, rep)}")
-    sections.append(
-        ("Drafts for this stage", drafts or ["The procedure names no notification or form for this stage."])
+    # the letter to the other agency is drafted for every stage, form or none
+    letter = (
+        f"The letter to the other agency for this stage, with its due date and your details: "
+        f"`escalate letter {s.challenge} -o letter.docx` (or l on the challenge in the app)."
     )
+    none_named = ["The procedure names no notification or form for this stage."] if not drafts else []
+    sections.append(("Drafts for this stage", [*drafts, *none_named, letter]))
     return sections
 
 
