@@ -48,7 +48,7 @@ class Chronology(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False, id="chron_page_down"),
         Binding("home", "move_to(0)", "First", show=False, id="chron_home"),
         Binding("end", "move_to(-1)", "Last", show=False, id="chron_end"),
-        Binding("enter", "open", "Read entry", id="chron_open"),
+        Binding("enter", "open", "Read entry", id="chron_open", show=False),  # (F1 lists it; the footer keeps F2)
     ]
 
     class Opened(Message):

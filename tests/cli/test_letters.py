@@ -115,6 +115,10 @@ def test_a_letter_for_the_next_stage_goes_to_its_named_contact_with_the_due_date
         "Managers reply: the procedure asks for this 5 working days, that is by Tue 24 Nov 2026 17:00 +00:00." in text
     )
     assert "Raised it with the social worker" in text  # what has happened so far
+    word = tmp_path / "stage2.docx"
+    assert run("letter", "1", "-o", word)[0] == 0
+    in_word = paragraphs(word)
+    assert "that is by Tue 24 Nov 2026 17:00 +00:00" in in_word and "Pat Fictional" in in_word
     assert run("letter", "1", "-o", tmp_path / "again.md", "--stage", "1")[0] == 0
     assert (tmp_path / "again.md").read_text().startswith("Northtown CSC  \n")
 

@@ -208,3 +208,8 @@ async def test_every_footer_shows_f1_and_f2_whole_at_80_columns(isolated_home, m
         await open_screen_of(pilot, app, "C-0001")
         await pilot.pause()
         assert whole()
+        app.screen.query_one("TabbedContent").active = "tab-chronology"
+        await pilot.pause()
+        app.screen.query_one("#chronology").focus()
+        await pilot.pause()
+        assert whole()  # the chronology's own key (Enter reads an entry) did not push F2 off

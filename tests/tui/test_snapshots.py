@@ -149,6 +149,37 @@ def test_challenge_dialog(home, snap_compare, dialog):
     assert snap_compare(app(), terminal_size=(80, 24), run_before=open_dialog)
 
 
+def test_action_done_dialog(home, snap_compare):
+    with store_at(home / "escalate.sqlite3") as s:
+        journal.record(
+            s, SETTINGS, "C-0002", "action-agreed", {"action": "Send the minutes", "due": "2026-11-27T17:00"},
+            "2026-11-24T10:00",
+        )  # fmt: skip
+
+    async def open_dialog(pilot):
+        await quiet(pilot)
+        await pilot.press("enter")
+        await quiet(pilot)
+        await pilot.press("d")
+        await quiet(pilot)
+
+    assert snap_compare(app(), terminal_size=(80, 24), run_before=open_dialog)
+
+
+def test_entry_dialog(home, snap_compare):
+    async def open_entry(pilot):
+        await quiet(pilot)
+        await pilot.press("enter")
+        await quiet(pilot)
+        pilot.app.screen.query_one("TabbedContent").active = "tab-chronology"
+        await quiet(pilot)
+        pilot.app.screen.query_one("#chronology").focus()
+        await pilot.press("enter")
+        await quiet(pilot)
+
+    assert snap_compare(app(), terminal_size=(80, 24), run_before=open_entry)
+
+
 def test_agenda_screen(home, snap_compare):
     async def open_agenda(pilot):
         await quiet(pilot)
