@@ -24,6 +24,10 @@ from escalate.errors import StoreError, UsageError
 PAGES_PER_STEP = 256
 
 
+class HoldsEntries(UsageError):
+    """The store a restore would replace holds entries, and replacing it was not asked for."""
+
+
 @dataclass(frozen=True)
 class Checked:
     """A store file that verified: how many entries, and its head fingerprint."""
@@ -133,7 +137,7 @@ def restore(source: Path, target: Path, *, replace: bool = False) -> Restored:
     if target.exists():
         held = _entries_in(target)
         if held and not replace:
-            raise UsageError(
+            raise HoldsEntries(
                 f"the store {target} holds {held} entries",
                 hint="Add --replace to put the backup in its place (the store is kept beside it, renamed).",
             )

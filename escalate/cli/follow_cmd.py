@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from escalate import clock, settings
@@ -100,7 +101,19 @@ def cmd_restore(args: argparse.Namespace) -> int:
             hint="See docs/team-store.md, 'Backups'. Without --store, escalate restore puts back a desk's store file.",
         )
     target = paths.locations().store
-    done = backup.restore(Path(args.file), target, replace=args.replace)
+    try:
+        done = backup.restore(Path(args.file), target, replace=args.replace)
+    except backup.HoldsEntries as held:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):  # a script says --replace; a person is asked
+            raise
+        try:
+            answer = input(f"{held.message}. Replace it with the backup (it is kept beside, renamed)? [y/N] ")
+        except EOFError:  # (the terminal closed: no answer is no)
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            plain("Nothing was changed.")
+            return ExitCode.OK
+        done = backup.restore(Path(args.file), target, replace=True)
     checked = done.checked
     plain(f"restored {checked.entries} entries to {target}; it verifies (head fingerprint {checked.fingerprint})")
     if done.kept is not None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.geometry import Size
@@ -168,6 +168,27 @@ def challenge_tabs(fetch: Callable[[int, int], list[ChronologyItem]], timezone: 
                 yield Static("", id="ladder", markup=False)
         with TabPane("Chronology", id="tab-chronology"):
             yield Chronology(fetch, timezone, id="chronology")
+
+
+class PagedTabs:
+    """Screen mixin: PageUp and PageDown scroll the tab on show (Now and Ladder are longer than 24 rows,
+    and the tabs, which hold the focus, do not scroll them)."""
+
+    PAGE_BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("pagedown", "page(1)", "Scroll down", id="page_down", show=False),
+        Binding("pageup", "page(-1)", "Scroll up", id="page_up", show=False),
+    ]
+
+    def action_page(self, direction: int) -> None:
+        tabs = self.query_one(TabbedContent)  # type: ignore[attr-defined]
+        pane = tabs.get_pane(tabs.active)
+        target = next(iter(pane.query(VerticalScroll)), None) or next(iter(pane.query(Chronology)), None)
+        if target is None:
+            return
+        if direction > 0:
+            target.scroll_page_down(animate=False)
+        else:
+            target.scroll_page_up(animate=False)
 
 
 class SearchableTable:

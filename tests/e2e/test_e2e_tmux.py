@@ -217,6 +217,30 @@ def test_at_80x24_a_dsl_writes_the_letter_sees_the_agenda_records_the_reply_and_
     assert [f["challenge"] for f in found] == ["C-0001"]
 
 
+def test_restore_asks_a_person_before_replacing_a_store(tmp_path):
+    home = tmp_path / "home"
+    env = {"ESCALATE_HOME": str(home)}
+    for key, value in (("name", "Alex Example"), ("role", "DSL")):
+        assert run_escalate("config", "set", key, value, env=env).returncode == 0
+    opening = ["open", "--procedure", "london-children", "--trigger", "threshold-misapplied", "--decision", "NFA",
+               "--case-ref", "Child Q", "--agency", "Northtown CSC", "--concern", "Bruising"]  # fmt: skip
+    assert run_escalate(*opening, env=env).returncode == 0
+    backup = tmp_path / "b.sqlite3"
+    assert run_escalate("backup", str(backup), env=env).returncode == 0
+    assert run_escalate(*opening, env=env).returncode == 0  # the store moves on: 2 entries
+    for answer, entries in (("n", 2), ("y", 1)):
+        term = Terminal(home, width=80, height=24, args=f"restore {backup}")
+        try:
+            term.wait_for("Replace it with the backup")
+            term.type(answer)
+            term.keys("Enter")
+            term.wait_for("ESCALATE-EXITED 0")
+        finally:
+            term.close()
+        verified = run_escalate("verify", env=env)
+        assert verified.stdout.startswith(f"OK {entries} entries"), verified.stdout + verified.stderr
+
+
 def test_an_auditor_opens_exported_files_read_only_in_a_real_terminal(tmp_path):
     home = tmp_path / "home"
     env = {"ESCALATE_HOME": str(home)}

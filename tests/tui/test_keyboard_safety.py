@@ -163,3 +163,18 @@ async def test_a_refused_date_is_focused_with_its_message_in_view(isolated_home)
         message = wizard.query_one("#e-decision")
         assert "is not a real date" in str(message.render())
         assert message.region.height > 0 and message.region.bottom <= 24  # on screen, not below the fold
+
+
+async def test_the_now_tab_scrolls_by_keyboard_at_80x24(isolated_home):
+    settings_mod.save(SETTINGS)
+    app = EscalateApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await challenge_open(pilot, isolated_home)
+        page = app.screen.query_one("#tab-now").query_one("VerticalScroll")
+        assert page.max_scroll_y > 0  # longer than the screen
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert page.scroll_y > 0
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert page.scroll_y == 0

@@ -21,7 +21,7 @@ from escalate.audit import Audited, Figures
 from escalate.briefing import position
 from escalate.challenge import ChallengeView
 from escalate.tui.context import shared_app
-from escalate.tui.widgets import Chronology, SearchableTable, briefing_text, challenge_tabs, esc, ladder_text
+from escalate.tui.widgets import Chronology, PagedTabs, SearchableTable, briefing_text, challenge_tabs, esc, ladder_text
 from escalate.wording import copies_counted_once, missed_words
 
 PAGE = 500  # rows drawn at once; search narrows the rest
@@ -145,7 +145,7 @@ class AuditScreen(SearchableTable, Screen[None]):
         return [("Audit: search", "Search the challenges", self.action_search)]
 
 
-class AuditChallengeScreen(Screen[None]):
+class AuditChallengeScreen(PagedTabs, Screen[None]):
     HELP_TITLE = "Challenge (read-only)"
     HELP = (
         "One challenge from a verified export: its deadlines as the procedure snapshot it was opened under "
@@ -153,7 +153,10 @@ class AuditChallengeScreen(Screen[None]):
         "entries and amendments are marked; up and down choose an entry, Enter reads it in full). Personal "
         "fields the export withheld read '(withheld)'. Esc goes back. Nothing can be recorded here."
     )
-    BINDINGS = [Binding("escape,backspace", "back", "Back", id="audit_back", tooltip="The list of challenges")]
+    BINDINGS = [
+        Binding("escape,backspace", "back", "Back", id="audit_back", tooltip="The list of challenges"),
+        *PagedTabs.PAGE_BINDINGS,
+    ]
 
     def __init__(self, item: Row) -> None:
         super().__init__()

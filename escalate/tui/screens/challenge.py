@@ -20,7 +20,7 @@ from escalate.journal import ChronologyItem
 from escalate.store import DAMAGE_HINT
 from escalate.tui.context import dsl_app
 from escalate.tui.dialogs import Field, FormDialog, ProgressDialog
-from escalate.tui.widgets import Chronology, briefing_text, challenge_tabs, header_text, ladder_text
+from escalate.tui.widgets import Chronology, PagedTabs, briefing_text, challenge_tabs, header_text, ladder_text
 from escalate.wording import describe_timescale
 
 ACTIONS: list[tuple[str, str, str, str]] = [  # key, action, description, id
@@ -54,7 +54,7 @@ IN_FOOTER = ("c", "r", "u", "s")
 LOOK_EVERY = 5.0
 
 
-class ChallengeScreen(Screen[None]):
+class ChallengeScreen(PagedTabs, Screen[None]):
     HELP_TITLE = "Challenge"
     HELP = (
         "Where this challenge stands: the current stage, each deadline with its due time and whose action "
@@ -70,6 +70,7 @@ class ChallengeScreen(Screen[None]):
             for key, action, description, bid in ACTIONS
         ),
         Binding("escape,backspace", "back", "Back", id="challenge_back", tooltip="Dashboard", show=False),
+        *PagedTabs.PAGE_BINDINGS,
     ]
 
     def __init__(self, challenge: str) -> None:
