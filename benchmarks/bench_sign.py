@@ -1,0 +1,53 @@
+"""Issue 19, item 5: what an Ed25519 signature per entry would cost, measured with `cryptography` here.
+
+Run: python benchmarks/bench_sign.py [--n 20000]
+
+Prints the cost of signing one entry's hash (what an append would add) and of checking one (what
+verify would add per entry), beside hashing an entry's bytes (what verify does per entry now), so
+the decision in RESULTS.md reads off one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from escalate import sshsig
+
+
+def per_op(fn, n: int, rounds: int = 5) -> float:
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for i in range(n):
+            fn(i)
+        samples.append((time.perf_counter() - start) / n)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=20_000)
+    args = ap.parse_args()
+    key = sshsig.new_private_key()
+    public = key.public_key()
+    body = b"E2 1 C-0001 1 contact " + b"x" * 600  # an entry of typical size
+    hashes = [hashlib.sha256(body + str(i).encode()).digest() for i in range(args.n)]
+    signatures = [key.sign(h) for h in hashes]
+    hashing = per_op(lambda i: hashlib.sha256(body).digest(), args.n)
+    signing = per_op(lambda i: key.sign(hashes[i]), args.n)
+    checking = per_op(lambda i: public.verify(signatures[i], hashes[i]), args.n)
+    print(f"sha256 of one entry's bytes   {hashing * 1e6:8.1f} us")
+    print(f"Ed25519 sign of one hash       {signing * 1e6:8.1f} us   (an append would add this)")
+    print(f"Ed25519 verify of one hash     {checking * 1e6:8.1f} us   {checking / hashing:6.0f}x the hash")
+    print(f"1,000,000 entries: verify would add {checking * 1e6:.0f} s of signature checks")
+
+
+if __name__ == "__main__":
+    main()
