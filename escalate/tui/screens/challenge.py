@@ -59,7 +59,8 @@ class ChallengeScreen(PagedTabs, Screen[None]):
     HELP = (
         "Where this challenge stands: the current stage, each deadline with its due time and whose action "
         "it is, the procedure's ladder, and the chronology of everything recorded (when it happened and when "
-        "it was recorded; up and down choose an entry, Enter reads it in full). Every action opens a short "
+        "it was recorded; up and down choose an entry, Enter reads it in full). PageUp and PageDown scroll a "
+        "tab longer than the screen. Every action opens a short "
         "form; nothing is saved until you press ctrl+s, and a refused save keeps what you typed. Corrections "
         "are amendments: the original entry always stays."
     )
