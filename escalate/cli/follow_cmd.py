@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from escalate import clock, settings
 from escalate.catalogue import discover
 from escalate.cli.console import plain
 from escalate.exit_codes import ExitCode
 
+if TYPE_CHECKING:  # each command imports what it uses when it runs
+    from escalate.agenda import Item
 
-def _item_json(item: Any) -> dict[str, Any]:
+
+def _item_json(item: Item) -> dict[str, object]:
     return {
         "challenge": item.challenge,
         "case_ref": item.case_ref,
