@@ -35,6 +35,7 @@ KEYS = (
     "theme",
     "store",
     "waiting_days",
+    "signing_key",
 )
 THEMES = ("dark", "light", "high-contrast")
 REGIONS = ("england-and-wales", "scotland", "northern-ireland")
@@ -59,6 +60,8 @@ class Settings(NamedTuple):
     partnerships: str = ""
     #: working days a challenge may wait with no clock running before the agenda asks about it
     waiting_days: str = "5"
+    #: the private key file signatures are made with ("": the config folder's signing_key)
+    signing_key: str = ""
 
     @property
     def own_procedures(self) -> tuple[str, ...]:

@@ -190,3 +190,78 @@ def cmd_letter(args: argparse.Namespace) -> int:
     if not mine.email and not mine.phone:
         plain('It is signed without contact details: `escalate config set email "..."` and `phone` add them.')
     return ExitCode.OK
+
+
+def _passphrase(asked: bool, twice: bool = False) -> bytes | None:
+    """A key's passphrase: typed at a terminal when ``asked``, else ESCALATE_KEY_PASSPHRASE, else none."""
+    import getpass
+    import os
+
+    from escalate.errors import UsageError
+    from escalate.keys import PASSPHRASE_ENV
+
+    if not asked:
+        return None
+    if os.environ.get(PASSPHRASE_ENV):
+        return os.environ[PASSPHRASE_ENV].encode("utf-8")
+    if not sys.stdin.isatty():
+        raise UsageError("a passphrase is asked for at a terminal", hint=f"Or set {PASSPHRASE_ENV} for a script.")
+    first = getpass.getpass("Passphrase for the key: ")
+    if twice and getpass.getpass("The same again: ") != first:
+        raise UsageError("the two passphrases differ; nothing was written")
+    if not first:
+        raise UsageError("the passphrase is empty", hint="Leave out --passphrase for a key without one.")
+    return first.encode("utf-8")
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from escalate.errors import UsageError
+
+    raise UsageError("keys needs an action", hint="new, use PATH, show or allowed-signers (`escalate keys --help`).")
+
+
+def cmd_keys_new(args: argparse.Namespace) -> int:
+    from escalate import keys  # lazy: cryptography
+
+    made, kept = keys.new(settings.load(), _passphrase(args.passphrase, twice=True), replace=args.replace)
+    plain(f"made a signing key: {made.path} (owner only) and {made.path}.pub")
+    plain(f"fingerprint {made.fingerprint}")
+    if kept is not None:
+        plain(f"the key it replaces is kept at {kept}: what it signed stays checkable")
+    return ExitCode.OK
+
+
+def cmd_keys_use(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from escalate import keys  # lazy: cryptography
+    from escalate.errors import UsageError
+
+    path = Path(args.path)
+    try:
+        chosen = keys.use(path)
+    except UsageError as exc:
+        if "protected by a passphrase" not in exc.message or not sys.stdin.isatty():
+            raise
+        chosen = keys.use(path, _passphrase(True))
+    plain(f"signing with {chosen.path}")
+    plain(f"fingerprint {chosen.fingerprint}")
+    return ExitCode.OK
+
+
+def cmd_keys_show(args: argparse.Namespace) -> int:
+    from escalate import keys  # lazy: cryptography
+
+    key = keys.current(settings.load())
+    plain(f"key file    {key.path}")
+    plain(f"public key  {key.public}")
+    plain(f"fingerprint {key.fingerprint}")
+    return ExitCode.OK
+
+
+def cmd_keys_allowed_signers(args: argparse.Namespace) -> int:
+    from escalate import keys  # lazy: cryptography
+
+    mine = settings.load()
+    plain(keys.allowed_signers_line(mine, keys.current(mine)))
+    return ExitCode.OK

@@ -194,6 +194,22 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--redact", action="store_true", help="the case reference and others' names as stand-ins")
     p.add_argument("--force", action="store_true", help="replace the file if it exists")
 
+    group = command(
+        "keys", "your signing key (Ed25519, OpenSSH files), for signatures ssh-keygen checks", F, "cmd_keys"
+    )
+    ksub = group.add_subparsers(title="actions", metavar="ACTION")
+    p = ksub.add_parser("new", help="make a key pair in the config folder and sign with it")
+    p.add_argument("--passphrase", action="store_true", help="protect it with a passphrase (asked for)")
+    p.add_argument("--replace", action="store_true", help="make a new one; the old pair is kept, renamed")
+    p.set_defaults(handler=lazy(F, "cmd_keys_new"))
+    p = ksub.add_parser("use", help="sign with an existing OpenSSH Ed25519 key, e.g. ~/.ssh/id_ed25519")
+    p.add_argument("path", metavar="PATH", help="the private key file")
+    p.set_defaults(handler=lazy(F, "cmd_keys_use"))
+    p = ksub.add_parser("show", help="the key in use: file, public key, fingerprint")
+    p.set_defaults(handler=lazy(F, "cmd_keys_show"))
+    p = ksub.add_parser("allowed-signers", help="your line for an auditor's allowed_signers file (ssh-keygen)")
+    p.set_defaults(handler=lazy(F, "cmd_keys_allowed_signers"))
+
     p = command("list", "list challenges with their next deadline", M, "cmd_list")
     p.add_argument("--open", action="store_true", help="open challenges only")
     p.add_argument("--overdue", action="store_true", help="challenges with something overdue")
