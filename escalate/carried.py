@@ -34,7 +34,7 @@ from escalate import __version__, clock, entry, report
 from escalate.errors import ExportError, StoreError, UsageError
 from escalate.formats import EXPORT_FORMATS
 from escalate.store import StoredEntry
-from escalate.verify import Report, digests_in, entry_lines, parse_lines, verify_file, verify_records
+from escalate.verify import Report, digests_in, entry_lines, parse_lines, read_jsonl, verify_file, verify_records
 
 #: the header key of a carried log that says how its file was made
 RENDERING_KEY = "rendering"
@@ -306,6 +306,17 @@ def verify_made(path: str | Path, data: bytes, fmt: str, expect: tuple[int, str]
 
 def _failed(report_: Report, problem: str) -> Report:
     return Report(False, report_.count, report_.head, problem, None, report_.disclosures, report_.withheld, [])
+
+
+def lines_of(path: str | Path) -> list[dict[str, Any]]:
+    """The lines of the log an exported file is (jsonl) or carries (a file for people): what its
+    signed checkpoints are checked against, once the file verified."""
+    p = Path(path)
+    with p.open("rb") as f:
+        fmt = sniff(f.read(256))
+    if fmt is None:
+        return read_jsonl(p)[1]
+    return read_log(held_log(fmt, p.read_bytes(), p), p)[1]
 
 
 def verify_path(path: str | Path, expect: tuple[int, str] | None = None) -> Report:

@@ -232,6 +232,19 @@ class Reopened(_Frozen):
     reason: Text
 
 
+class Checkpoint(_Frozen):
+    """The log's head signed by its author (escalate.checkpoint): the first ``count`` entries, the last
+    of them hashing to ``head``, in the store ``store_id``, with an SSH signature (namespace escalate)
+    over the text escalate.checkpoint.signed_text makes of them."""
+
+    count: Number
+    head: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$"), _LINE]
+    store_id: Line
+    principal: Line
+    public_key: Line
+    signature: Text
+
+
 class Exported(_Frozen):
     scope: Line
     format: Line
@@ -261,6 +274,7 @@ EntryData = (
     | Resolved
     | Reopened
     | Exported
+    | Checkpoint
 )
 
 #: kind (as in an entry's header) -> its model
@@ -285,6 +299,7 @@ MODELS: dict[str, type[EntryData]] = {
     "resolved": Resolved,
     "reopened": Reopened,
     "exported": Exported,
+    "checkpoint": Checkpoint,
 }
 
 

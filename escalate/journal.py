@@ -38,7 +38,7 @@ from escalate.store import Store, StoredEntry, damaged_challenge, damaged_entry
 from escalate.triggers import TRIGGER_IDS
 
 #: kinds that may be recorded on a resolved or withdrawn challenge
-AFTER_RESOLUTION = ("reopened", "exported", "amendment", "note", "action-done")
+AFTER_RESOLUTION = ("reopened", "exported", "amendment", "note", "action-done", "checkpoint")
 
 
 #: the store as escalate opens it: folding challenges as :mod:`escalate.challenge` does
@@ -906,6 +906,8 @@ def describe(item: ChronologyItem) -> str:
         return f"Outcome: {t('outcome')}. {t('rationale')}" + (f" Impact: {t('impact')}" if t("impact") else "")
     if kind == "reopened":
         return f"Reopened: {t('reason')}"
+    if kind == "checkpoint":
+        return f"Checkpoint: the log's first {t('count')} entries signed by {t('principal')}"
     if kind == "exported":
         return f"Exported {t('scope')} as {t('format')}" + (" (redacted)" if d.get("redacted") else "")
     return kind

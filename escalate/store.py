@@ -815,6 +815,16 @@ class Store(Generic[S]):
             )
         ]
 
+    def store_id(self) -> str:
+        """The store's own id, made with it (meta store_id): what a checkpoint names the log by."""
+        rows = self._q("SELECT value FROM meta WHERE key = 'store_id'")
+        return str(rows[0][0]) if rows else ""
+
+    def hash_at(self, seq: int) -> str | None:
+        """The hash of the log's entry ``seq`` (None past its end)."""
+        rows = self._q("SELECT hash FROM entries WHERE seq = ?", (seq,))
+        return str(rows[0][0]) if rows else None
+
     def first_hashes(self) -> dict[str, str]:
         """Each challenge's first entry's hash: what names it for good (a calendar's event ids)."""
         return {str(c): str(h) for c, h in self._q("SELECT challenge, hash FROM entries WHERE cseq = 1")}

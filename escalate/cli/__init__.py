@@ -55,12 +55,21 @@ def main(argv: list[str] | None = None, *, open_app: Callable[[AppRequest], int]
         return int(ExitCode.BAD_INPUT)
     paths.configure_store(store)
     try:
+        if getattr(args, "signs_before", False):  # an export carries a checkpoint of everything before it
+            from escalate.cli.follow_cmd import sign_head  # lazy: keys and cryptography
+
+            sign_head()
         outcome = args.handler(args)
         if isinstance(outcome, AppRequest):
             if open_app is None:
                 raise UsageError("the terminal app opens from the `escalate` command, not from here")
             return open_app(outcome)
-        return int(outcome or ExitCode.OK)
+        code = int(outcome or ExitCode.OK)
+        if code == ExitCode.OK and getattr(args, "signs", False):
+            from escalate.cli.follow_cmd import sign_head  # lazy: keys and cryptography, after a recording
+
+            sign_head()
+        return code
     except EscalateError as exc:
         from escalate.cli.console import print_error  # lazy: rich.console, 15 ms: an error before it needs none
 

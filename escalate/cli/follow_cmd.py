@@ -265,3 +265,19 @@ def cmd_keys_allowed_signers(args: argparse.Namespace) -> int:
     mine = settings.load()
     plain(keys.allowed_signers_line(mine, keys.current(mine)))
     return ExitCode.OK
+
+
+def sign_head() -> None:
+    """After a command that recorded: sign the log's head where a signing key is set up. A head that
+    cannot be signed (a passphrase not given) is said on stderr; the command itself succeeded."""
+    from escalate import checkpoint, journal, keys  # lazy: the log and cryptography
+
+    mine = settings.load()
+    if not keys.in_use(mine).is_file():
+        return
+    with journal.open_store(create=False) as store:
+        problem = checkpoint.after_recording(store, mine)
+    if problem is not None:
+        from escalate.cli.console import err
+
+        err().print(f"[yellow]warning:[/] {problem}", soft_wrap=True, markup=True)

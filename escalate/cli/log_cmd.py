@@ -445,9 +445,38 @@ def cmd_verify(args: argparse.Namespace) -> int:
         plain(f"OK {report.count} entries; head fingerprint {report.fingerprint}{withheld}")
         if report.made_again:
             plain(f"OK the {report.made_again} file says what the log it carries says, word for word")
+        if args.signers:
+            return _signed(args)
         return ExitCode.OK
     plain(f"FAILED at {report.problem}")
     return ExitCode.CHECK_FAILED
+
+
+def _signed(args: argparse.Namespace) -> int:
+    """verify --signers, once the chain holds: every checkpoint's signature and the head it signed."""
+    from escalate import checkpoint  # lazy: cryptography, for the commands that check signatures
+
+    signers = checkpoint.read_signers(Path(args.signers))
+    if args.file:
+        from escalate.carried import lines_of  # lazy: reports and pydantic, as verify_path above
+
+        signed = checkpoint.check_lines(lines_of(args.file), signers)
+    else:
+        from escalate import journal  # lazy: the log and pydantic: 74 ms
+
+        with journal.open_store(create=False, readonly=True) as store:
+            signed = checkpoint.check_store(store, signers)
+    if not signed.ok:
+        plain(f"FAILED signatures: {signed.problem}")
+        return ExitCode.CHECK_FAILED
+    for c in signed.checked:
+        plain(f"OK entries 1 to {c.count} signed by {c.principal} ({c.fingerprint}) at entry {c.seq}")
+    if signed.unchecked:
+        plain(f"note: {signed.unchecked} checkpoint(s) sign entries this file does not hold the hashes of")
+    if signed.unsigned:
+        plain(f"not yet signed: the {signed.unsigned} entr{'y' if signed.unsigned == 1 else 'ies'} after entry "
+              f"{signed.signed_upto}")  # fmt: skip
+    return ExitCode.OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:

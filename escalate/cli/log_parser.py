@@ -20,6 +20,7 @@ WARNINGS_SHOWN = 10
 def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
 
     p = command("open", "open a challenge; prints its id", M, "cmd_open")
+    p.set_defaults(signs=True)  # a signing key, where set up, signs the head after it
     p.add_argument(
         "--procedure",
         metavar="ID",
@@ -68,6 +69,7 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--at", metavar="WHEN", help="when the disagreement arose (default now)")
 
     p = command("record", "record an entry on a challenge", M, "cmd_record")
+    p.set_defaults(signs=True)  # a signing key, where set up, signs the head after it
     p.add_argument("challenge", help="challenge id, e.g. C-0001 (or 1)")
     p.add_argument(
         "kind", choices=RECORDABLE + ("reopened",), metavar="KIND", help=", ".join(RECORDABLE) + ", reopened"
@@ -113,11 +115,13 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     )
 
     p = command("step-up", "step up to the next stage of the procedure", M, "cmd_step_up")
+    p.set_defaults(signs=True)  # a signing key, where set up, signs the head after it
     p.add_argument("challenge")
     p.add_argument("--reason", required=True, metavar="TEXT")
     p.add_argument("--at", metavar="WHEN")
 
     p = command("resolve", "record the outcome of a challenge", M, "cmd_resolve")
+    p.set_defaults(signs=True)  # a signing key, where set up, signs the head after it
     p.add_argument("challenge")
     p.add_argument("--outcome", required=True, choices=OUTCOMES)
     p.add_argument("--rationale", required=True, metavar="TEXT")
@@ -126,6 +130,7 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--at", metavar="WHEN")
 
     p = command("amend", "correct a field of an earlier entry (the original is kept)", M, "cmd_amend")
+    p.set_defaults(signs=True)  # a signing key, where set up, signs the head after it
     p.add_argument("challenge")
     p.add_argument("seq", help="the entry's number within the challenge (as `escalate show` prints it)")
     p.add_argument("--field", required=True, help="the field to correct, e.g. summary or with.name")
@@ -186,6 +191,9 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
         F,
         "cmd_letter",
     )
+    p.set_defaults(
+        signs=True, signs_before=True
+    )  # the file carries a signed head of all before it
     p.add_argument("challenge", help="challenge id, e.g. C-0001 (or 1)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write (.txt, .md or .docx)")
     p.add_argument("--format", choices=("txt", "md", "docx"), help="default: the file name's extension")
@@ -222,6 +230,11 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("verify", "check the log's hashes and links (the store, or an exported file)", M, "cmd_verify")
     p.add_argument("file", nargs="?", help="an exported .jsonl file (default: the store)")
     p.add_argument(
+        "--signers",
+        metavar="FILE",
+        help="an allowed_signers file (ssh-keygen's format): check every signed checkpoint against it",
+    )
+    p.add_argument(
         "--all-warnings",
         action="store_true",
         help=f"print every warning (otherwise the first {WARNINGS_SHOWN} and a count)",
@@ -240,6 +253,9 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     )
 
     p = command("export", "export challenges for an auditor or a meeting (jsonl, csv, md, html, pdf)", M, "cmd_export")
+    p.set_defaults(
+        signs=True, signs_before=True
+    )  # the file carries a signed head of all before it
     p.add_argument("challenges", nargs="*", metavar="CHALLENGE")
     p.add_argument("--all", action="store_true", help="every challenge in the store")
     p.add_argument("--open", action="store_true", help="with --all: open challenges only")
@@ -270,6 +286,9 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     )
 
     p = command("pack", "the dispute pack of one challenge, for a professional dispute meeting", M, "cmd_pack")
+    p.set_defaults(
+        signs=True, signs_before=True
+    )  # the file carries a signed head of all before it
     p.add_argument("challenge")
     p.add_argument("--format", default="html", choices=PACK_NAMES)
     p.add_argument("-o", "--output", metavar="PATH", help="default: pack-<challenge>.<format> in this folder")

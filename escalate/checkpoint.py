@@ -1,0 +1,235 @@
+"""Signed checkpoints: the log's head, signed by the person recording, as an entry of the log.
+
+A checkpoint says "the first COUNT entries of store STORE end in the hash HEAD", signed with the
+signer's Ed25519 key in the SSH signature format (namespace ``escalate``), so that anyone holding the
+signer's public key checks it with ``ssh-keygen -Y verify``, without escalate. A hash chain proves
+order and integrity; a checkpoint proves who vouched for it: a log rewritten with every hash
+recomputed no longer matches the heads its checkpoints signed, and its author's key is not the
+forger's.
+
+A checkpoint is appended, when a signing key is set up (escalate.keys), after each command that
+records and when the app closes; it belongs to the challenge of the entry before it. Checking one
+needs the hash of entry COUNT: a store has it, and so has a whole-store export or a selection that
+links to the head (E2); an E1 selection cannot say, and its checkpoints are reported as not checkable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from escalate import entry, journal, keys, settings, sshsig, verify
+from escalate.errors import EscalateError, UsageError
+from escalate.store import StoredEntry
+
+
+def signed_text(count: int, head: str, store_id: str, principal: str) -> bytes:
+    """The exact bytes a checkpoint signs (and an auditor feeds ssh-keygen)."""
+    return f"escalate checkpoint 1\nstore {store_id}\ncount {count}\nhead {head}\nsigner {principal}\n".encode()
+
+
+def make(store: journal.LogStore, mine: settings.Settings, passphrase: bytes | None = None) -> StoredEntry | None:
+    """Sign the store's head now, if there is anything new to sign (None if the last entry is already a
+    checkpoint, or the store is empty)."""
+    count, head = store.head()
+    if count == 0:
+        return None
+    last = store.entries(after=count - 1, limit=1)
+    if not last or last[0].kind == "checkpoint":
+        return None
+    key = keys.load(keys.in_use(mine), passphrase)
+    principal = keys.principal(mine)
+    store_id = store.store_id()
+    data = {
+        "count": count,
+        "head": head,
+        "store_id": store_id,
+        "principal": principal,
+        "public_key": " ".join(sshsig.public_line(key.public_key()).split()[:2]),
+        "signature": sshsig.sign(key, signed_text(count, head, store_id, principal), keys.NAMESPACE),
+    }
+    return journal.record(store, mine, last[0].challenge, "checkpoint", data)
+
+
+def after_recording(store: journal.LogStore, mine: settings.Settings) -> str | None:
+    """Sign the head after a command that recorded, where a key is set up; what to tell the user
+    when it could not be signed (the command itself succeeded), else None."""
+    if not keys.in_use(mine).is_file():
+        return None
+    try:
+        make(store, mine)
+    except EscalateError as exc:
+        return f"not signed: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
+    return None
+
+
+# --- checking ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signers:
+    """An allowed_signers file (ssh-keygen's format): principal -> the keys it may sign with."""
+
+    keys: Mapping[str, tuple[Ed25519PublicKey, ...]]
+
+
+def read_signers(path: Path) -> Signers:
+    """Read ``path`` as an allowed_signers file; lines for other namespaces are left out."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the signers file {path}: {exc}") from None
+    found: dict[str, list[Ed25519PublicKey]] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        at = next((i for i, p in enumerate(parts) if p.startswith("ssh-")), None)
+        if at is None or at + 1 >= len(parts) or at == 0:
+            raise UsageError(
+                f"{path}, line {number}: not an allowed_signers line",
+                hint='Expected: PRINCIPAL [namespaces="escalate"] ssh-ed25519 AAAA... (as `escalate keys '
+                "allowed-signers` prints)",
+            )
+        options = " ".join(parts[1:at])
+        if "namespaces=" in options and "escalate" not in options:
+            continue
+        key = sshsig.parse_public(" ".join(parts[at : at + 2]))
+        for principal in parts[0].split(","):
+            found.setdefault(principal, []).append(key)
+    if not found:
+        raise UsageError(f"the signers file {path} names no signer for escalate")
+    return Signers({p: tuple(k) for p, k in found.items()})
+
+
+@dataclass(frozen=True)
+class Signed:
+    seq: int  # the checkpoint entry's number
+    count: int
+    principal: str
+    fingerprint: str
+
+
+@dataclass
+class SignedReport:
+    ok: bool = True
+    problem: str | None = None
+    checked: list[Signed] = field(default_factory=list)
+    total: int = 0
+    #: checkpoints a file cannot check (an E1 selection lacks the hash they signed)
+    unchecked: int = 0
+    #: every checkpoint's entry number
+    seqs: list[int] = field(default_factory=list)
+
+    @property
+    def signed_upto(self) -> int:
+        return max((c.count for c in self.checked), default=0)
+
+    @property
+    def unsigned(self) -> int:
+        """Entries after the last head a checked checkpoint signed, checkpoints themselves left out."""
+        return self.total - self.signed_upto - sum(1 for s in self.seqs if s > self.signed_upto)
+
+
+def check(
+    checkpoints: Iterable[tuple[int, Mapping[str, object]]],
+    hash_at: Callable[[int], str | None],
+    total: int,
+    signers: Signers,
+    store_id: str | None = None,
+) -> SignedReport:
+    """Check each checkpoint (its entry number, its data): signed by a key the signers file gives its
+    principal, over the head the log has at its count. The first failure fails the whole."""
+    report = SignedReport(total=total)
+    for seq, data in checkpoints:
+        report.seqs.append(seq)
+        try:
+            count = int(str(data["count"]))
+            head, principal = str(data["head"]), str(data["principal"])
+            sid, armoured = str(data["store_id"]), str(data["signature"])
+        except (KeyError, ValueError):
+            return _fail(report, f"entry {seq}: a checkpoint without its fields")
+        if store_id is not None and sid != store_id:
+            return _fail(report, f"entry {seq}: a checkpoint of another store ({sid})")
+        allowed = signers.keys.get(principal)
+        if not allowed:
+            return _fail(report, f"entry {seq}: signed as {principal!r}, who is not in the signers file")
+        message = signed_text(count, head, sid, principal)
+        try:
+            used = sshsig.parse(armoured).key
+        except sshsig.BadSignature as exc:
+            return _fail(report, f"entry {seq}: {exc}")
+        key = next((k for k in allowed if sshsig.public_blob(k) == sshsig.public_blob(used)), None)
+        if key is None:
+            return _fail(
+                report,
+                f"entry {seq}: signed with {sshsig.fingerprint(used)}, not a key of {principal} in the signers file",
+            )
+        try:
+            sshsig.verify(armoured, message, keys.NAMESPACE, key)
+        except sshsig.BadSignature as exc:
+            return _fail(report, f"entry {seq}: the checkpoint's signature {exc}")
+        if count >= seq:
+            return _fail(report, f"entry {seq}: a checkpoint cannot sign entries after itself ({count})")
+        actual = hash_at(count)
+        if actual is None:
+            report.unchecked += 1
+            continue
+        if actual != head:
+            return _fail(report, f"entry {seq}: the log's entry {count} is not the one {principal} signed")
+        report.checked.append(Signed(seq, count, principal, sshsig.fingerprint(key)))
+    if not report.checked:
+        return _fail(report, "no checkpoint in it could be checked: nothing is signed")
+    return report
+
+
+def _fail(report: SignedReport, problem: str) -> SignedReport:
+    report.ok, report.problem = False, problem
+    return report
+
+
+def check_store(store: journal.LogStore, signers: Signers) -> SignedReport:
+    count, _ = store.head()
+    found = [(e.seq, entry.split(e.body)[1].get("data") or {}) for e in store.entries(kind="checkpoint")]
+    return check(found, store.hash_at, count, signers, store.store_id())
+
+
+def check_lines(records: list[dict[str, object]], signers: Signers) -> SignedReport:
+    """Checkpoints of a verified export's lines (entries and link lines), their heads computed from
+    the lines as the file verified them."""
+    hashes: dict[int, str] = {}
+    previous = entry.ZERO_HASH
+    found: list[tuple[int, Mapping[str, object]]] = []
+    last = 0
+    for rec in sorted((r for r in records if verify.is_line(r)), key=lambda r: int(str(r["seq"]))):
+        seq = int(str(rec["seq"]))
+        if verify.is_link_line(rec):
+            if seq != last + 1:  # a gap: the chain's hashes after it cannot be worked out here
+                previous = ""
+            hashes[seq] = previous = entry.link(seq, previous, str(rec["inner"])) if previous else ""
+        else:
+            hashes[seq] = previous = str(rec["hash"])
+            if rec.get("kind") == "checkpoint":
+                body = verify.entry_bytes(rec)
+                found.append((seq, (entry.split(body)[1].get("data") or {}) if body else {}))
+        last = seq
+    return check(found, lambda n: hashes.get(n) or None, last, signers)
+
+
+def extract(records: list[dict[str, object]], seq: int | None = None) -> tuple[bytes, str, str]:
+    """The signed text, the signature and the principal of a file's checkpoint (the last, or the one
+    at entry ``seq``): what `ssh-keygen -Y verify` is given."""
+    chosen = None
+    for rec in records:
+        if verify.is_entry_line(rec) and rec.get("kind") == "checkpoint" and (seq is None or rec.get("seq") == seq):
+            chosen = rec
+    if chosen is None:
+        raise UsageError("no checkpoint" + (f" at entry {seq}" if seq is not None else "") + " in the file")
+    body = verify.entry_bytes(chosen)
+    data = (entry.split(body)[1].get("data") or {}) if body else {}
+    text = signed_text(int(data["count"]), str(data["head"]), str(data["store_id"]), str(data["principal"]))
+    return text, str(data["signature"]), str(data["principal"])
