@@ -1,0 +1,159 @@
+"""Signed checkpoints: the head signed after each recording command, checked by verify --signers
+against an allowed_signers file; a forged export (every hash recomputed, header fixed) fails; a key
+that is not the signer's fails; entries after the last checkpoint are reported unsigned."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from escalate import entry, verify
+
+OPEN = ["open", "--procedure", "london-children", "--trigger", "threshold-misapplied", "--decision", "NFA",
+        "--case-ref", "Child Q", "--agency", "Northtown CSC", "--concern", "Bruising",
+        "--at", "16/11/2026 09:00"]  # fmt: skip
+#: a public key nobody here signs with
+STRANGER = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMhZSSo2i3VvxW6Li4+hc8FzpAvh2sGv5P0+su5g8IZY"
+
+
+@pytest.fixture
+def signed(run_cli, tmp_path):
+    for key, value in (("name", "Alex Example"), ("role", "DSL"), ("email", "alex@fictional-primary.example")):
+        assert run_cli("config", "set", key, value)[0] == 0
+    assert run_cli("keys", "new")[0] == 0
+    assert run_cli(*OPEN)[0] == 0
+    assert run_cli("record", "1", "note", "--summary", "Called the duty manager")[0] == 0
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(run_cli("keys", "allowed-signers")[1])
+    return allowed
+
+
+def lines_of(path) -> tuple[dict, list[dict]]:
+    header, *records = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+    return header, records
+
+
+def write(path, header, records) -> None:
+    text = [json.dumps(header, sort_keys=True, separators=(",", ":"))]
+    text += [json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False) for r in records]
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+
+
+def test_each_recording_command_signs_the_head_and_verify_checks_it(run_cli, signed):
+    code, out, _ = run_cli("show", "1", "--json")
+    kinds = [e["kind"] for e in json.loads(out)["chronology"]]
+    assert kinds == ["opened", "checkpoint", "note", "checkpoint"]  # one after each command
+    code, out, err = run_cli("verify", "--signers", signed)
+    assert code == 0, out + err
+    assert "OK entries 1 to 3 signed by alex@fictional-primary.example" in out
+    assert "not yet signed" not in out  # only the last checkpoint itself follows the head it signed
+    assert run_cli("record", "1", "note", "--summary", "no new checkpoint when nothing followed")[0] == 0
+    assert run_cli("verify", "--signers", signed)[0] == 0
+
+
+def test_an_export_carries_a_checkpoint_of_everything_before_it(run_cli, signed, tmp_path):
+    path = tmp_path / "e.jsonl"
+    assert run_cli("export", "1", "-o", path)[0] == 0
+    code, out, err = run_cli("verify", path, "--signers", signed)
+    assert code == 0, out + err
+    assert "OK entries 1 to 3 signed" in out
+    html = tmp_path / "e.html"
+    assert run_cli("export", "--all", "--format", "html", "-o", html)[0] == 0  # by the log it carries
+    code, out, err = run_cli("verify", html, "--signers", signed)
+    assert code == 0, out + err
+
+
+def test_a_forged_export_with_every_hash_recomputed_fails_the_signatures(run_cli, signed, tmp_path):
+    path = tmp_path / "all.jsonl"
+    assert run_cli("export", "--all", "-o", path)[0] == 0
+    header, records = lines_of(path)
+    last, last_of, out = "0" * 64, {}, []
+    for r in records:  # the forger recomputes everything the file lets them
+        head, content = r["body"].split("\n", 1)
+        fields = head.split(" ")
+        fields[5], fields[6] = last, last_of.get(r["challenge"], "0" * 64)
+        body = " ".join(fields) + "\n" + content.replace("Called the duty manager", "Did not call")
+        last = last_of[r["challenge"]] = entry.link(r["seq"], last, hashlib.sha256(body.encode()).hexdigest())
+        out.append({**r, "body": body, "hash": last})
+    header["store_fingerprint"] = verify.fingerprint(out[-1]["seq"], last)
+    write(path, header, out)
+    code, said, err = run_cli("verify", path)
+    assert code == 0, said + err  # consistent in itself: without a held fingerprint, nothing tells
+    code, said, _ = run_cli("verify", path, "--signers", signed)
+    assert code == 1 and "FAILED signatures" in said and "is not the one alex@fictional-primary.example signed" in said
+
+
+def test_checkpoints_stripped_from_an_export_leave_nothing_signed(run_cli, signed, tmp_path):
+    path = tmp_path / "all.jsonl"
+    assert run_cli("export", "--all", "-o", path)[0] == 0
+    code, said, _ = run_cli("verify", path, "--signers", signed)
+    assert code == 0
+    header, records = lines_of(path)
+    kept = [r for r in records if r.get("kind") != "checkpoint"]
+    assert len(kept) < len(records)
+    write(path, header, kept)
+    code, said, _ = run_cli("verify", path, "--signers", signed)
+    assert code == 1  # the chain breaks where they were; and with no checkpoint, nothing is signed
+
+
+def test_a_checkpoint_signed_with_a_key_that_is_not_the_signers_fails(run_cli, signed, tmp_path):
+    assert run_cli("keys", "new", "--replace")[0] == 0  # same person, another key: not the one the auditor holds
+    assert run_cli("record", "1", "note", "--summary", "signed with the new key")[0] == 0
+    code, out, _ = run_cli("verify", "--signers", signed)
+    assert code == 1 and "not a key of alex@fictional-primary.example in the signers file" in out
+    other = tmp_path / "other_signers"
+    other.write_text(signed.read_text().replace("alex@fictional-primary.example", "sam@fictional-primary.example"))
+    code, out, _ = run_cli("verify", "--signers", other)
+    assert code == 1 and "who is not in the signers file" in out
+
+
+def test_entries_after_the_last_checkpoint_are_reported_unsigned(run_cli, signed, isolated_home):
+    (isolated_home / "signing_key").rename(isolated_home / "away")  # no key: nothing signs
+    assert run_cli("record", "1", "note", "--summary", "recorded without the key")[0] == 0
+    code, out, _ = run_cli("verify", "--signers", signed)
+    assert code == 0 and "not yet signed: the 1 entry after entry 3" in out
+
+
+def test_a_store_never_signed_fails_verify_signers(run_cli, tmp_path):
+    for key, value in (("name", "Alex Example"), ("role", "DSL")):
+        run_cli("config", "set", key, value)
+    assert run_cli(*OPEN)[0] == 0
+    allowed = tmp_path / "allowed"
+    allowed.write_text(f'alex@escalate namespaces="escalate" {STRANGER}\n')
+    code, out, _ = run_cli("verify", "--signers", allowed)
+    assert code == 1 and "nothing is signed" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("", "names no signer"),
+        ("# only a comment\n", "names no signer"),
+        ("alex@escalate\n", "not an allowed_signers line"),
+        ("alex@escalate ssh-ed25519 !!!\n", "damaged"),
+        (f'alex@escalate namespaces="git" {STRANGER}\n',
+         "names no signer"),
+    ],
+)  # fmt: skip
+def test_a_signers_file_that_is_not_one_is_refused(run_cli, signed, tmp_path, content, says):
+    bad = tmp_path / "bad"
+    bad.write_text(content)
+    code, _, err = run_cli("verify", "--signers", bad)
+    assert code == 2 and says in err
+    code, _, err = run_cli("verify", "--signers", tmp_path / "missing")
+    assert code == 2 and "cannot read the signers file" in err
+
+
+def test_a_key_whose_passphrase_is_not_given_warns_and_records_all_the_same(run_cli, tmp_path, monkeypatch, capsys):
+    for key, value in (("name", "Alex Example"), ("role", "DSL")):
+        run_cli("config", "set", key, value)
+    monkeypatch.setenv("ESCALATE_KEY_PASSPHRASE", "a passphrase")
+    assert run_cli("keys", "new", "--passphrase")[0] == 0
+    monkeypatch.delenv("ESCALATE_KEY_PASSPHRASE")
+    code, out, err = run_cli(*OPEN)
+    assert code == 0 and out.strip() == "C-0001"
+    assert "not signed" in err and "passphrase" in err
+    code, out, _ = run_cli("show", "1", "--json")
+    assert [e["kind"] for e in json.loads(out)["chronology"]] == ["opened"]
