@@ -157,3 +157,39 @@ def test_a_key_whose_passphrase_is_not_given_warns_and_records_all_the_same(run_
     assert "not signed" in err and "passphrase" in err
     code, out, _ = run_cli("show", "1", "--json")
     assert [e["kind"] for e in json.loads(out)["chronology"]] == ["opened"]
+
+
+def test_the_auditors_guide_commands_check_a_checkpoint_with_ssh_keygen_alone(run_cli, signed, tmp_path):
+    """The guide's script and ssh-keygen command, run exactly as written, without escalate."""
+    import os
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    if shutil.which("ssh-keygen") is None:
+        if os.environ.get("CI"):
+            pytest.fail("ssh-keygen is not installed: .ci/run installs openssh-client")
+        pytest.skip("ssh-keygen is not installed")
+    guide = (ROOT / "docs" / "auditor-guide.md").read_text(encoding="utf-8")
+    script = re.search(r"<!-- checkpoint-extract -->\n```python\n(.*?)```\n<!-- end -->", guide, re.S).group(1)
+    command = re.search(r"^(ssh-keygen -Y verify .*)$", guide, re.M).group(1)
+    work = tmp_path / "auditor"
+    work.mkdir()
+    (work / "checkpoint.py").write_text(script)
+    shutil.copy(signed, work / "allowed_signers")
+    assert run_cli("export", "--all", "-o", work / "log.jsonl")[0] == 0
+    env = {"PATH": os.environ["PATH"]}  # nothing of escalate's: not its package, not its settings
+    extracted = subprocess.run([sys.executable, "-I", "checkpoint.py", "log.jsonl"], cwd=work, env=env,
+                               capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert extracted.returncode == 0, extracted.stderr
+    assert extracted.stdout.strip().endswith("the file's entry there matches: True")
+    checked = subprocess.run(command, shell=True, cwd=work, env=env, capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stderr
+    assert 'Good "escalate" signature for alex@fictional-primary.example' in checked.stdout + checked.stderr
+    # the same commands on a forged text say no
+    (work / "checkpoint.txt").write_text((work / "checkpoint.txt").read_text().replace("count ", "count 9"))
+    forged = subprocess.run(command, shell=True, cwd=work, env=env, capture_output=True, text=True, timeout=30)
+    assert forged.returncode != 0
