@@ -460,7 +460,7 @@ def pack_sections(rep: ChallengeReport, tz: str) -> list[tuple[str, list[str]]]:
     sections.append(("The concern and the evidence", evidence))
     timeline = []
     for r in rep.rows:
-        if r.kind in ("exported",):
+        if r.kind in ("exported", "checkpoint"):  # (the log's own bookkeeping, not what happened)
             continue
         timeline.append(
             f"{clock.show(r.occurred_at, tz)}: {journal.describe(r)}" + (" (recorded late)" if r.late else "")

@@ -191,9 +191,7 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
         F,
         "cmd_letter",
     )
-    p.set_defaults(
-        signs=True, signs_before=True
-    )  # the file carries a signed head of all before it
+    p.set_defaults(signs=True, signs_before=True)  # the file carries a signed head of all before it
     p.add_argument("challenge", help="challenge id, e.g. C-0001 (or 1)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write (.txt, .md or .docx)")
     p.add_argument("--format", choices=("txt", "md", "docx"), help="default: the file name's extension")
@@ -253,9 +251,7 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     )
 
     p = command("export", "export challenges for an auditor or a meeting (jsonl, csv, md, html, pdf)", M, "cmd_export")
-    p.set_defaults(
-        signs=True, signs_before=True
-    )  # the file carries a signed head of all before it
+    p.set_defaults(signs=True, signs_before=True)  # the file carries a signed head of all before it
     p.add_argument("challenges", nargs="*", metavar="CHALLENGE")
     p.add_argument("--all", action="store_true", help="every challenge in the store")
     p.add_argument("--open", action="store_true", help="with --all: open challenges only")
@@ -286,9 +282,7 @@ def add_log_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     )
 
     p = command("pack", "the dispute pack of one challenge, for a professional dispute meeting", M, "cmd_pack")
-    p.set_defaults(
-        signs=True, signs_before=True
-    )  # the file carries a signed head of all before it
+    p.set_defaults(signs=True, signs_before=True)  # the file carries a signed head of all before it
     p.add_argument("challenge")
     p.add_argument("--format", default="html", choices=PACK_NAMES)
     p.add_argument("-o", "--output", metavar="PATH", help="default: pack-<challenge>.<format> in this folder")

@@ -134,6 +134,7 @@ class EscalateApp(BaseApp):
         #: held while a worker thread or a search writes through the store's one connection (the
         #: search index catches up in a transaction; two at once on one connection would collide)
         self.store_lock = threading.RLock()
+        self.signing_problem: str | None = None
 
     def ensure_catalogue(self) -> Catalogue:
         """Load and validate the procedures once (called from the dashboard's loading worker)."""
@@ -156,10 +157,36 @@ class EscalateApp(BaseApp):
         from escalate.tui.screens.dashboard import DashboardScreen
 
         self.push_screen(DashboardScreen())
+        self.set_interval(self.SIGN_EVERY, self.sign_idle)
+
+    #: seconds between looks at whether the head needs signing while the app is idle
+    SIGN_EVERY = 60.0
+
+    def sign_head(self) -> None:
+        """Sign the log's head where a signing key is set up and something was recorded since the last
+        checkpoint (escalate.checkpoint): every minute the app is open, and when it closes."""
+        if self._store is None or self.readonly:
+            return
+        from escalate import checkpoint  # lazy: cryptography, once there is a store to sign
+
+        with self.store_lock:
+            problem = checkpoint.after_recording(self._store, self.settings)
+        if problem is not None and problem != self.signing_problem:
+            self.signing_problem = problem  # said once, not every minute
+            self.notify(problem, title="Signing", severity="warning", timeout=10)
+
+    def sign_idle(self) -> None:
+        # On a team store colleagues' entries arrive all day: each app signing each of them would fill
+        # the log with checkpoints, so there the head is signed by each command and when an app closes.
+        if self._store is not None and self._store.local:
+            self.sign_head()
 
     def on_unmount(self) -> None:
         if self._store is not None:
-            self._store.close()
+            try:
+                self.sign_head()
+            finally:
+                self._store.close()
 
     def action_settings(self) -> None:
         from escalate.tui.dialogs import FormDialog  # lazy: 185 ms with the form widgets: after the first frame

@@ -178,3 +178,25 @@ async def test_the_now_tab_scrolls_by_keyboard_at_80x24(isolated_home):
         await pilot.press("pageup")
         await pilot.pause()
         assert page.scroll_y == 0
+
+
+async def test_the_app_signs_the_head_when_it_closes_and_when_idle(isolated_home, run_cli):
+    from escalate.journal import store_at
+
+    settings_mod.save(SETTINGS)
+    assert run_cli("keys", "new")[0] == 0
+    app = EscalateApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await challenge_open(pilot, isolated_home)  # (recorded behind the app's back, unsigned)
+        app.sign_idle()  # what the minute's timer does
+        await pilot.pause()
+        with store_at(isolated_home / "escalate.sqlite3") as s:
+            assert [e.kind for e in s.entries()] == ["opened", "checkpoint"]
+        await pilot.press("m")
+        await pilot.pause()
+        app.screen.query_one("#f-summary").text = "Spoke to the duty manager"
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    with store_at(isolated_home / "escalate.sqlite3") as s:
+        assert [e.kind for e in s.entries()] == ["opened", "checkpoint", "note", "checkpoint"]  # signed on closing
