@@ -41,7 +41,7 @@ def make(store: journal.LogStore, mine: settings.Settings, passphrase: bytes | N
     if not last or last[0].kind == "checkpoint":
         return None
     key = keys.load(keys.in_use(mine), passphrase)
-    principal = keys.principal(mine)
+    principal = keys.principal(mine) if store.local else store.login()  # (a team store knows its people by login)
     store_id = store.store_id()
     data = {
         "count": count,
@@ -141,6 +141,7 @@ def check(
     total: int,
     signers: Signers,
     store_id: str | None = None,
+    vouched: Callable[[int, str, Ed25519PublicKey], str | None] | None = None,
 ) -> SignedReport:
     """Check each checkpoint (its entry number, its data): signed by a key the signers file gives its
     principal, over the head the log has at its count. The first failure fails the whole."""
@@ -173,6 +174,9 @@ def check(
             sshsig.verify(armoured, message, keys.NAMESPACE, key)
         except sshsig.BadSignature as exc:
             return _fail(report, f"entry {seq}: the checkpoint's signature {exc}")
+        refused = vouched(seq, principal, key) if vouched is not None else None
+        if refused is not None:
+            return _fail(report, f"entry {seq}: {refused}")
         if count >= seq:
             return _fail(report, f"entry {seq}: a checkpoint cannot sign entries after itself ({count})")
         actual = hash_at(count)
@@ -193,9 +197,27 @@ def _fail(report: SignedReport, problem: str) -> SignedReport:
 
 
 def check_store(store: journal.LogStore, signers: Signers) -> SignedReport:
+    """A store's checkpoints; on a team store each must also be by a key the signer's record held
+    when it was made (keys are added by an administrator and never taken away)."""
     count, _ = store.head()
-    found = [(e.seq, entry.split(e.body)[1].get("data") or {}) for e in store.entries(kind="checkpoint")]
-    return check(found, store.hash_at, count, signers, store.store_id())
+    stored = store.entries(kind="checkpoint")
+    found = [(e.seq, entry.split(e.body)[1].get("data") or {}) for e in stored]
+    if store.local:
+        return check(found, store.hash_at, count, signers, store.store_id())
+    made_at = {e.seq: e.recorded_at for e in stored}
+    held: dict[tuple[str, str], str] = {}
+    for login, line, added in store.person_keys():
+        held.setdefault((login, " ".join(line.split()[:2])), added)
+
+    def vouched(seq: int, principal: str, key: Ed25519PublicKey) -> str | None:
+        added = held.get((principal, sshsig.public_line(key)))
+        if added is None:
+            return f"signed with a key the team store never gave {principal}"
+        if added > made_at[seq]:
+            return f"signed with a key {principal} was given only later ({added})"
+        return None
+
+    return check(found, store.hash_at, count, signers, store.store_id(), vouched)
 
 
 def check_lines(records: list[dict[str, object]], signers: Signers) -> SignedReport:

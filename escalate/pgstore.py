@@ -388,6 +388,23 @@ GRANT SELECT ON search_text TO escalate_dsl, escalate_lead, escalate_auditor;
 """
 
 
+#: each person's signing keys (escalate.checkpoint): set by an administrator, never changed or removed, so
+#: what an old key signed stays checkable against the key the person had then
+KEYS = r"""
+CREATE TABLE person_keys (
+    login TEXT NOT NULL REFERENCES people (login),
+    public_key TEXT NOT NULL CHECK (public_key ~ '^ssh-ed25519 [A-Za-z0-9+/=]+$'),
+    added_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (login, public_key)
+);
+CREATE TRIGGER person_keys_guard BEFORE UPDATE OR DELETE ON person_keys
+    FOR EACH ROW EXECUTE FUNCTION escalate_append_only();
+CREATE TRIGGER person_keys_no_truncate BEFORE TRUNCATE ON person_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION escalate_append_only();
+GRANT SELECT ON person_keys TO escalate_dsl, escalate_lead, escalate_auditor;
+"""
+
+
 #: (table, what its trigger allows): every table of the log refuses change; caches only move forward
 _GUARDS = [
     ("entries", "escalate_append_only"),
@@ -457,6 +474,7 @@ def create(url: str) -> None:
                 )
             conn.execute(TEAM)
             conn.execute(SEARCH)
+            conn.execute(KEYS)
             # only the team's groups may connect: a person removed from them signs in no more
             database = sql.Identifier(str(conn.execute("SELECT current_database()").fetchall()[0][0]))
             conn.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(database))
@@ -480,6 +498,8 @@ def _own_search(conn: psycopg.Connection[Any]) -> None:
     """The search table and every escalate function belong to the owner role (definer functions run
     as it)."""
     conn.execute(f"ALTER TABLE search_text OWNER TO {OWNER}")
+    if conn.execute("SELECT to_regclass('person_keys')").fetchone() not in (None, (None,)):
+        conn.execute(f"ALTER TABLE person_keys OWNER TO {OWNER}")
     for (function,) in conn.execute(
         "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
         "WHERE n.nspname = 'public' AND p.proname LIKE 'escalate%'"
@@ -495,9 +515,15 @@ def upgrade(url: str) -> bool:
     conn = _admin(url)
     try:
         with conn.transaction():
-            if conn.execute("SELECT to_regclass('search_text')").fetchone() not in (None, (None,)):
+            added = False
+            if conn.execute("SELECT to_regclass('search_text')").fetchone() in (None, (None,)):
+                conn.execute(SEARCH)
+                added = True
+            if conn.execute("SELECT to_regclass('person_keys')").fetchone() in (None, (None,)):
+                conn.execute(KEYS)
+                added = True
+            if not added:
                 return False
-            conn.execute(SEARCH)
             _own_search(conn)
     except psycopg.Error as exc:
         raise StoreError(f"cannot upgrade the store in the {shown_url(url)}: {_first_line(exc)}") from None
@@ -817,6 +843,22 @@ class PgStore(Store[S]):
     def prepare_search(self) -> None:
         """The server keeps its index as entries arrive."""
 
+    def login(self) -> str:
+        """The login this session signed in as: a signer's name on a team store."""
+        return str(self._q("SELECT session_user")[0][0])
+
+    def person_keys(self) -> list[tuple[str, str, str]]:
+        """Every person's signing keys: (login, public key, when added, as stored), oldest first."""
+        if self._q("SELECT to_regclass('person_keys') IS NULL")[0][0]:
+            return []
+        return [
+            (str(a), str(b), str(c))
+            for a, b, c in self._q(
+                "SELECT login, public_key, to_char(added_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+                "FROM person_keys ORDER BY added_at, login"
+            )
+        ]
+
     def search(self, words: list[str], limit: int = 200) -> list[tuple[str, int, str]]:
         """PostgreSQL's full-text search over the table its triggers keep (see SEARCH): the challenges
         this person sees only."""
@@ -883,7 +925,9 @@ def _admin(url: str) -> psycopg.Connection[Any]:
     return conn
 
 
-def add_person(url: str, login: str, name: str, role: str, setting: str, group: str, sees: list[str]) -> None:
+def add_person(
+    url: str, login: str, name: str, role: str, setting: str, group: str, sees: list[str], key: str | None = None
+) -> None:
     """Give a login to a person (made if new), in one of the groups, with their record: run by an
     administrator. The person's password is theirs to set (``\\password`` in psql), or a trust's
     own authentication (``pg_hba.conf``) decides how they sign in."""
@@ -907,8 +951,34 @@ def add_person(url: str, login: str, name: str, role: str, setting: str, group: 
                 "INSERT INTO people (login, name, role, setting, grp, sees) VALUES (%s, %s, %s, %s, %s, %s)",
                 (login, name, role, setting, group, sees),
             )
+            if key is not None:
+                conn.execute("INSERT INTO person_keys (login, public_key) VALUES (%s, %s)", (login, key))
     except psycopg.Error as exc:
         raise StoreError(f"cannot add {login}: {_first_line(exc)}", hint=ADMIN_HINT) from None
+    finally:
+        conn.close()
+
+
+def add_key(url: str, login: str, key: str) -> None:
+    """Give a person a new signing key (a lost or replaced one): their earlier keys stay, so what they
+    signed with them still checks."""
+    import psycopg
+
+    conn = _admin(url)
+    try:
+        with conn.transaction():
+            if (
+                conn.execute("SELECT 1 FROM people WHERE login = %s AND removed_at IS NULL", (login,)).fetchone()
+                is None
+            ):
+                raise StoreError(f"{login} is not a person of this team store", hint="`escalate team list`")
+            if conn.execute("SELECT to_regclass('person_keys')").fetchone() in (None, (None,)):
+                raise StoreError("this team store was made before signing keys", hint="`escalate team upgrade URL`")
+            conn.execute(
+                "INSERT INTO person_keys (login, public_key) VALUES (%s, %s) ON CONFLICT DO NOTHING", (login, key)
+            )
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot add the key of {login}: {_first_line(exc)}", hint=ADMIN_HINT) from None
     finally:
         conn.close()
 

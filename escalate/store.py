@@ -815,6 +815,14 @@ class Store(Generic[S]):
             )
         ]
 
+    def login(self) -> str:
+        """Who signs on this store: a desk's store has no logins (the settings name the signer)."""
+        return ""
+
+    def person_keys(self) -> list[tuple[str, str, str]]:
+        """People's signing keys, kept by a team store (a desk's store has none)."""
+        return []
+
     def store_id(self) -> str:
         """The store's own id, made with it (meta store_id): what a checkpoint names the log by."""
         rows = self._q("SELECT value FROM meta WHERE key = 'store_id'")

@@ -260,8 +260,18 @@ def cmd_keys_show(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_allowed_signers(args: argparse.Namespace) -> int:
-    from escalate import keys  # lazy: cryptography
+    from escalate import journal, keys  # lazy: cryptography
 
+    if journal.store_url() is not None:  # a team store: every person's keys, as its administrator set them
+        with journal.open_store(create=False, readonly=True) as store:
+            rows = store.person_keys()
+        if not rows:
+            from escalate.errors import UsageError
+
+            raise UsageError("nobody on this team store has a signing key", hint="`escalate team rotate-key --help`")
+        for login, line, _ in rows:
+            plain(f'{login} namespaces="{keys.NAMESPACE}" {" ".join(line.split()[:2])}')
+        return ExitCode.OK
     mine = settings.load()
     plain(keys.allowed_signers_line(mine, keys.current(mine)))
     return ExitCode.OK

@@ -91,8 +91,33 @@ def cmd_team_add(args: argparse.Namespace) -> int:
         )
     name, role, setting = _line(args.name, "--name"), _line(args.role, "--role"), _line(args.setting, "--setting")
     sees = [_line(s, "--sees") for s in args.sees]
-    pgstore.add_person(_team_url(), login, name, role, setting, args.group, sees)
+    key = _public_key(args.key) if args.key else None
+    pgstore.add_person(_team_url(), login, name, role, setting, args.group, sees, key)
     plain(f"{login} ({name}, {role}, {setting}) may now use the team store as {args.group}")
+    return ExitCode.OK
+
+
+def _public_key(path: str) -> str:
+    """A person's public key file (.pub), checked, as the line the team store keeps."""
+    from pathlib import Path
+
+    from escalate import sshsig  # lazy: cryptography
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"cannot read the key file {path}: {exc}") from None
+    key = sshsig.parse_public(text.strip().splitlines()[0] if text.strip() else "")
+    return sshsig.public_line(key)
+
+
+def cmd_team_rotate_key(args: argparse.Namespace) -> int:
+    from escalate import pgstore, sshsig  # lazy: the team store, cryptography
+
+    line = _public_key(args.key)
+    pgstore.add_key(_team_url(), args.login.strip(), line)
+    shown = sshsig.fingerprint(sshsig.parse_public(line))
+    plain(f"{args.login.strip()} signs with {shown} from now on; what earlier keys signed still checks")
     return ExitCode.OK
 
 

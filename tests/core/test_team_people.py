@@ -217,3 +217,59 @@ async def test_the_app_says_which_team_store_and_who_is_signed_in(team, monkeypa
             if app.screen.loaded:
                 break
         assert app.screen.sub_title.startswith("Ann Example, DSL, Fictional Primary A · team store escalate_test_")
+
+
+# --- signing keys ------------------------------------------------------------------------------
+
+
+def test_a_person_signs_with_the_key_their_record_holds_and_no_other(team_url, run_cli, tmp_path, isolated_home):
+    """Ann's key is on her record (set by the administrator); her checkpoints verify against the team's
+    signers, and a checkpoint by a key the store never gave her fails, even if the signers file has it."""
+    from escalate import sshsig
+
+    key = sshsig.new_private_key()
+    (tmp_path / "ann.pub").write_text(sshsig.public_line(key.public_key(), "ann") + "\n")
+    code, _, err = run_cli(
+        "--store", team_url, "team", "add-person", "--login", "ann", "--name", "Ann Example", "--role", "DSL",
+        "--setting", "Fictional Primary A", "--group", "dsl", "--key", tmp_path / "ann.pub",
+    )  # fmt: skip
+    assert code == 0, err
+    (isolated_home).mkdir(parents=True, exist_ok=True)
+    (isolated_home / "signing_key").write_bytes(sshsig.private_file(key))
+    ann = as_login(team_url, "ann")
+    assert run_cli("--store", ann, *OPEN)[0] == 0  # signs the head as ann
+    code, line, err = run_cli("--store", team_url, "keys", "allowed-signers")
+    assert code == 0, err
+    assert line.startswith('ann namespaces="escalate" ssh-ed25519 ')
+    allowed = tmp_path / "allowed"
+    allowed.write_text(line)
+    code, out, err = run_cli("--store", team_url, "verify", "--signers", allowed)
+    assert code == 0, out + err
+    assert "signed by ann" in out
+    # a key ann holds on her desk but the team store never gave her: the signers file alone is not enough
+    other = sshsig.new_private_key()
+    (isolated_home / "signing_key").write_bytes(sshsig.private_file(other))
+    assert run_cli("--store", ann, "record", "1", "note", "--summary", "signed with another key")[0] == 0
+    allowed.write_text(line + f'ann namespaces="escalate" {sshsig.public_line(other.public_key())}\n')
+    code, out, _ = run_cli("--store", team_url, "verify", "--signers", allowed)
+    assert code == 1 and "a key the team store never gave ann" in out
+    # the administrator gives ann that key from now on: what it signs before stays refused
+    (tmp_path / "new.pub").write_text(sshsig.public_line(other.public_key()) + "\n")
+    code, out, err = run_cli("--store", team_url, "team", "rotate-key", "--login", "ann", "--key", tmp_path / "new.pub")
+    assert code == 0, err
+    code, out, _ = run_cli("--store", team_url, "verify", "--signers", allowed)
+    assert code == 1 and "was given only later" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "says"), [("", "not an Ed25519 public key"), ("ssh-rsa AAAAB3Nza x", "not an Ed25519 public key")]
+)
+def test_a_key_file_that_is_not_one_is_refused(team_url, run_cli, tmp_path, content, says):
+    (tmp_path / "k.pub").write_text(content)
+    code, _, err = run_cli(
+        "--store", team_url, "team", "add-person", "--login", "ann", "--name", "Ann Example", "--role", "DSL",
+        "--setting", "Fictional Primary A", "--group", "dsl", "--key", tmp_path / "k.pub",
+    )  # fmt: skip
+    assert code == 2 and says in err
+    code, out, _ = run_cli("--store", team_url, "team", "list")
+    assert "ann" not in out  # nothing half made
