@@ -31,14 +31,17 @@ def signed_text(count: int, head: str, store_id: str, principal: str) -> bytes:
     return f"escalate checkpoint 1\nstore {store_id}\ncount {count}\nhead {head}\nsigner {principal}\n".encode()
 
 
-def make(store: journal.LogStore, mine: settings.Settings, passphrase: bytes | None = None) -> StoredEntry | None:
+def make(
+    store: journal.LogStore, mine: settings.Settings, passphrase: bytes | None = None, challenge: str | None = None
+) -> StoredEntry | None:
     """Sign the store's head now, if there is anything new to sign (None if the last entry is already a
-    checkpoint, or the store is empty)."""
+    checkpoint, or the store is empty). The checkpoint is an entry of ``challenge`` (an export's, so
+    the file carries it), else of the challenge of the last entry."""
     count, head = store.head()
     if count == 0:
         return None
     last = store.entries(after=count - 1, limit=1)
-    if not last or last[0].kind == "checkpoint":
+    if not last or (last[0].kind == "checkpoint" and (challenge is None or last[0].challenge == challenge)):
         return None
     key = keys.load(keys.in_use(mine), passphrase)
     principal = keys.principal(mine) if store.local else store.login()  # (a team store knows its people by login)
@@ -51,16 +54,16 @@ def make(store: journal.LogStore, mine: settings.Settings, passphrase: bytes | N
         "public_key": " ".join(sshsig.public_line(key.public_key()).split()[:2]),
         "signature": sshsig.sign(key, signed_text(count, head, store_id, principal), keys.NAMESPACE),
     }
-    return journal.record(store, mine, last[0].challenge, "checkpoint", data)
+    return journal.record(store, mine, challenge or last[0].challenge, "checkpoint", data)
 
 
-def after_recording(store: journal.LogStore, mine: settings.Settings) -> str | None:
-    """Sign the head after a command that recorded, where a key is set up; what to tell the user
-    when it could not be signed (the command itself succeeded), else None."""
+def after_recording(store: journal.LogStore, mine: settings.Settings, challenge: str | None = None) -> str | None:
+    """Sign the head after a command that recorded (or before an export of ``challenge``), where a key
+    is set up; what to tell the user when it could not be signed (the command succeeded), else None."""
     if not keys.in_use(mine).is_file():
         return None
     try:
-        make(store, mine)
+        make(store, mine, challenge=challenge)
     except EscalateError as exc:
         return f"not signed: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
     return None

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None, *, open_app: Callable[[AppRequest], int]
         if getattr(args, "signs_before", False):  # an export carries a checkpoint of everything before it
             from escalate.cli.follow_cmd import sign_head  # lazy: keys and cryptography
 
-            sign_head()
+            sign_head(args)
         outcome = args.handler(args)
         if isinstance(outcome, AppRequest):
             if open_app is None:

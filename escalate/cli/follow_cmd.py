@@ -277,16 +277,24 @@ def cmd_keys_allowed_signers(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def sign_head() -> None:
-    """After a command that recorded: sign the log's head where a signing key is set up. A head that
-    cannot be signed (a passphrase not given) is said on stderr; the command itself succeeded."""
+def sign_head(args: argparse.Namespace | None = None) -> None:
+    """After a command that recorded: sign the log's head where a signing key is set up. Before an
+    export, pack or letter (``args``), the checkpoint is an entry of the challenge the file is of, so the
+    file carries it. A head that cannot be signed (no passphrase given) is said on stderr; the command
+    itself goes on."""
     from escalate import checkpoint, journal, keys  # lazy: the log and cryptography
+    from escalate.errors import EscalateError
 
     mine = settings.load()
     if not keys.in_use(mine).is_file():
         return
-    with journal.open_store(create=False) as store:
-        problem = checkpoint.after_recording(store, mine)
+    chosen = getattr(args, "challenge", None) or next(iter(getattr(args, "challenges", None) or []), None)
+    try:
+        with journal.open_store(create=False) as store:
+            challenge = store.resolve_id(chosen) if chosen else None
+            problem = checkpoint.after_recording(store, mine, challenge)
+    except EscalateError:  # (an export of a challenge that is not there says so itself, next)
+        return
     if problem is not None:
         from escalate.cli.console import err
 

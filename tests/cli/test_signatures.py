@@ -193,3 +193,17 @@ def test_the_auditors_guide_commands_check_a_checkpoint_with_ssh_keygen_alone(ru
     (work / "checkpoint.txt").write_text((work / "checkpoint.txt").read_text().replace("count ", "count 9"))
     forged = subprocess.run(command, shell=True, cwd=work, env=env, capture_output=True, text=True, timeout=30)
     assert forged.returncode != 0
+
+
+def test_an_export_of_another_challenge_carries_its_own_checkpoint(run_cli, signed, tmp_path):
+    assert run_cli(*OPEN)[0] == 0  # C-0002: the last checkpoint is an entry of C-0002 now
+    path = tmp_path / "first.jsonl"
+    assert run_cli("export", "1", "-o", path)[0] == 0
+    header, records = lines_of(path)
+    assert header["challenges"] == ["C-0001"]
+    carried = [r for r in records if r.get("kind") == "checkpoint"]
+    assert carried and carried[-1]["challenge"] == "C-0001"
+    code, out, err = run_cli("verify", path, "--signers", signed)
+    assert code == 0, out + err
+    last = max(int(r["seq"]) for r in records)
+    assert f"OK entries 1 to {last - 1} signed" in out  # everything before the export, C-0002's included
