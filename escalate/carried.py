@@ -308,15 +308,15 @@ def _failed(report_: Report, problem: str) -> Report:
     return Report(False, report_.count, report_.head, problem, None, report_.disclosures, report_.withheld, [])
 
 
-def lines_of(path: str | Path) -> list[dict[str, Any]]:
-    """The lines of the log an exported file is (jsonl) or carries (a file for people): what its
-    signed checkpoints are checked against, once the file verified."""
+def lines_of(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(header, lines) of the log an exported file is (jsonl) or carries (a file for people): what
+    its signatures are checked against, once the file verified."""
     p = Path(path)
     with p.open("rb") as f:
         fmt = sniff(f.read(256))
     if fmt is None:
-        return read_jsonl(p)[1]
-    return read_log(held_log(fmt, p.read_bytes(), p), p)[1]
+        return read_jsonl(p)
+    return read_log(held_log(fmt, p.read_bytes(), p), p)
 
 
 def verify_path(path: str | Path, expect: tuple[int, str] | None = None) -> Report:

@@ -31,6 +31,34 @@ def signed_text(count: int, head: str, store_id: str, principal: str) -> bytes:
     return f"escalate checkpoint 1\nstore {store_id}\ncount {count}\nhead {head}\nsigner {principal}\n".encode()
 
 
+#: what an export's header signature vouches for: what the file says it holds (its scope and
+#: challenges, whether it is linked and redacted, how many entries, up to which head)
+HEADER_FIELDS = ("escalate_export", "created_at", "scope", "challenges", "redacted", "entries", "linked",
+                 "store_fingerprint")  # fmt: skip
+
+
+def header_text(header: Mapping[str, object], principal: str) -> bytes:
+    """The exact bytes an export's header signature signs (and an auditor feeds ssh-keygen)."""
+    held = {k: header[k] for k in HEADER_FIELDS if k in header}
+    return b"escalate export 1\n" + entry.canonical(held) + f"\nsigner {principal}\n".encode()
+
+
+def sign_header(header: dict[str, object], store: journal.LogStore, mine: settings.Settings) -> None:
+    """Sign an export's header where a signing key is set up (its passphrase given, if it has one):
+    a file relabelled (a whole export passed off as a selection, its challenges listed anew) no longer
+    matches what its exporter signed. Nothing is added where it cannot be signed."""
+    path = keys.in_use(mine)
+    if not path.is_file():
+        return
+    try:
+        key = keys.load(path)
+    except EscalateError:
+        return  # (the checkpoint before the export said why it could not sign)
+    principal = keys.principal(mine) if store.local else store.login()
+    header["signer"] = principal
+    header["signature"] = sshsig.sign(key, header_text(header, principal), keys.NAMESPACE)
+
+
 def make(
     store: journal.LogStore, mine: settings.Settings, passphrase: bytes | None = None, challenge: str | None = None
 ) -> StoredEntry | None:
@@ -223,9 +251,34 @@ def check_store(store: journal.LogStore, signers: Signers) -> SignedReport:
     return check(found, store.hash_at, count, signers, store.store_id(), vouched)
 
 
-def check_lines(records: list[dict[str, object]], signers: Signers) -> SignedReport:
+def check_header(header: Mapping[str, object], signers: Signers) -> str | None:
+    """What is wrong with an export header's signature, or None: it must be there, by a key the
+    signers file gives its signer, over what the header says the file holds."""
+    principal, armoured = header.get("signer"), header.get("signature")
+    if not isinstance(principal, str) or not isinstance(armoured, str):
+        return "the file's header is not signed: what it says it holds (its scope, its challenges) is not vouched for"
+    allowed = signers.keys.get(principal)
+    if not allowed:
+        return f"the header is signed as {principal!r}, who is not in the signers file"
+    problems = []
+    for key in allowed:
+        try:
+            sshsig.verify(armoured, header_text(header, principal), keys.NAMESPACE, key)
+            return None
+        except sshsig.BadSignature as exc:
+            problems.append(str(exc))
+    return f"the header's signature does not hold: {problems[-1]} (its scope or challenges were changed?)"
+
+
+def check_lines(
+    records: list[dict[str, object]], signers: Signers, header: Mapping[str, object] | None = None
+) -> SignedReport:
     """Checkpoints of a verified export's lines (entries and link lines), their heads computed from
-    the lines as the file verified them."""
+    the lines as the file verified them; and, given its ``header``, the header's own signature."""
+    if header is not None:
+        problem = check_header(header, signers)
+        if problem is not None:
+            return _fail(SignedReport(), problem)
     hashes: dict[int, str] = {}
     previous = entry.ZERO_HASH
     found: list[tuple[int, Mapping[str, object]]] = []

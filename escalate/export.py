@@ -18,6 +18,7 @@ before the file appears under its name: if that entry cannot be recorded, no fil
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import sqlite3
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from escalate import atomic, carried, clock, entry, export_lines, journal, parallel, report
+from escalate import atomic, carried, checkpoint, clock, entry, export_lines, journal, parallel, report
 from escalate.errors import ExportError, StoreError, UsageError
 from escalate.formats import EXPORT_FORMATS, NAMES, PACK_NAMES, Parts
 from escalate.verify import FORMAT_VERSION, entry_lines, fingerprint, parse_lines
@@ -146,8 +147,9 @@ def export(
     }
     chunks: Iterator[bytes]
     beside: Path | None = None  # a CSV's log, written beside it
+    signer = functools.partial(checkpoint.sign_header, store=store, mine=settings)
     if fmt == "jsonl":
-        chunks, total, covered = _log_chunks(store, wanted, header, redact, count)
+        chunks, total, covered = _log_chunks(store, wanted, header, redact, count, signer)
     elif withhold:  # the log holds the withheld text in clear: such a file carries none (and says so)
         if callable(catalogue):
             catalogue = catalogue()
@@ -159,7 +161,7 @@ def export(
         assert writer is not None  # every format but jsonl has one (escalate.formats)
         chunks = writer(reports, settings.timezone, report.Cover(created_at, scope, redact, store_fingerprint))
     else:
-        header, records, log = _carried_log(store, wanted, header, redact, count, fmt, settings.timezone)
+        header, records, log = _carried_log(store, wanted, header, redact, count, fmt, settings.timezone, signer)
         held, covered, total = carried.as_held(fmt, log), len(entry_lines(records)), len(wanted)
         parts = EXPORT_FORMATS[fmt].parts
         if fmt == "csv":
@@ -193,7 +195,12 @@ def export(
 
 
 def _log_chunks(
-    store: Any, wanted: list[str], header: dict[str, Any], redact: bool, count: int
+    store: Any,
+    wanted: list[str],
+    header: dict[str, Any],
+    redact: bool,
+    count: int,
+    signer: Callable[[dict[str, Any]], None] | None = None,
 ) -> tuple[Iterator[bytes], int, int]:
     """(chunks, how many, entries covered) of a jsonl export of ``wanted`` up to entry ``count``; sets
     the header's count of entries, which its first line states."""
@@ -204,6 +211,8 @@ def _log_chunks(
     links = None if everything else store.links(wanted, count)
     if links is not None:  # the others' entries stand in the file as link lines: it reaches the store's head
         header["linked"] = True
+    if signer is not None:  # last: the signature is over what the header says the file holds
+        signer(header)
     total = 1 + -(-covered // LINES_PER_CHUNK)
     whole = store.whole_log_chunk_sql(redact) if everything and sqlite_json_matches(store) else None
     if whole is not None:  # SQLite makes the lines chunk by chunk
@@ -238,12 +247,19 @@ def _with_links(chunks: Iterator[bytes], links: list[tuple[int, str]]) -> Iterat
 
 
 def _carried_log(
-    store: Any, wanted: list[str], header: dict[str, Any], redact: bool, count: int, fmt: str, tz: str
+    store: Any,
+    wanted: list[str],
+    header: dict[str, Any],
+    redact: bool,
+    count: int,
+    fmt: str,
+    tz: str,
+    signer: Callable[[dict[str, Any]], None] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], bytes]:
     """(header, entry lines, bytes) of the log a file for people carries (escalate.carried): the jsonl
     export of the same challenges, with how the file is made from it. A redacted file's log withholds
     every disclosure and names each withheld value's stand-in, given in the order the file shows them."""
-    chunks, _, _ = _log_chunks(store, wanted, header, False, count)
+    chunks, _, _ = _log_chunks(store, wanted, header, False, count, signer)
     lines = b"".join(chunks).split(b"\n")[1:-1]  # (the header line is made again below)
     records = parse_lines(lines)
     if records is None:

@@ -460,7 +460,8 @@ def _signed(args: argparse.Namespace) -> int:
     if args.file:
         from escalate.carried import lines_of  # lazy: reports and pydantic, as verify_path above
 
-        signed = checkpoint.check_lines(lines_of(args.file), signers)
+        header, records = lines_of(args.file)
+        signed = checkpoint.check_lines(records, signers, header)
     else:
         from escalate import journal  # lazy: the log and pydantic: 74 ms
 

@@ -82,7 +82,37 @@ def test_a_forged_export_with_every_hash_recomputed_fails_the_signatures(run_cli
     code, said, err = run_cli("verify", path)
     assert code == 0, said + err  # consistent in itself: without a held fingerprint, nothing tells
     code, said, _ = run_cli("verify", path, "--signers", signed)
-    assert code == 1 and "FAILED signatures" in said and "is not the one alex@fictional-primary.example signed" in said
+    assert code == 1 and "FAILED signatures: the header's signature does not hold" in said
+    # the header's signature left out: then the checkpoints' heads do not match what was signed
+    header.pop("signature"), header.pop("signer")
+    write(path, header, out)
+    code, said, _ = run_cli("verify", path, "--signers", signed)
+    assert code == 1 and "the file's header is not signed" in said
+    from escalate import checkpoint
+
+    report = checkpoint.check_lines(out, checkpoint.read_signers(signed))
+    assert not report.ok and "is not the one alex@fictional-primary.example signed" in (report.problem or "")
+
+
+def test_a_whole_export_relabelled_as_a_selection_fails_the_header_signature(run_cli, signed, tmp_path):
+    """The row the tamper table said needed an outside anchor: a challenge cut from a whole-store
+    export, its entries made link lines, the header relabelled as a linked selection of the rest."""
+    assert run_cli(*OPEN)[0] == 0  # C-0002
+    path = tmp_path / "all.jsonl"
+    assert run_cli("export", "--all", "-o", path)[0] == 0
+    header, records = lines_of(path)
+    out = []
+    for r in records:
+        if r["challenge"] == "C-0002":
+            out.append({"inner": hashlib.sha256(r["body"].encode()).hexdigest(), "seq": r["seq"]})
+        else:
+            out.append(r)
+    header.update(scope="selection", challenges=["C-0001"], linked=True, entries=sum(1 for r in out if "body" in r))
+    write(path, header, out)
+    code, said, err = run_cli("verify", path)
+    assert code == 0, said + err  # a linked selection, consistent in itself
+    code, said, _ = run_cli("verify", path, "--signers", signed)
+    assert code == 1 and "the header's signature does not hold" in said
 
 
 def test_checkpoints_stripped_from_an_export_leave_nothing_signed(run_cli, signed, tmp_path):
@@ -175,7 +205,9 @@ def test_the_auditors_guide_commands_check_a_checkpoint_with_ssh_keygen_alone(ru
         pytest.skip("ssh-keygen is not installed")
     guide = (ROOT / "docs" / "auditor-guide.md").read_text(encoding="utf-8")
     script = re.search(r"<!-- checkpoint-extract -->\n```python\n(.*?)```\n<!-- end -->", guide, re.S).group(1)
-    command = re.search(r"^(ssh-keygen -Y verify .*)$", guide, re.M).group(1)
+    commands = re.findall(r"^(ssh-keygen -Y verify .*)$", guide, re.M)
+    assert len(commands) == 2  # the last checkpoint, and the export's header
+    command = commands[0]
     work = tmp_path / "auditor"
     work.mkdir()
     (work / "checkpoint.py").write_text(script)
@@ -185,10 +217,14 @@ def test_the_auditors_guide_commands_check_a_checkpoint_with_ssh_keygen_alone(ru
     extracted = subprocess.run([sys.executable, "-I", "checkpoint.py", "log.jsonl"], cwd=work, env=env,
                                capture_output=True, text=True, timeout=30)  # fmt: skip
     assert extracted.returncode == 0, extracted.stderr
-    assert extracted.stdout.strip().endswith("the file's entry there matches: True")
+    assert "the file's entry there matches: True" in extracted.stdout
     checked = subprocess.run(command, shell=True, cwd=work, env=env, capture_output=True, text=True, timeout=30)
     assert checked.returncode == 0, checked.stderr
     assert 'Good "escalate" signature for alex@fictional-primary.example' in checked.stdout + checked.stderr
+    header_checked = subprocess.run(
+        commands[1], shell=True, cwd=work, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert header_checked.returncode == 0, header_checked.stderr
     # the same commands on a forged text say no
     (work / "checkpoint.txt").write_text((work / "checkpoint.txt").read_text().replace("count ", "count 9"))
     forged = subprocess.run(command, shell=True, cwd=work, env=env, capture_output=True, text=True, timeout=30)
