@@ -43,6 +43,18 @@ def header_text(header: Mapping[str, object], principal: str) -> bytes:
     return b"escalate export 1\n" + entry.canonical(held) + f"\nsigner {principal}\n".encode()
 
 
+def signers_of(store: journal.LogStore, challenges: list[str], upto: int) -> list[str]:
+    """The allowed_signers lines of everyone who signed a checkpoint among ``challenges`` up to entry
+    ``upto``: an export carries them so an auditor sees whose keys to ask for. They are the file's
+    word, not proof: the auditor's own signers file, got from each person, is what verify trusts."""
+    wanted, lines = set(challenges), set()
+    for e in store.entries(kind="checkpoint"):
+        if e.seq <= upto and e.challenge in wanted:
+            data = entry.split(e.body)[1].get("data") or {}
+            lines.add(f'{data.get("principal")} namespaces="{keys.NAMESPACE}" {data.get("public_key")}')
+    return sorted(lines)
+
+
 def sign_header(header: dict[str, object], store: journal.LogStore, mine: settings.Settings) -> None:
     """Sign an export's header where a signing key is set up (its passphrase given, if it has one):
     a file relabelled (a whole export passed off as a selection, its challenges listed anew) no longer
@@ -55,6 +67,11 @@ def sign_header(header: dict[str, object], store: journal.LogStore, mine: settin
     except EscalateError:
         return  # (the checkpoint before the export said why it could not sign)
     principal = keys.principal(mine) if store.local else store.login()
+    listed = signers_of(
+        store, list(header.get("challenges") or []), int(str(header["store_fingerprint"]).split(":")[0])
+    )
+    own = f'{principal} namespaces="{keys.NAMESPACE}" {" ".join(sshsig.public_line(key.public_key()).split()[:2])}'
+    header["signers"] = sorted({*listed, own})
     header["signer"] = principal
     header["signature"] = sshsig.sign(key, header_text(header, principal), keys.NAMESPACE)
 

@@ -243,3 +243,15 @@ def test_an_export_of_another_challenge_carries_its_own_checkpoint(run_cli, sign
     assert code == 0, out + err
     last = max(int(r["seq"]) for r in records)
     assert f"OK entries 1 to {last - 1} signed" in out  # everything before the export, C-0002's included
+
+
+def test_an_export_names_whose_keys_to_ask_for(run_cli, signed, tmp_path):
+    path = tmp_path / "e.jsonl"
+    assert run_cli("export", "1", "-o", path)[0] == 0
+    header, _ = lines_of(path)
+    assert header["signers"] == [signed.read_text().strip()]  # the exporter's own line, as keys prints it
+    # the file's word only: a signers list edited in the file changes nothing verify trusts
+    header["signers"] = ['mallory@example namespaces="escalate" ssh-ed25519 AAAA']
+    write(path, header, lines_of(path)[1])
+    code, out, _ = run_cli("verify", path, "--signers", signed)
+    assert code == 0 and "signed by alex@fictional-primary.example" in out
