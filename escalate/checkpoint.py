@@ -67,9 +67,9 @@ def sign_header(header: dict[str, object], store: journal.LogStore, mine: settin
     except EscalateError:
         return  # (the checkpoint before the export said why it could not sign)
     principal = keys.principal(mine) if store.local else store.login()
-    listed = signers_of(
-        store, list(header.get("challenges") or []), int(str(header["store_fingerprint"]).split(":")[0])
-    )
+    named = header.get("challenges")
+    upto = int(str(header["store_fingerprint"]).split(":")[0])
+    listed = signers_of(store, [str(c) for c in named] if isinstance(named, list) else [], upto)
     own = f'{principal} namespaces="{keys.NAMESPACE}" {" ".join(sshsig.public_line(key.public_key()).split()[:2])}'
     header["signers"] = sorted({*listed, own})
     header["signer"] = principal
