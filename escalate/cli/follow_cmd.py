@@ -272,8 +272,15 @@ def cmd_keys_allowed_signers(args: argparse.Namespace) -> int:
         for login, line, _ in rows:
             plain(f'{login} namespaces="{keys.NAMESPACE}" {" ".join(line.split()[:2])}')
         return ExitCode.OK
+    from escalate import checkpoint, paths  # lazy: the log
+
     mine = settings.load()
-    plain(keys.allowed_signers_line(mine, keys.current(mine)))
+    lines = {keys.allowed_signers_line(mine, keys.current(mine))}
+    if paths.locations().store.exists():  # and the keys that signed this store before (a replaced key)
+        with journal.open_store(create=False, readonly=True) as store:
+            lines |= set(checkpoint.signers_of(store, store.challenge_ids(), store.head()[0]))
+    for line in sorted(lines):
+        plain(line)
     return ExitCode.OK
 
 

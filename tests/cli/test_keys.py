@@ -110,3 +110,15 @@ def test_garbage_is_refused_with_the_reason(run, tmp_path, argv, says):
     code, _, err = run(*[a.format(tmp=tmp_path) for a in argv])
     assert code == 2 and says in err
     assert settings.load().signing_key == ""
+
+
+def test_allowed_signers_keeps_the_keys_that_signed_this_store_before(run, isolated_home):
+    assert run("config", "set", "role", "DSL")[0] == 0
+    assert run("keys", "new")[0] == 0
+    opening = ["open", "--procedure", "london-children", "--trigger", "threshold-misapplied", "--decision", "NFA",
+               "--case-ref", "Child Q", "--agency", "Northtown CSC", "--concern", "Bruising"]  # fmt: skip
+    assert run(*opening)[0] == 0  # signed with the first key
+    first = run("keys", "allowed-signers")[1].strip()
+    assert run("keys", "new", "--replace")[0] == 0
+    lines = run("keys", "allowed-signers")[1].strip().splitlines()
+    assert len(lines) == 2 and first in lines  # what the old key signed stays checkable
