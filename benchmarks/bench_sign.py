@@ -34,6 +34,7 @@ def per_op(fn, n: int, rounds: int = 5) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=20_000)
+    ap.add_argument("--commands", action="store_true", help="also time a recording command with and without a key")
     args = ap.parse_args()
     key = sshsig.new_private_key()
     public = key.public_key()
@@ -51,3 +52,39 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def command_cost(runs: int = 10) -> None:
+    """A recording command with a signing key set up (it appends a signed checkpoint too) against the
+    same command without one, side by side."""
+    import subprocess
+    import tempfile
+
+    from common import time_commands
+
+    homes = {}
+    for name in ("unsigned", "signed"):
+        home = Path(tempfile.mkdtemp())
+        env = {"ESCALATE_HOME": str(home)}
+        for argv in (["config", "set", "name", "Alex Example"], ["config", "set", "role", "DSL"]):
+            subprocess.run([sys.executable, "-m", "escalate", *argv], env={**__import__("os").environ, **env},
+                           check=True, capture_output=True)  # fmt: skip
+        if name == "signed":
+            subprocess.run([sys.executable, "-m", "escalate", "keys", "new"], env={**__import__("os").environ, **env},
+                           check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "escalate", "open", "--procedure", "london-children", "--trigger",
+             "threshold-misapplied", "--decision", "NFA", "--case-ref", "Child Q", "--agency", "Northtown CSC",
+             "--concern", "Bruising"],
+            env={**__import__("os").environ, **env}, check=True, capture_output=True,
+        )  # fmt: skip
+        homes[name] = home
+    record = [sys.executable, "-m", "escalate", "record", "1", "note", "--summary", "x"]
+    # interleaved, each in its own home (env sets it per command)
+    times = time_commands({name: ["env", f"ESCALATE_HOME={home}", *record] for name, home in homes.items()}, runs=runs)
+    print(f"record (no key)        {times['unsigned'] * 1000:7.0f} ms")
+    print(f"record (key: signs)    {times['signed'] * 1000:7.0f} ms   {times['signed'] / times['unsigned']:.2f}x")
+
+
+if __name__ == "__main__" and "--commands" in sys.argv:
+    command_cost()
