@@ -50,8 +50,9 @@ LATE_AFTER = dt.timedelta(hours=24)
 #: the id of a skip rule's timescale kept as a deadline (see _skip_rule_rows)
 SKIP_PREFIX = "skip-rule:"
 #: the fold's version (see ChallengeState.fold_format); 1: events by medium, for format 2's clock starts;
-#: 2: notifications by recipient, for a notification's own timescale; 4: agreed actions recorded done
-FOLD_FORMAT = 4
+#: 2: notifications by recipient, for a notification's own timescale; 4: agreed actions recorded done;
+#: 5: who recorded the last entry
+FOLD_FORMAT = 5
 #: a contact's medium -> the clock-start event it also is (procedure.CLOCK_STARTS)
 MEDIUM_EVENTS = {
     "email": "contact-in-writing",
@@ -181,6 +182,9 @@ class ChallengeState:
     suspect: tuple[tuple[int, str], ...] = ()
     #: the setting (school, nursery) of whoever opened it, as their settings said
     setting: str | None = None
+    #: who recorded its last entry (not counting exports and checkpoints): the digest of their sealed
+    #: name (the store discloses it), or the name as stored in clear
+    last_by: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -320,6 +324,7 @@ class _Folding:
             state.corrected,
         )
         self.suspect = list(state.suspect)
+        self.last_by = state.last_by
 
     def frozen(self) -> ChallengeState:
         return replace(
@@ -334,6 +339,7 @@ class _Folding:
             protective_by=self.protective_by,
             corrected=self.corrected,
             suspect=tuple(self.suspect),
+            last_by=self.last_by,
             stage=self.stage,
             highest_stage=self.highest_stage,
             status=self.status,
@@ -461,6 +467,9 @@ class _Folding:
             self.suspect.append((e.cseq, why))
         at, rec = content.occurred_at, content.recorded_at
         self.cseq, self.entries = e.cseq, self.entries + 1
+        if e.kind not in ("exported", "checkpoint"):  # (the log's bookkeeping, not a step of the challenge)
+            name = content.author.name
+            self.last_by = name.digest if isinstance(name, entry_kinds.Sealed) else name
         if content.recorded - content.occurred > LATE_AFTER:
             self.late.append(e.cseq)
         self.backwards += rec < self.last_recorded
@@ -1332,14 +1341,14 @@ def derive(state: ChallengeState, procedure: Procedure, now: dt.datetime, *, his
 
 # --- list rows ---------------------------------------------------------------------------
 
-LISTING_FORMAT = "L12"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
+LISTING_FORMAT = "L13"  # L2: rows of limits over several stages too; L3: limits extended and paused, and
 # an extension holding before its deadline's clock starts; L4: timescales as facts, not sentences;
 # L5: typed rows (pydantic reads them back, and one that does not fit is worked out again); L6: a
 # deadline chained to another counts from the day that one falls due; L7: "immediately" allows a
 # tolerance, and "as soon as possible"; L8: format 2's clock starts, and "not computable"; L9: a
 # second reading of a timescale; L10: a notification's timescale met by one naming its recipient;
 # L11: corrections of the opening taken into the state (agency, case reference, triggers...); L12:
-# agreed actions recorded done are no longer due
+# agreed actions recorded done are no longer due; L13: who recorded the last entry
 
 
 @dataclass(frozen=True)
@@ -1363,6 +1372,7 @@ class ListedState:
     opened_at: str
     resolved_at: str | None
     immediate_risk: bool
+    last_by: str | None = None
 
     @property
     def is_open(self) -> bool:

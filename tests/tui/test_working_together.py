@@ -52,3 +52,27 @@ async def test_the_dashboard_reads_the_list_again_when_the_store_moves_on(backen
             if len(dashboard.glances) == 2:
                 break
         assert len(dashboard.glances) == 2
+
+
+async def test_a_team_dashboard_says_who_recorded_last(backend):
+    """On a team store the dashboard has a Last by column, the name revealed from the log's disclosure;
+    a desk's store, recorded by one person, has no such column."""
+    settings_mod.save(SETTINGS)
+    colleague = SETTINGS._replace(name="Sam Colleague")
+    with journal.store_at(backend) as s:
+        open_fictional(s)
+        journal.record(s, colleague, "C-0001", "note", {"summary": "spoke to the duty team"})
+    app = EscalateApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(200):
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            if app.screen.loaded and app.screen.query_one("DataTable").row_count:
+                break
+        table = app.screen.query_one("DataTable")
+        keys = [str(c.key.value) for c in table.columns.values()]
+        if backend.startswith("postgresql"):
+            assert "by" in keys
+            assert str(table.get_cell("C-0001", "by")) == "Sam Colleague"
+        else:
+            assert "by" not in keys

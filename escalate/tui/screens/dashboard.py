@@ -63,6 +63,7 @@ class DashboardScreen(SearchableTable, Screen[None]):
         self.filter = "open"
         self.loaded = False
         self.book: Agenda | None = None
+        self.team = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -77,12 +78,16 @@ class DashboardScreen(SearchableTable, Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
+        # a team store's challenges are recorded by several people: who recorded last is shown too
+        # (known from the settings and --store alone: the store itself opens after the first frame)
+        self.team = bool(paths.locations().store_url or dsl_app(self.app).settings.store)
         # Most important first, so an 80-column terminal shows what is due, when and whose it is.
         for label, key in (
             ("Case", "case"),
             ("When", "when"),
             ("Due", "due"),
             ("Whose", "whose"),
+            *((("Last by", "by"),) if self.team else ()),
             ("Stage", "stage"),
             ("Agency", "agency"),
             ("Trigger", "trigger"),
@@ -246,17 +251,20 @@ class DashboardScreen(SearchableTable, Screen[None]):
         except EscalateError as exc:
             dsl_app(self.app).show_error(exc)
             page = []
+        names = self.last_by_names(page) if self.team else {}
         for v in page:
             state = v.state
             due, rel = next_due(v, now, tz)
             nd = v.next_deadline
             whose = {"us": "ours", "them": "theirs", "both": "both"}.get(nd.owner, "") if nd else ""
             triggers = ", ".join(state.triggers)
+            by = (Text(printable(names.get(state.last_by or "", state.last_by or "-"))),) if self.team else ()
             table.add_row(  # a str cell is read as markup: the user's words go in as Text
                 Text(("RISK " if state.immediate_risk else "") + printable(v.case_ref)),
                 ("! " if v.overdue else "") + rel,
                 due,
                 whose,
+                *by,
                 f"{v.stage_index} of {v.stage_count}",
                 Text(printable(state.agency)),
                 triggers,
@@ -283,6 +291,16 @@ class DashboardScreen(SearchableTable, Screen[None]):
         self.query_one("#search", Input).display = bool(self.glances)
         if self.glances and self.focused is None:
             table.focus()
+
+    def last_by_names(self, page: list[Any]) -> dict[str, str]:
+        """The names of who recorded each shown challenge's last entry (sealed in the log: the store
+        discloses them to whoever may see the challenge)."""
+        digests = sorted({v.state.last_by for v in page if v.state.last_by and len(v.state.last_by) == 64})
+        try:
+            return dsl_app(self.app).store.disclosure_values(digests) if digests else {}
+        except EscalateError as exc:
+            dsl_app(self.app).show_error(exc)
+            return {}
 
     def team_words(self) -> str:
         """On a team store: who is signed in, and which store (a DSL sees their setting, a lead all)."""
