@@ -6,6 +6,9 @@ prints the wall time since its process was spawned when Ready arrives, and its p
 then loads its rows in a worker, and the time and memory when they are on screen are reported too.
 
 Run: python benchmarks/bench_tui.py [--runs 10]
+     python benchmarks/bench_tui.py --team benchmarks/out/follow-10000x10 [--runs 5]
+       (issue 17: the app on a team store: that home's store copied into a local PostgreSQL server
+       started here, against the same store on SQLite and an empty one, side by side)
 """
 
 from __future__ import annotations
@@ -73,12 +76,52 @@ def run(code: str, env: dict[str, str]) -> dict[str, float]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def team(home: str, runs: int) -> None:
+    """The app's first frame and rows on a team store, against the same store on SQLite."""
+    sys.path.insert(0, str(HERE.parent))
+    from tests.pgcluster import Cluster
+
+    cluster = Cluster()
+    try:
+        url = cluster.database()
+        py = [sys.executable, "-m", "escalate"]
+        env = {**os.environ, "ESCALATE_HOME": home}
+        subprocess.run([*py, "team", "init", url], env=env, check=True, capture_output=True)
+        started = time.perf_counter()
+        subprocess.run([*py, "store", "copy", "--to", url], env=env, check=True, capture_output=True)
+        print(f"copied {home} into the team store in {time.perf_counter() - started:.1f} s")
+        empty = tempfile.mkdtemp(prefix="escalate-empty-")
+        cases = {
+            "escalate, empty store (SQLite)": (ESCALATE, {"ESCALATE_HOME": empty}),
+            "escalate, the store on SQLite": (ESCALATE, {"ESCALATE_HOME": home}),
+            "escalate, the store on PostgreSQL": (ESCALATE, {"ESCALATE_HOME": home, "ESCALATE_STORE": url}),
+        }
+        samples: dict[str, list[dict[str, float]]] = {k: [] for k in cases}
+        for _ in range(runs):
+            for name, (code, extra) in cases.items():
+                samples[name].append(run(code, extra))
+        med = {name: {k: statistics.median(s[k] for s in rows) for k in rows[0]} for name, rows in samples.items()}
+        print("| case | start to Ready (s) | rows on screen (s) |")
+        print("|---|---|---|")
+        for name, m in med.items():
+            print(f"| {name} | {m['ready']:.3f} | {m['loaded']:.3f} |")
+        e, lite, pg = (med[k] for k in cases)
+        print(f"\nfirst frame, team store / empty store: {pg['ready'] / e['ready']:.2f}x")
+        print(f"rows on screen, team store / the same on SQLite: {pg['loaded'] / lite['loaded']:.2f}x")
+    finally:
+        cluster.stop()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--big", default=str(HERE / "out" / "home-10000x100"))
+    ap.add_argument("--team", metavar="HOME", help="the app on a team store made from HOME's store (issue 17)")
     args = ap.parse_args()
     compile_bytecode()  # as an installed package has it
+    if args.team:
+        team(args.team, args.runs)
+        return
     empty = tempfile.mkdtemp(prefix="escalate-empty-")
     cases = {
         "bare Textual app": (BARE, {}),
