@@ -126,10 +126,33 @@ def test_an_auditor_named_to_some_settings_sees_only_those(team, run_cli):
         "UPDATE state_cache SET cseq = 0",
         "INSERT INTO state_cache VALUES ('C-0001', 9, '{}', NULL, NULL)",
         "DELETE FROM glances",
+        "UPDATE meta SET value = 'x'",
+        "DELETE FROM meta",
+        "INSERT INTO people (login, name, role, setting, grp) VALUES ('eve', 'Eve', 'DSL', 'A', 'lead')",
+        "UPDATE person_keys SET public_key = 'ssh-ed25519 AAAA'",
+        "DELETE FROM person_keys",
+        "INSERT INTO person_keys (login, public_key) VALUES ('ann', 'ssh-ed25519 AAAA')",
+        "UPDATE search_text SET words = ''",
+        "DELETE FROM search_text",
+        "INSERT INTO search_text (seq, challenge, words) VALUES (999, 'C-0001', 'x')",
     ],
 )
 def test_no_application_role_may_change_the_log(team, login, sql):
     with psycopg.connect(as_login(team, login), autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(sql)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "INSERT INTO challenges (id, opened_seq, setting) VALUES ('C-9999', 99, 'Fictional Partnership')",
+        "INSERT INTO disclosures VALUES ('" + "0" * 64 + "', 1, '\\x00')",
+        "SELECT escalate_keep_fold('C-0001', 1, '{}')",
+    ],
+)
+def test_an_auditor_writes_nothing_at_all(team, sql):
+    with psycopg.connect(as_login(team, "aud"), autocommit=True) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(sql)
 
