@@ -983,6 +983,27 @@ def add_key(url: str, login: str, key: str) -> None:
         conn.close()
 
 
+def set_password(url: str, login: str, password: str) -> None:
+    """Set a person's password (for servers that sign people in by password; a trust's own sign-in,
+    set in pg_hba.conf, may need none). The server keeps it hashed (SCRAM by default)."""
+    import psycopg
+    from psycopg import sql
+
+    conn = _admin(url)
+    try:
+        with conn.transaction():
+            if (
+                conn.execute("SELECT 1 FROM people WHERE login = %s AND removed_at IS NULL", (login,)).fetchone()
+                is None
+            ):
+                raise StoreError(f"{login} is not a person of this team store", hint="`escalate team list`")
+            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(login), sql.Literal(password)))
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot set the password of {login}: {_first_line(exc)}", hint=ADMIN_HINT) from None
+    finally:
+        conn.close()
+
+
 def remove_person(url: str, login: str) -> None:
     """Take a person's rights away (their login can no longer sign in or record); their past entries
     stay theirs, and their record says when they left."""

@@ -111,6 +111,42 @@ def _public_key(path: str) -> str:
     return sshsig.public_line(key)
 
 
+#: the shortest password the team store takes (a person's login reaches children's records)
+MIN_PASSWORD = 12
+
+
+def _password(path: str | None) -> str:
+    """A new password: the first line of ``path`` (a script's), or typed twice at a terminal."""
+    import getpass
+    import sys
+
+    if path:
+        try:
+            text = open(path, encoding="utf-8").readline().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise UsageError(f"cannot read the password file {path}: {exc}") from None
+    else:
+        if not sys.stdin.isatty():
+            raise UsageError("a password is typed at a terminal", hint="Or give --password-file FILE in a script.")
+        text = getpass.getpass("New password: ")
+        if getpass.getpass("The same again: ") != text:
+            raise UsageError("the two passwords differ; nothing was changed")
+    if len(text) < MIN_PASSWORD:
+        raise UsageError(f"the password has {len(text)} characters; at least {MIN_PASSWORD}")
+    if any(ord(ch) < 32 for ch in text):
+        raise UsageError("the password holds control characters")
+    return text
+
+
+def cmd_team_password(args: argparse.Namespace) -> int:
+    from escalate import pgstore  # lazy: the team store
+
+    login = args.login.strip()
+    pgstore.set_password(_team_url(), login, _password(args.password_file))
+    plain(f"{login}'s password is set; they sign in with it where the server asks for one")
+    return ExitCode.OK
+
+
 def cmd_team_rotate_key(args: argparse.Namespace) -> int:
     from escalate import pgstore, sshsig  # lazy: the team store, cryptography
 

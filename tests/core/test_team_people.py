@@ -296,3 +296,31 @@ def test_a_key_file_that_is_not_one_is_refused(team_url, run_cli, tmp_path, cont
     assert code == 2 and says in err
     code, out, _ = run_cli("--store", team_url, "team", "list")
     assert "ann" not in out  # nothing half made
+
+
+def test_an_administrator_sets_a_persons_password(team, run_cli, tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_text("correct horse battery staple\n")
+    code, out, err = run_cli("--store", team, "team", "set-password", "--login", "ann", "--password-file", secret)
+    assert code == 0, err
+    with psycopg.connect(team, autocommit=True) as conn:  # (the administrator may read how it is kept)
+        kept = conn.execute("SELECT rolpassword FROM pg_authid WHERE rolname = 'ann'").fetchone()[0]
+    assert kept.startswith("SCRAM-SHA-256$") and "correct horse" not in kept
+
+
+@pytest.mark.parametrize(
+    ("login", "content", "says"),
+    [
+        ("ann", "short\n", "at least 12"),
+        ("ann", "", "has 0 characters"),
+        ("ann", "a password\twith a tab", "control characters"),
+        ("nobody", "correct horse battery staple", "is not a person of this team store"),
+    ],
+)
+def test_a_password_that_cannot_be_one_is_refused(team, run_cli, tmp_path, login, content, says):
+    secret = tmp_path / "pw"
+    secret.write_text(content)
+    code, _, err = run_cli("--store", team, "team", "set-password", "--login", login, "--password-file", secret)
+    assert code != 0 and says in err
+    code, _, err = run_cli("--store", team, "team", "set-password", "--login", "ann")
+    assert code == 2 and "typed at a terminal" in err  # (no terminal here, no file: refused, not hung)
