@@ -907,7 +907,8 @@ def describe(item: ChronologyItem) -> str:
     if kind == "reopened":
         return f"Reopened: {t('reason')}"
     if kind == "checkpoint":
-        return f"Checkpoint: the log's first {t('count')} entries signed by {t('principal')}"
+        entries = "entry" if t("count") == "1" else f"{t('count')} entries"
+        return f"Checkpoint: the log's first {entries} signed by {t('principal')}"
     if kind == "exported":
         return f"Exported {t('scope')} as {t('format')}" + (" (redacted)" if d.get("redacted") else "")
     return kind
