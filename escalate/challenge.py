@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Annotated, Any, Literal, Protocol
@@ -586,12 +586,29 @@ def _state_json() -> TypeAdapter[ChallengeState]:
     return TypeAdapter(ChallengeState)
 
 
+def _times(state: ChallengeState) -> Iterator[str | None]:
+    """Every time a state holds, as text (each is read as a time when the state is derived)."""
+    yield from (state.opened_at, state.last_recorded, state.last_at, state.resolved_at, state.decision_at)
+    yield state.protective_by
+    yield state.no_further.at if state.no_further is not None else None
+    for a in state.actions:
+        yield from (a.due, a.done_at)
+    for v in state.stages:
+        yield from (v.entered_at, v.left_at)
+        yield from (*v.extended.values(), *v.paused.values(), *v.agreed.values())
+        for times in v.events.values():
+            yield from (at for at, _ in times.moments())
+
+
 def _load_state(text: str | bytes) -> ChallengeState:
     """A cached state; a row that does not fit, or from an older fold, raises ValueError (pydantic's
-    ValidationError is one), and the store works it out again."""
+    ValidationError is one), and the store works it out again. Its times are checked too: a cache
+    changed outside escalate must not reach the calendar as a time that is not one."""
     state = _state_json().validate_json(text)
     if state.fold_format != FOLD_FORMAT:
         raise ValueError(f"a state cached by fold {state.fold_format}, not {FOLD_FORMAT}")
+    if not all(t is None or clock.is_iso(t) for t in _times(state)):
+        raise ValueError("a cached state holds a time that is not one")
     return state
 
 

@@ -122,6 +122,9 @@ def test_random_damage_to_the_file_never_gives_a_traceback(store_path, run_cli, 
         "json_set(state, '$.stages', json('[]'))",  # no stage visited: a fold always has one
         "json_set(state, '$.stages[0].events.contact.first', json('[[1, 2]]'))",  # a time that is not text
         '\'{"not": "a state"}\'',
+        # text where a time is (found by the random damage above: derive read it as a time and failed)
+        "json_set(state, '$.stages[0].entered_at', '2026-11-<3T09:00:00.000000Z')",
+        "json_set(state, '$.opened_at', '2026-02-30T09:00:00.000000Z')",
     ],
 )
 def test_a_cached_fold_that_is_not_a_whole_state_is_folded_again(store_path, change):
