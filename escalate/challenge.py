@@ -1501,7 +1501,12 @@ def load_listing(text: str | bytes) -> ListRow | None:
         row = _row_json().validate_json(text)
     except ValidationError:
         return None
-    return row if row.format == LISTING_FORMAT else None
+    if row.format != LISTING_FORMAT:
+        return None
+    times = (row.state.opened_at, row.state.resolved_at, row.end, *row.action_dues)
+    if not all(t is None or clock.is_iso(t) for t in times):  # (read as times when the row is judged)
+        return None
+    return row
 
 
 def dump_listing(row: ListRow) -> str:

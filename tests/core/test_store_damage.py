@@ -194,3 +194,19 @@ def test_the_chronology_is_strict_except_where_asked(store_path):
     assert [i.cseq for i in items] == [1, 2, 3, 4]
     assert [i.unreadable is not None for i in items] == [False, True, False, False]
     assert items[2].data["summary"] == "call 1"
+
+
+def test_a_cached_list_row_whose_times_are_not_times_is_made_again(store_path, run_cli):
+    """A list row read as it was cached: its times (an agreed action's due date) are read when it is
+    judged, so one that is not a time sends the row back to be made from the log."""
+    assert run_cli("record", "1", "action-agreed", "--action", "Send the minutes", "--due", "2099-01-01")[0] == 0
+    code, before, err = run_cli("list", "--json")
+    assert code == 0, err
+    _sql(
+        store_path,
+        "UPDATE state_cache SET listing = json_set(listing, '$.action_dues[0]', '2099-0<-01T00:00:00.000000Z') "
+        "WHERE challenge = 'C-0001'",
+    )
+    code, after, err = run_cli("list", "--json")
+    assert code == 0 and "Traceback" not in err, err
+    assert after == before
