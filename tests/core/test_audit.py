@@ -1,4 +1,5 @@
-"""The auditor's summary: inputs verified first, failures left out and reported, figures right."""
+"""The auditor's summary: inputs verified first, failures left out and reported, figures right.
+Each test runs on both stores: the embedded SQLite file and a team store on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ def reader(request, monkeypatch):
     return request.param
 
 
-def build(home):
+def build(location):
+    """Two challenges in the store at ``location`` (the backend fixture's: a file, or a team store)."""
     settings_mod.save(SETTINGS)
-    with store_at(home / "escalate.sqlite3") as s:
+    with store_at(location) as s:
         open_fictional(s, at="2026-11-02T09:00")  # Mon 2 Nov
         journal.record(
             s,
@@ -46,8 +48,8 @@ def build(home):
         )
 
 
-def test_store_audit_figures(isolated_home, run_cli):
-    build(isolated_home)
+def test_store_audit_figures(backend, run_cli):
+    build(backend)
     code, out, err = run_cli("audit", "--store", "--json")
     assert code == 0, err
     data = json.loads(out)
@@ -61,8 +63,8 @@ def test_store_audit_figures(isolated_home, run_cli):
     assert data["late_entries"] == 5  # every entry here was recorded days after it happened
 
 
-def test_failed_inputs_are_reported_and_left_out(isolated_home, run_cli, tmp_path):
-    build(isolated_home)
+def test_failed_inputs_are_reported_and_left_out(backend, run_cli, tmp_path):
+    build(backend)
     good = tmp_path / "good.jsonl"
     assert run_cli("export", "--all", "-o", good)[0] == 0
     lines = good.read_bytes().split(b"\n")
@@ -86,8 +88,8 @@ def test_audit_needs_something(run_cli):
     assert code == 2 and "nothing to audit" in err
 
 
-def test_audit_html_report_with_charts(isolated_home, run_cli, tmp_path):
-    build(isolated_home)
+def test_audit_html_report_with_charts(backend, run_cli, tmp_path):
+    build(backend)
     out = tmp_path / "audit.html"
     code, _, err = run_cli("audit", "--store", "--html", out)
     assert code == 0, err
@@ -98,9 +100,9 @@ def test_audit_html_report_with_charts(isolated_home, run_cli, tmp_path):
     assert code == 2 and "already exists" in err
 
 
-def test_a_challenge_in_two_files_is_counted_once(isolated_home, run_cli, tmp_path):
+def test_a_challenge_in_two_files_is_counted_once(backend, run_cli, tmp_path):
     """Two exports of the same store overlap: the figures count each challenge once and say so."""
-    build(isolated_home)
+    build(backend)
     first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
     assert run_cli("export", "C-0001", "-o", first)[0] == 0
     assert run_cli("export", "--all", "-o", second)[0] == 0
@@ -118,13 +120,13 @@ def test_a_challenge_in_two_files_is_counted_once(isolated_home, run_cli, tmp_pa
     assert "1 more copy in other files, each challenge counted once." in report.read_text()
 
 
-def test_audit_charts_name_each_partnership_and_procedure_whole(isolated_home, run_cli, tmp_path):
+def test_audit_charts_name_each_partnership_and_procedure_whole(backend, run_cli, tmp_path):
     """The chart by partnership and procedure cut its labels at 40 characters, which hid the
     procedure's id: labels are shown whole up to 72 characters; a longer one keeps its closing
     "(procedure id)" and is whole in a tooltip."""
     from escalate.report import LABEL_CHARS, bar_chart
 
-    build(isolated_home)
+    build(backend)
     out = tmp_path / "audit.html"
     assert run_cli("audit", "--store", "--html", out)[0] == 0
     code, data, _ = run_cli("audit", "--store", "--json")
@@ -156,8 +158,8 @@ def _made_up(good, tmp_path, name, change):
     return path
 
 
-def test_a_verifying_file_whose_content_was_made_up_is_reported_and_left_out(isolated_home, run_cli, tmp_path):
-    build(isolated_home)
+def test_a_verifying_file_whose_content_was_made_up_is_reported_and_left_out(backend, run_cli, tmp_path):
+    build(backend)
     good = tmp_path / "good.jsonl"
     assert run_cli("export", "--all", "-o", good)[0] == 0
 
@@ -234,13 +236,13 @@ def test_opening_entries_are_parsed_exactly_as_json_would_however_their_procedur
         assert got == want
 
 
-def test_suspect_entries_are_warned_of_in_every_audit_face(isolated_home, run_cli, tmp_path):
+def test_suspect_entries_are_warned_of_in_every_audit_face(backend, run_cli, tmp_path):
     """Entries escalate refuses now (a log may hold them from before, or from another program writing
     the documented format) are listed as warnings by the audit of the store, of a file, as JSON and in
     the HTML report: they never fail verification, and they are never silently taken as true."""
-    build(isolated_home)
+    build(backend)
     author = SETTINGS.author()
-    with store_at(isolated_home / "escalate.sqlite3") as s:  # appended as an older escalate would have
+    with store_at(backend) as s:  # appended as an older escalate would have
         now = "2026-11-10T09:00:00.000000Z"
         s.append(
             "C-0002",
@@ -282,8 +284,8 @@ def test_suspect_entries_are_warned_of_in_every_audit_face(isolated_home, run_cl
     assert run_cli("verify")[0] == 0  # warnings, not failures
 
 
-def test_the_html_audit_names_the_challenges_past_a_deadline(isolated_home, run_cli, tmp_path):
-    build(isolated_home)
+def test_the_html_audit_names_the_challenges_past_a_deadline(backend, run_cli, tmp_path):
+    build(backend)
     assert run_cli("export", "--all", "-o", tmp_path / "all.jsonl")[0] == 0
     assert run_cli("audit", tmp_path / "all.jsonl", "--html", tmp_path / "a.html")[0] == 0
     report = (tmp_path / "a.html").read_text(encoding="utf-8")
@@ -294,11 +296,11 @@ def test_the_html_audit_names_the_challenges_past_a_deadline(isolated_home, run_
     assert "OVERDUE</summary>" in report and "working days to resolution" in report
 
 
-def test_an_audit_can_be_limited_by_dates_and_setting(isolated_home, run_cli, tmp_path):
+def test_an_audit_can_be_limited_by_dates_and_setting(backend, run_cli, tmp_path):
     """C-0001 was open 2 to 9 November, C-0002 from 5 October on; a third challenge was opened at
     another setting. The inputs are verified whole; only the challenges in the limits are counted."""
-    build(isolated_home)
-    with store_at(isolated_home / "escalate.sqlite3") as s:
+    build(backend)
+    with store_at(backend) as s:
         open_fictional(s, at="2026-11-20T09:00", settings=SETTINGS._replace(setting="Another Fictional School"))
     assert run_cli("export", "--all", "-o", tmp_path / "all.jsonl")[0] == 0
 
