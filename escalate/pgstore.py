@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -959,49 +960,41 @@ def add_person(
         conn.close()
 
 
-def add_key(url: str, login: str, key: str) -> None:
-    """Give a person a new signing key (a lost or replaced one): their earlier keys stay, so what they
-    signed with them still checks."""
+@contextmanager
+def _for_person(url: str, login: str, doing: str) -> Iterator[psycopg.Connection[Any]]:
+    """An administrator's transaction on a current person's record: refused for someone not (or no
+    longer) on the store; a database error named as what was being done."""
     import psycopg
 
     conn = _admin(url)
     try:
         with conn.transaction():
-            if (
-                conn.execute("SELECT 1 FROM people WHERE login = %s AND removed_at IS NULL", (login,)).fetchone()
-                is None
-            ):
+            found = conn.execute("SELECT 1 FROM people WHERE login = %s AND removed_at IS NULL", (login,))
+            if found.fetchone() is None:
                 raise StoreError(f"{login} is not a person of this team store", hint="`escalate team list`")
-            if conn.execute("SELECT to_regclass('person_keys')").fetchone() in (None, (None,)):
-                raise StoreError("this team store was made before signing keys", hint="`escalate team upgrade URL`")
-            conn.execute(
-                "INSERT INTO person_keys (login, public_key) VALUES (%s, %s) ON CONFLICT DO NOTHING", (login, key)
-            )
+            yield conn
     except psycopg.Error as exc:
-        raise StoreError(f"cannot add the key of {login}: {_first_line(exc)}", hint=ADMIN_HINT) from None
+        raise StoreError(f"cannot {doing}: {_first_line(exc)}", hint=ADMIN_HINT) from None
     finally:
         conn.close()
+
+
+def add_key(url: str, login: str, key: str) -> None:
+    """Give a person a new signing key (a lost or replaced one): their earlier keys stay, so what they
+    signed with them still checks."""
+    with _for_person(url, login, f"add the key of {login}") as conn:
+        if conn.execute("SELECT to_regclass('person_keys')").fetchone() in (None, (None,)):
+            raise StoreError("this team store was made before signing keys", hint="`escalate team upgrade URL`")
+        conn.execute("INSERT INTO person_keys (login, public_key) VALUES (%s, %s) ON CONFLICT DO NOTHING", (login, key))
 
 
 def set_password(url: str, login: str, password: str) -> None:
     """Set a person's password (for servers that sign people in by password; a trust's own sign-in,
     set in pg_hba.conf, may need none). The server keeps it hashed (SCRAM by default)."""
-    import psycopg
     from psycopg import sql
 
-    conn = _admin(url)
-    try:
-        with conn.transaction():
-            if (
-                conn.execute("SELECT 1 FROM people WHERE login = %s AND removed_at IS NULL", (login,)).fetchone()
-                is None
-            ):
-                raise StoreError(f"{login} is not a person of this team store", hint="`escalate team list`")
-            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(login), sql.Literal(password)))
-    except psycopg.Error as exc:
-        raise StoreError(f"cannot set the password of {login}: {_first_line(exc)}", hint=ADMIN_HINT) from None
-    finally:
-        conn.close()
+    with _for_person(url, login, f"set the password of {login}") as conn:
+        conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(login), sql.Literal(password)))
 
 
 def remove_person(url: str, login: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from escalate import journal
 from escalate.catalogue import discover
@@ -42,3 +43,16 @@ async def open_first_challenge(app, pilot) -> None:
         await app.workers.wait_for_complete()
         if getattr(app.screen, "view", None) is not None:
             break
+
+
+def export_lines_of(path) -> tuple[dict, list[dict]]:
+    """(header, lines) of a jsonl export, as a tamperer would read it."""
+    header, *records = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+    return header, records
+
+
+def write_export(path, header, records) -> None:
+    """A jsonl export written back as escalate writes one (sorted keys, compact, UTF-8)."""
+    text = [json.dumps(header, sort_keys=True, separators=(",", ":"))]
+    text += [json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False) for r in records]
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")

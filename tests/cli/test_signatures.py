@@ -8,6 +8,8 @@ import hashlib
 import json
 
 import pytest
+from logtools import export_lines_of as lines_of
+from logtools import write_export as write
 
 from escalate import entry, verify
 
@@ -28,17 +30,6 @@ def signed(run_cli, tmp_path):
     allowed = tmp_path / "allowed_signers"
     allowed.write_text(run_cli("keys", "allowed-signers")[1])
     return allowed
-
-
-def lines_of(path) -> tuple[dict, list[dict]]:
-    header, *records = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
-    return header, records
-
-
-def write(path, header, records) -> None:
-    text = [json.dumps(header, sort_keys=True, separators=(",", ":"))]
-    text += [json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False) for r in records]
-    path.write_text("\n".join(text) + "\n", encoding="utf-8")
 
 
 def test_each_recording_command_signs_the_head_and_verify_checks_it(run_cli, signed):

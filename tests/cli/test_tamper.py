@@ -5,10 +5,11 @@ docs/tamper-table.md lists every kind tried and what catches it."""
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 
 import pytest
+from logtools import export_lines_of as lines_of
+from logtools import write_export as write
 
 from escalate import entry, verify
 
@@ -38,17 +39,6 @@ def export(run_cli, tmp_path, *args: str, name: str = "all.jsonl"):
     path = tmp_path / name
     assert run_cli("export", *args, "-o", path)[0] == 0
     return path
-
-
-def lines_of(path) -> tuple[dict, list[dict]]:
-    header, *records = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
-    return header, records
-
-
-def write(path, header, records) -> None:
-    text = [json.dumps(header, sort_keys=True, separators=(",", ":"))]
-    text += [json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False) for r in records]
-    path.write_text("\n".join(text) + "\n", encoding="utf-8")
 
 
 def rechained(records: list[dict], change) -> list[dict]:
