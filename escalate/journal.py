@@ -639,6 +639,20 @@ def list_views(store: LogStore, challenges: list[str], now: dt.datetime | None =
     return _judged(store, items, now)
 
 
+def keep_caches_of(source: LogStore, target: LogStore, batch: int = 1000) -> None:
+    """Every challenge's fold, list row and glance, as ``source`` has them (or works them out), kept in
+    ``target``, which holds the same log (a copy of it): so that the copy's first readers, who may
+    have no right to keep caches, do not fold every challenge again."""
+    key = _listing_key()
+    fresh: list[tuple[str, int, ChallengeState, str, str]] = []
+    for cid in source.challenge_ids():
+        _fresh_listing(source, cid, False, fresh)
+        if len(fresh) >= batch:
+            target.keep_listings(key, fresh)
+            fresh = []
+    target.keep_listings(key, fresh)
+
+
 def _fresh_listing(
     store: LogStore, cid: str, suspect: bool, fresh: list[tuple[str, int, ChallengeState, str, str]]
 ) -> ListRow:

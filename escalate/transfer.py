@@ -2,8 +2,9 @@
 
 The copy is of the log itself (each entry's stored bytes and hash, each disclosure, the index of
 challenges, and the secret that salts the store's disclosures, so that a person named again in a
-challenge keeps their digest). The caches are not copied: the target folds the challenges again
-when first read. A source that does not verify is refused, and so is a target that already holds
+challenge keeps their digest). The caches are not copied as bytes: once the copy verifies,
+escalate.journal.keep_caches_of works each challenge's out from the source and keeps it in the
+target. A source that does not verify is refused, and so is a target that already holds
 entries; everything is written in one transaction of the target, which then verifies to the same
 head fingerprint, or nothing is kept.
 """

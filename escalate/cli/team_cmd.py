@@ -39,8 +39,9 @@ def cmd_team_upgrade(args: argparse.Namespace) -> int:
     from escalate import pgstore  # lazy: the team store
 
     url = _url(args.url, "team upgrade")
-    if pgstore.upgrade(url):
-        plain(f"added search to the store in the {pgstore.shown_url(url)}, indexed from its log")
+    added = pgstore.upgrade(url)
+    if added:
+        plain(f"upgraded the store in the {pgstore.shown_url(url)}: added " + "; ".join(added))
     else:
         plain(f"the store in the {pgstore.shown_url(url)} has everything this escalate needs")
     return ExitCode.OK
@@ -57,6 +58,7 @@ def cmd_store_copy(args: argparse.Namespace) -> int:
         )
     with journal.open_store(create=False, readonly=True) as source, journal.store_at(url) as target:
         done = transfer.copy(source, target)
+        journal.keep_caches_of(source, target)
     plain(
         f"copied {done.entries} entries of {done.challenges} challenge(s) and {done.disclosures} disclosure(s) "
         f"into the {pgstore.shown_url(url)}; both stores' head fingerprint is {done.fingerprint}"

@@ -324,3 +324,40 @@ def test_a_password_that_cannot_be_one_is_refused(team, run_cli, tmp_path, login
     assert code != 0 and says in err
     code, _, err = run_cli("--store", team, "team", "set-password", "--login", "ann")
     assert code == 2 and "typed at a terminal" in err  # (no terminal here, no file: refused, not hung)
+
+
+#: the read policies of the first team stores: a definer function called for every row
+FIRST_READS = """
+ALTER TABLE meta DISABLE TRIGGER meta_guard;
+DELETE FROM meta WHERE key = 'reads';
+ALTER TABLE meta ENABLE TRIGGER meta_guard;
+DROP POLICY read ON entries;
+CREATE POLICY read ON entries FOR SELECT USING (escalate_sees(setting));
+DROP POLICY read ON challenges;
+CREATE POLICY read ON challenges FOR SELECT USING (escalate_sees(setting));
+DROP POLICY read ON search_text;
+CREATE POLICY read ON search_text FOR SELECT USING (escalate_sees_challenge(challenge));
+"""
+
+
+def test_a_store_made_before_gets_the_faster_policies_and_they_keep_settings_apart(team, run_cli, tmp_path):
+    with psycopg.connect(team, autocommit=True) as conn:
+        conn.execute(FIRST_READS)
+    code, out, err = run_cli("--store", team, "team", "upgrade", team)
+    assert code == 0 and "row-level security" in out, err
+    assert run_cli("--store", team, "team", "upgrade", team)[1].endswith("has everything this escalate needs\n")
+    code, _, err = run_cli(
+        "--store", team, "team", "add-person", "--login", "aub", "--name", "Abe Example", "--role", "Auditor",
+        "--setting", "Fictional Partnership", "--group", "auditor", "--sees", "Fictional Primary B",
+    )  # fmt: skip
+    assert code == 0, err
+    for login, sees in (("ann", True), ("bea", False), ("lee", True), ("aud", True), ("aub", False)):
+        url = as_login(team, login)
+        assert ("C-0001" in run_cli("--store", url, "list")[1]) is sees, login
+        assert ("C-0001" in run_cli("--store", url, "search", "Bruising")[1]) is sees, login
+        with psycopg.connect(url) as conn:
+            seen = {
+                table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in ("entries", "challenges", "disclosures", "state_cache", "glances", "search_text")
+            }
+        assert all(n > 0 for n in seen.values()) if sees else not any(seen.values()), (login, seen)

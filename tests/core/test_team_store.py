@@ -67,7 +67,17 @@ def test_a_desk_store_copied_into_a_team_store_keeps_every_hash(isolated_home, t
     with journal.store_at(desk) as s:
         fingerprint = verify.verify_store(s).fingerprint
     assert f"head fingerprint is {fingerprint}" in out
+    # every challenge's caches came with it, current and as the log says (the copy's first readers,
+    # who may not keep caches, fold nothing again)
+    with psycopg.connect(team_url) as conn:
+        cached = conn.execute(
+            "SELECT count(*) FROM challenges c JOIN state_cache s ON s.challenge = c.id JOIN glances g "
+            "ON g.challenge = c.id WHERE s.cseq = (SELECT max(cseq) FROM entries e WHERE e.challenge = c.id) "
+            "AND s.listing IS NOT NULL AND g.cseq = s.cseq"
+        ).fetchone()[0]
+        assert cached == conn.execute("SELECT count(*) FROM challenges").fetchone()[0] > 0
     with journal.store_at(team_url) as team:
+        assert journal.cache_problem(team) is None
         assert verify.verify_store(team).fingerprint == fingerprint
         # the same people keep their digests: a contact naming Robin again discloses nothing new
         count = len(team.disclosures_by_seq())
