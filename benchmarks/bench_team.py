@@ -134,17 +134,25 @@ def main() -> None:
             for b in bodies:
                 prev = hashlib.sha256(prev + b).digest()
             bare.append(time.perf_counter() - s)
-        team_v, desk_v, team_l, desk_l = [], [], [], []
+        # a trust's lead reads through row-level security; the administrator's login does not
+        pgstore.add_person(url, "bench_lead", "Lee Fictional", "Trust safeguarding lead", "Fictional Trust", "lead", [])
+        lead = url.replace("user=postgres", "user=bench_lead")
+        team_v, desk_v, team_l, desk_l, lead_v, lead_l = [], [], [], [], [], []
         for _ in range(3):
             team_v.append(timed([*py, "verify", "--chain-only"], {"ESCALATE_STORE": url}))
+            lead_v.append(timed([*py, "verify", "--chain-only"], {"ESCALATE_STORE": lead}))
             desk_v.append(timed([*py, "verify", "--chain-only"], {"ESCALATE_HOME": str(home)}))
             team_l.append(timed([*py, "list", "--json"], {"ESCALATE_STORE": url}))
+            lead_l.append(timed([*py, "list", "--json"], {"ESCALATE_STORE": lead}))
             desk_l.append(timed([*py, "list", "--json"], {"ESCALATE_HOME": str(home)}))
         b, tv, dv = statistics.median(bare), statistics.median(team_v), statistics.median(desk_v)
         print(
             f"verify --chain-only: team store {tv:.2f} s, SQLite {dv:.2f} s; bare sha256 chain in memory {b:.2f} s: "
             f"team store at {b / tv:.0%} (target >= 30%), SQLite at {b / dv:.0%}"
         )
+        lv = statistics.median(lead_v)
+        print(f"verify --chain-only as the trust's lead (row-level security): {lv:.2f} s, at {b / lv:.0%}")
+        print(f"list --json as the lead: {statistics.median(lead_l):.2f} s")
         print(
             f"list --json of the copied store: team store {statistics.median(team_l):.2f} s, "
             f"SQLite {statistics.median(desk_l):.2f} s (target < 1 s)"

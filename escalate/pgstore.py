@@ -674,6 +674,8 @@ class PgStore(Store[S]):
 
     local = False
     _pg: _Connection
+    #: where it is, as given (a worker connects to it again: see escalate.verify.check_team_span)
+    url: str
     _WARNINGS = (
         "SELECT c.id, s.cseq = (SELECT max(e.cseq) FROM entries e WHERE e.challenge = c.id), "
         "json_array_length((s.state::json) -> 'late'), ((s.state::json) ->> 'backwards')::int "
@@ -686,6 +688,7 @@ class PgStore(Store[S]):
         conn = _Connection(_connect(url), where)
         store = cls(conn, Path(where), fold)  # type: ignore[arg-type]  # (the adapter answers as sqlite3 does)
         store._pg = conn
+        store.url = url
         try:
             if conn.execute("SELECT to_regclass('meta')").fetchone() in (None, (None,)):
                 raise StoreError(
@@ -832,26 +835,18 @@ class PgStore(Store[S]):
             self._key = bytes.fromhex(row[0])
         return self._key
 
-    def entry_batches(self, size: int) -> Iterator[list[tuple[Any, ...]]]:
-        """As the file store's, read in PostgreSQL's binary format (bytes as they are, no hex). (Reading
-        the next batch on a thread while one is checked was tried: no faster, the GIL being held.)"""
-        import psycopg
+    def entry_span(self, lo: int, hi: int, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        """Entries lo..hi in order, in batches as :func:`entry_span` reads them."""
+        return entry_span(self._pg.pg, self.path, lo, hi, size)
 
-        last = 0
-        while True:
-            try:
-                with self._pg.pg.cursor(binary=True) as cursor:
-                    rows = cursor.execute(
-                        "SELECT body, convert_to(hash, 'UTF8'), convert_to(challenge, 'UTF8'), cseq, "
-                        "convert_to(kind, 'UTF8'), seq FROM entries WHERE seq > %s ORDER BY seq LIMIT %s",
-                        (last, size),
-                    ).fetchall()
-            except psycopg.Error as exc:
-                raise StoreError(f"the {self.path} could not be read: {_first_line(exc)}") from None
-            if not rows:
-                return
-            last = rows[-1][5]
-            yield [row[:5] for row in rows]
+    def disclosure_span(self, lo: int, hi: int, size: int) -> Iterator[tuple[list[bytes], list[bytes]]]:
+        """The disclosures entries lo..hi made, in batches as :func:`disclosure_span` reads them."""
+        return disclosure_span(self._pg.pg, self.path, lo, hi, size)
+
+    def disclosures_outside(self, lo: int, hi: int) -> tuple[list[bytes], list[bytes]]:
+        """(digests as bytes, values) of the disclosures no entry lo..hi made."""
+        rows = self._q("SELECT digest, bytes FROM disclosures WHERE seq < ? OR seq > ?", (lo, hi))
+        return [str(d).encode() for d, _ in rows], [bytes(v) for _, v in rows]
 
     def sees_everything(self) -> bool:
         total = self.conn.execute("SELECT escalate_challenge_count()").fetchone()[0]
@@ -955,6 +950,65 @@ class PgStore(Store[S]):
 
     def whole_log_chunk_sql(self, redact: bool) -> str | None:
         return None  # (SQLite's JSON functions: the export writes the lines itself)
+
+
+# --- reading spans of the log (verify, here and in its worker) --------------------------------------
+
+
+def reading(url: str) -> psycopg.Connection[Any]:
+    """A read-only connection of its own to the team store at ``url`` (a verify's worker's)."""
+    conn = _connect(url)
+    try:
+        conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def entry_span(
+    conn: psycopg.Connection[Any], where: object, lo: int, hi: int, size: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Entries lo..hi in order, in batches of (body, hash, challenge, cseq, kind), the texts as bytes:
+    what verify's batch check reads (escalate.verify._Run), in PostgreSQL's binary format (bytes as they
+    are, no hex). Reading on a thread while a batch is checked gains nothing (the GIL is held while
+    psycopg makes rows); a second process reading another span does (see escalate.verify)."""
+    import psycopg
+
+    for start in range(lo, hi + 1, size):
+        try:
+            with conn.cursor(binary=True) as cursor:
+                rows = cursor.execute(
+                    "SELECT body, convert_to(hash, 'UTF8'), convert_to(challenge, 'UTF8'), cseq, "
+                    "convert_to(kind, 'UTF8') FROM entries WHERE seq >= %s AND seq <= %s ORDER BY seq",
+                    (start, min(start + size - 1, hi)),
+                ).fetchall()
+        except psycopg.Error as exc:
+            raise StoreError(f"the {where} could not be read: {_first_line(exc)}") from None
+        yield rows
+
+
+def disclosure_span(
+    conn: psycopg.Connection[Any], where: object, lo: int, hi: int, size: int
+) -> Iterator[tuple[list[bytes], list[bytes]]]:
+    """The disclosures that entries lo..hi made, in batches of (digests as bytes, values). Each batch
+    comes as one row (the digests joined by commas, the values by newlines: a disclosure is compact
+    JSON, which has none; were one there, the counts would differ and the check fail), so a million
+    disclosures are not a million rows to make here."""
+    import psycopg
+
+    for start in range(lo, hi + 1, size):
+        try:
+            with conn.cursor(binary=True) as cursor:
+                row = cursor.execute(
+                    "SELECT convert_to(string_agg(digest, ','), 'UTF8'), string_agg(bytes, '\\x0a'::bytea) "
+                    "FROM disclosures WHERE seq >= %s AND seq <= %s",
+                    (start, min(start + size - 1, hi)),
+                ).fetchone()
+        except psycopg.Error as exc:
+            raise StoreError(f"the {where} could not be read: {_first_line(exc)}") from None
+        if row is not None and row[0] is not None:
+            yield row[0].split(b","), row[1].split(b"\n")
 
 
 # --- people ------------------------------------------------------------------------------------

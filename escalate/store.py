@@ -559,32 +559,6 @@ class Store(Generic[S]):
                 hint="Keep the file for investigation; `escalate verify` says what it can read.",
             ) from None
 
-    def entry_batches(self, size: int) -> Iterator[list[tuple[Any, ...]]]:
-        """Every entry in order, in batches of (body, hash, challenge, cseq, kind), the texts as bytes:
-        what verify's batch check reads (escalate.verify._Run)."""
-        last = 0
-        while True:
-            rows = self._q(
-                "SELECT seq, body, hash, challenge, cseq, kind FROM entries WHERE seq > ? ORDER BY seq LIMIT ?",
-                (last, size),
-            )
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield [(bytes(b), str(h).encode(), str(c).encode(), n, str(k).encode()) for _, b, h, c, n, k in rows]
-
-    def disclosure_batches(self, size: int) -> Iterator[tuple[list[bytes], list[bytes]]]:
-        """Every stored disclosure, in batches of (digests, values), the digests as bytes."""
-        last = ""
-        while True:
-            rows = self._q(
-                "SELECT digest, bytes FROM disclosures WHERE digest > ? ORDER BY digest LIMIT ?", (last, size)
-            )
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield [str(d).encode() for d, _ in rows], [bytes(v) for _, v in rows]
-
     def last_cseq(self, challenge: str) -> int | None:
         """The number of a challenge's last entry (None if it has none): a cheap look at whether it moved."""
         row = self._q("SELECT max(cseq) FROM entries WHERE challenge = ?", (challenge,))

@@ -20,9 +20,9 @@ from operator import mod
 from pathlib import Path
 from typing import Any
 
-from escalate import entry, parallel
+from escalate import entry, parallel, pgstore
 from escalate.entry import FORMAT_TAGS, ZERO_HASH, link
-from escalate.errors import ExportError, UsageError, shown
+from escalate.errors import ExportError, StoreError, UsageError, shown
 from escalate.store import uri_of
 
 #: the version of the jsonl export format (its header's "escalate_export")
@@ -380,7 +380,10 @@ class _Run:
 
 
 def disclosures_hold(digests: list[bytes], values: list[bytes]) -> bool:
-    """Whether each disclosure hashes to its digest, the batch at once."""
+    """Whether each disclosure hashes to its digest, the batch at once (each digest exactly 64 digits,
+    as many as the values: so no digest can be split or joined to line up with another's)."""
+    if len(digests) != len(values) or not set(map(len, digests)) <= {64}:
+        return False
     return b"".join([small_sha(v).digest() for v in values]).hex() == b"".join(digests).decode("ascii", "replace")
 
 
@@ -449,8 +452,8 @@ def verify_store(store: Any, expect: tuple[int, str] | None = None, *, warnings:
     the first half. Anything that does not hold is checked again by :func:`check_rows`, entry by
     entry, to name the first break exactly."""
     count, head = store.head()
-    if not store.local:  # a team store: entry by entry here (no worker can open it by a path)
-        return _one_by_one(store, expect, warnings)
+    if not store.local:
+        return _team(store, expect, warnings)
     d_hi = store.disclosure_rowids()
     if count >= PARALLEL_FROM and parallel.cores() > 1:
         mid, d_mid = first_share(count), first_share(d_hi)
@@ -512,24 +515,88 @@ def _joined(first: Span, second: Span, head: str) -> bool:
     return all(first.ends.get(challenge) == (cseq, cprev) for challenge, cseq, cprev in second.junctions)
 
 
-def _one_by_one(store: Any, expect: tuple[int, str] | None, warnings: bool) -> Report:
-    """Every entry and every stored disclosure, read in order in batches by one process (as a span of
-    the file store is); anything that does not hold is checked again entry by entry to name it."""
+def check_team_span(url: str, lo: int, hi: int) -> Span:
+    """As :func:`check_span`, for a team store: entries lo..hi and the disclosures they made, on a
+    connection of its own (a worker's)."""
+    conn = pgstore.reading(url)
+    try:
+        return _team_span(
+            pgstore.entry_span(conn, url, lo, hi, BATCH), pgstore.disclosure_span(conn, url, lo, hi, BATCH), lo, hi
+        )
+    finally:
+        conn.close()
+
+
+def _team_span(
+    entries: Iterable[list[tuple[Any, ...]]],
+    disclosures: Iterable[tuple[list[bytes], list[bytes]]],
+    lo: int,
+    hi: int,
+    ends: bool = False,
+) -> Span:
+    """Entries lo..hi and their disclosures, as read from a team store, checked as a span of the file
+    store is (only whether everything holds)."""
+    collecting = gc.isenabled()
+    gc.disable()  # (as check_span)
+    failed = Span(False, 0, None, None, False, False, [], {}, 0)
+    try:
+        run = _Run(lo)
+        for rows in entries:
+            if rows and not run.feed(rows):
+                return failed
+        if run.seq != hi + 1:  # rows missing
+            return failed
+        checked = 0
+        for digests, values in disclosures:
+            if not disclosures_hold(digests, values):
+                return failed
+            checked += len(values)
+        return run.span(hi - lo + 1, ends, checked)
+    except (StoreError, ValueError, TypeError, UnicodeDecodeError):
+        return failed  # unreadable or malformed rows: the precise check says what is wrong
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _team(store: Any, expect: tuple[int, str] | None, warnings: bool) -> Report:
+    """A team store: every entry and every stored disclosure read in spans, a big store's second half by
+    a worker on a connection of its own while this process checks the first (the server, this process
+    and the worker share the cores: 2.1 s against 3.8 s in one process for 1,000,000 entries' rows).
+    A person who may read only some challenges follows the chain through the others' digests."""
     if not store.sees_everything():
         return _through_links(store, expect)
     count, head = store.head()
-    run = _Run(1)
-    for rows in store.entry_batches(BATCH):
-        if not run.feed(rows):
-            return _precise(store, expect)
-    if run.seq != count + 1 or run.junctions or (run.last or _ZERO).decode("ascii") != head:
+    if count >= PARALLEL_FROM and parallel.cores() > 1:
+        mid = first_share(count)
+        side: parallel.Worker[Span] | None = parallel.beside(check_team_span, store.url, mid + 1, count)
+    else:
+        mid, side = count, None
+    first = _team_span(store.entry_span(1, mid, BATCH), store.disclosure_span(1, mid, BATCH), 1, mid, ends=True)
+    notes = _warnings(store) if warnings and first.ok else []  # while the worker finishes
+    second = None
+    if side is not None:
+        if first.ok:
+            second = side.result()
+        else:
+            side.close()
+        if second is None and first.ok:  # the worker could not answer: check its half here
+            second = _team_span(
+                store.entry_span(mid + 1, count, BATCH), store.disclosure_span(mid + 1, count, BATCH), mid + 1, count
+            )
+    held = (
+        first.ok and not first.junctions and first.first_prev in (None, ZERO_HASH) and first.last in (None, head)
+        if second is None
+        else _joined(first, second, head)
+    )
+    if not held:
         return _precise(store, expect)
-    checked = 0
-    for digests, values in store.disclosure_batches(BATCH):
-        if not disclosures_hold(digests, values):
-            return _precise(store, expect)
-        checked += len(values)
-    report = Report(True, count, head, None, None, checked, 0, _warnings(store) if warnings else [])
+    # and the disclosures no span read: of no entry, or of entries recorded since (a few, if any)
+    digests, values = store.disclosures_outside(1, count)
+    if not disclosures_hold(digests, values):
+        return _precise(store, expect)
+    disclosures = first.disclosures + (second.disclosures if second else 0) + len(values)
+    report = Report(True, count, head, None, None, disclosures, 0, notes)
     return _held_against(report, store, expect)
 
 

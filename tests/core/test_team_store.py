@@ -323,3 +323,58 @@ def test_verify_of_a_team_store_names_what_its_administrator_changed(team_url, r
         conn.execute(sql)
     code, out, err = run_cli("--store", team_url, "verify")
     assert code == 1 and "FAILED" in out and says in out, out + err
+
+
+def _exits(code):
+    """A worker's work that ends its process without an answer."""
+    os._exit(code)
+
+
+@pytest.mark.parametrize(
+    "tamper,says",
+    [
+        ("", None),
+        ("UPDATE entries SET body = overlay(body PLACING 'x' FROM length(body) - 3) WHERE seq = 6", "entry 6"),
+        ("UPDATE entries SET body = overlay(body PLACING 'x' FROM length(body) - 3) WHERE seq = 2", "entry 2"),
+        ("UPDATE entries SET challenge = 'C-0009' WHERE seq = 8", "entry 8"),
+        ("UPDATE disclosures SET bytes = overlay(bytes PLACING 'x' FROM 5) WHERE seq = 1", "disclosed personal field"),
+        # a disclosure moved past the head, or to no entry: no span reads it, and it is checked all the same
+        ("UPDATE disclosures SET bytes = overlay(bytes PLACING 'x' FROM 5), seq = 99 WHERE seq = 1", "disclosed"),
+        ("UPDATE disclosures SET bytes = overlay(bytes PLACING 'x' FROM 5), seq = 0 WHERE seq = 2", "disclosed"),
+        # a digest split by a comma, which the batch's joined digests would hide
+        ("UPDATE disclosures SET digest = overlay(digest PLACING ',' FROM 30) WHERE seq = 1", "disclosed"),
+    ],
+)
+def test_a_big_team_store_is_checked_in_two_halves_with_the_same_answers(team_url, monkeypatch, tamper, says):
+    """Past PARALLEL_FROM entries a worker process checks the second half on a connection of its own:
+    exactly the answers of the one-process check, the same tampering caught."""
+    _fill(team_url, notes=6)
+    if tamper:
+        with psycopg.connect(team_url, autocommit=True) as conn:
+            conn.execute("ALTER TABLE entries DISABLE TRIGGER USER")
+            conn.execute("ALTER TABLE disclosures DISABLE TRIGGER USER")
+            conn.execute(tamper)
+    with journal.store_at(team_url, readonly=True) as store:
+        inline = verify.verify_store(store)
+    monkeypatch.setattr(verify, "PARALLEL_FROM", 1)
+    spawned = []
+    real = verify.parallel.beside
+
+    def counting(work, *args):
+        spawned.append((work, args))
+        return real(work, *args)
+
+    monkeypatch.setattr(verify.parallel, "beside", counting)
+    with journal.store_at(team_url, readonly=True) as store:
+        split = verify.verify_store(store)
+    assert spawned == [(verify.check_team_span, (team_url, 5, 8))]  # entries 5-8 beside
+    assert split == inline
+    assert split.ok is (says is None), split
+    if says is None:
+        assert split.count == 8 and split.disclosures > 0
+    else:
+        assert says in split.problem
+    # a worker that ends without an answer: its half is checked here, never assumed
+    monkeypatch.setattr(verify.parallel, "beside", lambda work, *args: real(_exits, 3))
+    with journal.store_at(team_url, readonly=True) as store:
+        assert verify.verify_store(store) == inline
