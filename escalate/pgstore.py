@@ -731,6 +731,10 @@ class PgStore(Store[S]):
     _pg: _Connection
     #: where it is, as given (a worker connects to it again: see escalate.verify.check_team_span)
     url: str
+    #: challenge -> (its last entry's number, its fold) as this connection last appended to it: the next
+    #: append starts from it without reading the challenge again (were it moved on meanwhile, the server
+    #: refuses the append, and it is read again)
+    _folded: dict[str, tuple[int, S]]
     _WARNINGS = (
         "SELECT c.id, s.cseq = (SELECT max(e.cseq) FROM entries e WHERE e.challenge = c.id), "
         "json_array_length((s.state::json) -> 'late'), ((s.state::json) ->> 'backwards')::int "
@@ -744,6 +748,7 @@ class PgStore(Store[S]):
         store = cls(conn, Path(where), fold)  # type: ignore[arg-type]  # (the adapter answers as sqlite3 does)
         store._pg = conn
         store.url = url
+        store._folded = {}
         try:
             if conn.execute("SELECT to_regclass('meta')").fetchone() in (None, (None,)):
                 raise StoreError(
@@ -779,6 +784,7 @@ class PgStore(Store[S]):
             self._keep(*cache)
             return [stored]
         c = self.conn
+        folded, disclosed = dict(self._folded), set(self._disclosed)
         c.execute("BEGIN IMMEDIATE")
         try:
             done = []
@@ -787,6 +793,7 @@ class PgStore(Store[S]):
             c.execute("COMMIT")
         except BaseException:
             self._rollback()
+            self._folded, self._disclosed = folded, disclosed  # (nothing of the transaction was kept)
             raise
         for _, cache in done:
             self._keep(*cache)
@@ -805,7 +812,12 @@ class PgStore(Store[S]):
         import psycopg
 
         for _ in range(20 if retry else 1):
-            state, cid, after = self._read_for_append(challenge, kind)
+            known = self._folded.pop(challenge, None) if challenge is not None and kind != "opened" else None
+            state: S | None
+            if known is not None and challenge is not None:
+                cid, (after, state) = challenge, known
+            else:
+                state, cid, after = self._read_for_append(challenge, kind)
             if check is not None:
                 check(state)
             content, disclosures, typed = self._content(cid, kind, occurred_at, author, data)
@@ -837,6 +849,7 @@ class PgStore(Store[S]):
                     new_state = self.fold.whole(self.entries(cid))
             except ValueError as exc:
                 raise StoreError(f"saved, but its challenge does not fold: {exc}", hint=DAMAGE_HINT) from None
+            self._folded[cid] = (after + 1, new_state)
             return stored, (cid, after + 1, new_state)
         raise StoreError("other desks kept recording on this challenge; nothing was saved", hint="Try again.")
 

@@ -361,3 +361,35 @@ def test_a_store_made_before_gets_the_faster_policies_and_they_keep_settings_apa
                 for table in ("entries", "challenges", "disclosures", "state_cache", "glances", "search_text")
             }
         assert all(n > 0 for n in seen.values()) if sees else not any(seen.values()), (login, seen)
+
+
+def test_an_action_on_a_challenge_a_colleague_closed_meanwhile_is_refused(team, run_cli):
+    """A desk appends from the fold it made at its own last entry, without reading the challenge again;
+    a colleague's entry in between makes the server refuse that append, and the action is checked
+    again against the challenge as it now is (here: closed), never against what the desk last saw."""
+    code, _, err = run_cli(
+        "--store", team, "team", "add-person", "--login", "ada", "--name", "Ada Example", "--role", "Deputy DSL",
+        "--setting", "Fictional Primary A", "--group", "dsl",
+    )  # fmt: skip
+    assert code == 0, err
+    settings = Settings()
+    with journal.store_at(as_login(team, "ann")) as one, journal.store_at(as_login(team, "ada")) as two:
+        journal.record(one, settings, "C-0001", "note", {"summary": "first"})  # Ann's desk folded it here
+        journal.record(two, settings, "C-0001", "note", {"summary": "Ada's, meanwhile"})
+        journal.record(one, settings, "C-0001", "note", {"summary": "after Ada's"})  # read again, chained after
+        assert [e.cseq for e in one.entries("C-0001")] == [1, 2, 3, 4]
+        assert one.state("C-0001", fresh=True) == one.state("C-0001")  # the fold kept is the log's
+        code, _, err = run_cli(
+            "--store",
+            as_login(team, "ada"),
+            "resolve",
+            "1",
+            "--outcome",
+            "resolved",
+            "--rationale",
+            "agreed at the meeting",
+        )
+        assert code == 0, err
+        with pytest.raises(EscalateError, match="closed|resolved"):
+            journal.step_up(one, settings, "C-0001", "no reply")
+        assert one.count() == 5 and verify.verify_store(one).ok
