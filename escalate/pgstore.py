@@ -360,29 +360,6 @@ CREATE OR REPLACE FUNCTION escalate_searched_disclosure(s BIGINT, d TEXT) RETURN
         AND (position(convert_to('"procedure_path":{"_sd":"' || d, 'UTF8') IN e.body) > 0
              OR position(convert_to('"os_user":{"_sd":"' || d, 'UTF8') IN e.body) > 0))
 $$;
-CREATE OR REPLACE FUNCTION escalate_index_entry() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = public AS $$
-BEGIN
-    INSERT INTO search_text (seq, challenge, words) VALUES (NEW.seq, NEW.challenge, escalate_entry_words(NEW.body));
-    RETURN NULL;
-END $$;
-CREATE OR REPLACE FUNCTION escalate_index_disclosure() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = public AS $$
-BEGIN
-    -- a name or case reference, not a path or a login (escalate.entry.NOT_SEARCHED)
-    UPDATE search_text SET words = words || ' ' || escalate_disclosed_value(NEW.bytes)
-    WHERE seq = NEW.seq AND escalate_searched_disclosure(NEW.seq, NEW.digest);
-    RETURN NULL;
-END $$;
-DROP TRIGGER IF EXISTS entries_search ON entries;
-CREATE TRIGGER entries_search AFTER INSERT ON entries FOR EACH ROW EXECUTE FUNCTION escalate_index_entry();
-DROP TRIGGER IF EXISTS disclosures_search ON disclosures;
-CREATE TRIGGER disclosures_search AFTER INSERT ON disclosures FOR EACH ROW EXECUTE FUNCTION escalate_index_disclosure();
-INSERT INTO search_text (seq, challenge, words)
-    SELECT e.seq, e.challenge, escalate_entry_words(e.body) || coalesce(
-        (SELECT ' ' || string_agg(escalate_disclosed_value(d.bytes), ' ') FROM disclosures d
-         WHERE d.seq = e.seq AND escalate_searched_disclosure(d.seq, d.digest)), '')
-    FROM entries e;
 ALTER TABLE search_text ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON search_text FOR SELECT USING (escalate_sees_challenge(challenge));
 GRANT SELECT ON search_text TO escalate_dsl, escalate_lead, escalate_auditor;
@@ -406,11 +383,15 @@ GRANT SELECT ON person_keys TO escalate_dsl, escalate_lead, escalate_auditor;
 """
 
 
-#: who sees what, worked out once per query: a policy calling a definer function per row (escalate_sees)
-#: cost a lead's read of 1,000,000 entries 16 s; a scalar subquery is run once and its answer kept.
-#: And the functions every append and read calls are PL/pgSQL, whose plans a session keeps (a definer
-#: function in SQL is planned again at every call: 0.26 ms against 0.13 ms to read a challenge's head)
-READS = r"""
+#: the second version of the store's functions, for speed (an older store gets them at `team upgrade`):
+#: * who sees what is worked out once per query: a policy calling a definer function per row
+#:   (escalate_sees) cost a lead's read of 1,000,000 entries 16 s; a scalar subquery is run once and
+#:   its answer kept;
+#: * the functions every append and read calls are PL/pgSQL, whose plans a session keeps (a definer
+#:   function in SQL is planned again at every call: 0.26 ms against 0.13 ms to read a challenge's head);
+#: * the search table is caught up with the log when someone searches, as a desk's index is, rather
+#:   than by triggers on every append (which cost an append 0.15 of its 0.5 ms of the server's CPU).
+FUNCTIONS = r"""
 CREATE OR REPLACE FUNCTION escalate_sees_all() RETURNS BOOLEAN LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = public AS $$
 BEGIN
@@ -495,7 +476,29 @@ CREATE POLICY cache ON glances
 DROP POLICY IF EXISTS read ON search_text;
 CREATE POLICY read ON search_text FOR SELECT
     USING ((SELECT escalate_sees_all()) OR EXISTS (SELECT 1 FROM challenges c WHERE c.id = search_text.challenge));
-INSERT INTO meta VALUES ('reads', '2') ON CONFLICT DO NOTHING;
+DROP TRIGGER IF EXISTS entries_search ON entries;
+DROP TRIGGER IF EXISTS disclosures_search ON disclosures;
+DROP FUNCTION IF EXISTS escalate_index_entry();
+DROP FUNCTION IF EXISTS escalate_index_disclosure();
+-- every entry not yet in the search table, with the names and case references it disclosed (one
+-- catcher-up at a time; entries are committed in the order of their numbers, under the append lock,
+-- so an entry past the table's last is one not yet indexed)
+CREATE OR REPLACE FUNCTION escalate_index_new() RETURNS VOID LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public AS $$
+DECLARE
+    last BIGINT;
+BEGIN
+    PERFORM pg_advisory_xact_lock(1702060898);
+    last := coalesce((SELECT max(seq) FROM search_text), 0);
+    INSERT INTO search_text (seq, challenge, words)
+        SELECT e.seq, e.challenge, escalate_entry_words(e.body) || coalesce(
+            (SELECT ' ' || string_agg(escalate_disclosed_value(d.bytes), ' ') FROM disclosures d
+             WHERE d.seq = e.seq AND escalate_searched_disclosure(d.seq, d.digest)), '')
+        FROM entries e WHERE e.seq > last;
+END $$;
+REVOKE EXECUTE ON FUNCTION escalate_index_new() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION escalate_index_new() TO escalate_dsl, escalate_lead, escalate_auditor;
+INSERT INTO meta VALUES ('functions', '2') ON CONFLICT DO NOTHING;
 """
 
 #: (table, what its trigger allows): every table of the log refuses change; caches only move forward
@@ -568,7 +571,7 @@ def create(url: str) -> None:
             conn.execute(TEAM)
             conn.execute(SEARCH)
             conn.execute(KEYS)
-            conn.execute(READS)
+            conn.execute(FUNCTIONS)
             # only the team's groups may connect: a person removed from them signs in no more
             database = sql.Identifier(str(conn.execute("SELECT current_database()").fetchall()[0][0]))
             conn.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(database))
@@ -616,10 +619,13 @@ def upgrade(url: str) -> list[str]:
             if conn.execute("SELECT to_regclass('person_keys')").fetchone() in (None, (None,)):
                 conn.execute(KEYS)
                 added.append("people's signing keys")
-            if conn.execute("SELECT 1 FROM meta WHERE key = 'reads'").fetchone() is None:
-                added.append("faster row-level security (who sees what, worked out once per query)")
+            if conn.execute("SELECT 1 FROM meta WHERE key = 'functions'").fetchone() is None:
+                added.append(
+                    "faster functions (who sees what worked out once per query; appends that do not wait "
+                    "for the search table, which is caught up when someone searches)"
+                )
             if added:  # (again after SEARCH: its table's policy is the newer one)
-                conn.execute(READS)
+                conn.execute(FUNCTIONS)
             if not added:
                 return []
             _own_search(conn)
@@ -947,7 +953,15 @@ class PgStore(Store[S]):
         return self._person
 
     def prepare_search(self) -> None:
-        """The server keeps its index as entries arrive."""
+        """The search table caught up with the log (the entries recorded since anyone last searched): a
+        cache, so caught up even in a read-only session (which changes nothing of the log)."""
+        self.conn.execute("BEGIN READ WRITE")
+        try:
+            self.conn.execute("SELECT escalate_index_new()")
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
 
     def login(self) -> str:
         """The login this session signed in as: a signer's name on a team store."""
@@ -973,6 +987,7 @@ class PgStore(Store[S]):
                 f"the {self.path} was made before search",
                 hint="Its administrator adds it with `escalate team upgrade URL` (the log is not changed).",
             )
+        self.prepare_search()
         query = " & ".join(f"{w}:*" for w in words)  # (words are letters and digits only: see escalate.search)
         rows = self._pg.call(
             "SELECT s.challenge, s.seq, ts_headline('simple', s.words, q, "

@@ -329,7 +329,7 @@ def test_a_password_that_cannot_be_one_is_refused(team, run_cli, tmp_path, login
 #: the read policies of the first team stores: a definer function called for every row
 FIRST_READS = """
 ALTER TABLE meta DISABLE TRIGGER meta_guard;
-DELETE FROM meta WHERE key = 'reads';
+DELETE FROM meta WHERE key = 'functions';
 ALTER TABLE meta ENABLE TRIGGER meta_guard;
 DROP POLICY read ON entries;
 CREATE POLICY read ON entries FOR SELECT USING (escalate_sees(setting));
@@ -344,7 +344,7 @@ def test_a_store_made_before_gets_the_faster_policies_and_they_keep_settings_apa
     with psycopg.connect(team, autocommit=True) as conn:
         conn.execute(FIRST_READS)
     code, out, err = run_cli("--store", team, "team", "upgrade", team)
-    assert code == 0 and "row-level security" in out, err
+    assert code == 0 and "faster functions" in out, err
     assert run_cli("--store", team, "team", "upgrade", team)[1].endswith("has everything this escalate needs\n")
     code, _, err = run_cli(
         "--store", team, "team", "add-person", "--login", "aub", "--name", "Abe Example", "--role", "Auditor",

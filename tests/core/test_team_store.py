@@ -378,3 +378,24 @@ def test_a_big_team_store_is_checked_in_two_halves_with_the_same_answers(team_ur
     monkeypatch.setattr(verify.parallel, "beside", lambda work, *args: real(_exits, 3))
     with journal.store_at(team_url, readonly=True) as store:
         assert verify.verify_store(store) == inline
+
+
+def test_a_copied_log_and_what_is_recorded_later_are_found_by_search(isolated_home, team_url, run_cli):
+    """The team store's search table is caught up with the log when someone searches (appends do not
+    wait for it): a desk's log copied in, an entry recorded since, and a read-only session all find."""
+    from escalate import search
+
+    settings_mod.save(SETTINGS)
+    _fill(str(isolated_home / "escalate.sqlite3"))
+    assert run_cli("store", "copy", "--to", team_url)[0] == 0
+    with psycopg.connect(team_url) as conn:
+        assert conn.execute("SELECT count(*) FROM search_text").fetchone()[0] == 0  # nothing indexed yet
+    with journal.store_at(team_url) as s:
+        assert [f.challenge for f in search.find(s, "Madeup")] == ["C-0001"]  # a disclosed name
+        assert [f.challenge for f in search.find(s, "Child Q")] == ["C-0001"]
+        journal.record(s, SETTINGS, "C-0001", "note", {"summary": "Strategy meeting arranged"})
+    with journal.store_at(team_url, readonly=True) as s:
+        assert [f.challenge for f in search.find(s, "strategy")] == ["C-0001"]
+    with psycopg.connect(team_url) as conn:
+        indexed, entries = conn.execute("SELECT (SELECT count(*) FROM search_text), max(seq) FROM entries").fetchone()
+        assert indexed == entries == 6  # each entry once, however often searched
