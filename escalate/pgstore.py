@@ -741,6 +741,10 @@ class PgStore(Store[S]):
     #: append starts from it without reading the challenge again (were it moved on meanwhile, the server
     #: refuses the append, and it is read again)
     _folded: dict[str, tuple[int, S]]
+    #: folds this desk made and has not kept in the store yet (see _keep)
+    _unkept: dict[str, tuple[int, S]]
+    #: folds held back at most
+    UNKEPT = 100
     _WARNINGS = (
         "SELECT c.id, s.cseq = (SELECT max(e.cseq) FROM entries e WHERE e.challenge = c.id), "
         "json_array_length((s.state::json) -> 'late'), ((s.state::json) ->> 'backwards')::int "
@@ -755,6 +759,7 @@ class PgStore(Store[S]):
         store._pg = conn
         store.url = url
         store._folded = {}
+        store._unkept = {}
         try:
             if conn.execute("SELECT to_regclass('meta')").fetchone() in (None, (None,)):
                 raise StoreError(
@@ -778,7 +783,10 @@ class PgStore(Store[S]):
         return store
 
     def close(self) -> None:
-        self.conn.close()
+        try:
+            self._keep_unkept()
+        finally:
+            self.conn.close()
 
     def append_many(self, items: list[tuple[Any, ...]]) -> list[StoredEntry]:
         """Each entry in one call of the server's ``escalate_append`` (the lock is held only there, for
@@ -882,10 +890,32 @@ class PgStore(Store[S]):
         return (cached if cached is not None else self._rebuild(challenge)), challenge, int(last)
 
     def _keep(self, challenge: str, cseq: int, state: S) -> None:
-        """The challenge's fold as of its new entry, for the next reader (best effort: worked out again if
-        it could not be kept, or if another desk's later one is there)."""
+        """The challenge's fold as of its new entry, for the next reader: kept when this desk closes the
+        store (or has many held back), not after every append, where it cost the append a round trip
+        (4 writers' p99 6.2 ms against 4.0 ms without it). Until then a reader folds the challenge
+        again (a list row or fold is read only when made at its last entry), and keeps what it made."""
+        self._unkept[challenge] = (cseq, state)
+        if len(self._unkept) >= self.UNKEPT:
+            self._keep_unkept()
+
+    def _state_in_tx(self, challenge: str, last_cseq: int) -> S:
+        """As the file store's, first from the fold this desk made at the challenge's last entry."""
+        mine = self._unkept.get(challenge) or self._folded.get(challenge)
+        if mine is not None and mine[0] == last_cseq:
+            return mine[1]
+        return super()._state_in_tx(challenge, last_cseq)
+
+    def _keep_unkept(self) -> None:
+        """Keep the folds held back (best effort: each is worked out again if it could not be kept, or
+        if another desk's later one is there)."""
+        unkept, self._unkept = self._unkept, {}
+        if not unkept:
+            return
         try:
-            self.conn.execute("SELECT escalate_keep_fold(?, ?, ?)", (challenge, cseq, self.fold.dump(state)))
+            self.conn.executemany(
+                "SELECT escalate_keep_fold(?, ?, ?)",
+                [(challenge, cseq, self.fold.dump(state)) for challenge, (cseq, state) in unkept.items()],
+            )
         except StoreError:
             pass
 
@@ -1004,9 +1034,23 @@ class PgStore(Store[S]):
     def disclosure_rowids(self) -> int:
         return int(self._q("SELECT count(*) FROM disclosures")[0][0])
 
+    # A team store keeps a challenge's fold and list row after the append's commit (escalate_keep_fold),
+    # not inside it: a desk killed in between leaves a row of the challenge as it was. So a list row is
+    # read only when made at the challenge's last entry (as a glance is), which one index answers.
+
+    def listings(self, key: str) -> list[tuple[str, str | None]]:
+        rows = self._q(
+            "SELECT c.id, CASE WHEN s.listing_key = ? AND s.cseq = (SELECT max(e.cseq) FROM entries e "
+            "WHERE e.challenge = c.id) THEN s.listing END FROM challenges c LEFT JOIN state_cache s "
+            "ON s.challenge = c.id ORDER BY c.opened_seq",
+            (key,),
+        )
+        return [(cid, text if isinstance(text, str) else None) for cid, text in rows]
+
     def listings_of(self, key: str, challenges: list[str]) -> dict[str, str]:
         rows = self._q(
-            "SELECT challenge, listing FROM state_cache WHERE listing_key = ? AND challenge = ANY(?)",
+            "SELECT s.challenge, s.listing FROM state_cache s WHERE s.listing_key = ? AND s.challenge = ANY(?) "
+            "AND s.cseq = (SELECT max(e.cseq) FROM entries e WHERE e.challenge = s.challenge)",
             (key, challenges),
         )
         return {cid: text for cid, text in rows if isinstance(text, str)}

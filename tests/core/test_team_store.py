@@ -399,3 +399,22 @@ def test_a_copied_log_and_what_is_recorded_later_are_found_by_search(isolated_ho
     with psycopg.connect(team_url) as conn:
         indexed, entries = conn.execute("SELECT (SELECT count(*) FROM search_text), max(seq) FROM entries").fetchone()
         assert indexed == entries == 6  # each entry once, however often searched
+
+
+def test_a_list_row_is_never_older_than_the_challenges_last_entry(team_url, monkeypatch):
+    """A team store keeps a challenge's fold and list row after the append's commit, not in it: a desk
+    killed in between (or one that keeps folds later) must not leave colleagues a list row of the
+    challenge as it was before its last entry."""
+    _fill(team_url, notes=0)
+    with journal.store_at(team_url) as s:
+        before = {v.state.challenge: v for v in journal.summaries(s)}  # list rows kept for both
+        assert before["C-0001"].state.stage == 1
+    monkeypatch.setattr(pgstore.PgStore, "_keep", lambda self, *a: None)  # the desk dies before keeping
+    monkeypatch.setattr(pgstore.PgStore, "close", lambda self: self.conn.close())
+    with journal.store_at(team_url) as s:
+        journal.step_up(s, SETTINGS, "C-0001", "no reply in time")
+    monkeypatch.undo()
+    with journal.store_at(team_url) as s:
+        assert {v.state.challenge: v.state.stage for v in journal.summaries(s)} == {"C-0001": 2, "C-0002": 1}
+        assert [v.state.stage for v in journal.list_views(s, ["C-0001"])] == [2]
+        assert journal.cache_problem(s) is None
