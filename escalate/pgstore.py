@@ -789,29 +789,45 @@ class PgStore(Store[S]):
             self.conn.close()
 
     def append_many(self, items: list[tuple[Any, ...]]) -> list[StoredEntry]:
-        """Each entry in one call of the server's ``escalate_append`` (the lock is held only there, for
-        one round trip); several in one transaction (all of them saved, or none). Each is checked
-        against the challenge as read just before; if another desk recorded on it meanwhile, the
-        server refuses and the entry is checked again against the challenge as it now is."""
+        """Each entry in one call of the server's ``escalate_append``, which checks that its challenge's
+        last entry is still the one the entry was made after. One entry is first made as this desk last
+        saw its challenge, without the append lock (one round trip); if another desk recorded on it
+        meanwhile, the server refuses it, and it is checked and made again holding the lock, against
+        the challenge as it now is (so it cannot be refused again: no desk waits on a busy challenge
+        for ever). Several entries are made in one transaction holding the lock (all saved, or none)."""
+        import psycopg
+
         if len(items) == 1:
-            stored, cache = self._append_one(*items[0])
-            self._keep(*cache)
-            return [stored]
+            try:
+                stored, cache, digests = self._append_one(*items[0])
+            except psycopg.errors.SerializationFailure:
+                pass  # another desk recorded on it meanwhile
+            else:
+                self._appended([(stored, cache, digests)])
+                return [stored]
         c = self.conn
-        folded, disclosed = dict(self._folded), set(self._disclosed)
-        c.execute("BEGIN IMMEDIATE")
+        c.execute("BEGIN IMMEDIATE")  # (the append lock, held to the commit: what is read here stays so)
         try:
-            done = []
-            for challenge, kind, occurred_at, author, data, check in items:
-                done.append(self._append_one(challenge, kind, occurred_at, author, data, check, retry=False))
+            done = [
+                self._append_one(challenge, kind, occurred_at, author, data, check, read_again=True)
+                for challenge, kind, occurred_at, author, data, check in items
+            ]
             c.execute("COMMIT")
+        except psycopg.errors.SerializationFailure:
+            self._rollback()
+            raise StoreError(f"the {self.path} was busy; nothing was saved", hint="Try again.") from None
         except BaseException:
             self._rollback()
-            self._folded, self._disclosed = folded, disclosed  # (nothing of the transaction was kept)
             raise
-        for _, cache in done:
-            self._keep(*cache)
-        return [stored for stored, _ in done]
+        self._appended(done)
+        return [stored for stored, _, _ in done]
+
+    def _appended(self, done: list[tuple[StoredEntry, tuple[str, int, S], list[str]]]) -> None:
+        """Once committed: the disclosures now in the store, and each challenge's new fold."""
+        for _, (cid, cseq, state), digests in done:
+            self._disclosed.update(digests)
+            self._folded[cid] = (cseq, state)
+            self._keep(cid, cseq, state)
 
     def _append_one(
         self,
@@ -821,51 +837,41 @@ class PgStore(Store[S]):
         author: dict[str, Any],
         data: dict[str, Any],
         check: Callable[[S | None], None] | None,
-        retry: bool = True,
-    ) -> tuple[StoredEntry, tuple[str, int, S]]:
-        import psycopg
-
-        for _ in range(20 if retry else 1):
-            known = self._folded.pop(challenge, None) if challenge is not None and kind != "opened" else None
-            state: S | None
-            if known is not None and challenge is not None:
-                cid, (after, state) = challenge, known
-            else:
-                state, cid, after = self._read_for_append(challenge, kind)
-            if check is not None:
-                check(state)
-            content, disclosures, typed = self._content(cid, kind, occurred_at, author, data)
-            new = [(d, b) for d, b in dict(disclosures).items() if d not in self._disclosed]
+        read_again: bool = False,
+    ) -> tuple[StoredEntry, tuple[str, int, S], list[str]]:
+        """One entry made and appended: (it as stored, its challenge's new fold, the digests it disclosed).
+        From this desk's last fold of the challenge unless ``read_again``; a serialization failure (the
+        challenge moved on meanwhile) is raised as it is."""
+        known = self._folded.pop(challenge, None) if challenge is not None else None
+        state: S | None
+        if known is not None and challenge is not None and kind != "opened" and not read_again:
+            cid, (after, state) = challenge, known
+        else:
+            state, cid, after = self._read_for_append(challenge, kind)
+        if check is not None:
+            check(state)
+        content, disclosures, typed = self._content(cid, kind, occurred_at, author, data)
+        new = [(d, b) for d, b in dict(disclosures).items() if d not in self._disclosed]
+        row = self._pg.call(
+            "SELECT * FROM escalate_append(%s, %s, %s, %s, %s, %s, %s, %s)",
+            (cid, after, kind, occurred_at, content["recorded_at"], entry.canonical(content),
+             [d for d, _ in new], [b for _, b in new]),
+        ).fetchone()  # fmt: skip
+        if row is None:  # (the function returns its one row, or raises)
+            raise StoreError(f"the {self.path} did not say what it saved", hint=DAMAGE_HINT)
+        seq, digest, prev, cprev = row
+        body = entry.build(seq, cid, after + 1, kind, prev, cprev, content)
+        if entry.hash_of(seq, prev, body) != digest:
+            raise StoreError(f"the {self.path} made entry {seq} with another hash than escalate's", hint=DAMAGE_HINT)
+        stored = StoredEntry(seq, cid, after + 1, kind, occurred_at, content["recorded_at"], body, digest)
+        try:
             try:
-                row = self._pg.call(
-                    "SELECT * FROM escalate_append(%s, %s, %s, %s, %s, %s, %s, %s)",
-                    (cid, after, kind, occurred_at, content["recorded_at"], entry.canonical(content),
-                     [d for d, _ in new], [b for _, b in new]),
-                ).fetchone()  # fmt: skip
-            except psycopg.errors.SerializationFailure:
-                if not retry:
-                    raise StoreError("another desk recorded meanwhile; nothing was saved", hint="Try again.") from None
-                continue  # read the challenge again, and check the entry against it as it is now
-            if row is None:  # (the function returns its one row, or raises)
-                raise StoreError(f"the {self.path} did not say what it saved", hint=DAMAGE_HINT)
-            seq, digest, prev, cprev = row
-            body = entry.build(seq, cid, after + 1, kind, prev, cprev, content)
-            if entry.hash_of(seq, prev, body) != digest:
-                raise StoreError(
-                    f"the {self.path} made entry {seq} with another hash than escalate's", hint=DAMAGE_HINT
-                )
-            self._disclosed.update(d for d, _ in new)
-            stored = StoredEntry(seq, cid, after + 1, kind, occurred_at, content["recorded_at"], body, digest)
-            try:
-                try:
-                    new_state = self.fold.step(state, stored, typed)
-                except WholeFold:
-                    new_state = self.fold.whole(self.entries(cid))
-            except ValueError as exc:
-                raise StoreError(f"saved, but its challenge does not fold: {exc}", hint=DAMAGE_HINT) from None
-            self._folded[cid] = (after + 1, new_state)
-            return stored, (cid, after + 1, new_state)
-        raise StoreError("other desks kept recording on this challenge; nothing was saved", hint="Try again.")
+                new_state = self.fold.step(state, stored, typed)
+            except WholeFold:
+                new_state = self.fold.whole(self.entries(cid))
+        except ValueError as exc:
+            raise StoreError(f"saved, but its challenge does not fold: {exc}", hint=DAMAGE_HINT) from None
+        return stored, (cid, after + 1, new_state), [d for d, _ in new]
 
     def _read_for_append(self, challenge: str | None, kind: str) -> tuple[S | None, str, int]:
         """(the challenge's state, its id, its last entry's number) as read now, before the append."""

@@ -32,3 +32,21 @@ def stored_json(e):
     from escalate import entry
 
     return entry.split(e.body)[1]
+
+
+def the_store():
+    """The store escalate uses here: the desk's file in ESCALATE_HOME, or the team store ESCALATE_STORE
+    names (the ``backend`` fixture sets one or the other)."""
+    from escalate import journal
+
+    return journal.open_store()
+
+
+def entries_in(home: Path) -> int:
+    """How many entries the store in use holds (0 where a desk's file was never made)."""
+    from escalate import journal
+
+    if journal.store_url() is None and not (home / "escalate.sqlite3").exists():
+        return 0
+    with the_store() as s:
+        return s.count()

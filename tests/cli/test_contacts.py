@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, the_store
 from logtools import SETTINGS, open_first_challenge
 
 from escalate import journal
 from escalate import settings as settings_mod
 from escalate.catalogue import discover
-from escalate.journal import store_at
+
+pytestmark = pytest.mark.usefixtures("backend")  # on a desk's file and on a team store
 
 CONTACTS = """
 [[contacts]]
@@ -49,7 +50,7 @@ def procedures(tmp_path, monkeypatch):
 def open_one(home):
     """One challenge under london-children (whichever file of that id is loaded)."""
     settings_mod.save(SETTINGS)
-    with store_at(home / "escalate.sqlite3") as s:
+    with the_store() as s:
         journal.open_challenge(
             s,
             discover(),

@@ -7,6 +7,8 @@ import pytest
 
 from escalate.tui.app import EscalateApp
 
+pytestmark = pytest.mark.usefixtures("backend")  # on a desk's file and on a team store
+
 EVIL = "before \x1b[2J\x1b]0;retitled\x07 \x9b31m after\x08"
 
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 
 import pytest
+from helpers import the_store
 
-from escalate.journal import store_at
+pytestmark = pytest.mark.usefixtures("backend")  # on a desk's file and on a team store
+
 
 NOT_UTF8 = os.fsdecode(b"\xff\xfeC-0001")  # as Python hands over bytes that are not UTF-8
 LONG = "C-" + "9" * 100_000
@@ -43,7 +45,7 @@ def test_a_challenge_id_that_cannot_be_one_is_named_and_refused(one_challenge, i
     assert code == 2, (out, err)
     assert "Traceback" not in err and "no challenge" in err
     assert len(err) < 400  # a 100 KB id is not echoed back whole
-    with store_at(isolated_home / "escalate.sqlite3") as s:
+    with the_store() as s:
         assert s.count() == 1  # nothing written
     assert not (tmp_path / "out.html").exists()
 

@@ -8,6 +8,8 @@ import json
 import pytest
 from markup_fixture import CHALLENGE_FIELDS, PROCEDURE_FIELDS, marked, procedure_toml
 
+pytestmark = pytest.mark.usefixtures("backend")  # on a desk's file and on a team store
+
 
 @pytest.fixture
 def marked_up(tmp_path, monkeypatch, run_cli):

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+from helpers import the_store
 from logtools import SETTINGS, open_fictional
 
 from escalate import clock, journal
 from escalate import settings as settings_mod
-from escalate.journal import store_at
 from escalate.tui.app import EscalateApp
 from escalate.tui.screens.agenda import AgendaScreen
 from escalate.tui.screens.challenge import ChallengeScreen
+
+pytestmark = pytest.mark.usefixtures("backend")  # on a desk's file and on a team store
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -32,7 +35,7 @@ async def loaded(pilot, app) -> None:
 def two_challenges(home, monkeypatch) -> None:
     settings_mod.save(SETTINGS)
     monkeypatch.setattr(clock, "now", lambda: NOW)
-    with store_at(home / "escalate.sqlite3") as store:
+    with the_store() as store:
         first = open_fictional(store, case_ref="Child Q (fictional)").challenge
         journal.record(
             store,
@@ -95,7 +98,7 @@ async def test_an_action_recorded_done_leaves_the_agenda(isolated_home, monkeypa
             if "Send the minutes" not in text_of(app, "#agenda-panel"):
                 break
         assert "Send the minutes" not in text_of(app, "#agenda-panel")
-    with store_at(isolated_home / "escalate.sqlite3") as s:
+    with the_store() as s:
         kinds = [e.kind for e in s.entries("C-0001")]
         assert kinds[-1] == "action-done"
 
@@ -121,7 +124,7 @@ async def test_d_with_no_action_agreed_says_so_and_opens_nothing(isolated_home, 
 async def test_the_search_box_finds_a_closed_challenge_by_the_childs_name(isolated_home, monkeypatch):
     settings_mod.save(SETTINGS)
     monkeypatch.setattr(clock, "now", lambda: NOW)
-    with store_at(isolated_home / "escalate.sqlite3") as store:
+    with the_store() as store:
         named = open_fictional(store, case_ref="REF-1", subject_name="Jamie Fictional").challenge
         journal.record(store, SETTINGS, named, "resolved", {"outcome": "resolved", "rationale": "Agreed"})
         open_fictional(store, case_ref="REF-2", subject_name="Robin Example")
@@ -164,7 +167,7 @@ async def test_l_writes_the_letter_and_records_it(isolated_home, monkeypatch, tm
         assert isinstance(app.screen, ChallengeScreen)
     text = "\n".join(p.text for p in docx.Document(str(tmp_path / "letter.docx")).paragraphs)
     assert "Northtown CSC" in text and "Alex Example" in text and "Dear" in text
-    with store_at(isolated_home / "escalate.sqlite3") as s:
+    with the_store() as s:
         last = s.entries("C-0001")[-1]
         assert last.kind == "exported" and b'"scope":"letter: ' in last.body
 

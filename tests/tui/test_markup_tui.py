@@ -4,6 +4,7 @@ challenge's header, Now and Ladder tabs, the chronology and an entry's details."
 from __future__ import annotations
 
 import pytest
+from helpers import the_store
 from markup_fixture import marked, procedure_toml
 from textual.widgets import DataTable
 from textual.widgets._data_table import default_cell_formatter
@@ -11,9 +12,10 @@ from textual.widgets._data_table import default_cell_formatter
 from escalate import journal
 from escalate import settings as settings_mod
 from escalate.catalogue import discover
-from escalate.journal import store_at
 from escalate.settings import Settings
 from escalate.tui.app import EscalateApp
+
+pytestmark = pytest.mark.usefixtures("backend")  # on a desk's file and on a team store
 
 
 @pytest.fixture
@@ -24,7 +26,7 @@ def marked_store(isolated_home, tmp_path, monkeypatch):
     monkeypatch.setenv("ESCALATE_PROCEDURES", str(folder))
     settings = Settings(name="Alex Example", role="DSL", setting="Fictional School")
     settings_mod.save(settings)
-    with store_at(isolated_home / "escalate.sqlite3") as s:
+    with the_store() as s:
         journal.open_challenge(
             s,
             discover(),

@@ -3,17 +3,19 @@ in (issue 16, deliverable 1), everything typed is kept, and nothing is written."
 
 from __future__ import annotations
 
+import pytest
+from helpers import entries_in, the_store
 from logtools import open_fictional, open_first_challenge
 
 from escalate import settings as settings_mod
-from escalate.journal import store_at
 from escalate.settings import Settings
 from escalate.tui.app import EscalateApp
 
+pytestmark = pytest.mark.usefixtures("backend")  # on a desk's file and on a team store
+
 
 def entries(home) -> int:
-    with store_at(home / "escalate.sqlite3") as s:
-        return s.count()
+    return entries_in(home)
 
 
 async def new_challenge(app, pilot) -> None:
@@ -33,7 +35,7 @@ def text_of(app, selector) -> str:
 
 async def test_an_amendment_the_core_refuses_is_explained_next_to_the_value(isolated_home):
     settings_mod.save(Settings(name="Alex Example", role="DSL", setting="Fictional School"))
-    with store_at(isolated_home / "escalate.sqlite3") as s:
+    with the_store() as s:
         open_fictional(s)
     app = EscalateApp()
     async with app.run_test(size=(100, 40)) as pilot:
@@ -79,7 +81,7 @@ async def test_the_wizard_takes_the_user_back_to_the_page_of_a_refused_field(iso
         assert "300 characters; at most 200" in text_of(app, "#e-decision")
         assert "step 2 of" in text_of(app, "#wizard-progress")
         assert app.screen.query_one("#w-agency").value == "N" * 300
-    assert not (isolated_home / "escalate.sqlite3").exists() or entries(isolated_home) == 0
+    assert entries(isolated_home) == 0
 
 
 async def test_the_wizard_asks_for_the_protective_timescale_at_immediate_risk(isolated_home):
@@ -120,9 +122,9 @@ async def test_the_wizard_asks_for_the_protective_timescale_at_immediate_risk(is
         await pilot.press("ctrl+n")  # confirm
         for _ in range(50):
             await pilot.pause()
-            if (isolated_home / "escalate.sqlite3").exists() and entries(isolated_home):
+            if entries(isolated_home):
                 break
-    with store_at(isolated_home / "escalate.sqlite3") as s:
+    with the_store() as s:
         state = s.state("C-0001")
     assert state.immediate_risk and state.protective_by == "2099-01-01T00:00:00.000000Z"
 
@@ -131,7 +133,7 @@ async def test_earlier_history_is_recorded_from_the_app_with_its_reason(isolated
     """A note dated before the challenge was opened is refused next to its time, with the way to record
     it as earlier history; given the reason, it is recorded with it."""
     settings_mod.save(Settings(name="Alex Example", role="DSL", setting="Fictional School"))
-    with store_at(isolated_home / "escalate.sqlite3") as s:
+    with the_store() as s:
         open_fictional(s, at="2026-11-16T09:00")
     app = EscalateApp()
     async with app.run_test(size=(100, 40)) as pilot:
@@ -150,6 +152,6 @@ async def test_earlier_history_is_recorded_from_the_app_with_its_reason(isolated
             await pilot.pause()
             if entries(isolated_home) == 2:
                 break
-    with store_at(isolated_home / "escalate.sqlite3") as s:
+    with the_store() as s:
         note = s.entry("C-0001", 2).content().data
     assert note.history == "The call that led to the challenge"  # type: ignore[union-attr]

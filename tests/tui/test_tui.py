@@ -9,8 +9,8 @@ from helpers import DATA, stored_json
 from logtools import open_fictional
 from textual.widgets.select import InvalidSelectValueError
 
+from escalate import journal
 from escalate import settings as settings_mod
-from escalate.journal import store_at
 from escalate.settings import Settings
 from escalate.tui.app import EscalateApp
 from escalate.tui.dialogs import FormDialog, HelpScreen
@@ -20,16 +20,21 @@ SIZES = [(80, 24), (120, 40)]
 
 
 @pytest.fixture
-def dsl(isolated_home):
+def dsl(isolated_home, backend):
+    """A DSL's desk: its settings, and the store the app uses (the desk's file, or a team store)."""
     settings_mod.save(Settings(name="Alex Example", role="DSL", setting="Fictional School"))
     return isolated_home
 
 
+def the_store():
+    """The store the app opens (the desk's file, or the team store ESCALATE_STORE names)."""
+    return journal.open_store()
+
+
 def count(home) -> int:
-    path = home / "escalate.sqlite3"
-    if not path.exists():
+    if journal.store_url() is None and not (home / "escalate.sqlite3").exists():
         return 0
-    with store_at(path) as s:
+    with the_store() as s:
         return s.count()
 
 
@@ -167,7 +172,7 @@ async def test_wizard_opens_a_challenge(dsl):
         await settle(pilot)
         assert count(dsl) == 1
         assert "Child Q" in text_of(app, "#challenge-header")
-    with store_at(dsl / "escalate.sqlite3") as s:
+    with the_store() as s:
         data = stored_json(s.entries("C-0001")[0])["data"]
         assert data["triggers"] == ["disputed-referral"] and data["immediate_risk"] is True
         assert data["decision_ref"] == "REF-0042"
@@ -230,7 +235,7 @@ async def test_wizard_escape_asks_and_saves_nothing(dsl):
 
 
 async def open_view(pilot, dsl):
-    with store_at(dsl / "escalate.sqlite3") as s:
+    with the_store() as s:
         open_fictional(s)
     pilot.app.screen.refresh_data()
     await open_first(pilot)
@@ -286,7 +291,7 @@ async def test_step_up_and_resolve(dsl):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "RESOLVED" in text_of(app, "#challenge-header")
-    with store_at(dsl / "escalate.sqlite3") as s:
+    with the_store() as s:
         assert [e.kind for e in s.entries("C-0001")] == ["opened", "stepped-up", "resolved"]
 
 
@@ -397,7 +402,7 @@ async def until(pilot, condition, tries: int = 200):
 
 
 async def test_chronology_with_many_entries_reads_pages(dsl):
-    with store_at(dsl / "escalate.sqlite3") as s:
+    with the_store() as s:
         open_fictional(s)
         add_notes(s, 450, "2026-11-17T10:00")
     app = EscalateApp()
@@ -433,7 +438,7 @@ async def test_dashboard_filters_search_and_counts(dsl):
 
     from escalate import journal
 
-    with store_at(dsl / "escalate.sqlite3") as s:
+    with the_store() as s:
         open_fictional(
             s,
             procedure="london-children",
@@ -525,7 +530,7 @@ async def test_extend_pause_and_amend_from_the_challenge_view(dsl):
         app.screen.query_one("#f-reason").value = "Team name was incomplete"
         await pilot.press("ctrl+s")
         await settle(pilot)
-    with store_at(dsl / "escalate.sqlite3") as s:
+    with the_store() as s:
         assert [e.kind for e in s.entries("C-0001")] == [
             "opened",
             "deadline-extended",
@@ -572,7 +577,7 @@ async def test_export_from_the_challenge_view(dsl, tmp_path):
         await settle(pilot)
         assert isinstance(app.screen, ChallengeScreen)  # the progress dialog closed itself
     assert "Child A" in target.read_text() and "Child Q" not in target.read_text()
-    with store_at(dsl / "escalate.sqlite3") as s:
+    with the_store() as s:
         assert s.entries("C-0001")[-1].kind == "exported"
 
 
@@ -679,7 +684,7 @@ async def test_an_entry_is_read_in_full_from_the_chronology(dsl):
     from escalate.tui.widgets import Chronology
 
     long_summary = "Asked for the strategy discussion notes " * 6 + "END-OF-SUMMARY"
-    with store_at(dsl / "escalate.sqlite3") as s:
+    with the_store() as s:
         open_fictional(s)
         journal.record(
             s,
@@ -726,7 +731,7 @@ async def test_an_entry_is_read_in_full_from_the_chronology(dsl):
 async def test_a_dialog_opens_with_its_first_field_focused_and_its_label_in_sight(dsl, key):
     """At 80x24 a form opens at its start (or scrolled only as far as its first field needs): the
     focused field and the label above it are both inside the visible part of the form."""
-    with store_at(dsl / "escalate.sqlite3") as s:
+    with the_store() as s:
         open_fictional(s)
     app = EscalateApp()
     async with app.run_test(size=(80, 24)) as pilot:
