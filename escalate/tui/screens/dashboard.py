@@ -108,9 +108,9 @@ class DashboardScreen(SearchableTable, Screen[None]):
             head = dsl_app(self.app).store.head()
         except EscalateError:
             return
-        if self.seen_head is not None and head != self.seen_head:
+        if head != self.seen_head:  # (the head the list shown was read at: see refresh_data)
+            self.seen_head = head  # (one reading for it, however long it takes)
             self.refresh_data()
-        self.seen_head = head
 
     def _agenda_loaded(self, book: Agenda) -> None:
         self.book = book
@@ -159,16 +159,17 @@ class DashboardScreen(SearchableTable, Screen[None]):
                 return
             try:
                 catalogue = app.ensure_catalogue()
+                head = app.store.head()  # (before the list: an entry recorded meanwhile is read again)
                 glances = journal.glances(app.store)
             except EscalateError as exc:
                 self.app.call_from_thread(app.show_error, exc)
                 if not worker.is_cancelled:
-                    self.app.call_from_thread(self._loaded, [])
+                    self.app.call_from_thread(self._loaded, [], None)
                 return
             if worker.is_cancelled:  # a later reading replaced this one: its rows are newer
                 return
             # the list first (a glance each), then the agenda, which reads every open challenge in full
-            self.app.call_from_thread(self._loaded, glances)
+            self.app.call_from_thread(self._loaded, glances, head)
             try:
                 book = agenda.of_store(app.store, catalogue, app.settings, app.now())
                 app.store.prepare_search()
@@ -178,8 +179,8 @@ class DashboardScreen(SearchableTable, Screen[None]):
             if not worker.is_cancelled:
                 self.app.call_from_thread(self._agenda_loaded, book)
 
-    def _loaded(self, glances: list[Glance]) -> None:
-        self.glances, self.refs = glances, None
+    def _loaded(self, glances: list[Glance], head: tuple[int, str] | None) -> None:
+        self.glances, self.refs, self.seen_head = glances, None, head
         self.loaded = True
         self.show_agenda()
         self.show_problems()
