@@ -551,11 +551,11 @@ def cache_problem(store: LogStore) -> str | None:
     if problem is not None:
         return problem
     rows = store.cache_rows()
-    if len(rows) < CACHES_BESIDE or parallel.cores() < 2 or not store.local:
+    if len(rows) < CACHES_BESIDE or parallel.cores() < 2:
         return _caches_problem(store, rows)
     # folding every challenge again is most of the work: the second half is folded by a worker meanwhile
     half = len(rows) // 2
-    worker = parallel.beside(_caches_problem_at, str(store.path), [r[0] for r in rows[half:]])
+    worker = parallel.beside(_caches_problem_at, store.location(), [r[0] for r in rows[half:]])
     try:
         problem = _caches_problem(store, rows[:half])
         if problem is not None:

@@ -958,6 +958,9 @@ class PgStore(Store[S]):
         rows = self._q("SELECT digest, bytes FROM disclosures WHERE seq < ? OR seq > ?", (lo, hi))
         return [str(d).encode() for d, _ in rows], [bytes(v) for _, v in rows]
 
+    def location(self) -> str:
+        return self.url
+
     def sees_everything(self) -> bool:
         total = self.conn.execute("SELECT escalate_challenge_count()").fetchone()[0]
         return bool(total == len(self.challenge_ids()))

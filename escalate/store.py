@@ -568,6 +568,10 @@ class Store(Generic[S]):
         """Whether every entry of the log can be read here (a team store shows a person their settings')."""
         return True
 
+    def location(self) -> str:
+        """Where a worker process opens this store again, on a connection of its own (escalate.parallel)."""
+        return str(self.path)
+
     def chain_links(self) -> list[tuple[int, str, str]]:
         """(number, sha256 hex of its bytes, hash) of every entry: how the chain runs, for a reader who
         cannot see every entry (see :meth:`sees_everything`)."""

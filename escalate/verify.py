@@ -569,7 +569,7 @@ def _team(store: Any, expect: tuple[int, str] | None, warnings: bool) -> Report:
     count, head = store.head()
     if count >= PARALLEL_FROM and parallel.cores() > 1:
         mid = first_share(count)
-        side: parallel.Worker[Span] | None = parallel.beside(check_team_span, store.url, mid + 1, count)
+        side: parallel.Worker[Span] | None = parallel.beside(check_team_span, store.location(), mid + 1, count)
     else:
         mid, side = count, None
     first = _team_span(store.entry_span(1, mid, BATCH), store.disclosure_span(1, mid, BATCH), 1, mid, ends=True)

@@ -418,3 +418,33 @@ def test_a_list_row_is_never_older_than_the_challenges_last_entry(team_url, monk
         assert {v.state.challenge: v.state.stage for v in journal.summaries(s)} == {"C-0001": 2, "C-0002": 1}
         assert [v.state.stage for v in journal.list_views(s, ["C-0001"])] == [2]
         assert journal.cache_problem(s) is None
+
+
+def test_a_changed_cache_of_a_team_store_is_caught_by_either_process(team_url, run_cli, monkeypatch):
+    """verify checks a big team store's caches in two halves, the second by a worker on a connection of
+    its own: a cached fold its administrator changed is caught in either half."""
+    from escalate import journal as journal_mod
+
+    _fill(team_url, notes=4)
+    with journal.store_at(team_url) as s:
+        journal.summaries(s)  # (every cache kept)
+    monkeypatch.setattr(journal_mod, "CACHES_BESIDE", 1)
+    spawned = []
+    real = verify.parallel.beside
+    monkeypatch.setattr(verify.parallel, "beside", lambda work, *a: spawned.append(work) or real(work, *a))
+    code, out, err = run_cli("--store", team_url, "verify")
+    assert code == 0, out + err
+    assert journal_mod._caches_problem_at in spawned
+    for challenge in ("C-0002", "C-0001"):  # the worker's half, then this process's
+        with psycopg.connect(team_url, autocommit=True) as conn:
+            conn.execute("ALTER TABLE state_cache DISABLE TRIGGER USER")
+            conn.execute(
+                'UPDATE state_cache SET state = replace(state, \'"status":"open"\', \'"status":"resolved"\') '
+                "WHERE challenge = %s",
+                (challenge,),
+            )
+        code, out, err = run_cli("--store", team_url, "verify")
+        assert code == 1 and f"challenge {challenge}: its cached folded state is not what its entries say" in out
+        with psycopg.connect(team_url, autocommit=True) as conn:
+            conn.execute("DELETE FROM state_cache WHERE challenge = %s", (challenge,))  # worked out again
+            conn.execute("ALTER TABLE state_cache ENABLE TRIGGER USER")
