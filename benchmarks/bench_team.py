@@ -153,6 +153,11 @@ def main() -> None:
         lv = statistics.median(lead_v)
         print(f"verify --chain-only as the trust's lead (row-level security): {lv:.2f} s, at {b / lv:.0%}")
         print(f"list --json as the lead: {statistics.median(lead_l):.2f} s")
+        # the whole verify (chain, then every cached fold, list row and glance folded again), once each,
+        # after the lists above have made both stores' caches
+        team_f = timed([*py, "verify"], {"ESCALATE_STORE": url})
+        desk_f = timed([*py, "verify"], {"ESCALATE_HOME": str(home)})
+        print(f"verify (chain and caches): team store {team_f:.1f} s, SQLite {desk_f:.1f} s")
         print(
             f"list --json of the copied store: team store {statistics.median(team_l):.2f} s, "
             f"SQLite {statistics.median(desk_l):.2f} s (target < 1 s)"
