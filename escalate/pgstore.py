@@ -670,10 +670,35 @@ class _Connection:
     """A psycopg connection answering the store's SQLite statements (see :func:`_dialect`), each
     database error raised as a StoreError naming the team store."""
 
-    def __init__(self, conn: psycopg.Connection[Any], where: str) -> None:
-        self.pg = conn
+    def __init__(self, url: str, where: str, readonly: bool) -> None:
+        self.url = url
         self.where = where
+        self.readonly = readonly
         self._sql: dict[str, str] = {}
+        self.pg = self._open()
+
+    def _open(self) -> psycopg.Connection[Any]:
+        import psycopg
+
+        conn = _connect(self.url)
+        try:
+            # The log's writes are durable at commit (escalate_append and BEGIN IMMEDIATE say so for their
+            # transaction); the rest, the caches, need not wait for the disk: lost, they are worked out again.
+            conn.execute("SET synchronous_commit TO off")
+            if self.readonly:
+                conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        except psycopg.Error as exc:
+            conn.close()
+            raise StoreError(f"the {self.where} could not be opened: {_first_line(exc)}") from None
+        return conn
+
+    def live(self) -> psycopg.Connection[Any]:
+        """The connection, made again if the server closed it (restarted overnight, say), so that the next
+        step after a lost connection works once the server answers. Never inside a transaction: the
+        statement that found the connection lost failed, and the transaction with it."""
+        if self.pg.closed:
+            self.pg = self._open()
+        return self.pg
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> psycopg.Cursor[Any]:
         return self._run(sql, params, dialect=True)
@@ -683,7 +708,7 @@ class _Connection:
         import psycopg
 
         try:
-            with self.pg.cursor() as cursor:
+            with self.live().cursor() as cursor:
                 cursor.executemany(_dialect(sql), [tuple(r) for r in rows])
         except psycopg.Error as exc:
             raise StoreError(f"the {self.where} could not do it: {_first_line(exc)}") from None
@@ -697,16 +722,17 @@ class _Connection:
         import psycopg
 
         try:
+            pg = self.live()
             if not dialect:
-                return self.pg.execute(sql, tuple(params))
+                return pg.execute(sql, tuple(params))
             if sql == "BEGIN IMMEDIATE":  # SQLite's write lock: here, the append lock, durable at commit
-                return self.pg.execute(
+                return pg.execute(
                     f"BEGIN; SET LOCAL synchronous_commit TO on; SELECT pg_advisory_xact_lock({APPEND_LOCK})"
                 )
             text = self._sql.get(sql)
             if text is None:
                 text = self._sql[sql] = _dialect(sql)
-            return self.pg.execute(text, tuple(params) if params else None)
+            return pg.execute(text, tuple(params) if params else None)
         except psycopg.errors.SerializationFailure:
             if dialect:
                 raise StoreError(f"the {self.where} was busy; nothing was saved", hint="Try again.") from None
@@ -721,7 +747,8 @@ class _Connection:
         except psycopg.OperationalError as exc:
             raise StoreError(
                 f"lost the connection to the {self.where}: {_first_line(exc)}",
-                hint="Nothing half-written is kept: try again once the server answers.",
+                hint="Nothing half-written is kept, but what was being saved may have been saved whole: look "
+                "before saving it again. escalate connects again at the next step, once the server answers.",
             ) from None
         except psycopg.Error as exc:
             raise StoreError(f"the {self.where} could not do it: {_first_line(exc)}") from None
@@ -754,7 +781,7 @@ class PgStore(Store[S]):
     @classmethod
     def open_url(cls, url: str, *, fold: Fold[S], readonly: bool = False) -> PgStore[S]:
         where = shown_url(url)
-        conn = _Connection(_connect(url), where)
+        conn = _Connection(url, where, readonly)
         store = cls(conn, Path(where), fold)  # type: ignore[arg-type]  # (the adapter answers as sqlite3 does)
         store._pg = conn
         store.url = url
@@ -772,11 +799,6 @@ class PgStore(Store[S]):
                     f"the {where} was made by a newer escalate, or is not escalate's",
                     hint="Upgrade escalate to open it.",
                 )
-            # The log's writes are durable at commit (escalate_append and BEGIN IMMEDIATE say so for their
-            # transaction); the rest, the caches, need not wait for the disk: lost, they are worked out again.
-            conn.execute("SET synchronous_commit TO off")
-            if readonly:
-                conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
         except BaseException:
             conn.close()
             raise
@@ -947,11 +969,11 @@ class PgStore(Store[S]):
 
     def entry_span(self, lo: int, hi: int, size: int) -> Iterator[list[tuple[Any, ...]]]:
         """Entries lo..hi in order, in batches as :func:`entry_span` reads them."""
-        return entry_span(self._pg.pg, self.path, lo, hi, size)
+        return entry_span(self._pg.live(), self.path, lo, hi, size)
 
     def disclosure_span(self, lo: int, hi: int, size: int) -> Iterator[tuple[list[bytes], list[bytes]]]:
         """The disclosures entries lo..hi made, in batches as :func:`disclosure_span` reads them."""
-        return disclosure_span(self._pg.pg, self.path, lo, hi, size)
+        return disclosure_span(self._pg.live(), self.path, lo, hi, size)
 
     def disclosures_outside(self, lo: int, hi: int) -> tuple[list[bytes], list[bytes]]:
         """(digests as bytes, values) of the disclosures no entry lo..hi made."""

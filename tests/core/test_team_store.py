@@ -17,6 +17,7 @@ import pytest
 
 from escalate import journal, pgstore, verify
 from escalate import settings as settings_mod
+from escalate.errors import StoreError
 from tests.logtools import SETTINGS, open_fictional
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -448,3 +449,19 @@ def test_a_changed_cache_of_a_team_store_is_caught_by_either_process(team_url, r
         with psycopg.connect(team_url, autocommit=True) as conn:
             conn.execute("DELETE FROM state_cache WHERE challenge = %s", (challenge,))  # worked out again
             conn.execute("ALTER TABLE state_cache ENABLE TRIGGER USER")
+
+
+def test_a_desk_connects_again_after_the_server_drops_it(team_url):
+    """The server drops the desk's connection (restarted overnight, say): the step that finds it lost
+    says so, and does not claim nothing was saved; the next step connects again and works."""
+    _fill(team_url, notes=1)
+    with journal.store_at(team_url) as s:
+        pid = s.conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        with psycopg.connect(team_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(StoreError, match="lost the connection") as lost:
+            journal.record(s, SETTINGS, "C-0001", "note", {"summary": "after the restart"})
+        assert "may have been saved whole" in (lost.value.hint or "")
+        journal.record(s, SETTINGS, "C-0001", "note", {"summary": "after the restart"})
+        assert s.conn.execute("SELECT pg_backend_pid()").fetchone()[0] != pid
+        assert [e.cseq for e in s.entries("C-0001")] == [1, 2, 3] and verify.verify_store(s).ok
