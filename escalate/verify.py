@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from itertools import repeat
 from operator import mod
@@ -447,38 +447,59 @@ def verify_store(store: Any, expect: tuple[int, str] | None = None, *, warnings:
     """Verify a whole store: every entry, every link and every stored disclosure, plus (unless
     ``warnings`` is false: the audit counts late entries its own way) the warnings.
 
-    A large store is checked in two halves at once, the second by a child process (both cores
+    A large store is checked in two halves at once, the second by a worker process (both cores
     work); the halves meet at the entry where they join and at each challenge's last entry in
     the first half. Anything that does not hold is checked again by :func:`check_rows`, entry by
     entry, to name the first break exactly."""
-    count, head = store.head()
     if not store.local:
         return _team(store, expect, warnings)
+    count, head = store.head()
     d_hi = store.disclosure_rowids()
-    if count >= PARALLEL_FROM and parallel.cores() > 1:
-        mid, d_mid = first_share(count), first_share(d_hi)
-        side: parallel.Worker[Span] | None = parallel.beside(check_span, store.path, mid + 1, count, d_mid + 1, d_hi)
-    else:
-        mid, d_mid, side = count, d_hi, None
-    first = check_span(store.path, 1, mid, 1, d_mid, ends=True)
-    notes = _warnings(store) if warnings and first.ok else []  # while the child finishes
+    split = count >= PARALLEL_FROM and parallel.cores() > 1
+    mid, d_mid = (first_share(count), first_share(d_hi)) if split else (count, d_hi)
+    checked = _in_two(
+        store,
+        head,
+        warnings,
+        lambda: check_span(store.path, 1, mid, 1, d_mid, ends=True),
+        lambda: check_span(store.path, mid + 1, count, d_mid + 1, d_hi),
+        (check_span, store.path, mid + 1, count, d_mid + 1, d_hi) if split else None,
+    )
+    if checked is None:
+        return _precise(store, expect)
+    disclosures, notes = checked
+    return _held_against(Report(True, count, head, None, None, disclosures, 0, notes), store, expect)
+
+
+def _in_two(
+    store: Any,
+    head: str,
+    warnings: bool,
+    first_half: Callable[[], Span],
+    second_half: Callable[[], Span],
+    beside: tuple[Any, ...] | None,
+) -> tuple[int, list[str]] | None:
+    """The two halves of a store checked, the second by a worker (``beside``: its work and arguments)
+    while this process checks the first, then reads the warnings; the second here if the worker gives
+    no answer (or if there is no worker). (disclosures checked, warnings) if both hold and the second
+    continues the first, else None."""
+    side: parallel.Worker[Span] | None = parallel.beside(*beside) if beside is not None else None
+    first = first_half()
+    notes = _warnings(store) if warnings and first.ok else []  # while the worker finishes
     second = None
     if side is not None:
         if first.ok:
             second = side.result()
         else:
             side.close()
-        if second is None and first.ok:  # the child could not answer: check its half here
-            second = check_span(store.path, mid + 1, count, d_mid + 1, d_hi)
-    if not (
+        if second is None and first.ok:  # the worker could not answer: its half here
+            second = second_half()
+    held = (
         first.ok and not first.junctions and first.first_prev in (None, ZERO_HASH) and first.last in (None, head)
         if second is None
         else _joined(first, second, head)
-    ):
-        return _precise(store, expect)
-    disclosures = first.disclosures + (second.disclosures if second else 0)
-    report = Report(True, count, head, None, None, disclosures, 0, notes)
-    return _held_against(report, store, expect)
+    )
+    return (first.disclosures + (second.disclosures if second else 0), notes) if held else None
 
 
 def _held_against(report: Report, store: Any, expect: tuple[int, str] | None) -> Report:
@@ -567,36 +588,28 @@ def _team(store: Any, expect: tuple[int, str] | None, warnings: bool) -> Report:
     if not store.sees_everything():
         return _through_links(store, expect)
     count, head = store.head()
-    if count >= PARALLEL_FROM and parallel.cores() > 1:
-        mid = first_share(count)
-        side: parallel.Worker[Span] | None = parallel.beside(check_team_span, store.location(), mid + 1, count)
-    else:
-        mid, side = count, None
-    first = _team_span(store.entry_span(1, mid, BATCH), store.disclosure_span(1, mid, BATCH), 1, mid, ends=True)
-    notes = _warnings(store) if warnings and first.ok else []  # while the worker finishes
-    second = None
-    if side is not None:
-        if first.ok:
-            second = side.result()
-        else:
-            side.close()
-        if second is None and first.ok:  # the worker could not answer: check its half here
-            second = _team_span(
-                store.entry_span(mid + 1, count, BATCH), store.disclosure_span(mid + 1, count, BATCH), mid + 1, count
-            )
-    held = (
-        first.ok and not first.junctions and first.first_prev in (None, ZERO_HASH) and first.last in (None, head)
-        if second is None
-        else _joined(first, second, head)
+    split = count >= PARALLEL_FROM and parallel.cores() > 1
+    mid = first_share(count) if split else count
+
+    def span(lo: int, hi: int, ends: bool = False) -> Span:
+        return _team_span(store.entry_span(lo, hi, BATCH), store.disclosure_span(lo, hi, BATCH), lo, hi, ends)
+
+    checked = _in_two(
+        store,
+        head,
+        warnings,
+        lambda: span(1, mid, ends=True),
+        lambda: span(mid + 1, count),
+        (check_team_span, store.location(), mid + 1, count) if split else None,
     )
-    if not held:
+    if checked is None:
         return _precise(store, expect)
     # and the disclosures no span read: of no entry, or of entries recorded since (a few, if any)
     digests, values = store.disclosures_outside(1, count)
     if not disclosures_hold(digests, values):
         return _precise(store, expect)
-    disclosures = first.disclosures + (second.disclosures if second else 0) + len(values)
-    report = Report(True, count, head, None, None, disclosures, 0, notes)
+    disclosures, notes = checked
+    report = Report(True, count, head, None, None, disclosures + len(values), 0, notes)
     return _held_against(report, store, expect)
 
 
