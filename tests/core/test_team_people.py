@@ -52,6 +52,15 @@ def team(team_url, run_cli):
     return team_url
 
 
+def add_ada(team: str, run_cli) -> None:
+    """A deputy of Ann's setting."""
+    code, _, err = run_cli(
+        "--store", team, "team", "add-person", "--login", "ada", "--name", "Ada Example", "--role", "Deputy DSL",
+        "--setting", "Fictional Primary A", "--group", "dsl",
+    )  # fmt: skip
+    assert code == 0, err
+
+
 def test_team_list_names_everyone_and_their_group(team, run_cli):
     code, out, _ = run_cli("--store", team, "team", "list")
     assert code == 0
@@ -212,11 +221,7 @@ def test_a_dsl_verifies_and_exports_their_challenges_through_the_others(team, ru
 def test_two_deputies_stepping_up_one_challenge_at_once_one_succeeds(team, run_cli):
     """Each action is checked against the state inside the append lock: the second finds the challenge
     already at the stage it wanted to leave, and is told."""
-    code, _, err = run_cli(
-        "--store", team, "team", "add-person", "--login", "ada", "--name", "Ada Example", "--role", "Deputy DSL",
-        "--setting", "Fictional Primary A", "--group", "dsl",
-    )  # fmt: skip
-    assert code == 0, err
+    add_ada(team, run_cli)
     settings = Settings()
     with journal.store_at(as_login(team, "ann")) as one, journal.store_at(as_login(team, "ada")) as two:
         first = one.state("C-0001")
@@ -367,11 +372,7 @@ def test_an_action_on_a_challenge_a_colleague_closed_meanwhile_is_refused(team, 
     """A desk appends from the fold it made at its own last entry, without reading the challenge again;
     a colleague's entry in between makes the server refuse that append, and the action is checked
     again against the challenge as it now is (here: closed), never against what the desk last saw."""
-    code, _, err = run_cli(
-        "--store", team, "team", "add-person", "--login", "ada", "--name", "Ada Example", "--role", "Deputy DSL",
-        "--setting", "Fictional Primary A", "--group", "dsl",
-    )  # fmt: skip
-    assert code == 0, err
+    add_ada(team, run_cli)
     settings = Settings()
     with journal.store_at(as_login(team, "ann")) as one, journal.store_at(as_login(team, "ada")) as two:
         journal.record(one, settings, "C-0001", "note", {"summary": "first"})  # Ann's desk folded it here
