@@ -629,6 +629,7 @@ def upgrade(url: str) -> list[str]:
             if not added:
                 return []
             _own_search(conn)
+            conn.execute("SELECT escalate_index_new()")  # (as its owner, now: the first search need not wait)
     except psycopg.Error as exc:
         raise StoreError(f"cannot upgrade the store in the {shown_url(url)}: {_first_line(exc)}") from None
     finally:

@@ -59,6 +59,7 @@ def cmd_store_copy(args: argparse.Namespace) -> int:
     with journal.open_store(create=False, readonly=True) as source, journal.store_at(url) as target:
         done = transfer.copy(source, target)
         journal.keep_caches_of(source, target)
+        target.prepare_search()  # (indexed now: the team's first search need not wait for it)
     plain(
         f"copied {done.entries} entries of {done.challenges} challenge(s) and {done.disclosures} disclosure(s) "
         f"into the {pgstore.shown_url(url)}; both stores' head fingerprint is {done.fingerprint}"

@@ -382,15 +382,16 @@ def test_a_big_team_store_is_checked_in_two_halves_with_the_same_answers(team_ur
 
 
 def test_a_copied_log_and_what_is_recorded_later_are_found_by_search(isolated_home, team_url, run_cli):
-    """The team store's search table is caught up with the log when someone searches (appends do not
-    wait for it): a desk's log copied in, an entry recorded since, and a read-only session all find."""
+    """The team store's search table is caught up with the log by a store copy, and when someone
+    searches (appends do not wait for it): a desk's log copied in, an entry recorded since, and a
+    read-only session all find."""
     from escalate import search
 
     settings_mod.save(SETTINGS)
     _fill(str(isolated_home / "escalate.sqlite3"))
     assert run_cli("store", "copy", "--to", team_url)[0] == 0
-    with psycopg.connect(team_url) as conn:
-        assert conn.execute("SELECT count(*) FROM search_text").fetchone()[0] == 0  # nothing indexed yet
+    with psycopg.connect(team_url) as conn:  # indexed by the copy: the first search does not wait
+        assert conn.execute("SELECT count(*) FROM search_text").fetchone()[0] == 5
     with journal.store_at(team_url) as s:
         assert [f.challenge for f in search.find(s, "Madeup")] == ["C-0001"]  # a disclosed name
         assert [f.challenge for f in search.find(s, "Child Q")] == ["C-0001"]
