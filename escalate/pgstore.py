@@ -624,10 +624,9 @@ def upgrade(url: str) -> list[str]:
                     "faster functions (who sees what worked out once per query; appends that do not wait "
                     "for the search table, which is caught up when someone searches)"
                 )
-            if added:  # (again after SEARCH: its table's policy is the newer one)
-                conn.execute(FUNCTIONS)
             if not added:
                 return []
+            conn.execute(FUNCTIONS)  # (after SEARCH too: its table's policy is the newer one)
             _own_search(conn)
             conn.execute("SELECT escalate_index_new()")  # (as its owner, now: the first search need not wait)
     except psycopg.Error as exc:
@@ -767,7 +766,7 @@ class PgStore(Store[S]):
     url: str
     #: challenge -> (its last entry's number, its fold) as this connection last appended to it: the next
     #: append starts from it without reading the challenge again (were it moved on meanwhile, the server
-    #: refuses the append, and it is read again)
+    #: refuses the append, which is then made again from the challenge as read under the lock)
     _folded: dict[str, tuple[int, S]]
     #: folds this desk made and has not kept in the store yet (see _keep)
     _unkept: dict[str, tuple[int, S]]
