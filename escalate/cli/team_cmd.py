@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from rich.markup import escape
+
 from escalate import paths
-from escalate.cli.console import plain
-from escalate.errors import UsageError
+from escalate.cli.console import err, plain
+from escalate.errors import EscalateError, UsageError
 from escalate.exit_codes import ExitCode
 
 
@@ -58,12 +60,19 @@ def cmd_store_copy(args: argparse.Namespace) -> int:
         )
     with journal.open_store(create=False, readonly=True) as source, journal.store_at(url) as target:
         done = transfer.copy(source, target)
-        journal.keep_caches_of(source, target)
-        target.prepare_search()  # (indexed now: the team's first search need not wait for it)
-    plain(
-        f"copied {done.entries} entries of {done.challenges} challenge(s) and {done.disclosures} disclosure(s) "
-        f"into the {pgstore.shown_url(url)}; both stores' head fingerprint is {done.fingerprint}"
-    )
+        plain(
+            f"copied {done.entries} entries of {done.challenges} challenge(s) and {done.disclosures} "
+            f"disclosure(s) into the {pgstore.shown_url(url)}; both stores' head fingerprint is {done.fingerprint}"
+        )
+        try:  # the copy is done and verified: what follows saves the team's first readers time
+            journal.keep_caches_of(source, target)
+            target.prepare_search()  # (indexed now: the team's first search need not wait for it)
+        except EscalateError as exc:
+            err().print(
+                f"[yellow]warning:[/] {escape(str(exc))}; the copy is whole and verified, and lists and "
+                "search will work this out when first used",
+                soft_wrap=True,
+            )
     return ExitCode.OK
 
 

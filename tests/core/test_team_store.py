@@ -466,3 +466,20 @@ def test_a_desk_connects_again_after_the_server_drops_it(team_url):
         journal.record(s, SETTINGS, "C-0001", "note", {"summary": "after the restart"})
         assert s.conn.execute("SELECT pg_backend_pid()").fetchone()[0] != pid
         assert [e.cseq for e in s.entries("C-0001")] == [1, 2, 3] and verify.verify_store(s).ok
+
+
+def test_a_copy_whose_caches_cannot_be_made_is_still_whole_and_says_so(isolated_home, team_url, run_cli, monkeypatch):
+    """Making the caches after the copy saves the team's first readers time; if it fails, the copy (done
+    and verified) stands, and the administrator is told what will happen instead."""
+    settings_mod.save(SETTINGS)
+    _fill(str(isolated_home / "escalate.sqlite3"))
+
+    def cannot(source, target):
+        raise StoreError("the server went away")
+
+    monkeypatch.setattr(journal, "keep_caches_of", cannot)
+    code, out, err = run_cli("store", "copy", "--to", team_url)
+    assert code == 0 and "copied 5 entries" in out
+    assert "the server went away" in err and "the copy is whole and verified" in err
+    with journal.store_at(team_url) as team:
+        assert verify.verify_store(team).ok and len(journal.summaries(team)) == 2
