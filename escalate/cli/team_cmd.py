@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from rich.markup import escape
-
 from escalate import paths
-from escalate.cli.console import err, plain
+from escalate.cli.console import err, escape, plain
 from escalate.errors import EscalateError, UsageError
 from escalate.exit_codes import ExitCode
 
