@@ -312,6 +312,14 @@ def test_libpqs_own_environment_says_where_the_server_is(team_url, run_cli, monk
         ("UPDATE entries SET body = overlay(body PLACING 'x' FROM length(body) - 3) WHERE seq = 4", "entry 4"),
         ("UPDATE disclosures SET bytes = overlay(bytes PLACING 'x' FROM 5) WHERE seq = 1", "disclosed personal field"),
         ("DELETE FROM entries WHERE seq = 3", "entry 4"),
+        # two entries' bytes and hashes swapped, each whole: the chain no longer runs through them
+        (
+            "UPDATE entries e SET body = o.body, hash = o.hash FROM entries o WHERE (e.seq, o.seq) IN ((3, 4), (4, 3))",
+            "entry 3",
+        ),
+        ("UPDATE entries SET kind = 'resolved' WHERE seq = 5", "entry 5"),  # a column, not the bytes
+        ("UPDATE entries SET cseq = 9 WHERE seq = 5", "entry 5"),
+        ("UPDATE entries SET hash = repeat('0', 64) WHERE seq = 5", "entry 5"),
     ],
 )
 def test_verify_of_a_team_store_names_what_its_administrator_changed(team_url, run_cli, sql, says):
@@ -483,3 +491,16 @@ def test_a_copy_whose_caches_cannot_be_made_is_still_whole_and_says_so(isolated_
     assert "the server went away" in err and "the copy is whole and verified" in err
     with journal.store_at(team_url) as team:
         assert verify.verify_store(team).ok and len(journal.summaries(team)) == 2
+
+
+def test_a_team_store_cut_short_fails_against_the_fingerprint_the_auditor_holds(team_url, run_cli):
+    """Entries removed from the end leave a chain that holds: the fingerprint an auditor noted says so."""
+    _fill(team_url)
+    code, out, _ = run_cli("--store", team_url, "verify")
+    fingerprint = out.split("head fingerprint ")[1].split()[0].rstrip(";")
+    with psycopg.connect(team_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE entries DISABLE TRIGGER USER")
+        conn.execute("DELETE FROM entries WHERE seq = 5")
+    assert run_cli("--store", team_url, "verify")[0] == 0  # the four left still make a chain
+    code, out, _ = run_cli("--store", team_url, "verify", "--expect", fingerprint)
+    assert code == 1 and "entries were removed from the end" in out
