@@ -3,18 +3,23 @@
 It is :class:`escalate.store.Store` with the database changed underneath: the same entries, bytes,
 hashes, disclosures and caches, the same tables, the same methods. What differs is said here:
 
-* **One chain under many writers.** An append runs in a transaction that first takes a
-  transaction-level advisory lock (:data:`APPEND_LOCK`), so appends from every desk are serialised
-  inside the database, each chaining to the head as it is when the lock is granted; the commit is
-  durable (``synchronous_commit`` is left on).
+* **One chain under many writers.** An append is one call of the server's ``escalate_append``, which
+  checks who records and where, and that the challenge's last entry is the one the entry was made
+  after, then takes a transaction-level advisory lock (:data:`APPEND_LOCK`), so appends from every desk
+  are serialised inside the database, each chaining to the head as it is when the lock is granted; the
+  commit is durable (``synchronous_commit`` on for it) and the lock is held to it. Only the chain's own
+  steps are done holding the lock. Several entries saved together take the lock first, in
+  ``BEGIN IMMEDIATE``.
+* **People record through that function alone.** It runs as the tables' owner; people's logins have no
+  INSERT on the log, and the author's login and setting are the database's, never the client's.
 * **Append-only, enforced by the server.** Triggers abort any UPDATE, DELETE or TRUNCATE of the log's
   tables whoever runs it (the table owner included); a cached fold is replaced only for a later entry.
 * **The SQL.** The store's statements are SQLite's; :class:`_Connection` runs them on PostgreSQL,
   changing the few words the two spell differently (placeholders, ``INSERT OR IGNORE``, the advisory
   lock for ``BEGIN IMMEDIATE``). The methods whose SQL has no common spelling (SQLite's JSON
   functions, pragmas, the file's own checks) are written here again.
-* **No second process.** The SQLite store lends a worker its file by path; a team store is checked and
-  exported by one process (:attr:`Store.local` is False).
+* **A second process on a connection of its own.** verify's worker opens the store again by its URL
+  (:meth:`Store.location`), as the SQLite store's opens its file.
 
 A database holds one store. :func:`create` makes its tables (``escalate team init``); opening a
 database without them says so rather than making them.
@@ -499,6 +504,152 @@ END $$;
 REVOKE EXECUTE ON FUNCTION escalate_index_new() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION escalate_index_new() TO escalate_dsl, escalate_lead, escalate_auditor;
 INSERT INTO meta VALUES ('functions', '2') ON CONFLICT DO NOTHING;
+
+-- a challenge's id by its number, as escalate names them
+CREATE OR REPLACE FUNCTION escalate_challenge_id(n BIGINT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
+    SELECT 'C-' || CASE WHEN n < 10000 THEN lpad(n::TEXT, 4, '0') ELSE n::TEXT END
+$$;
+-- (the third version) an append checks who records, and where, before it takes the append lock, which
+-- is held to the durable commit: only the chain's own steps wait on other desks. People's logins record
+-- through escalate_append alone (it runs as the tables' owner), never by INSERT.
+CREATE OR REPLACE FUNCTION escalate_append(p_challenge TEXT, p_after INTEGER, p_kind TEXT, p_occurred TEXT,
+    p_recorded TEXT, p_content BYTEA, p_digests TEXT[], p_disclosures BYTEA[])
+    RETURNS TABLE (seq BIGINT, hash TEXT, prev TEXT, cprev TEXT) LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public AS $$
+DECLARE
+    me people;
+    stated JSONB;
+    v_setting TEXT;
+    sealed TEXT;
+    named TEXT;
+    n BIGINT;
+    h_seq BIGINT;
+    h_hash TEXT;
+    c_last INTEGER;
+    c_hash TEXT;
+    body BYTEA;
+    digest TEXT;
+BEGIN
+    PERFORM set_config('synchronous_commit', 'on', true);  -- durable at commit, whatever the session says
+    stated := convert_from(p_content, 'UTF8')::jsonb -> 'author';
+    IF p_after = 0 THEN
+        v_setting := stated ->> 'setting';  -- an opening is at its author's setting
+    ELSE
+        SELECT c.setting INTO v_setting FROM challenges c WHERE c.id = p_challenge;
+        IF NOT FOUND THEN  -- (the desk reads it again, and says there is none)
+            RAISE EXCEPTION 'escalate: no challenge %', p_challenge USING ERRCODE = 'serialization_failure';
+        END IF;
+    END IF;
+    SELECT * INTO me FROM people p WHERE p.login = session_user AND p.removed_at IS NULL;
+    IF me.login IS NULL THEN
+        IF EXISTS (SELECT 1 FROM people p WHERE p.login = session_user) THEN
+            RAISE EXCEPTION 'escalate: % was removed from this team store', session_user
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF NOT (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = session_user)
+           AND NOT pg_has_role(session_user, 'escalate_owner', 'MEMBER') THEN
+            RAISE EXCEPTION 'escalate: % is not a person of this team store', session_user
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        -- an administrator: the entry states its own author
+    ELSE
+        IF stated ->> 'role' IS DISTINCT FROM me.role OR stated ->> 'setting' IS DISTINCT FROM me.setting THEN
+            RAISE EXCEPTION 'escalate: the entry names another role or setting than %''s', session_user;
+        END IF;
+        IF (me.grp = 'lead' OR (me.grp = 'dsl' AND v_setting = me.setting)) IS NOT TRUE THEN
+            RAISE EXCEPTION 'escalate: % may not record in %', session_user, v_setting
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        sealed := stated -> 'name' ->> '_sd';
+        named := coalesce(
+            (SELECT convert_from(t.b, 'UTF8')::jsonb ->> 1 FROM unnest(p_digests, p_disclosures) AS t (d, b)
+             WHERE t.d = sealed LIMIT 1),
+            (SELECT convert_from(d.bytes, 'UTF8')::jsonb ->> 1 FROM disclosures d WHERE d.digest = sealed));
+        IF named IS DISTINCT FROM me.name THEN
+            RAISE EXCEPTION 'escalate: the entry names another author than % (%)', me.name, session_user;
+        END IF;
+    END IF;
+    -- the challenge's last entry, read before the lock: an entry never changes, and one made after it
+    -- meanwhile takes the number this one would (the insert below finds it, and refuses)
+    IF p_after = 0 THEN
+        c_last := 0;
+        c_hash := repeat('0', 64);
+    ELSE
+        SELECT e.cseq, e.hash INTO c_last, c_hash FROM entries e WHERE e.challenge = p_challenge
+            ORDER BY e.cseq DESC LIMIT 1;
+        IF c_last IS DISTINCT FROM p_after THEN
+            RAISE EXCEPTION 'escalate: the challenge moved on meanwhile' USING ERRCODE = 'serialization_failure';
+        END IF;
+    END IF;
+    PERFORM pg_advisory_xact_lock(1702060897);
+    IF p_after = 0 THEN  -- an opening, under the id the desk read as the next: C-n, with C-(n-1) there
+        n := (CASE WHEN p_challenge ~ '^C-[0-9]{1,18}$' THEN substring(p_challenge FROM 3)::BIGINT END);
+        IF n IS NULL OR p_challenge IS DISTINCT FROM escalate_challenge_id(n)
+           OR EXISTS (SELECT 1 FROM challenges c WHERE c.id = p_challenge)
+           OR (n > 1 AND NOT EXISTS (SELECT 1 FROM challenges c WHERE c.id = escalate_challenge_id(n - 1))) THEN
+            RAISE EXCEPTION 'escalate: another challenge was opened meanwhile' USING ERRCODE = 'serialization_failure';
+        END IF;
+    END IF;
+    SELECT e.seq, e.hash INTO h_seq, h_hash FROM entries e ORDER BY e.seq DESC LIMIT 1;
+    IF h_seq IS NULL THEN
+        h_seq := 0;
+        h_hash := repeat('0', 64);
+    END IF;
+    body := convert_to(format('E2 %s %s %s %s %s %s', h_seq + 1, p_challenge, c_last + 1, p_kind, h_hash, c_hash)
+        || chr(10), 'UTF8') || p_content;
+    digest := encode(sha256(convert_to(format('E2 %s %s %s', h_seq + 1, h_hash, encode(sha256(body), 'hex')),
+        'UTF8')), 'hex');
+    INSERT INTO entries VALUES (h_seq + 1, p_challenge, c_last + 1, p_kind, p_occurred, p_recorded, body, digest,
+        v_setting, session_user) ON CONFLICT (challenge, cseq) DO NOTHING;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'escalate: the challenge moved on meanwhile' USING ERRCODE = 'serialization_failure';
+    END IF;
+    INSERT INTO disclosures SELECT t.d, h_seq + 1, t.b FROM unnest(p_digests, p_disclosures) AS t (d, b)
+        ON CONFLICT DO NOTHING;
+    IF p_after = 0 THEN
+        INSERT INTO challenges VALUES (p_challenge, h_seq + 1, v_setting);
+    END IF;
+    RETURN QUERY SELECT h_seq + 1, digest, h_hash, c_hash;
+END $$;
+REVOKE EXECUTE ON FUNCTION escalate_append(TEXT, INTEGER, TEXT, TEXT, TEXT, BYTEA, TEXT[], BYTEA[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION escalate_append(TEXT, INTEGER, TEXT, TEXT, TEXT, BYTEA, TEXT[], BYTEA[])
+    TO escalate_dsl, escalate_lead;
+REVOKE INSERT ON entries, disclosures, challenges FROM escalate_dsl, escalate_lead, escalate_auditor;
+-- an entry inserted otherwise than by escalate_append: an administrator's (store copy), which states its
+-- own author; its setting worked out as escalate_append does. A person's login never gets here (it has
+-- no INSERT on the log): were it given one, its rows would be refused here all the same.
+CREATE OR REPLACE FUNCTION escalate_inserted_setting(p_challenge TEXT, p_cseq INTEGER, p_body BYTEA) RETURNS TEXT
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM people p WHERE p.login = session_user) THEN
+        RAISE EXCEPTION 'escalate: % records through escalate_append only', session_user
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NOT (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = session_user)
+       AND NOT pg_has_role(session_user, 'escalate_owner', 'MEMBER') THEN
+        RAISE EXCEPTION 'escalate: % is not a person of this team store', session_user
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF p_cseq = 1 THEN
+        RETURN convert_from(substring(p_body FROM position('\x0a'::bytea IN p_body) + 1), 'UTF8')::jsonb
+            -> 'author' ->> 'setting';
+    END IF;
+    RETURN (SELECT c.setting FROM challenges c WHERE c.id = p_challenge);
+END $$;
+-- (an invoker's trigger: current_user is whoever inserts, escalate_owner inside escalate_append, which
+-- no person's login can become; a person's own login, or a group it took with SET ROLE, is one it can)
+CREATE OR REPLACE FUNCTION escalate_entry_author() RETURNS trigger LANGUAGE plpgsql SET search_path = public AS $$
+BEGIN
+    IF NEW.author_login = session_user AND NOT pg_has_role(session_user, current_user, 'MEMBER') THEN
+        RETURN NEW;  -- made by escalate_append, which checked the person first
+    END IF;
+    NEW.author_login := session_user;
+    NEW.setting := escalate_inserted_setting(NEW.challenge, NEW.cseq, NEW.body);
+    RETURN NEW;
+END $$;
+DROP TRIGGER IF EXISTS entries_name ON entries;
+DROP FUNCTION IF EXISTS escalate_entry_name();
+INSERT INTO meta VALUES ('functions-3', 'appends checked before the append lock') ON CONFLICT DO NOTHING;
 """
 
 #: (table, what its trigger allows): every table of the log refuses change; caches only move forward
@@ -623,6 +774,11 @@ def upgrade(url: str) -> list[str]:
                 added.append(
                     "faster functions (who sees what worked out once per query; appends that do not wait "
                     "for the search table, which is caught up when someone searches)"
+                )
+            if conn.execute("SELECT 1 FROM meta WHERE key = 'functions-3'").fetchone() is None:
+                added.append(
+                    "appends checked before the append lock (people's logins record through escalate_append "
+                    "alone, no longer by INSERT)"
                 )
             if not added:
                 return []

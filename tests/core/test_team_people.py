@@ -7,7 +7,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from escalate import journal, verify
+from escalate import entry, journal, pgstore, verify
 from escalate.errors import EscalateError, StoreError
 from escalate.settings import Settings
 
@@ -144,6 +144,11 @@ def test_an_auditor_named_to_some_settings_sees_only_those(team, run_cli):
         "UPDATE search_text SET words = ''",
         "DELETE FROM search_text",
         "INSERT INTO search_text (seq, challenge, words) VALUES (999, 'C-0001', 'x')",
+        # people record through escalate_append alone, never by INSERT
+        "INSERT INTO entries (seq, challenge, cseq, kind, occurred_at, recorded_at, body, hash) "
+        "VALUES (2, 'C-0001', 2, 'note', 'x', 'x', '\\x00', 'x')",
+        "INSERT INTO disclosures VALUES ('" + "1" * 64 + "', 1, '\\x00')",
+        "INSERT INTO challenges (id, opened_seq) VALUES ('C-0002', 2)",
     ],
 )
 def test_no_application_role_may_change_the_log(team, login, sql):
@@ -176,6 +181,105 @@ def test_a_client_cannot_write_another_persons_name(team):
         with pytest.raises(StoreError, match="another role or setting"):
             s.append("C-0001", "note", "2026-11-20T09:00:00.000000Z", wrong_setting, {"summary": "x"})
         assert s.count() == 1
+
+
+def _append_directly(s, challenge: str, after: int, author: dict[str, str]) -> None:
+    """What a changed client could send the server: the entry's content made as escalate makes it, sent
+    straight to escalate_append (no reading of the challenge first, no check of the desk's)."""
+    content, disclosures, _ = s._content(challenge, "note", "2026-11-20T09:00:00.000000Z", author, {"summary": "x"})
+    s._pg.pg.execute(
+        "SELECT * FROM escalate_append(%s, %s, 'note', %s, %s, %s, %s, %s)",
+        (challenge, after, content["occurred_at"], content["recorded_at"], entry.canonical(content),
+         [d for d, _ in disclosures], [b for _, b in disclosures]),
+    )  # fmt: skip
+
+
+def test_the_server_itself_refuses_a_record_in_another_setting(team):
+    """Bea's desk never shows her setting A's challenge; were her client changed to send an entry for
+    it straight to the server, the server refuses it, and the log is as it was."""
+    bea = {"name": "Bea Example", "role": "DSL", "setting": "Fictional Primary B"}
+    with journal.store_at(as_login(team, "bea")) as s:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="bea may not record in Fictional Primary A"):
+            _append_directly(s, "C-0001", 1, bea)
+    ann = {"name": "Ann Example", "role": "DSL", "setting": "Fictional Primary A"}
+    with journal.store_at(as_login(team, "ann")) as s:
+        _append_directly(s, "C-0001", 1, ann)  # (the same call, by a person of the setting, is taken)
+        with pytest.raises(psycopg.errors.SerializationFailure, match="moved on meanwhile"):
+            _append_directly(s, "C-0001", 1, ann)  # made after an entry that is no longer the last
+    with journal.store_at(team) as s:
+        assert [(e.cseq, e.kind) for e in s.entries("C-0001")] == [(1, "opened"), (2, "note")]
+        assert verify.verify_store(s).ok
+
+
+@pytest.mark.parametrize("number", ["C-0003", "C-0001", "C-1", "X-0002", "C-00002"])
+def test_an_opening_under_any_id_but_the_next_is_refused(team, number):
+    """Challenges are numbered one after another, by the server: an id that is taken, skips one, or is
+    not written as escalate writes them is refused as if another challenge had been opened meanwhile."""
+    ann = {"name": "Ann Example", "role": "DSL", "setting": "Fictional Primary A"}
+    with journal.store_at(as_login(team, "ann")) as s:
+        with pytest.raises(psycopg.errors.SerializationFailure, match="another challenge was opened meanwhile"):
+            _append_directly(s, number, 0, ann)
+        _append_directly(s, "C-0002", 0, ann)  # (the next one is taken)
+        assert s.challenge_ids() == ["C-0001", "C-0002"]
+
+
+@pytest.mark.parametrize("as_group", [False, True])
+def test_a_person_given_insert_by_hand_still_cannot_write_the_log(team, as_group):
+    """Were an administrator to give the groups INSERT on the log again, a person's own row is still
+    refused: only escalate_append, running as the tables' owner, records a person's entries."""
+    with psycopg.connect(team, autocommit=True) as conn:
+        conn.execute("GRANT INSERT ON entries TO escalate_dsl")
+    with psycopg.connect(as_login(team, "ann"), autocommit=True) as conn:
+        if as_group:
+            conn.execute("SET ROLE escalate_dsl")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="records through escalate_append only"):
+            conn.execute(
+                "INSERT INTO entries VALUES (2, 'C-0001', 2, 'note', 'x', 'x', '\\x00', 'x', "
+                "'Fictional Primary A', 'ann')"
+            )
+
+
+def _second_appends() -> str:
+    """The second version's appends, as a store made before this one has them: people inserted entries
+    themselves under the policies, their names checked at commit."""
+    team = pgstore.TEAM
+
+    def block(start: str) -> str:
+        i = team.index(start)
+        return team[i : team.index("END $$;", i) + len("END $$;")].replace(
+            "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"
+        )
+
+    return "\n".join(
+        [
+            "ALTER TABLE meta DISABLE TRIGGER meta_guard;",
+            "DELETE FROM meta WHERE key = 'functions-3';",
+            "ALTER TABLE meta ENABLE TRIGGER meta_guard;",
+            block("CREATE FUNCTION escalate_append("),
+            block("CREATE FUNCTION escalate_entry_author()"),
+            block("CREATE FUNCTION escalate_entry_name()"),
+            "CREATE CONSTRAINT TRIGGER entries_name AFTER INSERT ON entries DEFERRABLE INITIALLY DEFERRED "
+            "FOR EACH ROW EXECUTE FUNCTION escalate_entry_name();",
+            "GRANT INSERT ON entries, disclosures, challenges TO escalate_dsl, escalate_lead;",
+        ]
+    )
+
+
+def test_a_store_made_before_gets_appends_checked_before_the_lock(team, run_cli):
+    with psycopg.connect(team, autocommit=True) as conn:
+        conn.execute(_second_appends())
+        assert conn.execute("SELECT has_table_privilege('escalate_dsl', 'entries', 'INSERT')").fetchone()[0]
+    ann = as_login(team, "ann")
+    assert run_cli("--store", ann, "record", "1", "note", "--summary", "before the upgrade")[0] == 0
+    code, out, err = run_cli("--store", team, "team", "upgrade", team)
+    assert code == 0 and "appends checked before the append lock" in out, err
+    with psycopg.connect(team, autocommit=True) as conn:
+        assert not conn.execute("SELECT has_table_privilege('escalate_dsl', 'entries', 'INSERT')").fetchone()[0]
+        assert conn.execute("SELECT to_regproc('escalate_entry_name')").fetchone()[0] is None
+    assert run_cli("--store", ann, "record", "1", "note", "--summary", "after the upgrade")[0] == 0
+    with journal.store_at(team) as s:
+        assert [str(r[0]) for r in s.conn.execute("SELECT author_login FROM entries ORDER BY seq")] == ["ann"] * 3
+        assert verify.verify_store(s).ok
 
 
 def test_a_removed_person_signs_in_no_more_and_their_entries_stay_theirs(team, run_cli):

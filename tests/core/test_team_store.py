@@ -219,9 +219,15 @@ def _writer(url: str, name: str, n: int, challenge: str) -> subprocess.Popen[str
     )
 
 
-def test_writers_at_several_desks_make_one_chain(team_url):
+def test_people_at_several_desks_make_one_chain(team_url):
+    """Six deputies, each signed in as themselves, recording on the same two challenges at once: every
+    append is checked (who, where, and against the challenge's last entry) before the append lock,
+    so most find the challenge moved on meanwhile and are made again; none is lost or doubled."""
     _fill(team_url, notes=0)
-    writers = [_writer(team_url, f"Deputy {i}", 25, f"C-000{1 + i % 2}") for i in range(6)]
+    for i in range(6):
+        pgstore.add_person(team_url, f"deputy{i}", f"Deputy {i}", "Deputy DSL", "Fictional Primary School", "dsl", [])
+    logins = [team_url.replace("user=postgres", f"user=deputy{i}") for i in range(6)]
+    writers = [_writer(url, f"Deputy {i}", 25, f"C-000{1 + i % 2}") for i, url in enumerate(logins)]
     acknowledged = []
     for w in writers:
         out, _ = w.communicate(timeout=120)
@@ -231,10 +237,13 @@ def test_writers_at_several_desks_make_one_chain(team_url):
     with journal.store_at(team_url) as s:
         report = verify.verify_store(s)
         assert report.ok and report.count == 2 + 6 * 25
-        names = {
-            json.loads(e.body.split(b"\n", 1)[1])["data"]["summary"].rsplit(" ", 1)[0] for e in s.entries(None)[2:]
+        said = {
+            (json.loads(e.body.split(b"\n", 1)[1])["data"]["summary"].rsplit(" ", 1)[0], str(login))
+            for e, (login,) in zip(
+                s.entries(None)[2:], s.conn.execute("SELECT author_login FROM entries WHERE seq > 2 ORDER BY seq")
+            )
         }
-        assert names == {f"Deputy {i}" for i in range(6)}
+        assert said == {(f"Deputy {i}", f"deputy{i}") for i in range(6)}  # each entry its own person's
 
 
 def test_a_writer_killed_at_any_moment_loses_no_acknowledged_entry(team_url):
