@@ -104,6 +104,21 @@ def test_a_lead_reads_and_records_in_every_setting(team, run_cli):
     assert run_cli("--store", lee, "record", "1", "note", "--summary", "reviewed by the trust")[0] == 0
 
 
+def test_a_lead_records_on_a_challenge_the_administrator_opened_without_a_setting(team, run_cli):
+    """The administrator's own desk (whose settings name no setting) opened it, as a copied desk's
+    entries may have been: no DSL's setting holds it, and a lead still records on it."""
+    assert run_cli("config", "set", "name", "Alex Example")[0] == 0
+    assert run_cli("config", "set", "role", "Administrator")[0] == 0
+    code, out, err = run_cli("--store", team, *OPEN)
+    assert code == 0 and out.strip() == "C-0002", err
+    assert "C-0002" not in run_cli("--store", as_login(team, "ann"), "list")[1]
+    code, _, err = run_cli("--store", as_login(team, "lee"), "record", "2", "note", "--summary", "seen by the trust")
+    assert code == 0, err
+    with journal.store_at(team) as s:
+        rows = s.conn.execute("SELECT author_login, setting FROM entries WHERE challenge = 'C-0002' ORDER BY seq")
+        assert [tuple(r) for r in rows] == [("postgres", None), ("lee", None)]
+
+
 def test_an_auditor_reads_everything_and_cannot_record(team, run_cli):
     aud = as_login(team, "aud")
     assert "C-0001" in run_cli("--store", aud, "list")[1]
