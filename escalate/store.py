@@ -220,11 +220,14 @@ class Store(Generic[S]):
     #: big exports); a team store (escalate.pgstore) is not
     local = True
     #: each challenge's warnings as its current cached fold holds them (see warning_counts), read by
-    #: the database's JSON functions
+    #: the database's JSON functions; a cache of another shape reads as none (it is not a fold, which
+    #: no reader takes), and the challenge is folded again
     _WARNINGS = (
         "SELECT c.id, s.cseq = (SELECT max(e.cseq) FROM entries e WHERE e.challenge = c.id), "
-        "json_array_length(s.state, '$.late'), json_extract(s.state, '$.backwards') "
-        "FROM challenges c LEFT JOIN state_cache s ON s.challenge = c.id ORDER BY c.opened_seq"
+        "CASE WHEN json_type(s.state, '$.late') = 'array' THEN json_array_length(s.state, '$.late') END, "
+        "CASE WHEN json_type(s.state, '$.backwards') = 'integer' THEN json_extract(s.state, '$.backwards') END "
+        "FROM challenges c LEFT JOIN state_cache s ON s.challenge = c.id AND json_valid(s.state) "
+        "ORDER BY c.opened_seq"
     )
 
     def __init__(self, conn: sqlite3.Connection, path: Path, fold: Fold[S]) -> None:

@@ -275,6 +275,16 @@ def test_a_cached_state_changed_to_resolved_is_caught(store, run_cli):
     assert run_cli("verify", "--chain-only")[0] == 0  # the entries themselves are whole
 
 
+@pytest.mark.parametrize("state", ["[]", "not json", '{"late": 3, "backwards": "x"}', '{"late": [], "backwards": 1.5}'])
+def test_a_cached_fold_of_another_shape_is_not_read_for_the_warnings(store, run_cli, state):
+    """A cache that is not a fold is read by nothing (every reader folds the log again), verify's
+    warnings included: they come from the log (here: none), not from what the cache says."""
+    edit(store, "UPDATE state_cache SET state = '" + state.replace("'", "''") + "' WHERE challenge = 'C-0001'")
+    for argv in (["verify", "--chain-only"], ["verify"]):
+        code, out, err = run_cli(*argv)
+        assert code == 0 and out.startswith("OK 6 entries") and "warning" not in err, out + err
+
+
 def test_a_cached_list_row_changed_is_caught(store, run_cli):
     assert run_cli("list")[0] == 0
     edit(store, "UPDATE state_cache SET listing = replace(listing, 'Fictional CSC', 'Another CSC')")

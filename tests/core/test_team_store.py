@@ -439,6 +439,28 @@ def test_a_list_row_is_never_older_than_the_challenges_last_entry(team_url, monk
         assert journal.cache_problem(s) is None
 
 
+@pytest.mark.parametrize("state", ["[]", "null", '{"late": 3, "backwards": "x"}', '{"late": [], "backwards": 1.5}'])
+def test_a_cached_fold_of_another_shape_leaves_the_warnings_to_the_log(team_url, run_cli, state):
+    """verify's warnings are read from each challenge's cached fold; one changed to another shape is
+    not read (nor does it stop verify): the warnings come from the log, folded again. (Nothing reads
+    a cache that is not a fold: every reader folds the log again, so the full verify has nothing to
+    name either.)"""
+    _fill(team_url, notes=0)  # (both opened weeks after they say they happened: late entries)
+    with journal.store_at(team_url) as s:
+        journal.summaries(s)  # (every fold kept)
+    with psycopg.connect(team_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE state_cache DISABLE TRIGGER USER")
+        conn.execute("UPDATE state_cache SET state = %s WHERE challenge = 'C-0001'", (state,))
+    code, out, err = run_cli("--store", team_url, "verify", "--chain-only")
+    assert code == 0 and out.startswith("OK 2 entries"), out + err
+    assert "C-0001: 1 entry recorded more than 24 hours after" in err
+    assert "C-0002: 1 entry recorded more than 24 hours after" in err
+    code, out, err = run_cli("--store", team_url, "verify")
+    assert code == 0 and "C-0001: 1 entry recorded more than 24 hours after" in err, out + err
+    with journal.store_at(team_url) as s:
+        assert [v.state.challenge for v in journal.summaries(s)] == ["C-0001", "C-0002"]
+
+
 def test_a_changed_cache_of_a_team_store_is_caught_by_either_process(team_url, run_cli, monkeypatch):
     """verify checks a big team store's caches in two halves, the second by a worker on a connection of
     its own: a cached fold its administrator changed is caught in either half."""
