@@ -87,6 +87,16 @@ def store_at(path: str | os.PathLike[str], *, create: bool = True, readonly: boo
     return Store.open(path, fold=FOLD, create=create, readonly=readonly)
 
 
+def recording_as(settings: Settings, store: LogStore) -> Settings:
+    """The settings with the name, role and setting entries are recorded under: on a team store the
+    signed-in person's (the settings file's contact details and preferences kept, for a letter's
+    signature), else the settings as they are."""
+    person = store.person()
+    if person is None:
+        return settings
+    return settings._replace(name=person["name"], role=person["role"], setting=person["setting"])
+
+
 def _author(settings: Settings, store: LogStore) -> dict[str, str]:
     """Who is recording: on a team store, the person the database knows the session's login as (the
     settings file says nothing there; the server checks every entry against it); else the settings."""
@@ -225,7 +235,7 @@ def open_challenge(
         "procedure_path": loaded.path,
         "case_ref": case_ref,
         "subject_name": subject_name,
-        "setting": settings.setting,
+        "setting": author.get("setting", settings.setting),  # (on a team store, the person's)
         "agency": agency,
         "team": team,
         "decision": decision,

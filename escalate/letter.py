@@ -356,6 +356,7 @@ def make(
     made, in words ("letter: Stage 2")."""
     chosen = check_request(output, fmt, stage=stage, form=form, force=force)
     now = now or clock.now()
+    settings = journal.recording_as(settings, store)  # (signed by whom the log records it was made by)
     rep = challenge_report(store, catalogue, challenge, Pseudonyms() if redact else None, now=now)
     if form:
         filled = filled_form(rep, settings, form, now)

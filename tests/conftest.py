@@ -10,6 +10,8 @@ import os
 
 import pytest
 
+from escalate import paths
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
@@ -69,7 +71,10 @@ def run_cli(capsys):
     from escalate.cli import main
 
     def run(*argv: str):
-        code = main([str(a) for a in argv])
+        try:
+            code = main([str(a) for a in argv])
+        finally:
+            paths.configure_store(None)  # (--store is one command's, as in its own process)
         captured = capsys.readouterr()
         return code, captured.out, captured.err
 

@@ -4,6 +4,8 @@ changes the log or writes another person's name."""
 
 from __future__ import annotations
 
+import json
+
 import psycopg
 import pytest
 
@@ -355,7 +357,7 @@ def test_two_deputies_stepping_up_one_challenge_at_once_one_succeeds(team, run_c
 async def test_the_app_says_which_team_store_and_who_is_signed_in(team, monkeypatch):
     from escalate.tui.app import EscalateApp
 
-    monkeypatch.setenv("ESCALATE_STORE", as_login(team, "ann"))
+    monkeypatch.setenv("ESCALATE_STORE", as_login(team, "bea"))  # (no challenge of Bea's: the intro shows)
     app = EscalateApp()
     async with app.run_test(size=(100, 40)) as pilot:
         for _ in range(200):
@@ -363,7 +365,26 @@ async def test_the_app_says_which_team_store_and_who_is_signed_in(team, monkeypa
             await app.workers.wait_for_complete()
             if app.screen.loaded:
                 break
-        assert app.screen.sub_title.startswith("Ann Example, DSL, Fictional Primary A · team store escalate_test_")
+        assert app.screen.sub_title.startswith("Bea Example, DSL, Fictional Primary B · team store escalate_test_")
+        # the settings file names nobody, and need not: the database knows who is signed in
+        intro = str(app.screen.query_one("#intro").render())
+        assert "No challenges yet" in intro and "name and role are not set" not in intro
+
+
+def test_a_letter_is_signed_by_the_person_signed_in_not_the_settings_file(team, run_cli, tmp_path):
+    """On a team store the log records who is signed in; the letter it records making is signed by
+    the same person (the settings file's email and phone kept: contact details, not who)."""
+    for key, value in (("name", "Someone Else"), ("role", "Caretaker"), ("email", "dsl@school.example")):
+        assert run_cli("config", "set", key, value)[0] == 0
+    code, _, err = run_cli("--store", as_login(team, "ann"), "letter", "1", "-o", tmp_path / "letter.md")
+    assert code == 0, err
+    text = (tmp_path / "letter.md").read_text()
+    assert "Ann Example" in text and "I am writing as DSL at Fictional Primary A" in text
+    assert "Someone Else" not in text and "Caretaker" not in text and "dsl@school.example" in text
+    code, out, _ = run_cli("--store", as_login(team, "ann"), "show", "1", "--json")
+    made = json.loads(out)["chronology"][-1]
+    assert made["kind"] == "exported" and made["author"]["name"] == "Ann Example"
+    assert json.loads(out)["chronology"][0]["data"]["setting"] == "Fictional Primary A"  # the opening's, too
 
 
 # --- signing keys ------------------------------------------------------------------------------

@@ -316,11 +316,16 @@ class DashboardScreen(SearchableTable, Screen[None]):
         return f"{who} · {store.path}"
 
     def intro_text(self) -> str:
+        from escalate import journal  # (loaded by refresh_data by now)
 
-        cat = dsl_app(self.app).catalogue
+        app = dsl_app(self.app)
+        cat = app.catalogue
         where = paths.locations()
         lines = ["No challenges yet. Press n to start one; F1 explains every key.", ""]
-        s = dsl_app(self.app).settings
+        try:
+            s = journal.recording_as(app.settings, app.store)  # (a team store knows who is signed in)
+        except EscalateError:
+            s = app.settings
         if not s.name or not s.role:
             lines += ["Your name and role are not set: press F2 (Settings) first. Every entry records who made it.", ""]
         lines.append("Procedures loaded:")
