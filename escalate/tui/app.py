@@ -192,10 +192,13 @@ class EscalateApp(BaseApp):
         from escalate.tui.dialogs import FormDialog  # lazy: 185 ms with the form widgets: after the first frame
 
         s = self.settings
+        person = self._person()
 
         def save(values: dict[str, str]) -> Any:
             updated = s
             for key in ("name", "role", "setting", "region", "timezone", "theme"):
+                if key not in values:  # (not asked on a team store: the store knows who is signed in)
+                    continue
                 updated = updated._replace(
                     **{
                         key: settings_mod.check(key, values[key])
@@ -216,33 +219,53 @@ class EscalateApp(BaseApp):
 
         regions = [(r, r) for r in settings_mod.REGIONS]
         themes = [(t, t) for t in settings_mod.THEMES]
+        who = [
+            _f(
+                "name",
+                "Your name",
+                required=True,
+                default=s.name,
+                help="Recorded as the author of every entry.",
+            ),
+            _f(
+                "role",
+                "Your role",
+                required=True,
+                default=s.role,
+                placeholder="e.g. Designated safeguarding lead",
+            ),
+            _f("setting", "Your setting", default=s.setting, placeholder="e.g. Fictional Primary School"),
+        ]
+        intro = ""
+        if person is not None:
+            who = []
+            intro = (
+                f"On this team store you record as {person['name']}, {person['role']}, {person['setting']}: "
+                "the store's record of you, kept by its administrator (escalate team add-person)."
+            )
         self.push_screen(
             FormDialog(
                 "Settings",
                 [
-                    _f(
-                        "name",
-                        "Your name",
-                        required=True,
-                        default=s.name,
-                        help="Recorded as the author of every entry.",
-                    ),
-                    _f(
-                        "role",
-                        "Your role",
-                        required=True,
-                        default=s.role,
-                        placeholder="e.g. Designated safeguarding lead",
-                    ),
-                    _f("setting", "Your setting", default=s.setting, placeholder="e.g. Fictional Primary School"),
+                    *who,
                     _f("region", "Region", kind="select", options=regions, default=s.region, required=True),
                     _f("timezone", "Time zone", default=s.timezone, required=True),
                     _f("theme", "Theme", kind="select", options=themes, default=s.theme, required=True),
                 ],
                 save,
+                intro=intro,
             ),
             done,
         )
+
+    def _person(self) -> dict[str, str] | None:
+        """The person signed in to a team store, once it is open (None on a desk's store)."""
+        if self._store is None:
+            return None
+        try:
+            return self._store.person()
+        except EscalateError:
+            return None
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

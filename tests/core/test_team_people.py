@@ -371,6 +371,35 @@ async def test_the_app_says_which_team_store_and_who_is_signed_in(team, monkeypa
         assert "No challenges yet" in intro and "name and role are not set" not in intro
 
 
+async def test_the_settings_form_on_a_team_store_says_who_is_signed_in_and_asks_no_name(team, monkeypatch):
+    """F2 on a team store does not ask for a name and role the store does not use: it says whom the
+    store records you as, and saves the rest (here the time zone) without a name."""
+    from escalate import settings as settings_mod
+    from escalate.tui.app import EscalateApp
+    from escalate.tui.dialogs import FormDialog
+
+    monkeypatch.setenv("ESCALATE_STORE", as_login(team, "ann"))
+    app = EscalateApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(200):
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            if app.screen.loaded:
+                break
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, FormDialog)
+        assert not app.screen.query("#f-name") and not app.screen.query("#f-role")
+        intro = str(app.screen.query_one("#form-intro Static").render())
+        assert "you record as Ann Example, DSL, Fictional Primary A" in intro
+        app.screen.query_one("#f-timezone").value = "Europe/Dublin"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, FormDialog)
+    saved = settings_mod.load()
+    assert saved.timezone == "Europe/Dublin" and saved.name == ""
+
+
 def test_a_letter_is_signed_by_the_person_signed_in_not_the_settings_file(team, run_cli, tmp_path):
     """On a team store the log records who is signed in; the letter it records making is signed by
     the same person (the settings file's email and phone kept: contact details, not who)."""
