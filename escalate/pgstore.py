@@ -505,6 +505,14 @@ REVOKE EXECUTE ON FUNCTION escalate_index_new() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION escalate_index_new() TO escalate_dsl, escalate_lead, escalate_auditor;
 INSERT INTO meta VALUES ('functions', '2') ON CONFLICT DO NOTHING;
 
+-- whether the session is the server's administrator or the tables' owner's: one who may write the log
+-- directly (store copy), stating each entry's author
+CREATE OR REPLACE FUNCTION escalate_administrator() RETURNS BOOLEAN LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = public AS $$
+BEGIN
+    RETURN coalesce((SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = session_user), false)
+        OR pg_has_role(session_user, 'escalate_owner', 'MEMBER');
+END $$;
 -- a challenge's id by its number, as escalate names them
 CREATE OR REPLACE FUNCTION escalate_challenge_id(n BIGINT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
     SELECT 'C-' || CASE WHEN n < 10000 THEN lpad(n::TEXT, 4, '0') ELSE n::TEXT END
@@ -546,8 +554,7 @@ BEGIN
             RAISE EXCEPTION 'escalate: % was removed from this team store', session_user
                 USING ERRCODE = 'insufficient_privilege';
         END IF;
-        IF NOT (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = session_user)
-           AND NOT pg_has_role(session_user, 'escalate_owner', 'MEMBER') THEN
+        IF NOT escalate_administrator() THEN
             RAISE EXCEPTION 'escalate: % is not a person of this team store', session_user
                 USING ERRCODE = 'insufficient_privilege';
         END IF;
@@ -625,8 +632,7 @@ BEGIN
         RAISE EXCEPTION 'escalate: % records through escalate_append only', session_user
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF NOT (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = session_user)
-       AND NOT pg_has_role(session_user, 'escalate_owner', 'MEMBER') THEN
+    IF NOT escalate_administrator() THEN
         RAISE EXCEPTION 'escalate: % is not a person of this team store', session_user
             USING ERRCODE = 'insufficient_privilege';
     END IF;

@@ -50,3 +50,12 @@ def entries_in(home: Path) -> int:
         return 0
     with the_store() as s:
         return s.count()
+
+
+async def dashboard_loaded(pilot, app) -> None:
+    """Until the app's first screen has read the store (its workers done)."""
+    for _ in range(200):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        if app.screen.loaded:
+            return

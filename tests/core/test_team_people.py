@@ -12,6 +12,7 @@ import pytest
 from escalate import entry, journal, pgstore, verify
 from escalate.errors import EscalateError, StoreError
 from escalate.settings import Settings
+from tests.helpers import dashboard_loaded
 
 PEOPLE = [
     ("ann", "Ann Example", "DSL", "Fictional Primary A", "dsl"),
@@ -360,11 +361,7 @@ async def test_the_app_says_which_team_store_and_who_is_signed_in(team, monkeypa
     monkeypatch.setenv("ESCALATE_STORE", as_login(team, "bea"))  # (no challenge of Bea's: the intro shows)
     app = EscalateApp()
     async with app.run_test(size=(100, 40)) as pilot:
-        for _ in range(200):
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            if app.screen.loaded:
-                break
+        await dashboard_loaded(pilot, app)
         assert app.screen.sub_title.startswith("Bea Example, DSL, Fictional Primary B · team store escalate_test_")
         # the settings file names nobody, and need not: the database knows who is signed in
         intro = str(app.screen.query_one("#intro").render())
@@ -381,11 +378,7 @@ async def test_the_settings_form_on_a_team_store_says_who_is_signed_in_and_asks_
     monkeypatch.setenv("ESCALATE_STORE", as_login(team, "ann"))
     app = EscalateApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        for _ in range(200):
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            if app.screen.loaded:
-                break
+        await dashboard_loaded(pilot, app)
         await pilot.press("f2")
         await pilot.pause()
         assert isinstance(app.screen, FormDialog)

@@ -9,6 +9,7 @@ from logtools import SETTINGS, open_fictional, open_first_challenge
 from escalate import journal
 from escalate import settings as settings_mod
 from escalate.tui.app import EscalateApp
+from tests.helpers import dashboard_loaded
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -36,11 +37,7 @@ async def test_the_dashboard_reads_the_list_again_when_the_store_moves_on(backen
         open_fictional(s)
     app = EscalateApp()
     async with app.run_test(size=(100, 40)) as pilot:
-        for _ in range(200):
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            if app.screen.loaded:
-                break
+        await dashboard_loaded(pilot, app)
         dashboard = app.screen
         # a colleague records before the dashboard first looks: the list was read before it, so it is
         # read again (the first look once only noted the head it found, and missed this entry)
