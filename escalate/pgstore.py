@@ -623,16 +623,17 @@ GRANT EXECUTE ON FUNCTION escalate_append(TEXT, INTEGER, TEXT, TEXT, TEXT, BYTEA
     TO escalate_dsl, escalate_lead;
 REVOKE INSERT ON entries, disclosures, challenges FROM escalate_dsl, escalate_lead, escalate_auditor;
 -- an entry inserted otherwise than by escalate_append: an administrator's (store copy), which states its
--- own author; its setting worked out as escalate_append does. A person's login never gets here (it has
--- no INSERT on the log): were it given one, its rows would be refused here all the same.
+-- own author; its setting worked out as escalate_append does (an administrator who is also one of the
+-- people comes here through escalate_append too). A person's login never gets here (it has no INSERT
+-- on the log): were it given one, its rows would be refused here all the same.
 CREATE OR REPLACE FUNCTION escalate_inserted_setting(p_challenge TEXT, p_cseq INTEGER, p_body BYTEA) RETURNS TEXT
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM people p WHERE p.login = session_user) THEN
-        RAISE EXCEPTION 'escalate: % records through escalate_append only', session_user
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    IF NOT escalate_administrator() THEN
+    IF NOT escalate_administrator() THEN  -- (an administrator may also be one of the people)
+        IF EXISTS (SELECT 1 FROM people p WHERE p.login = session_user) THEN
+            RAISE EXCEPTION 'escalate: % records through escalate_append only', session_user
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
         RAISE EXCEPTION 'escalate: % is not a person of this team store', session_user
             USING ERRCODE = 'insufficient_privilege';
     END IF;

@@ -122,6 +122,23 @@ def test_a_lead_records_on_a_challenge_the_administrator_opened_without_a_settin
         assert [tuple(r) for r in rows] == [("postgres", None), ("lee", None)]
 
 
+def test_an_administrator_who_is_also_a_person_records_as_that_person(team, run_cli):
+    """A small team's administrator may also be one of its people (here the server's own superuser,
+    added as a lead): their entries are checked and recorded as that person's."""
+    code, _, err = run_cli(
+        "--store", team, "team", "add-person", "--login", "postgres", "--name", "Pat Example",
+        "--role", "Trust safeguarding lead", "--setting", "Fictional Trust", "--group", "lead",
+    )  # fmt: skip
+    assert code == 0, err
+    code, _, err = run_cli("--store", team, "record", "1", "note", "--summary", "reviewed by the trust")
+    assert code == 0, err
+    code, out, _ = run_cli("--store", team, "show", "1", "--json")
+    assert json.loads(out)["chronology"][-1]["author"]["name"] == "Pat Example"
+    with journal.store_at(team) as s:
+        row = s.conn.execute("SELECT author_login, setting FROM entries WHERE seq = 2").fetchone()
+        assert tuple(row) == ("postgres", "Fictional Primary A") and verify.verify_store(s).ok
+
+
 def test_an_auditor_reads_everything_and_cannot_record(team, run_cli):
     aud = as_login(team, "aud")
     assert "C-0001" in run_cli("--store", aud, "list")[1]
