@@ -327,6 +327,18 @@ def test_a_removed_person_signs_in_no_more_and_their_entries_stay_theirs(team, r
         assert s.conn.execute("SELECT author_login FROM entries WHERE seq = 1").fetchone()[0] == "ann"
 
 
+def test_a_person_removed_while_their_app_is_open_records_nothing_more(team):
+    """Removal takes effect on a connection already open: the next entry is refused, and nothing of it
+    is kept."""
+    with journal.store_at(as_login(team, "ann")) as s:
+        journal.record(s, Settings(), "C-0001", "note", {"summary": "before leaving"})
+        pgstore.remove_person(team, "ann")
+        with pytest.raises(StoreError, match="no right"):
+            journal.record(s, Settings(), "C-0001", "note", {"summary": "after leaving"})
+    with journal.store_at(team) as s:
+        assert [e.kind for e in s.entries("C-0001")] == ["opened", "note"] and verify.verify_store(s).ok
+
+
 def test_without_its_policies_the_store_would_show_one_setting_to_another(team, run_cli):
     """The permission tests above depend on the policies: with row-level security switched off, the
     DSL of setting B would see setting A's challenge (so each of them would fail)."""
