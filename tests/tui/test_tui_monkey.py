@@ -119,3 +119,22 @@ async def test_random_keys_in_the_audit_app(isolated_home, tmp_path, run_cli, se
     assert run_cli("export", "--all", "-o", good)[0] == 0
     damaged.write_bytes(good.read_bytes()[:-40])
     await press_randomly(AuditApp([str(good), str(damaged)]), seed, 150, (80, 24))
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+async def test_random_keys_on_a_team_store_as_a_person_signed_in(team_url, monkeypatch, seed):
+    """The same, signed in to a team store as a DSL whose settings file names nobody (the store knows
+    who they are): Settings, forms and screens that ask the store who is signed in."""
+    from escalate import pgstore
+    from escalate.tui.app import EscalateApp
+
+    pgstore.add_person(team_url, "ann", "Ann Example", "DSL", "Fictional School", "dsl", [])
+    ann = team_url.replace("user=postgres", "user=ann")
+    with store_at(ann) as s:
+        open_fictional(s, at="2026-11-02T09:00")
+    monkeypatch.setenv("ESCALATE_STORE", ann)
+    await press_randomly(EscalateApp(), seed, 150, (80, 24) if seed % 2 else (120, 40))
+    with store_at(team_url) as s:
+        report = verify.verify_store(s)
+        assert report.ok and report.count >= 1, report.problem
+        assert {str(r[0]) for r in s.conn.execute("SELECT author_login FROM entries")} == {"ann"}
