@@ -245,8 +245,11 @@ def _diagnose(
 
 #: from this many entries, a second process checks the second half of the store meanwhile
 PARALLEL_FROM = 50_000
-#: entries (or disclosures) checked per batch by :func:`check_span`
-BATCH = 20_000
+#: entries (or disclosures) checked per batch by :func:`check_span` and a team store's spans: a batch
+#: of about 4 MB is hashed while it is still in the processor's cache, and a team store's server sends
+#: the next while this one is checked (1,000,000 entries: 2.53 s against 2.8-2.9 s with 20,000 on a
+#: team store, 1.83-1.94 s against 1.94-1.99 s on SQLite; 2,000 and 10,000 were slower)
+BATCH = 5_000
 _HEADERS = {tag: tag.encode() + b" %d %s %d %s %s %s\n" for tag in FORMAT_TAGS}
 #: a header's format by the byte of its tag's digit
 _BY_DIGIT = {ord(tag[1]): template for tag, template in _HEADERS.items()}
